@@ -1,0 +1,1 @@
+"""extractbench's detectors: the protocol, the registry and the built-in zoo."""

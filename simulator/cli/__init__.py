@@ -1,0 +1,46 @@
+"""The ``extractbench`` command line: a thin layer over the packages.
+
+One module per command; each parses options, calls the library and prints.
+Input errors exit with code 2 and a located message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from simulator.cli import simulate as _simulate
+from simulator.cli import validate as _validate
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="extractbench",
+    help="Simulate coordinated model-extraction traffic on an LLM API and benchmark detectors of it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.command("validate")(_validate.validate)
+app.command("simulate")(_simulate.simulate)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # an internal error: say so briefly unless debugging
+        if os.environ.get("EXTRACTBENCH_DEBUG"):
+            raise
+        typer.echo(
+            f"extractbench: internal error: {type(exc).__name__}: {exc}\n"
+            "(set EXTRACTBENCH_DEBUG=1 to see the traceback, and please report it)",
+            err=True,
+        )
+        sys.exit(1)

@@ -1,0 +1,47 @@
+"""Option types shared by several commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from simulator.loading import ScenarioError, load_scenario
+from simulator.scenario import Scenario
+from simulator.units import parse_duration
+
+__all__ = ["load_or_exit", "parse_duration_option", "resolve_or_exit"]
+
+
+def parse_duration_option(value: str | None) -> float | None:
+    """Typer callback: a human-friendly duration ('6h', '90s') or None."""
+    if value is None:
+        return None
+    try:
+        seconds = parse_duration(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"expected {str(exc).removeprefix('a ')}") from None
+    if seconds <= 0:
+        raise typer.BadParameter(f"expected a positive duration, got {value!r}")
+    return seconds
+
+
+def load_or_exit(path: Path) -> Scenario:
+    """Load a scenario or print its problems and exit with code 2."""
+    try:
+        return load_scenario(path)
+    except ScenarioError as error:
+        for problem in error.problems:
+            typer.echo(str(problem), err=True)
+        raise typer.Exit(code=2) from None
+
+
+def resolve_or_exit(
+    scenario: Scenario, path: Path, *, seed: int | None, duration: float | None, scale: float
+) -> Scenario:
+    """Apply command-line overrides, or explain why they do not fit and exit with code 2."""
+    try:
+        return scenario.resolved(seed=seed, duration=duration, scale=scale)
+    except ValueError as exc:
+        typer.echo(f"{path}: the overrides do not fit this scenario: {exc}", err=True)
+        raise typer.Exit(code=2) from None

@@ -1,0 +1,51 @@
+"""``extractbench simulate SCENARIO``: run a scenario once and export its traffic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from simulator.cli.options import load_or_exit, parse_duration_option, resolve_or_exit
+from simulator.simulate import simulate as run_simulation
+
+__all__ = ["simulate"]
+
+
+def simulate(
+    scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML file.", show_default=False)],
+    seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: the scenario's).")] = None,
+    duration: Annotated[
+        str | None, typer.Option(help="Override the simulated span, e.g. '6h' or '2d'.", callback=parse_duration_option)
+    ] = None,
+    scale: Annotated[float, typer.Option(min=0.0001, help="Multiply account counts and volumes, e.g. 0.01.")] = 1.0,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: results/simulate/<name>-seed<N>).", file_okay=False)
+    ] = None,
+) -> None:
+    """Simulate a scenario and write requests, accounts and ground truth as Parquet."""
+    scenario = load_or_exit(scenario_file)
+    scenario = resolve_or_exit(scenario, scenario_file, seed=seed, duration=duration, scale=scale)  # type: ignore[arg-type]
+    target = out or Path("results") / "simulate" / f"{scenario.name}-seed{scenario.seed}"
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn(f"simulating {scenario.name}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("ticks"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("simulate", total=scenario.n_ticks)
+        summary = run_simulation(scenario, target, progress=lambda done, total: bar.update(task, completed=done))
+    rate = summary.requests / max(summary.wall_seconds, 1e-9)
+    typer.echo(
+        f"wrote {target}: {summary.requests:,} requests ({summary.attacker_requests:,} from attackers), "
+        f"{summary.accounts:,} accounts ({summary.attacker_accounts:,} attackers), statuses {summary.status_counts}, "
+        f"{summary.wall_seconds:.1f} s ({rate:,.0f} rows/s), peak memory {summary.peak_rss_mb:.0f} MB"
+    )

@@ -1,0 +1,124 @@
+"""Building blocks shared by every part of the scenario schema.
+
+Every model is frozen and rejects unknown keys (``extra="forbid"``), and every
+field carries a description: the descriptions become the JSON Schema that
+editors use to validate and complete scenario files.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import numpy as np
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from simulator.geography import country_codes
+from simulator.identity import SIGNUP_PATHWAYS
+from simulator.prompts import LANGUAGES, TOPICS
+from simulator.units import Count, Duration, parse_count
+
+__all__ = [
+    "AccountCount",
+    "AgeRange",
+    "CountryWeights",
+    "LanguageWeights",
+    "LogNormal",
+    "PathwayWeights",
+    "StrictModel",
+    "TopicWeights",
+    "normalised",
+]
+
+
+class StrictModel(BaseModel):
+    """Frozen, unknown keys rejected: the base of every scenario model."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+def _weights_over(valid: tuple[str, ...], what: str):
+    def check(weights: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(weights) - set(valid))
+        if unknown:
+            raise ValueError(f"{what} names among: {', '.join(valid)}, got unknown {', '.join(map(repr, unknown))}")
+        if weights and sum(weights.values()) <= 0:
+            raise ValueError(f"{what} weights that add up to more than 0, got {weights}")
+        return weights
+
+    return AfterValidator(check)
+
+
+def _whole_count(value: object) -> int:
+    return round(parse_count(value))
+
+
+AccountCount = Annotated[int, BeforeValidator(_whole_count), Field(ge=0)]
+"""A whole number of accounts; YAML may say ``2k``."""
+
+_NonNegative = Annotated[float, Field(ge=0)]
+
+TopicWeights = Annotated[dict[str, _NonNegative], _weights_over(TOPICS, "topic")]
+"""Relative weights over the capability taxonomy (:data:`simulator.prompts.TOPICS`)."""
+
+LanguageWeights = Annotated[dict[str, _NonNegative], _weights_over(LANGUAGES, "language")]
+"""Relative weights over language labels (:data:`simulator.prompts.LANGUAGES`)."""
+
+CountryWeights = Annotated[dict[str, _NonNegative], _weights_over(country_codes(), "country")]
+"""Relative weights over ISO country codes (:data:`simulator.geography.COUNTRIES`)."""
+
+PathwayWeights = Annotated[dict[str, _NonNegative], _weights_over(SIGNUP_PATHWAYS, "sign-up pathway")]
+"""Relative weights over sign-up pathways (:data:`simulator.identity.SIGNUP_PATHWAYS`)."""
+
+
+def normalised(weights: dict[str, float], order: tuple[str, ...]) -> np.ndarray:
+    """Weights as probabilities over ``order`` (names missing from ``weights`` get 0)."""
+    values = np.array([float(weights.get(name, 0.0)) for name in order], dtype=np.float64)
+    return values / values.sum()
+
+
+class LogNormal(StrictModel):
+    """A log-normal distribution given by its median and the standard deviation
+    ``sigma`` of its logarithm; draws are rounded to integers and clipped to
+    ``[min, max]``."""
+
+    median: Count = Field(description="Median of the distribution (for token lengths: tokens).")
+    sigma: float = Field(ge=0, le=6, description="Standard deviation of the natural log of the value.")
+    min: Count = Field(default=1, description="Smallest value drawn.")
+    max: Count = Field(default=1_000_000, description="Largest value drawn.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LogNormal:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) no larger than max ({self.max:g})")
+        return self
+
+    @property
+    def mean(self) -> float:
+        """Mean before clipping: ``median · exp(sigma² / 2)``."""
+        return float(self.median * np.exp(self.sigma**2 / 2))
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` integer draws (int64)."""
+        values = np.exp(rng.normal(np.log(max(self.median, 1e-9)), self.sigma, size=n))
+        return np.clip(np.rint(values), self.min, self.max).astype(np.int64)
+
+
+class AgeRange(StrictModel):
+    """How long before the scenario start accounts were created; ages are drawn
+    log-uniformly between ``min`` and ``max``."""
+
+    min: Duration = Field(default=86400.0, description="Youngest account age at the start, e.g. '1d'.")
+    max: Duration = Field(
+        default=2 * 365 * 86400.0, description="Oldest account age at the start, e.g. '2y' as '730d'."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AgeRange:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min:g}s) no larger than max ({self.max:g}s)")
+        return self
+
+    def sample_created(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Creation times in seconds relative to the scenario start (≤ 0)."""
+        low, high = np.log(max(self.min, 1.0)), np.log(max(self.max, 1.0))
+        return -np.exp(rng.uniform(low, high, size=n))

@@ -1,0 +1,411 @@
+"""The API gateway: cuts traffic into ticks, enforces limits, tiers and bans.
+
+Actors :meth:`~Gateway.submit` request blocks with timestamps at or after the
+current simulation time. At the end of tick ``k`` the world calls
+:meth:`~Gateway.process_tick`, which takes every request with
+``ts ∈ [k·tick, (k+1)·tick)``, sorts them by time and decides each status:
+
+* ``403`` if the account was banned before this tick (a ban issued while a
+  consumer looks at tick ``k`` takes effect from tick ``k+1``); nothing is served;
+* ``429`` if a token bucket of the account or its organisation lacks the
+  request's cost (see :mod:`simulator.ratelimit`); nothing is served;
+* ``200`` otherwise; the request's tokens are billed to account and organisation.
+
+Tiers are recomputed every ``tier_review`` seconds from account age and
+cumulative spend (and immediately for new accounts); throttles scale an
+account's limits for a while. Enforcement (:meth:`ban`, :meth:`throttle`) is
+announced to listeners, so that the campaign owning an account can react.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from simulator.geography import COUNTRIES
+from simulator.hashing import splitmix64
+from simulator.identity import ACCESS_PATHWAYS
+from simulator.network import Network
+from simulator.prompts import LANGUAGES, TOPICS
+from simulator.ratelimit import TokenBuckets, admit
+from simulator.registry import Registry
+from simulator.traffic import REQUEST_SCHEMA, RequestBatch, RequestBlock, TickTraffic, concat_blocks
+
+if TYPE_CHECKING:
+    from simulator.scenario import Scenario
+
+__all__ = ["Enforcement", "Gateway", "request_ids"]
+
+NEVER = np.iinfo(np.int64).max
+
+STATUS_OK = 200
+STATUS_RATE_LIMITED = 429
+STATUS_FORBIDDEN = 403
+
+
+@dataclass(frozen=True)
+class Enforcement:
+    """An action taken against accounts, announced to listeners."""
+
+    action: Literal["ban", "throttle"]
+    accounts: np.ndarray
+    """Registry codes of the accounts newly affected."""
+    time: float
+    """Simulation time the action was issued (seconds)."""
+    effective_tick: int
+    """First tick the action applies to."""
+    factor: float = 0.0
+    """For throttles: the factor applied to the account's limits."""
+    until: float = float("inf")
+    """For throttles: when the limits return to normal (seconds)."""
+
+
+def request_ids(counter_start: int, n: int, key: int) -> np.ndarray:
+    """Opaque 64-bit request ids: :func:`~simulator.hashing.splitmix64` of ``key + position``.
+
+    The mix is a bijection, so ids are unique; its input is the row's position in
+    the output stream, which is time order, so ids carry no label.
+    """
+    with np.errstate(over="ignore"):
+        return splitmix64(np.arange(counter_start, counter_start + n, dtype=np.uint64) + np.uint64(key))
+
+
+class _Grow:
+    """Per-account (or per-org) state arrays that grow with the registry."""
+
+    def __init__(self, **fields: tuple[np.dtype | type, object]) -> None:
+        self._defaults = fields
+        for name, (dtype, _) in fields.items():
+            setattr(self, name, np.empty(0, dtype=dtype))
+
+    def grow(self, n: int) -> None:
+        for name, (dtype, default) in self._defaults.items():
+            old = getattr(self, name)
+            if old.size < n:
+                setattr(self, name, np.concatenate([old, np.full(n - old.size, default, dtype=dtype)]))
+
+
+class Gateway:
+    """Rate limits, tiers, bans and the cutting of traffic into ticks."""
+
+    def __init__(self, scenario: Scenario, registry: Registry, network: Network, request_id_key: int) -> None:
+        self.scenario = scenario
+        self.registry = registry
+        self.network = network
+        self.tick_seconds = float(scenario.tick)
+        self.n_ticks = scenario.n_ticks
+        self.origin: datetime = scenario.start
+        self._request_id_key = request_id_key
+        gw = scenario.gateway
+        self._burst = float(gw.burst)
+        self._tier_age = np.array([t.min_age for t in gw.tiers])
+        self._tier_spend = np.array([t.min_spend for t in gw.tiers])
+        self._tier_account = np.array(
+            [[t.account.requests, t.account.input_tokens, t.account.output_tokens] for t in gw.tiers]
+        )
+        self._tier_org = np.array(
+            [[t.org_limits.requests, t.org_limits.input_tokens, t.org_limits.output_tokens] for t in gw.tiers]
+        )
+        self._price = np.array([0.0, gw.pricing.input_per_mtok / 1e6, gw.pricing.output_per_mtok / 1e6])
+        self._review_every = float(gw.tier_review)
+        self._next_review = self._review_every
+        self._pending: dict[int, list[RequestBlock]] = {}
+        self._processed = -1
+        self._request_counter = 0
+        self._listeners: list[Callable[[Enforcement], None]] = []
+        self.account_buckets = TokenBuckets()
+        self.org_buckets = TokenBuckets()
+        self.accounts = _Grow(
+            tier=(np.int8, 0),
+            spend=(np.float64, 0.0),
+            ban_tick=(np.int64, NEVER),
+            throttle=(np.float64, 1.0),
+            throttle_until=(np.float64, np.inf),
+            requests=(np.int64, 0),
+            served=(np.int64, 0),
+            rate_limited=(np.int64, 0),
+            forbidden=(np.int64, 0),
+            output_served=(np.int64, 0),
+        )
+        self.orgs = _Grow(tier=(np.int8, 0), spend=(np.float64, 0.0))
+        self._known_accounts = 0
+        self._known_orgs = 0
+
+    # -- actors ------------------------------------------------------------------------
+
+    @property
+    def next_tick(self) -> int:
+        """The first tick not yet processed."""
+        return self._processed + 1
+
+    def submit(self, block: RequestBlock) -> None:
+        """Queue requests for the ticks their timestamps fall in.
+
+        Raises ``ValueError`` for a request timed in a tick already processed
+        (a causality violation by the caller). Requests after the end are dropped.
+        """
+        if len(block) == 0:
+            return
+        ts = block.columns["ts"]
+        ticks = np.floor(ts / self.tick_seconds).astype(np.int64)
+        earliest = int(ticks.min())
+        if earliest <= self._processed:
+            raise ValueError(
+                f"Request at t={float(ts.min()):.3f}s submitted after tick {self._processed} was processed"
+            )
+        if earliest == int(ticks.max()):
+            if earliest < self.n_ticks:
+                self._pending.setdefault(earliest, []).append(block)
+            return
+        order = np.argsort(ticks, kind="stable")
+        sorted_ticks = ticks[order]
+        bounds = np.flatnonzero(np.diff(sorted_ticks)) + 1
+        for rows in np.split(order, bounds):
+            k = int(ticks[rows[0]])
+            if k < self.n_ticks:
+                self._pending.setdefault(k, []).append(block.take(rows))
+
+    def limits_of(self, accounts: np.ndarray) -> np.ndarray:
+        """Current sustained limits of ``accounts`` (requests, input tokens, output
+        tokens per second), throttles included; shape ``(n, 3)``."""
+        self._register_new(self._now())
+        accounts = np.asarray(accounts, dtype=np.int64)
+        return self._tier_account[self.accounts.tier[accounts]] * self.accounts.throttle[accounts, None]
+
+    def is_banned(self, accounts: np.ndarray) -> np.ndarray:
+        """Whether each account is banned (from the next tick on, or earlier)."""
+        self._register_new(self._now())
+        return self.accounts.ban_tick[np.asarray(accounts, dtype=np.int64)] != NEVER
+
+    def tier_names_of(self, accounts: np.ndarray) -> list[str]:
+        self._register_new(self._now())
+        names = [t.name for t in self.scenario.gateway.tiers]
+        return [names[i] for i in self.accounts.tier[np.asarray(accounts, dtype=np.int64)].tolist()]
+
+    # -- enforcement -------------------------------------------------------------------
+
+    def add_listener(self, listener: Callable[[Enforcement], None]) -> None:
+        """Call ``listener`` with every :class:`Enforcement` from now on."""
+        self._listeners.append(listener)
+
+    def ban(self, accounts: np.ndarray | list[str] | str) -> np.ndarray:
+        """Ban accounts (codes, or account ids) from the next unprocessed tick on.
+        Returns the codes of accounts newly banned."""
+        codes = self._codes(accounts)
+        self._register_new(self._now())
+        fresh = np.unique(codes[self.accounts.ban_tick[codes] == NEVER])
+        if fresh.size:
+            self.accounts.ban_tick[fresh] = self.next_tick
+            self._announce(Enforcement("ban", fresh, self._now(), self.next_tick))
+        return fresh
+
+    def throttle(self, accounts: np.ndarray | list[str] | str, factor: float, duration: float) -> None:
+        """Scale the limits of accounts by ``factor`` (0 < factor ≤ 1) for ``duration``
+        seconds, from the next tick on."""
+        if not 0 < factor <= 1:
+            raise ValueError(f"The 'factor' of a throttle must be in (0, 1]. Got {factor} instead.")
+        codes = np.unique(self._codes(accounts))
+        self._register_new(self._now())
+        until = self._now() + duration
+        self.accounts.throttle[codes] = factor
+        self.accounts.throttle_until[codes] = until
+        self._apply_account_limits(codes)
+        self._announce(Enforcement("throttle", codes, self._now(), self.next_tick, factor, until))
+
+    def _codes(self, accounts: np.ndarray | list[str] | str) -> np.ndarray:
+        if isinstance(accounts, str) or (len(accounts) and isinstance(next(iter(accounts)), str)):
+            return self.registry.codes_of(accounts)
+        return np.asarray(accounts, dtype=np.int64)
+
+    def _announce(self, event: Enforcement) -> None:
+        for listener in self._listeners:
+            listener(event)
+
+    def _now(self) -> float:
+        return self.next_tick * self.tick_seconds
+
+    # -- state -------------------------------------------------------------------------
+
+    def _register_new(self, now: float) -> None:
+        """Give accounts and orgs registered since the last call their state and limits."""
+        n_accounts, n_orgs = len(self.registry), len(self.registry.orgs)
+        if n_orgs > self._known_orgs:
+            first = self._known_orgs
+            self.orgs.grow(n_orgs)
+            self.org_buckets.grow(n_orgs, now)
+            self._known_orgs = n_orgs
+            self._review_orgs(np.arange(first, n_orgs), now)
+        if n_accounts > self._known_accounts:
+            first = self._known_accounts
+            self.accounts.grow(n_accounts)
+            self.account_buckets.grow(n_accounts, now)
+            self._known_accounts = n_accounts
+            new = np.arange(first, n_accounts)
+            self.accounts.spend[new] = self.registry.visible.column("initial_spend")[new]
+            orgs = self.registry.visible.column("org")[new]
+            np.add.at(self.orgs.spend, orgs, self.accounts.spend[new])
+            self._review_accounts(new, now)
+            self._review_orgs(np.unique(orgs), now)
+
+    def _tier(self, age: np.ndarray, spend: np.ndarray, floor: np.ndarray) -> np.ndarray:
+        eligible = (age[:, None] >= self._tier_age[None, :]) & (spend[:, None] >= self._tier_spend[None, :])
+        return np.maximum(np.maximum(eligible.sum(axis=1) - 1, 0), floor).astype(np.int8)
+
+    def _review_accounts(self, codes: np.ndarray, now: float) -> None:
+        visible = self.registry.visible
+        age = now - visible.column("created_ts")[codes]
+        self.accounts.tier[codes] = self._tier(age, self.accounts.spend[codes], visible.column("tier_floor")[codes])
+        self._apply_account_limits(codes)
+
+    def _review_orgs(self, codes: np.ndarray, now: float) -> None:
+        age = now - self.registry.orgs.column("created_ts")[codes]
+        self.orgs.tier[codes] = self._tier(age, self.orgs.spend[codes], np.zeros(codes.size, dtype=np.int8))
+        self.org_buckets.set_limits(codes, self._tier_org[self.orgs.tier[codes]], self._burst)
+
+    def _apply_account_limits(self, codes: np.ndarray) -> None:
+        rate = self._tier_account[self.accounts.tier[codes]] * self.accounts.throttle[codes, None]
+        self.account_buckets.set_limits(codes, rate, self._burst)
+
+    # -- ticks -------------------------------------------------------------------------
+
+    def process_tick(self, k: int) -> TickTraffic:
+        """Decide the statuses of tick ``k``'s requests and build its batch."""
+        if k != self.next_tick:
+            raise ValueError(f"Ticks must be processed in order: expected {self.next_tick}, got {k}")
+        start = k * self.tick_seconds
+        end = min((k + 1) * self.tick_seconds, float(self.scenario.duration))
+        self._register_new(start)
+        expired = np.flatnonzero(self.accounts.throttle_until <= start)
+        if expired.size:
+            self.accounts.throttle[expired] = 1.0
+            self.accounts.throttle_until[expired] = np.inf
+            self._apply_account_limits(expired)
+
+        block = concat_blocks(self._pending.pop(k, []))
+        cols = block.columns
+        order = np.lexsort((cols["turn"], cols["conversation_id"], cols["ts"]))
+        block = block.take(order)
+        cols = block.columns
+        n = len(block)
+        account = cols["account"]
+        org = self.registry.visible.column("org")[account]
+        status = np.full(n, STATUS_OK, dtype=np.int16)
+        banned = self.accounts.ban_tick[account] <= k
+        status[banned] = STATUS_FORBIDDEN
+        live = np.flatnonzero(~banned)
+        costs = np.column_stack([np.ones(n), cols["input_tokens"], cols["output_tokens"]]).astype(np.float64)
+        admitted = admit(
+            self.account_buckets, self.org_buckets, account[live], org[live], cols["ts"][live], costs[live]
+        )
+        status[live[~admitted]] = STATUS_RATE_LIMITED
+        served = status == STATUS_OK
+        output_served = np.where(served, cols["output_tokens"], 0).astype(np.int32)
+        self._bill(account, org, served, costs, status)
+
+        self._processed = k
+        if end >= self._next_review or k == self.n_ticks - 1:
+            while self._next_review <= end:
+                self._next_review += self._review_every
+            self._review_accounts(np.arange(self._known_accounts), end)
+            self._review_orgs(np.arange(self._known_orgs), end)
+
+        ids = request_ids(self._request_counter, n, self._request_id_key)
+        self._request_counter += n
+        table = self._visible_table(block, org, ids, output_served, status)
+        batch = RequestBatch(
+            tick=k,
+            start=start,
+            end=end,
+            origin=self.origin,
+            table=table,
+            accounts=self.registry.publish_new(),
+        )
+        return TickTraffic(batch=batch, account_codes=account, template_id=cols["template_id"])
+
+    def _bill(
+        self, account: np.ndarray, org: np.ndarray, served: np.ndarray, costs: np.ndarray, status: np.ndarray
+    ) -> None:
+        if account.size == 0:
+            return
+        spend = np.where(served, costs @ self._price, 0.0)
+        unique, inverse = np.unique(account, return_inverse=True)
+        acc = self.accounts
+        acc.requests[unique] += np.bincount(inverse, minlength=unique.size)
+        acc.served[unique] += np.bincount(inverse, weights=served, minlength=unique.size).astype(np.int64)
+        acc.rate_limited[unique] += np.bincount(
+            inverse, weights=status == STATUS_RATE_LIMITED, minlength=unique.size
+        ).astype(np.int64)
+        acc.forbidden[unique] += np.bincount(inverse, weights=status == STATUS_FORBIDDEN, minlength=unique.size).astype(
+            np.int64
+        )
+        acc.output_served[unique] += np.bincount(
+            inverse, weights=np.where(served, costs[:, 2], 0.0), minlength=unique.size
+        ).astype(np.int64)
+        acc.spend[unique] += np.bincount(inverse, weights=spend, minlength=unique.size)
+        org_unique, org_inverse = np.unique(org, return_inverse=True)
+        self.orgs.spend[org_unique] += np.bincount(org_inverse, weights=spend, minlength=org_unique.size)
+
+    def _visible_table(
+        self, block: RequestBlock, org: np.ndarray, ids: np.ndarray, output_served: np.ndarray, status: np.ndarray
+    ) -> pa.Table:
+        cols = block.columns
+        reg = self.registry
+        ips = self.network.ips.store
+        clients = self.network.clients.store
+        ip = cols["ip"]
+        client = cols["client"]
+        key = cols["key"]
+
+        def category(codes: np.ndarray, vocabulary: list[str]) -> pa.DictionaryArray:
+            return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int16)), pa.array(vocabulary))
+
+        arrays = [
+            pa.array(cols["ts"]),
+            pa.array(ids),
+            pa.array(reg.visible.column("account_id")[cols["account"]], type=pa.string()),
+            pa.array(reg.orgs.column("org_id")[org], type=pa.string()),
+            pa.array(reg.keys.column("key_id")[key], type=pa.string()),
+            pa.array(ips.column("text")[ip], type=pa.string()),
+            pa.array(ips.column("asn")[ip]),
+            category(ips.column("country")[ip], [c.code for c in COUNTRIES]),
+            pa.array(clients.column("user_agent")[client], type=pa.string()),
+            pa.array(clients.column("fingerprint")[client], type=pa.string()),
+            category(reg.keys.column("pathway")[key], list(ACCESS_PATHWAYS)),
+            category(cols["model"], [m.name for m in self.scenario.models]),
+            pa.array(cols["input_tokens"]),
+            pa.array(output_served),
+            pa.array(cols["max_tokens"]),
+            category(cols["topic"], list(TOPICS)),
+            category(cols["language"], list(LANGUAGES)),
+            pa.array(cols["cot_requested"]),
+            pa.array(cols["system_prompt_hash"]),
+            pa.array(cols["prompt_simhash"]),
+            pa.array(cols["conversation_id"]),
+            pa.array(cols["turn"]),
+            pa.array(status),
+        ]
+        return pa.Table.from_arrays(arrays, schema=REQUEST_SCHEMA)
+
+    def account_statistics(self) -> pd.DataFrame:
+        """Per-account counters so far (registry codes as index): requests,
+        served, rate_limited, forbidden, output_served, spend, tier, banned."""
+        acc = self.accounts
+        n = self._known_accounts
+        return pd.DataFrame(
+            {
+                "requests": acc.requests[:n],
+                "served": acc.served[:n],
+                "rate_limited": acc.rate_limited[:n],
+                "forbidden": acc.forbidden[:n],
+                "output_served": acc.output_served[:n],
+                "spend": acc.spend[:n],
+                "tier": acc.tier[:n],
+                "banned": acc.ban_tick[:n] != NEVER,
+            }
+        )

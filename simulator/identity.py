@@ -1,0 +1,155 @@
+"""Who is behind an account: opaque identifiers, Faker-made profiles, payment.
+
+Boundary (DESIGN.md, no label leakage): every identifier (account, organisation,
+API key) is made by :class:`IdFactory` in the same way for attackers and
+customers: a fixed prefix and 20 base-32 characters of a keyed BLAKE2b hash of
+(actor name, kind, serial number). Ids therefore have one length, one character
+set and one prefix, and reveal neither the actor nor the creation order.
+
+Profiles (names, e-mail addresses, companies) come from Faker, drawn once per
+actor and locale into small pools and combined with the actor's own generator,
+which keeps profile generation fast for tens of thousands of accounts and never
+touches Faker's or Python's global random state.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+from faker import Faker
+
+from simulator.geography import COUNTRIES
+
+__all__ = [
+    "ACCESS_PATHWAYS",
+    "SIGNUP_PATHWAYS",
+    "EmailStyle",
+    "IdFactory",
+    "ProfileFactory",
+    "payment_fingerprints",
+]
+
+SIGNUP_PATHWAYS: tuple[str, ...] = (
+    "direct",
+    "education",
+    "enterprise",
+    "marketplace",
+    "research",
+    "reseller",
+    "startup",
+)
+"""How an account signed up (visible in the account registry)."""
+
+ACCESS_PATHWAYS: tuple[str, ...] = ("cloud_marketplace", "direct_api", "reseller")
+"""How a request reaches the API (visible per request, from the API key)."""
+
+EmailStyle = str
+"""``corporate`` (first.last@company), ``freemail`` (handle@gmail.com…), ``edu``
+(handle@university.edu) or ``disposable`` (random handle@throwaway domain)."""
+
+_DISPOSABLE_DOMAINS = ("mailinator.com", "guerrillamail.com", "10minutemail.net", "tempmail.dev", "sharklasers.com")
+_POOL = 120
+
+
+class IdFactory:
+    """Opaque identifiers: ``<prefix>_`` plus 20 lowercase base-32 characters."""
+
+    LENGTH = 20
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret[:64]
+
+    def make(self, prefix: str, actor: str, serials: np.ndarray | range) -> np.ndarray:
+        """Ids for the given serial numbers of ``actor`` (object array of str)."""
+        out = np.empty(len(serials), dtype=object)
+        for i, serial in enumerate(serials):
+            digest = hashlib.blake2b(
+                f"{actor}\x1f{prefix}\x1f{serial}".encode(), key=self._secret, digest_size=15
+            ).digest()
+            out[i] = f"{prefix}_{base64.b32encode(digest).decode().lower()[: self.LENGTH]}"
+        return out
+
+
+def payment_fingerprints(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` new payment-instrument fingerprints (``pm_`` + 16 hex digits)."""
+    raw = rng.integers(0, np.iinfo(np.uint64).max, size=n, dtype=np.uint64, endpoint=True)
+    out = np.empty(n, dtype=object)
+    out[:] = [f"pm_{value:016x}" for value in raw.tolist()]
+    return out
+
+
+@dataclass
+class _LocalePool:
+    handles: list[str]
+    companies: list[str]
+    company_domains: list[str]
+    free_domains: list[str]
+    full_names: list[str]
+
+
+@dataclass
+class ProfileFactory:
+    """Names, e-mail addresses and company names for new accounts of one actor."""
+
+    seed: int
+    _pools: dict[str, _LocalePool] = field(default_factory=dict)
+
+    def _pool(self, locale: str) -> _LocalePool:
+        pool = self._pools.get(locale)
+        if pool is None:
+            fake = Faker(locale)
+            fake.seed_instance(self.seed)
+            pool = _LocalePool(
+                handles=[fake.user_name() for _ in range(_POOL)],
+                companies=[fake.company() for _ in range(_POOL // 2)],
+                company_domains=[fake.domain_name() for _ in range(_POOL // 2)],
+                free_domains=sorted({fake.free_email_domain() for _ in range(12)}),
+                full_names=[fake.name() for _ in range(_POOL)],
+            )
+            self._pools[locale] = pool
+        return pool
+
+    def people(
+        self, rng: np.random.Generator, countries: np.ndarray, style: EmailStyle | np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Names, e-mail addresses and e-mail domains (object arrays) for people in
+        ``countries`` (country indices), with one e-mail style or one per person."""
+        n = countries.size
+        styles = np.broadcast_to(np.asarray(style, dtype=object), (n,))
+        names = np.empty(n, dtype=object)
+        emails = np.empty(n, dtype=object)
+        domains = np.empty(n, dtype=object)
+        picks = rng.integers(0, 1 << 30, size=(n, 4))
+        for i in range(n):
+            pool = self._pool(COUNTRIES[int(countries[i])].faker_locale)
+            a, b, c, d = (int(x) for x in picks[i])
+            names[i] = pool.full_names[a % len(pool.full_names)]
+            handle = pool.handles[b % len(pool.handles)]
+            kind = styles[i]
+            if kind == "corporate":
+                domain = pool.company_domains[c % len(pool.company_domains)]
+            elif kind == "edu":
+                stem = pool.company_domains[c % len(pool.company_domains)].split(".")[0]
+                domain = f"{stem}.edu"
+            elif kind == "disposable":
+                domain = _DISPOSABLE_DOMAINS[c % len(_DISPOSABLE_DOMAINS)]
+                handle = f"{handle[:4]}{d % 100000:05d}"
+            else:
+                domain = pool.free_domains[c % len(pool.free_domains)]
+                if d % 3 == 0:
+                    handle = f"{handle}{d % 1000}"
+            emails[i] = f"{handle}@{domain}"
+            domains[i] = domain
+        return names, emails, domains
+
+    def companies(self, rng: np.random.Generator, countries: np.ndarray) -> np.ndarray:
+        """Company names (object array) for organisations in ``countries``."""
+        out = np.empty(countries.size, dtype=object)
+        picks = rng.integers(0, 1 << 30, size=countries.size)
+        for i, (country, pick) in enumerate(zip(countries.tolist(), picks.tolist(), strict=True)):
+            pool = self._pool(COUNTRIES[int(country)].faker_locale)
+            out[i] = pool.companies[pick % len(pool.companies)]
+        return out

@@ -1,0 +1,345 @@
+"""Loading scenario files, with errors that point at the YAML line.
+
+Every problem found in a file becomes a :class:`Problem`: the file, the line and
+column, the field path (``campaigns[0].load.jitter``), what was expected and
+what was given, and a "did you mean" for a mistyped key or kind. All problems
+of a file are collected and raised together as one :class:`ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from simulator.scenario import Scenario
+
+__all__ = ["Problem", "ScenarioError", "load_scenario", "parse_scenario"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in a scenario file."""
+
+    file: str
+    line: int | None
+    """1-based line, or None when the problem is not tied to a line."""
+    column: int | None
+    path: str
+    """Field path such as ``population[1].accounts`` (empty for the whole file)."""
+    expected: str
+    given: str | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}:{self.column or 1}"
+        field = f" {self.path}:" if self.path else ""
+        text = f"{where}:{field} expected {self.expected}"
+        if self.given is not None:
+            text += f"; got {self.given}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class ScenarioError(Exception):
+    """A scenario file could not be loaded; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; raises :class:`ScenarioError`."""
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError([Problem(name, None, None, "", "an existing scenario file", "no such file")]) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem(name, None, None, "", "a YAML file", "a directory")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([Problem(name, None, None, "", "a readable UTF-8 file", str(exc))]) from None
+    return parse_scenario(text, name)
+
+
+def parse_scenario(text: str, file: str = "<string>") -> Scenario:
+    """Validate scenario YAML ``text`` (``file`` names it in messages)."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(
+            [
+                Problem(
+                    file,
+                    mark.line + 1 if mark else None,
+                    mark.column + 1 if mark else None,
+                    "",
+                    "well-formed YAML",
+                    f"malformed YAML ({reason})",
+                )
+            ]
+        ) from None
+    if data is None:
+        raise ScenarioError(
+            [
+                Problem(
+                    file,
+                    None,
+                    None,
+                    "",
+                    "a scenario mapping with version, name, start, duration, population and campaigns",
+                    "an empty file",
+                )
+            ]
+        )
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(file, 1, 1, "", "a mapping of scenario fields at the top level", _show(data))])
+    problems = _duplicate_keys(node, file, ())
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        problems += [_problem(error, node, file) for error in exc.errors()]
+        scenario = None
+    if problems:
+        raise ScenarioError(problems)
+    assert scenario is not None
+    return scenario
+
+
+# -- locating -------------------------------------------------------------------------
+
+
+def _duplicate_keys(node: yaml.Node | None, file: str, path: tuple) -> list[Problem]:
+    problems: list[Problem] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if key.value in seen:
+                problems.append(
+                    Problem(
+                        file,
+                        key.start_mark.line + 1,
+                        key.start_mark.column + 1,
+                        _format_path((*path, key.value)),
+                        "each key once",
+                        f"{key.value!r} a second time",
+                    )
+                )
+            seen.add(key.value)
+            problems += _duplicate_keys(value, file, (*path, key.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            problems += _duplicate_keys(item, file, (*path, i))
+    return problems
+
+
+def _locate(node: yaml.Node | None, loc: tuple) -> yaml.Node | None:
+    """The deepest node of the file along ``loc``; elements that are not keys or
+    indices in the file (union tags such as 'hydra', '[key]') are skipped."""
+    for element in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == str(element)), node)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(element, int) and element < len(node.value):
+            node = node.value[element]
+    return node
+
+
+def _format_path(path: tuple) -> str:
+    text = ""
+    for element in path:
+        if isinstance(element, int):
+            text += f"[{element}]"
+        else:
+            text += f".{element}" if text else str(element)
+    return text
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _problem(error: dict[str, Any], root: yaml.Node | None, file: str) -> Problem:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    node = _locate(root, loc)
+    path = _format_path(_without_tags(loc))
+    line = node.start_mark.line + 1 if node is not None else None
+    column = node.start_mark.column + 1 if node is not None else None
+    ctx = error.get("ctx") or {}
+    given: str | None = _show(error.get("input"))
+    hint = None
+    if kind == "extra_forbidden":
+        key = loc[-1]
+        key_node = _key_node(root, loc)
+        if key_node is not None:
+            line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+        allowed = sorted(_allowed_fields(loc[:-1]))
+        expected, given = "a known field", f"unknown field {key!r}"
+        close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+        hint = (f"did you mean {close[0]!r}? " if close else "") + (
+            f"fields here: {', '.join(allowed)}" if allowed else ""
+        )
+    elif kind == "missing":
+        expected, given = f"the required field {loc[-1]!r}", "nothing (missing)"
+    elif kind in ("union_tag_invalid", "union_tag_not_found"):
+        tags = [t.strip(" '") for t in str(ctx.get("expected_tags", "")).split(",") if t.strip()]
+        expected = f"a 'kind' among: {', '.join(tags)}" if tags else "a valid 'kind'"
+        tag = ctx.get("tag")
+        given = repr(tag) if tag is not None else "no 'kind'"
+        close = difflib.get_close_matches(str(tag), tags, n=1, cutoff=0.5) if tag else []
+        hint = f"did you mean {close[0]!r}?" if close else None
+        kind_node = _key_node(root, (*loc, "kind"))
+        if kind_node is not None:
+            line, column = kind_node.start_mark.line + 1, kind_node.start_mark.column + 1
+    else:
+        expected = _expected(kind, error["msg"], ctx)
+    return Problem(file, line, column, path, expected, given, hint)
+
+
+def _key_node(root: yaml.Node | None, loc: tuple) -> yaml.Node | None:
+    """The key node of the last element of ``loc``, when present in the file."""
+    parent = _locate(root, loc[:-1])
+    if isinstance(parent, yaml.MappingNode):
+        for key, _value in parent.value:
+            if key.value == str(loc[-1]):
+                return key
+    return None
+
+
+def _expected(kind: str, message: str, ctx: dict[str, Any]) -> str:
+    simple = {
+        "int_parsing": "an integer",
+        "int_type": "an integer",
+        "int_from_float": "a whole number",
+        "float_parsing": "a number",
+        "float_type": "a number",
+        "bool_parsing": "true or false",
+        "bool_type": "true or false",
+        "string_type": "a string",
+        "list_type": "a list",
+        "dict_type": "a mapping",
+        "model_type": "a mapping of fields",
+        "model_attributes_type": "a mapping of fields",
+        "datetime_parsing": "a date-time such as 2026-03-02T00:00:00Z",
+        "datetime_type": "a date-time such as 2026-03-02T00:00:00Z",
+        "timezone_aware": "a date-time with a time zone, such as 2026-03-02T00:00:00Z",
+        "tuple_type": "a list",
+    }
+    if kind in simple:
+        return simple[kind]
+    bounds = {
+        "greater_than_equal": ("≥", "ge"),
+        "greater_than": (">", "gt"),
+        "less_than_equal": ("≤", "le"),
+        "less_than": ("<", "lt"),
+    }
+    if kind in bounds:
+        symbol, key = bounds[kind]
+        return f"a value {symbol} {ctx.get(key)}"
+    if kind == "literal_error":
+        return str(ctx.get("expected"))
+    if kind in ("too_short", "too_long"):
+        return f"{message[0].lower()}{message[1:]}"
+    if kind == "string_pattern_mismatch":
+        return f"a string matching {ctx.get('pattern')}"
+    if kind == "value_error":
+        # our validators say "<what was expected>, got <value>"; the value is shown apart
+        text = re.sub(r",? got .*$", "", message.removeprefix("Value error, "), flags=re.DOTALL)
+        return text.removeprefix("expected ")
+    if kind == "assertion_error":
+        return message.removeprefix("Assertion failed, ")
+    return message[0].lower() + message[1:]
+
+
+# -- the schema along a path -----------------------------------------------------------
+
+
+def _without_tags(loc: tuple) -> tuple:
+    """``loc`` without the union tags and '[key]' markers pydantic inserts."""
+    kept: list[Any] = []
+    current: Any = Scenario
+    for element in loc:
+        if element == "[key]":
+            continue
+        if current is not None and _is_tag(current, element):
+            current = _step(current, element)
+            continue
+        kept.append(element)
+        current = _step(current, element) if current is not None else None
+    return tuple(kept)
+
+
+def _is_tag(tp: Any, element: Any) -> bool:
+    tp = _unwrap(tp)
+    members = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else (tp,)
+    for member in members:
+        member = _unwrap(member)
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            kind = member.model_fields.get("kind")
+            if kind is not None and element in typing.get_args(kind.annotation) and element not in member.model_fields:
+                return True
+    return False
+
+
+def _allowed_fields(loc: tuple) -> list[str]:
+    """Field names of the model found at ``loc`` (following unions by their tag)."""
+    current: Any = Scenario
+    for element in loc:
+        current = _step(current, element)
+        if current is None:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(tp: Any) -> Any:
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return _unwrap(args[0])
+    return tp
+
+
+def _step(tp: Any, element: Any) -> Any:
+    tp = _unwrap(tp)
+    origin = typing.get_origin(tp)
+    if origin in (list, tuple) and isinstance(element, int):
+        return typing.get_args(tp)[0]
+    if origin is dict:
+        return typing.get_args(tp)[1]
+    if origin in (typing.Union, types.UnionType):
+        for member in typing.get_args(tp):
+            member = _unwrap(member)
+            if isinstance(member, type) and issubclass(member, BaseModel):
+                field = member.model_fields.get("kind")
+                if field is not None and element in typing.get_args(field.annotation):
+                    return member
+        return None
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        field = tp.model_fields.get(str(element))
+        if field is not None:
+            return field.annotation
+        # a single-member discriminated union puts the tag in the path too
+        kind = tp.model_fields.get("kind")
+        if kind is not None and element in typing.get_args(kind.annotation):
+            return tp
+    return None

@@ -1,0 +1,225 @@
+"""The simulated internet: autonomous systems, IP addresses and client software.
+
+The catalogue of autonomous systems (ASNs) is fixed for a run (drawn from the
+run's ``network`` stream): each ASN has a country, a kind (residential ISP,
+mobile carrier, datacentre/cloud, corporate, education) and a /16 address
+block. Actors allocate addresses from it with their own generator, so allocation
+by one actor never changes another's addresses.
+
+Addresses and client fingerprints are interned into tables: a request carries an
+integer code and the gateway looks up the visible strings (``ip``, ``asn``,
+``country``, ``user_agent``, ``client_fingerprint``) when it builds a batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+from simulator.columns import ColumnStore
+from simulator.geography import COUNTRIES
+
+__all__ = ["AsnKind", "ClientTable", "IpTable", "Network", "format_ipv4"]
+
+
+class AsnKind(IntEnum):
+    """What kind of network an autonomous system is."""
+
+    RESIDENTIAL = 0
+    MOBILE = 1
+    DATACENTER = 2
+    CORPORATE = 3
+    EDUCATION = 4
+
+
+# ASNs per country and kind in the catalogue; datacentres are concentrated in a few countries.
+_ASNS_PER_KIND = {
+    AsnKind.RESIDENTIAL: 4,
+    AsnKind.MOBILE: 2,
+    AsnKind.DATACENTER: 2,
+    AsnKind.CORPORATE: 3,
+    AsnKind.EDUCATION: 1,
+}
+
+
+def format_ipv4(addresses: np.ndarray) -> np.ndarray:
+    """Dotted-quad strings (object array) for an array of IPv4 addresses as uint32."""
+    a = np.asarray(addresses, dtype=np.uint32)
+    octets = [(a >> shift) & 0xFF for shift in (24, 16, 8, 0)]
+    out = np.empty(a.size, dtype=object)
+    out[:] = [f"{w}.{x}.{y}.{z}" for w, x, y, z in zip(*(o.tolist() for o in octets), strict=True)]
+    return out
+
+
+@dataclass(frozen=True)
+class AsnCatalogue:
+    number: np.ndarray
+    """Public-looking AS numbers (int32)."""
+    country: np.ndarray
+    """Index into :data:`simulator.geography.COUNTRIES` (int16)."""
+    kind: np.ndarray
+    """:class:`AsnKind` values (int8)."""
+    block: np.ndarray
+    """First address of the ASN's /16 block (uint32)."""
+
+
+class IpTable:
+    """Interned IPv4 addresses with the ASN and country they belong to."""
+
+    def __init__(self) -> None:
+        self.store = ColumnStore(
+            {"address": np.uint32, "text": object, "asn": np.int32, "country": np.int16, "kind": np.int8}
+        )
+        self._index: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def intern(self, address: np.ndarray, asn: np.ndarray, country: np.ndarray, kind: np.ndarray) -> np.ndarray:
+        """Codes of the given addresses, adding unseen ones."""
+        codes = np.empty(address.size, dtype=np.int64)
+        new_rows: list[int] = []
+        for i, value in enumerate(address.tolist()):
+            code = self._index.get(value)
+            if code is None:
+                code = len(self.store) + len(new_rows)
+                self._index[value] = code
+                new_rows.append(i)
+            codes[i] = code
+        if new_rows:
+            rows = np.asarray(new_rows, dtype=np.int64)
+            self.store.append(
+                address=address[rows],
+                text=format_ipv4(address[rows]),
+                asn=asn[rows],
+                country=country[rows],
+                kind=kind[rows],
+            )
+        return codes
+
+
+class ClientTable:
+    """Client software seen by the gateway: a user-agent string and a fingerprint
+    (a JA3-like hash of the TLS/HTTP client behaviour, 16 hex digits)."""
+
+    def __init__(self) -> None:
+        self.store = ColumnStore({"user_agent": object, "fingerprint": object})
+        self._index: dict[tuple[str, str], int] = {}
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def intern(self, user_agent: str, fingerprint: str) -> int:
+        key = (user_agent, fingerprint)
+        code = self._index.get(key)
+        if code is None:
+            code = int(self.store.append(user_agent=[user_agent], fingerprint=[fingerprint])[0])
+            self._index[key] = code
+        return code
+
+
+_SDKS = (
+    ("anthropic-python", ("0.39.0", "0.40.0", "0.42.1", "0.45.2")),
+    ("anthropic-typescript", ("0.32.1", "0.33.0", "0.36.3")),
+    ("openai-python", ("1.54.3", "1.58.1", "1.61.0")),
+    ("openai-node", ("4.71.0", "4.77.3")),
+    ("langchain", ("0.3.9", "0.3.14")),
+    ("litellm", ("1.55.2", "1.59.8")),
+    ("curl", ("8.5.0", "8.11.1")),
+    ("python-requests", ("2.31.0", "2.32.3")),
+    ("Go-http-client", ("1.1", "2.0")),
+)
+_PLATFORMS = ("linux-x86_64", "darwin-arm64", "windows-amd64", "linux-aarch64")
+
+
+class Network:
+    """The ASN catalogue plus the shared address and client tables of one run."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        numbers, countries, kinds = [], [], []
+        for c, _ in enumerate(COUNTRIES):
+            for kind, n in _ASNS_PER_KIND.items():
+                for _ in range(n):
+                    countries.append(c)
+                    kinds.append(int(kind))
+        count = len(countries)
+        numbers = rng.choice(np.arange(1000, 400_000), size=count, replace=False).astype(np.int32)
+        # distinct /16 blocks in public unicast space (1.0.0.0 - 223.255.0.0), avoiding 10/8 and 127/8
+        first_octets = np.array([o for o in range(1, 224) if o not in (10, 127)], dtype=np.uint32)
+        block_ids = rng.choice(first_octets.size * 256, size=count, replace=False)
+        blocks = (first_octets[block_ids // 256] << 24) | ((block_ids % 256).astype(np.uint32) << 16)
+        self.asns = AsnCatalogue(
+            number=numbers,
+            country=np.asarray(countries, dtype=np.int16),
+            kind=np.asarray(kinds, dtype=np.int8),
+            block=blocks.astype(np.uint32),
+        )
+        self.ips = IpTable()
+        self.clients = ClientTable()
+
+    def asns_of(self, kind: AsnKind, countries: np.ndarray | None = None) -> np.ndarray:
+        """Catalogue rows of the given kind (optionally restricted to some countries)."""
+        mask = self.asns.kind == int(kind)
+        if countries is not None:
+            mask &= np.isin(self.asns.country, countries)
+        return np.flatnonzero(mask)
+
+    def allocate(
+        self,
+        rng: np.random.Generator,
+        n: int,
+        kind: AsnKind,
+        countries: np.ndarray | None = None,
+        subnets: int | None = None,
+    ) -> np.ndarray:
+        """Codes of ``n`` addresses in ASNs of ``kind`` located in ``countries``
+        (country indices; default: any). With ``subnets``, addresses are packed into
+        that many /24 networks (a proxy provider's or company's ranges)."""
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        candidates = self.asns_of(kind, countries)
+        if candidates.size == 0:
+            candidates = self.asns_of(kind)
+        if subnets is None:
+            rows = rng.choice(candidates, size=n)
+            third = rng.integers(0, 256, size=n, dtype=np.uint32)
+        else:
+            subnet_rows = rng.choice(candidates, size=max(1, subnets))
+            subnet_third = rng.integers(0, 256, size=subnet_rows.size, dtype=np.uint32)
+            pick = rng.integers(0, subnet_rows.size, size=n)
+            rows, third = subnet_rows[pick], subnet_third[pick]
+        host = rng.integers(1, 255, size=n, dtype=np.uint32)
+        address = self.asns.block[rows] | (third << 8) | host
+        return self.ips.intern(address, self.asns.number[rows], self.asns.country[rows], self.asns.kind[rows])
+
+    def new_client(self, rng: np.random.Generator, browser: bool = False, sdk: str | None = None) -> int:
+        """A new client install: a user agent (an SDK, a CLI tool or a browser) and a
+        fingerprint unique to the install."""
+        if browser:
+            major = int(rng.integers(118, 132))
+            platform = ("Windows NT 10.0; Win64; x64", "Macintosh; Intel Mac OS X 10_15_7", "X11; Linux x86_64")[
+                int(rng.integers(0, 3))
+            ]
+            user_agent = (
+                f"Mozilla/5.0 ({platform}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{major}.0.0.0 Safari/537.36"
+            )
+        else:
+            names = [name for name, _ in _SDKS]
+            index = names.index(sdk) if sdk in names else int(rng.integers(0, len(_SDKS)))
+            name, versions = _SDKS[index]
+            version = versions[int(rng.integers(0, len(versions)))]
+            platform = _PLATFORMS[int(rng.integers(0, len(_PLATFORMS)))]
+            user_agent = f"{name}/{version} ({platform})"
+        return self.clients.intern(user_agent, fingerprint_hex(rng))
+
+    def shared_client(self, rng: np.random.Generator, user_agent: str) -> int:
+        """A client with a chosen user agent and a fresh fingerprint (spoofing tools)."""
+        return self.clients.intern(user_agent, fingerprint_hex(rng))
+
+
+def fingerprint_hex(rng: np.random.Generator) -> str:
+    """16 hexadecimal digits derived from the caller's generator."""
+    return hashlib.blake2b(rng.bytes(16), digest_size=8).hexdigest()

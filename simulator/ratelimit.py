@@ -1,0 +1,209 @@
+"""Exact token-bucket rate limiting, vectorised over the requests of one tick.
+
+Each key (an account, an organisation) has one bucket per dimension (requests,
+input tokens, output tokens). A bucket of capacity ``C`` refills continuously at
+rate ``r`` per second, never above ``C``. A request of cost ``c`` (1 request, its
+input tokens, its output tokens) is admitted when *every* bucket of its account
+*and* of its organisation holds at least its cost in that dimension, and then
+consumes it; otherwise it is rejected (HTTP 429) and consumes nothing.
+
+Output tokens are charged at admission, as if the gateway knew the completion's
+length (a simplification: real gateways estimate from ``max_tokens`` and settle later).
+
+Vectorisation. Most keys never come near their limit, so the tick is split:
+
+* a key is *clear* when its level at its first request of the tick, ``L0``, covers
+  the sum ``S`` of all its costs in the tick. Since refills only add, every one of
+  its requests is then admitted. Rows whose account and organisation are both
+  clear are admitted without a loop;
+* the remaining rows (contended keys) go through an exact sequential loop.
+
+The end level of a key whose rows were all admitted follows in closed form. With
+requests at times ``t_1..t_n``, costs ``c_i``, ``P_i = sum_{k<i} c_k`` and
+``A_i = r t_i - P_i``, the level just before request ``i`` is
+``L'_i = A_i + min(L0 - A_1, C - max_{j<=i} A_j)``, so after the last request
+``L_end = A_n + min(L0 - A_1, C - max_j A_j) - c_n``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["TokenBuckets", "admit"]
+
+DIMENSIONS = 3
+_EPS = 1e-9
+
+
+class TokenBuckets:
+    """Bucket state for a growing set of keys (rows), ``DIMENSIONS`` buckets per key."""
+
+    def __init__(self) -> None:
+        self.capacity = np.zeros((0, DIMENSIONS))
+        self.rate = np.zeros((0, DIMENSIONS))
+        self.level = np.zeros((0, DIMENSIONS))
+        self.updated = np.zeros(0)
+
+    def __len__(self) -> int:
+        return self.level.shape[0]
+
+    def grow(self, n: int, start_time: float) -> None:
+        """Make room for keys ``0..n-1``; new keys start with full buckets at ``start_time``
+        (limits must then be set with :meth:`set_limits` before they send)."""
+        old = len(self)
+        if n <= old:
+            return
+        extra = n - old
+        self.capacity = np.vstack([self.capacity, np.zeros((extra, DIMENSIONS))])
+        self.rate = np.vstack([self.rate, np.zeros((extra, DIMENSIONS))])
+        self.level = np.vstack([self.level, np.full((extra, DIMENSIONS), np.inf)])
+        self.updated = np.concatenate([self.updated, np.full(extra, start_time)])
+
+    def set_limits(self, keys: np.ndarray, rate: np.ndarray, burst_seconds: float) -> None:
+        """Set the sustained rates (per second, shape ``(len(keys), 3)``) of ``keys``;
+        capacity is ``rate * burst_seconds``. Levels above the new capacity are cut."""
+        self.rate[keys] = rate
+        self.capacity[keys] = rate * burst_seconds
+        self.level[keys] = np.minimum(self.level[keys], self.capacity[keys])
+
+    def levels_at(self, keys: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Levels of ``keys`` refilled up to ``times`` (state unchanged)."""
+        elapsed = np.maximum(times - self.updated[keys], 0.0)[:, None]
+        return np.minimum(self.capacity[keys], self.level[keys] + self.rate[keys] * elapsed)
+
+
+def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stable grouping: (order, unique keys, start offset of each group in ``order``)."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if keys.size else np.empty(0, int)
+    return order, sorted_keys[starts], starts
+
+
+def _clear(buckets: TokenBuckets, keys: np.ndarray, ts: np.ndarray, costs: np.ndarray) -> np.ndarray:
+    """Per row: is the row's key clear (its first-request level covers all its costs)?"""
+    order, unique, starts = _groups(keys)
+    totals = np.add.reduceat(costs[order], starts, axis=0)
+    first_ts = ts[order][starts]
+    level0 = buckets.levels_at(unique, first_ts)
+    clear_key = np.all(level0 + _EPS >= totals, axis=1)
+    clear_row = np.empty(keys.size, dtype=bool)
+    clear_row[order] = np.repeat(clear_key, np.diff(np.r_[starts, keys.size]))
+    return clear_row
+
+
+def _drain(buckets: TokenBuckets, keys: np.ndarray, ts: np.ndarray, costs: np.ndarray) -> None:
+    """Update the state of ``keys`` for rows that were all admitted (closed form)."""
+    if keys.size == 0:
+        return
+    order, unique, starts = _groups(keys)
+    k, t, c = keys[order], ts[order], costs[order]
+    t0 = t[starts]
+    counts = np.diff(np.r_[starts, k.size])
+    rel_t = t - np.repeat(t0, counts)
+    rate = buckets.rate[k]
+    csum = np.cumsum(c, axis=0)
+    group_base = np.repeat(np.vstack([np.zeros((1, DIMENSIONS)), csum[starts[1:] - 1]]), counts, axis=0)
+    prefix = csum - c - group_base  # P_i: costs before row i within its group
+    a = rate * rel_t[:, None] - prefix
+    ends = np.r_[starts[1:], k.size] - 1
+    level0 = buckets.levels_at(unique, t0)
+    a_max = np.maximum.reduceat(a, starts, axis=0)
+    capacity = buckets.capacity[unique]
+    end_level = a[ends] + np.minimum(level0 - a[starts], capacity - a_max) - c[ends]
+    buckets.level[unique] = np.clip(end_level, 0.0, capacity)
+    buckets.updated[unique] = t[ends]
+
+
+def _sequential(
+    accounts: TokenBuckets,
+    orgs: TokenBuckets,
+    account_keys: np.ndarray,
+    org_keys: np.ndarray,
+    ts: np.ndarray,
+    costs: np.ndarray,
+    update_org: np.ndarray,
+) -> np.ndarray:
+    """Exact per-request admission for contended rows (already in time order).
+
+    ``update_org[i]`` says whether row i's organisation bucket is simulated here
+    (contended organisations) or drained in closed form afterwards (clear ones).
+    """
+    admitted = np.zeros(ts.size, dtype=bool)
+    state: dict[tuple[int, int], list[float]] = {}
+
+    def load(table: TokenBuckets, tag: int, key: int) -> list[float]:
+        entry = state.get((tag, key))
+        if entry is None:
+            entry = [
+                *table.level[key].tolist(),
+                float(table.updated[key]),
+                *table.capacity[key].tolist(),
+                *table.rate[key].tolist(),
+            ]
+            state[(tag, key)] = entry
+        return entry
+
+    def refill(entry: list[float], now: float) -> None:
+        dt = now - entry[3]
+        if dt > 0:
+            for d in range(DIMENSIONS):
+                entry[d] = min(entry[4 + d], entry[d] + entry[7 + d] * dt)
+            entry[3] = now
+
+    for i, (a, o, now, cost, own_org) in enumerate(
+        zip(account_keys.tolist(), org_keys.tolist(), ts.tolist(), costs.tolist(), update_org.tolist(), strict=True)
+    ):
+        acc = load(accounts, 0, a)
+        refill(acc, now)
+        ok = all(acc[d] + _EPS >= cost[d] for d in range(DIMENSIONS))
+        org = None
+        if own_org:
+            org = load(orgs, 1, o)
+            refill(org, now)
+            ok = ok and all(org[d] + _EPS >= cost[d] for d in range(DIMENSIONS))
+        if ok:
+            admitted[i] = True
+            for d in range(DIMENSIONS):
+                acc[d] -= cost[d]
+                if org is not None:
+                    org[d] -= cost[d]
+    for (tag, key), entry in state.items():
+        table = accounts if tag == 0 else orgs
+        table.level[key] = entry[:DIMENSIONS]
+        table.updated[key] = entry[3]
+    return admitted
+
+
+def admit(
+    accounts: TokenBuckets,
+    orgs: TokenBuckets,
+    account_keys: np.ndarray,
+    org_keys: np.ndarray,
+    ts: np.ndarray,
+    costs: np.ndarray,
+) -> np.ndarray:
+    """Admit or reject each request (rows in time order) and update both bucket sets.
+
+    Returns a boolean array: True where the request is admitted.
+    """
+    n = ts.size
+    if n == 0:
+        return np.zeros(0, dtype=bool)
+    costs = np.asarray(costs, dtype=np.float64)
+    account_clear = _clear(accounts, account_keys, ts, costs)
+    org_clear = _clear(orgs, org_keys, ts, costs)
+    fast = account_clear & org_clear
+    admitted = fast.copy()
+    slow = np.flatnonzero(~fast)
+    if slow.size:
+        admitted[slow] = _sequential(
+            accounts, orgs, account_keys[slow], org_keys[slow], ts[slow], costs[slow], ~org_clear[slow]
+        )
+    # accounts whose rows all took the fast path drain in closed form; an account
+    # with any slow row has all its rows slow (the same account, or its one org)
+    fast_rows = np.flatnonzero(fast)
+    _drain(accounts, account_keys[fast_rows], ts[fast_rows], costs[fast_rows])
+    org_rows = np.flatnonzero(org_clear & admitted)
+    _drain(orgs, org_keys[org_rows], ts[org_rows], costs[org_rows])
+    return admitted

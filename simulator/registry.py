@@ -1,0 +1,203 @@
+"""The account registry: organisations, accounts, API keys, and the hidden truth.
+
+Two tables with the same row order describe accounts:
+
+* ``visible``: what the provider records at sign-up (schema v1 account registry:
+  id, organisation, creation time, sign-up pathway, tier floor, name, e-mail,
+  payment fingerprint, declared country, verification). Detectors may read this.
+* ``truth``: ground truth (is it an attacker, which campaign, which role, which
+  actor owns it). Only the metrics and the export of ``labels.parquet`` read it.
+
+Keeping the two in separate stores, with separate accessors, makes a leak a
+visible mistake rather than a forgotten column filter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from simulator.columns import ColumnStore
+from simulator.geography import COUNTRIES
+from simulator.identity import ACCESS_PATHWAYS, SIGNUP_PATHWAYS
+
+__all__ = ["ACCOUNT_COLUMNS", "LABEL_COLUMNS", "NewAccounts", "Registry"]
+
+ACCOUNT_COLUMNS: tuple[str, ...] = (
+    "account_id",
+    "org_id",
+    "created_ts",
+    "signup_pathway",
+    "tier",
+    "name",
+    "email",
+    "email_domain",
+    "company",
+    "payment_fingerprint",
+    "declared_country",
+    "verified",
+)
+"""Visible account-registry columns, in output order."""
+
+LABEL_COLUMNS: tuple[str, ...] = ("account_id", "is_attacker", "campaign", "role")
+"""Ground-truth columns (``labels.parquet``)."""
+
+
+@dataclass(frozen=True)
+class NewAccounts:
+    """Everything needed to register a block of accounts (one entry per account)."""
+
+    org: np.ndarray
+    """Organisation codes (from :meth:`Registry.add_orgs`)."""
+    created_ts: np.ndarray
+    """Creation times, seconds relative to the scenario start (negative: before)."""
+    signup_pathway: np.ndarray
+    """Indices into :data:`simulator.identity.SIGNUP_PATHWAYS`."""
+    tier_floor: np.ndarray
+    """Lowest tier index the account can be in (contracts, programmes)."""
+    name: np.ndarray
+    email: np.ndarray
+    email_domain: np.ndarray
+    payment_fingerprint: np.ndarray
+    declared_country: np.ndarray
+    """Indices into :data:`simulator.geography.COUNTRIES`."""
+    verified: np.ndarray
+    initial_spend: np.ndarray
+    """Spend in USD before the scenario start (drives the starting tier)."""
+    is_attacker: bool
+    campaign: str | None
+    role: np.ndarray | str
+    """Archetype name for customers, campaign role (``harvester``…) for attackers."""
+
+
+class Registry:
+    """Organisations, accounts and keys created so far, with opaque ids."""
+
+    def __init__(self, tier_names: tuple[str, ...]) -> None:
+        self.tier_names = tier_names
+        self.orgs = ColumnStore({"org_id": object, "name": object, "created_ts": np.float64})
+        self.visible = ColumnStore(
+            {
+                "account_id": object,
+                "org": np.int64,
+                "created_ts": np.float64,
+                "signup_pathway": np.int8,
+                "tier_floor": np.int8,
+                "name": object,
+                "email": object,
+                "email_domain": object,
+                "payment_fingerprint": object,
+                "declared_country": np.int16,
+                "verified": np.bool_,
+                "initial_spend": np.float64,
+            }
+        )
+        self.truth = ColumnStore({"is_attacker": np.bool_, "campaign": object, "role": object, "actor": np.int32})
+        self.keys = ColumnStore({"key_id": object, "account": np.int64, "pathway": np.int8})
+        self._by_id: dict[str, int] = {}
+        self._published = 0
+        self._empty: pd.DataFrame | None = None
+
+    def __len__(self) -> int:
+        return len(self.visible)
+
+    def add_orgs(self, org_ids: np.ndarray, names: np.ndarray, created_ts: np.ndarray) -> np.ndarray:
+        """Register organisations; returns their codes."""
+        return self.orgs.append(org_id=org_ids, name=names, created_ts=created_ts)
+
+    def add_accounts(self, account_ids: np.ndarray, accounts: NewAccounts, actor: int) -> np.ndarray:
+        """Register accounts owned by ``actor``; returns their codes."""
+        n = len(account_ids)
+        codes = self.visible.append(
+            account_id=account_ids,
+            org=accounts.org,
+            created_ts=accounts.created_ts,
+            signup_pathway=accounts.signup_pathway,
+            tier_floor=accounts.tier_floor,
+            name=accounts.name,
+            email=accounts.email,
+            email_domain=accounts.email_domain,
+            payment_fingerprint=accounts.payment_fingerprint,
+            declared_country=accounts.declared_country,
+            verified=accounts.verified,
+            initial_spend=accounts.initial_spend,
+        )
+        roles = np.broadcast_to(np.asarray(accounts.role, dtype=object), (n,))
+        self.truth.append(
+            is_attacker=np.full(n, accounts.is_attacker),
+            campaign=np.full(n, accounts.campaign, dtype=object),
+            role=roles,
+            actor=np.full(n, actor, dtype=np.int32),
+        )
+        for code, account_id in zip(codes.tolist(), account_ids, strict=True):
+            self._by_id[account_id] = code
+        return codes
+
+    def add_keys(self, key_ids: np.ndarray, accounts: np.ndarray, pathways: np.ndarray) -> np.ndarray:
+        """Register API keys (one row per key); returns their codes."""
+        return self.keys.append(key_id=key_ids, account=accounts, pathway=pathways)
+
+    def codes_of(self, account_ids: object) -> np.ndarray:
+        """Account codes of the given account ids; unknown ids are an error naming them."""
+        ids = [account_ids] if isinstance(account_ids, str) else list(account_ids)
+        unknown = [a for a in ids if a not in self._by_id]
+        if unknown:
+            raise KeyError(f"Unknown account ids {unknown[:5]}{' …' if len(unknown) > 5 else ''}")
+        return np.fromiter((self._by_id[a] for a in ids), dtype=np.int64, count=len(ids))
+
+    def account_frame(self, codes: np.ndarray) -> pd.DataFrame:
+        """Visible registry rows of ``codes``, sorted by ``account_id`` (so that row
+        order carries no information about who created the account)."""
+        codes = np.asarray(codes, dtype=np.int64)
+        v = self.visible
+        org = v.column("org")[codes]
+        frame = pd.DataFrame(
+            {
+                "account_id": pd.array(v.column("account_id")[codes], dtype="str"),
+                "org_id": pd.array(self.orgs.column("org_id")[org], dtype="str"),
+                "created_ts": v.column("created_ts")[codes],
+                "signup_pathway": pd.Categorical.from_codes(
+                    v.column("signup_pathway")[codes], categories=list(SIGNUP_PATHWAYS)
+                ),
+                "tier": pd.Categorical.from_codes(v.column("tier_floor")[codes], categories=list(self.tier_names)),
+                "name": pd.array(v.column("name")[codes], dtype="str"),
+                "email": pd.array(v.column("email")[codes], dtype="str"),
+                "email_domain": pd.array(v.column("email_domain")[codes], dtype="str"),
+                "company": pd.array(self.orgs.column("name")[org], dtype="str"),
+                "payment_fingerprint": pd.array(v.column("payment_fingerprint")[codes], dtype="str"),
+                "declared_country": pd.Categorical.from_codes(
+                    v.column("declared_country")[codes], categories=[c.code for c in COUNTRIES]
+                ),
+                "verified": v.column("verified")[codes],
+            }
+        )
+        return frame.sort_values("account_id", kind="stable").reset_index(drop=True)
+
+    def publish_new(self) -> pd.DataFrame:
+        """Registry rows of accounts created since the previous call (for the next batch)."""
+        start, end = self._published, len(self)
+        self._published = end
+        if start == end:
+            if self._empty is None:
+                self._empty = self.account_frame(np.empty(0, dtype=np.int64))
+            return self._empty.copy()
+        return self.account_frame(np.arange(start, end, dtype=np.int64))
+
+    def label_frame(self) -> pd.DataFrame:
+        """Ground truth per account, sorted by ``account_id``: never give this to a detector."""
+        t = self.truth
+        frame = pd.DataFrame(
+            {
+                "account_id": pd.array(self.visible.column("account_id"), dtype="str"),
+                "is_attacker": t.column("is_attacker").copy(),
+                "campaign": pd.array(t.column("campaign"), dtype="str"),
+                "role": pd.array(t.column("role"), dtype="str"),
+            }
+        )
+        return frame.sort_values("account_id", kind="stable").reset_index(drop=True)
+
+    @staticmethod
+    def pathway_code(name: str) -> int:
+        return ACCESS_PATHWAYS.index(name)

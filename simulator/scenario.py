@@ -1,0 +1,227 @@
+"""The scenario schema: what a YAML scenario file may say, validated and frozen.
+
+A scenario fixes the world: when it starts and for how long, how the gateway
+limits traffic, which models exist, how noisy the provider's classifiers are,
+which legitimate customers use the API (``population``) and which extraction
+campaigns attack it (``campaigns``). Population entries and campaigns are
+discriminated unions on ``kind``; their models live in :mod:`simulator.population`
+and :mod:`simulator.campaign`.
+
+Loading a file with located error messages is :mod:`simulator.loading`'s job;
+this module only defines the models.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, Field, field_validator, model_validator
+
+from simulator.campaign import CampaignConfig
+from simulator.config import StrictModel
+from simulator.population import ArchetypeConfig
+from simulator.units import Duration, Rate, SignedDuration
+
+__all__ = [
+    "ClassifierNoise",
+    "GatewayConfig",
+    "Limits",
+    "ModelRelease",
+    "Pricing",
+    "Scenario",
+    "Tier",
+]
+
+SCHEMA_VERSION = 1
+
+
+class Limits(StrictModel):
+    """Sustained rate limits of one token bucket; the bucket holds ``burst`` seconds
+    of each limit (see :class:`GatewayConfig`)."""
+
+    requests: Rate = Field(description="Requests per second; YAML may say '50/min'.")
+    input_tokens: Rate = Field(description="Input tokens per second; YAML may say '40k/min'.")
+    output_tokens: Rate = Field(description="Output tokens per second; YAML may say '8k/min'.")
+
+    def scaled(self, factor: float) -> Limits:
+        return Limits(
+            requests=self.requests * factor,
+            input_tokens=self.input_tokens * factor,
+            output_tokens=self.output_tokens * factor,
+        )
+
+
+class Tier(StrictModel):
+    """A rate-limit tier. An account (or organisation) is in the highest tier whose
+    age and cumulative spend requirements it meets."""
+
+    name: str = Field(min_length=1, description="Tier name, shown in the account registry.")
+    min_age: Duration = Field(default=0.0, description="Minimum account age to reach this tier, e.g. '7d'.")
+    min_spend: float = Field(default=0.0, ge=0, description="Minimum cumulative spend in USD to reach this tier.")
+    account: Limits = Field(description="Limits of each account in this tier.")
+    org: Limits | None = Field(
+        default=None, description="Limits of each organisation in this tier (default: 20 times the account limits)."
+    )
+
+    @property
+    def org_limits(self) -> Limits:
+        return self.org if self.org is not None else self.account.scaled(20.0)
+
+
+def _default_tiers() -> list[Tier]:
+    per_min = 1 / 60
+    rows = [
+        ("tier-1", 0.0, 5.0, 50, 50_000, 10_000),
+        ("tier-2", 7 * 86400.0, 40.0, 1_000, 450_000, 90_000),
+        ("tier-3", 14 * 86400.0, 200.0, 2_000, 800_000, 160_000),
+        ("tier-4", 30 * 86400.0, 400.0, 4_000, 2_000_000, 400_000),
+    ]
+    return [
+        Tier(
+            name=name,
+            min_age=age,
+            min_spend=spend,
+            account=Limits(requests=rpm * per_min, input_tokens=itpm * per_min, output_tokens=otpm * per_min),
+        )
+        for name, age, spend, rpm, itpm, otpm in rows
+    ]
+
+
+class Pricing(StrictModel):
+    """List prices, used for spend (tier promotion) and campaign budgets."""
+
+    input_per_mtok: float = Field(default=3.0, ge=0, description="USD per million input tokens.")
+    output_per_mtok: float = Field(default=15.0, ge=0, description="USD per million output tokens.")
+
+
+class GatewayConfig(StrictModel):
+    """The API gateway: rate-limit tiers, prices and how often tiers are reviewed."""
+
+    tiers: list[Tier] = Field(
+        default_factory=_default_tiers, min_length=1, description="Rate-limit tiers, lowest first."
+    )
+    pricing: Pricing = Field(default_factory=Pricing, description="List prices in USD.")
+    burst: Duration = Field(
+        default=60.0, gt=0, description="Bucket capacity in seconds of the sustained limit ('60s': one minute's worth)."
+    )
+    tier_review: Duration = Field(default=3600.0, gt=0, description="How often tiers are recomputed, e.g. '1h'.")
+
+    @field_validator("tiers")
+    @classmethod
+    def _unique_and_ordered(cls, tiers: list[Tier]) -> list[Tier]:
+        names = [tier.name for tier in tiers]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"unique tier names, got {duplicates} more than once")
+        for lower, upper in itertools.pairwise(tiers):
+            if upper.min_spend < lower.min_spend or upper.min_age < lower.min_age:
+                raise ValueError(f"tiers ordered by requirements, but {upper.name!r} asks less than {lower.name!r}")
+        return tiers
+
+    def tier_index(self, name: str) -> int:
+        for i, tier in enumerate(self.tiers):
+            if tier.name == name:
+                return i
+        raise KeyError(f"Unknown tier {name!r}; tiers: {', '.join(t.name for t in self.tiers)}")
+
+
+class ModelRelease(StrictModel):
+    """A model served by the API and when it was released."""
+
+    name: str = Field(min_length=1, description="Model name as it appears in requests.")
+    released: SignedDuration = Field(
+        default=-180 * 86400.0,
+        description="Release time relative to the scenario start; negative means before it ('-90d').",
+    )
+
+
+def _default_models() -> list[ModelRelease]:
+    return [
+        ModelRelease(name="frontier-pro-1", released=-200 * 86400.0),
+        ModelRelease(name="frontier-flash-1", released=-120 * 86400.0),
+    ]
+
+
+class ClassifierNoise(StrictModel):
+    """Error rates of the provider's classifiers behind the noisy visible labels.
+
+    Each label is replaced by a wrong one with this probability (uniform over the
+    other labels; for ``cot_requested`` the flag is flipped)."""
+
+    topic: float = Field(default=0.10, ge=0, le=1, description="Error rate of the topic classifier.")
+    cot_requested: float = Field(
+        default=0.05, ge=0, le=1, description="Error rate of the chain-of-thought-request detector."
+    )
+    language: float = Field(default=0.02, ge=0, le=1, description="Error rate of language identification.")
+
+
+class Scenario(StrictModel):
+    """One simulated world: legitimate customers, extraction campaigns and the gateway."""
+
+    version: Literal[1] = Field(description="Scenario schema version; currently 1.")
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="Short identifier (lowercase, digits, '-', '_').")
+    description: str = Field(default="", description="What this scenario models and why.")
+    seed: int = Field(default=0, ge=0, description="Root random seed; the command line may override it.")
+    start: AwareDatetime = Field(description="UTC start time, e.g. 2026-03-02T00:00:00Z.")
+    duration: Duration = Field(gt=0, description="Simulated time span, e.g. '7d'.")
+    tick: Duration = Field(default=60.0, gt=0, description="Gateway tick: detectors see one batch per tick, e.g. '1m'.")
+    gateway: GatewayConfig = Field(default_factory=GatewayConfig, description="Rate limits, tiers and prices.")
+    models: list[ModelRelease] = Field(
+        default_factory=_default_models, min_length=1, description="Models served, with release times."
+    )
+    classifier_noise: ClassifierNoise = Field(
+        default_factory=ClassifierNoise, description="Error rates of the noisy visible labels."
+    )
+    population: list[ArchetypeConfig] = Field(
+        default_factory=list, description="Legitimate customer groups (discriminated on 'kind')."
+    )
+    campaigns: list[CampaignConfig] = Field(
+        default_factory=list, description="Extraction campaigns (discriminated on 'kind')."
+    )
+
+    @field_validator("start")
+    @classmethod
+    def _utc(cls, start: datetime) -> datetime:
+        return start.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        if self.tick > self.duration:
+            raise ValueError(f"tick ({self.tick:g}s) no longer than duration ({self.duration:g}s)")
+        names = [actor.actor_name(i) for i, actor in enumerate(self.population)]
+        names += [campaign.name for campaign in self.campaigns]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"unique names for population groups and campaigns, got {duplicates} more than once")
+        model_names = [model.name for model in self.models]
+        if len(set(model_names)) != len(model_names):
+            raise ValueError(f"unique model names, got {model_names}")
+        for actor in [*self.population, *self.campaigns]:
+            for model in actor.model_names():
+                if model not in model_names:
+                    raise ValueError(f"{actor.kind} group uses model {model!r}, which is not in models {model_names}")
+        return self
+
+    def resolved(self, *, seed: int | None = None, duration: float | None = None, scale: float = 1.0) -> Scenario:
+        """This scenario with command-line overrides applied and validated again:
+        another root ``seed``, another ``duration`` (seconds), and account counts,
+        shared infrastructure and goals multiplied by ``scale``."""
+        if scale <= 0:
+            raise ValueError(f"The 'scale' must be a number in the range (0, inf). Got {scale} instead.")
+        update: dict[str, object] = {
+            "population": [group.scaled(scale) for group in self.population],
+            "campaigns": [campaign.scaled(scale) for campaign in self.campaigns],
+        }
+        if seed is not None:
+            update["seed"] = seed
+        if duration is not None:
+            update["duration"] = duration
+            update["tick"] = min(self.tick, duration)
+        return Scenario.model_validate(self.model_copy(update=update).model_dump())
+
+    @property
+    def n_ticks(self) -> int:
+        """Number of ticks: ``ceil(duration / tick)``."""
+        return int(-(-self.duration // self.tick))

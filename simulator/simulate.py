@@ -1,0 +1,137 @@
+"""Run a scenario once and export its traffic: the ``simulate`` command's engine.
+
+Output folder:
+
+* ``requests.parquet``: visible request columns only (schema v1), in time order;
+* ``accounts.parquet``: the visible account registry;
+* ``labels.parquet``: ground truth per account (``is_attacker``, ``campaign``, ``role``);
+* ``request_labels.parquet``: ground truth per request (``request_id``, ``template_id``);
+* ``run.json``: the resolved scenario, seed, package version, row counts, wall time.
+
+The Parquet files depend only on the scenario, the seed and the package version
+(byte-identical across runs); ``run.json`` also records the wall time.
+"""
+
+from __future__ import annotations
+
+import platform
+import resource
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from simulator import __version__
+from simulator.export import AtomicParquetWriter, write_json, write_table
+from simulator.registry import Registry
+from simulator.scenario import Scenario
+from simulator.traffic import ACCOUNT_SCHEMA, REQUEST_SCHEMA
+from simulator.world import World
+
+__all__ = ["SimulationSummary", "accounts_table", "labels_table", "simulate"]
+
+REQUEST_LABEL_SCHEMA = pa.schema([pa.field("request_id", pa.uint64()), pa.field("template_id", pa.int64())])
+LABEL_SCHEMA = pa.schema(
+    [
+        pa.field("account_id", pa.string()),
+        pa.field("is_attacker", pa.bool_()),
+        pa.field("campaign", pa.string()),
+        pa.field("role", pa.string()),
+    ]
+)
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(ticks_done, ticks_total)``."""
+
+
+@dataclass(frozen=True)
+class SimulationSummary:
+    """What a simulation produced (also written to ``run.json``)."""
+
+    scenario: str
+    seed: int
+    ticks: int
+    requests: int
+    attacker_requests: int
+    accounts: int
+    attacker_accounts: int
+    status_counts: dict[str, int]
+    wall_seconds: float
+    peak_rss_mb: float
+
+
+def accounts_table(registry: Registry) -> pa.Table:
+    """The visible registry of every account created, sorted by ``account_id``."""
+    frame = registry.account_frame(np.arange(len(registry)))
+    return pa.Table.from_pandas(frame, schema=ACCOUNT_SCHEMA, preserve_index=False).replace_schema_metadata(None)
+
+
+def labels_table(registry: Registry) -> pa.Table:
+    """Ground truth per account, sorted by ``account_id``."""
+    frame = registry.label_frame()
+    return pa.Table.from_pandas(frame, schema=LABEL_SCHEMA, preserve_index=False).replace_schema_metadata(None)
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def simulate(
+    scenario: Scenario, out: Path, *, seed: int | None = None, progress: ProgressCallback | None = None
+) -> SimulationSummary:
+    """Simulate ``scenario`` (already resolved for scale and duration) and write
+    its traffic and ground truth under ``out``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    world = World(scenario, seed=seed)
+    statuses: dict[int, int] = {}
+    attacker_requests = 0
+    with (
+        AtomicParquetWriter(out / "requests.parquet", REQUEST_SCHEMA) as requests,
+        AtomicParquetWriter(out / "request_labels.parquet", REQUEST_LABEL_SCHEMA) as request_labels,
+    ):
+        for traffic in world.ticks():
+            requests.write(traffic.table)
+            request_labels.write(
+                pa.Table.from_arrays(
+                    [traffic.table.column("request_id"), pa.array(traffic.template_id)], schema=REQUEST_LABEL_SCHEMA
+                )
+            )
+            values, counts = np.unique(traffic.table.column("status").to_numpy(), return_counts=True)
+            for value, count in zip(values.tolist(), counts.tolist(), strict=True):
+                statuses[value] = statuses.get(value, 0) + count
+            attacker_requests += int(world.registry.truth.column("is_attacker")[traffic.account_codes].sum())
+            if progress is not None:
+                progress(traffic.batch.tick + 1, scenario.n_ticks)
+    write_table(out / "accounts.parquet", accounts_table(world.registry))
+    write_table(out / "labels.parquet", labels_table(world.registry))
+    truth = world.registry.truth.column("is_attacker")
+    summary = SimulationSummary(
+        scenario=scenario.name,
+        seed=world.seed,
+        ticks=scenario.n_ticks,
+        requests=requests.rows,
+        attacker_requests=attacker_requests,
+        accounts=len(world.registry),
+        attacker_accounts=int(truth.sum()),
+        status_counts={str(k): v for k, v in sorted(statuses.items())},
+        wall_seconds=round(time.perf_counter() - started, 3),
+        peak_rss_mb=round(_peak_rss_mb(), 1),
+    )
+    write_json(
+        out / "run.json",
+        {
+            "extractbench_version": __version__,
+            "python": platform.python_version(),
+            "seed": world.seed,
+            "scenario": scenario.model_dump(mode="json"),
+            "summary": asdict(summary),
+        },
+    )
+    return summary

@@ -1,0 +1,228 @@
+"""Request blocks (what actors emit) and request batches (what detectors see).
+
+Actors emit :class:`RequestBlock` objects: columns of numpy arrays holding integer
+codes (account, key, IP, client…) plus the hidden ``template_id``. The gateway
+cuts blocks into ticks, decides statuses and turns each tick into a
+:class:`RequestBatch`: a pandas DataFrame of the visible columns of schema v1
+(:data:`REQUEST_SCHEMA`) and the account-registry rows created during the tick.
+
+Boundary (DESIGN.md): a :class:`RequestBatch` contains only what a provider's
+logs would contain. Hidden per-request truth travels beside it in
+:class:`TickTraffic`, never inside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+__all__ = [
+    "ACCOUNT_SCHEMA",
+    "BLOCK_DTYPES",
+    "CATEGORY",
+    "REQUEST_COLUMNS",
+    "REQUEST_SCHEMA",
+    "RequestBatch",
+    "RequestBlock",
+    "TickTraffic",
+    "concat_blocks",
+]
+
+BLOCK_DTYPES: dict[str, np.dtype] = {
+    name: np.dtype(dtype)
+    for name, dtype in {
+        "ts": np.float64,
+        "account": np.int64,
+        "key": np.int64,
+        "ip": np.int64,
+        "client": np.int64,
+        "model": np.int16,
+        "input_tokens": np.int32,
+        "output_tokens": np.int32,
+        "max_tokens": np.int32,
+        "topic": np.int16,
+        "language": np.int16,
+        "cot_requested": np.bool_,
+        "system_prompt_hash": np.uint64,
+        "prompt_simhash": np.uint64,
+        "conversation_id": np.uint64,
+        "turn": np.int16,
+        "template_id": np.int64,
+    }.items()
+}
+"""Columns of a request block. ``topic``, ``language`` and ``cot_requested`` hold the
+classifier's (noisy) output; ``template_id`` is hidden truth (-1: no template)."""
+
+HIDDEN_BLOCK_COLUMNS: frozenset[str] = frozenset({"template_id"})
+
+CATEGORY = pa.dictionary(pa.int16(), pa.string())
+"""Type of low-cardinality string columns (a fixed vocabulary; pandas: Categorical)."""
+
+REQUEST_SCHEMA = pa.schema(
+    [
+        pa.field("ts", pa.float64()),
+        pa.field("request_id", pa.uint64()),
+        pa.field("account_id", pa.string()),
+        pa.field("org_id", pa.string()),
+        pa.field("key_id", pa.string()),
+        pa.field("ip", pa.string()),
+        pa.field("asn", pa.int32()),
+        pa.field("country", CATEGORY),
+        pa.field("user_agent", pa.string()),
+        pa.field("client_fingerprint", pa.string()),
+        pa.field("pathway", CATEGORY),
+        pa.field("model", CATEGORY),
+        pa.field("input_tokens", pa.int32()),
+        pa.field("output_tokens", pa.int32()),
+        pa.field("max_tokens", pa.int32()),
+        pa.field("topic", CATEGORY),
+        pa.field("language", CATEGORY),
+        pa.field("cot_requested", pa.bool_()),
+        pa.field("system_prompt_hash", pa.uint64()),
+        pa.field("prompt_simhash", pa.uint64()),
+        pa.field("conversation_id", pa.uint64()),
+        pa.field("turn", pa.int16()),
+        pa.field("status", pa.int16()),
+    ]
+)
+"""Visible request columns (schema v1). ``ts`` is seconds since the scenario start;
+``output_tokens`` is what was served (0 unless ``status`` is 200)."""
+
+REQUEST_COLUMNS: tuple[str, ...] = tuple(REQUEST_SCHEMA.names)
+
+ACCOUNT_SCHEMA = pa.schema(
+    [
+        pa.field("account_id", pa.string()),
+        pa.field("org_id", pa.string()),
+        pa.field("created_ts", pa.float64()),
+        pa.field("signup_pathway", CATEGORY),
+        pa.field("tier", CATEGORY),
+        pa.field("name", pa.string()),
+        pa.field("email", pa.string()),
+        pa.field("email_domain", pa.string()),
+        pa.field("company", pa.string()),
+        pa.field("payment_fingerprint", pa.string()),
+        pa.field("declared_country", CATEGORY),
+        pa.field("verified", pa.bool_()),
+    ]
+)
+"""Visible account-registry columns; ``created_ts`` is seconds relative to the
+scenario start (negative: created before it)."""
+
+
+class RequestBlock:
+    """A block of requests emitted by one actor: one numpy array per column of
+    :data:`BLOCK_DTYPES`, all of one length (scalars are broadcast). Timestamps need
+    not be sorted."""
+
+    __slots__ = ("columns",)
+
+    def __init__(self, **columns: np.ndarray) -> None:
+        missing = set(BLOCK_DTYPES) - set(columns)
+        extra = set(columns) - set(BLOCK_DTYPES)
+        if missing or extra:
+            raise ValueError(
+                f"RequestBlock needs exactly {sorted(BLOCK_DTYPES)}; "
+                f"missing {sorted(missing)}, unexpected {sorted(extra)}"
+            )
+        n = np.asarray(columns["ts"]).shape[0]
+        cols = {}
+        for name, dtype in BLOCK_DTYPES.items():
+            array = np.asarray(columns[name], dtype=dtype)
+            if array.ndim == 0:
+                array = np.full(n, array, dtype=dtype)
+            elif array.shape != (n,):
+                raise ValueError(f"RequestBlock column {name!r} has shape {array.shape}, expected ({n},)")
+            cols[name] = array
+        self.columns = cols
+
+    def __len__(self) -> int:
+        return self.columns["ts"].shape[0]
+
+    def take(self, index: np.ndarray) -> RequestBlock:
+        block = RequestBlock.__new__(RequestBlock)
+        block.columns = {name: array[index] for name, array in self.columns.items()}
+        return block
+
+
+def concat_blocks(blocks: list[RequestBlock]) -> RequestBlock:
+    """One block holding the rows of ``blocks`` in order."""
+    if len(blocks) == 1:
+        return blocks[0]
+    block = RequestBlock.__new__(RequestBlock)
+    if not blocks:
+        block.columns = {name: np.empty(0, dtype=dtype) for name, dtype in BLOCK_DTYPES.items()}
+    else:
+        block.columns = {name: np.concatenate([b.columns[name] for b in blocks]) for name in BLOCK_DTYPES}
+    return block
+
+
+@dataclass(frozen=True)
+class RequestBatch:
+    """What a detector sees at the end of one tick.
+
+    ``requests`` has the columns of :data:`REQUEST_SCHEMA`, one row per request whose
+    ``ts`` lies in ``[start, end)``, sorted by ``ts``. ``accounts`` has the columns of
+    :data:`ACCOUNT_SCHEMA` for accounts registered since the previous batch. Treat
+    both as read-only: the same batch is handed to every detector.
+    """
+
+    tick: int
+    """Tick index, from 0."""
+    start: float
+    """Tick start in seconds since the scenario start."""
+    end: float
+    """Tick end in seconds (exclusive); an alarm raised on this batch is timed here."""
+    origin: datetime
+    """UTC time of ``ts == 0`` (for hour-of-day and day-of-week features)."""
+    table: pa.Table
+    """The requests as an Arrow table with :data:`REQUEST_SCHEMA`."""
+    accounts: pd.DataFrame
+    """Account-registry rows of accounts registered since the previous batch."""
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    @cached_property
+    def requests(self) -> pd.DataFrame:
+        """The requests as a pandas DataFrame (built on first use, then shared)."""
+        return self.table.to_pandas()
+
+    @classmethod
+    def from_frames(
+        cls,
+        tick: int,
+        start: float,
+        end: float,
+        origin: datetime,
+        requests: pd.DataFrame,
+        accounts: pd.DataFrame | None = None,
+    ) -> RequestBatch:
+        """A batch from hand-made frames (tests, replays of logs): ``requests`` must
+        have the columns of :data:`REQUEST_SCHEMA`; ``accounts`` those of
+        :data:`ACCOUNT_SCHEMA` (default: no new accounts)."""
+        table = pa.Table.from_pandas(requests[list(REQUEST_COLUMNS)], schema=REQUEST_SCHEMA, preserve_index=False)
+        if accounts is None:
+            accounts = ACCOUNT_SCHEMA.empty_table().to_pandas()
+        return cls(tick, start, end, origin, table.replace_schema_metadata(None), accounts)
+
+
+@dataclass(frozen=True)
+class TickTraffic:
+    """One processed tick: the visible batch plus hidden per-row data for the harness."""
+
+    batch: RequestBatch
+    account_codes: np.ndarray
+    """Registry code of each request's account (row-aligned with ``batch.requests``)."""
+    template_id: np.ndarray
+    """Hidden template id per request (-1: not templated)."""
+
+    @property
+    def table(self) -> pa.Table:
+        """The visible requests as an Arrow table (for export)."""
+        return self.batch.table

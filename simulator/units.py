@@ -1,0 +1,171 @@
+"""Human-friendly quantities in scenario files: durations, counts and rates.
+
+All durations are returned in seconds (float) and all rates in events per second
+(float), so that the rest of the simulator never deals with units.
+
+Accepted spellings:
+
+* durations: a number of seconds (``90``) or a number with a unit suffix:
+  ``ms``, ``s``, ``m``/``min``, ``h``, ``d``, ``w`` (``"90s"``, ``"1.5h"``, ``"7d"``);
+* counts: a number with an optional SI suffix ``k`` (1e3), ``M`` (1e6), ``G``/``B`` (1e9)
+  (``"30k"``, ``"1.2M"``);
+* rates: ``<count>/<period>`` where the period is a unit (``"50/min"``) or a duration
+  (``"1.2M/day"``, ``"300/5m"``), or a bare number meaning per second.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
+
+__all__ = [
+    "Count",
+    "Duration",
+    "Rate",
+    "SignedDuration",
+    "format_duration",
+    "parse_count",
+    "parse_duration",
+    "parse_rate",
+]
+
+_DURATION_UNITS: dict[str, float] = {
+    "ms": 0.001,
+    "s": 1.0,
+    "sec": 1.0,
+    "m": 60.0,
+    "min": 60.0,
+    "h": 3600.0,
+    "hour": 3600.0,
+    "d": 86400.0,
+    "day": 86400.0,
+    "w": 604800.0,
+    "week": 604800.0,
+}
+_COUNT_SUFFIXES: dict[str, float] = {"": 1.0, "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "B": 1e9}
+
+_NUMBER = r"[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?"
+_DURATION_RE = re.compile(rf"^\s*({_NUMBER})\s*([a-z]*)\s*$")
+_COUNT_RE = re.compile(rf"^\s*({_NUMBER})\s*([kKMGB]?)\s*$")
+
+
+def _finite_non_negative(value: float, what: str, text: object) -> float:
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"a non-negative finite {what}, got {text!r}")
+    return value
+
+
+def parse_duration(value: object) -> float:
+    """Parse a duration into seconds.
+
+    >>> parse_duration("7d"), parse_duration("90s"), parse_duration(2.5), parse_duration("1.5h")
+    (604800.0, 90.0, 2.5, 5400.0)
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"a duration such as '90s', '15m' or '7d', got {value!r}")
+    if isinstance(value, int | float):
+        return _finite_non_negative(float(value), "duration in seconds", value)
+    if not isinstance(value, str):
+        raise ValueError(f"a duration such as '90s', '15m' or '7d', got {value!r}")
+    match = _DURATION_RE.match(value)
+    if not match or (match.group(2) not in _DURATION_UNITS and match.group(2) not in ("", "days", "hours", "weeks")):
+        raise ValueError(f"a duration such as '90s', '15m', '6h' or '7d' (units: ms, s, m, h, d, w), got {value!r}")
+    number, unit = match.groups()
+    unit = {"": "s", "days": "d", "hours": "h", "weeks": "w"}.get(unit, unit)
+    return _finite_non_negative(float(number) * _DURATION_UNITS[unit], "duration", value)
+
+
+def parse_count(value: object) -> float:
+    """Parse a count with an optional SI suffix.
+
+    >>> parse_count("30k"), parse_count("1.2M"), parse_count(7)
+    (30000.0, 1200000.0, 7.0)
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"a number such as 500, '30k' or '1.2M', got {value!r}")
+    if isinstance(value, int | float):
+        return _finite_non_negative(float(value), "number", value)
+    if not isinstance(value, str):
+        raise ValueError(f"a number such as 500, '30k' or '1.2M', got {value!r}")
+    match = _COUNT_RE.match(value)
+    if not match:
+        raise ValueError(f"a number such as 500, '30k' or '1.2M', got {value!r}")
+    number, suffix = match.groups()
+    return _finite_non_negative(float(number) * _COUNT_SUFFIXES[suffix], "number", value)
+
+
+def parse_rate(value: object) -> float:
+    """Parse a rate into events per second.
+
+    >>> parse_rate("60/min"), parse_rate("1.2M/day"), parse_rate("300/5m"), parse_rate(2)
+    (1.0, 13.88888888888889, 1.0, 2.0)
+    """
+    if isinstance(value, str) and "/" in value:
+        count_text, _, period_text = value.partition("/")
+        period_text = period_text.strip()
+        try:
+            count = parse_count(count_text)
+            period = parse_duration(period_text if period_text[:1].isdigit() else f"1{period_text}")
+        except ValueError:
+            raise ValueError(f"a rate such as '50/min', '1.2M/day' or '300/5m', got {value!r}") from None
+        if period <= 0:
+            raise ValueError(f"a rate with a positive period, got {value!r}")
+        return count / period
+    try:
+        return parse_count(value)
+    except ValueError:
+        raise ValueError(f"a rate such as '50/min', '1.2M/day' or '300/5m', got {value!r}") from None
+
+
+def parse_signed_duration(value: object) -> float:
+    """Like :func:`parse_duration` but a leading minus sign is allowed: ``"-90d"`` is
+    90 days before the scenario start."""
+    if isinstance(value, str) and value.strip().startswith("-"):
+        return -parse_duration(value.strip()[1:])
+    if isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+        return -parse_duration(-value)
+    return parse_duration(value)
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest exact spelling of a duration: ``format_duration(5400) == '90m'``."""
+    if seconds < 0:
+        return f"-{format_duration(-seconds)}"
+    for unit in ("w", "d", "h", "m", "s"):
+        size = _DURATION_UNITS[unit]
+        if seconds >= size and float(seconds / size).is_integer():
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+def _validator(parse: Any) -> BeforeValidator:
+    def validate(value: object) -> float:
+        if isinstance(value, float) and not isinstance(value, bool):
+            return _finite_non_negative(value, "number", value)
+        return parse(value)
+
+    return BeforeValidator(validate)
+
+
+Duration = Annotated[
+    float,
+    _validator(parse_duration),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+]
+"""A duration in seconds; YAML may say ``"7d"``, ``"90s"`` or a number of seconds."""
+
+SignedDuration = Annotated[
+    float,
+    BeforeValidator(parse_signed_duration),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+]
+"""An offset in seconds from the scenario start; ``"-30d"`` is before the start."""
+
+Count = Annotated[float, _validator(parse_count)]
+"""A non-negative quantity; YAML may say ``"30k"`` or ``"1.2M"``."""
+
+Rate = Annotated[float, _validator(parse_rate)]
+"""Events per second; YAML may say ``"50/min"``, ``"1.2M/day"`` or a number per second."""

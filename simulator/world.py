@@ -1,0 +1,91 @@
+"""The simulated world: a SimPy environment, its actors and the gateway, stepped tick by tick.
+
+:meth:`World.ticks` is a generator: it advances the SimPy clock to the end of
+each tick (actors submit request blocks on their own schedules), lets the
+gateway decide the tick's statuses, and yields a
+:class:`~simulator.traffic.TickTraffic`. Between two yields the consumer may
+act on the gateway (``world.gateway.ban(...)``); the action applies from the
+next tick on, and the campaign owning a banned account hears of it at once.
+
+Causality: ``env.run(until=T)`` processes every event strictly before ``T``; a
+request is always submitted at or before its timestamp, so all requests of a
+tick ending at ``T`` are in the gateway when it is processed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import simpy
+
+from simulator.actor import Actor, WorldContext
+from simulator.gateway import Enforcement, Gateway
+from simulator.identity import IdFactory, ProfileFactory
+from simulator.network import Network
+from simulator.registry import Registry
+from simulator.scenario import Scenario
+from simulator.seeding import SeedStreams, stable_key
+from simulator.traffic import TickTraffic
+
+__all__ = ["World"]
+
+
+class World:
+    """One run of a scenario with one seed."""
+
+    def __init__(self, scenario: Scenario, seed: int | None = None) -> None:
+        self.scenario = scenario
+        self.seed = scenario.seed if seed is None else int(seed)
+        self.actors: list[Actor] = []
+        self._started = False
+
+    def build(self) -> None:
+        """Create the environment, registry, gateway and actors, and the accounts
+        that exist at the start. Called by :meth:`ticks` if not called before."""
+        if self._started:
+            return
+        streams = SeedStreams(self.seed)
+        scenario = self.scenario
+        self.env = simpy.Environment()
+        self.registry = Registry(tuple(tier.name for tier in scenario.gateway.tiers))
+        self.network = Network(streams.generator("network"))
+        self.gateway = Gateway(
+            scenario, self.registry, self.network, request_id_key=stable_key(f"requests/{self.seed}")
+        )
+        self.context = WorldContext(
+            env=self.env,
+            scenario=scenario,
+            gateway=self.gateway,
+            registry=self.registry,
+            network=self.network,
+            ids=IdFactory(streams.secret("ids")),
+            streams=streams,
+            profiles=ProfileFactory(seed=int(streams.generator("profiles").integers(1 << 31))),
+        )
+        configs = [*scenario.population, *scenario.campaigns]
+        for index, config in enumerate(configs):
+            self.actors.append(config.build(config.actor_name(index), index, self.context))
+        for actor in self.actors:
+            actor.setup()
+        self.gateway.add_listener(self._route)
+        for actor in self.actors:
+            actor.start()
+        self._started = True
+
+    def _route(self, event: Enforcement) -> None:
+        """Forward an enforcement to the actors owning the affected accounts."""
+        owners = self.registry.truth.column("actor")[event.accounts]
+        for actor_index in sorted(set(owners.tolist())):
+            mine = event.accounts[owners == actor_index]
+            self.actors[actor_index].on_enforcement(
+                Enforcement(event.action, mine, event.time, event.effective_tick, event.factor, event.until)
+            )
+
+    def ticks(self) -> Iterator[TickTraffic]:
+        """Run the world, yielding each processed tick in order."""
+        self.build()
+        tick = float(self.scenario.tick)
+        duration = float(self.scenario.duration)
+        for k in range(self.scenario.n_ticks):
+            self.env.run(until=min((k + 1) * tick, duration))
+            yield self.gateway.process_tick(k)
