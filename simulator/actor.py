@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -64,6 +64,9 @@ class WorldContext:
     streams: SeedStreams
     profiles: ProfileFactory
     """Faker vocabularies shared by all actors (each actor picks with its own generator)."""
+    actors: dict[str, Actor] = field(default_factory=dict)
+    """Every actor by name (filled before any ``setup``), for actors that build on
+    another's assets, such as a campaign hiding behind a reseller's organisation."""
 
 
 class Actor(ABC):

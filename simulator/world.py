@@ -64,7 +64,10 @@ class World:
         )
         configs = [*scenario.population, *scenario.campaigns]
         for index, config in enumerate(configs):
-            self.actors.append(config.build(config.actor_name(index), index, self.context))
+            actor = config.build(config.actor_name(index), index, self.context)
+            self.actors.append(actor)
+            self.context.actors[actor.name] = actor
+        # customer groups set up before campaigns, in scenario order
         for actor in self.actors:
             actor.setup()
         self.gateway.add_listener(self._route)
