@@ -1,0 +1,133 @@
+"""Finding detectors by name: the built-ins, installed plug-ins, and ``module:Class``.
+
+* Built-ins are listed explicitly in :data:`BUILTINS` (name → import path), so
+  nothing is discovered by scanning modules or mangling class names.
+* Third-party packages register detectors under the entry-point group
+  ``extractbench.detectors`` (``name = "package.module:Class"``).
+* Any importable class can be named directly as ``package.module:Class``.
+
+An unknown name is an :class:`UnknownDetectorError` that lists the valid names
+(and the closest one). Parameters are checked against the constructor before a
+detector is built, so a typo such as ``windw=5`` is reported with the valid
+parameter names instead of a bare ``TypeError``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+from detectors.base import Detector, ParameterError
+
+__all__ = [
+    "BASELINES",
+    "BUILTINS",
+    "ENTRY_POINT_GROUP",
+    "DetectorInfo",
+    "UnknownDetectorError",
+    "available",
+    "build",
+    "resolve",
+]
+
+ENTRY_POINT_GROUP = "extractbench.detectors"
+
+BUILTINS: dict[str, str] = {
+    "null": "detectors.baselines:NullDetector",
+    "random": "detectors.baselines:RandomDetector",
+    "periodic": "detectors.baselines:PeriodicDetector",
+}
+"""Built-in detectors by name (import paths, imported on demand)."""
+
+BASELINES: tuple[str, ...] = ("null", "random", "periodic")
+"""Baselines shown beside the detectors in every table."""
+
+
+class UnknownDetectorError(LookupError):
+    """No detector by that name; the message lists the valid names."""
+
+
+@dataclass(frozen=True)
+class DetectorInfo:
+    """What ``extractbench detectors`` shows about one detector."""
+
+    name: str
+    path: str
+    source: str
+    """``built-in``, ``plug-in`` (entry point) or ``path``."""
+    cls: type[Detector]
+
+    @property
+    def summary(self) -> str:
+        doc = (self.cls.__doc__ or "").strip().splitlines()
+        return doc[0] if doc else ""
+
+
+def _import(path: str) -> type[Detector]:
+    module_name, _, attribute = path.partition(":")
+    if not module_name or not attribute:
+        raise UnknownDetectorError(f"Expected 'package.module:Class', got {path!r}")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UnknownDetectorError(f"Cannot import {module_name!r} for detector {path!r}: {exc}") from None
+    cls = getattr(module, attribute, None)
+    if cls is None:
+        raise UnknownDetectorError(f"Module {module_name!r} has no attribute {attribute!r}")
+    if not (isinstance(cls, type) and issubclass(cls, Detector)):
+        raise UnknownDetectorError(f"{path!r} is not a subclass of detectors.Detector")
+    return cls
+
+
+def _plugins() -> dict[str, str]:
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def names() -> list[str]:
+    """Every detector name: built-ins first, then installed plug-ins."""
+    plugins = [name for name in sorted(_plugins()) if name not in BUILTINS]
+    return [*BUILTINS, *plugins]
+
+
+def resolve(spec: str) -> DetectorInfo:
+    """The detector called ``spec`` (a built-in or plug-in name, or ``module:Class``)."""
+    if spec in BUILTINS:
+        return DetectorInfo(spec, BUILTINS[spec], "built-in", _import(BUILTINS[spec]))
+    plugins = _plugins()
+    if spec in plugins:
+        return DetectorInfo(spec, plugins[spec], "plug-in", _import(plugins[spec]))
+    if ":" in spec:
+        cls = _import(spec)
+        return DetectorInfo(spec, spec, "path", cls)
+    valid = names()
+    close = difflib.get_close_matches(spec, valid, n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise UnknownDetectorError(
+        f"Unknown detector {spec!r}.{hint} Valid names: {', '.join(valid)}; or give 'package.module:Class'."
+    )
+
+
+def available() -> list[DetectorInfo]:
+    """Every built-in and installed plug-in detector."""
+    return [resolve(name) for name in names()]
+
+
+def build(spec: str, **params: Any) -> Detector:
+    """A configured detector: unknown parameters and values outside the declared
+    constraints raise :class:`ParameterError` with the valid choices."""
+    info = resolve(spec)
+    valid = info.cls.parameter_names()
+    unknown = [name for name in params if name not in valid]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], valid, n=1, cutoff=0.6)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ParameterError(
+            f"{info.cls.__name__} got an unknown parameter {unknown[0]!r}.{hint} "
+            f"Valid parameters: {', '.join(valid) if valid else '(none)'}."
+        )
+    detector = info.cls(**params)
+    detector.check_params()
+    return detector
