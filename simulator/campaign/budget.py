@@ -22,6 +22,7 @@ import numpy as np
 from pydantic import Field
 
 from simulator.config import StrictModel
+from simulator.units import Count
 
 __all__ = ["Budget", "Ledger"]
 
@@ -31,7 +32,7 @@ CATEGORIES = ("accounts", "proxies", "tokens", "seeding", "challenges")
 class Budget(StrictModel):
     """Money available to the campaign and unit prices."""
 
-    total: float | None = Field(default=None, ge=0, description="USD available (default: unlimited).")
+    total: Count | None = Field(default=None, description="USD available, e.g. 250k (default: unlimited).")
     per_account: float = Field(default=0.0, ge=0, description="USD per account created or bought.")
     per_proxy_ip: float = Field(default=0.0, ge=0, description="USD per proxy exit address per day.")
     token_price: float = Field(
