@@ -12,6 +12,7 @@ from simulator.scenario import Scenario
 
 __all__ = ["scenario_json_schema", "schema"]
 
+
 def scenario_json_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a scenario file: pydantic's schema of
     :class:`~simulator.scenario.Scenario` in validation mode, with every field's
