@@ -184,6 +184,11 @@ class Gateway:
         accounts = np.asarray(accounts, dtype=np.int64)
         return self._tier_account[self.accounts.tier[accounts]] * self.accounts.throttle[accounts, None]
 
+    def spend_of(self, accounts: np.ndarray) -> np.ndarray:
+        """Cumulative spend of ``accounts`` in USD (initial spend included)."""
+        self._register_new(self._now())
+        return self.accounts.spend[np.asarray(accounts, dtype=np.int64)]
+
     def is_banned(self, accounts: np.ndarray) -> np.ndarray:
         """Whether each account is banned (from the next tick on, or earlier)."""
         self._register_new(self._now())

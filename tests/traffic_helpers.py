@@ -14,7 +14,7 @@ from simulator.prompts import hamming
 from simulator.scenario import Scenario
 from simulator.world import World
 
-__all__ = ["fingerprint_spread", "load", "run", "template_centres"]
+__all__ = ["campaign_actor", "campaign_scenario", "fingerprint_spread", "load", "run", "scenario_path", "template_centres"]
 
 DEFAULT_COLUMNS = ("ts", "account_id", "org_id", "key_id", "model", "status", "output_tokens")
 
@@ -63,3 +63,23 @@ def fingerprint_spread(requests: pd.DataFrame) -> float:
 
 def scenario_path(name: str) -> Path:
     return SCENARIOS / f"{name}.yaml"
+
+
+def campaign_scenario(campaign: dict, *, population: list | None = None, **overrides: object) -> Scenario:
+    """A tiny scenario with one hydra campaign (``name`` defaults to 'c') and a few
+    chat users; ``overrides`` replace scenario fields (duration, gateway…)."""
+    from conftest import tiny_scenario
+
+    entry = {"kind": "hydra", "name": "c", "accounts": 10, **campaign}
+    fields: dict[str, object] = {
+        "population": population if population is not None else [{"kind": "chat", "accounts": 20}],
+        "campaigns": [entry],
+        "duration": "2h",
+        **overrides,
+    }
+    return tiny_scenario(**fields)
+
+
+def campaign_actor(world: World):
+    """The (last) campaign actor of a world."""
+    return world.actors[-1]

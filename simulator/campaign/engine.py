@@ -244,18 +244,20 @@ class CampaignActor(Actor):
         return rows[member_codes[rows] == codes]
 
     def _waves(self) -> Generator[simpy.Event, Any, Any]:
-        """Register accounts whose creation time falls during the run."""
+        """Register accounts whose creation time falls during the run: waking at the
+        next creation time, every account created before the end of that tick is
+        registered (so it is published in the batch of the tick it is created in,
+        with at most one wake-up per tick)."""
         created, state = self._pending
         tick = float(self.ctx.scenario.tick)
         i = 0
         while i < created.size:
             yield self.env.timeout(max(created[i] - self.env.now, 0.0))
-            j = int(np.searchsorted(created, max(self.env.now, created[i]), side="right"))
+            tick_end = (np.floor(max(self.env.now, created[i]) / tick) + 1) * tick
+            j = max(int(np.searchsorted(created, tick_end, side="left")), i + 1)
             if self.finished_at is None:
                 self.enlist(created[i:j], state[i:j])
             i = j
-            if i < created.size:
-                yield self.env.timeout(tick)
 
     def _promote(self, t: float) -> None:
         """Warming accounts that are old enough and in the target tier start harvesting."""
@@ -272,7 +274,7 @@ class CampaignActor(Actor):
             target = order[acq.target_tier]
             ready &= np.array([order[name] >= target for name in self.ctx.gateway.tier_names_of(codes)], dtype=bool)
         if isinstance(acq.seeding, WarmupSeeding):
-            ready &= self.ctx.gateway.accounts.spend[codes] >= self._warmup_target()
+            ready &= self.ctx.gateway.spend_of(codes) >= self._warmup_target()
         state[rows[ready]] = HARVEST
 
     def _warmup_target(self) -> float:
@@ -367,7 +369,7 @@ class CampaignActor(Actor):
         if rows.size == 0:
             return None
         codes = m.column("code")[rows]
-        rows = rows[self.ctx.gateway.accounts.spend[codes] < self._warmup_target()]
+        rows = rows[self.ctx.gateway.spend_of(codes) < self._warmup_target()]
         if rows.size == 0:
             return None
         cam = self.config.camouflage
