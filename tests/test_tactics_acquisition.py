@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from traffic_helpers import campaign_actor, campaign_scenario, run
 
-from simulator.campaign.engine import HARVEST, RESERVE, WARMING
+from simulator.campaign.engine import HARVEST, RESERVE
 from simulator.loading import ScenarioError, parse_scenario
 from simulator.world import World
 
@@ -50,7 +50,9 @@ def test_aged_accounts_of_a_late_campaign_are_registered_when_created_not_at_the
     world = World(scenario)
     first_seen = {}
     for traffic in world.ticks():
-        for account_id, created in zip(traffic.batch.accounts.account_id, traffic.batch.accounts.created_ts, strict=True):
+        for account_id, created in zip(
+            traffic.batch.accounts.account_id, traffic.batch.accounts.created_ts, strict=True
+        ):
             first_seen[account_id] = (traffic.batch.start, created)
     attackers = set(world.registry.label_frame().query("is_attacker").account_id)
     assert attackers <= set(first_seen)

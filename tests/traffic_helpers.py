@@ -14,7 +14,15 @@ from simulator.prompts import hamming
 from simulator.scenario import Scenario
 from simulator.world import World
 
-__all__ = ["campaign_actor", "campaign_scenario", "fingerprint_spread", "load", "run", "scenario_path", "template_centres"]
+__all__ = [
+    "campaign_actor",
+    "campaign_scenario",
+    "fingerprint_spread",
+    "load",
+    "run",
+    "scenario_path",
+    "template_centres",
+]
 
 DEFAULT_COLUMNS = ("ts", "account_id", "org_id", "key_id", "model", "status", "output_tokens")
 

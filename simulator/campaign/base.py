@@ -120,11 +120,16 @@ class CampaignBase(StrictModel):
                 )
             kind = getattr(groups[reseller], "kind", None)
             if kind != "reseller":
-                raise ValueError(f"campaign {self.name!r} to route through a reseller group, got {reseller!r} ({kind})")
+                raise ValueError(
+                    f"campaign {self.name!r} to route through a group of kind reseller, "
+                    f"but {reseller!r} is a {kind} group"
+                )
         acq = self.acquisition
         tiers = [tier.name for tier in scenario.gateway.tiers]
         if acq.target_tier is not None and acq.target_tier not in tiers:
-            raise ValueError(f"campaign {self.name!r} to aim for a tier among {tiers}, got {acq.target_tier!r}")
+            raise ValueError(
+                f"campaign {self.name!r} to aim for a tier among {tiers}, but {acq.target_tier!r} is not one of them"
+            )
         seeding = acq.seeding
         if not isinstance(seeding, NoSeeding) and seeding.spend is None and acq.target_tier is None:
             raise ValueError(f"campaign {self.name!r} seeding to give a spend, or a target_tier to take it from")
