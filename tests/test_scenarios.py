@@ -15,11 +15,16 @@ from simulator.world import World
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
 
 
-def skip_unless_kinds_known(path: Path) -> None:
-    """Skip a scenario whose population uses a kind this build lacks (a kind another
-    branch adds, such as 'reseller'), saying which."""
+def needs_unknown_kinds(path: Path) -> list[str]:
+    """Population kinds a scenario file uses that this build lacks (a kind another
+    branch adds, such as 'reseller')."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    unknown = sorted({group.get("kind") for group in data.get("population", [])} - set(ARCHETYPES))
+    return sorted({group.get("kind") for group in data.get("population", [])} - set(ARCHETYPES))
+
+
+def skip_unless_kinds_known(path: Path) -> None:
+    """Skip a scenario whose population uses a kind this build lacks, saying which."""
+    unknown = needs_unknown_kinds(path)
     if unknown:
         pytest.skip(f"{path.name} needs population kind(s) {unknown}, not in this build (known: {sorted(ARCHETYPES)})")
 

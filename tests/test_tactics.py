@@ -88,7 +88,7 @@ def test_a_shift_puts_nearly_all_traffic_in_the_operators_working_hours() -> Non
             "rhythm": {"kind": "shift", "utc_offset": 8, "hours": [9, 21], "off_share": 0.05},
         },
     }
-    requests, _ = run(campaign_scenario(campaign, duration="2d"), COLUMNS)
+    requests, _ = run(campaign_scenario(campaign, population=[], duration="1d"), COLUMNS)
     attack = requests[requests.attacker]
     local_hour = (attack.ts / HOUR + 8) % 24
     assert local_hour.between(9, 21).mean() == pytest.approx(0.95, abs=0.02)
