@@ -180,7 +180,9 @@ class Exits:
 
     def fresh_identity(self, actor: CampaignActor, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(exit, client, card) never seen before: a new exit address, a new client
-        install and a new card for each of ``n`` accounts (after a ban)."""
+        install and a new card for each of ``n`` accounts (after a ban). The exit is
+        the account's own only with ``rotation: account``; rotating accounts draw
+        their exits from the pool whatever their identity."""
         rng = actor.rng
         home = allocate_exits(actor, n, None)
         client = np.array([actor.ctx.network.new_client(rng) for _ in range(n)], dtype=np.int64)
