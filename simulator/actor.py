@@ -29,8 +29,12 @@ from simulator.seeding import SeedStreams
 
 if TYPE_CHECKING:
     from simulator.scenario import Scenario
+    from simulator.traffic import TickTraffic
 
 __all__ = ["MEMBER_COLUMNS", "Actor", "WorldContext", "choose_models"]
+
+CHALLENGE_SECONDS = (120.0, 1.0, 20.0, 3600.0)
+"""How long a person takes to pass a challenge: log-normal (median, sigma, min, max) in seconds."""
 
 TEMPLATE_ID_STRIDE = 1 << 32
 """Template ids of actor ``i`` lie in ``[i·stride, (i+1)·stride)``: unique per scenario."""
@@ -80,6 +84,7 @@ class Actor(ABC):
         self.index = index
         self.ctx = ctx
         self.rng = ctx.streams.generator(f"actor/{name}")
+        self._challenge_rng = ctx.streams.generator(f"actor/{name}/challenges")
         self.profiles = ctx.profiles
         self.members = ColumnStore({**MEMBER_COLUMNS, **self.extra_member_columns()})
         self._serials: dict[str, int] = {}
@@ -100,8 +105,23 @@ class Actor(ABC):
         for process in self.processes():
             self.ctx.env.process(process)
 
-    def on_enforcement(self, event: Enforcement) -> None:  # noqa: B027 - optional hook
-        """Called when accounts of this actor are banned or throttled (default: ignore)."""
+    def on_enforcement(self, event: Enforcement) -> None:
+        """Called when accounts of this actor are banned, throttled or challenged.
+
+        Default: bans and throttles are accepted silently; a challenge is passed
+        the way a person passes one, after a log-normal delay of about two minutes
+        (:data:`CHALLENGE_SECONDS`), drawn from a stream of its own so that the
+        actor's traffic draws do not shift.
+        """
+        if event.action == "challenge":
+            median, sigma, low, high = CHALLENGE_SECONDS
+            delay = np.clip(self._challenge_rng.lognormal(np.log(median), sigma, event.accounts.size), low, high)
+            self.ctx.gateway.pass_challenge(event.accounts, at=event.time + delay)
+
+    def on_tick(self, traffic: TickTraffic) -> None:  # noqa: B027 - optional hook
+        """Called at the end of every tick with its traffic, so that an actor can read
+        the responses its own requests got (status, tokens served), as a client does.
+        Implementations must read only their own accounts' rows (default: ignore)."""
 
     def extra_member_columns(self) -> dict[str, Any]:
         """Additional per-member columns a subclass keeps (name → dtype)."""

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Annotated
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from simulator.geography import country_codes
 from simulator.identity import SIGNUP_PATHWAYS
 from simulator.prompts import LANGUAGES, TOPICS
-from simulator.units import Count, Duration, parse_count
+from simulator.units import COUNT_PATTERN, Count, Duration, parse_count
 
 __all__ = [
     "AccountCount",
@@ -52,7 +52,13 @@ def _whole_count(value: object) -> int:
     return round(parse_count(value))
 
 
-AccountCount = Annotated[int, BeforeValidator(_whole_count), Field(ge=0)]
+AccountCount = Annotated[
+    int,
+    BeforeValidator(
+        _whole_count,
+        json_schema_input_type=Annotated[int, Field(ge=0)] | Annotated[str, StringConstraints(pattern=COUNT_PATTERN)],
+    ),
+]
 """A whole number of accounts; YAML may say ``2k``."""
 
 _NonNegative = Annotated[float, Field(ge=0)]

@@ -6,15 +6,19 @@ current simulation time. At the end of tick ``k`` the world calls
 ``ts ∈ [k·tick, (k+1)·tick)``, sorts them by time and decides each status:
 
 * ``403`` if the account was banned before this tick (a ban issued while a
-  consumer looks at tick ``k`` takes effect from tick ``k+1``); nothing is served;
+  consumer looks at tick ``k`` takes effect from tick ``k+1``), or if it is
+  challenged (from the tick after the challenge until the owner passes it:
+  requests timed before the pass are refused); nothing is served;
 * ``429`` if a token bucket of the account or its organisation lacks the
   request's cost (see :mod:`simulator.ratelimit`); nothing is served;
 * ``200`` otherwise; the request's tokens are billed to account and organisation.
 
 Tiers are recomputed every ``tier_review`` seconds from account age and
 cumulative spend (and immediately for new accounts); throttles scale an
-account's limits for a while. Enforcement (:meth:`ban`, :meth:`throttle`) is
-announced to listeners, so that the campaign owning an account can react.
+account's limits for a while. Enforcement (:meth:`ban`, :meth:`throttle`,
+:meth:`challenge`) is announced to listeners, so that the actor owning an
+account can react; a challenged account's owner decides when it passes
+(:meth:`pass_challenge`), or never.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ STATUS_FORBIDDEN = 403
 class Enforcement:
     """An action taken against accounts, announced to listeners."""
 
-    action: Literal["ban", "throttle"]
+    action: Literal["ban", "throttle", "challenge"]
     accounts: np.ndarray
     """Registry codes of the accounts newly affected."""
     time: float
@@ -125,6 +129,8 @@ class Gateway:
             tier=(np.int8, 0),
             spend=(np.float64, 0.0),
             ban_tick=(np.int64, NEVER),
+            challenge_tick=(np.int64, NEVER),
+            cleared_at=(np.float64, np.inf),
             throttle=(np.float64, 1.0),
             throttle_until=(np.float64, np.inf),
             requests=(np.int64, 0),
@@ -178,10 +184,21 @@ class Gateway:
         accounts = np.asarray(accounts, dtype=np.int64)
         return self._tier_account[self.accounts.tier[accounts]] * self.accounts.throttle[accounts, None]
 
+    def spend_of(self, accounts: np.ndarray) -> np.ndarray:
+        """Cumulative spend of ``accounts`` in USD (initial spend included)."""
+        self._register_new(self._now())
+        return self.accounts.spend[np.asarray(accounts, dtype=np.int64)]
+
     def is_banned(self, accounts: np.ndarray) -> np.ndarray:
         """Whether each account is banned (from the next tick on, or earlier)."""
         self._register_new(self._now())
         return self.accounts.ban_tick[np.asarray(accounts, dtype=np.int64)] != NEVER
+
+    def is_challenged(self, accounts: np.ndarray) -> np.ndarray:
+        """Whether each account has a challenge it has not (yet) passed."""
+        self._register_new(self._now())
+        accounts = np.asarray(accounts, dtype=np.int64)
+        return (self.accounts.challenge_tick[accounts] != NEVER) & np.isinf(self.accounts.cleared_at[accounts])
 
     def tier_names_of(self, accounts: np.ndarray) -> list[str]:
         self._register_new(self._now())
@@ -217,6 +234,37 @@ class Gateway:
         self.accounts.throttle_until[codes] = until
         self._apply_account_limits(codes)
         self._announce(Enforcement("throttle", codes, self._now(), self.next_tick, factor, until))
+
+    def challenge(self, accounts: np.ndarray | list[str] | str) -> np.ndarray:
+        """Challenge accounts (a CAPTCHA, an identity check) from the next unprocessed
+        tick on: their requests get 403 until their owner passes the challenge with
+        :meth:`pass_challenge`. Banned accounts and accounts with a challenge still
+        open are skipped. Returns the codes of accounts newly challenged."""
+        codes = self._codes(accounts)
+        self._register_new(self._now())
+        acc = self.accounts
+        open_challenge = (acc.challenge_tick[codes] != NEVER) & np.isinf(acc.cleared_at[codes])
+        fresh = np.unique(codes[(acc.ban_tick[codes] == NEVER) & ~open_challenge])
+        if fresh.size:
+            acc.challenge_tick[fresh] = self.next_tick
+            acc.cleared_at[fresh] = np.inf
+            self._announce(Enforcement("challenge", fresh, self._now(), self.next_tick))
+        return fresh
+
+    def pass_challenge(self, accounts: np.ndarray, at: float | np.ndarray) -> None:
+        """Record that ``accounts`` pass their open challenge at time(s) ``at`` (seconds):
+        their requests timed at or after ``at`` are served again. ``at`` may lie in the
+        future (the time a person takes to solve it) but not in a processed tick."""
+        codes = np.asarray(accounts, dtype=np.int64)
+        at = np.broadcast_to(np.asarray(at, dtype=np.float64), codes.shape)
+        if at.size and float(at.min()) < self._now():
+            raise ValueError(
+                f"A challenge cannot be passed at t={float(at.min()):.3f}s, before the first unprocessed tick "
+                f"(t={self._now():.3f}s)"
+            )
+        self._register_new(self._now())
+        pending = self.is_challenged(codes)
+        self.accounts.cleared_at[codes[pending]] = at[pending]
 
     def _codes(self, accounts: np.ndarray | list[str] | str) -> np.ndarray:
         if isinstance(accounts, str) or (len(accounts) and isinstance(next(iter(accounts)), str)):
@@ -296,7 +344,9 @@ class Gateway:
         account = cols["account"]
         org = self.registry.visible.column("org")[account]
         status = np.full(n, STATUS_OK, dtype=np.int16)
-        banned = self.accounts.ban_tick[account] <= k
+        banned = (self.accounts.ban_tick[account] <= k) | (
+            (self.accounts.challenge_tick[account] <= k) & (cols["ts"] < self.accounts.cleared_at[account])
+        )
         status[banned] = STATUS_FORBIDDEN
         live = np.flatnonzero(~banned)
         costs = np.column_stack([np.ones(n), cols["input_tokens"], cols["output_tokens"]]).astype(np.float64)
@@ -394,7 +444,8 @@ class Gateway:
 
     def account_statistics(self) -> pd.DataFrame:
         """Per-account counters so far (registry codes as index): requests,
-        served, rate_limited, forbidden, output_served, spend, tier, banned."""
+        served, rate_limited, forbidden, output_served, spend, tier, banned,
+        challenged (a challenge not yet passed)."""
         acc = self.accounts
         n = self._known_accounts
         return pd.DataFrame(
@@ -407,5 +458,6 @@ class Gateway:
                 "spend": acc.spend[:n],
                 "tier": acc.tier[:n],
                 "banned": acc.ban_tick[:n] != NEVER,
+                "challenged": (acc.challenge_tick[:n] != NEVER) & np.isinf(acc.cleared_at[:n]),
             }
         )

@@ -202,6 +202,8 @@ class Scenario(StrictModel):
             for model in actor.model_names():
                 if model not in model_names:
                     raise ValueError(f"{actor.kind} group uses model {model!r}, which is not in models {model_names}")
+        for campaign in self.campaigns:
+            campaign.check_against(self)
         return self
 
     def resolved(self, *, seed: int | None = None, duration: float | None = None, scale: float = 1.0) -> Scenario:

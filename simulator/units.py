@@ -19,9 +19,12 @@ import math
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, Field, PlainSerializer, StringConstraints
 
 __all__ = [
+    "COUNT_PATTERN",
+    "DURATION_PATTERN",
+    "RATE_PATTERN",
     "Count",
     "Duration",
     "Rate",
@@ -141,31 +144,47 @@ def format_duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-def _validator(parse: Any) -> BeforeValidator:
+_UNIT_PATTERN = "(?:ms|s|sec|m|min|h|hour|hours|d|day|days|w|week|weeks)"
+_NUMBER_PATTERN = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_COUNT_PATTERN = rf"{_NUMBER_PATTERN}\s*[kKMGB]?"
+DURATION_PATTERN = rf"^\s*{_NUMBER_PATTERN}\s*{_UNIT_PATTERN}?\s*$"
+"""What a duration string looks like (for the JSON Schema editors use)."""
+SIGNED_DURATION_PATTERN = rf"^\s*-?\s*{_NUMBER_PATTERN}\s*{_UNIT_PATTERN}?\s*$"
+COUNT_PATTERN = rf"^\s*{_COUNT_PATTERN}\s*$"
+RATE_PATTERN = rf"^\s*{_COUNT_PATTERN}\s*(?:/\s*(?:{_NUMBER_PATTERN}\s*)?{_UNIT_PATTERN})?\s*$"
+
+
+def _input_schema(pattern: str, minimum: float | None = 0) -> Any:
+    """The JSON Schema of what a scenario file may hold: a number or a string with units."""
+    number = Annotated[float, Field(ge=minimum)] if minimum is not None else float
+    return number | Annotated[str, StringConstraints(pattern=pattern)]
+
+
+def _validator(parse: Any, pattern: str) -> BeforeValidator:
     def validate(value: object) -> float:
         if isinstance(value, float) and not isinstance(value, bool):
             return _finite_non_negative(value, "number", value)
         return parse(value)
 
-    return BeforeValidator(validate)
+    return BeforeValidator(validate, json_schema_input_type=_input_schema(pattern))
 
 
 Duration = Annotated[
     float,
-    _validator(parse_duration),
+    _validator(parse_duration, DURATION_PATTERN),
     PlainSerializer(format_duration, return_type=str, when_used="json"),
 ]
 """A duration in seconds; YAML may say ``"7d"``, ``"90s"`` or a number of seconds."""
 
 SignedDuration = Annotated[
     float,
-    BeforeValidator(parse_signed_duration),
+    BeforeValidator(parse_signed_duration, json_schema_input_type=_input_schema(SIGNED_DURATION_PATTERN, None)),
     PlainSerializer(format_duration, return_type=str, when_used="json"),
 ]
 """An offset in seconds from the scenario start; ``"-30d"`` is before the start."""
 
-Count = Annotated[float, _validator(parse_count)]
+Count = Annotated[float, _validator(parse_count, COUNT_PATTERN)]
 """A non-negative quantity; YAML may say ``"30k"`` or ``"1.2M"``."""
 
-Rate = Annotated[float, _validator(parse_rate)]
+Rate = Annotated[float, _validator(parse_rate, RATE_PATTERN)]
 """Events per second; YAML may say ``"50/min"``, ``"1.2M/day"`` or a number per second."""

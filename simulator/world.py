@@ -4,8 +4,10 @@
 each tick (actors submit request blocks on their own schedules), lets the
 gateway decide the tick's statuses, and yields a
 :class:`~simulator.traffic.TickTraffic`. Between two yields the consumer may
-act on the gateway (``world.gateway.ban(...)``); the action applies from the
-next tick on, and the campaign owning a banned account hears of it at once.
+act on the gateway (``world.gateway.ban(...)``, ``.throttle``, ``.challenge``);
+the action applies from the next tick on, and the actor owning an affected
+account hears of it at once. Before a tick is yielded, actors that want to
+(campaigns) read the responses their own requests got in it (:meth:`Actor.on_tick`).
 
 Causality: ``env.run(until=T)`` processes every event strictly before ``T``; a
 request is always submitted at or before its timestamp, so all requests of a
@@ -89,6 +91,10 @@ class World:
         self.build()
         tick = float(self.scenario.tick)
         duration = float(self.scenario.duration)
+        observers = [actor for actor in self.actors if type(actor).on_tick is not Actor.on_tick]
         for k in range(self.scenario.n_ticks):
             self.env.run(until=min((k + 1) * tick, duration))
-            yield self.gateway.process_tick(k)
+            traffic = self.gateway.process_tick(k)
+            for actor in observers:
+                actor.on_tick(traffic)
+            yield traffic

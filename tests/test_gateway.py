@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import BareGateway, tiny_scenario
 
@@ -153,3 +154,43 @@ def test_accounts_climb_tiers_with_age_and_spend() -> None:
     for k in range(61):
         gateway.process_tick(k)
     assert gateway.tier_names_of(bare.accounts) == ["t2", "t1"]
+
+
+def test_a_challenged_account_gets_403_from_the_next_tick_until_it_passes(bare: BareGateway) -> None:
+    gateway = bare.gateway
+    gateway.submit(bare.block(0, np.linspace(0, 300, 100, endpoint=False)))
+    gateway.submit(bare.block(1, np.linspace(0, 300, 100, endpoint=False)))
+    first = gateway.process_tick(0)
+    assert set(first.batch.requests.status.tolist()) == {200}
+    assert gateway.challenge(np.array([0])).tolist() == [0]
+    assert gateway.is_challenged(bare.accounts).tolist() == [True, False]
+    # still open during tick 1; the owner passes it at t=150 s, in the middle of tick 2
+    second = gateway.process_tick(1)
+    gateway.pass_challenge(np.array([0]), at=150.0)
+    later = [second, *(gateway.process_tick(k) for k in range(2, 5))]
+    requests = pd.concat([t.batch.requests for t in later])
+    mine = requests[requests.account_id == "acct_" + "0" * 20]
+    before, after = mine[mine.ts < 150], mine[mine.ts >= 150]
+    assert len(before) > 0 and set(before.status.tolist()) == {403}
+    assert int(before.output_tokens.sum()) == 0
+    assert len(after) > 0 and set(after.status.tolist()) == {200}
+    assert set(requests[requests.account_id != "acct_" + "0" * 20].status.tolist()) == {200}
+    assert gateway.account_statistics().forbidden.tolist() == [len(before), 0]
+
+
+def test_a_challenge_is_announced_once_and_skips_banned_accounts(bare: BareGateway) -> None:
+    events = []
+    bare.gateway.add_listener(events.append)
+    bare.gateway.ban(np.array([1]))
+    assert bare.gateway.challenge(np.array([0, 1])).tolist() == [0]
+    assert bare.gateway.challenge(np.array([0])).tolist() == []
+    challenges = [e for e in events if e.action == "challenge"]
+    assert len(challenges) == 1 and challenges[0].accounts.tolist() == [0] and challenges[0].effective_tick == 0
+
+
+def test_a_challenge_cannot_be_passed_inside_a_processed_tick(bare: BareGateway) -> None:
+    gateway = bare.gateway
+    gateway.process_tick(0)
+    gateway.challenge(np.array([0]))
+    with pytest.raises(ValueError, match="before the first unprocessed tick"):
+        gateway.pass_challenge(np.array([0]), at=30.0)

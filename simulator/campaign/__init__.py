@@ -1,7 +1,12 @@
 """Extraction campaigns (the ``campaigns`` section of a scenario).
 
-:data:`CampaignConfig` is the discriminated union (on ``kind``) of every campaign
-kind's schema; each model's ``build`` method makes the actor that runs it.
+A campaign is a composition of tactics, one per family, each family in its own
+module with its variants discriminated on ``kind``: :mod:`.acquisition`,
+:mod:`.access`, :mod:`.infrastructure`, :mod:`.load`, :mod:`.prompts`,
+:mod:`.pivot`, :mod:`.camouflage`, :mod:`.adaptation`, :mod:`.budget`,
+:mod:`.goal`. :mod:`.engine` runs them; :data:`CampaignConfig` is the
+discriminated union (on ``kind``) of campaign kinds, whose ``build`` method
+makes the actor.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ from typing import Annotated
 from pydantic import Field
 
 from simulator.campaign.base import CampaignBase
+from simulator.campaign.engine import CampaignActor, CampaignOutcome
 from simulator.campaign.hydra import HydraCampaign
 
-__all__ = ["CAMPAIGNS", "CampaignBase", "CampaignConfig"]
+__all__ = ["CAMPAIGNS", "CampaignActor", "CampaignBase", "CampaignConfig", "CampaignOutcome", "HydraCampaign"]
 
 CampaignConfig = Annotated[HydraCampaign, Field(discriminator="kind")]
 """One entry of ``campaigns``, chosen by its ``kind``."""

@@ -1,0 +1,79 @@
+"""Budget: what the campaign can afford, and its running costs.
+
+Costs, in USD:
+
+* ``accounts``: ``per_account`` for every account created or bought;
+* ``proxies``: ``per_proxy_ip`` per exit address of the pool per day;
+* ``tokens``: tokens served at the list price × ``token_price`` × the access
+  route's factor (a reseller's discount), charged as responses arrive;
+* ``seeding``: prepaid spend bought to climb tiers;
+* ``challenges``: each challenge solved.
+
+When ``total`` is spent the campaign stops; before, each planning step sends no
+more requests than the remainder can pay for at the expected cost per request
+(binomial thinning), and enlisting is capped by ``per_account``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import Field
+
+from simulator.config import StrictModel
+from simulator.units import Count
+
+__all__ = ["Budget", "Ledger"]
+
+CATEGORIES = ("accounts", "proxies", "tokens", "seeding", "challenges")
+
+
+class Budget(StrictModel):
+    """Money available to the campaign and unit prices."""
+
+    total: Count | None = Field(default=None, description="USD available, e.g. 250k (default: unlimited).")
+    per_account: float = Field(default=0.0, ge=0, description="USD per account created or bought.")
+    per_proxy_ip: float = Field(default=0.0, ge=0, description="USD per proxy exit address per day.")
+    token_price: float = Field(
+        default=1.0,
+        ge=0,
+        description="Share of the list token price the campaign pays (0: stolen cards or free credits).",
+    )
+
+
+@dataclass
+class Ledger:
+    """Money spent so far, by category."""
+
+    budget: Budget
+    spent: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CATEGORIES, 0.0))
+
+    @property
+    def total_spent(self) -> float:
+        return float(sum(self.spent.values()))
+
+    @property
+    def remaining(self) -> float:
+        total = self.budget.total
+        return np.inf if total is None else max(total - self.total_spent, 0.0)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.budget.total is not None and self.remaining <= 0
+
+    def charge(self, category: str, amount: float) -> None:
+        self.spent[category] += float(amount)
+
+    def affordable(self, unit_cost: float, n: int) -> int:
+        """How many of ``n`` items at ``unit_cost`` the remainder pays for."""
+        if unit_cost <= 0 or self.budget.total is None:
+            return n
+        return int(min(n, self.remaining // unit_cost))
+
+    def thin(self, rng: np.random.Generator, counts: np.ndarray, unit_cost: float) -> np.ndarray:
+        """``counts`` thinned so that their expected cost fits the remainder."""
+        wanted = float(counts.sum()) * unit_cost
+        if self.budget.total is None or wanted <= self.remaining or wanted == 0:
+            return counts
+        return rng.binomial(counts, self.remaining / wanted)

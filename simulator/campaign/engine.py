@@ -1,0 +1,549 @@
+"""The campaign actor: runs a campaign's tactics in the simulated world.
+
+Every member (account) of a campaign is in one state:
+
+* ``WARMING``: created, not yet ready: younger than ``ageing``, below the
+  ``target_tier``, or still seeding spend (warm-up traffic);
+* ``HARVEST``: sending the campaign's prompts (and filler);
+* ``RESERVE``: dormant spare, waiting to replace a banned account;
+* ``GONE``: banned, or abandoned after a challenge.
+
+Processes (each wakes per planning step, wave or enforcement, never per request):
+
+* the planner, every ``load.plan_interval`` from the campaign start: promotes
+  ready accounts, hands out work to harvesting accounts under their limits and
+  the budget, adds warm-up traffic, and stops at the goal, the budget or the end;
+* the sign-up waves: registers accounts whose creation time falls during the run
+  (at most once per tick while a wave lasts);
+* one short process per enforcement that needs a delayed reaction.
+
+At the end of every tick the actor reads the responses to its own requests
+(:meth:`on_tick`): tokens served count toward the goal and are paid for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import simpy
+
+from simulator.actor import Actor
+from simulator.campaign.acquisition import PrepaidSeeding, WarmupSeeding
+from simulator.campaign.adaptation import (
+    KeepBanned,
+    OnBan,
+    ReplaceBanned,
+    SlowDown,
+    SolveChallenge,
+    SpreadWider,
+)
+from simulator.campaign.base import CampaignBase
+from simulator.campaign.budget import Ledger
+from simulator.campaign.camouflage import filler_requests
+from simulator.campaign.goal import Extraction
+from simulator.campaign.infrastructure import Exits
+from simulator.campaign.load import Independent, schedule
+from simulator.campaign.pivot import ModelChoice
+from simulator.campaign.prompts import PhaseLibrary
+from simulator.config import normalised
+from simulator.gateway import STATUS_OK, Enforcement
+from simulator.geography import country_codes
+from simulator.prompts import LANGUAGES, random_fingerprints
+from simulator.registry import NewAccounts
+from simulator.seeding import stable_key
+from simulator.traffic import RequestBlock, TickTraffic, concat_blocks
+
+__all__ = ["GONE", "HARVEST", "RESERVE", "WARMING", "CampaignActor", "CampaignOutcome"]
+
+HARVEST, WARMING, RESERVE, GONE = 0, 1, 2, 3
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class CampaignOutcome:
+    """What a campaign did and got (hidden truth, for metrics and reports)."""
+
+    campaign: str
+    accounts: int
+    """Accounts registered in all (pool, reserve, replacements, spreading)."""
+    banned: int
+    replaced: int
+    challenged: int
+    throttled: int
+    requests: int
+    """Requests that reached the gateway (every status)."""
+    served: int
+    """Requests served (status 200)."""
+    harvest_output_tokens: int
+    """Output tokens served on templated (harvest) requests."""
+    output_by_capability: dict[str, int]
+    goal_output_tokens: float | None
+    goal_reached: bool
+    spent: dict[str, float]
+    """USD by category: accounts, proxies, tokens, seeding, challenges."""
+    finished_at: float | None
+    """When the campaign stopped (s), or None if it ran to the end of the scenario."""
+    finish_reason: str
+    """``goal``, ``budget``, ``end`` (its own end time) or ``running``."""
+
+
+class CampaignActor(Actor):
+    """Account creation, load spreading, prompt rendering and adaptation of a campaign."""
+
+    role_is_attacker = True
+    role = "harvester"
+
+    def extra_member_columns(self) -> dict[str, Any]:
+        return {
+            "state": np.int8,
+            "created": np.float64,
+            "paused_until": np.float64,
+            "slow": np.float64,
+            "slow_until": np.float64,
+        }
+
+    # -- set-up ------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        cfg: CampaignBase = self.config
+        rng = self.rng
+        scenario = self.ctx.scenario
+        self.exits = Exits.build(self)
+        self.route = cfg.access.route(self)
+        self.models = ModelChoice.build(scenario.models, cfg.model, cfg.pivot, cfg.start)
+        plans = [cfg.prompts, *cfg.phases]
+        self.phases = [
+            PhaseLibrary.build(rng, plan, self.next_template_ids(plan.templates), f"{self.name}/system/{i}")
+            for i, plan in enumerate(plans)
+        ]
+        self.phase_starts = np.array([cfg.start] + [cfg.start + phase.after for phase in cfg.phases])
+        self._template_base = int(self.phases[0].library.ids[0])
+        self._template_topic = np.concatenate([phase.library.topics for phase in self.phases])
+        self._filler_salt = stable_key(f"{self.name}/filler")
+        pricing = scenario.gateway.pricing
+        self._price = np.array([pricing.input_per_mtok, pricing.output_per_mtok]) / 1e6
+        self.ledger = Ledger(cfg.budget)
+        self.extraction = Extraction(cfg.goal)
+        self.enlisted = self.banned = self.replaced = self.challenged = self.throttled = 0
+        self.spread_added = 0
+        self.requests = self.served = 0
+        self.finished_at: float | None = None
+        self.finish_reason = "running"
+
+        reserve = round(cfg.accounts * cfg.acquisition.reserve)
+        created = cfg.acquisition.creation.created(rng, cfg.accounts + reserve, cfg.start)
+        state = np.r_[np.full(cfg.accounts, WARMING), np.full(reserve, RESERVE)].astype(np.int8)
+        order = np.argsort(created, kind="stable")
+        created, state = created[order], state[order]
+        now = created <= self.env.now
+        self.enlist(created[now], state[now])
+        self._pending = (created[~now], state[~now])
+
+    def processes(self) -> list[Generator[simpy.Event, Any, Any]]:
+        return [self._plan(), self._waves()]
+
+    # -- accounts ----------------------------------------------------------------------
+
+    def draw_countries(self, n: int) -> np.ndarray:
+        """Declared country codes of ``n`` fake identities."""
+        weights = normalised(self.config.acquisition.declared_countries, country_codes())
+        return self.rng.choice(weights.size, size=n, p=weights).astype(np.int16)
+
+    def _prepaid(self) -> float:
+        """USD prepaid per new account (spend seeding by credit purchase)."""
+        seeding = self.config.acquisition.seeding
+        if not isinstance(seeding, PrepaidSeeding):
+            return 0.0
+        return seeding.spend if seeding.spend is not None else self._target_tier_spend()
+
+    def _target_tier_spend(self) -> float:
+        target = self.config.acquisition.target_tier
+        if target is None:
+            return 0.0
+        gateway = self.ctx.scenario.gateway
+        return float(gateway.tiers[gateway.tier_index(target)].min_spend)
+
+    def enlist(
+        self,
+        created_ts: np.ndarray,
+        state: np.ndarray,
+        identity: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Register accounts created at ``created_ts`` in ``state``, as many as the
+        budget pays for. ``identity`` is (exit, client, card) per account; default:
+        drawn from the campaign's pools. Returns the new accounts' codes."""
+        cfg: CampaignBase = self.config
+        acq = cfg.acquisition
+        rng = self.rng
+        prepaid = self._prepaid()
+        n = self.ledger.affordable(cfg.budget.per_account + prepaid, created_ts.size)
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        created_ts, state = created_ts[:n], state[:n]
+        orgs = self.route.orgs(created_ts)
+        created_ts = self.route.created(created_ts, orgs)
+        declared = self.draw_countries(n)
+        styles = np.array(sorted(acq.email_styles), dtype=object)
+        style_p = np.array([acq.email_styles[s] for s in styles])
+        style = styles[rng.choice(styles.size, size=n, p=style_p / style_p.sum())]
+        names, emails, domains = self.profiles.people(rng, declared, style)
+        home, client, card = identity if identity is not None else self.exits.assign(self, n)
+        codes = self.new_accounts(
+            NewAccounts(
+                org=orgs,
+                created_ts=created_ts,
+                signup_pathway=self.route.signup_pathways(n),
+                tier_floor=np.zeros(n, dtype=np.int8),
+                name=names,
+                email=emails,
+                email_domain=domains,
+                payment_fingerprint=card[:n],
+                declared_country=declared,
+                verified=rng.random(n) < acq.verified_share,
+                initial_spend=np.full(n, prepaid),
+                is_attacker=True,
+                campaign=cfg.name,
+                role=self.role,
+            )
+        )
+        key0, key1 = self.route.keys(codes, orgs)
+        languages = rng.choice(len(LANGUAGES), size=n, p=normalised(cfg.prompts.languages, LANGUAGES))
+        self.members.append(
+            code=codes,
+            key0=key0,
+            key1=key1,
+            ip0=home[:n],
+            ip1=home[:n],
+            client0=client[:n],
+            client1=client[:n],
+            country=declared,
+            utc_offset=self.utc_offsets(declared),
+            language=languages.astype(np.int16),
+            activity=cfg.load.volumes(rng, n),
+            state=state,
+            created=created_ts,
+            paused_until=np.full(n, -np.inf),
+            slow=np.ones(n),
+            slow_until=np.full(n, -np.inf),
+        )
+        self.ledger.charge("accounts", cfg.budget.per_account * n)
+        self.ledger.charge("seeding", prepaid * n)
+        self.enlisted += n
+        return codes
+
+    def rows_of(self, codes: np.ndarray) -> np.ndarray:
+        """Member rows of those of account ``codes`` that belong to this campaign
+        (members are kept in registry-code order)."""
+        member_codes = self.members.column("code")
+        if member_codes.size == 0:
+            return np.empty(0, dtype=np.int64)
+        rows = np.minimum(np.searchsorted(member_codes, codes), member_codes.size - 1)
+        return rows[member_codes[rows] == codes]
+
+    def _waves(self) -> Generator[simpy.Event, Any, Any]:
+        """Register accounts whose creation time falls during the run: waking at the
+        next creation time, every account created before the end of that tick is
+        registered (so it is published in the batch of the tick it is created in,
+        with at most one wake-up per tick)."""
+        created, state = self._pending
+        tick = float(self.ctx.scenario.tick)
+        i = 0
+        while i < created.size:
+            yield self.env.timeout(max(created[i] - self.env.now, 0.0))
+            tick_end = (np.floor(max(self.env.now, created[i]) / tick) + 1) * tick
+            j = max(int(np.searchsorted(created, tick_end, side="left")), i + 1)
+            if self.finished_at is None:
+                self.enlist(created[i:j], state[i:j])
+            i = j
+
+    def _promote(self, t: float) -> None:
+        """Warming accounts that are old enough and in the target tier start harvesting."""
+        m = self.members
+        state = m.column("state")
+        rows = np.flatnonzero(state == WARMING)
+        if rows.size == 0:
+            return
+        acq = self.config.acquisition
+        ready = t - m.column("created")[rows] >= acq.ageing
+        codes = m.column("code")[rows]
+        if acq.target_tier is not None:
+            order = {tier.name: i for i, tier in enumerate(self.ctx.scenario.gateway.tiers)}
+            target = order[acq.target_tier]
+            ready &= np.array([order[name] >= target for name in self.ctx.gateway.tier_names_of(codes)], dtype=bool)
+        if isinstance(acq.seeding, WarmupSeeding):
+            ready &= self.ctx.gateway.spend_of(codes) >= self._warmup_target()
+        state[rows[ready]] = HARVEST
+
+    def _warmup_target(self) -> float:
+        seeding = self.config.acquisition.seeding
+        return seeding.spend if seeding.spend is not None else self._target_tier_spend()
+
+    # -- planning ----------------------------------------------------------------------
+
+    def _plan(self) -> Generator[simpy.Event, Any, Any]:
+        cfg: CampaignBase = self.config
+        end = float(cfg.end) if cfg.end is not None else np.inf
+        step = float(cfg.load.plan_interval)
+        if cfg.start > self.env.now:
+            yield self.env.timeout(cfg.start - self.env.now)
+        while self.env.now < end:
+            if self.extraction.reached:
+                self._finish("goal")
+            elif self.ledger.exhausted:
+                self._finish("budget")
+            if self.finished_at is not None:
+                return
+            t0 = self.env.now
+            t1 = min(t0 + step, end)
+            pool = self.exits.proxies.size
+            self.ledger.charge("proxies", pool * cfg.budget.per_proxy_ip * (t1 - t0) / DAY)
+            self._promote(t0)
+            blocks = [block for block in (self._harvest(t0, t1), self._warm_up(t0, t1)) if block is not None]
+            if blocks:
+                self.ctx.gateway.submit(concat_blocks(blocks))
+            yield self.env.timeout(max(t1 - t0, 1e-9))
+        self._finish("end")
+
+    def _finish(self, reason: str) -> None:
+        if self.finished_at is None:
+            self.finished_at = float(self.env.now)
+            self.finish_reason = reason
+
+    def phase_at(self, t: float) -> PhaseLibrary:
+        """The prompt phase in force at ``t``."""
+        return self.phases[max(int(np.searchsorted(self.phase_starts, t, side="right")) - 1, 0)]
+
+    def _unit_cost(self, mean_in: float, mean_out: float) -> float:
+        """Expected USD per request on this campaign's route."""
+        per_token = self.config.budget.token_price * self.route.price_factor
+        return float((mean_in * self._price[0] + mean_out * self._price[1]) * per_token)
+
+    def _harvest(self, t0: float, t1: float) -> RequestBlock | None:
+        """This step's requests of harvesting accounts: templated prompts plus filler."""
+        cfg: CampaignBase = self.config
+        load = cfg.load
+        m = self.members
+        rng = self.rng
+        rows = np.flatnonzero((m.column("state") == HARVEST) & (m.column("paused_until") <= t0))
+        if rows.size == 0:
+            return None
+        phase = self.phase_at(t0)
+        share = cfg.camouflage.filler_share
+        mean_in, mean_out = phase.plan.mean_tokens()
+        cam = cfg.camouflage
+        mean_in = (1 - share) * mean_in + share * cam.input_tokens.mean
+        mean_out = (1 - share) * mean_out + share * min(cam.output_tokens.mean, cam.max_tokens)
+        limits = self.ctx.gateway.limits_of(m.column("code")[rows])
+        binding = (limits / np.array([1.0, mean_in, mean_out])).min(axis=1)
+        slow = np.where(m.column("slow_until")[rows] > t0, m.column("slow")[rows], 1.0)
+        rhythm = load.rhythm.weight(self.ctx.scenario.start, (t0 + t1) / 2, m.column("utc_offset")[rows])
+        wanted = load.requests_per_account * m.column("activity")[rows] * rhythm * slow
+        rate = np.minimum(wanted, load.limit_fraction * binding)
+        counts = rng.poisson(rate * (t1 - t0))
+        counts = self.ledger.thin(rng, counts, self._unit_cost(mean_in, mean_out))
+        who, ts = schedule(rng, load.timing, rows, counts, t0, t1)
+        if who.size == 0:
+            return None
+        filler = rng.random(who.size) < share
+        who = np.r_[who[~filler], who[filler]]
+        ts = np.r_[ts[~filler], ts[filler]]
+        harvest_rows = who[: who.size - int(filler.sum())]
+        filler_rows = who[harvest_rows.size :]
+        harvest = phase.render(rng, m.column("language")[harvest_rows])
+        chaff = filler_requests(
+            rng, cam, m.column("code")[filler_rows], m.column("language")[filler_rows], self._filler_salt
+        )
+        content = {name: np.concatenate([harvest[name], chaff[name]]) for name in harvest}
+        return self._block(who, ts, content)
+
+    def _warm_up(self, t0: float, t1: float) -> RequestBlock | None:
+        """Warm-up traffic of accounts seeding spend."""
+        seeding = self.config.acquisition.seeding
+        if not isinstance(seeding, WarmupSeeding):
+            return None
+        m = self.members
+        rows = np.flatnonzero(m.column("state") == WARMING)
+        if rows.size == 0:
+            return None
+        codes = m.column("code")[rows]
+        rows = rows[self.ctx.gateway.spend_of(codes) < self._warmup_target()]
+        if rows.size == 0:
+            return None
+        cam = self.config.camouflage
+        per_request = np.array([1.0, cam.input_tokens.mean, seeding.output_tokens.mean])
+        binding = (self.ctx.gateway.limits_of(m.column("code")[rows]) / per_request).min(axis=1)
+        rate = np.minimum(seeding.requests_per_account, self.config.load.limit_fraction * binding)
+        counts = self.rng.poisson(rate * (t1 - t0))
+        who, ts = schedule(self.rng, Independent(kind="independent"), rows, counts, t0, t1)
+        if who.size == 0:
+            return None
+        content = filler_requests(
+            self.rng,
+            cam,
+            m.column("code")[who],
+            m.column("language")[who],
+            self._filler_salt,
+            output_tokens=seeding.output_tokens,
+        )
+        return self._block(who, ts, content)
+
+    def _block(self, who: np.ndarray, ts: np.ndarray, content: dict[str, np.ndarray]) -> RequestBlock:
+        """A request block of members ``who`` at ``ts`` with rendered ``content``."""
+        rng = self.rng
+        m = self.members
+        n = who.size
+        codes = m.column("code")[who]
+        second = rng.random(n) < 0.5
+        key = np.where(second, m.column("key1")[who], m.column("key0")[who])
+        topic, language, cot = self.noisy_labels(content["topic"], content["language"], content["cot"])
+        return RequestBlock(
+            ts=ts,
+            account=codes,
+            key=key,
+            ip=self.exits.exits(rng, codes, m.column("ip0")[who], ts),
+            client=self.exits.request_clients(rng, m.column("client0")[who]),
+            model=self.models.choose(rng, ts),
+            input_tokens=content["input_tokens"],
+            output_tokens=content["output_tokens"],
+            max_tokens=content["max_tokens"],
+            topic=topic,
+            language=language,
+            cot_requested=cot,
+            system_prompt_hash=content["system_prompt_hash"],
+            prompt_simhash=content["fingerprint"],
+            conversation_id=random_fingerprints(rng, n),
+            turn=0,
+            template_id=content["template_id"],
+        )
+
+    # -- responses and enforcement ------------------------------------------------------
+
+    def on_tick(self, traffic: TickTraffic) -> None:
+        """Count what was served to the campaign's own requests, and pay for it."""
+        codes = traffic.account_codes
+        if codes.size == 0:
+            return
+        rows = np.flatnonzero(self.ctx.registry.truth.column("actor")[codes] == self.index)
+        if rows.size == 0:
+            return
+        table = traffic.batch.table
+        served = table.column("status").to_numpy()[rows] == STATUS_OK
+        output = table.column("output_tokens").to_numpy()[rows]
+        inputs = np.where(served, table.column("input_tokens").to_numpy()[rows], 0)
+        self.requests += rows.size
+        self.served += int(served.sum())
+        cost = float(inputs.sum() * self._price[0] + output.sum() * self._price[1])
+        self.ledger.charge("tokens", cost * self.config.budget.token_price * self.route.price_factor)
+        template = traffic.template_id[rows]
+        harvest = served & (template >= 0)
+        self.extraction.record(self._template_topic[template[harvest] - self._template_base], output[harvest])
+
+    def on_enforcement(self, event: Enforcement) -> None:
+        rows = self.rows_of(event.accounts)
+        if rows.size == 0:
+            return
+        adapt = self.config.adaptation
+        m = self.members
+        if event.action == "ban":
+            m.column("state")[rows] = GONE
+            self.banned += rows.size
+            self._replace(rows, adapt.on_ban)
+        elif event.action == "throttle":
+            self.throttled += rows.size
+            self._on_throttle(rows, event)
+        elif event.action == "challenge":
+            self.challenged += rows.size
+            self._on_challenge(rows, event)
+
+    def _on_throttle(self, rows: np.ndarray, event: Enforcement) -> None:
+        policy = self.config.adaptation.on_throttle
+        m = self.members
+        if isinstance(policy, SlowDown):
+            m.column("slow")[rows] = policy.factor if policy.factor is not None else event.factor
+            m.column("slow_until")[rows] = event.until + float(policy.cool_off)
+        elif isinstance(policy, SpreadWider):
+            room = int(policy.max_growth * self.config.accounts) - self.spread_added
+            extra = min(int(np.ceil(rows.size * (1 - event.factor) * policy.extra)), max(room, 0))
+            if extra > 0:
+                self.spread_added += extra
+                self.env.process(self._enlist_later(self.env.now, extra, None, "pool", count_as_replacement=False))
+
+    def _on_challenge(self, rows: np.ndarray, event: Enforcement) -> None:
+        policy = self.config.adaptation.on_challenge
+        m = self.members
+        if isinstance(policy, SolveChallenge):
+            solved = rows[: self.ledger.affordable(policy.cost, rows.size)]
+            done = self.env.now + float(policy.delay)
+            m.column("paused_until")[solved] = done
+            self.ctx.gateway.pass_challenge(m.column("code")[solved], at=done)
+            self.ledger.charge("challenges", policy.cost * solved.size)
+            dropped = rows[solved.size :]
+            replace = True
+        else:
+            dropped, replace = rows, policy.replace
+        if dropped.size:
+            m.column("state")[dropped] = GONE
+            if replace:
+                on_ban = self.config.adaptation.on_ban
+                self._replace(dropped, on_ban if isinstance(on_ban, ReplaceBanned) else ReplaceBanned(kind="replace"))
+
+    def _replace(self, rows: np.ndarray, policy: OnBan) -> None:
+        if isinstance(policy, KeepBanned) or self.finished_at is not None:
+            return
+        self.env.process(self._enlist_later(self.env.now + float(policy.delay), rows.size, rows, policy.identity))
+
+    def _enlist_later(
+        self, at: float, n: int, rows: np.ndarray | None, identity: str, count_as_replacement: bool = True
+    ) -> Generator[simpy.Event, Any, Any]:
+        """At ``at``: wake ``n`` reserve accounts, and sign up new ones for the rest
+        with an identity from the pools ('pool'), never seen ('fresh') or the one of
+        the accounts ``rows`` they replace ('matching')."""
+        if at > self.env.now:
+            yield self.env.timeout(at - self.env.now)
+        if self.finished_at is not None:
+            return
+        state = self.members.column("state")
+        reserve = np.flatnonzero(state == RESERVE)[:n]
+        state[reserve] = WARMING
+        k = n - reserve.size
+        if k > 0:
+            chosen = None
+            if identity == "fresh":
+                chosen = self.exits.fresh_identity(self, k)
+            elif identity == "matching" and rows is not None:
+                m = self.members
+                old = rows[reserve.size :]
+                cards = self.ctx.registry.visible.column("payment_fingerprint")[m.column("code")[old]]
+                chosen = (m.column("ip0")[old], m.column("client0")[old], cards)
+            self.enlist(np.full(k, float(self.env.now)), np.full(k, WARMING, dtype=np.int8), chosen)
+        if count_as_replacement:
+            self.replaced += n
+
+    # -- results -----------------------------------------------------------------------
+
+    def collected(self) -> int:
+        """Output tokens served on the goal's capabilities so far."""
+        return self.extraction.toward_goal()
+
+    def outcome(self) -> CampaignOutcome:
+        """What the campaign did and got so far."""
+        return CampaignOutcome(
+            campaign=self.config.name,
+            accounts=self.enlisted,
+            banned=self.banned,
+            replaced=self.replaced,
+            challenged=self.challenged,
+            throttled=self.throttled,
+            requests=self.requests,
+            served=self.served,
+            harvest_output_tokens=int(self.extraction.output_by_topic.sum()),
+            output_by_capability=self.extraction.by_capability(),
+            goal_output_tokens=self.config.goal.output_tokens,
+            goal_reached=self.extraction.reached,
+            spent={name: round(value, 2) for name, value in self.ledger.spent.items()},
+            finished_at=self.finished_at,
+            finish_reason=self.finish_reason,
+        )

@@ -1,0 +1,69 @@
+"""The campaign's goal, and what it has extracted so far.
+
+Every campaign states what it wants, for example 50 million output tokens over
+reasoning and coding; it stops once that much has been *served* to it (status
+200) on those capabilities. The count uses the true topic of the template each
+answered request came from (hidden truth), not the provider's noisy classifier,
+so that "what the attacker got" is measured exactly. Filler and warm-up
+requests never count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from simulator.config import StrictModel
+from simulator.prompts import TOPICS, topic_code
+from simulator.units import Count
+
+__all__ = ["Extraction", "Goal"]
+
+
+class Goal(StrictModel):
+    """What the campaign wants to collect; it stops when it has."""
+
+    output_tokens: Count | None = Field(
+        default=None, description="Output tokens to collect on the goal's capabilities (default: no limit)."
+    )
+    capabilities: list[str] | None = Field(
+        default=None, description="Topics that count toward the goal (default: every topic the campaign targets)."
+    )
+
+    @field_validator("capabilities")
+    @classmethod
+    def _known(cls, capabilities: list[str] | None) -> list[str] | None:
+        unknown = sorted(set(capabilities or ()) - set(TOPICS))
+        if unknown:
+            raise ValueError(f"topic names among: {', '.join(TOPICS)}, got unknown {', '.join(map(repr, unknown))}")
+        return capabilities
+
+
+@dataclass
+class Extraction:
+    """Served requests and output tokens of one campaign, by true topic."""
+
+    goal: Goal
+    output_by_topic: np.ndarray = field(default_factory=lambda: np.zeros(len(TOPICS), dtype=np.int64))
+    served_by_topic: np.ndarray = field(default_factory=lambda: np.zeros(len(TOPICS), dtype=np.int64))
+
+    def record(self, topic: np.ndarray, output_tokens: np.ndarray) -> None:
+        """Add served harvest requests with true topics ``topic``."""
+        self.output_by_topic += np.bincount(topic, weights=output_tokens, minlength=len(TOPICS)).astype(np.int64)
+        self.served_by_topic += np.bincount(topic, minlength=len(TOPICS))
+
+    def toward_goal(self) -> int:
+        """Output tokens served on the goal's capabilities."""
+        if self.goal.capabilities is None:
+            return int(self.output_by_topic.sum())
+        return int(sum(self.output_by_topic[topic_code(name)] for name in self.goal.capabilities))
+
+    @property
+    def reached(self) -> bool:
+        return self.goal.output_tokens is not None and self.toward_goal() >= self.goal.output_tokens
+
+    def by_capability(self) -> dict[str, int]:
+        """Output tokens served per topic (topics with any)."""
+        return {TOPICS[i]: int(v) for i, v in enumerate(self.output_by_topic.tolist()) if v}

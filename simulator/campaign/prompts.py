@@ -1,0 +1,142 @@
+"""Prompt tactics: what a campaign asks, and how it changes over the campaign.
+
+A :class:`PromptPlan` is a set of templates over the capability taxonomy
+(:data:`simulator.prompts.TOPICS`: reasoning, coding, agentic tool use,
+computer use, rubric grading, rewrites, vision, data analysis…), with
+
+* **concentration**: template popularity follows a Zipf law (exponent
+  ``concentration``) inside topic weights that may focus on a few areas;
+* **paraphrase**: rendered prompts differ from their template's fingerprint by
+  ``variation`` bit flips per bit (slot filling ≈ 0.03; paraphrasing to defeat
+  similarity detectors ≈ 0.15-0.3; 0.5 is unrelated text);
+* **chain-of-thought elicitation** (``cot_share``; answers ``cot_output_factor``
+  times longer);
+* **languages**: one per account, or drawn for every request (the same
+  templates translated);
+* **system prompts**: a handful of harness system prompts shared by the
+  campaign.
+
+``phases`` switch plans during a campaign: for example broad collection over
+the taxonomy, then targeted reconstruction of reasoning traces.
+"Censorship-safe rewrites" are ``rewrite`` prompts on policy-sensitive
+subjects: a classifier labels them ``rewrite``.
+
+Source: Anthropic, "Detecting and preventing distillation attacks" (2026-02-23):
+prompts highly repetitive in structure, concentrated on reasoning, coding,
+agentic tool use, computer use, vision, data analysis and rubric-based grading,
+eliciting step-by-step reasoning, generating censorship-safe rewrites.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from simulator.config import LanguageWeights, LogNormal, StrictModel, TopicWeights, normalised
+from simulator.hashing import splitmix64
+from simulator.prompts import LANGUAGES, TemplateLibrary
+from simulator.seeding import stable_key
+from simulator.units import Duration
+
+__all__ = ["PhaseLibrary", "PromptPhase", "PromptPlan"]
+
+
+class PromptPlan(StrictModel):
+    """Templates over the capability taxonomy, and how they are rendered."""
+
+    topics: TopicWeights = Field(
+        default_factory=lambda: {
+            "reasoning": 4,
+            "coding": 3,
+            "agentic_tool_use": 2,
+            "math": 2,
+            "rubric_grading": 1,
+            "rewrite": 1,
+        },
+        description="Weights over targeted capabilities (topics of the taxonomy).",
+    )
+    templates: int = Field(default=200, ge=1, description="Number of prompt templates.")
+    concentration: float = Field(
+        default=1.0, ge=0, description="Zipf exponent of template popularity (0: uniform; larger: a few dominate)."
+    )
+    variation: float = Field(
+        default=0.04,
+        ge=0,
+        le=0.5,
+        description="Bit-flip probability of rendered fingerprints: 0.03 slot filling, 0.15-0.3 paraphrasing.",
+    )
+    cot_share: float = Field(default=0.8, ge=0, le=1, description="Share of prompts eliciting chain-of-thought.")
+    cot_output_factor: float = Field(
+        default=1.5, ge=1, description="Answers to chain-of-thought prompts are this many times longer."
+    )
+    languages: LanguageWeights = Field(default_factory=lambda: {"en": 1.0}, description="Weights over languages.")
+    language_mix: Literal["account", "request"] = Field(
+        default="account",
+        description="Draw the language once per account, or for every request (templates translated).",
+    )
+    system_prompts: int = Field(default=3, ge=1, description="Harness system prompts shared by the campaign.")
+    input_tokens: LogNormal = Field(
+        default_factory=lambda: LogNormal(median=450, sigma=0.7, min=20, max=32_000),
+        description="Input tokens per request.",
+    )
+    output_tokens: LogNormal = Field(
+        default_factory=lambda: LogNormal(median=900, sigma=0.7, min=20, max=16_000),
+        description="Output tokens per response (before the chain-of-thought factor and max_tokens).",
+    )
+    max_tokens: int = Field(default=8192, ge=1, description="max_tokens sent with every request.")
+
+    def mean_tokens(self) -> tuple[float, float]:
+        """Mean (input, output) tokens per request, for planning under token limits."""
+        output = self.output_tokens.mean * (1 + self.cot_share * (self.cot_output_factor - 1))
+        return self.input_tokens.mean, min(output, float(self.max_tokens))
+
+
+class PromptPhase(PromptPlan):
+    """A later phase of the campaign with its own prompt plan."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Phase name, e.g. 'trace-reconstruction'.")
+    after: Duration = Field(description="When the phase begins, counted from the campaign start, e.g. '5d'.")
+
+
+@dataclass(frozen=True)
+class PhaseLibrary:
+    """One phase's templates and system prompts, ready to render requests."""
+
+    plan: PromptPlan
+    library: TemplateLibrary
+    system_hashes: np.ndarray
+
+    @classmethod
+    def build(cls, rng: np.random.Generator, plan: PromptPlan, first_id: int, salt: str) -> PhaseLibrary:
+        library = TemplateLibrary.build(rng, first_id, plan.topics, plan.templates, plan.concentration)
+        slots = np.arange(plan.system_prompts, dtype=np.uint64)
+        return cls(plan, library, splitmix64(slots ^ np.uint64(stable_key(salt))))
+
+    def render(self, rng: np.random.Generator, account_language: np.ndarray) -> dict[str, np.ndarray]:
+        """True labels and prompt columns of ``account_language.size`` requests:
+        ``template_id`` (global, hidden truth), ``topic``, ``language``, ``cot``, ``input_tokens``,
+        ``output_tokens``, ``max_tokens``, ``fingerprint``, ``system_prompt_hash``."""
+        plan = self.plan
+        n = account_language.size
+        template = self.library.draw(rng, n)
+        cot = rng.random(n) < plan.cot_share
+        if plan.language_mix == "request":
+            language = rng.choice(len(LANGUAGES), size=n, p=normalised(plan.languages, LANGUAGES)).astype(np.int16)
+        else:
+            language = account_language
+        output = plan.output_tokens.sample(rng, n)
+        output = np.where(cot, np.rint(output * plan.cot_output_factor), output).astype(np.int64)
+        return {
+            "template_id": self.library.ids[template],
+            "topic": self.library.topics[template],
+            "language": language,
+            "cot": cot,
+            "input_tokens": plan.input_tokens.sample(rng, n),
+            "output_tokens": np.minimum(output, plan.max_tokens),
+            "max_tokens": np.full(n, plan.max_tokens),
+            "fingerprint": self.library.render(rng, template, plan.variation),
+            "system_prompt_hash": self.system_hashes[rng.integers(0, self.system_hashes.size, size=n)],
+        }

@@ -1,0 +1,168 @@
+"""Infrastructure, load, prompt, pivot and camouflage tactics, each seen in the traffic."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from traffic_helpers import campaign_actor, campaign_scenario, fingerprint_spread, run
+
+from simulator.campaign.load import HumanRhythm, ShiftRhythm, Synchronised, schedule
+from simulator.campaign.pivot import ModelChoice, ModelPivot
+from simulator.network import AsnKind
+from simulator.scenario import ModelRelease
+
+HOUR = 3600.0
+DAY = 86400.0
+COLUMNS = ("ts", "account_id", "ip", "asn", "country", "client_fingerprint", "user_agent", "status")
+
+
+def test_exit_rotation_per_request_per_interval_or_per_account() -> None:
+    exits = {}
+    for rotation in ("request", "interval", "account"):
+        campaign = {
+            "infrastructure": {"rotation": rotation, "rotate_every": "30m", "proxy_pool": 2000},
+            "load": {"requests_per_account": "1200/day"},
+        }
+        requests, _ = run(campaign_scenario(campaign, duration="3h"), COLUMNS)
+        attack = requests[requests.attacker & (requests.ts >= 0)]
+        exits[rotation] = attack.groupby("account_id").ip.nunique().median()
+    assert exits["account"] == 1
+    assert 4 <= exits["interval"] <= 7
+    assert exits["request"] > 3 * exits["interval"]
+
+
+def test_proxy_kinds_and_exit_countries_follow_their_weights() -> None:
+    campaign = {
+        "infrastructure": {
+            "proxies": {"residential": 3, "datacenter": 1},
+            "proxy_pool": 4000,
+            "proxy_countries": {"JP": 1, "BR": 1},
+        }
+    }
+    world = run(campaign_scenario(campaign, duration="10m"), COLUMNS)[1]
+    proxies = campaign_actor(world).exits.proxies
+    kinds = world.network.ips.store.column("kind")[proxies]
+    assert (kinds == AsnKind.RESIDENTIAL).mean() == pytest.approx(0.75, abs=0.03)
+    assert (kinds == AsnKind.DATACENTER).mean() == pytest.approx(0.25, abs=0.03)
+    countries = world.network.ips.store.column("country")[proxies]
+    assert len(np.unique(countries)) == 2
+    assert len(np.unique(world.network.ips.store.column("asn")[proxies])) >= 8
+
+
+@pytest.mark.parametrize(
+    ("clients", "per_account", "distinct_at_most"),
+    [
+        ({"kind": "shared", "count": 3}, 1, 3),
+        ({"kind": "spoofed"}, 1, None),
+        ({"kind": "rotating", "count": 50}, 10, 50),
+    ],
+)
+def test_client_fingerprints_shared_spoofed_or_rotating(clients: dict, per_account: int, distinct_at_most) -> None:
+    campaign = {"accounts": 20, "infrastructure": {"clients": clients}, "load": {"requests_per_account": "1200/day"}}
+    requests, _ = run(campaign_scenario(campaign, duration="2h"), COLUMNS)
+    attack = requests[requests.attacker]
+    assert attack.groupby("account_id").client_fingerprint.nunique().median() >= per_account
+    if distinct_at_most is not None:
+        assert attack.client_fingerprint.nunique() <= distinct_at_most
+    else:
+        assert attack.client_fingerprint.nunique() == attack.account_id.nunique()
+        assert (attack.groupby("account_id").client_fingerprint.nunique() == 1).all()
+
+
+def test_rhythms_average_to_one_over_a_week() -> None:
+    origin = datetime(2026, 3, 2, tzinfo=UTC)
+    t = np.arange(0, 7 * DAY, 600.0)
+    offsets = np.array([-6.0, 1.0, 9.0])
+    for rhythm in (HumanRhythm(kind="human"), ShiftRhythm(kind="shift", hours=(22, 6), off_share=0.1)):
+        weights = np.array([rhythm.weight(origin, ti, offsets) for ti in t])
+        assert weights.mean(axis=0) == pytest.approx(np.ones(3), rel=0.01)
+
+
+def test_a_shift_puts_nearly_all_traffic_in_the_operators_working_hours() -> None:
+    campaign = {
+        "accounts": 20,
+        "load": {
+            "requests_per_account": "500/day",
+            "rhythm": {"kind": "shift", "utc_offset": 8, "hours": [9, 21], "off_share": 0.05},
+        },
+    }
+    requests, _ = run(campaign_scenario(campaign, population=[], duration="1d"), COLUMNS)
+    attack = requests[requests.attacker]
+    local_hour = (attack.ts / HOUR + 8) % 24
+    assert local_hour.between(9, 21).mean() == pytest.approx(0.95, abs=0.02)
+
+
+def test_synchronised_accounts_take_the_same_slots_and_volumes_spread_with_sigma() -> None:
+    rng = np.random.default_rng(0)
+    who, ts = schedule(rng, Synchronised(kind="synchronised", jitter=0.0), np.arange(5), np.full(5, 3), 0.0, 600.0)
+    assert np.array_equal(np.sort(ts[who == 0]), np.sort(ts[who == 4]))
+    campaign = {"accounts": 200, "load": {"requests_per_account": "1/min", "volume_sigma": 1.0}}
+    world = run(campaign_scenario(campaign, duration="10m"), COLUMNS)[1]
+    volume = campaign_actor(world).members.column("activity")
+    assert volume.mean() == pytest.approx(1.0, abs=0.2)
+    assert np.log(volume).std() == pytest.approx(1.0, abs=0.15)
+
+
+def test_phases_switch_templates_and_topics_at_their_time() -> None:
+    campaign = {
+        "accounts": 20,
+        "load": {"requests_per_account": "1000/day"},
+        "prompts": {"topics": {"coding": 1}, "templates": 30, "system_prompts": 2},
+        "phases": [{"name": "traces", "after": "1h", "topics": {"reasoning": 1}, "templates": 5, "system_prompts": 1}],
+    }
+    requests, _ = run(campaign_scenario(campaign, duration="2h"), (*COLUMNS, "topic", "system_prompt_hash"))
+    attack = requests[requests.attacker]
+    before, after = attack[attack.ts < HOUR], attack[attack.ts >= HOUR]
+    assert before.template_id.nunique() <= 30 and after.template_id.nunique() <= 5
+    assert not set(before.template_id) & set(after.template_id)
+    assert (after.topic == "reasoning").mean() > 0.85 and (before.topic == "coding").mean() > 0.85
+    assert before.system_prompt_hash.nunique() == 2 and after.system_prompt_hash.nunique() == 1
+
+
+def test_paraphrase_moves_fingerprints_by_the_variation_and_languages_vary_per_request() -> None:
+    spread = {}
+    for variation in (0.03, 0.25):
+        campaign = {
+            "accounts": 20,
+            "load": {"requests_per_account": "1000/day"},
+            "prompts": {
+                "templates": 10,
+                "variation": variation,
+                "languages": {"en": 1, "zh": 1, "es": 1},
+                "language_mix": "request",
+            },
+        }
+        requests, _ = run(campaign_scenario(campaign, duration="1h"), (*COLUMNS, "prompt_simhash", "language"))
+        attack = requests[requests.attacker]
+        spread[variation] = fingerprint_spread(attack)
+        assert attack.groupby("account_id").language.nunique().median() == 3
+    assert spread[0.03] == pytest.approx(64 * 0.03, abs=0.6)
+    assert spread[0.25] == pytest.approx(64 * 0.25, abs=1.5)
+
+
+def test_a_pivot_moves_its_share_after_the_release_delay() -> None:
+    models = [ModelRelease(name="old", released=-DAY), ModelRelease(name="new", released=10 * HOUR)]
+    choice = ModelChoice.build(models, None, ModelPivot(share=0.6, delay=HOUR, ramp=2 * HOUR), 0.0)
+    assert (choice.base, choice.target) == (0, 1)
+    share = choice.share_at(np.array([10.9 * HOUR, 11 * HOUR, 13 * HOUR, 40 * HOUR]))
+    assert share[0] == 0 and share[1] == 0
+    assert share[2] == pytest.approx(0.6 * (1 - np.exp(-1)))
+    assert share[3] == pytest.approx(0.6)
+    rng = np.random.default_rng(1)
+    assert (choice.choose(rng, np.full(20_000, 40 * HOUR)) == 1).mean() == pytest.approx(0.6, abs=0.02)
+
+
+def test_filler_is_untemplated_everyday_traffic_in_its_share() -> None:
+    campaign = {
+        "accounts": 20,
+        "load": {"requests_per_account": "1000/day"},
+        "camouflage": {"filler_share": 0.3},
+        "prompts": {"cot_share": 1.0},
+    }
+    requests, _ = run(campaign_scenario(campaign, duration="2h"), (*COLUMNS, "topic", "cot_requested"))
+    attack = requests[requests.attacker]
+    filler = attack.template_id < 0
+    assert filler.mean() == pytest.approx(0.3, abs=0.04)
+    assert attack.cot_requested[filler].mean() < 0.2 and attack.cot_requested[~filler].mean() > 0.9

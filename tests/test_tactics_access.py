@@ -1,0 +1,111 @@
+"""Access tactics: a hydra pool behind a reseller, tested against a stand-in reseller.
+
+The real population kind 'reseller' comes from another branch; its actor exposes
+``org_codes()`` and ``shared_keys(org_code)``. The stand-in here is a chat group
+whose organisations are the reseller's and whose members' keys are its shared keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import pytest
+from pydantic import Field
+from traffic_helpers import campaign_actor, campaign_scenario, run
+
+from simulator.identity import SIGNUP_PATHWAYS
+from simulator.loading import ScenarioError, parse_scenario
+from simulator.population.archetypes import ChatUsers, InteractiveGroup
+
+
+class StandInReseller(InteractiveGroup):
+    """Chat users in a few large organisations, exposing the reseller contract."""
+
+    def org_codes(self) -> np.ndarray:
+        return np.unique(self.ctx.registry.visible.column("org")[self.members.column("code")])
+
+    def shared_keys(self, org_code: int) -> np.ndarray:
+        codes = self.members.column("code")
+        mine = self.ctx.registry.visible.column("org")[codes] == org_code
+        return np.unique(self.members.column("key0")[mine])
+
+
+class StandInConfig(ChatUsers):
+    """Configuration of the stand-in (kind 'reseller' as the real one)."""
+
+    kind: Literal["reseller"] = Field(description="Stand-in reseller.")  # type: ignore[assignment]
+
+    def build(self, name: str, index: int, ctx: Any) -> StandInReseller:
+        return StandInReseller(self, name, index, ctx)
+
+
+def reseller_scenario(campaign: dict, **overrides: Any):
+    base = campaign_scenario({}, population=[{"kind": "chat", "accounts": 30}], **overrides)
+    relay = StandInConfig(
+        kind="reseller",
+        name="relay",
+        accounts=40,
+        org_size=10,
+        signup_pathways={"reseller": 1.0},
+        sessions_per_day="20/day",
+    )
+    hydra = type(base.campaigns[0]).model_validate(
+        {"kind": "hydra", "name": "c", "accounts": 12, "access": {"kind": "reseller", "reseller": "relay"}, **campaign}
+    )
+    # the stand-in kind is not in this build's population union: assemble without re-validating
+    return base.model_copy(update={"population": [*base.population, relay], "campaigns": [hydra]})
+
+
+def test_a_campaign_behind_a_reseller_shares_its_orgs_and_keys_with_end_customers() -> None:
+    requests, world = run(
+        reseller_scenario({"load": {"requests_per_account": "300/day"}}),
+        ("ts", "account_id", "org_id", "key_id", "status"),
+    )
+    attack = requests[requests.attacker]
+    assert len(attack) > 0
+    relay_rows = requests[requests.role == "reseller"]
+    by_org = requests[requests.org_id.isin(attack.org_id)].groupby("org_id").attacker.agg(["any", "all"])
+    assert (by_org["any"] & ~by_org["all"]).all()
+    # every key the campaign uses belongs to the reseller's end customers, and some carry both
+    keys = world.registry.keys
+    owner = dict(zip(keys.column("key_id"), keys.column("account"), strict=True))
+    roles = world.registry.truth.column("role")
+    assert {roles[owner[key]] for key in attack.key_id.unique()} == {"reseller"}
+    assert set(attack.key_id) & set(relay_rows.key_id)
+    # accounts join the way the reseller's end customers do
+    actor = campaign_actor(world)
+    pathways = world.registry.visible.column("signup_pathway")[actor.members.column("code")]
+    assert set(pathways.tolist()) == {SIGNUP_PATHWAYS.index("reseller")}
+    assert actor.route.price_factor == pytest.approx(0.7)
+
+
+def test_reseller_tokens_cost_the_discounted_price() -> None:
+    requests, world = run(reseller_scenario({"access": {"kind": "reseller", "reseller": "relay", "discount": 0.5}}))
+    actor = campaign_actor(world)
+    served = requests[requests.attacker & (requests.status == 200)]
+    assert len(served) > 0
+    spend = world.gateway.spend_of(actor.members.column("code")).sum()
+    assert actor.ledger.spent["tokens"] == pytest.approx(0.5 * spend, rel=1e-6)
+
+
+def test_a_campaign_naming_a_missing_or_non_reseller_group_is_a_located_error() -> None:
+    text = """
+version: 1
+name: bad
+start: 2026-03-02T00:00:00Z
+duration: 1h
+population:
+  - kind: chat
+    name: relay
+    accounts: 5
+campaigns:
+  - kind: hydra
+    name: c
+    accounts: 3
+    access: {kind: reseller, reseller: RELAY}
+"""
+    with pytest.raises(ScenarioError, match=r"'RELAY' is not among \['relay'\]"):
+        parse_scenario(text, "bad.yaml")
+    with pytest.raises(ScenarioError, match=r"group of kind reseller, but 'relay' is a chat group"):
+        parse_scenario(text.replace("reseller: RELAY", "reseller: relay"), "bad.yaml")
