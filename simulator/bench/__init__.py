@@ -23,7 +23,7 @@ Modules, one concept each:
 from __future__ import annotations
 
 from simulator.bench.aggregate import INTERVAL_METHOD, compare, leaderboard, summarize
-from simulator.bench.api import RunResults, load_results, run
+from simulator.bench.api import RunResults, execute, load_results, output_folder, run
 from simulator.bench.cells import Cell, CellResult, DetectorSpec, ScenarioSpec
 from simulator.bench.executors import DaskExecutor, ProcessExecutor, SerialExecutor, default_jobs, make_executor
 from simulator.bench.plan import BenchInputError, RunPlan, plan_run
@@ -51,10 +51,12 @@ __all__ = [
     "bundled_suite",
     "compare",
     "default_jobs",
+    "execute",
     "leaderboard",
     "load_results",
     "load_suite",
     "make_executor",
+    "output_folder",
     "plan_run",
     "run",
     "run_cell",

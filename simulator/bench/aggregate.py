@@ -20,6 +20,7 @@ summarised with the same t-interval.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -136,11 +137,14 @@ def compare(metrics: pd.DataFrame, reference: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def leaderboard(summary: pd.DataFrame, cost: pd.DataFrame | None = None) -> pd.DataFrame:
+def leaderboard(
+    summary: pd.DataFrame, cost: pd.DataFrame | None = None, scenarios: Sequence[str] | None = None
+) -> pd.DataFrame:
     """One row per (scenario, mode, detector) with the :data:`LEADERBOARD_METRICS`
     (columns ``<metric>``, ``<metric>_low``, ``<metric>_high``, ``<metric>_n``), the
-    mean ``events_per_s`` if ``cost`` is given and ``seeds``; ranked within each
-    (scenario, mode) by AUPRC in passive mode and by leakage share in active mode."""
+    mean ``events_per_s`` if ``cost`` is given and ``seeds``. Scenarios come in the
+    order of ``scenarios`` (default: by name), passive before active; within each,
+    detectors are ranked by AUPRC in passive mode and by leakage share in active mode."""
     shown = summary[summary["metric"].isin(LEADERBOARD_METRICS)]
     rows = []
     for (scenario, mode, detector), group in shown.groupby(["scenario", "mode", "detector"], sort=True):
@@ -164,5 +168,11 @@ def leaderboard(summary: pd.DataFrame, cost: pd.DataFrame | None = None) -> pd.D
 
     # best first; an undefined figure ranks last
     rank = np.where(board["mode"] == "passive", -column("auprc", -1.0), column("leakage_share", 2.0))
-    board = board.assign(_rank=rank).sort_values(["scenario", "mode", "_rank", "detector"], kind="stable")
-    return board.drop(columns="_rank").reset_index(drop=True)
+    order = {name: i for i, name in enumerate(scenarios or sorted(board["scenario"].unique()))}
+    board = board.assign(
+        _scenario=board["scenario"].map(order).fillna(len(order)),
+        _mode=(board["mode"] != "passive").astype(int),
+        _rank=rank,
+    )
+    board = board.sort_values(["_scenario", "scenario", "_mode", "_rank", "detector"], kind="stable")
+    return board.drop(columns=["_scenario", "_mode", "_rank"]).reset_index(drop=True)

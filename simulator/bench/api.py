@@ -27,12 +27,12 @@ from detectors.base import Detector
 from simulator.bench.aggregate import compare, leaderboard, summarize
 from simulator.bench.assemble import COMPARISON_REFERENCE, assemble
 from simulator.bench.executors import make_executor
-from simulator.bench.plan import ModeChoice, plan_run
+from simulator.bench.plan import ModeChoice, RunPlan, plan_run
 from simulator.bench.policy import AlarmPolicy
 from simulator.bench.store import ResultsStore
 from simulator.scenario import Scenario
 
-__all__ = ["ProgressCallback", "RunResults", "load_results", "run"]
+__all__ = ["ProgressCallback", "RunResults", "default_run_id", "execute", "load_results", "output_folder", "run"]
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(cells_done, cells_total)``, including cells reused from a previous attempt."""
@@ -72,7 +72,8 @@ class RunResults:
 
     def leaderboard(self) -> pd.DataFrame:
         """The headline metrics per (scenario, mode, detector), best first."""
-        return leaderboard(self.summary, self.cost)
+        order = [scenario["label"] for scenario in self.config["plan"]["scenarios"]]
+        return leaderboard(self.summary, self.cost, order)
 
     def comparisons(self, reference: str = COMPARISON_REFERENCE) -> pd.DataFrame:
         """Paired differences from ``reference`` on the same seeds."""
@@ -147,9 +148,30 @@ def run(
         duration=duration,
         record_scores=record_scores,
     )
-    if run_id is None:
-        run_id = Path(out).name if out is not None else default_run_id(plan.name)
-    folder = Path(out) if out is not None else Path("results") / run_id
+    return execute(plan, out=out, run_id=run_id, jobs=jobs, scheduler=scheduler, progress=progress)
+
+
+def output_folder(plan: RunPlan, out: str | Path | None = None, run_id: str | None = None) -> tuple[Path, str]:
+    """(folder, run id) of a run: ``out`` if given (its name is the run id), else
+    ``results/<run_id>`` (default run id: :func:`default_run_id`)."""
+    if out is not None:
+        return Path(out), run_id or Path(out).name
+    run_id = run_id or default_run_id(plan.name)
+    return Path("results") / run_id, run_id
+
+
+def execute(
+    plan: RunPlan,
+    *,
+    out: str | Path | None = None,
+    run_id: str | None = None,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> RunResults:
+    """Run the cells of ``plan`` not yet complete in the output folder (see
+    :func:`output_folder`), then write the run's tables."""
+    folder, run_id = output_folder(plan, out, run_id)
     store = ResultsStore(folder)
     # biggest first, so that a pool does not end waiting on one long cell
     pending = sorted((c for c in plan.cells if not store.has(c)), key=lambda c: -c.scenario.weight)

@@ -1,9 +1,10 @@
 """The leaderboard as Rich tables: one per (scenario, mode), best detector first.
 
 Each cell shows the mean over seeds and the half-width of its 95% interval
-(``0.83 ±0.05``); time to detection shows the median over seeds and how many
-seeds detected the campaign (``12m 3/3``). Baselines are dimmed, so that a
-detector's figures can be read against chance.
+(``0.83±0.05``; the wider side when the interval is clipped to the metric's
+range); time to detection shows the median over seeds and how many seeds
+detected the campaign (``12m 3/3``). Baselines are dimmed, so that a detector's
+figures can be read against chance.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def _cell(row: pd.Series, metric: str) -> str:
     text = _number(value)
     low, high = row.get(f"{metric}_low", math.nan), row.get(f"{metric}_high", math.nan)
     if math.isfinite(low) and math.isfinite(high) and high > low:
-        text += f"±{_number((high - low) / 2)}"
+        # an interval clipped to the metric's range is lopsided: show its wider side
+        text += f"±{_number(max(value - low, high - value))}"
     return text
 
 

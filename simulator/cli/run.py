@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from simulator.bench.api import run as run_benchmark
+from simulator.bench.api import execute, output_folder
 from simulator.bench.leaderboard import leaderboard_tables
-from simulator.bench.plan import BenchInputError
+from simulator.bench.plan import BenchInputError, plan_run
 from simulator.bench.store import ResumeError
 from simulator.cli.options import parse_duration_option
 
@@ -114,24 +114,28 @@ def run(
         disable=not console.is_terminal,
     )
     task = progress.add_task("run", total=None)
-    target = out if out is not None else (Path("results") / run_id if run_id else None)
+    folder: Path | None = None
     try:
+        plan = plan_run(
+            scenario_files or None,
+            suite=suite,
+            detectors=_names(detectors),
+            seeds=seeds,
+            mode=mode.value if mode else None,
+            policy=policy,
+            threshold=threshold,
+            scale=scale,
+            duration=duration,  # type: ignore[arg-type]
+            record_scores=scores,
+        )
+        folder, run_name = output_folder(plan, out, run_id)
         with progress:
-            results = run_benchmark(
-                scenario_files or None,
-                suite=suite,
-                detectors=_names(detectors),
-                seeds=seeds,
-                mode=mode.value if mode else None,
-                policy=policy,
-                threshold=threshold,
-                scale=scale,
-                duration=duration,  # type: ignore[arg-type]
+            results = execute(
+                plan,
+                out=folder,
+                run_id=run_name,
                 jobs=jobs,
                 scheduler=scheduler,
-                out=target,
-                run_id=run_id,
-                record_scores=scores,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
             )
     except (BenchInputError, ResumeError) as error:
@@ -139,8 +143,8 @@ def run(
             typer.echo(line, err=True)
         raise typer.Exit(code=2) from None
     except KeyboardInterrupt:
-        where = f" --out {target}" if target else ""
-        typer.echo(f"interrupted: completed cells are kept; rerun with the same options{where} to resume", err=True)
+        resume = f"; rerun with --out {folder} to resume" if folder is not None else ""
+        typer.echo(f"interrupted: completed cells are kept{resume}", err=True)
         raise typer.Exit(code=130) from None
     config = results.config
     typer.echo(
