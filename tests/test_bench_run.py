@@ -159,9 +159,15 @@ def test_a_folder_holding_another_run_is_refused(first: bench.RunResults, quicks
         small_run(quickstart_path, first.out, seeds=3)
 
 
-def test_a_detector_object_runs_under_its_class_name(tmp_path: Path, quickstart_path: Path) -> None:
+def test_detector_objects_run_under_their_class_name_or_a_label(tmp_path: Path, quickstart_path: Path) -> None:
     from detectors import PeriodicDetector
 
-    results = small_run(quickstart_path, tmp_path / "objects", detectors=[PeriodicDetector(every=5)], mode="passive")
-    assert set(results.metrics["detector"]) == {"PeriodicDetector"}
-    assert results.config["plan"]["detectors"][0]["params"]["every"] == 5
+    results = small_run(
+        quickstart_path,
+        tmp_path / "objects",
+        detectors=[PeriodicDetector(every=5), ("eager", PeriodicDetector(every=2))],
+        mode="passive",
+    )
+    assert set(results.metrics["detector"]) == {"PeriodicDetector", "eager"}
+    described = {d["label"]: d["params"]["every"] for d in results.config["plan"]["detectors"]}
+    assert described == {"PeriodicDetector": 5, "eager": 2}

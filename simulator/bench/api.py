@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -23,11 +23,10 @@ from typing import Any
 
 import pandas as pd
 
-from detectors.base import Detector
 from simulator.bench.aggregate import compare, leaderboard, summarize
 from simulator.bench.assemble import COMPARISON_REFERENCE, assemble
 from simulator.bench.executors import make_executor
-from simulator.bench.plan import ModeChoice, RunPlan, plan_run
+from simulator.bench.plan import DetectorChoice, ModeChoice, RunPlan, plan_run
 from simulator.bench.policy import AlarmPolicy
 from simulator.bench.store import ResultsStore
 from simulator.scenario import Scenario
@@ -107,10 +106,10 @@ def run(
     scenarios: Sequence[str | Path | Scenario] | None = None,
     *,
     suite: str | Path | None = None,
-    detectors: Sequence[str | Detector] | None = None,
+    detectors: Sequence[DetectorChoice] | None = None,
     seeds: int | Sequence[int] | None = None,
     mode: ModeChoice | None = None,
-    policy: AlarmPolicy | None = None,
+    policy: AlarmPolicy | Mapping[str, Any] | None = None,
     threshold: float | None = None,
     scale: float = 1.0,
     duration: float | None = None,
@@ -125,11 +124,12 @@ def run(
 
     Scenarios are files or :class:`~simulator.scenario.Scenario` objects; with none,
     the suite (default: the bundled quick suite) runs. Detectors are registered
-    names, ``package.module:Class`` paths or :class:`~detectors.base.Detector`
-    instances (default: every registered detector). ``seeds`` is a count (seeds
-    0 … N−1) or a list; ``mode`` is passive, active or both; ``policy`` and
-    ``threshold`` set the alarm policy; ``scale`` and ``duration`` (seconds)
-    resize every scenario. ``jobs`` worker processes (default: the cores, at most
+    names, ``package.module:Class`` paths, :class:`~detectors.base.Detector`
+    instances (labelled by class) or ``(label, detector)`` pairs (default: every
+    registered detector). ``seeds`` is a count (seeds 0 … N−1) or a list; ``mode``
+    is passive, active or both; ``policy`` (an :class:`AlarmPolicy` or a mapping
+    of fields to override) and ``threshold`` set the alarm policy; ``scale`` and
+    ``duration`` (seconds) resize every scenario. ``jobs`` worker processes (default: the cores, at most
     8) or a Dask ``scheduler`` (``tcp://…`` or ``local``) run the cells.
 
     Rerunning with the same ``out`` (or ``run_id``) resumes: completed cells are

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -98,13 +99,13 @@ def write_csv(path: Path, frame: pd.DataFrame) -> None:
         tmp.write_text(text.getvalue(), encoding="utf-8")
 
 
+@dataclass(frozen=True)
 class RunTables:
     """The run's tables, computed from the store."""
 
-    def __init__(self, metrics: pd.DataFrame, cost: pd.DataFrame, failures: pd.DataFrame) -> None:
-        self.metrics = metrics
-        self.cost = cost
-        self.failures = failures
+    metrics: pd.DataFrame
+    cost: pd.DataFrame
+    failures: pd.DataFrame
 
 
 def _sorted_metrics(rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -86,7 +86,8 @@ class DetectorCost:
 
     @property
     def events_per_s(self) -> float:
-        return self.events / self.update_seconds if self.update_seconds > 0 else float("inf")
+        """Requests per second of ``update`` (NaN if no tick was timed)."""
+        return self.events / self.update_seconds if self.update_seconds > 0 else float("nan")
 
 
 class CostMeter:

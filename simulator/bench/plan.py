@@ -34,7 +34,7 @@ from simulator.loading import ScenarioError, load_scenario
 from simulator.metrics.outcomes import Mode
 from simulator.scenario import Scenario
 
-__all__ = ["BenchInputError", "ModeChoice", "RunPlan", "plan_run"]
+__all__ = ["BenchInputError", "DetectorChoice", "ModeChoice", "RunPlan", "plan_run"]
 
 ModeChoice = Literal["passive", "active", "both"]
 
@@ -104,20 +104,29 @@ class RunPlan:
         }
 
 
-def _detector_specs(detectors: Sequence[str | Detector] | None, problems: list[str]) -> tuple[DetectorSpec, ...]:
+DetectorChoice = str | Detector | tuple[str, Detector]
+"""A registered name (or ``package.module:Class``), a configured detector (shown
+under its class name), or a (label, detector) pair."""
+
+
+def _detector_specs(detectors: Sequence[DetectorChoice] | None, problems: list[str]) -> tuple[DetectorSpec, ...]:
     chosen = list(names()) if detectors is None else list(detectors)
     if not chosen:
         problems.append("detectors: expected at least one detector")
     specs = []
     for item in chosen:
-        if isinstance(item, Detector):
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Detector):
+            specs.append(DetectorSpec(str(item[0]), item[1].clone()))
+        elif isinstance(item, Detector):
             specs.append(DetectorSpec(type(item).__name__, item.clone()))
-            continue
-        try:
-            info = resolve(item)
-            specs.append(DetectorSpec(item, build(item), seeded="seed" in info.cls.parameter_names()))
-        except (UnknownDetectorError, ParameterError) as exc:
-            problems.append(f"detectors: {exc}")
+        elif not isinstance(item, str):
+            problems.append(f"detectors: expected names, Detector objects or (label, Detector) pairs, got {item!r}")
+        else:
+            try:
+                info = resolve(item)
+                specs.append(DetectorSpec(item, build(item), seeded="seed" in info.cls.parameter_names()))
+            except (UnknownDetectorError, ParameterError) as exc:
+                problems.append(f"detectors: {exc}")
     labels = [spec.label for spec in specs]
     repeated = sorted({label for label in labels if labels.count(label) > 1})
     if repeated:
@@ -180,7 +189,7 @@ def plan_run(
     scenarios: Sequence[str | Path | Scenario] | None = None,
     *,
     suite: str | Path | None = None,
-    detectors: Sequence[str | Detector] | None = None,
+    detectors: Sequence[DetectorChoice] | None = None,
     seeds: int | Sequence[int] | None = None,
     mode: ModeChoice | None = None,
     policy: AlarmPolicy | Mapping[str, Any] | None = None,
@@ -197,8 +206,8 @@ def plan_run(
     passive, the default policy). ``policy`` is an :class:`AlarmPolicy`, or a
     mapping of fields that override the suite's (or the default) policy, such as
     ``{"action": "throttle"}``; ``threshold`` overrides its threshold. ``scale``
-    multiplies each scenario's scale
-    (the suite's, or 1); ``duration`` (seconds) replaces every scenario's span.
+    multiplies each scenario's scale (the suite's, or 1); ``duration`` (seconds)
+    replaces every scenario's span.
     """
     problems: list[str] = []
     loaded: Suite | None = None
