@@ -32,7 +32,14 @@ def small_run(quickstart: Path, out: Path, **options: object) -> bench.RunResult
 
 @pytest.fixture(scope="module")
 def first(tmp_path_factory: pytest.TempPathFactory, quickstart_path: Path) -> bench.RunResults:
+    """Both modes, serial: 2 passive cells and 6 closed-loop cells."""
     return small_run(quickstart_path, tmp_path_factory.mktemp("first") / "run")
+
+
+@pytest.fixture(scope="module")
+def passive(tmp_path_factory: pytest.TempPathFactory, quickstart_path: Path) -> bench.RunResults:
+    """Passive mode only, serial: 2 cells."""
+    return small_run(quickstart_path, tmp_path_factory.mktemp("passive") / "run", mode="passive")
 
 
 def test_a_run_writes_the_results_layout(first: bench.RunResults) -> None:
@@ -101,37 +108,44 @@ def test_the_null_detector_is_the_undefended_world_in_the_closed_loop(first: ben
 
 
 def test_same_seeds_give_byte_identical_results_on_a_process_pool(
-    first: bench.RunResults, tmp_path: Path, quickstart_path: Path
+    passive: bench.RunResults, tmp_path: Path, quickstart_path: Path
 ) -> None:
-    second = small_run(quickstart_path, tmp_path / "second", jobs=2)
+    second = small_run(quickstart_path, tmp_path / "second", mode="passive", jobs=2)
     assert second.config["executor"].startswith("process pool")
     for name in DETERMINISTIC:
-        assert (first.out / name).read_bytes() == (second.out / name).read_bytes(), name
+        assert (passive.out / name).read_bytes() == (second.out / name).read_bytes(), name
 
 
-def test_dask_gives_the_same_metrics(first: bench.RunResults, tmp_path: Path, quickstart_path: Path) -> None:
+def test_dask_gives_the_same_metrics(passive: bench.RunResults, tmp_path: Path, quickstart_path: Path) -> None:
     pytest.importorskip("distributed")
-    third = small_run(quickstart_path, tmp_path / "dask", scheduler="local", jobs=2, mode="passive")
+    third = small_run(quickstart_path, tmp_path / "dask", mode="passive", scheduler="local", jobs=2)
     assert third.config["executor"] == "dask (local)"
-    passive = first.metrics[first.metrics["mode"] == "passive"].reset_index(drop=True)
-    pd.testing.assert_frame_equal(third.metrics, passive)
+    assert (passive.out / "metrics.csv").read_bytes() == (third.out / "metrics.csv").read_bytes()
+
+
+def test_the_passive_figures_do_not_depend_on_the_closed_loop_running_beside_them(
+    first: bench.RunResults, passive: bench.RunResults
+) -> None:
+    alone = passive.metrics.reset_index(drop=True)
+    beside = first.metrics[first.metrics["mode"] == "passive"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(alone, beside)
 
 
 def test_a_rerun_keeps_completed_cells_and_computes_the_rest(
-    first: bench.RunResults, tmp_path: Path, quickstart_path: Path
+    passive: bench.RunResults, tmp_path: Path, quickstart_path: Path
 ) -> None:
     resumed = tmp_path / "resumed"
-    shutil.copytree(first.out, resumed)
+    shutil.copytree(passive.out, resumed)
     (resumed / "metrics.csv").unlink()
     victim = sorted((resumed / "cells").iterdir())[0]
     (victim / "cell.json").unlink()
-    again = small_run(quickstart_path, resumed)
-    assert again.config["cells_reused"] == 7
-    assert (resumed / "metrics.csv").read_bytes() == (first.out / "metrics.csv").read_bytes()
+    again = small_run(quickstart_path, resumed, mode="passive")
+    assert again.config["cells_reused"] == 1
+    assert (resumed / "metrics.csv").read_bytes() == (passive.out / "metrics.csv").read_bytes()
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(
-    first: bench.RunResults, tmp_path: Path, quickstart_path: Path, monkeypatch: pytest.MonkeyPatch
+    passive: bench.RunResults, tmp_path: Path, quickstart_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from simulator.bench import executors
 
@@ -139,19 +153,19 @@ def test_an_interrupted_run_resumes_where_it_stopped(
 
     def flaky(cell):
         calls.append(cell)
-        if len(calls) == 3:
+        if len(calls) == 2:
             raise KeyboardInterrupt
         return bench.run_cell(cell)
 
     monkeypatch.setattr(executors, "run_cell", flaky)
     out = tmp_path / "interrupted"
     with pytest.raises(KeyboardInterrupt):
-        small_run(quickstart_path, out)
-    assert len(list(out.glob("cells/*/cell.json"))) == 2 and not (out / "metrics.csv").exists()
+        small_run(quickstart_path, out, mode="passive")
+    assert len(list(out.glob("cells/*/cell.json"))) == 1 and not (out / "metrics.csv").exists()
     monkeypatch.undo()
-    again = small_run(quickstart_path, out)
-    assert again.config["cells_reused"] == 2
-    assert (out / "metrics.csv").read_bytes() == (first.out / "metrics.csv").read_bytes()
+    again = small_run(quickstart_path, out, mode="passive")
+    assert again.config["cells_reused"] == 1
+    assert (out / "metrics.csv").read_bytes() == (passive.out / "metrics.csv").read_bytes()
 
 
 def test_a_folder_holding_another_run_is_refused(first: bench.RunResults, quickstart_path: Path) -> None:
