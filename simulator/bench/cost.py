@@ -110,7 +110,10 @@ class CostMeter:
             self.seconds += time.perf_counter() - started
             self.events += events
             return result
-        state = deep_size(detector)
+        try:
+            state = deep_size(detector)
+        except Exception:  # an exotic object graph must not fail the detector: count its update only
+            state = 0
         tracing = tracemalloc.is_tracing()
         if not tracing:
             tracemalloc.start()
