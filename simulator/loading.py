@@ -14,14 +14,18 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from simulator.scenario import Scenario
 
-__all__ = ["Problem", "ScenarioError", "load_scenario", "parse_scenario"]
+__all__ = ["Problem", "ScenarioError", "load_document", "load_scenario", "parse_document", "parse_scenario"]
+
+M = TypeVar("M", bound=BaseModel)
+
+_SCENARIO_FIELDS = "a scenario mapping with version, name, start, duration, population and campaigns"
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,7 @@ class Problem:
 
 
 class ScenarioError(Exception):
-    """A scenario file could not be loaded; ``problems`` lists every reason."""
+    """A scenario (or suite) file could not be loaded; ``problems`` lists every reason."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
@@ -59,6 +63,17 @@ class ScenarioError(Exception):
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file; raises :class:`ScenarioError`."""
+    return load_document(path, Scenario, _SCENARIO_FIELDS)
+
+
+def parse_scenario(text: str, file: str = "<string>") -> Scenario:
+    """Validate scenario YAML ``text`` (``file`` names it in messages)."""
+    return parse_document(text, file, Scenario, _SCENARIO_FIELDS)
+
+
+def load_document(path: str | Path, model: type[M], fields: str) -> M:
+    """Read a YAML file and validate it as ``model`` (``fields`` describes the
+    expected top-level mapping in messages); raises :class:`ScenarioError`."""
     path = Path(path)
     name = str(path)
     try:
@@ -69,11 +84,11 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError([Problem(name, None, None, "", "a YAML file", "a directory")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([Problem(name, None, None, "", "a readable UTF-8 file", str(exc))]) from None
-    return parse_scenario(text, name)
+    return parse_document(text, name, model, fields)
 
 
-def parse_scenario(text: str, file: str = "<string>") -> Scenario:
-    """Validate scenario YAML ``text`` (``file`` names it in messages)."""
+def parse_document(text: str, file: str, model: type[M], fields: str) -> M:
+    """Validate YAML ``text`` as ``model``, collecting every problem located in ``file``."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -100,23 +115,23 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
                     None,
                     None,
                     "",
-                    "a scenario mapping with version, name, start, duration, population and campaigns",
+                    fields,
                     "an empty file",
                 )
             ]
         )
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(file, 1, 1, "", "a mapping of scenario fields at the top level", _show(data))])
+        raise ScenarioError([Problem(file, 1, 1, "", "a mapping of fields at the top level", _show(data))])
     problems = _duplicate_keys(node, file, ())
     try:
-        scenario = Scenario.model_validate(data)
+        document = model.model_validate(data)
     except ValidationError as exc:
-        problems += [_problem(error, node, file) for error in exc.errors()]
-        scenario = None
+        problems += [_problem(error, node, file, model) for error in exc.errors()]
+        document = None
     if problems:
         raise ScenarioError(problems)
-    assert scenario is not None
-    return scenario
+    assert document is not None
+    return document
 
 
 # -- locating -------------------------------------------------------------------------
@@ -172,11 +187,11 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _problem(error: dict[str, Any], root: yaml.Node | None, file: str) -> Problem:
+def _problem(error: dict[str, Any], root: yaml.Node | None, file: str, model: type[BaseModel]) -> Problem:
     loc = tuple(error["loc"])
     kind = error["type"]
     node = _locate(root, loc)
-    path = _format_path(_without_tags(loc))
+    path = _format_path(_without_tags(loc, model))
     line = node.start_mark.line + 1 if node is not None else None
     column = node.start_mark.column + 1 if node is not None else None
     ctx = error.get("ctx") or {}
@@ -187,7 +202,7 @@ def _problem(error: dict[str, Any], root: yaml.Node | None, file: str) -> Proble
         key_node = _key_node(root, loc)
         if key_node is not None:
             line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
-        allowed = sorted(_allowed_fields(loc[:-1]))
+        allowed = sorted(_allowed_fields(loc[:-1], model))
         expected, given = "a known field", f"unknown field {key!r}"
         close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
         hint = (f"did you mean {close[0]!r}? " if close else "") + (
@@ -268,10 +283,10 @@ def _expected(kind: str, message: str, ctx: dict[str, Any]) -> str:
 # -- the schema along a path -----------------------------------------------------------
 
 
-def _without_tags(loc: tuple) -> tuple:
+def _without_tags(loc: tuple, model: type[BaseModel]) -> tuple:
     """``loc`` without the union tags and '[key]' markers pydantic inserts."""
     kept: list[Any] = []
-    current: Any = Scenario
+    current: Any = model
     for element in loc:
         if element == "[key]":
             continue
@@ -295,9 +310,9 @@ def _is_tag(tp: Any, element: Any) -> bool:
     return False
 
 
-def _allowed_fields(loc: tuple) -> list[str]:
+def _allowed_fields(loc: tuple, model: type[BaseModel]) -> list[str]:
     """Field names of the model found at ``loc`` (following unions by their tag)."""
-    current: Any = Scenario
+    current: Any = model
     for element in loc:
         current = _step(current, element)
         if current is None:

@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from simulator.cli import run as _run
 from simulator.cli import schema as _schema
 from simulator.cli import simulate as _simulate
 from simulator.cli import validate as _validate
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 app.command("validate")(_validate.validate)
 app.command("simulate")(_simulate.simulate)
+app.command("run")(_run.run)
 app.command("schema")(_schema.schema)
 
 

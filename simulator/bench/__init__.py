@@ -1,0 +1,64 @@
+"""The benchmark harness: detectors against scenarios, passive and closed loop,
+metrics over seeds, results on disk. ``extractbench run`` is a thin layer over
+:func:`run`.
+
+Modules, one concept each:
+
+* :mod:`~simulator.bench.policy`: the alarm policy (threshold, review delay, action);
+* :mod:`~simulator.bench.ledger`: bounded per-account traffic totals and score logs;
+* :mod:`~simulator.bench.guard`: a misbehaving detector fails alone;
+* :mod:`~simulator.bench.cost`: events/s and memory of a detector;
+* :mod:`~simulator.bench.cells`: units of work (frozen dataclasses) and their results;
+* :mod:`~simulator.bench.runner`: one cell, passive or closed loop;
+* :mod:`~simulator.bench.suite`: suite manifests (the bundled quick suite);
+* :mod:`~simulator.bench.plan`: from a request to the cells;
+* :mod:`~simulator.bench.executors`: serial, process pool, Dask;
+* :mod:`~simulator.bench.store`: the results folder, per-cell resume;
+* :mod:`~simulator.bench.assemble`: metrics, cost, failures, scores tables;
+* :mod:`~simulator.bench.aggregate`: over seeds (intervals, paired comparisons, leaderboard);
+* :mod:`~simulator.bench.leaderboard`: the leaderboard as Rich tables;
+* :mod:`~simulator.bench.api`: :func:`run` and :class:`RunResults`.
+"""
+
+from __future__ import annotations
+
+from simulator.bench.aggregate import INTERVAL_METHOD, compare, leaderboard, summarize
+from simulator.bench.api import RunResults, execute, load_results, output_folder, run
+from simulator.bench.cells import Cell, CellResult, DetectorSpec, ScenarioSpec
+from simulator.bench.executors import DaskExecutor, ProcessExecutor, SerialExecutor, default_jobs, make_executor
+from simulator.bench.plan import BenchInputError, RunPlan, plan_run
+from simulator.bench.policy import AlarmPolicy, PolicyError
+from simulator.bench.runner import run_cell
+from simulator.bench.store import ResumeError
+from simulator.bench.suite import Suite, bundled_suite, load_suite
+
+__all__ = [
+    "INTERVAL_METHOD",
+    "AlarmPolicy",
+    "BenchInputError",
+    "Cell",
+    "CellResult",
+    "DaskExecutor",
+    "DetectorSpec",
+    "PolicyError",
+    "ProcessExecutor",
+    "ResumeError",
+    "RunPlan",
+    "RunResults",
+    "ScenarioSpec",
+    "SerialExecutor",
+    "Suite",
+    "bundled_suite",
+    "compare",
+    "default_jobs",
+    "execute",
+    "leaderboard",
+    "load_results",
+    "load_suite",
+    "make_executor",
+    "output_folder",
+    "plan_run",
+    "run",
+    "run_cell",
+    "summarize",
+]

@@ -1,0 +1,178 @@
+"""Over seeds: a mean and a 95% interval per (scenario, mode, detector, metric),
+paired comparisons of detectors on the same seeds, and the leaderboard.
+
+Interval method: the Student *t*-interval over seeds,
+``mean ± t(0.975, n − 1) · s / √n`` with ``s`` the sample standard deviation of
+the ``n`` seeds on which the metric is defined (a precision with no alarm is
+not), clipped to the metric's range; with one seed there is no interval.
+
+Time to detection is censored (a seed on which no campaign was detected has no
+TTD), so it is summarised by the **median over seeds** with undetected seeds
+counted as later than any detection (+∞): if more than half the seeds missed,
+the median is "not reached" (null). Its ``low``/``high`` are the smallest and
+largest per-seed values, and ``n`` counts the seeds with a detection.
+
+Comparisons are paired: every detector saw the same seeds (in passive mode the
+very same traffic), so ``detector − reference`` is taken seed by seed and
+summarised with the same t-interval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from simulator.metrics.catalogue import METRICS
+
+__all__ = [
+    "INTERVAL_METHOD",
+    "LEADERBOARD_METRICS",
+    "compare",
+    "leaderboard",
+    "summarize",
+    "t_interval",
+]
+
+INTERVAL_METHOD = (
+    "95% Student t-interval over seeds: mean ± t(0.975, n−1)·s/√n over the n seeds where the metric is defined, "
+    "clipped to the metric's range (none with one seed); censored metrics (time to detection): median over seeds "
+    "with undetected seeds as +inf (null when not reached), range over seeds"
+)
+
+LEADERBOARD_METRICS: tuple[str, ...] = (
+    "auprc",
+    "recall_at_fpr_0.001",
+    "precision",
+    "recall",
+    "detection_rate",
+    "ttd_median_s",
+    "leakage_share",
+    "legit_flagged",
+    "alarms_per_day",
+)
+"""The columns of the terminal leaderboard (every metric is in ``summary.json``)."""
+
+_KEYS = ["scenario", "mode", "detector", "metric"]
+
+
+def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high) of the finite ``values`` with a Student t-interval.
+
+    >>> [round(v, 3) for v in t_interval(np.array([0.5, 0.7, 0.6]))]
+    [0.6, 0.352, 0.848]
+    >>> t_interval(np.array([0.4]))
+    (0.4, nan, nan)
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(finite.mean())
+    if finite.size < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + confidence / 2, finite.size - 1) * finite.std(ddof=1) / math.sqrt(finite.size))
+    return mean, mean - half, mean + half
+
+
+def _summary_row(metric: str, values: np.ndarray) -> dict[str, object]:
+    info = METRICS.get(metric)
+    if info is not None and info.censored:
+        observed = np.where(np.isfinite(values), values, np.inf)
+        median = float(np.median(observed))
+        return {
+            "statistic": "median",
+            "value": median if math.isfinite(median) else math.nan,
+            "low": float(observed.min()) if np.isfinite(observed.min()) else math.nan,
+            "high": float(observed.max()) if np.isfinite(observed.max()) else math.nan,
+            "n": int(np.isfinite(values).sum()),
+        }
+    mean, low, high = t_interval(values)
+    if info is not None and info.bounds is not None and math.isfinite(low):
+        low, high = max(low, info.bounds[0]), min(high, info.bounds[1])
+    return {"statistic": "mean", "value": mean, "low": low, "high": high, "n": int(np.isfinite(values).sum())}
+
+
+def summarize(metrics: pd.DataFrame) -> pd.DataFrame:
+    """One row per (scenario, mode, detector, metric) of the tidy ``metrics`` table:
+    ``statistic`` (mean or median), ``value``, ``low``, ``high``, ``n`` (seeds where
+    defined) and ``seeds`` (seeds run)."""
+    rows = []
+    for key, group in metrics.groupby(_KEYS, sort=True):
+        values = group.sort_values("seed")["value"].to_numpy(dtype=np.float64)
+        rows.append({**dict(zip(_KEYS, key, strict=True)), **_summary_row(str(key[3]), values), "seeds": len(values)})
+    columns = [*_KEYS, "statistic", "value", "low", "high", "n", "seeds"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def compare(metrics: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """Paired differences ``detector − reference`` per (scenario, mode, metric), over
+    the seeds where both are defined: ``mean``, ``low``, ``high`` (t-interval), ``n``.
+    Censored metrics are left out. Empty if ``reference`` did not run."""
+    rows = []
+    plain = metrics[~metrics["metric"].map(lambda m: METRICS[m].censored if m in METRICS else False)]
+    for (scenario, mode, metric), group in plain.groupby(["scenario", "mode", "metric"], sort=True):
+        table = group.pivot(index="seed", columns="detector", values="value")
+        if reference not in table:
+            continue
+        for detector in sorted(c for c in table.columns if c != reference):
+            diffs = (table[detector] - table[reference]).to_numpy(dtype=np.float64)
+            mean, low, high = t_interval(diffs)
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "mode": mode,
+                    "metric": metric,
+                    "detector": detector,
+                    "reference": reference,
+                    "mean": mean,
+                    "low": low,
+                    "high": high,
+                    "n": int(np.isfinite(diffs).sum()),
+                }
+            )
+    columns = ["scenario", "mode", "metric", "detector", "reference", "mean", "low", "high", "n"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def leaderboard(
+    summary: pd.DataFrame, cost: pd.DataFrame | None = None, scenarios: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """One row per (scenario, mode, detector) with the :data:`LEADERBOARD_METRICS`
+    (columns ``<metric>``, ``<metric>_low``, ``<metric>_high``, ``<metric>_n``), the
+    mean ``events_per_s`` if ``cost`` is given and ``seeds``. Scenarios come in the
+    order of ``scenarios`` (default: by name), passive before active; within each,
+    detectors are ranked by AUPRC in passive mode and by leakage share in active mode."""
+    shown = summary[summary["metric"].isin(LEADERBOARD_METRICS)]
+    rows = []
+    for (scenario, mode, detector), group in shown.groupby(["scenario", "mode", "detector"], sort=True):
+        row: dict[str, object] = {"scenario": scenario, "mode": mode, "detector": detector}
+        for record in group.itertuples(index=False):
+            row[record.metric] = record.value
+            row[f"{record.metric}_low"] = record.low
+            row[f"{record.metric}_high"] = record.high
+            row[f"{record.metric}_n"] = record.n
+        row["seeds"] = int(group["seeds"].max())
+        rows.append(row)
+    board = pd.DataFrame(rows)
+    if board.empty:
+        return board
+    if cost is not None and not cost.empty:
+        speed = cost.groupby(["scenario", "mode", "detector"])["events_per_s"].mean().rename("events_per_s")
+        board = board.join(speed, on=["scenario", "mode", "detector"])
+
+    def column(name: str, missing: float) -> pd.Series:
+        return board[name].astype(float).fillna(missing) if name in board else pd.Series(missing, index=board.index)
+
+    # best first; an undefined figure ranks last
+    rank = np.where(board["mode"] == "passive", -column("auprc", -1.0), column("leakage_share", 2.0))
+    order = {name: i for i, name in enumerate(scenarios or sorted(board["scenario"].unique()))}
+    board = board.assign(
+        _scenario=board["scenario"].map(order).fillna(len(order)),
+        _mode=(board["mode"] != "passive").astype(int),
+        _rank=rank,
+    )
+    board = board.sort_values(["_scenario", "scenario", "_mode", "_rank", "detector"], kind="stable")
+    return board.drop(columns=["_scenario", "_mode", "_rank"]).reset_index(drop=True)

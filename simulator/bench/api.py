@@ -1,0 +1,215 @@
+"""The benchmark as a Python call: :func:`run` mirrors ``extractbench run``::
+
+from simulator import bench
+
+results = bench.run(["scenarios/quickstart.yaml"], detectors=["null", "random"], seeds=2, jobs=1)
+results.leaderboard()                          # a DataFrame, best detector first
+results.metrics.query("metric == 'auprc'")     # tidy: one row per seed
+results.summary                                # means and 95% intervals over seeds
+bench.load_results("results/<run-id>")         # read a finished run back
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from simulator.bench.aggregate import compare, leaderboard, summarize
+from simulator.bench.assemble import COMPARISON_REFERENCE, assemble
+from simulator.bench.executors import make_executor
+from simulator.bench.plan import DetectorChoice, ModeChoice, RunPlan, plan_run
+from simulator.bench.policy import AlarmPolicy
+from simulator.bench.store import ResultsStore
+from simulator.scenario import Scenario
+
+__all__ = ["ProgressCallback", "RunResults", "default_run_id", "execute", "load_results", "output_folder", "run"]
+
+ProgressCallback = Callable[[int, int], None]
+"""Called as ``progress(cells_done, cells_total)``, including cells reused from a previous attempt."""
+
+_LIBRARIES = ("numpy", "pandas", "pyarrow", "simpy", "scikit-learn", "scipy", "pydantic", "dask", "distributed")
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+@dataclass(frozen=True)
+class RunResults:
+    """A finished run: its folder, configuration and tables."""
+
+    out: Path
+    run_id: str
+    config: dict[str, Any]
+    """The contents of ``run.json``."""
+    metrics: pd.DataFrame
+    """Tidy detection metrics: scenario, detector, mode, seed, metric, value."""
+    cost: pd.DataFrame
+    """Per (scenario, detector, mode, seed): events/s, peak memory, wall time."""
+    failures: pd.DataFrame
+    """Detectors that failed, with the tick and the reason."""
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Mean (or median) and 95% interval over seeds, per (scenario, mode, detector, metric)."""
+        return summarize(self.metrics)
+
+    def leaderboard(self) -> pd.DataFrame:
+        """The headline metrics per (scenario, mode, detector), best first."""
+        order = [scenario["label"] for scenario in self.config["plan"]["scenarios"]]
+        return leaderboard(self.summary, self.cost, order)
+
+    def comparisons(self, reference: str = COMPARISON_REFERENCE) -> pd.DataFrame:
+        """Paired differences from ``reference`` on the same seeds."""
+        return compare(self.metrics, reference)
+
+    def scores(self) -> pd.DataFrame:
+        """Score trajectories (only changes): scenario, mode, seed, detector, tick, account_id, score."""
+        return pd.read_parquet(self.out / "scores.parquet")
+
+
+def load_results(out: str | Path) -> RunResults:
+    """Read a finished run's folder."""
+    out = Path(out)
+    config = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    return RunResults(
+        out=out,
+        run_id=config["run_id"],
+        config=config,
+        metrics=pd.read_parquet(out / "metrics.parquet"),
+        cost=pd.read_csv(out / "cost.csv"),
+        failures=pd.read_csv(out / "failures.csv"),
+    )
+
+
+def default_run_id(name: str) -> str:
+    """``<suite>-<UTC date>-<time>``, e.g. ``quick-20260302-141503``."""
+    return f"{name}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+
+
+def run(
+    scenarios: Sequence[str | Path | Scenario] | None = None,
+    *,
+    suite: str | Path | None = None,
+    detectors: Sequence[DetectorChoice] | None = None,
+    seeds: int | Sequence[int] | None = None,
+    mode: ModeChoice | None = None,
+    policy: AlarmPolicy | Mapping[str, Any] | None = None,
+    threshold: float | None = None,
+    scale: float = 1.0,
+    duration: float | None = None,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    run_id: str | None = None,
+    record_scores: bool = True,
+    progress: ProgressCallback | None = None,
+) -> RunResults:
+    """Benchmark detectors on scenarios and write ``results/<run-id>/``.
+
+    Scenarios are files or :class:`~simulator.scenario.Scenario` objects; with none,
+    the suite (default: the bundled quick suite) runs. Detectors are registered
+    names, ``package.module:Class`` paths, :class:`~detectors.base.Detector`
+    instances (labelled by class) or ``(label, detector)`` pairs (default: every
+    registered detector). ``seeds`` is a count (seeds 0 … N−1) or a list; ``mode``
+    is passive, active or both; ``policy`` (an :class:`AlarmPolicy` or a mapping
+    of fields to override) and ``threshold`` set the alarm policy; ``scale`` and
+    ``duration`` (seconds) resize every scenario. ``jobs`` worker processes (default: the cores, at most
+    8) or a Dask ``scheduler`` (``tcp://…`` or ``local``) run the cells.
+
+    Rerunning with the same ``out`` (or ``run_id``) resumes: completed cells are
+    kept. Raises :class:`~simulator.bench.plan.BenchInputError` for bad input and
+    :class:`~simulator.bench.store.ResumeError` if ``out`` holds another run.
+    """
+    plan = plan_run(
+        scenarios,
+        suite=suite,
+        detectors=detectors,
+        seeds=seeds,
+        mode=mode,
+        policy=policy,
+        threshold=threshold,
+        scale=scale,
+        duration=duration,
+        record_scores=record_scores,
+    )
+    return execute(plan, out=out, run_id=run_id, jobs=jobs, scheduler=scheduler, progress=progress)
+
+
+def output_folder(plan: RunPlan, out: str | Path | None = None, run_id: str | None = None) -> tuple[Path, str]:
+    """(folder, run id) of a run: ``out`` if given (its name is the run id), else
+    ``results/<run_id>`` (default run id: :func:`default_run_id`)."""
+    if out is not None:
+        return Path(out), run_id or Path(out).name
+    run_id = run_id or default_run_id(plan.name)
+    return Path("results") / run_id, run_id
+
+
+def execute(
+    plan: RunPlan,
+    *,
+    out: str | Path | None = None,
+    run_id: str | None = None,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> RunResults:
+    """Run the cells of ``plan`` not yet complete in the output folder (see
+    :func:`output_folder`), then write the run's tables."""
+    folder, run_id = output_folder(plan, out, run_id)
+    store = ResultsStore(folder)
+    # biggest first, so that a pool does not end waiting on one long cell
+    pending = sorted((c for c in plan.cells if not store.has(c)), key=lambda c: -c.scenario.weight)
+    executor = make_executor(jobs, scheduler, len(pending))
+    started = time.perf_counter()
+    status = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "executor": executor.description,
+        "versions": _versions(),
+        "platform": platform.platform(),
+    }
+    done = store.open(plan, run_id, status)
+    total = len(plan.cells)
+    if progress is not None:
+        progress(done, total)
+    with executor:
+        for cell, result in executor.run(pending):
+            store.save(cell, result)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    tables = assemble(plan, store)
+    store.write_run(
+        plan,
+        run_id,
+        {
+            **status,
+            "status": "complete",
+            "cells": total,
+            "cells_reused": total - len(pending),
+            "wall_seconds": round(time.perf_counter() - started, 3),
+        },
+    )
+    return RunResults(
+        out=folder,
+        run_id=run_id,
+        config=json.loads((folder / "run.json").read_text(encoding="utf-8")),
+        metrics=tables.metrics,
+        cost=tables.cost,
+        failures=tables.failures,
+    )

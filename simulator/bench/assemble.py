@@ -1,0 +1,216 @@
+"""From stored cells to the run's tables: metrics, cost, failures, scores, summary.
+
+The tables are always computed from the cells as stored on disk, so a resumed
+run and a fresh one, or a serial and a parallel one, produce the same bytes.
+
+``metrics.csv`` and ``metrics.parquet`` are tidy (scenario, detector, mode, seed,
+metric, value), sorted by scenario, mode, detector, seed and metric (in the order
+of :data:`~simulator.metrics.catalogue.METRICS`), and hold detection figures only;
+values are written with 12 significant digits (``nan`` where undefined).
+Everything that varies from run to run (time, memory) is in ``cost.csv``.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from simulator.bench.aggregate import INTERVAL_METHOD, compare, summarize
+from simulator.bench.plan import RunPlan
+from simulator.bench.store import SCORES_FILE_SCHEMA, ResultsStore
+from simulator.export import AtomicParquetWriter, atomic_path, write_json, write_table
+from simulator.metrics.catalogue import METRICS
+from simulator.metrics.evaluate import evaluate
+from simulator.metrics.outcomes import RunFrame
+
+__all__ = [
+    "COMPARISON_REFERENCE",
+    "RunTables",
+    "assemble",
+    "format_value",
+    "write_csv",
+]
+
+COMPARISON_REFERENCE = "random"
+"""The detector every other is compared with, seed by seed, in ``summary.json``
+(chance: a detector must beat it to mean anything)."""
+
+METRIC_COLUMNS = ["scenario", "detector", "mode", "seed", "metric", "value"]
+COST_COLUMNS = [
+    "scenario",
+    "detector",
+    "mode",
+    "seed",
+    "events",
+    "update_seconds",
+    "events_per_s",
+    "peak_memory_mb",
+    "cell_wall_seconds",
+    "cell_peak_rss_mb",
+]
+FAILURE_COLUMNS = ["scenario", "detector", "mode", "seed", "tick", "reason"]
+METRICS_SCHEMA = pa.schema(
+    [
+        pa.field("scenario", pa.string()),
+        pa.field("detector", pa.string()),
+        pa.field("mode", pa.string()),
+        pa.field("seed", pa.int64()),
+        pa.field("metric", pa.string()),
+        pa.field("value", pa.float64()),
+    ]
+)
+SCORES_SCHEMA = pa.schema(
+    [
+        pa.field("scenario", pa.string()),
+        pa.field("mode", pa.string()),
+        pa.field("seed", pa.int64()),
+        *SCORES_FILE_SCHEMA,
+    ]
+)
+
+
+def format_value(value: float) -> str:
+    """Fixed formatting of a metric value: 12 significant digits, ``nan``, ``inf``.
+
+    >>> format_value(1 / 3), format_value(2.0), format_value(float("nan")), format_value(1e-7)
+    ('0.333333333333', '2', 'nan', '1e-07')
+    """
+    if math.isnan(value):
+        return "nan"
+    return f"{value:.12g}"
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """Write ``frame`` as CSV atomically (floats as :func:`format_value`, ``\\n`` line ends)."""
+    text = io.StringIO()
+    shown = frame.copy()
+    for column in shown.columns:
+        if pd.api.types.is_float_dtype(shown[column]):
+            shown[column] = shown[column].map(format_value)
+    shown.to_csv(text, index=False, lineterminator="\n")
+    with atomic_path(path) as tmp:
+        tmp.write_text(text.getvalue(), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class RunTables:
+    """The run's tables, computed from the store."""
+
+    metrics: pd.DataFrame
+    cost: pd.DataFrame
+    failures: pd.DataFrame
+
+
+def _sorted_metrics(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=METRIC_COLUMNS)
+    order = {name: i for i, name in enumerate(METRICS)}
+    frame["_order"] = frame["metric"].map(order)
+    frame = frame.sort_values(["scenario", "mode", "detector", "seed", "_order"], kind="stable")
+    frame = frame.drop(columns="_order").reset_index(drop=True)
+    frame["seed"] = frame["seed"].astype(np.int64)
+    frame["value"] = frame["value"].astype(np.float64)
+    return frame
+
+
+def _tables(plan: RunPlan, store: ResultsStore) -> RunTables:
+    metric_rows: list[dict[str, Any]] = []
+    cost_rows: list[dict[str, Any]] = []
+    failure_rows: list[dict[str, Any]] = []
+    for scenario in plan.scenarios:
+        for seed in plan.seeds:
+            reference_cell = plan.passive_cell(scenario, seed)
+            reference = store.load(reference_cell)
+            undefended = {
+                "undefended_campaign_tokens": float(reference.campaigns["output_tokens"].sum()),
+                "undefended_customer_tokens": float(reference.facts.customer_output_tokens),
+            }
+            cells = [reference_cell] if "passive" in plan.modes else []
+            for cell in [*cells, *plan.active_cells(scenario, seed)]:
+                stored = reference if cell is reference_cell else store.load(cell)
+                where = {"scenario": scenario.label, "mode": cell.mode, "seed": seed}
+                frame = RunFrame(stored.facts.duration, cell.mode, **(undefended if cell.mode == "active" else {}))
+                for label, outcomes in stored.outcomes.items():
+                    values = evaluate(outcomes, stored.campaigns, frame)
+                    metric_rows += [
+                        {**where, "detector": label, "metric": name, "value": value} for name, value in values.items()
+                    ]
+                for label, cost in stored.costs.items():
+                    cost_rows.append(
+                        {
+                            **where,
+                            "detector": label,
+                            **cost,
+                            "cell_wall_seconds": stored.wall_seconds,
+                            "cell_peak_rss_mb": stored.peak_rss_mb,
+                        }
+                    )
+                for label, failure in stored.failures.items():
+                    failure_rows.append({**where, "detector": label, "tick": failure.tick, "reason": failure.reason})
+    cost = pd.DataFrame(cost_rows, columns=COST_COLUMNS).sort_values(["scenario", "mode", "detector", "seed"])
+    failures = pd.DataFrame(failure_rows, columns=FAILURE_COLUMNS).sort_values(["scenario", "mode", "detector", "seed"])
+    return RunTables(_sorted_metrics(metric_rows), cost.reset_index(drop=True), failures.reset_index(drop=True))
+
+
+def _json_number(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    records = frame.to_dict("records")
+    return [
+        {key: _json_number(value) if isinstance(value, float) else value for key, value in record.items()}
+        for record in records
+    ]
+
+
+def _write_scores(plan: RunPlan, store: ResultsStore, path: Path) -> None:
+    cells = sorted(
+        (c for c in plan.cells if c.detectors and c.record_scores),
+        key=lambda c: (c.scenario.label, c.mode, c.seed, c.name),
+    )
+    with AtomicParquetWriter(path, SCORES_SCHEMA) as writer:
+        for cell in cells:
+            table = store.scores(cell)
+            if table is None or table.num_rows == 0:
+                continue
+            table = table.sort_by([("detector", "ascending"), ("tick", "ascending"), ("account_id", "ascending")])
+            n = table.num_rows
+            head = [
+                pa.array([cell.scenario.label] * n, type=pa.string()),
+                pa.array([cell.mode] * n, type=pa.string()),
+                pa.array(np.full(n, cell.seed, dtype=np.int64)),
+            ]
+            writer.write(pa.Table.from_arrays([*head, *table.columns], schema=SCORES_SCHEMA))
+
+
+def assemble(plan: RunPlan, store: ResultsStore) -> RunTables:
+    """Compute and write the run's tables from its (complete) stored cells."""
+    tables = _tables(plan, store)
+    out = store.out
+    write_csv(out / "metrics.csv", tables.metrics)
+    write_table(
+        out / "metrics.parquet", pa.Table.from_pandas(tables.metrics, schema=METRICS_SCHEMA, preserve_index=False)
+    )
+    write_csv(out / "cost.csv", tables.cost)
+    write_csv(out / "failures.csv", tables.failures)
+    summary = summarize(tables.metrics)
+    write_json(
+        out / "summary.json",
+        {
+            "interval": INTERVAL_METHOD,
+            "seeds": list(plan.seeds),
+            "summary": _records(summary),
+            "comparisons": _records(compare(tables.metrics, COMPARISON_REFERENCE)),
+            "failures": _records(tables.failures),
+        },
+    )
+    if plan.record_scores:
+        _write_scores(plan, store, out / "scores.parquet")
+    return tables

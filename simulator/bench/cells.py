@@ -1,0 +1,177 @@
+"""Units of work and their results, as frozen dataclasses handed to workers.
+
+* a passive :class:`Cell`: one simulation of a (scenario, seed), streamed through
+  every detector;
+* an active :class:`Cell`: one closed-loop simulation of a (scenario, detector, seed).
+
+A cell's :attr:`~Cell.key` is a hash of everything that determines its
+results (the resolved scenario, the seed, the detectors' classes and parameters,
+the policy, the package version), so that a resumed run reuses a stored cell
+only if it would compute the same thing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pyarrow as pa
+
+from detectors.base import Detector
+from simulator import __version__
+from simulator.bench.cost import DetectorCost
+from simulator.bench.guard import Failure
+from simulator.bench.policy import AlarmPolicy
+from simulator.metrics.outcomes import Mode
+from simulator.scenario import Scenario
+
+__all__ = ["Cell", "CellResult", "DetectorResult", "DetectorSpec", "RunFacts", "ScenarioSpec"]
+
+
+def _class_path(cls: type) -> str:
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+@dataclass(frozen=True)
+class DetectorSpec:
+    """A detector to benchmark: a label for the results and an unfitted prototype,
+    cloned afresh for every run."""
+
+    label: str
+    prototype: Detector
+    seeded: bool = False
+    """Give the detector the run's seed as its ``seed`` parameter (detectors named
+    without parameters: a random baseline then varies over seeds like the traffic)."""
+
+    def instantiate(self, seed: int) -> Detector:
+        """A fresh detector for a run with root ``seed``."""
+        if self.seeded:
+            params = {**self.prototype.get_params(), "seed": seed}
+            detector = type(self.prototype)(**params)
+            detector.check_params()
+            return detector
+        return self.prototype.clone()
+
+    def describe(self) -> dict[str, Any]:
+        params = self.prototype.get_params()
+        if self.seeded:
+            params = {**params, "seed": "<run seed>"}
+        return {"label": self.label, "class": _class_path(type(self.prototype)), "params": params}
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """A scenario as it runs in the benchmark (scale and duration applied)."""
+
+    label: str
+    scenario: Scenario
+    source: str
+    """The file it came from (or ``<object>``)."""
+    scale: float = 1.0
+
+    @property
+    def weight(self) -> float:
+        """A rough cost estimate (accounts × seconds simulated), to start big cells first."""
+        accounts = sum(g.accounts for g in self.scenario.population) + sum(c.accounts for c in self.scenario.campaigns)
+        return float(accounts) * float(self.scenario.duration)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "source": self.source,
+            "scale": self.scale,
+            "duration_s": float(self.scenario.duration),
+            "ticks": self.scenario.n_ticks,
+        }
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One simulation: ``scenario`` with root ``seed``.
+
+    * ``passive``: the traffic is streamed through every detector of ``detectors``
+      and nothing is enforced (with no detectors, the cell is the undefended
+      reference that active cells measure leakage against);
+    * ``active``: a closed loop with the one detector of ``detectors``; ``policy``
+      turns its alarms into gateway actions.
+    """
+
+    mode: Mode
+    scenario: ScenarioSpec
+    seed: int
+    detectors: tuple[DetectorSpec, ...]
+    policy: AlarmPolicy
+    record_scores: bool = True
+
+    def __post_init__(self) -> None:
+        if self.mode == "active" and len(self.detectors) != 1:
+            raise ValueError(f"An active cell runs exactly one detector, got {len(self.detectors)}")
+
+    def describe(self) -> dict[str, Any]:
+        """Everything that determines the cell's results."""
+        return {
+            "mode": self.mode,
+            "scenario": self.scenario.scenario.model_dump(mode="json"),
+            "seed": self.seed,
+            "detectors": [d.describe() for d in self.detectors],
+            "policy": self.policy.model_dump(mode="json"),
+            "record_scores": self.record_scores,
+            "version": __version__,
+        }
+
+    @cached_property
+    def key(self) -> str:
+        """A hash of :meth:`describe`."""
+        text = json.dumps(self.describe(), sort_keys=True, default=repr)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    @property
+    def name(self) -> str:
+        """A readable, unique folder name."""
+        who = f"-{self.detectors[0].label}" if self.mode == "active" else ""
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{self.scenario.label}-{self.mode}{who}-seed{self.seed}-{self.key}")
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What a run was, whatever the detector: its span and its population."""
+
+    duration: float
+    """Seconds simulated."""
+    ticks: int
+    requests: int
+    accounts: int
+    """Accounts created (replacements included)."""
+    attacker_accounts: int
+    customer_output_tokens: int
+    """Output tokens served to legitimate accounts over the run."""
+
+
+@dataclass(frozen=True)
+class DetectorResult:
+    """One detector's results on one run (``outcomes`` is None if it failed)."""
+
+    label: str
+    outcomes: pa.Table | None
+    """Rows of :data:`~simulator.metrics.outcomes.OUTCOME_SCHEMA`."""
+    scores: pa.Table | None
+    """Score changes (:data:`~simulator.bench.ledger.TRAJECTORY_SCHEMA`), if recorded."""
+    cost: DetectorCost | None
+    failure: Failure | None = None
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """Everything a cell produced; workers return it, the store writes it."""
+
+    key: str
+    facts: RunFacts
+    campaigns: pa.Table
+    """Rows of :data:`~simulator.metrics.outcomes.CAMPAIGN_SCHEMA`."""
+    detectors: tuple[DetectorResult, ...] = field(default=())
+    wall_seconds: float = 0.0
+    peak_rss_mb: float = 0.0

@@ -1,0 +1,159 @@
+"""Where cells run: in this process, on a process pool, or on a Dask cluster.
+
+Every executor runs the same pure function (:func:`~simulator.bench.runner.run_cell`)
+on frozen :class:`~simulator.bench.cells.Cell` objects and yields results as they
+complete; results depend on the cell only, so every executor writes identical
+``metrics.csv``.
+
+* :class:`SerialExecutor`: one cell after another, here (``--jobs 1``);
+* :class:`ProcessExecutor`: a pool of ``jobs`` worker processes started with
+  ``spawn`` (no fork of a threaded parent); cells travel with cloudpickle, so
+  detectors defined in a notebook or a script work too;
+* :class:`DaskExecutor`: ``--scheduler tcp://host:8786`` (an existing cluster) or
+  ``--scheduler local`` (a local cluster of ``jobs`` single-threaded workers).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from types import TracebackType
+
+import cloudpickle
+
+from simulator.bench.cells import Cell, CellResult
+from simulator.bench.runner import run_cell
+
+__all__ = ["DaskExecutor", "Executor", "ProcessExecutor", "SerialExecutor", "default_jobs", "make_executor"]
+
+MAX_DEFAULT_JOBS = 8
+"""Default cap on worker processes (each holds a whole simulated world)."""
+
+
+def default_jobs() -> int:
+    """The cores this process may use, at most :data:`MAX_DEFAULT_JOBS`."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_JOBS))
+
+
+class Executor(ABC):
+    """Runs cells and yields ``(cell, result)`` pairs as they complete."""
+
+    description: str = ""
+
+    @abstractmethod
+    def run(self, cells: Sequence[Cell]) -> Iterator[tuple[Cell, CellResult]]:
+        """Run every cell; results arrive in completion order."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release workers."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class SerialExecutor(Executor):
+    """Runs cells one after another in this process."""
+
+    description = "serial"
+
+    def run(self, cells: Sequence[Cell]) -> Iterator[tuple[Cell, CellResult]]:
+        for cell in cells:
+            yield cell, run_cell(cell)
+
+
+def _run_serialized(payload: bytes) -> CellResult:
+    return run_cell(cloudpickle.loads(payload))
+
+
+class ProcessExecutor(Executor):
+    """Runs cells on a pool of ``jobs`` processes."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = jobs
+        self.description = f"process pool ({jobs} workers)"
+
+    def run(self, cells: Sequence[Cell]) -> Iterator[tuple[Cell, CellResult]]:
+        if not cells:
+            return
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(max_workers=min(self.jobs, len(cells)), mp_context=context)
+        try:
+            futures: dict[Future[CellResult], Cell] = {
+                pool.submit(_run_serialized, cloudpickle.dumps(cell)): cell for cell in cells
+            }
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+class DaskExecutor(Executor):
+    """Runs cells on a Dask cluster: ``scheduler`` is an address or ``local``."""
+
+    def __init__(self, scheduler: str, jobs: int) -> None:
+        self.scheduler = scheduler
+        self.jobs = jobs
+        self.description = f"dask ({scheduler})"
+        self._client = None
+        self._cluster = None
+
+    def _connect(self):  # type: ignore[no-untyped-def]
+        from distributed import Client, LocalCluster
+
+        if self._client is None:
+            if self.scheduler == "local":
+                self._cluster = LocalCluster(
+                    n_workers=self.jobs,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=logging.ERROR,
+                )
+                self._client = Client(self._cluster)
+            else:
+                self._client = Client(self.scheduler)
+        return self._client
+
+    def run(self, cells: Sequence[Cell]) -> Iterator[tuple[Cell, CellResult]]:
+        from distributed import as_completed as dask_completed
+
+        client = self._connect()
+        futures = {client.submit(run_cell, cell, key=f"cell-{cell.key}", pure=False): cell for cell in cells}
+        try:
+            for future in dask_completed(list(futures)):
+                yield futures[future], future.result()
+        finally:
+            client.cancel(list(futures))
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self._client = self._cluster = None
+
+
+def make_executor(jobs: int | None = None, scheduler: str | None = None, cells: int | None = None) -> Executor:
+    """The executor for ``jobs`` workers (default :func:`default_jobs`) or a Dask
+    ``scheduler``; one job, or a single cell, runs serially."""
+    workers = default_jobs() if jobs is None else jobs
+    if jobs is not None and jobs < 1:
+        raise ValueError(f"The 'jobs' must be an int in the range [1, inf). Got {jobs} instead.")
+    if scheduler:
+        return DaskExecutor(scheduler, workers)
+    if cells is not None:
+        workers = min(workers, cells)
+    return SerialExecutor() if workers <= 1 else ProcessExecutor(workers)

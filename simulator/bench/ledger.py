@@ -1,0 +1,151 @@
+"""Bounded bookkeeping of a run: per-account traffic totals and per-detector score logs.
+
+Memory grows with accounts, never with requests: each tick's batch is folded into
+running totals per account (registry code) and dropped. What the metrics need
+about the time of an alarm (requests served before it, output tokens served
+before containment) is captured when it happens, from the running totals.
+
+The score log also keeps the score trajectory (only changes), which is the one
+part that grows with time; it can be turned off.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from simulator.traffic import TickTraffic
+
+__all__ = ["TRAJECTORY_SCHEMA", "ScoreLog", "TrafficLedger"]
+
+TRAJECTORY_SCHEMA = pa.schema(
+    [pa.field("tick", pa.int32()), pa.field("account_id", pa.string()), pa.field("score", pa.float64())]
+)
+"""A detector's score changes: the tick, the account and its new score."""
+
+STATUS_OK = 200
+STATUS_FORBIDDEN = 403
+
+
+class PerAccount:
+    """Named numpy arrays indexed by registry code, grown (by doubling) on demand."""
+
+    def __init__(self, **fields: tuple[type | np.dtype, object]) -> None:
+        self._fields = fields
+        self.size = 0
+        self._capacity = 0
+        for name, (dtype, _) in fields.items():
+            setattr(self, name, np.empty(0, dtype=dtype))
+
+    def ensure(self, n: int) -> None:
+        """Make room for codes ``0 .. n-1`` (new entries take their default)."""
+        if n <= self._capacity:
+            self.size = max(self.size, n)
+            return
+        capacity = max(n, 2 * self._capacity, 1024)
+        for name, (dtype, default) in self._fields.items():
+            grown = np.full(capacity, default, dtype=dtype)
+            old = getattr(self, name)
+            grown[: old.size] = old
+            setattr(self, name, grown)
+        self._capacity = capacity
+        self.size = n
+
+
+class TrafficLedger:
+    """Running totals per account: requests (every status), served (200), refused
+    (403), output tokens served, and the time of the first request."""
+
+    def __init__(self) -> None:
+        self.totals = PerAccount(
+            requests=(np.int64, 0),
+            served=(np.int64, 0),
+            forbidden=(np.int64, 0),
+            output=(np.int64, 0),
+            first_ts=(np.float64, np.nan),
+        )
+
+    def add(self, traffic: TickTraffic) -> None:
+        """Fold one tick into the totals."""
+        codes = traffic.account_codes
+        if codes.size == 0:
+            return
+        table = traffic.batch.table
+        status = table.column("status").to_numpy()
+        output = table.column("output_tokens").to_numpy()
+        ts = table.column("ts").to_numpy()
+        t = self.totals
+        t.ensure(int(codes.max()) + 1)
+        # rows are in time order, so an account's first row in the tick is its earliest
+        unique, first_row, inverse = np.unique(codes, return_index=True, return_inverse=True)
+        n = unique.size
+        t.requests[unique] += np.bincount(inverse, minlength=n)
+        t.served[unique] += np.bincount(inverse, weights=status == STATUS_OK, minlength=n).astype(np.int64)
+        t.forbidden[unique] += np.bincount(inverse, weights=status == STATUS_FORBIDDEN, minlength=n).astype(np.int64)
+        t.output[unique] += np.bincount(inverse, weights=output, minlength=n).astype(np.int64)
+        fresh = np.isnan(t.first_ts[unique])
+        t.first_ts[unique[fresh]] = ts[first_row[fresh]]
+
+
+class ScoreLog:
+    """One detector's scores over a run: current and maximum per account, the first
+    alarm, the snapshots taken at alarm and containment, and the trajectory."""
+
+    def __init__(self, threshold: float, containment_lag: int, record: bool = True) -> None:
+        self.threshold = threshold
+        self.containment_lag = containment_lag
+        self.record = record
+        self.accounts = PerAccount(
+            current=(np.float64, 0.0),
+            peak=(np.float64, 0.0),
+            alarm_ts=(np.float64, np.nan),
+            served_before_alarm=(np.int64, -1),
+            output_before_containment=(np.int64, -1),
+        )
+        self._pending: dict[int, list[np.ndarray]] = {}
+        self._trajectory: list[tuple[int, np.ndarray, np.ndarray]] = []
+
+    def update(self, tick: int, end: float, codes: np.ndarray, scores: np.ndarray, ledger: TrafficLedger) -> np.ndarray:
+        """Record the scores the detector returned at ``tick`` (ending at ``end`` s);
+        returns the codes alarmed for the first time. ``ledger`` must already hold the tick."""
+        if codes.size == 0:
+            return codes
+        a = self.accounts
+        a.ensure(max(int(codes.max()) + 1, ledger.totals.size))
+        changed = scores != a.current[codes]
+        if self.record and changed.any():
+            self._trajectory.append((tick, codes[changed], scores[changed]))
+        a.current[codes] = scores
+        a.peak[codes] = np.maximum(a.peak[codes], scores)
+        new = np.unique(codes[(scores >= self.threshold) & np.isnan(a.alarm_ts[codes])])
+        if new.size:
+            ledger.totals.ensure(a.size)
+            a.alarm_ts[new] = end
+            a.served_before_alarm[new] = ledger.totals.served[new]
+            self._pending.setdefault(tick + self.containment_lag, []).append(new)
+        return new
+
+    def contain(self, tick: int, ledger: TrafficLedger) -> np.ndarray:
+        """Codes whose containment falls at the end of ``tick``; snapshots the output
+        tokens they had been served."""
+        due = self._pending.pop(tick, [])
+        if not due:
+            return np.empty(0, dtype=np.int64)
+        codes = np.concatenate(due)
+        ledger.totals.ensure(self.accounts.size)
+        self.accounts.output_before_containment[codes] = ledger.totals.output[codes]
+        return codes
+
+    def trajectory(self, account_ids: np.ndarray) -> pa.Table:
+        """The score changes as a table (:data:`TRAJECTORY_SCHEMA`), sorted by tick then account."""
+        if not self._trajectory:
+            return TRAJECTORY_SCHEMA.empty_table()
+        ticks = np.concatenate([np.full(c.size, t, dtype=np.int32) for t, c, _ in self._trajectory])
+        codes = np.concatenate([c for _, c, _ in self._trajectory])
+        scores = np.concatenate([s for _, _, s in self._trajectory])
+        ids = account_ids[codes]
+        order = np.lexsort((ids.astype(str), ticks))
+        return pa.Table.from_arrays(
+            [pa.array(ticks[order]), pa.array(ids[order], type=pa.string()), pa.array(scores[order])],
+            schema=TRAJECTORY_SCHEMA,
+        )

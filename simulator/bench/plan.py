@@ -1,0 +1,268 @@
+"""Planning a benchmark run: from what the user asked to the list of cells.
+
+A :class:`RunPlan` is the whole configuration of a run (scenarios at their
+sizes, detectors, seeds, modes, alarm policy). Its cells are:
+
+* passive: one cell per (scenario, seed) with every detector;
+* active: one cell per (scenario, detector, seed), plus, when passive cells are
+  not planned anyway, one passive cell per (scenario, seed) with no detector:
+  the undefended reference that active leakage is measured against.
+
+Every input problem is reported as a :class:`BenchInputError` listing what is
+wrong and what is valid, before anything runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from detectors.base import Detector, ParameterError
+from detectors.registry import UnknownDetectorError, build, names, resolve
+from simulator import __version__
+from simulator.bench.cells import Cell, DetectorSpec, ScenarioSpec
+from simulator.bench.policy import AlarmPolicy, PolicyError
+from simulator.bench.suite import QUICK_SUITE, Suite, bundled_suite, load_suite
+from simulator.gateway import Gateway
+from simulator.loading import ScenarioError, load_scenario
+from simulator.metrics.outcomes import Mode
+from simulator.scenario import Scenario
+
+__all__ = ["BenchInputError", "DetectorChoice", "ModeChoice", "RunPlan", "plan_run"]
+
+ModeChoice = Literal["passive", "active", "both"]
+
+
+class BenchInputError(ValueError):
+    """The run cannot start: ``problems`` says why, one line each."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything a run does, resolved and validated."""
+
+    name: str
+    """The suite's name, or ``custom`` for scenarios given directly."""
+    scenarios: tuple[ScenarioSpec, ...]
+    detectors: tuple[DetectorSpec, ...]
+    seeds: tuple[int, ...]
+    modes: tuple[Mode, ...]
+    policy: AlarmPolicy
+    record_scores: bool = True
+
+    def passive_cell(self, scenario: ScenarioSpec, seed: int) -> Cell:
+        """The passive cell of (scenario, seed): every detector, or none when only
+        active mode runs (then it is just the undefended reference)."""
+        detectors = self.detectors if "passive" in self.modes else ()
+        return Cell("passive", scenario, seed, detectors, self.policy, self.record_scores)
+
+    def active_cells(self, scenario: ScenarioSpec, seed: int) -> list[Cell]:
+        """The closed-loop cells of (scenario, seed), one per detector (none unless active mode runs)."""
+        if "active" not in self.modes:
+            return []
+        return [Cell("active", scenario, seed, (d,), self.policy, self.record_scores) for d in self.detectors]
+
+    @cached_property
+    def cells(self) -> tuple[Cell, ...]:
+        """Every cell, scenario by scenario and seed by seed (passive first)."""
+        return tuple(
+            cell
+            for scenario in self.scenarios
+            for seed in self.seeds
+            for cell in [self.passive_cell(scenario, seed), *self.active_cells(scenario, seed)]
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of every cell's key: two plans with the same fingerprint compute the same."""
+        keys = "\n".join(cell.key for cell in self.cells)
+        return hashlib.sha256(keys.encode()).hexdigest()[:16]
+
+    def describe(self) -> dict[str, Any]:
+        """The configuration, for ``run.json``."""
+        return {
+            "suite": self.name,
+            "extractbench_version": __version__,
+            "scenarios": [s.describe() for s in self.scenarios],
+            "detectors": [d.describe() for d in self.detectors],
+            "seeds": list(self.seeds),
+            "modes": list(self.modes),
+            "threshold": self.policy.threshold,
+            "policy": self.policy.model_dump(mode="json"),
+            "record_scores": self.record_scores,
+            "fingerprint": self.fingerprint,
+        }
+
+
+DetectorChoice = str | Detector | tuple[str, Detector]
+"""A registered name (or ``package.module:Class``), a configured detector (shown
+under its class name), or a (label, detector) pair."""
+
+
+def _detector_specs(detectors: Sequence[DetectorChoice] | None, problems: list[str]) -> tuple[DetectorSpec, ...]:
+    chosen = list(names()) if detectors is None else list(detectors)
+    if not chosen:
+        problems.append("detectors: expected at least one detector")
+    specs = []
+    for item in chosen:
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Detector):
+            specs.append(DetectorSpec(str(item[0]), item[1].clone()))
+        elif isinstance(item, Detector):
+            specs.append(DetectorSpec(type(item).__name__, item.clone()))
+        elif not isinstance(item, str):
+            problems.append(f"detectors: expected names, Detector objects or (label, Detector) pairs, got {item!r}")
+        else:
+            try:
+                info = resolve(item)
+                specs.append(DetectorSpec(item, build(item), seeded="seed" in info.cls.parameter_names()))
+            except (UnknownDetectorError, ParameterError) as exc:
+                problems.append(f"detectors: {exc}")
+    labels = [spec.label for spec in specs]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        problems.append(f"detectors: each detector once, got {', '.join(repeated)} more than once")
+    return tuple(specs)
+
+
+def _resolve(
+    scenario: Scenario, source: str, label: str | None, scale: float, duration: float | None, problems: list[str]
+) -> ScenarioSpec | None:
+    try:
+        resolved = scenario.resolved(duration=duration, scale=scale)
+    except (ValueError, ValidationError) as exc:
+        problems.append(f"{source}: the scale or duration does not fit this scenario: {exc}")
+        return None
+    return ScenarioSpec(label or scenario.name, resolved, source, scale)
+
+
+def _load(path: Path, problems: list[str]) -> Scenario | None:
+    try:
+        return load_scenario(path)
+    except ScenarioError as error:
+        problems += [str(problem) for problem in error.problems]
+        return None
+
+
+def _suite_scenarios(
+    suite: Suite, suite_path: Path, scale: float, duration: float | None, problems: list[str]
+) -> list[ScenarioSpec]:
+    specs = []
+    for entry in suite.scenarios:
+        path = (suite_path.parent / entry.path).resolve()
+        scenario = _load(path, problems)
+        if scenario is not None:
+            spec = _resolve(scenario, str(path), entry.label, entry.scale * scale, duration or entry.duration, problems)
+            if spec is not None:
+                specs.append(spec)
+    return specs
+
+
+def _policy(
+    policy: AlarmPolicy | Mapping[str, Any] | None, threshold: float | None, base: AlarmPolicy, problems: list[str]
+) -> AlarmPolicy:
+    if isinstance(policy, AlarmPolicy):
+        base, overrides = policy, {}
+    else:
+        overrides = dict(policy or {})
+    if threshold is not None:
+        overrides["threshold"] = threshold
+    try:
+        return AlarmPolicy.model_validate({**base.model_dump(), **overrides})
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            problems.append(f"{field}: {error['msg'][0].lower()}{error['msg'][1:]}, got {error['input']!r}")
+        return base
+
+
+def plan_run(
+    scenarios: Sequence[str | Path | Scenario] | None = None,
+    *,
+    suite: str | Path | None = None,
+    detectors: Sequence[DetectorChoice] | None = None,
+    seeds: int | Sequence[int] | None = None,
+    mode: ModeChoice | None = None,
+    policy: AlarmPolicy | Mapping[str, Any] | None = None,
+    threshold: float | None = None,
+    scale: float = 1.0,
+    duration: float | None = None,
+    record_scores: bool = True,
+) -> RunPlan:
+    """Resolve a run request into a :class:`RunPlan`; raise :class:`BenchInputError`
+    listing every problem.
+
+    With neither ``scenarios`` nor ``suite``, the bundled quick suite runs. Options
+    left at None take the suite's values (or: every registered detector, 3 seeds,
+    passive, the default policy). ``policy`` is an :class:`AlarmPolicy`, or a
+    mapping of fields that override the suite's (or the default) policy, such as
+    ``{"action": "throttle"}``; ``threshold`` overrides its threshold. ``scale``
+    multiplies each scenario's scale (the suite's, or 1); ``duration`` (seconds)
+    replaces every scenario's span.
+    """
+    problems: list[str] = []
+    loaded: Suite | None = None
+    specs: list[ScenarioSpec] = []
+    if scale <= 0:
+        problems.append(f"scale: expected a number > 0, got {scale}")
+    if scenarios:
+        for item in scenarios:
+            if isinstance(item, Scenario):
+                spec = _resolve(item, "<object>", None, scale, duration, problems)
+            else:
+                scenario = _load(Path(item), problems)
+                spec = None if scenario is None else _resolve(scenario, str(item), None, scale, duration, problems)
+            if spec is not None:
+                specs.append(spec)
+    else:
+        suite_path = Path(suite) if suite is not None else bundled_suite(QUICK_SUITE)
+        if suite_path is None:
+            raise BenchInputError(["no scenario given and the bundled suite (scenarios/suites/quick.yaml) not found"])
+        try:
+            loaded = load_suite(suite_path)
+        except ScenarioError as error:
+            raise BenchInputError([str(problem) for problem in error.problems]) from None
+        if scale > 0:
+            specs = _suite_scenarios(loaded, suite_path, scale, duration, problems)
+    labels = [spec.label for spec in specs]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        problems.append(f"scenarios: each scenario name once, got {', '.join(repeated)} more than once")
+
+    if detectors is None and loaded is not None:
+        detectors = loaded.detectors
+    detector_specs = _detector_specs(detectors, problems)
+    chosen_seeds = seeds if seeds is not None else (loaded.seeds if loaded else 3)
+    seed_list = tuple(range(chosen_seeds)) if isinstance(chosen_seeds, int) else tuple(int(s) for s in chosen_seeds)
+    if not seed_list or min(seed_list) < 0 or len(set(seed_list)) != len(seed_list):
+        problems.append(f"seeds: expected a positive count or distinct non-negative seeds, got {chosen_seeds!r}")
+    chosen_mode = mode or (loaded.mode if loaded else "passive")
+    if chosen_mode not in ("passive", "active", "both"):
+        problems.append(f"mode: expected passive, active or both, got {chosen_mode!r}")
+    modes: tuple[Mode, ...] = ("passive", "active") if chosen_mode == "both" else (chosen_mode,)  # type: ignore[assignment]
+    chosen_policy = _policy(policy, threshold, loaded.policy if loaded else AlarmPolicy(), problems)
+    if "active" in modes:
+        try:
+            chosen_policy.check_gateway(Gateway)
+        except PolicyError as exc:
+            problems.append(f"policy: {exc}")
+    if problems:
+        raise BenchInputError(problems)
+    return RunPlan(
+        name=loaded.name if loaded else "custom",
+        scenarios=tuple(specs),
+        detectors=detector_specs,
+        seeds=seed_list,
+        modes=modes,
+        policy=chosen_policy,
+        record_scores=record_scores,
+    )

@@ -1,0 +1,185 @@
+"""Running one cell: a simulation streamed through detectors, open or closed loop.
+
+At the end of every tick the runner
+
+1. folds the tick into the traffic ledger (per-account totals);
+2. hands the **same** batch object to every detector (each a fresh clone), through
+   the guard (:mod:`simulator.bench.guard`) and the cost meter;
+3. records the returned scores in the detector's score log, which alarms accounts
+   whose score reaches the policy's threshold and, ``review_delay`` later, contains
+   them;
+4. in **active** mode only, turns those containments into gateway actions (ban,
+   throttle, challenge), which apply from the next tick; the campaigns react.
+
+In **passive** mode the world never hears of the alarms: every detector sees
+identical traffic, and containment is a counterfactual for the leakage metric.
+A detector that fails stops there; the others go on.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyarrow as pa
+
+from detectors.base import Detector
+from simulator.bench.cells import Cell, CellResult, DetectorResult, DetectorSpec, RunFacts
+from simulator.bench.cost import CostMeter, peak_rss_mb, reset_peak_rss
+from simulator.bench.guard import DetectorFailedError, Failure, checked_update
+from simulator.bench.ledger import ScoreLog, TrafficLedger
+from simulator.metrics.outcomes import CAMPAIGN_SCHEMA, OUTCOME_SCHEMA
+from simulator.registry import Registry
+from simulator.traffic import TickTraffic
+from simulator.world import World
+
+__all__ = ["run_cell"]
+
+_NONE = np.empty(0, dtype=np.int64)
+
+
+class _DetectorRun:
+    """One detector inside a cell: the detector, its score log, its cost meter."""
+
+    def __init__(self, spec: DetectorSpec, cell: Cell) -> None:
+        scenario = cell.scenario.scenario
+        self.label = spec.label
+        self.failure: Failure | None = None
+        self.detector: Detector | None = None
+        try:
+            self.detector = spec.instantiate(cell.seed)
+        except Exception as exc:  # a bad configuration fails this detector only
+            self.failure = Failure(-1, f"could not be built: {type(exc).__name__}: {exc}")
+        self.log = ScoreLog(
+            cell.policy.threshold, cell.policy.containment_lag(float(scenario.tick)), record=cell.record_scores
+        )
+        self.meter = CostMeter(scenario.n_ticks)
+
+    def step(self, traffic: TickTraffic, ledger: TrafficLedger, registry: Registry) -> np.ndarray:
+        """Update the detector on one tick; returns the accounts to contain now."""
+        if self.failure is not None or self.detector is None:
+            return _NONE
+        batch = traffic.batch
+        detector = self.detector
+        try:
+            codes, scores = self.meter.measure(
+                batch.tick, len(batch), detector, lambda: checked_update(detector, batch, registry)
+            )
+        except DetectorFailedError as failed:
+            self.failure = failed.failure
+            self.detector = None
+            return _NONE
+        self.log.update(batch.tick, batch.end, codes, scores, ledger)
+        return self.log.contain(batch.tick, ledger)
+
+    def result(self, ledger: TrafficLedger, registry: Registry) -> DetectorResult:
+        if self.failure is not None:
+            return DetectorResult(self.label, None, None, None, self.failure)
+        ids = registry.visible.column("account_id")
+        scores = self.log.trajectory(ids) if self.log.record else None
+        return DetectorResult(self.label, _outcomes(self.log, ledger, registry), scores, self.meter.result())
+
+
+def _nullable(values: np.ndarray) -> pa.Array:
+    return pa.array(values, type=pa.float64(), from_pandas=True)
+
+
+def _outcomes(log: ScoreLog, ledger: TrafficLedger, registry: Registry) -> pa.Table:
+    """Per-account outcomes (:data:`OUTCOME_SCHEMA`) of accounts that sent a request
+    or were alarmed, sorted by account id."""
+    n = len(registry)
+    ledger.totals.ensure(n)
+    log.accounts.ensure(n)
+    t, a = ledger.totals, log.accounts
+    alarm_ts = a.alarm_ts[:n]
+    codes = np.flatnonzero((t.requests[:n] > 0) | ~np.isnan(alarm_ts))
+    ids = registry.visible.column("account_id")[codes]
+    codes = codes[np.argsort(ids.astype(str), kind="stable")]
+    truth = registry.truth
+    served_before = a.served_before_alarm[codes]
+    output_before = a.output_before_containment[codes]
+    return pa.Table.from_arrays(
+        [
+            pa.array(registry.visible.column("account_id")[codes], type=pa.string()),
+            pa.array(truth.column("is_attacker")[codes]),
+            pa.array(truth.column("campaign")[codes], type=pa.string()),
+            pa.array(t.requests[codes]),
+            pa.array(t.served[codes]),
+            pa.array(t.forbidden[codes]),
+            pa.array(t.output[codes]),
+            _nullable(t.first_ts[codes]),
+            pa.array(a.peak[codes]),
+            _nullable(a.alarm_ts[codes]),
+            pa.array(np.where(served_before >= 0, served_before, t.served[codes])),
+            pa.array(np.where(output_before >= 0, output_before, t.output[codes])),
+        ],
+        schema=OUTCOME_SCHEMA,
+    )
+
+
+def _campaigns(world: World, ledger: TrafficLedger) -> pa.Table:
+    """Per-campaign totals (:data:`CAMPAIGN_SCHEMA`), sorted by campaign name."""
+    registry = world.registry
+    n = len(registry)
+    ledger.totals.ensure(n)
+    labels = registry.truth.column("campaign")[:n]
+    attacker = registry.truth.column("is_attacker")[:n]
+    replaced = {
+        getattr(actor.config, "name", actor.name): int(getattr(actor, "replaced", 0))
+        for actor in world.actors
+        if actor.role_is_attacker
+    }
+    names = sorted({str(c) for c in labels[attacker] if c is not None} | set(replaced))
+    rows = {"campaign": names, "accounts": [], "replacements": [], "output_tokens": []}
+    for name in names:
+        mine = attacker & (labels == name)
+        rows["accounts"].append(int(mine.sum()))
+        rows["replacements"].append(replaced.get(name, 0))
+        rows["output_tokens"].append(int(ledger.totals.output[:n][mine].sum()))
+    return pa.Table.from_pydict(rows, schema=CAMPAIGN_SCHEMA)
+
+
+def run_cell(cell: Cell) -> CellResult:
+    """Simulate ``cell`` and return its results (a pure function of the cell)."""
+    reset_peak_rss()
+    started = time.perf_counter()
+    scenario = cell.scenario.scenario
+    world = World(scenario, cell.seed)
+    world.build()
+    if cell.mode == "active":
+        cell.policy.check_gateway(world.gateway)
+    ledger = TrafficLedger()
+    runs = [_DetectorRun(spec, cell) for spec in cell.detectors]
+    requests = 0
+    for traffic in world.ticks():
+        batch = traffic.batch
+        requests += len(batch)
+        ledger.add(traffic)
+        if all(run.failure is not None for run in runs):
+            continue  # keep simulating: the facts and campaign totals describe the whole run
+        # the shared DataFrame is built once, outside every detector's timing
+        _ = batch.requests
+        for run in runs:
+            due = run.step(traffic, ledger, world.registry)
+            if cell.mode == "active" and due.size:
+                cell.policy.enforce(world.gateway, due)
+    registry = world.registry
+    n = len(registry)
+    attackers = registry.truth.column("is_attacker")[:n]
+    ledger.totals.ensure(n)
+    facts = RunFacts(
+        duration=float(scenario.duration),
+        ticks=scenario.n_ticks,
+        requests=requests,
+        accounts=n,
+        attacker_accounts=int(attackers.sum()),
+        customer_output_tokens=int(ledger.totals.output[:n][~attackers].sum()),
+    )
+    return CellResult(
+        key=cell.key,
+        facts=facts,
+        campaigns=_campaigns(world, ledger),
+        detectors=tuple(run.result(ledger, registry) for run in runs),
+        wall_seconds=time.perf_counter() - started,
+        peak_rss_mb=peak_rss_mb(),
+    )

@@ -1,0 +1,168 @@
+"""The results folder: completed cells kept one by one, so that a run resumes.
+
+Layout of ``results/<run-id>/``::
+
+    run.json                 the plan (scenarios, seeds, detectors, policy, versions) and the run's status
+    cells/<cell>/cell.json   facts, per-detector cost and failure of one cell (written last: the cell is complete)
+    cells/<cell>/outcomes.parquet, campaigns.parquet, scores.parquet
+    metrics.csv, metrics.parquet, cost.csv, failures.csv, summary.json, scores.parquet   (the run's tables)
+
+Every file is written atomically (:mod:`simulator.export`). A rerun with the same
+folder keeps the complete cells whose key (a hash of everything that determines
+them) is still planned, and computes only the rest; a folder holding another
+plan is refused rather than mixed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from simulator.bench.cells import Cell, CellResult, RunFacts
+from simulator.bench.guard import Failure
+from simulator.bench.ledger import TRAJECTORY_SCHEMA
+from simulator.bench.plan import RunPlan
+from simulator.export import write_json, write_table
+from simulator.metrics.outcomes import OUTCOME_SCHEMA
+
+__all__ = ["ResultsStore", "ResumeError", "StoredCell"]
+
+_DETECTOR = pa.field("detector", pa.string())
+OUTCOMES_FILE_SCHEMA = pa.schema([_DETECTOR, *OUTCOME_SCHEMA])
+SCORES_FILE_SCHEMA = pa.schema([_DETECTOR, *TRAJECTORY_SCHEMA])
+
+
+class ResumeError(ValueError):
+    """The output folder holds results of a different plan."""
+
+
+@dataclass(frozen=True)
+class StoredCell:
+    """A completed cell as read back from disk."""
+
+    cell: Cell
+    facts: RunFacts
+    campaigns: pd.DataFrame
+    outcomes: dict[str, pd.DataFrame]
+    """Per-account outcomes by detector label (detectors that did not fail)."""
+    failures: dict[str, Failure]
+    costs: dict[str, dict[str, float]]
+    wall_seconds: float
+    peak_rss_mb: float
+
+
+def _with_detector(label: str, table: pa.Table, schema: pa.Schema) -> pa.Table:
+    column = pa.array([label] * table.num_rows, type=pa.string())
+    return pa.Table.from_arrays([column, *table.columns], schema=schema)
+
+
+class ResultsStore:
+    """Reads and writes one run's folder."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = Path(out)
+
+    def cell_dir(self, cell: Cell) -> Path:
+        return self.out / "cells" / cell.name
+
+    # -- the run ---------------------------------------------------------------------
+
+    def open(self, plan: RunPlan, run_id: str, extra: dict[str, Any]) -> int:
+        """Start or resume the run of ``plan`` here; returns how many of its cells are
+        already complete. Raises :class:`ResumeError` if the folder holds another plan."""
+        run_file = self.out / "run.json"
+        if run_file.is_file():
+            previous = json.loads(run_file.read_text(encoding="utf-8"))
+            if previous.get("plan", {}).get("fingerprint") != plan.fingerprint:
+                raise ResumeError(
+                    f"{self.out} holds the results of a different run (other scenarios, detectors, seeds or "
+                    "policy); choose another --out or --run-id, or delete the folder"
+                )
+        elif self.out.exists() and any(self.out.iterdir()):
+            raise ResumeError(f"{self.out} exists and is not an extractbench results folder; choose another --out")
+        self.write_run(plan, run_id, {"status": "running", **extra})
+        return sum(self.has(cell) for cell in plan.cells)
+
+    def write_run(self, plan: RunPlan, run_id: str, status: dict[str, Any]) -> None:
+        write_json(self.out / "run.json", {"run_id": run_id, "plan": plan.describe(), **status})
+
+    # -- cells -----------------------------------------------------------------------
+
+    def has(self, cell: Cell) -> bool:
+        return (self.cell_dir(cell) / "cell.json").is_file()
+
+    def save(self, cell: Cell, result: CellResult) -> None:
+        """Write a cell's results; ``cell.json`` goes last and marks it complete."""
+        folder = self.cell_dir(cell)
+        done = [d for d in result.detectors if d.outcomes is not None]
+        outcomes = [_with_detector(d.label, d.outcomes, OUTCOMES_FILE_SCHEMA) for d in done]
+        write_table(
+            folder / "outcomes.parquet",
+            pa.concat_tables(outcomes) if outcomes else OUTCOMES_FILE_SCHEMA.empty_table(),
+        )
+        write_table(folder / "campaigns.parquet", result.campaigns)
+        if cell.record_scores:
+            scores = [_with_detector(d.label, d.scores, SCORES_FILE_SCHEMA) for d in done if d.scores is not None]
+            write_table(
+                folder / "scores.parquet", pa.concat_tables(scores) if scores else SCORES_FILE_SCHEMA.empty_table()
+            )
+        detectors = []
+        for d in result.detectors:
+            cost = None
+            if d.cost is not None:
+                cost = {
+                    "events": d.cost.events,
+                    "update_seconds": d.cost.update_seconds,
+                    "events_per_s": d.cost.events_per_s,
+                    "peak_memory_mb": d.cost.peak_memory_mb,
+                }
+            failure = asdict(d.failure) if d.failure is not None else None
+            detectors.append({"label": d.label, "cost": cost, "failure": failure})
+        write_json(
+            folder / "cell.json",
+            {
+                "key": cell.key,
+                "mode": cell.mode,
+                "scenario": cell.scenario.label,
+                "seed": cell.seed,
+                "facts": asdict(result.facts),
+                "detectors": detectors,
+                "wall_seconds": result.wall_seconds,
+                "peak_rss_mb": result.peak_rss_mb,
+            },
+        )
+
+    def load(self, cell: Cell) -> StoredCell:
+        folder = self.cell_dir(cell)
+        info = json.loads((folder / "cell.json").read_text(encoding="utf-8"))
+        outcomes = pq.read_table(folder / "outcomes.parquet").to_pandas()
+        by_detector = {
+            str(label): frame.drop(columns="detector").reset_index(drop=True)
+            for label, frame in outcomes.groupby("detector", sort=False)
+        }
+        labels = [d["label"] for d in info["detectors"]]
+        empty = pd.DataFrame({name: pd.Series(dtype=object) for name in OUTCOME_SCHEMA.names})
+        return StoredCell(
+            cell=cell,
+            facts=RunFacts(**info["facts"]),
+            campaigns=pq.read_table(folder / "campaigns.parquet").to_pandas(),
+            outcomes={
+                label: by_detector.get(label, empty)
+                for label, d in zip(labels, info["detectors"], strict=True)
+                if d["failure"] is None
+            },
+            failures={d["label"]: Failure(**d["failure"]) for d in info["detectors"] if d["failure"] is not None},
+            costs={d["label"]: d["cost"] for d in info["detectors"] if d["cost"] is not None},
+            wall_seconds=info["wall_seconds"],
+            peak_rss_mb=info["peak_rss_mb"],
+        )
+
+    def scores(self, cell: Cell) -> pa.Table | None:
+        path = self.cell_dir(cell) / "scores.parquet"
+        return pq.read_table(path, schema=SCORES_FILE_SCHEMA) if path.is_file() else None

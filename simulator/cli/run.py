@@ -1,0 +1,164 @@
+"""``extractbench run [SCENARIO...]``: benchmark detectors and print the leaderboard."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from simulator.bench.api import execute, output_folder
+from simulator.bench.leaderboard import leaderboard_tables
+from simulator.bench.plan import BenchInputError, plan_run
+from simulator.bench.store import ResumeError
+from simulator.cli.options import parse_duration_option
+
+__all__ = ["run"]
+
+
+class ModeOption(StrEnum):
+    passive = "passive"
+    active = "active"
+    both = "both"
+
+
+class ActionOption(StrEnum):
+    ban = "ban"
+    throttle = "throttle"
+    challenge = "challenge"
+
+
+def _names(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def run(
+    scenario_files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            metavar="SCENARIO",
+            help="Scenario YAML files (default: the bundled quick suite).",
+            show_default=False,
+        ),
+    ] = None,
+    suite: Annotated[Path | None, typer.Option(help="A suite manifest to run instead of the quick suite.")] = None,
+    detectors: Annotated[
+        str | None, typer.Option(help="Comma-separated detector names (default: every registered detector).")
+    ] = None,
+    seeds: Annotated[int | None, typer.Option(help="Seeds per scenario: root seeds 0 … N−1 (default 3).")] = None,
+    mode: Annotated[
+        ModeOption | None, typer.Option(help="passive (one simulation, every detector), active (closed loop) or both.")
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="Operating threshold in (0, 1]: a score at or above it is an alarm (0.5).")
+    ] = None,
+    action: Annotated[
+        ActionOption | None, typer.Option(help="What an alarm does in active mode (default: ban).")
+    ] = None,
+    review_delay: Annotated[
+        str | None,
+        typer.Option(help="Time from an alarm to the action, e.g. '30m' (default 0s).", callback=parse_duration_option),
+    ] = None,
+    throttle_factor: Annotated[
+        float | None, typer.Option(help="For --action throttle: factor on the account's limits (0.1).")
+    ] = None,
+    throttle_duration: Annotated[
+        str | None,
+        typer.Option(help="For --action throttle: how long it lasts, e.g. '6h' (1d).", callback=parse_duration_option),
+    ] = None,
+    scale: Annotated[
+        float, typer.Option(help="Multiply account counts and volumes (on top of the suite's own scale).")
+    ] = 1.0,
+    duration: Annotated[
+        str | None, typer.Option(help="Override every scenario's span, e.g. '6h'.", callback=parse_duration_option)
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: the cores, at most 8; 1: serial).")
+    ] = None,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Run cells on Dask: a scheduler address (tcp://host:8786) or 'local'.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output folder (default: results/<run-id>); reuse it to resume.", file_okay=False),
+    ] = None,
+    run_id: Annotated[str | None, typer.Option(help="Name of the run (default: <suite>-<date>-<time>).")] = None,
+    scores: Annotated[bool, typer.Option(help="Write score trajectories (scores.parquet).")] = True,
+) -> None:
+    """Benchmark detectors on scenarios: passive and closed-loop runs over seeds, metrics with
+    95% intervals, results under results/<run-id>/, and a leaderboard. With no scenario, the
+    bundled quick suite runs (every bundled scenario, small, every detector, 3 seeds)."""
+    policy: dict[str, Any] = {}
+    for name, value in (
+        ("action", action.value if action else None),
+        ("review_delay", review_delay),
+        ("throttle_factor", throttle_factor),
+        ("throttle_duration", throttle_duration),
+    ):
+        if value is not None:
+            policy[name] = value
+    console = Console(stderr=True)
+    progress = Progress(
+        TextColumn("benchmarking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("cells"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    task = progress.add_task("run", total=None)
+    folder: Path | None = None
+    try:
+        plan = plan_run(
+            scenario_files or None,
+            suite=suite,
+            detectors=_names(detectors),
+            seeds=seeds,
+            mode=mode.value if mode else None,
+            policy=policy,
+            threshold=threshold,
+            scale=scale,
+            duration=duration,  # type: ignore[arg-type]
+            record_scores=scores,
+        )
+        folder, run_name = output_folder(plan, out, run_id)
+        with progress:
+            results = execute(
+                plan,
+                out=folder,
+                run_id=run_name,
+                jobs=jobs,
+                scheduler=scheduler,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+    except (BenchInputError, ResumeError) as error:
+        for line in getattr(error, "problems", [str(error)]):
+            typer.echo(line, err=True)
+        raise typer.Exit(code=2) from None
+    except KeyboardInterrupt:
+        resume = f"; rerun with --out {folder} to resume" if folder is not None else ""
+        typer.echo(f"interrupted: completed cells are kept{resume}", err=True)
+        raise typer.Exit(code=130) from None
+    config = results.config
+    typer.echo(
+        f"wrote {results.out}: {config['cells']} cells ({config['cells_reused']} reused) on "
+        f"{config['executor']} in {config['wall_seconds']:.1f} s; metrics.csv, summary.json, cost.csv, scores.parquet"
+    )
+    for _, failure in results.failures.iterrows():
+        typer.echo(
+            f"failed: {failure['detector']} on {failure['scenario']} ({failure['mode']}, seed {failure['seed']}) "
+            f"at tick {failure['tick']}: {failure['reason']}",
+            err=True,
+        )
+    stdout = Console()
+    if not stdout.is_terminal:  # a log or a pipe: no need to squeeze the table into 80 columns
+        stdout = Console(width=200)
+    for table in leaderboard_tables(results.leaderboard()):
+        stdout.print(table)

@@ -1,0 +1,55 @@
+"""Metrics: pure functions of results data (per-account outcomes, per-campaign
+totals, the run's frame), with formulas and units in their docstrings.
+
+They never read the world: the benchmark harness (:mod:`simulator.bench`) turns
+a run into the tables of :mod:`simulator.metrics.outcomes`, and everything here
+is computed from those.
+"""
+
+from __future__ import annotations
+
+from simulator.metrics.accounts import Confusion, auprc, recall_at_fpr
+from simulator.metrics.campaigns import (
+    accounts_caught,
+    campaign_detection,
+    detection_rate,
+    leakage_share,
+    leakage_tokens,
+    served_before_alarm,
+    ttd_quantile,
+)
+from simulator.metrics.catalogue import METRICS, MetricInfo
+from simulator.metrics.collateral import (
+    alarms_per_day,
+    legit_denied_share,
+    legit_flagged,
+    legit_flagged_token_share,
+    legit_output_lost_share,
+)
+from simulator.metrics.evaluate import evaluate
+from simulator.metrics.outcomes import CAMPAIGN_SCHEMA, OUTCOME_SCHEMA, Mode, RunFrame
+
+__all__ = [
+    "CAMPAIGN_SCHEMA",
+    "METRICS",
+    "OUTCOME_SCHEMA",
+    "Confusion",
+    "MetricInfo",
+    "Mode",
+    "RunFrame",
+    "accounts_caught",
+    "alarms_per_day",
+    "auprc",
+    "campaign_detection",
+    "detection_rate",
+    "evaluate",
+    "leakage_share",
+    "leakage_tokens",
+    "legit_denied_share",
+    "legit_flagged",
+    "legit_flagged_token_share",
+    "legit_output_lost_share",
+    "recall_at_fpr",
+    "served_before_alarm",
+    "ttd_quantile",
+]

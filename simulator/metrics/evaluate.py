@@ -1,0 +1,77 @@
+"""All metrics of one detector on one run, from its results data."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from simulator.metrics.accounts import Confusion, auprc, recall_at_fpr
+from simulator.metrics.campaigns import (
+    accounts_caught,
+    campaign_detection,
+    detection_rate,
+    leakage_share,
+    leakage_tokens,
+    served_before_alarm,
+    ttd_quantile,
+)
+from simulator.metrics.catalogue import METRICS
+from simulator.metrics.collateral import (
+    alarms_per_day,
+    legit_denied_share,
+    legit_flagged,
+    legit_flagged_token_share,
+    legit_output_lost_share,
+)
+from simulator.metrics.outcomes import RunFrame
+
+__all__ = ["evaluate"]
+
+
+def evaluate(outcomes: pd.DataFrame, campaigns: pd.DataFrame, frame: RunFrame) -> dict[str, float]:
+    """Every metric of :data:`~simulator.metrics.catalogue.METRICS` that applies to
+    ``frame.mode``, in catalogue order.
+
+    ``outcomes`` and ``campaigns`` have the columns of
+    :data:`~simulator.metrics.outcomes.OUTCOME_SCHEMA` and
+    :data:`~simulator.metrics.outcomes.CAMPAIGN_SCHEMA`; in active mode ``frame``
+    carries the undefended totals that leakage and customer losses are measured
+    against (passive runs use their own totals).
+    """
+    active = outcomes[outcomes["requests"] > 0]
+    truth = active["campaign"].notna().to_numpy()
+    alarmed = np.isfinite(active["alarm_ts"].to_numpy(dtype=np.float64))
+    scores = active["max_score"].to_numpy(dtype=np.float64)
+    confusion = Confusion.of(truth, alarmed)
+    table = campaign_detection(outcomes, frame.duration)
+    leaked = leakage_tokens(outcomes, campaigns, frame.mode)
+    if frame.mode == "active":
+        reference = math.nan if frame.undefended_campaign_tokens is None else frame.undefended_campaign_tokens
+    else:
+        reference = float(campaigns["output_tokens"].sum())
+    values = {
+        "precision": confusion.precision,
+        "recall": confusion.recall,
+        "f1": confusion.f1,
+        "fpr": confusion.fpr,
+        "auprc": auprc(truth, scores),
+        "recall_at_fpr_0.001": recall_at_fpr(truth, scores, 0.001),
+        "detection_rate": detection_rate(table),
+        "ttd_median_s": ttd_quantile(table, 0.5),
+        "ttd_p90_s": ttd_quantile(table, 0.9),
+        "accounts_caught": accounts_caught(table),
+        "served_before_alarm": served_before_alarm(outcomes),
+        "leakage_tokens": leaked,
+        "leakage_share": leakage_share(leaked, reference),
+        "legit_flagged": legit_flagged(outcomes),
+        "legit_flagged_token_share": legit_flagged_token_share(outcomes),
+        "alarms_per_day": alarms_per_day(outcomes, frame.duration),
+        "legit_denied_share": legit_denied_share(outcomes),
+        "legit_output_lost_share": legit_output_lost_share(outcomes, frame.undefended_customer_tokens),
+        "replacements": float(campaigns["replacements"].sum()),
+    }
+    return {
+        name: float(values[name]) for name, info in METRICS.items() if frame.mode == "active" or not info.active_only
+    }

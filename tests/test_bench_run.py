@@ -1,0 +1,187 @@
+"""A whole benchmark run through the Python API: files, determinism, executors, resume."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from simulator import bench
+from simulator.bench.store import ResumeError
+from simulator.metrics import METRICS
+
+DETERMINISTIC = ("metrics.csv", "metrics.parquet", "summary.json", "scores.parquet", "failures.csv")
+
+
+def small_run(quickstart: Path, out: Path, **options: object) -> bench.RunResults:
+    settings = {
+        "detectors": ["null", "random", "periodic"],
+        "seeds": 2,
+        "mode": "both",
+        "scale": 0.25,
+        "duration": 4800.0,
+        "jobs": 1,
+        **options,
+    }
+    return bench.run([quickstart], out=out, **settings)
+
+
+@pytest.fixture(scope="module")
+def first(tmp_path_factory: pytest.TempPathFactory, quickstart_path: Path) -> bench.RunResults:
+    """Both modes, serial: 2 passive cells and 6 closed-loop cells."""
+    return small_run(quickstart_path, tmp_path_factory.mktemp("first") / "run")
+
+
+@pytest.fixture(scope="module")
+def passive(tmp_path_factory: pytest.TempPathFactory, quickstart_path: Path) -> bench.RunResults:
+    """Passive mode only, serial: 2 cells."""
+    return small_run(quickstart_path, tmp_path_factory.mktemp("passive") / "run", mode="passive")
+
+
+def test_a_run_writes_the_results_layout(first: bench.RunResults) -> None:
+    for name in (*DETERMINISTIC, "run.json", "cost.csv"):
+        assert (first.out / name).is_file(), name
+    assert not list(first.out.rglob("*.tmp"))
+    metrics = pd.read_csv(first.out / "metrics.csv")
+    assert list(metrics.columns) == ["scenario", "detector", "mode", "seed", "metric", "value"]
+    assert set(metrics["mode"]) == {"passive", "active"} and set(metrics["seed"]) == {0, 1}
+    assert set(metrics["metric"]) == set(METRICS)
+    cost = pd.read_csv(first.out / "cost.csv")
+    assert {"events_per_s", "peak_memory_mb", "cell_wall_seconds", "cell_peak_rss_mb"} <= set(cost.columns)
+    assert len(cost) == 3 * 2 * 2 and (cost["events_per_s"] > 0).all()
+    scores = pq.read_table(first.out / "scores.parquet").to_pandas()
+    assert list(scores.columns) == ["scenario", "mode", "seed", "detector", "tick", "account_id", "score"]
+    assert set(scores["detector"]) == {"random", "periodic"}
+
+
+def test_run_json_records_the_plan_seeds_versions_and_policy(first: bench.RunResults) -> None:
+    run = json.loads((first.out / "run.json").read_text())
+    plan = run["plan"]
+    assert run["status"] == "complete" and run["cells"] == 2 + 2 * 3
+    assert plan["seeds"] == [0, 1] and plan["modes"] == ["passive", "active"] and plan["threshold"] == 0.5
+    assert plan["policy"]["action"] == "ban" and plan["extractbench_version"]
+    assert [d["label"] for d in plan["detectors"]] == ["null", "random", "periodic"]
+    assert plan["scenarios"][0]["scale"] == 0.25 and plan["scenarios"][0]["duration_s"] == 4800.0
+    assert {"python", "numpy", "pandas"} <= set(run["versions"])
+
+
+def test_the_summary_gives_intervals_over_seeds(first: bench.RunResults) -> None:
+    summary = json.loads((first.out / "summary.json").read_text())
+    assert "t-interval" in summary["interval"]
+    rows = {(r["mode"], r["detector"], r["metric"]): r for r in summary["summary"]}
+    recall = rows[("passive", "random", "recall")]
+    assert recall["statistic"] == "mean" and recall["seeds"] == 2 and recall["n"] == 2
+    assert recall["low"] <= recall["value"] <= recall["high"]
+    assert rows[("passive", "null", "recall")]["value"] == 0
+    assert (
+        rows[("passive", "null", "ttd_median_s")] | {"statistic": "median", "value": None, "n": 0}
+        == rows[("passive", "null", "ttd_median_s")]
+    )
+    compared = {(c["mode"], c["detector"], c["metric"]) for c in summary["comparisons"]}
+    assert ("passive", "periodic", "recall") in compared and all(
+        c["reference"] == "random" for c in summary["comparisons"]
+    )
+
+
+def test_the_python_api_mirrors_the_files(first: bench.RunResults) -> None:
+    again = bench.load_results(first.out)
+    pd.testing.assert_frame_equal(again.metrics, first.metrics)
+    board = first.leaderboard()
+    assert set(board["detector"]) == {"null", "random", "periodic"}
+    passive = board[board["mode"] == "passive"]
+    assert passive["auprc"].is_monotonic_decreasing
+    null = passive.set_index("detector").loc["null"]
+    assert null["recall"] == 0 and null["alarms_per_day"] == 0
+
+
+def test_the_null_detector_is_the_undefended_world_in_the_closed_loop(first: bench.RunResults) -> None:
+    m = first.metrics.set_index(["mode", "detector", "seed", "metric"])["value"]
+    for seed in (0, 1):
+        assert m[("active", "null", seed, "leakage_share")] == 1.0
+        assert m[("active", "null", seed, "replacements")] == 0
+        assert m[("active", "null", seed, "legit_output_lost_share")] == 0
+        assert m[("active", "null", seed, "auprc")] == m[("passive", "null", seed, "auprc")]
+
+
+def test_same_seeds_give_byte_identical_results_on_a_process_pool(
+    passive: bench.RunResults, tmp_path: Path, quickstart_path: Path
+) -> None:
+    second = small_run(quickstart_path, tmp_path / "second", mode="passive", jobs=2)
+    assert second.config["executor"].startswith("process pool")
+    for name in DETERMINISTIC:
+        assert (passive.out / name).read_bytes() == (second.out / name).read_bytes(), name
+
+
+def test_dask_gives_the_same_metrics(passive: bench.RunResults, tmp_path: Path, quickstart_path: Path) -> None:
+    pytest.importorskip("distributed")
+    third = small_run(quickstart_path, tmp_path / "dask", mode="passive", scheduler="local", jobs=2)
+    assert third.config["executor"] == "dask (local)"
+    assert (passive.out / "metrics.csv").read_bytes() == (third.out / "metrics.csv").read_bytes()
+
+
+def test_the_passive_figures_do_not_depend_on_the_closed_loop_running_beside_them(
+    first: bench.RunResults, passive: bench.RunResults
+) -> None:
+    alone = passive.metrics.reset_index(drop=True)
+    beside = first.metrics[first.metrics["mode"] == "passive"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(alone, beside)
+
+
+def test_a_rerun_keeps_completed_cells_and_computes_the_rest(
+    passive: bench.RunResults, tmp_path: Path, quickstart_path: Path
+) -> None:
+    resumed = tmp_path / "resumed"
+    shutil.copytree(passive.out, resumed)
+    (resumed / "metrics.csv").unlink()
+    victim = sorted((resumed / "cells").iterdir())[0]
+    (victim / "cell.json").unlink()
+    again = small_run(quickstart_path, resumed, mode="passive")
+    assert again.config["cells_reused"] == 1
+    assert (resumed / "metrics.csv").read_bytes() == (passive.out / "metrics.csv").read_bytes()
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(
+    passive: bench.RunResults, tmp_path: Path, quickstart_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simulator.bench import executors
+
+    calls = []
+
+    def flaky(cell):
+        calls.append(cell)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return bench.run_cell(cell)
+
+    monkeypatch.setattr(executors, "run_cell", flaky)
+    out = tmp_path / "interrupted"
+    with pytest.raises(KeyboardInterrupt):
+        small_run(quickstart_path, out, mode="passive")
+    assert len(list(out.glob("cells/*/cell.json"))) == 1 and not (out / "metrics.csv").exists()
+    monkeypatch.undo()
+    again = small_run(quickstart_path, out, mode="passive")
+    assert again.config["cells_reused"] == 1
+    assert (out / "metrics.csv").read_bytes() == (passive.out / "metrics.csv").read_bytes()
+
+
+def test_a_folder_holding_another_run_is_refused(first: bench.RunResults, quickstart_path: Path) -> None:
+    with pytest.raises(ResumeError, match="holds the results of a different run"):
+        small_run(quickstart_path, first.out, seeds=3)
+
+
+def test_detector_objects_run_under_their_class_name_or_a_label(tmp_path: Path, quickstart_path: Path) -> None:
+    from detectors import PeriodicDetector
+
+    results = small_run(
+        quickstart_path,
+        tmp_path / "objects",
+        detectors=[PeriodicDetector(every=5), ("eager", PeriodicDetector(every=2))],
+        mode="passive",
+    )
+    assert set(results.metrics["detector"]) == {"PeriodicDetector", "eager"}
+    described = {d["label"]: d["params"]["every"] for d in results.config["plan"]["detectors"]}
+    assert described == {"PeriodicDetector": 5, "eager": 2}
