@@ -50,6 +50,7 @@ __all__ = [
     "fit_token_lengths",
     "fit_traces",
     "fit_volume_sigma",
+    "schema_defaults",
 ]
 
 
@@ -244,3 +245,31 @@ def fit_traces(traces: TraceSet, seed: int = 0) -> TraceFit:
         profile_peak_to_trough=peak_to_trough(profile),
         sessions=fit_sessions(traces.mooncake),
     )
+
+
+def schema_defaults() -> dict[str, str]:
+    """The committed defaults the fits feed, keyed like :meth:`TraceFit.parameters`
+    (shown beside a new fit so that drift is visible)."""
+    from simulator.population import AgentFrameworks, ChatUsers, CodingAssistants, Rhythmic
+
+    chat = ChatUsers(kind="chat", accounts=1)
+    coding = CodingAssistants(kind="coding_assistant", accounts=1).session
+    agent = AgentFrameworks(kind="agent", accounts=1).session
+    rhythm = Rhythmic.model_fields
+    return {
+        "chat_output": describe_lengths(chat.session.output_tokens),
+        "chat_input": "derived: system prompt + turns, 4,096 budget",
+        "coding_output": describe_lengths(coding.output_tokens),
+        "coding_input": describe_lengths(coding.input_tokens),
+        "agent_output": describe_lengths(agent.output_tokens),
+        "agent_input": "derived: tool schemas + growing context",
+        "arrival_cv": f"{rhythm['arrival_cv'].default:g}",
+        "burst_shape": f"{rhythm['burst_shape'].default:g}",
+        "burst_scaling": f"{rhythm['burst_scaling'].default:g}",
+        "volume_sigma": f"{rhythm['volume_sigma'].default:g} (chat); others 0.8-2.0",
+        "peak_hour": f"{chat.peak_hour:g} (chat)",
+        "single_turn_share": f"{chat.session.single_turn_share:g}",
+        "mean_extra_turns": f"{chat.session.mean_extra_turns:g}",
+        "think_median": f"{chat.session.think_time.median:g}",
+        "think_sigma": f"{chat.session.think_time.sigma:g}",
+    }

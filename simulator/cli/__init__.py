@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from simulator.cli import calibrate as _calibrate
 from simulator.cli import simulate as _simulate
 from simulator.cli import validate as _validate
 
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 app.command("validate")(_validate.validate)
 app.command("simulate")(_simulate.simulate)
+app.command("calibrate")(_calibrate.calibrate)
 
 
 def main() -> None:
