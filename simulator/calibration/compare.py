@@ -15,6 +15,9 @@ profile compares ServeGen's hourly totals (local time of one provider) with the
 whole simulated population by UTC hour. Arrival statistics of a half-hour trace
 are compared with the simulation cut into segments of the trace's length and
 averaged, so that the daily rhythm of a week-long run does not inflate them.
+For every token distribution the table also gives the KS statistic between the
+trace's own first and second half: the distance a model fitted to one period
+should expect against another.
 """
 
 from __future__ import annotations
@@ -209,6 +212,16 @@ def compare(traces: TraceSet, sample: SimulatedSample) -> Comparison:
                     )
                 )
             add(Row(workload.name, f"{label} tokens KS", 0.0, ks, ks=ks))
+            # how much the trace itself drifts: its first half against its second (in time)
+            half = r.size // 2
+            add(
+                Row(
+                    workload.name,
+                    f"{label} tokens KS, trace's 1st vs 2nd half",
+                    ks_statistic(r[:half], r[half:]),
+                    np.nan,
+                )
+            )
         span = _span(real.ts.to_numpy())
         sim_rate = sim_ts.size / sample.duration
         add(Row(workload.name, "mean rate (requests/s)", real.shape[0] / max(span, 1e-9), sim_rate))

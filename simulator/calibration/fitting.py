@@ -62,7 +62,7 @@ def fit_token_lengths(values: np.ndarray, components: int = 2, seed: int = 0) ->
     if x.size < 2 * components:
         raise ValueError(f"at least {2 * components} token counts to fit {components} components, got {x.size}")
     logs = np.log(x)[:, None]
-    model = GaussianMixture(components, random_state=seed, n_init=3).fit(logs)
+    model = GaussianMixture(components, random_state=seed, n_init=3, init_params="k-means++").fit(logs)
     order = np.argsort(model.weights_)[::-1]
     weight = model.weights_[order]
     median = np.exp(model.means_.ravel()[order])

@@ -32,17 +32,23 @@ def choose_adopted_models(
     delays: np.ndarray,
 ) -> np.ndarray:
     """Model codes (int16) for requests at times ``t`` by accounts with adoption
-    ``delays`` (one per request). Where no weighted model is available yet, the
-    earliest-released weighted model is used."""
+    ``delays`` (one per request). A request whose account has adopted no weighted
+    model yet stays on a model it has adopted (or else any released model, or
+    else the first to be released), whatever its weight."""
     t = np.asarray(t, dtype=np.float64)
     if t.size == 0:
         return np.zeros(0, dtype=np.int16)
-    available = (t[:, None] - release_times[None, :]) >= np.asarray(delays, dtype=np.float64)[:, None]
-    weights = np.where(available, base_weights[None, :], 0.0)
-    first = int(np.argmin(np.where(base_weights > 0, release_times, np.inf)))
+    since = t[:, None] - release_times[None, :]
+    adopted = since >= np.asarray(delays, dtype=np.float64)[:, None]
+    weights = np.where(adopted, base_weights[None, :], 0.0)
     none = weights.sum(axis=1) <= 0
     if none.any():
-        weights[none, first] = 1.0
+        first = np.zeros(release_times.size, dtype=bool)
+        first[int(np.argmin(release_times))] = True
+        fallback = adopted[none]
+        fallback = np.where(fallback.any(axis=1, keepdims=True), fallback, since[none] >= 0)
+        fallback = np.where(fallback.any(axis=1, keepdims=True), fallback, first[None, :])
+        weights[none] = fallback.astype(np.float64)
     cumulative = np.cumsum(weights, axis=1)
     draws = rng.random(t.size) * cumulative[:, -1]
     return (cumulative <= draws[:, None]).sum(axis=1).astype(np.int16)

@@ -20,8 +20,8 @@ Sessions are drawn by :func:`~simulator.population.sessions.session_requests`.
 Calibrated defaults (``extractbench calibrate``, ``docs/calibration.md``): chat
 output lengths and session structure as in :mod:`~simulator.population.sessions`;
 coding input and output lengths from the Azure 2023 code trace (input: a body at
-median 1,997 tokens, σ 0.75, plus 25% short prompts near 188, σ 1.13; output: a
-body at median 11, σ 0.41, plus 27% longer completions near 44, σ 0.85); agent
+median 1,891 tokens, σ 0.79, plus 21% short prompts near 148, σ 1.02; output: a
+body at median 10.5, σ 0.37, plus 33% longer completions near 37, σ 0.88); agent
 output lengths from the Mooncake trace (median 412, σ 0.35, plus 33% short
 replies near 49, σ 1.61).
 """
@@ -126,10 +126,10 @@ def _coding_session() -> SessionShape:
         max_turns=300,
         think_time=LogNormal(median=1.5, sigma=1.5, min=0.1, max=900),
         input_tokens=TokenLengths(
-            median=1997, sigma=0.75, min=5, max=100_000, modes=[Mode(share=0.25, median=188, sigma=1.13)]
+            median=1891, sigma=0.79, min=5, max=100_000, modes=[Mode(share=0.21, median=148, sigma=1.02)]
         ),
         output_tokens=TokenLengths(
-            median=11, sigma=0.41, min=1, max=4000, modes=[Mode(share=0.27, median=44, sigma=0.85)]
+            median=10.5, sigma=0.37, min=1, max=4000, modes=[Mode(share=0.33, median=37, sigma=0.88)]
         ),
         carry_context=False,
         context_budget=None,
