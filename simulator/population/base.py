@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
+from scipy import stats
 
 from simulator.actor import Actor
 from simulator.config import AccountCount, AgeRange, CountryWeights, PathwayWeights, StrictModel, normalised
@@ -36,6 +37,10 @@ from simulator.rhythm import diurnal_weight, local_hour_and_weekday, weekly_weig
 from simulator.units import Duration
 
 __all__ = ["CustomerGroup", "PopulationBase", "Rhythmic", "scale_count"]
+
+
+AGE_ACTIVITY_CORRELATION = 0.6
+"""Correlation (Gaussian copula) between an account's log activity and its age."""
 
 
 def scale_count(count: int, factor: float) -> int:
@@ -234,7 +239,8 @@ class CustomerGroup(Actor):
         codes_all = country_codes()
         weights = normalised(cfg.countries, codes_all) if cfg.countries else default_country_weights()
         countries = rng.choice(len(codes_all), size=n, p=weights).astype(np.int16)
-        created = cfg.account_age.sample_created(rng, n)
+        activity = self.draw_activity(n)
+        created = self.creation_times(activity)
 
         org_of = self.org_layout(n)
         n_orgs = int(org_of.max()) + 1
@@ -254,7 +260,6 @@ class CustomerGroup(Actor):
         pathways = rng.choice(len(SIGNUP_PATHWAYS), size=n, p=normalised(cfg.signup_pathways, SIGNUP_PATHWAYS)).astype(
             np.int8
         )
-        activity = self.draw_activity(n)
         floor = scenario.gateway.tier_index(cfg.min_tier) if cfg.min_tier else 0
         age_days = -created / 86400.0
         # an organisation pays with one card; individuals with their own
@@ -300,6 +305,19 @@ class CustomerGroup(Actor):
     def role_name(self) -> str:
         """The ground-truth role of this group's accounts: the archetype's kind."""
         return str(getattr(self.config, "kind", "customer"))
+
+    def creation_times(self, activity: np.ndarray) -> np.ndarray:
+        """Creation times (s, ≤ 0) of accounts with the given activity: log-uniform
+        ages over ``account_age``, rank-correlated with activity (Gaussian copula,
+        ρ = :data:`AGE_ACTIVITY_CORRELATION`): heavy users are mostly established
+        customers, who have reached higher rate-limit tiers."""
+        ages = self.config.account_age
+        low, high = np.log(max(ages.min, 1.0)), np.log(max(ages.max, 1.0))
+        z = np.log(np.maximum(activity, 1e-300))
+        z = (z - z.mean()) / z.std() if activity.size > 1 and z.std() > 0 else np.zeros_like(z)
+        rho = AGE_ACTIVITY_CORRELATION
+        quantile = stats.norm.cdf(rho * z + np.sqrt(1 - rho**2) * self.rng.standard_normal(activity.size))
+        return -np.exp(low + (high - low) * quantile)
 
     def draw_activity(self, n: int) -> np.ndarray:
         """Per-account activity multipliers: log-normal with median 1 and σ ``volume_sigma``."""
