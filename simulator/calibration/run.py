@@ -79,7 +79,7 @@ def run_calibration(
         "",
     ]
     with atomic_path(files["markdown"]) as tmp:
-        tmp.write_text("\n".join(header) + markdown_table(comparison, fit, schema_defaults()), encoding="utf-8")
+        tmp.write_text("\n".join(header) + "\n" + markdown_table(comparison, fit, schema_defaults()), encoding="utf-8")
     with atomic_path(files["figure"]) as tmp:
         plot_comparison(comparison, tmp, title=title, fmt="png")
     write_json(

@@ -7,11 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from simulator.calibration import TraceError, run_calibration
-from simulator.cli.options import load_or_exit, parse_duration_option, resolve_or_exit
+from simulator.cli.options import load_or_exit, parse_duration_option, resolve_or_exit, tick_progress
 
 __all__ = ["DEFAULT_TRACES", "calibrate"]
 
@@ -52,22 +50,9 @@ def calibrate(
         trace_dir = DEFAULT_TRACES
     scenario = load_or_exit(scenario_file)
     scenario = resolve_or_exit(scenario, scenario_file, seed=seed, duration=duration, scale=scale)  # type: ignore[arg-type]
-    console = Console(stderr=True)
     try:
-        with Progress(
-            TextColumn(f"simulating {scenario.name}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("ticks"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=not console.is_terminal,
-        ) as bar:
-            task = bar.add_task("calibrate", total=scenario.n_ticks)
-            report = run_calibration(
-                trace_dir, scenario, out, progress=lambda done, total: bar.update(task, completed=done)
-            )
+        with tick_progress(f"simulating {scenario.name}", scenario.n_ticks) as progress:
+            report = run_calibration(trace_dir, scenario, out, progress=progress)
     except TraceError as error:
         typer.echo(f"extractbench calibrate: {error}", err=True)
         raise typer.Exit(code=2) from None
