@@ -36,7 +36,7 @@ from simulator.registry import NewAccounts
 from simulator.rhythm import diurnal_weight, local_hour_and_weekday, weekly_weight
 from simulator.units import Duration
 
-__all__ = ["CustomerGroup", "PopulationBase", "Rhythmic", "scale_count"]
+__all__ = ["AGE_ACTIVITY_CORRELATION", "CustomerGroup", "PopulationBase", "Rhythmic", "scale_count"]
 
 
 AGE_ACTIVITY_CORRELATION = 0.6

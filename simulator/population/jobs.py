@@ -4,10 +4,10 @@ A job is a stream of single-turn requests from one account at a steady rate unti
 it has sent its size: each planning step a job sends exactly the requests its rate
 allows, spaced inside that stretch like a Gamma renewal process with the
 archetype's ``arrival_cv`` (real clients' arrivals are bursty even when their
-throughput is flat; ServeGen measures window CVs of 1 and above). Jobs start on a schedule (a fixed
-local hour per account) or on events (a model release). Each planning step
-emits every running job's requests that fall inside the step, so memory holds
-one step of requests, not whole jobs.
+throughput is flat; ServeGen measures window CVs of 1 and above). Jobs start on
+a schedule (a fixed local hour per account) or on events (a model release).
+Each planning step emits every running job's requests that fall inside the
+step, so memory holds one step of requests, not whole jobs.
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ End customers are spread over ``resellers`` organisations with Zipf-like sizes
 shared keys, registered to its first account (the reseller's service account),
 ``servers_per_org`` egress addresses in one /24 network, and one client install.
 Traffic is session-based, like :class:`~simulator.population.interactive.ChatUsers`.
+``org_size``, ``keys_per_account``, ``networks`` and ``browser_share`` do not apply:
+the reseller's organisations, keys, servers and SDK replace them.
 
 Contract with campaigns: :meth:`ResellerGroup.org_codes` and
 :meth:`ResellerGroup.shared_keys` work as soon as :meth:`~ResellerGroup.setup` has run.

@@ -1,7 +1,8 @@
 """Scheduled archetypes: jobs of many single-turn templated requests at a flat rate.
 
-* ``batch``: enterprise pipelines; a nightly job of thousands of templated,
-  single-turn requests at a flat rate near the limit.
+* ``batch``: enterprise pipelines; a nightly job of hundreds to thousands of
+  templated, single-turn requests at a flat rate (1 request/s by default, or
+  ``limit_fraction`` of the account's limit when that is lower).
 * ``eval_harness``: evaluation and benchmark runs; suites of public-benchmark
   items across many capabilities, with chain-of-thought, shared templates across
   teams, and a run soon after every model release (the same shape as a

@@ -16,8 +16,8 @@ conversation fit: a log-normal body (median 100, σ 0.77) plus a mode of
 length-targeted answers (31% near 406 tokens). Conversation inputs in that
 trace sit in a few tight clusters (application prompts) that a smooth model
 does not follow; the default system prompts (most near 950 tokens, 30% near
-300), short user turns and a 4,096-token budget reproduce their median and the
-pile-up at the budget (KS about 0.23; see ``docs/calibration.md``).
+300), short user turns, carried context and a 4,096-token budget reproduce their
+median (KS about 0.23; see ``docs/calibration.md``).
 """
 
 from __future__ import annotations
