@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from simulator.calibration import TraceError, run_calibration
+from simulator.calibration.traces import find_traces
 from simulator.cli.options import load_or_exit, parse_duration_option, resolve_or_exit, tick_progress
 
 __all__ = ["DEFAULT_TRACES", "calibrate"]
@@ -48,6 +49,11 @@ def calibrate(
             )
             raise typer.Exit(code=2)
         trace_dir = DEFAULT_TRACES
+    try:
+        find_traces(trace_dir)
+    except TraceError as error:
+        typer.echo(f"extractbench calibrate: {error}", err=True)
+        raise typer.Exit(code=2) from None
     scenario = load_or_exit(scenario_file)
     scenario = resolve_or_exit(scenario, scenario_file, seed=seed, duration=duration, scale=scale)  # type: ignore[arg-type]
     try:
