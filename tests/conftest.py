@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,8 @@ from simulator.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
-TRACES = ROOT.parent / "shared" / "data" / "traces"
+TRACES = Path(os.environ.get("EXTRACTBENCH_TRACES", ROOT.parent / "shared" / "data" / "traces"))
+"""Public calibration traces (``EXTRACTBENCH_TRACES`` points elsewhere, e.g. at held-out traces)."""
 
 
 def tiny_scenario(**overrides: Any) -> Scenario:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from simulator.loading import ScenarioError, load_scenario
 from simulator.scenario import Scenario
 from simulator.units import parse_duration
 
-__all__ = ["load_or_exit", "parse_duration_option", "resolve_or_exit"]
+__all__ = ["load_or_exit", "parse_duration_option", "resolve_or_exit", "tick_progress"]
 
 
 def parse_duration_option(value: str | None) -> float | None:
@@ -45,3 +49,22 @@ def resolve_or_exit(
     except ValueError as exc:
         typer.echo(f"{path}: the overrides do not fit this scenario: {exc}", err=True)
         raise typer.Exit(code=2) from None
+
+
+@contextlib.contextmanager
+def tick_progress(label: str, total: int) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar of simulated ticks on standard error (only on a terminal);
+    yields the ``progress(ticks_done, ticks_total)`` callback to hand to the engine."""
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("ticks"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda done, _total: bar.update(task, completed=done)

@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from simulator.cli.options import load_or_exit, parse_duration_option, resolve_or_exit
+from simulator.cli.options import load_or_exit, parse_duration_option, resolve_or_exit, tick_progress
 from simulator.simulate import simulate as run_simulation
 
 __all__ = ["simulate"]
@@ -30,19 +28,8 @@ def simulate(
     scenario = load_or_exit(scenario_file)
     scenario = resolve_or_exit(scenario, scenario_file, seed=seed, duration=duration, scale=scale)  # type: ignore[arg-type]
     target = out or Path("results") / "simulate" / f"{scenario.name}-seed{scenario.seed}"
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn(f"simulating {scenario.name}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("ticks"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    ) as bar:
-        task = bar.add_task("simulate", total=scenario.n_ticks)
-        summary = run_simulation(scenario, target, progress=lambda done, total: bar.update(task, completed=done))
+    with tick_progress(f"simulating {scenario.name}", scenario.n_ticks) as progress:
+        summary = run_simulation(scenario, target, progress=progress)
     rate = summary.requests / max(summary.wall_seconds, 1e-9)
     typer.echo(
         f"wrote {target}: {summary.requests:,} requests ({summary.attacker_requests:,} from attackers), "

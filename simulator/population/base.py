@@ -1,10 +1,20 @@
 """What every legitimate customer group has: accounts, organisations, keys,
-locations, client software, model preferences and a share of heavy users.
+locations, client software, model preferences, a daily rhythm and heavy-tailed
+activity.
 
-:class:`PopulationBase` holds the schema fields common to every archetype;
-:class:`CustomerGroup` creates the group's accounts when the scenario starts.
-The archetypes themselves (:mod:`simulator.population.archetypes`) add the
-traffic shape.
+:class:`PopulationBase` holds the schema fields common to every archetype and
+:class:`Rhythmic` adds the shared rhythm and volume fields; :class:`CustomerGroup`
+creates the group's accounts when the scenario starts and offers the per-account
+helpers (keys, addresses, clients, model choice, rhythm). The archetypes
+(:mod:`~simulator.population.interactive`, :mod:`~simulator.population.scheduled`,
+:mod:`~simulator.population.reseller`) add the traffic shape.
+
+Calibrated defaults (``extractbench calibrate`` on the public traces, see
+``docs/calibration.md``): ``volume_sigma`` 2.27 is the log-normal σ whose Gini
+equals ServeGen's per-client Gini (0.89); ``burst_shape`` 0.36 and
+``burst_scaling`` 0.77 fit the Gamma shape of ServeGen clients' hour-to-hour rate
+swings against their volume; ``arrival_cv`` 1.96 is the median ServeGen client's
+rate-weighted inter-arrival CV in ten-minute windows.
 """
 
 from __future__ import annotations
@@ -13,16 +23,24 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field
+from scipy import stats
 
 from simulator.actor import Actor
 from simulator.config import AccountCount, AgeRange, CountryWeights, PathwayWeights, StrictModel, normalised
 from simulator.geography import country_codes, default_country_weights
 from simulator.identity import ACCESS_PATHWAYS, SIGNUP_PATHWAYS, payment_fingerprints
 from simulator.network import AsnKind
+from simulator.population.adoption import adoption_delays, choose_adopted_models
+from simulator.population.arrivals import burst_multipliers
 from simulator.registry import NewAccounts
+from simulator.rhythm import diurnal_weight, local_hour_and_weekday, weekly_weight
 from simulator.units import Duration
 
-__all__ = ["CustomerGroup", "PopulationBase", "scale_count"]
+__all__ = ["AGE_ACTIVITY_CORRELATION", "CustomerGroup", "PopulationBase", "Rhythmic", "scale_count"]
+
+
+AGE_ACTIVITY_CORRELATION = 0.6
+"""Correlation (Gaussian copula) between an account's log activity and its age."""
 
 
 def scale_count(count: int, factor: float) -> int:
@@ -76,7 +94,9 @@ class PopulationBase(StrictModel):
         default=None, description="Base weights over model names (default: equal over all models)."
     )
     adoption: Duration = Field(
-        default=7 * 86400.0, gt=0, description="Time constant for moving to a newly released model, e.g. '7d'."
+        default=7 * 86400.0,
+        gt=0,
+        description="Mean delay before an account moves to a newly released model (exponential), e.g. '7d'.",
     )
     english_share: float = Field(
         default=0.4, ge=0, le=1, description="Share of non-English-country accounts writing in English."
@@ -96,6 +116,49 @@ class PopulationBase(StrictModel):
         raise NotImplementedError
 
 
+class Rhythmic(PopulationBase):
+    """Daily and weekly rhythm, heavy-tailed volume and burstiness (every archetype).
+
+    An account's expected activity at simulation time ``t`` is
+    ``activity · diurnal(local hour) · weekly(local weekday) · burst``: ``activity``
+    is log-normal (median 1, σ ``volume_sigma``) and fixed per account;
+    ``diurnal`` is a cosine with its peak at ``peak_hour`` local time and
+    ``peak_to_trough`` between busiest and quietest hour; ``weekly`` gives weekend
+    days ``weekend_factor`` of a weekday; ``burst`` is a fresh mean-one Gamma draw
+    per account and planning step, of shape ``burst_shape · activity^burst_scaling``
+    (heavy accounts, which aggregate many users or jobs, are smoother).
+    """
+
+    volume_sigma: float = Field(
+        default=2.27,
+        ge=0,
+        le=4,
+        description="Log-normal sigma of per-account activity (heavier tail when larger; fit: ServeGen Gini 0.89).",
+    )
+    burst_shape: float = Field(
+        default=0.36,
+        gt=0,
+        description="Gamma shape of a median account's per-step activity multiplier (smaller: burstier; fit: "
+        "ServeGen 0.36).",
+    )
+    burst_scaling: float = Field(
+        default=0.77,
+        ge=0,
+        le=2,
+        description="How much smoother heavier accounts are: shape × activity^scaling (fit: ServeGen 0.77).",
+    )
+    arrival_cv: float = Field(
+        default=1.96,
+        gt=0,
+        le=10,
+        description="Inter-arrival CV of an account's arrivals in a planning step (1: Poisson; fit: ServeGen 1.96).",
+    )
+    peak_hour: float = Field(default=14.0, ge=0, lt=24, description="Local hour of peak activity.")
+    peak_to_trough: float = Field(default=3.0, ge=1, description="Ratio of peak to trough hourly activity.")
+    weekend_factor: float = Field(default=0.6, ge=0, description="Weekend activity relative to weekdays.")
+    plan_interval: Duration = Field(default=3600.0, gt=0, description="How often the group plans its traffic.")
+
+
 class CustomerGroup(Actor):
     """A group of legitimate accounts created before the scenario starts."""
 
@@ -104,10 +167,67 @@ class CustomerGroup(Actor):
     def setup(self) -> None:
         self.add_members(int(self.config.accounts))
 
+    def extra_member_columns(self) -> dict[str, Any]:
+        return {"adoption_delay": np.float64, **self.archetype_member_columns()}
+
+    def archetype_member_columns(self) -> dict[str, Any]:
+        """Per-member columns an archetype keeps beyond the common ones (name → dtype)."""
+        return {}
+
+    def archetype_member_values(self, n: int) -> dict[str, np.ndarray]:
+        """Values of :meth:`archetype_member_columns` for ``n`` new members."""
+        return {}
+
     def expected_daily_spend(self) -> float:
         """Typical spend of a median account per day in USD (sets initial spend,
         hence the starting tier, of aged accounts)."""
         return 0.5
+
+    @property
+    def personal_orgs(self) -> bool:
+        """Whether each account is its own "Personal" organisation (else: named companies)."""
+        return self.config.org_size == 1
+
+    def org_layout(self, n: int) -> np.ndarray:
+        """Organisation index (0 … n_orgs − 1) of each of ``n`` new accounts:
+        consecutive blocks of ``org_size``."""
+        size = self.config.org_size
+        return np.repeat(np.arange(-(-n // size)), size)[:n]
+
+    def account_keys(self, codes: np.ndarray, org_of: np.ndarray, orgs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(first, second) API key of each new account: its own keys."""
+        access = self.pathway_codes(self.config.access_pathways, codes.size)
+        key0 = self.new_keys(codes, access)
+        key1 = self.new_keys(codes, access) if self.config.keys_per_account > 1 else key0
+        return key0, key1
+
+    def account_network(
+        self, countries: np.ndarray, org_of: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(home address, second address, client, second client) of each new account:
+        a home network of the configured kinds plus a mobile address; one client
+        install, a second one for 30% of accounts."""
+        cfg = self.config
+        rng = self.rng
+        n = countries.size
+        kinds = np.array(sorted(cfg.networks), dtype=object)
+        kind_p = np.array([cfg.networks[k] for k in kinds], dtype=np.float64)
+        kind_of = kinds[rng.choice(kinds.size, size=n, p=kind_p / kind_p.sum())]
+        ip0 = np.empty(n, dtype=np.int64)
+        ip1 = np.empty(n, dtype=np.int64)
+        for kind in kinds:
+            rows = np.flatnonzero(kind_of == kind)
+            if rows.size == 0:
+                continue
+            # each account's home network, plus a second address (office, phone)
+            ip0[rows] = self.ctx.network.allocate(rng, rows.size, _NETWORK_KINDS[kind], countries[rows])
+            ip1[rows] = self.ctx.network.allocate(rng, rows.size, AsnKind.MOBILE, countries[rows])
+        browser = rng.random(n) < cfg.browser_share
+        client0 = np.array([self.ctx.network.new_client(rng, browser=bool(b)) for b in browser], dtype=np.int64)
+        client1 = np.where(rng.random(n) < 0.3, [self.ctx.network.new_client(rng) for _ in range(n)], client0).astype(
+            np.int64
+        )
+        return ip0, ip1, client0, client1
 
     def add_members(self, n: int) -> np.ndarray:
         """Create ``n`` accounts with organisations, keys, addresses and clients."""
@@ -119,17 +239,18 @@ class CustomerGroup(Actor):
         codes_all = country_codes()
         weights = normalised(cfg.countries, codes_all) if cfg.countries else default_country_weights()
         countries = rng.choice(len(codes_all), size=n, p=weights).astype(np.int16)
-        created = cfg.account_age.sample_created(rng, n)
+        activity = self.draw_activity(n)
+        created = self.creation_times(activity)
 
-        n_orgs = -(-n // cfg.org_size)
-        org_of = np.repeat(np.arange(n_orgs), cfg.org_size)[:n]
+        org_of = self.org_layout(n)
+        n_orgs = int(org_of.max()) + 1
         org_created = np.full(n_orgs, np.inf)
         np.minimum.at(org_created, org_of, created)
-        org_country = countries[np.r_[0, np.flatnonzero(np.diff(org_of)) + 1]]
-        if cfg.org_size == 1:
+        if self.personal_orgs:
             org_names = np.full(n_orgs, "Personal", dtype=object)
         else:
-            org_names = self.profiles.companies(rng, org_country)
+            first_member = np.unique(org_of, return_index=True)[1]
+            org_names = self.profiles.companies(rng, countries[first_member])
         orgs = self.new_orgs(org_created, org_names)
 
         styles = np.array(sorted(cfg.email_styles), dtype=object)
@@ -139,7 +260,6 @@ class CustomerGroup(Actor):
         pathways = rng.choice(len(SIGNUP_PATHWAYS), size=n, p=normalised(cfg.signup_pathways, SIGNUP_PATHWAYS)).astype(
             np.int8
         )
-        activity = self.draw_activity(n)
         floor = scenario.gateway.tier_index(cfg.min_tier) if cfg.min_tier else 0
         age_days = -created / 86400.0
         # an organisation pays with one card; individuals with their own
@@ -162,27 +282,8 @@ class CustomerGroup(Actor):
                 role=self.role_name(),
             )
         )
-        access = self.pathway_codes(cfg.access_pathways, n)
-        key0 = self.new_keys(codes, access)
-        key1 = self.new_keys(codes, access) if cfg.keys_per_account > 1 else key0
-
-        kinds = np.array(sorted(cfg.networks), dtype=object)
-        kind_p = np.array([cfg.networks[k] for k in kinds], dtype=np.float64)
-        kind_of = kinds[rng.choice(kinds.size, size=n, p=kind_p / kind_p.sum())]
-        ip0 = np.empty(n, dtype=np.int64)
-        ip1 = np.empty(n, dtype=np.int64)
-        for kind in kinds:
-            rows = np.flatnonzero(kind_of == kind)
-            if rows.size == 0:
-                continue
-            # each account's home network, plus a second address (office, phone)
-            ip0[rows] = self.ctx.network.allocate(rng, rows.size, _NETWORK_KINDS[kind], countries[rows])
-            ip1[rows] = self.ctx.network.allocate(rng, rows.size, AsnKind.MOBILE, countries[rows])
-        browser = rng.random(n) < cfg.browser_share
-        client0 = np.array([self.ctx.network.new_client(rng, browser=bool(b)) for b in browser], dtype=np.int64)
-        client1 = np.where(rng.random(n) < 0.3, [self.ctx.network.new_client(rng) for _ in range(n)], client0).astype(
-            np.int64
-        )
+        key0, key1 = self.account_keys(codes, org_of, orgs)
+        ip0, ip1, client0, client1 = self.account_network(countries, org_of)
         members = dict(
             code=codes,
             key0=key0,
@@ -195,8 +296,9 @@ class CustomerGroup(Actor):
             utc_offset=self.utc_offsets(countries),
             language=self.home_languages(countries, cfg.english_share),
             activity=activity,
+            adoption_delay=adoption_delays(rng.random(n), cfg.adoption),
         )
-        members.update(self.extra_member_values(n))
+        members.update(self.archetype_member_values(n))
         self.members.append(**members)
         return codes
 
@@ -204,13 +306,23 @@ class CustomerGroup(Actor):
         """The ground-truth role of this group's accounts: the archetype's kind."""
         return str(getattr(self.config, "kind", "customer"))
 
-    def draw_activity(self, n: int) -> np.ndarray:
-        """Per-account activity multipliers (median 1); archetypes make them heavy-tailed."""
-        return np.ones(n)
+    def creation_times(self, activity: np.ndarray) -> np.ndarray:
+        """Creation times (s, ≤ 0) of accounts with the given activity: log-uniform
+        ages over ``account_age``, rank-correlated with activity (Gaussian copula,
+        ρ = :data:`AGE_ACTIVITY_CORRELATION`): heavy users are mostly established
+        customers, who have reached higher rate-limit tiers."""
+        ages = self.config.account_age
+        low, high = np.log(max(ages.min, 1.0)), np.log(max(ages.max, 1.0))
+        z = np.log(np.maximum(activity, 1e-300))
+        z = (z - z.mean()) / z.std() if activity.size > 1 and z.std() > 0 else np.zeros_like(z)
+        rho = AGE_ACTIVITY_CORRELATION
+        quantile = stats.norm.cdf(rho * z + np.sqrt(1 - rho**2) * self.rng.standard_normal(activity.size))
+        return -np.exp(low + (high - low) * quantile)
 
-    def extra_member_values(self, n: int) -> dict[str, np.ndarray]:
-        """Values of :meth:`extra_member_columns` for ``n`` new members."""
-        return {}
+    def draw_activity(self, n: int) -> np.ndarray:
+        """Per-account activity multipliers: log-normal with median 1 and σ ``volume_sigma``."""
+        sigma = getattr(self.config, "volume_sigma", 0.0)
+        return np.exp(self.rng.normal(0.0, sigma, size=n))
 
     def member_keys(self, rows: np.ndarray) -> np.ndarray:
         """An API key per request of members ``rows`` (either of the member's keys)."""
@@ -237,3 +349,23 @@ class CustomerGroup(Actor):
         else:
             base = np.ones(len(models))
         return release, base
+
+    def models_at(self, rows: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """Model codes for requests of members ``rows`` at times ``t`` (per-account adoption)."""
+        release, base = self.model_weights()
+        delays = self.members.column("adoption_delay")[rows]
+        return choose_adopted_models(self.rng, release, base, t, delays)
+
+    def bursts(self, rows: np.ndarray) -> np.ndarray:
+        """Mean-one Gamma multipliers for members ``rows`` for one planning step, of
+        shape ``burst_shape · activity^burst_scaling``."""
+        cfg: Rhythmic = self.config
+        shape = cfg.burst_shape * self.members.column("activity")[rows] ** cfg.burst_scaling
+        return burst_multipliers(self.rng, np.clip(shape, 1e-3, 1e4), rows.size)
+
+    def rhythm(self, rows: np.ndarray, t: float) -> np.ndarray:
+        """Diurnal times weekly weight (mean one) of members ``rows`` at time ``t``."""
+        cfg: Rhythmic = self.config
+        offsets = self.members.column("utc_offset")[rows]
+        hour, weekday = local_hour_and_weekday(self.ctx.scenario.start, t, offsets)
+        return diurnal_weight(hour, cfg.peak_hour, cfg.peak_to_trough) * weekly_weight(weekday, cfg.weekend_factor)

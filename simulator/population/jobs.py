@@ -1,10 +1,13 @@
 """Scheduled jobs, vectorised: batch pipelines and evaluation runs.
 
-A job is a stream of single-turn requests from one account at a flat rate (with
-a little jitter) until it has sent its size. Jobs start on a schedule (a fixed
-local hour per account) or on events (a model release). Each planning step
-emits every running job's requests that fall inside the step, so memory holds
-one step of requests, not whole jobs.
+A job is a stream of single-turn requests from one account at a steady rate until
+it has sent its size: each planning step a job sends exactly the requests its rate
+allows, spaced inside that stretch like a Gamma renewal process with the
+archetype's ``arrival_cv`` (real clients' arrivals are bursty even when their
+throughput is flat; ServeGen measures window CVs of 1 and above). Jobs start on
+a schedule (a fixed local hour per account) or on events (a model release).
+Each planning step emits every running job's requests that fall inside the
+step, so memory holds one step of requests, not whole jobs.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from simulator.population.arrivals import renewal_offsets
 from simulator.prompts import TemplateLibrary
 from simulator.traffic import RequestBlock
 
@@ -53,11 +57,11 @@ class JobQueue:
         self.template = np.concatenate([self.template, template.astype(np.int64)])
         self.conversation_seed = np.concatenate([self.conversation_seed, conversation_seed.astype(np.uint64)])
 
-    def advance(
-        self, rng: np.random.Generator, until: float, jitter: float
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Requests of running jobs before ``until``: (job index, timestamp, position
-        in job) per request; finished jobs are removed afterwards by :meth:`prune`."""
+    def advance(self, rng: np.random.Generator, until: float, cv: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Requests of running jobs up to ``until``: (job index, timestamp, position in
+        job) per request. A job sends ``ceil((until − next) / interval)`` requests (at
+        most what remains), spread over ``count · interval`` seconds from its next
+        slot; finished jobs are removed afterwards by :meth:`prune`."""
         if len(self) == 0:
             return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0, dtype=np.int64)
         due = np.ceil((until - self.next_ts) / self.interval).astype(np.int64)
@@ -65,9 +69,7 @@ class JobQueue:
         job = np.repeat(np.arange(len(self)), count)
         first = np.r_[0, np.cumsum(count)[:-1]]
         position = np.arange(job.size) - np.repeat(first, count)
-        noise = rng.uniform(-jitter, jitter, size=job.size) * self.interval[job]
-        ts = self.next_ts[job] + position * self.interval[job] + noise
-        ts = np.maximum(ts, self.next_ts[job])
+        ts = self.next_ts[job] + renewal_offsets(rng, count, count * self.interval, cv)
         self.next_ts = self.next_ts + count * self.interval
         self.remaining = self.remaining - count
         return job, ts, position

@@ -6,6 +6,18 @@ between turns, token lengths (with context carried over, so input grows along
 a conversation), topic, chain-of-thought requests, language, model, prompt
 fingerprints and system prompts. One call produces one
 :class:`~simulator.traffic.RequestBlock`.
+
+Calibrated defaults (Mooncake conversation trace, conversations marked by shared
+prefix blocks; ``extractbench calibrate``): 70% of conversations are a single
+request (0.704), the others have 1.85 more requests on average (geometric), and
+consecutive requests are a median 117 s apart (log-normal, σ 0.93 of the log),
+of which about 2 s is generation. Output lengths are the Azure 2023
+conversation fit: a log-normal body (median 100, σ 0.77) plus a mode of
+length-targeted answers (31% near 406 tokens). Conversation inputs in that
+trace sit in a few tight clusters (application prompts) that a smooth model
+does not follow; the default system prompts (most near 950 tokens, 30% near
+300), short user turns, carried context and a 4,096-token budget reproduce their
+median (KS about 0.23; see ``docs/calibration.md``).
 """
 
 from __future__ import annotations
@@ -15,12 +27,13 @@ from typing import TYPE_CHECKING, Annotated
 import numpy as np
 from pydantic import Field
 
-from simulator.actor import choose_models
 from simulator.config import LogNormal, StrictModel, TopicWeights, normalised
 from simulator.hashing import splitmix64
+from simulator.population.lengths import Mode, TokenLengths
 from simulator.prompts import TOPICS, flip_bits, random_fingerprints
 from simulator.seeding import stable_key
 from simulator.traffic import RequestBlock
+from simulator.units import Count
 
 if TYPE_CHECKING:
     from simulator.population.base import CustomerGroup
@@ -33,27 +46,40 @@ _TEMPLATES_PER_ACCOUNT = 4
 class SessionShape(StrictModel):
     """The shape of one interactive session (conversation)."""
 
-    single_turn_share: float = Field(default=0.7, ge=0, le=1, description="Share of sessions with a single request.")
+    single_turn_share: float = Field(
+        default=0.70, ge=0, le=1, description="Share of sessions with a single request (fit: Mooncake 0.704)."
+    )
     mean_extra_turns: float = Field(
-        default=2.0, ge=1, description="Mean number of turns after the first in multi-turn sessions."
+        default=1.85,
+        ge=1,
+        description="Mean number of turns after the first in multi-turn sessions (geometric; fit: Mooncake 1.85).",
     )
     max_turns: int = Field(default=50, ge=1, description="Longest session, in turns.")
     think_time: LogNormal = Field(
-        default_factory=lambda: LogNormal(median=40, sigma=1.0, min=1, max=3600),
-        description="Seconds between receiving an answer and sending the next turn.",
+        default_factory=lambda: LogNormal(median=115, sigma=0.93, min=1, max=3600),
+        description="Seconds between receiving an answer and sending the next turn (fit: Mooncake gaps).",
     )
-    input_tokens: LogNormal = Field(
-        default_factory=lambda: LogNormal(median=350, sigma=1.1, min=5, max=120_000),
-        description="New input tokens per turn (user message, pasted content).",
+    input_tokens: TokenLengths = Field(
+        default_factory=lambda: TokenLengths(median=40, sigma=1.3, min=1, max=120_000),
+        description="New input tokens per turn (the user's message, pasted content).",
     )
-    output_tokens: LogNormal = Field(
-        default_factory=lambda: LogNormal(median=140, sigma=1.0, min=1, max=16_000),
-        description="Output tokens per response (before max_tokens).",
+    output_tokens: TokenLengths = Field(
+        default_factory=lambda: TokenLengths(
+            median=100, sigma=0.77, min=1, max=16_000, modes=[Mode(share=0.31, median=406, sigma=0.05)]
+        ),
+        description="Output tokens per response before max_tokens (fit: Azure 2023 conversation trace).",
     )
     carry_context: bool = Field(default=True, description="Whether each turn resends the conversation so far as input.")
-    system_prompt_tokens: LogNormal = Field(
-        default_factory=lambda: LogNormal(median=200, sigma=1.0, min=0, max=20_000),
-        description="Size of the account's system prompt(s), in tokens.",
+    context_budget: Count | None = Field(
+        default=4096,
+        description="Most input tokens a request may carry: front ends drop older turns and cut long pastes beyond "
+        "it (null: no limit; Azure 2023 conversation inputs pile up at 4,096).",
+    )
+    system_prompt_tokens: TokenLengths | None = Field(
+        default_factory=lambda: TokenLengths(
+            median=950, sigma=0.25, min=0, max=20_000, modes=[Mode(share=0.3, median=300, sigma=0.5)]
+        ),
+        description="System prompt tokens sent with every turn (null: none, or counted in input_tokens).",
     )
     max_tokens: list[Annotated[int, Field(ge=1)]] = Field(
         default_factory=lambda: [1024, 2048, 4096, 8192],
@@ -131,7 +157,8 @@ def session_requests(
         splitmix64(m.column("code")[member].astype(np.uint64)) % np.uint64(max_tokens_choice.size)
     ]
     output = np.minimum(shape.output_tokens.sample(rng, n), account_max)
-    system_tokens = shape.system_prompt_tokens.sample(rng, s)[session]
+    system = shape.system_prompt_tokens
+    system_tokens = system.sample(rng, s)[session] if system is not None else np.zeros(n, dtype=np.int64)
     if shape.carry_context:
         history = np.cumsum(new_input + output) - (new_input + output)
         session_base = np.repeat(history[first], turns)
@@ -139,6 +166,8 @@ def session_requests(
     else:
         context = np.zeros(n, dtype=np.int64)
     input_tokens = system_tokens + new_input + context
+    if shape.context_budget is not None:
+        input_tokens = np.minimum(input_tokens, int(shape.context_budget))
 
     gaps = shape.think_time.sample(rng, n).astype(np.float64) + output / shape.output_speed
     gaps[first] = 0.0
@@ -154,8 +183,7 @@ def session_requests(
     cot_session = rng.random(s) < shape.cot_share
     language = m.column("language")[member]
 
-    release, base = group.model_weights()
-    model = choose_models(rng, release, base, starts, group.config.adoption)[session]
+    model = group.models_at(rows, starts)[session]
 
     templated = rng.random(n) < shape.templated_share
     slot = rng.integers(0, _TEMPLATES_PER_ACCOUNT, size=n)

@@ -1,19 +1,25 @@
-"""Legitimate customer archetypes: the traffic shapes a detector must not ban.
+"""Scheduled archetypes: jobs of many single-turn templated requests at a flat rate.
 
-* ``chat``: people in a chat product or script; multi-turn conversations by day.
-* ``coding_assistant``: developers' IDE assistants; bursts of many short
-  completions over large file context while someone codes.
-* ``batch``: enterprise pipelines; a nightly job of thousands of templated,
-  single-turn requests at a flat rate near the limit.
+* ``batch``: enterprise pipelines; a nightly job of hundreds to thousands of
+  templated, single-turn requests at a flat rate (1 request/s by default, or
+  ``limit_fraction`` of the account's limit when that is lower).
 * ``eval_harness``: evaluation and benchmark runs; suites of public-benchmark
   items across many capabilities, with chain-of-thought, shared templates across
   teams, and a run soon after every model release (the same shape as a
   model-pivot attack).
+* ``data_labelling``: data-labelling and synthetic-data businesses; many large
+  templated jobs a day, around the clock, across classification, extraction,
+  grading, rewriting and reasoning traces. Legitimately high volume and
+  repetitive: the closest legitimate look-alike of an extraction campaign.
 
-Every archetype draws a heavy-tailed activity level per account (log-normal
-with ``volume_sigma``), follows a daily rhythm in the account's local time and
-a weekly one, and varies hour to hour (a gamma multiplier with shape
-``burst_shape``: smaller is burstier).
+An account runs ``jobs per day · activity^¾`` jobs a day: one at its own local
+``start_hour`` (with probability ``min(that, 1)``, less at weekends) and, beyond
+one a day, ad-hoc jobs at an expected rate ``(that − 1) · rhythm · burst`` spaced
+like the interactive archetypes' sessions. A job's size is log-normal times
+``activity^¼``: a busy account runs many jobs through the day (a pipeline serving
+many internal users), so heavy accounts are steadier, as in ServeGen. A job runs
+at ``min(request_rate, limit_fraction × binding limit)`` (see
+:class:`~simulator.population.jobs.JobQueue`).
 """
 
 from __future__ import annotations
@@ -25,136 +31,28 @@ import numpy as np
 import simpy
 from pydantic import Field
 
-from simulator.actor import Actor, choose_models
-from simulator.config import LogNormal, TopicWeights, normalised
+from simulator.actor import Actor
+from simulator.config import LogNormal, TopicWeights
 from simulator.hashing import splitmix64
-from simulator.population.base import CustomerGroup, PopulationBase
+from simulator.population.arrivals import renewal_offsets
+from simulator.population.base import AccessWeights, CustomerGroup, EmailStyleWeights, NetworkWeights, Rhythmic
 from simulator.population.jobs import JobQueue, job_block
-from simulator.population.sessions import SessionShape, account_templates, session_requests
-from simulator.prompts import TOPICS, TemplateLibrary, flip_bits
-from simulator.rhythm import diurnal_weight, local_hour_and_weekday, weekly_weight
+from simulator.population.sessions import account_templates
+from simulator.prompts import TemplateLibrary, flip_bits
+from simulator.rhythm import local_hour_and_weekday, weekly_weight
 from simulator.seeding import stable_key
 from simulator.units import Duration, Rate
 
-__all__ = ["BatchJobs", "ChatUsers", "CodingAssistants", "EvalHarness"]
+__all__ = ["BatchJobs", "DataLabelling", "EvalHarness", "JobGroup"]
 
 DAY = 86400.0
 
 
-class _Rhythm(PopulationBase):
-    volume_sigma: float = Field(
-        default=1.8, ge=0, le=4, description="Log-normal sigma of per-account activity (heavier tail when larger)."
-    )
-    burst_shape: float = Field(
-        default=0.5, gt=0, description="Gamma shape of the hourly activity multiplier (smaller: burstier)."
-    )
-    peak_hour: float = Field(default=14.0, ge=0, lt=24, description="Local hour of peak activity.")
-    peak_to_trough: float = Field(default=3.0, ge=1, description="Ratio of peak to trough hourly activity.")
-    weekend_factor: float = Field(default=0.6, ge=0, description="Weekend activity relative to weekdays.")
-    plan_interval: Duration = Field(default=3600.0, gt=0, description="How often the group plans its traffic.")
+class Scheduled(Rhythmic):
+    """Fields of every job-based archetype."""
 
-
-class _Interactive(_Rhythm):
-    sessions_per_day: Rate = Field(description="Median sessions per account per day, e.g. '3/day'.")
-    session: SessionShape = Field(default_factory=SessionShape, description="Shape of one session.")
-
-    def build(self, name: str, index: int, ctx: Any) -> Actor:
-        return InteractiveGroup(self, name, index, ctx)
-
-
-class ChatUsers(_Interactive):
-    """People chatting through a product or their own scripts."""
-
-    kind: Literal["chat"] = Field(description="Chat users.")
-    sessions_per_day: Rate = Field(default=2.0 / DAY, description="Median sessions per account per day.")
-
-
-def _coding_session() -> SessionShape:
-    return SessionShape(
-        single_turn_share=0.15,
-        mean_extra_turns=12,
-        max_turns=200,
-        think_time=LogNormal(median=6, sigma=1.2, min=0.2, max=900),
-        input_tokens=LogNormal(median=2500, sigma=0.9, min=50, max=100_000),
-        output_tokens=LogNormal(median=15, sigma=1.4, min=1, max=4000),
-        carry_context=False,
-        system_prompt_tokens=LogNormal(median=800, sigma=0.5, min=0, max=8000),
-        max_tokens=[256, 512, 1024],
-        topics={"coding": 10, "agentic_tool_use": 1, "general_qa": 0.5},
-        topic_focus=0.2,
-        cot_share=0.02,
-        templated_share=0.6,
-        template_variation=0.12,
-    )
-
-
-class CodingAssistants(_Interactive):
-    """Developers' IDE assistants: bursts of short completions over file context."""
-
-    kind: Literal["coding_assistant"] = Field(description="Coding assistants in IDEs.")
-    sessions_per_day: Rate = Field(default=4.0 / DAY, description="Median coding bursts per account per day.")
-    session: SessionShape = Field(default_factory=_coding_session, description="Shape of one coding burst.")
-    browser_share: float = Field(default=0.0, ge=0, le=1, description="Share of accounts using a browser client.")
-    peak_hour: float = Field(default=15.0, ge=0, lt=24, description="Local hour of peak activity.")
-    weekend_factor: float = Field(default=0.3, ge=0, description="Weekend activity relative to weekdays.")
-
-
-class InteractiveGroup(CustomerGroup):
-    """Chat users and coding assistants: sessions planned every ``plan_interval``."""
-
-    def extra_member_columns(self) -> dict[str, Any]:
-        return {"favourite_topic": np.int16}
-
-    def extra_member_values(self, n: int) -> dict[str, np.ndarray]:
-        weights = normalised(self.config.session.topics, TOPICS)
-        return {"favourite_topic": self.rng.choice(len(TOPICS), size=n, p=weights).astype(np.int16)}
-
-    def favourite_topics(self, rows: np.ndarray) -> np.ndarray:
-        return self.members.column("favourite_topic")[rows]
-
-    def draw_activity(self, n: int) -> np.ndarray:
-        return np.exp(self.rng.normal(0.0, self.config.volume_sigma, size=n))
-
-    def expected_daily_spend(self) -> float:
-        shape: SessionShape = self.config.session
-        turns = 1 + (1 - shape.single_turn_share) * shape.mean_extra_turns
-        tokens_in = shape.input_tokens.median + shape.system_prompt_tokens.median
-        per_request = (tokens_in * 3 + shape.output_tokens.median * 15) / 1e6
-        return self.config.sessions_per_day * DAY * turns * per_request
-
-    def processes(self) -> list[Generator[simpy.Event, Any, Any]]:
-        return [self._plan()]
-
-    def _plan(self) -> Generator[simpy.Event, Any, Any]:
-        cfg = self.config
-        step = float(cfg.plan_interval)
-        offset = self.next_template_ids(len(self.members) * 4 + 4)
-        while True:
-            t0 = self.env.now
-            rows = np.arange(len(self.members))
-            rate = self.hourly_rate(rows, t0 + step / 2) * step
-            counts = self.rng.poisson(rate)
-            if counts.sum():
-                starters = np.repeat(rows, counts)
-                starts = t0 + self.rng.uniform(0.0, step, size=starters.size)
-                self.ctx.gateway.submit(session_requests(self, starters, starts, cfg.session, offset))
-            yield self.env.timeout(step)
-
-    def hourly_rate(self, rows: np.ndarray, t: float) -> np.ndarray:
-        """Expected sessions per second of members ``rows`` around time ``t``."""
-        cfg = self.config
-        m = self.members
-        hour, weekday = local_hour_and_weekday(self.ctx.scenario.start, t, m.column("utc_offset")[rows])
-        rhythm = diurnal_weight(hour, cfg.peak_hour, cfg.peak_to_trough) * weekly_weight(weekday, cfg.weekend_factor)
-        burst = self.rng.gamma(cfg.burst_shape, 1.0 / cfg.burst_shape, size=rows.size)
-        return cfg.sessions_per_day * m.column("activity")[rows] * rhythm * burst
-
-
-class _Jobs(_Rhythm):
     requests_per_job: LogNormal = Field(description="Requests in one job.")
-    request_rate: Rate = Field(
-        default=10.0, gt=0, description="Requests per second a job sends at most, e.g. '600/min'."
-    )
+    request_rate: Rate = Field(default=1.0, gt=0, description="Requests per second a job sends at most, e.g. '60/min'.")
     limit_fraction: float = Field(
         default=0.7, gt=0, le=1, description="Jobs send at most this fraction of the account's request limit."
     )
@@ -170,20 +68,31 @@ class _Jobs(_Rhythm):
         default=0.0, ge=0, le=1, description="Share of requests asking for step-by-step reasoning."
     )
     start_hours: tuple[float, float] = Field(default=(0.0, 6.0), description="Local hours between which jobs start.")
-    jitter: float = Field(default=0.2, ge=0, le=0.5, description="Timing jitter as a fraction of the request interval.")
-    volume_sigma: float = Field(default=1.2, ge=0, le=4, description="Log-normal sigma of per-account job sizes.")
+    volume_sigma: float = Field(default=0.8, ge=0, le=4, description="Log-normal sigma of per-account activity.")
 
     def build(self, name: str, index: int, ctx: Any) -> Actor:
         return JobGroup(self, name, index, ctx)
 
+    def daily_jobs(self) -> float:
+        """Expected jobs per account per day."""
+        raise NotImplementedError
 
-class BatchJobs(_Jobs):
+    def shared_suite(self) -> bool:
+        """Whether all accounts draw items from one shared suite (else: own templates per job)."""
+        return False
+
+    def runs_on_release(self) -> bool:
+        """Whether every model release starts a job on the new model."""
+        return False
+
+
+class BatchJobs(Scheduled):
     """Enterprise batch pipelines: nightly templated jobs at a flat rate."""
 
     kind: Literal["batch"] = Field(description="Enterprise batch jobs.")
     jobs_per_day: float = Field(default=1.0, ge=0, description="Jobs per account per day (scheduled plus ad hoc).")
     requests_per_job: LogNormal = Field(
-        default_factory=lambda: LogNormal(median=1500, sigma=1.0, min=10, max=500_000),
+        default_factory=lambda: LogNormal(median=800, sigma=1.0, min=10, max=500_000),
         description="Requests in one job.",
     )
     input_tokens: LogNormal = Field(
@@ -206,17 +115,25 @@ class BatchJobs(_Jobs):
         description="Weights over topics of the pipelines' templates.",
     )
     org_size: int = Field(default=4, ge=1, description="Accounts per organisation.")
-    email_styles: dict[Literal["corporate", "freemail", "edu", "disposable"], float] = Field(
+    email_styles: EmailStyleWeights = Field(
         default_factory=lambda: {"corporate": 1.0}, description="Weights over e-mail styles."
     )
-    networks: dict[Literal["residential", "mobile", "corporate", "datacenter", "education"], float] = Field(
+    networks: NetworkWeights = Field(
         default_factory=lambda: {"datacenter": 0.7, "corporate": 0.3},
         description="Weights over the kinds of network customers connect from.",
     )
     browser_share: float = Field(default=0.0, ge=0, le=1, description="Share of accounts using a browser client.")
+    adoption: Duration = Field(
+        default=30 * 86400.0,
+        gt=0,
+        description="Mean delay before an account moves to a newly released model (pipelines pin versions).",
+    )
+
+    def daily_jobs(self) -> float:
+        return self.jobs_per_day
 
 
-class EvalHarness(_Jobs):
+class EvalHarness(Scheduled):
     """Evaluation teams running benchmark suites, also right after model releases."""
 
     kind: Literal["eval_harness"] = Field(description="Evaluation and benchmark harnesses.")
@@ -257,84 +174,156 @@ class EvalHarness(_Jobs):
     templates: int = Field(default=24, ge=1, description="Benchmarks in the suite (shared by every account).")
     cot_share: float = Field(default=0.7, ge=0, le=1, description="Share of items asking for step-by-step reasoning.")
     org_size: int = Field(default=3, ge=1, description="Accounts per organisation.")
-    email_styles: dict[Literal["corporate", "freemail", "edu", "disposable"], float] = Field(
+    email_styles: EmailStyleWeights = Field(
         default_factory=lambda: {"corporate": 0.7, "edu": 0.3}, description="Weights over e-mail styles."
     )
-    networks: dict[Literal["residential", "mobile", "corporate", "datacenter", "education"], float] = Field(
+    networks: NetworkWeights = Field(
         default_factory=lambda: {"datacenter": 0.5, "corporate": 0.3, "education": 0.2},
         description="Weights over the kinds of network customers connect from.",
     )
     browser_share: float = Field(default=0.0, ge=0, le=1, description="Share of accounts using a browser client.")
     start_hours: tuple[float, float] = Field(default=(8.0, 20.0), description="Local hours between which runs start.")
+    adoption: Duration = Field(
+        default=86400.0, gt=0, description="Mean delay before scheduled runs move to a newly released model."
+    )
+
+    def daily_jobs(self) -> float:
+        return self.runs_per_week / 7.0
+
+    def shared_suite(self) -> bool:
+        return True
+
+    def runs_on_release(self) -> bool:
+        return self.release_runs
+
+
+class DataLabelling(Scheduled):
+    """Data-labelling and synthetic-data businesses: many large templated jobs, around the clock."""
+
+    kind: Literal["data_labelling"] = Field(description="Data-labelling and synthetic-data businesses.")
+    jobs_per_day: float = Field(default=2.0, ge=0, description="Jobs per account per day (scheduled plus ad hoc).")
+    requests_per_job: LogNormal = Field(
+        default_factory=lambda: LogNormal(median=1000, sigma=1.0, min=50, max=1_000_000),
+        description="Requests in one job.",
+    )
+    limit_fraction: float = Field(
+        default=0.8, gt=0, le=1, description="Jobs send at most this fraction of the account's binding limit."
+    )
+    input_tokens: LogNormal = Field(
+        default_factory=lambda: LogNormal(median=600, sigma=0.8, min=20, max=64_000),
+        description="Input tokens per request.",
+    )
+    output_tokens: LogNormal = Field(
+        default_factory=lambda: LogNormal(median=400, sigma=0.9, min=1, max=16_000),
+        description="Output tokens per request.",
+    )
+    topics: TopicWeights = Field(
+        default_factory=lambda: {
+            "classification": 2,
+            "information_extraction": 2,
+            "rubric_grading": 1.5,
+            "rewrite": 1.5,
+            "creative_writing": 1,
+            "translation": 1,
+            "summarization": 1,
+            "reasoning": 1,
+            "math": 0.5,
+            "coding": 0.5,
+        },
+        description="Weights over topics of the labelling and generation templates.",
+    )
+    templates: int = Field(default=40, ge=1, description="Templates per account.")
+    template_variation: float = Field(
+        default=0.04, ge=0, le=0.5, description="Bit-flip probability of rendered prompt fingerprints."
+    )
+    cot_share: float = Field(default=0.3, ge=0, le=1, description="Share of requests asking for reasoning traces.")
+    start_hours: tuple[float, float] = Field(default=(0.0, 24.0), description="Local hours between which jobs start.")
+    peak_to_trough: float = Field(default=1.5, ge=1, description="Ratio of peak to trough hourly activity.")
+    weekend_factor: float = Field(default=0.9, ge=0, description="Weekend activity relative to weekdays.")
+    volume_sigma: float = Field(default=0.8, ge=0, le=4, description="Log-normal sigma of per-account activity.")
+    org_size: int = Field(default=5, ge=1, description="Accounts per organisation.")
+    email_styles: EmailStyleWeights = Field(
+        default_factory=lambda: {"corporate": 1.0}, description="Weights over e-mail styles."
+    )
+    networks: NetworkWeights = Field(
+        default_factory=lambda: {"datacenter": 1.0}, description="Weights over the kinds of network customers use."
+    )
+    access_pathways: AccessWeights = Field(
+        default_factory=lambda: {"direct_api": 0.6, "cloud_marketplace": 0.4},
+        description="Weights over how requests reach the API.",
+    )
+    browser_share: float = Field(default=0.0, ge=0, le=1, description="Share of accounts using a browser client.")
+    adoption: Duration = Field(
+        default=5 * 86400.0, gt=0, description="Mean delay before an account moves to a newly released model."
+    )
+
+    def daily_jobs(self) -> float:
+        return self.jobs_per_day
 
 
 class JobGroup(CustomerGroup):
-    """Batch pipelines and evaluation harnesses: jobs at a flat rate."""
+    """Job-based archetypes: jobs at a flat rate, planned every ``plan_interval``."""
 
-    def extra_member_columns(self) -> dict[str, Any]:
+    def archetype_member_columns(self) -> dict[str, Any]:
         return {"start_hour": np.float64}
 
-    def extra_member_values(self, n: int) -> dict[str, np.ndarray]:
+    def archetype_member_values(self, n: int) -> dict[str, np.ndarray]:
         low, high = self.config.start_hours
         return {"start_hour": self.rng.uniform(low, high, size=n)}
 
-    def draw_activity(self, n: int) -> np.ndarray:
-        return np.exp(self.rng.normal(0.0, self.config.volume_sigma, size=n))
-
     def expected_daily_spend(self) -> float:
-        cfg = self.config
-        per_day = getattr(cfg, "jobs_per_day", getattr(cfg, "runs_per_week", 0.0) / 7)
+        cfg: Scheduled = self.config
         per_request = (cfg.input_tokens.median * 3 + cfg.output_tokens.median * 15) / 1e6
-        return per_day * cfg.requests_per_job.median * per_request
+        return cfg.daily_jobs() * cfg.requests_per_job.median * per_request
 
     def processes(self) -> list[Generator[simpy.Event, Any, Any]]:
         return [self._plan()]
 
     def _library(self) -> TemplateLibrary:
-        cfg = self.config
-        count = cfg.templates if cfg.kind == "eval_harness" else cfg.templates * max(len(self.members), 1)
+        cfg: Scheduled = self.config
+        count = cfg.templates if cfg.shared_suite() else cfg.templates * max(len(self.members), 1)
         return TemplateLibrary.build(self.rng, self.next_template_ids(count), cfg.topics, count, concentration=0.5)
 
     def _plan(self) -> Generator[simpy.Event, Any, Any]:
-        cfg = self.config
+        cfg: Scheduled = self.config
         step = float(cfg.plan_interval)
         library = self._library()
         queue = JobQueue()
-        release, base = self.model_weights()
+        release, _ = self.model_weights()
         released = {i for i, r in enumerate(release) if r <= 0}
         actor_key = stable_key(self.name)
         while True:
             t0, t1 = self.env.now, self.env.now + step
-            self._start_scheduled(queue, t0, t1, release, base)
-            if cfg.kind == "eval_harness" and cfg.release_runs:
+            self._start_jobs(queue, t0, t1)
+            if cfg.runs_on_release():
                 for model in range(release.size):
                     if model not in released and release[model] < t1:
                         released.add(model)
                         self._start_release_runs(queue, float(max(release[model], t0)), model)
-            job, ts, _ = queue.advance(self.rng, t1, cfg.jitter)
+            job, ts, _ = queue.advance(self.rng, t1, cfg.arrival_cv)
             if job.size:
                 self.ctx.gateway.submit(self._requests(queue, job, ts, library, actor_key))
             queue.prune()
             yield self.env.timeout(step)
 
-    def _start_scheduled(self, queue: JobQueue, t0: float, t1: float, release: np.ndarray, base: np.ndarray) -> None:
-        cfg = self.config
+    def _start_jobs(self, queue: JobQueue, t0: float, t1: float) -> None:
+        """Scheduled jobs due in ``[t0, t1)`` and this step's ad-hoc jobs."""
+        cfg: Scheduled = self.config
         m = self.members
         rows = np.arange(len(m))
-        per_day = cfg.jobs_per_day if cfg.kind == "batch" else cfg.runs_per_week / 7.0
+        per_day = cfg.daily_jobs() * m.column("activity")[rows] ** 0.75
         hour, weekday = local_hour_and_weekday(self.ctx.scenario.start, t0, m.column("utc_offset")[rows])
-        start_hour = m.column("start_hour")[rows]
-        ahead = (start_hour - hour) % 24.0
+        ahead = (m.column("start_hour")[rows] - hour) % 24.0
         due = ahead * 3600.0 < (t1 - t0)
         weekly = weekly_weight(weekday, cfg.weekend_factor) * (5 + 2 * cfg.weekend_factor) / 7
-        starting = due & (self.rng.random(rows.size) < min(per_day, 1.0) * weekly)
-        # beyond one a day, ad-hoc jobs arrive as a Poisson stream
-        extra = self.rng.poisson(max(per_day - 1.0, 0.0) * (t1 - t0) / DAY, size=rows.size)
+        starting = due & (self.rng.random(rows.size) < np.minimum(per_day, 1.0) * weekly)
+        # beyond one a day, ad-hoc jobs follow the daily rhythm and arrive in bursts
+        rate = np.maximum(per_day - 1.0, 0.0) / DAY * self.rhythm(rows, (t0 + t1) / 2) * self.bursts(rows)
+        extra = self.rng.poisson(rate * (t1 - t0))
         members = np.r_[rows[starting], np.repeat(rows, extra)]
-        starts = np.r_[t0 + ahead[starting] * 3600.0, t0 + self.rng.uniform(0, t1 - t0, size=int(extra.sum()))]
+        starts = np.r_[t0 + ahead[starting] * 3600.0, t0 + renewal_offsets(self.rng, extra, t1 - t0, cfg.arrival_cv)]
         if members.size:
-            model = choose_models(self.rng, release, base, starts, cfg.adoption)
-            self._add_jobs(queue, members, starts, model)
+            self._add_jobs(queue, members, starts, self.models_at(members, starts))
 
     def _start_release_runs(self, queue: JobQueue, released_at: float, model: int) -> None:
         rows = np.arange(len(self.members))
@@ -342,17 +331,18 @@ class JobGroup(CustomerGroup):
         self._add_jobs(queue, rows, starts, np.full(rows.size, model, dtype=np.int16))
 
     def _add_jobs(self, queue: JobQueue, members: np.ndarray, starts: np.ndarray, model: np.ndarray) -> None:
-        cfg = self.config
+        cfg: Scheduled = self.config
         m = self.members
-        activity = m.column("activity")[members]
-        size = np.maximum(1, np.rint(cfg.requests_per_job.sample(self.rng, members.size) * activity)).astype(np.int64)
+        # a busier account runs more jobs (activity^¾) and somewhat larger ones (activity^¼)
+        scale = m.column("activity")[members] ** 0.25
+        size = np.maximum(1, np.rint(cfg.requests_per_job.sample(self.rng, members.size) * scale)).astype(np.int64)
         # the binding limit: requests, or tokens divided by the mean tokens per request
         per_request = np.array([1.0, cfg.input_tokens.mean, cfg.output_tokens.mean])
         binding = (self.ctx.gateway.limits_of(m.column("code")[members]) / per_request).min(axis=1)
         rate = np.minimum(cfg.request_rate, cfg.limit_fraction * binding)
         template = (
             np.full(members.size, -1)
-            if cfg.kind == "eval_harness"
+            if cfg.shared_suite()
             else members * cfg.templates + self.rng.integers(0, cfg.templates, size=members.size)
         )
         queue.add(

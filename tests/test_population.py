@@ -1,0 +1,209 @@
+"""The archetype library: kinds, roles, arrivals, adoption, token lengths, resellers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import tiny_scenario
+from pydantic import ValidationError
+from scipy import stats
+
+from simulator.identity import ACCESS_PATHWAYS
+from simulator.population import ARCHETYPES, Mode, ResellerGroup, TokenLengths
+from simulator.population.adoption import adoption_delays, choose_adopted_models
+from simulator.population.arrivals import burst_multipliers, renewal_offsets
+from simulator.population.jobs import JobQueue
+from simulator.scenario import Scenario
+from simulator.world import World
+
+DAY = 86400.0
+
+
+def run(scenario: Scenario) -> tuple[World, pd.DataFrame]:
+    """Every request of ``scenario`` with its account code, key code and role."""
+    world = World(scenario)
+    frames = []
+    for traffic in world.ticks():
+        frame = traffic.table.select(["ts", "key_id", "account_id", "org_id", "pathway", "model", "status"]).to_pandas()
+        frame["account"] = traffic.account_codes
+        frames.append(frame)
+    requests = pd.concat(frames, ignore_index=True)
+    requests["role"] = np.asarray(world.registry.truth.column("role"), dtype=str)[requests.account.to_numpy()]
+    return world, requests
+
+
+def test_every_kind_builds_and_sends_traffic_under_its_own_role() -> None:
+    population = [{"kind": kind, "accounts": 12} for kind in ARCHETYPES]
+    scenario = tiny_scenario(population=population, duration="6h", tick="5m")
+    world, requests = run(scenario)
+    roles = set(np.asarray(world.registry.truth.column("role"), dtype=str))
+    assert roles == set(ARCHETYPES)
+    assert set(requests.role) >= set(ARCHETYPES) - {"eval_harness", "batch"}
+    assert not world.registry.truth.column("is_attacker").any()
+
+
+def test_the_original_kind_names_still_validate() -> None:
+    for kind in ("chat", "coding_assistant", "batch", "eval_harness"):
+        assert tiny_scenario(population=[{"kind": kind, "accounts": 3}]).population[0].kind == kind
+
+
+def test_a_mistyped_kind_lists_the_valid_ones() -> None:
+    with pytest.raises(ValidationError, match="reseller"):
+        tiny_scenario(population=[{"kind": "resseller", "accounts": 3}])
+
+
+def test_token_lengths_without_modes_draw_like_a_log_normal() -> None:
+    lengths = TokenLengths(median=100, sigma=0.5)
+    draws = lengths.sample(np.random.default_rng(0), 20_000)
+    assert np.median(draws) == pytest.approx(100, rel=0.05)
+
+
+def test_token_length_modes_take_their_share_of_draws() -> None:
+    lengths = TokenLengths(median=100, sigma=0.3, modes=[Mode(share=0.3, median=400, sigma=0.05)])
+    draws = lengths.sample(np.random.default_rng(1), 50_000)
+    assert ((draws > 330) & (draws < 480)).mean() == pytest.approx(0.3, abs=0.02)
+    assert lengths.mean == pytest.approx(0.7 * 100 * np.exp(0.045) + 0.3 * 400 * np.exp(0.00125))
+
+
+def test_token_length_mode_shares_must_leave_room_for_the_main_component() -> None:
+    with pytest.raises(ValidationError, match="less than 1"):
+        TokenLengths(median=10, sigma=1, modes=[Mode(share=0.6, median=5, sigma=1), Mode(share=0.5, median=5, sigma=1)])
+
+
+def test_renewal_offsets_stay_inside_the_step_and_keep_the_counts() -> None:
+    counts = np.array([5, 0, 1, 40])
+    offsets = renewal_offsets(np.random.default_rng(2), counts, 3600.0, 2.0)
+    assert offsets.shape == (46,)
+    assert ((offsets >= 0) & (offsets < 3600)).all()
+
+
+def _gap_cv(cv: float) -> float:
+    offsets = renewal_offsets(np.random.default_rng(3), np.full(200, 100), 600.0, cv).reshape(200, 100)
+    gaps = np.diff(np.sort(offsets, axis=1), axis=1)
+    return float(np.mean(gaps.std(axis=1) / gaps.mean(axis=1)))
+
+
+def test_renewal_offsets_are_poisson_at_cv_one_and_bursty_above() -> None:
+    assert _gap_cv(1.0) == pytest.approx(1.0, abs=0.1)
+    assert _gap_cv(2.0) > 1.6
+
+
+def test_a_single_arrival_is_uniform_in_its_step_even_when_bursty() -> None:
+    offsets = renewal_offsets(np.random.default_rng(4), np.ones(5000, dtype=np.int64), 1.0, 3.0)
+    assert stats.kstest(offsets, "uniform").statistic < 0.03
+
+
+def test_burst_multipliers_have_mean_one_and_the_asked_variance() -> None:
+    draws = burst_multipliers(np.random.default_rng(5), 0.5, 200_000)
+    assert draws.mean() == pytest.approx(1.0, abs=0.02)
+    assert draws.var() == pytest.approx(2.0, rel=0.05)
+
+
+def test_job_requests_per_step_follow_the_job_rate() -> None:
+    queue = JobQueue()
+    one = np.ones(1)
+    queue.add(np.zeros(1), np.zeros(1), np.array([10_000]), one, np.zeros(1), np.zeros(1), np.zeros(1, np.uint64))
+    rng = np.random.default_rng(6)
+    job, ts, _ = queue.advance(rng, 600.0, 2.0)
+    assert job.size == 600
+    assert ts.min() >= 0 and ts.max() < 601
+    job, ts, _ = queue.advance(rng, 1200.0, 2.0)
+    assert job.size == 600 and ts.min() >= 600
+
+
+def test_an_account_switches_to_a_new_model_at_its_own_adoption_time() -> None:
+    rng = np.random.default_rng(7)
+    release = np.array([-100 * DAY, 2 * DAY])
+    delays = np.full(4, DAY)
+    t = np.array([2.5 * DAY, 2.9 * DAY, 3.1 * DAY, 5 * DAY])
+    models = choose_adopted_models(rng, release, np.array([0.0, 1.0]), t, delays)
+    # only the new model is wanted (base weight 0 on the old): before adoption the account falls back
+    assert models.tolist() == [0, 0, 1, 1]
+
+
+def test_the_population_adopts_a_new_model_over_days() -> None:
+    rng = np.random.default_rng(8)
+    delays = adoption_delays(rng.random(20_000), 2 * DAY)
+    release = np.array([-100 * DAY, 0.0])
+    share = [
+        (choose_adopted_models(rng, release, np.array([1.0, 1.0]), np.full(20_000, d * DAY), delays) == 1).mean()
+        for d in (0.5, 2.0, 6.0)
+    ]
+    expected = [0.5 * (1 - np.exp(-d / 2)) for d in (0.5, 2.0, 6.0)]
+    assert share == pytest.approx(expected, abs=0.02)
+
+
+def test_a_model_released_mid_run_gains_traffic_day_by_day() -> None:
+    scenario = tiny_scenario(
+        population=[
+            {"kind": "chat", "accounts": 300, "adoption": "1d", "sessions_per_day": "20/day", "volume_sigma": 0.5}
+        ],
+        models=[{"name": "old", "released": "-100d"}, {"name": "new", "released": "12h"}],
+        duration="4d",
+        tick="10m",
+    )
+    _, requests = run(scenario)
+    day = (requests.ts // DAY).astype(int)
+    share = (requests.model == "new").groupby(day).mean()
+    assert share[0] < 0.1
+    assert share[0] < share[1] < share[2] < share[3] <= 0.5 + 0.05
+
+
+@pytest.fixture(scope="module")
+def reseller_world() -> tuple[World, pd.DataFrame]:
+    scenario = tiny_scenario(
+        population=[
+            {"kind": "reseller", "name": "resale", "accounts": 60, "resellers": 3, "keys_per_org": 4},
+            {"kind": "chat", "accounts": 20},
+        ],
+        duration="1d",
+        tick="10m",
+    )
+    return run(scenario)
+
+
+def test_a_reseller_exposes_its_orgs_and_shared_keys_right_after_setup() -> None:
+    scenario = tiny_scenario(population=[{"kind": "reseller", "name": "resale", "accounts": 30, "resellers": 2}])
+    world = World(scenario)
+    world.build()
+    reseller = world.context.actors["resale"]
+    assert isinstance(reseller, ResellerGroup)
+    orgs = reseller.org_codes()
+    assert orgs.size == 2
+    members_org = world.registry.visible.column("org")[reseller.members.column("code")]
+    assert set(members_org.tolist()) == set(orgs.tolist())
+    for org in orgs.tolist():
+        keys = reseller.shared_keys(org)
+        assert keys.size == 4
+        assert (world.registry.keys.column("pathway")[keys] == ACCESS_PATHWAYS.index("reseller")).all()
+        owners = world.registry.keys.column("account")[keys]
+        assert (world.registry.visible.column("org")[owners] == org).all()
+    with pytest.raises(KeyError, match="not one of reseller"):
+        reseller.shared_keys(int(orgs.max()) + 1000)
+
+
+def test_reseller_end_customers_send_through_the_shared_keys_only(reseller_world) -> None:
+    world, requests = reseller_world
+    reseller = world.context.actors["resale"]
+    shared = np.concatenate([reseller.shared_keys(org) for org in reseller.org_codes()])
+    shared_ids = set(world.registry.keys.column("key_id")[shared])
+    mine = requests[requests.role == "reseller"]
+    assert len(mine) > 0
+    assert set(mine.key_id) <= shared_ids
+    assert (mine.pathway == "reseller").all()
+    # many accounts per key, few organisations: the surface of a hydra cluster
+    assert mine.groupby("key_id").account_id.nunique().max() >= 5
+    assert mine.org_id.nunique() <= 3
+    assert not (requests[requests.role == "chat"].pathway == "reseller").any()
+
+
+def test_data_labelling_is_high_volume_and_templated() -> None:
+    scenario = tiny_scenario(
+        population=[{"kind": "data_labelling", "accounts": 3}, {"kind": "chat", "accounts": 30}],
+        duration="2d",
+        tick="10m",
+    )
+    _, requests = run(scenario)
+    per_account = requests.groupby("role").account.value_counts().groupby(level=0).median()
+    assert per_account["data_labelling"] > 50 * per_account["chat"]
