@@ -175,15 +175,18 @@ def test_the_same_seed_gives_the_same_traffic_with_every_tactic(tmp_path: Path) 
 
 
 def test_campaign_request_ids_system_prompts_and_conversations_look_like_customers(quickstart_path: Path) -> None:
-    from sklearn.metrics import roc_auc_score
+    from scipy.stats import binomtest
 
     requests, _ = run(
         load_scenario(quickstart_path).resolved(duration=3 * HOUR),
         ("ts", "account_id", "system_prompt_hash", "conversation_id"),
     )
-    y = requests.attacker.to_numpy()
     for column in ("system_prompt_hash", "conversation_id"):
         values = requests[column].to_numpy(np.uint64)
-        assert (values != 0).all()
-        top_bit = (values >> np.uint64(63)).astype(float)
-        assert abs(roc_auc_score(y, top_bit) - 0.5) < 0.06, column
+        assert (values != 0).all(), column
+        # both groups' distinct values are uniform 64-bit hashes: their top bits are fair coins
+        # (a few shared system prompts are a real coordination signal, so values, not rows, count)
+        for attacker in (True, False):
+            distinct = np.unique(values[requests.attacker.to_numpy() == attacker])
+            top = int((distinct >> np.uint64(63)).sum())
+            assert binomtest(top, distinct.size).pvalue > 1e-3, (column, attacker, top, distinct.size)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from conftest import SCENARIOS
-from test_scenarios import needs_unknown_kinds
 from typer.testing import CliRunner
 
 from detectors.registry import names
@@ -104,8 +103,7 @@ def test_the_quick_suite_lists_every_bundled_scenario() -> None:
     assert path is not None
     suite = load_suite(path)
     listed = {(path.parent / entry.path).resolve() for entry in suite.scenarios}
-    # a scenario needing a population kind this build lacks cannot be run yet
-    bundled = {p.resolve() for p in SCENARIOS.glob("*.yaml") if not needs_unknown_kinds(p)}
+    bundled = {p.resolve() for p in SCENARIOS.glob("*.yaml")}
     missing = sorted(p.name for p in bundled - listed)
     assert not missing, f"add {missing} to scenarios/suites/quick.yaml with a scale and duration that keep it quick"
 

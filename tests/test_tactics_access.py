@@ -1,60 +1,27 @@
-"""Access tactics: a hydra pool behind a reseller, tested against a stand-in reseller.
-
-The real population kind 'reseller' comes from another branch; its actor exposes
-``org_codes()`` and ``shared_keys(org_code)``. The stand-in here is a chat group
-whose organisations are the reseller's and whose members' keys are its shared keys.
-"""
+"""Access tactics: a hydra pool behind a reseller (population kind ``reseller``, whose
+actor exposes ``org_codes()`` and ``shared_keys(org_code)``)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-import numpy as np
 import pytest
-from pydantic import Field
 from traffic_helpers import campaign_actor, campaign_scenario, run
 
 from simulator.identity import SIGNUP_PATHWAYS
 from simulator.loading import ScenarioError, parse_scenario
-from simulator.population.archetypes import ChatUsers, InteractiveGroup
-
-
-class StandInReseller(InteractiveGroup):
-    """Chat users in a few large organisations, exposing the reseller contract."""
-
-    def org_codes(self) -> np.ndarray:
-        return np.unique(self.ctx.registry.visible.column("org")[self.members.column("code")])
-
-    def shared_keys(self, org_code: int) -> np.ndarray:
-        codes = self.members.column("code")
-        mine = self.ctx.registry.visible.column("org")[codes] == org_code
-        return np.unique(self.members.column("key0")[mine])
-
-
-class StandInConfig(ChatUsers):
-    """Configuration of the stand-in (kind 'reseller' as the real one)."""
-
-    kind: Literal["reseller"] = Field(description="Stand-in reseller.")  # type: ignore[assignment]
-
-    def build(self, name: str, index: int, ctx: Any) -> StandInReseller:
-        return StandInReseller(self, name, index, ctx)
 
 
 def reseller_scenario(campaign: dict, **overrides: Any):
-    base = campaign_scenario({}, population=[{"kind": "chat", "accounts": 30}], **overrides)
-    relay = StandInConfig(
-        kind="reseller",
-        name="relay",
-        accounts=40,
-        org_size=10,
-        signup_pathways={"reseller": 1.0},
-        sessions_per_day="20/day",
+    population = [
+        {"kind": "chat", "accounts": 30},
+        {"kind": "reseller", "name": "relay", "accounts": 40, "resellers": 4, "sessions_per_day": "20/day"},
+    ]
+    return campaign_scenario(
+        {"accounts": 12, "access": {"kind": "reseller", "reseller": "relay"}, **campaign},
+        population=population,
+        **overrides,
     )
-    hydra = type(base.campaigns[0]).model_validate(
-        {"kind": "hydra", "name": "c", "accounts": 12, "access": {"kind": "reseller", "reseller": "relay"}, **campaign}
-    )
-    # the stand-in kind is not in this build's population union: assemble without re-validating
-    return base.model_copy(update={"population": [*base.population, relay], "campaigns": [hydra]})
 
 
 def test_a_campaign_behind_a_reseller_shares_its_orgs_and_keys_with_end_customers() -> None:

@@ -162,13 +162,16 @@ def schedule(
     """(member row, timestamp) of every request of one planning step: ``counts[i]``
     requests of ``rows[i]`` inside ``[t0, t1)``.
 
-    Synchronised: one shared, sorted grid of firing times; account ``i`` takes the
-    first ``counts[i]`` slots, each moved by normal jitter."""
+    Synchronised: one shared grid of firing times in random (not time) order; account
+    ``i`` takes the grid's first ``counts[i]`` slots, each moved by normal jitter. The
+    first slot is shared by every account that fires at all: lockstep, at a uniformly
+    random moment of the step (a sorted grid would put it at the earliest of many
+    draws, and every attack request early in its tick)."""
     who = np.repeat(rows, counts)
     if who.size == 0:
         return who, np.empty(0)
     if isinstance(timing, Synchronised):
-        slots = np.sort(rng.uniform(t0, t1, size=int(counts.max())))
+        slots = rng.uniform(t0, t1, size=int(counts.max()))
         first = np.r_[0, np.cumsum(counts)[:-1]]
         position = np.arange(who.size) - np.repeat(first, counts)
         ts = slots[position] + rng.normal(0.0, timing.jitter, size=who.size)
