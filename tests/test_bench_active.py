@@ -88,3 +88,23 @@ def test_a_detector_leaves_the_hydra_less_than_the_null_detector_does(closed_loo
 def test_the_hydra_replaces_the_accounts_the_closed_loop_bans(closed_loop: pd.Series) -> None:
     assert closed_loop[("null", "replacements")] == 0
     assert closed_loop[("ReasoningFarm", "replacements")] > 0
+
+
+def test_challenged_hydra_accounts_are_refused_until_the_campaign_passes(tmp_path) -> None:
+    scenario = load_scenario(SCENARIOS / "hydra-cluster.yaml").resolved(scale=0.01, duration=8 * 3600.0)
+    results = bench.run(
+        [scenario],
+        detectors=[ReasoningFarm(), "null"],
+        seeds=1,
+        mode="active",
+        policy={"action": "challenge"},
+        jobs=1,
+        out=tmp_path / "run",
+        record_scores=False,
+    )
+    assert results.failures.empty
+    metrics = results.metrics.set_index(["detector", "metric"])["value"]
+    assert metrics[("ReasoningFarm", "detection_rate")] == 1.0
+    # a challenge costs the campaign time, not accounts: less leakage than no defence, no replacements
+    assert metrics[("ReasoningFarm", "leakage_share")] < metrics[("null", "leakage_share")]
+    assert metrics[("ReasoningFarm", "replacements")] == 0

@@ -12,7 +12,6 @@ from typer.testing import CliRunner
 from detectors.registry import names
 from simulator.bench import bundled_suite, load_suite, plan_run
 from simulator.cli import app
-from simulator.gateway import Gateway
 
 runner = CliRunner()
 SMALL = ["--scale", "0.25", "--duration", "80m", "--jobs", "1"]
@@ -89,13 +88,6 @@ def test_a_folder_with_another_run_is_refused(tmp_path: Path, quickstart_path: P
     (tmp_path / "notes.txt").write_text("mine")
     result = invoke(str(quickstart_path), "--detectors", "null", *SMALL, "--out", str(tmp_path))
     assert result.exit_code == 2 and "is not an extractbench results folder" in result.output
-
-
-@pytest.mark.skipif(hasattr(Gateway, "challenge"), reason="the gateway can challenge")
-def test_challenge_is_refused_until_the_gateway_can_challenge(quickstart_path: Path) -> None:
-    result = invoke(str(quickstart_path), "--mode", "active", "--action", "challenge", "--detectors", "null")
-    assert result.exit_code == 2
-    assert "The 'challenge' action needs a gateway with challenges" in result.output
 
 
 def test_the_quick_suite_lists_every_bundled_scenario() -> None:

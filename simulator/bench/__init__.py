@@ -27,7 +27,7 @@ from simulator.bench.api import RunResults, execute, load_results, output_folder
 from simulator.bench.cells import Cell, CellResult, DetectorSpec, ScenarioSpec
 from simulator.bench.executors import DaskExecutor, ProcessExecutor, SerialExecutor, default_jobs, make_executor
 from simulator.bench.plan import BenchInputError, RunPlan, plan_run
-from simulator.bench.policy import AlarmPolicy, PolicyError
+from simulator.bench.policy import AlarmPolicy
 from simulator.bench.runner import run_cell
 from simulator.bench.store import ResumeError
 from simulator.bench.suite import Suite, bundled_suite, load_suite
@@ -40,7 +40,6 @@ __all__ = [
     "CellResult",
     "DaskExecutor",
     "DetectorSpec",
-    "PolicyError",
     "ProcessExecutor",
     "ResumeError",
     "RunPlan",

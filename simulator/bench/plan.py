@@ -27,9 +27,8 @@ from detectors.base import Detector, ParameterError
 from detectors.registry import UnknownDetectorError, build, names, resolve
 from simulator import __version__
 from simulator.bench.cells import Cell, DetectorSpec, ScenarioSpec
-from simulator.bench.policy import AlarmPolicy, PolicyError
+from simulator.bench.policy import AlarmPolicy
 from simulator.bench.suite import QUICK_SUITE, Suite, bundled_suite, load_suite
-from simulator.gateway import Gateway
 from simulator.loading import ScenarioError, load_scenario
 from simulator.metrics.outcomes import Mode
 from simulator.scenario import Scenario
@@ -250,11 +249,6 @@ def plan_run(
         problems.append(f"mode: expected passive, active or both, got {chosen_mode!r}")
     modes: tuple[Mode, ...] = ("passive", "active") if chosen_mode == "both" else (chosen_mode,)  # type: ignore[assignment]
     chosen_policy = _policy(policy, threshold, loaded.policy if loaded else AlarmPolicy(), problems)
-    if "active" in modes:
-        try:
-            chosen_policy.check_gateway(Gateway)
-        except PolicyError as exc:
-            problems.append(f"policy: {exc}")
     if problems:
         raise BenchInputError(problems)
     return RunPlan(

@@ -28,11 +28,7 @@ from pydantic import Field
 from simulator.config import StrictModel
 from simulator.units import Duration
 
-__all__ = ["AlarmPolicy", "PolicyError"]
-
-
-class PolicyError(ValueError):
-    """The policy asks for something the gateway cannot do."""
+__all__ = ["AlarmPolicy"]
 
 
 class AlarmPolicy(StrictModel):
@@ -58,20 +54,10 @@ class AlarmPolicy(StrictModel):
         """Ticks from the alarm tick to the containment tick: ``ceil(review_delay / tick)``."""
         return math.ceil(float(self.review_delay) / tick_seconds - 1e-9)
 
-    def check_gateway(self, gateway: Any) -> None:
-        """Raise :class:`PolicyError` if ``gateway`` (an instance or the class) cannot
-        carry out the action."""
-        if self.action == "challenge" and not callable(getattr(gateway, "challenge", None)):
-            raise PolicyError(
-                "The 'challenge' action needs a gateway with challenges (Gateway.challenge), which this "
-                "version of extractbench does not have yet; use --action ban or --action throttle."
-            )
-
     def enforce(self, gateway: Any, accounts: np.ndarray) -> None:
         """Apply the action to ``accounts`` (registry codes) from the next tick on."""
         if accounts.size == 0:
             return
-        self.check_gateway(gateway)
         if self.action == "ban":
             gateway.ban(accounts)
         elif self.action == "throttle":
