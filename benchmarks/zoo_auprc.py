@@ -46,7 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="NAME.KEY=VALUE",
         help="a detector parameter, e.g. ensemble.method=mean (value parsed as JSON when it can be)",
     )
-    parser.add_argument("--threshold", type=float, default=0.9, help="alarm threshold for precision/recall")
+    parser.add_argument("--threshold", type=float, default=0.5, help="alarm threshold for precision/recall")
     parser.add_argument("--json", type=Path, default=None, help="also write the table as JSON here")
     parser.add_argument(
         "--scores",

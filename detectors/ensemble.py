@@ -8,17 +8,21 @@ members are detectors by registry name (``members``), each built with its
 defaults and driven with the same batches; the ensemble keeps every account's
 latest score from every member (0 until a member scores it).
 
-Members are calibrated differently, so the fusion works on ranks: a member's
-score for an account becomes its mid-rank ``r`` (ECDF) among every account's
-current score from that member (snapshots refreshed every ``refresh`` ticks).
-``method`` combines the ranks of the ``M`` members:
+``method`` combines the ``M`` members' latest scores of an account:
 
-* ``"fisher"`` (default) — Fisher's method on the upper-tail rank p-values
-  ``p = 1 − r + 1/(2n)``: ``X = −2 Σ log p`` and the score is the χ²(2M) CDF of
-  ``X``. One member's extreme rank or several members' high ranks both raise it;
-* ``"rank-mean"`` — the mean rank;
-* ``"max"`` — the largest rank;
-* ``"mean"`` — the mean of the raw member scores (no ranks).
+* ``"mean"`` (default) — their mean: every member's scores are already on a
+  documented [0, 1] scale, and averaging is the most robust combination when
+  no labels say which member to trust (Aggarwal and Sathe);
+* ``"rank-mean"``, ``"max"``, ``"fisher"`` — on ranks instead, for members whose
+  scales disagree: a member's score becomes its mid-rank ``r`` (ECDF) among every
+  account's current score from that member (snapshots refreshed every
+  ``refresh`` ticks), then the mean rank, the largest rank, or Fisher's method on
+  the upper-tail rank p-values ``p = 1 − r + 1/(2n)`` (``X = −2 Σ log p``, score
+  the χ²(2M) CDF of ``X``).
+
+On hydra-cluster the rank fusions did worse than the mean (ranks among the
+current population move with it, and the maximum over time of a moving rank
+rewards noise); see ``docs/detectors.md``.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ DEFAULT_MEMBERS: tuple[str, ...] = (
 
 
 class Ensemble(Detector):
-    """Fuses the zoo's detectors by rank (Fisher's method by default)."""
+    """Fuses the zoo's detectors (the mean of their scores by default)."""
 
     signal = "all of the above"
     reference = "Outlier ensembles (Aggarwal and Sathe, 2017); Fisher's method for combining p-values (1925)"
@@ -62,7 +66,7 @@ class Ensemble(Detector):
         "refresh": Interval(int, 1, None),
     }
 
-    def __init__(self, members: tuple[str, ...] = DEFAULT_MEMBERS, method: str = "fisher", refresh: int = 10) -> None:
+    def __init__(self, members: tuple[str, ...] = DEFAULT_MEMBERS, method: str = "mean", refresh: int = 10) -> None:
         self.members = members
         self.method = method
         self.refresh = refresh

@@ -43,8 +43,8 @@ class QueryDistribution(Detector):
     signal = "distances between an account's successive prompt fingerprints"
     reference = "PRADA (Juuti et al., IEEE EuroS&P 2019): normality test of minimum distances between queries"
     parameter_constraints: ClassVar[dict[str, Constraint]] = {
-        "memory": Interval(int, 1, 1024),
-        "distances": Interval(int, 20, 1024),
+        "memory": Interval(int, 1, 1024, closed="both"),
+        "distances": Interval(int, 20, 1024, closed="both"),
     }
 
     def __init__(self, memory: int = 32, distances: int = 32) -> None:

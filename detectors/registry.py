@@ -75,7 +75,7 @@ class DetectorInfo:
     @property
     def summary(self) -> str:
         doc = (self.cls.__doc__ or "").strip().splitlines()
-        return doc[0] if doc else ""
+        return doc[0].replace("``", "") if doc else ""
 
 
 def _import(path: str) -> type[Detector]:

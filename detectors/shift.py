@@ -82,7 +82,7 @@ class WindowShift(Detector):
         "reference": Interval(float, 0.0, None, closed="neither"),
         "window_half_life": Interval(float, 0.0, None, closed="neither"),
         "half_life": Interval(float, 0.0, None, closed="neither"),
-        "components": Interval(int, 2, 4096),
+        "components": Interval(int, 2, 4096, closed="both"),
         "bandwidth": Interval(float, 0.0, None, closed="neither"),
         "prior_requests": Interval(float, 0.0, None),
         "seed": Interval(int, 0, None),

@@ -16,9 +16,13 @@ hashes over the set, kept per account and updated with ``numpy.minimum.at`` —
 fixed memory per account, over a sliding window of two generations of ``window``
 ticks. Every ``every`` ticks the signatures are cut into bands of ``rows``
 values (LSH banding): two accounts with Jaccard ``J`` share a band with
-probability ``J^rows``, in at least one band with ``1 − (1 − J^rows)^bands``.
-An account's group is the largest set of accounts sharing one of its bands,
-among accounts with at least ``min_events`` distinct buckets in the window:
+probability ``J^rows``, so an account's band is shared by about ``J^rows`` of the
+accounts it moves with. An account's group is the *median* over its bands of the
+number of accounts sharing the band, among accounts with at least
+``min_events`` distinct buckets in the window. The median, not the largest: an
+occasional user whose few requests fall in the ring's busy minutes matches the
+ring in a band or two (its set is nearly a subset of the ring's), a ring member
+in most of them.
 
     score = (group − 1) / (group − 1 + half_group)
 
@@ -43,22 +47,23 @@ _EMPTY = np.iinfo(np.uint64).max
 
 
 def band_groups(signatures: np.ndarray, rows: int) -> np.ndarray:
-    """For each row of ``signatures`` (accounts × hashes), the size of the largest
-    group of rows that agree on all ``rows`` values of some band.
+    """For each row of ``signatures`` (accounts × hashes) and each band of ``rows``
+    values, the number of rows that agree with it on the whole band: shape
+    (accounts, bands).
 
     >>> sig = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [1, 2, 3, 4], [5, 6, 7, 8]], dtype=np.uint64)
     >>> band_groups(sig, rows=2).tolist()
-    [3, 3, 3, 1]
+    [[3, 2], [3, 1], [3, 2], [1, 1]]
     """
     n, k = signatures.shape
     bands = k // rows
     if n == 0 or bands == 0:
-        return np.zeros(n, dtype=np.int64)
+        return np.zeros((n, bands), dtype=np.int64)
     keys = np.broadcast_to(np.arange(bands, dtype=np.uint64), (n, bands)).copy()
     for j in range(rows):
         keys = splitmix64(keys ^ signatures[:, j : bands * rows : rows])
     _, inverse, counts = np.unique(keys.ravel(), return_inverse=True, return_counts=True)
-    return counts[inverse].reshape(n, bands).max(axis=1)
+    return counts[inverse].reshape(n, bands)
 
 
 class Lockstep(Detector):
@@ -72,8 +77,8 @@ class Lockstep(Detector):
     parameter_constraints: ClassVar[dict[str, Constraint]] = {
         "bucket_seconds": Interval(float, 0.0, None, closed="neither"),
         "window": Interval(int, 1, None),
-        "signature": Interval(int, 1, 256),
-        "rows": Interval(int, 1, 16),
+        "signature": Interval(int, 1, 256, closed="both"),
+        "rows": Interval(int, 1, 16, closed="both"),
         "min_events": Interval(int, 1, None),
         "half_group": Interval(float, 0.0, None, closed="neither"),
         "every": Interval(int, 1, None),
@@ -167,7 +172,7 @@ class Lockstep(Detector):
         score = np.zeros(len(ix))
         if eligible.size:
             signatures = ix["signature"][eligible].min(axis=1)
-            group = band_groups(signatures, self.rows)
+            group = np.median(band_groups(signatures, self.rows), axis=1)
             score[eligible] = (group - 1) / (group - 1 + self.half_group)
         previous = ix["score"]
         changed = np.flatnonzero(np.isnan(previous) & (score > 0) | (~np.isnan(previous) & (previous != score)))

@@ -69,9 +69,9 @@ class TemplateRepetition(Detector):
         "(Indyk and Motwani 1998); templated prompts in the 2026 distillation disclosures"
     )
     parameter_constraints: ClassVar[dict[str, Constraint]] = {
-        "tables": Interval(int, 1, 64),
-        "bits": Interval(int, 4, 24),
-        "max_distance": Interval(int, 0, 64),
+        "tables": Interval(int, 1, 64, closed="both"),
+        "bits": Interval(int, 4, 24, closed="both"),
+        "max_distance": Interval(int, 0, 64, closed="both"),
         "window": Interval(int, 1, None),
         "min_accounts": Interval(float, 1.0, None),
         "min_repeats": Interval(float, 1.0, None),

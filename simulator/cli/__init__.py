@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from simulator.cli import detectors as _detectors
 from simulator.cli import simulate as _simulate
 from simulator.cli import validate as _validate
 
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 app.command("validate")(_validate.validate)
 app.command("simulate")(_simulate.simulate)
+app.command("detectors")(_detectors.detectors)
 
 
 def main() -> None:
