@@ -19,7 +19,7 @@ from scipy import sparse
 
 from simulator.hashing import splitmix64
 
-__all__ = ["AccountIndex", "hash_strings"]
+__all__ = ["AccountIndex", "DecayedSums", "hash_strings", "runs"]
 
 
 def hash_strings(values: Any, salt: int = 0) -> np.ndarray:
@@ -33,6 +33,22 @@ def hash_strings(values: Any, salt: int = 0) -> np.ndarray:
         values = pd.Series(np.asarray(values, dtype=object))
     hashed = pd.util.hash_pandas_object(values, index=False, categorize=True).to_numpy(dtype=np.uint64)
     return splitmix64(hashed ^ np.uint64(salt))
+
+
+def runs(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For rows sorted by ``keys`` (e.g. account code, then time), each row's rank
+    within its run of equal keys and the run's length.
+
+    >>> rank, size = runs(np.array([3, 3, 5, 7, 7, 7]))
+    >>> rank.tolist(), size.tolist()
+    ([0, 1, 0, 0, 1, 2], [2, 2, 1, 3, 3, 3])
+    """
+    n = keys[0].size
+    start = np.ones(n, dtype=bool)
+    if n > 1:
+        start[1:] = np.logical_or.reduce([key[1:] != key[:-1] for key in keys])
+    group = np.cumsum(start) - 1
+    return np.arange(n) - np.flatnonzero(start)[group], np.bincount(group)[group]
 
 
 class AccountIndex:

@@ -19,7 +19,8 @@ named by registry name are built with their class's ``checking_params`` (short
 reference periods, fewer trees), as scikit-learn's checks shrink estimators;
 the suite shares one run over the stream per detector between checks.
 
-* **parameters** — the constructor stores its arguments unchanged, ``repr`` and
+* **parameters** — every parameter is named (no ``*args``/``**kwargs``) with a
+  default, the constructor stores its arguments unchanged, ``repr`` and
   ``check_params`` work on the defaults;
 * **clone** — ``clone()`` is a new, unfitted object with equal parameters;
 * **determinism** — two clones fed the same stream return identical scores;
@@ -37,8 +38,9 @@ the suite shares one run over the stream per detector between checks.
   ``account_codes``, ``truth``, ``labels.parquet``); and after the stream no
   registry, world, gateway or tick-traffic object and no frame with a label
   column is reachable from the detector;
-* **unknown parameter** — configuring it with an unknown parameter raises
-  :class:`~detectors.base.ParameterError` naming the valid ones.
+* **unknown parameter** — the class rejects an unknown keyword (``TypeError``)
+  and configuring it by the registry raises :class:`~detectors.base.ParameterError`
+  naming the valid ones.
 """
 
 from __future__ import annotations
@@ -49,7 +51,6 @@ import functools
 import gc
 import importlib.util
 import inspect
-import sys
 from collections.abc import Callable, Iterable
 from types import BuiltinFunctionType, FunctionType, MethodType, ModuleType
 
@@ -202,6 +203,12 @@ def _observe(detector: Detector) -> _Observation:
 def check_parameters(detector: Detector) -> None:
     """Constructor arguments are stored unchanged; ``repr`` and ``check_params`` work."""
     cls = type(detector)
+    variadic = [
+        p.name
+        for p in inspect.signature(cls.__init__).parameters.values()
+        if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+    assert not variadic, f"{cls.__name__}: name every parameter; no *args/**kwargs ({variadic})"
     defaults = cls.default_params()
     missing = [name for name in cls.parameter_names() if name not in defaults]
     assert not missing, f"{cls.__name__}: parameters without a default: {missing}"
@@ -286,13 +293,12 @@ def check_empty_tick(detector: Detector) -> None:
     _run(detector, stream[middle + 1 : middle + 5])
 
 
-def _own_modules(cls: type) -> list[ModuleType]:
-    """The modules defining ``cls`` and its base classes (not the protocol's own)."""
-    modules = []
+def _own_modules(cls: type) -> list[str]:
+    """Names of the modules defining ``cls`` and its base classes (not the protocol's own)."""
+    modules: list[str] = []
     for base in cls.__mro__:
-        module = sys.modules.get(base.__module__)
-        if module is not None and base not in (Detector, object) and module not in modules:
-            modules.append(module)
+        if base not in (Detector, object) and base.__module__ not in modules:
+            modules.append(base.__module__)
     return modules
 
 
@@ -391,7 +397,7 @@ def check_no_labels(detector: Detector) -> None:
     problems: list[str] = []
     seen: set[str] = set()
     for module in _own_modules(cls):
-        problems.extend(_scan(module.__name__, seen))
+        problems.extend(_scan(module, seen))
     assert not problems, f"{cls.__name__} can reach ground truth: " + "; ".join(problems)
     fitted = _observe(detector).fitted
     hidden = tuple(
@@ -411,8 +417,15 @@ def check_no_labels(detector: Detector) -> None:
 
 
 def check_unknown_parameter(detector: Detector) -> None:
-    """An unknown constructor parameter is rejected with the valid names."""
+    """An unknown constructor parameter is rejected: by the class itself (no
+    ``**kwargs`` swallowing typos) and, with the valid names, by the registry."""
     cls = type(detector)
+    try:
+        cls(**cls.default_params(), surely_not_a_parameter=1)
+    except TypeError:
+        pass
+    else:
+        raise AssertionError(f"{cls.__name__} accepted an unknown parameter")
     try:
         configure(cls, surely_not_a_parameter=1)
     except ParameterError as error:
@@ -420,7 +433,7 @@ def check_unknown_parameter(detector: Detector) -> None:
         assert cls.__name__ in message and "surely_not_a_parameter" in message, f"unclear message: {message}"
         assert "Valid parameters" in message, f"message does not list the valid parameters: {message}"
     else:
-        raise AssertionError(f"{cls.__name__} accepted an unknown parameter")
+        raise AssertionError(f"{cls.__name__} accepted an unknown parameter through the registry")
 
 
 CHECKS: tuple[Callable[[Detector], None], ...] = (

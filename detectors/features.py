@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from detectors.accounts import DecayedSums, hash_strings
+from detectors.accounts import DecayedSums, hash_strings, runs
 from detectors.sketch import hll_estimate, hll_update
 from simulator.hashing import splitmix64
 from simulator.prompts import TOPICS
@@ -210,14 +210,12 @@ class AccountFeatures:
         account's first request ever); remembers each account's last request time."""
         order = np.lexsort((ts, codes))
         c, t = codes[order], ts[order]
+        rank, size = runs(c)
         previous = np.empty_like(t)
         previous[1:] = t[:-1]
-        first = np.ones(c.size, dtype=bool)
-        first[1:] = c[1:] != c[:-1]
+        first, last = rank == 0, rank == size - 1
         last_ts = self.index["last_ts"]
         previous[first] = last_ts[c[first]]
-        last = np.ones(c.size, dtype=bool)
-        last[:-1] = first[1:]
         last_ts[c[last]] = t[last]
         gaps = np.empty_like(t)
         gaps[order] = np.maximum(t - previous, 0.0)

@@ -2,8 +2,10 @@
 
 Fraud rings reuse infrastructure because it costs money: proxy ranges, a handful
 of client builds, a few payment cards, e-mail addresses from one generator. The
-2026 disclosures attribute hydra clusters through exactly such links. Here the
-evidence is a bipartite graph between accounts and *assets*:
+2026 disclosures attribute hydra clusters through exactly such links, and
+EvilCohort (Stringhini, Mourlanne, Jacob, Egele, Kruegel and Vigna, USENIX
+Security 2015) finds malicious account communities by the IP addresses they
+share. Here the evidence is a bipartite graph between accounts and *assets*:
 
 * ``subnet`` — the IPv4 /24 network of a request;
 * ``asn_fingerprint`` — the pair (ASN, client fingerprint) of a request;
@@ -116,7 +118,7 @@ class SharedInfrastructure(Detector):
     signal = "shared IP ranges, client fingerprints, payment, e-mail patterns"
     reference = (
         "FRAUDAR (Hooi et al., KDD 2016) dense-block detection; batched peeling after Bahmani et al. (VLDB 2012); "
-        "shared infrastructure in the 2026 hydra-cluster disclosures"
+        "accounts behind shared IPs (EvilCohort, Stringhini et al., USENIX Security 2015); 2026 hydra disclosures"
     )
     parameter_constraints: ClassVar[dict[str, Constraint]] = {
         "links": tuple,

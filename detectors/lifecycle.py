@@ -3,9 +3,10 @@
 The 2026 disclosures describe fraudulent accounts created in waves through the
 sign-up pathways with the weakest verification (education, research and
 start-up programmes), aged to climb rate tiers, and replaced "immediately" when
-banned, on the same infrastructure. Device- and payment-linking after bans is
-standard in account-takeover and multi-accounting defence (e.g. Stringhini et
-al., "EvilCohort", USENIX Security 2015).
+banned, on the same infrastructure. Registration-time signals (bulk sign-up
+waves, templated e-mail handles) are how purchased fraudulent accounts were
+found on Twitter (Thomas, McCoy, Grier, Kolcz and Paxson, "Trafficking
+Fraudulent Accounts", USENIX Security 2013).
 
 Evidence per account, from the account registry rows in the batches and the
 requests' statuses:
@@ -64,7 +65,7 @@ class AccountLifecycle(Detector):
     signal = "sign-up time, pathway, bans and re-used identity"
     reference = (
         "2026 distillation disclosures (account waves through education/research/start-up programmes, immediate "
-        "replacement of banned accounts); EvilCohort (Stringhini et al., USENIX Security 2015)"
+        "replacement of banned accounts); registration signals of bulk accounts (Thomas et al., USENIX Security 2013)"
     )
     parameter_constraints: ClassVar[dict[str, Constraint]] = {
         "bin_seconds": Interval(float, 0.0, None, closed="neither"),

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from detectors.accounts import AccountIndex
+from detectors.accounts import AccountIndex, runs
 from detectors.base import Constraint, Detector, Interval, scores_series
 from simulator.traffic import RequestBatch
 
@@ -70,7 +70,7 @@ class QueryDistribution(Detector):
         order = np.lexsort((r["ts"].to_numpy(), codes))
         c = codes[order]
         fp = r["prompt_simhash"].to_numpy(dtype=np.uint64)[order]
-        rank, size = self._ranks(c)  # position of each request within its account's tick
+        rank, size = runs(c)  # position of each request within its account's tick
         stored = ix["stored"][c]
         ring = ix["fingerprints"][c]  # (n, memory): fingerprints of earlier ticks
         valid = np.arange(self.memory)[None, :] < np.minimum(stored, self.memory)[:, None]
@@ -85,7 +85,7 @@ class QueryDistribution(Detector):
         self._remember(ix["fingerprints"], ix["stored"], c, rank, size, fp, self.memory)
         measured = np.isfinite(distance)
         self._remember(
-            ix["distances"], ix["measured"], c[measured], *self._ranks(c[measured]), distance[measured], self.distances
+            ix["distances"], ix["measured"], c[measured], *runs(c[measured]), distance[measured], self.distances
         )
         touched = np.unique(c)
         ready = touched[ix["measured"][touched] >= self.distances]
@@ -98,15 +98,6 @@ class QueryDistribution(Detector):
             p[~flat] = stats.normaltest(window[~flat], axis=1).pvalue
         score = np.where(flat, 1.0, 1.0 - np.nan_to_num(p, nan=1.0))
         return scores_series(ix.ids(ready), score)
-
-    @staticmethod
-    def _ranks(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Rank within each run of equal (sorted) codes, and the run's length, per row."""
-        start = np.ones(c.size, dtype=bool)
-        start[1:] = c[1:] != c[:-1]
-        group = np.cumsum(start) - 1
-        rank = np.arange(c.size) - np.flatnonzero(start)[group]
-        return rank, np.bincount(group)[group]
 
     @staticmethod
     def _remember(

@@ -4,8 +4,10 @@ Load spreading keeps each account under its limits, but the accounts that *do*
 press on them are the first thing a provider's abuse team looks at: a high
 share of ``429`` answers means the account keeps hitting its token bucket, and a
 flat request rate pinned near the account's own peak, tick after tick, is a
-scripted client running at the speed it is allowed (Abuse reports on API
-scraping; the 2026 disclosures on campaigns "climbing rate tiers").
+scripted client running at the speed it is allowed (token buckets as in RFC
+2697, ``429 Too Many Requests`` as in RFC 6585; the 2026 disclosures describe
+campaigns spreading load to stay under per-account limits and ageing accounts
+to climb rate tiers).
 
 Per account, over exponentially decayed counts (``half_life`` seconds):
 
@@ -39,7 +41,7 @@ class RateSaturation(Detector):
     """Accounts answered 429 often or pinned at a flat peak rate (token-bucket saturation)."""
 
     signal = "volume, time near the limit, 429 share"
-    reference = "Token-bucket rate limiting (RFC 2697 lineage); 429 share and flat peak-rate use as abuse signals"
+    reference = "Token-bucket rate limits (e.g. RFC 2697) and HTTP 429 (RFC 6585): throttling and flat peak rates"
     parameter_constraints: ClassVar[dict[str, Constraint]] = {
         "near": Interval(float, 0.0, 1.0, closed="right"),
         "half_rate": Interval(float, 0.0, None, closed="neither"),

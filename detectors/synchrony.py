@@ -36,7 +36,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from detectors.accounts import AccountIndex, hash_strings
+from detectors.accounts import AccountIndex, hash_strings, runs
 from detectors.base import Constraint, Detector, Interval, scores_series
 from simulator.hashing import splitmix64
 from simulator.traffic import RequestBatch
@@ -159,9 +159,7 @@ class Lockstep(Detector):
         # distinct buckets per account: a new bucket on the main grid counts one event
         order = np.lexsort((bucket, codes))
         c, b = codes[order], bucket[order]
-        new = np.ones(c.size, dtype=bool)
-        new[1:] = (c[1:] != c[:-1]) | (b[1:] != b[:-1])
-        new &= b != ix["last_bucket"][c]
+        new = (runs(c, b)[0] == 0) & (b != ix["last_bucket"][c])
         np.add.at(ix["events"][:, 0], c[new], 1.0)
         ix["last_bucket"][c] = b
 
