@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         requests = batch.requests  # built once, shared by every detector
         convert += time.perf_counter() - t0
         rows += len(requests)
+        if batch.tick % 1440 == 0:
+            print(f"tick {batch.tick}/{scenario.n_ticks}, {rows:,} requests, {time.perf_counter() - started:.0f} s",
+                  file=sys.stderr, flush=True)  # fmt: skip
         active.update(requests["account_id"].unique().tolist())
         for name, detector in detectors.items():
             t0 = time.perf_counter()

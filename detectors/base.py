@@ -137,7 +137,6 @@ class Detector(ABC):
     checking_params: ClassVar[dict[str, Any]] = {}
     """Parameters the conformance suite builds the detector with to keep its runs short
     (as scikit-learn's checks shrink ``n_estimators``); the defaults are checked too."""
-    """Optional packages (import names) the detector needs with its default parameters."""
 
     @abstractmethod
     def update(self, batch: RequestBatch) -> pd.Series | None:
