@@ -1,7 +1,7 @@
 """One streaming, vectorised per-account feature aggregator shared by the detectors.
 
 :class:`AccountFeatures` folds every tick's requests into a fixed amount of state
-per account (about 560 bytes: decayed sums, small histograms and four
+per account (about 800 bytes: decayed sums, small histograms and four
 HyperLogLog sketches) with numpy group-by operations (``bincount``,
 ``maximum.at``): no Python loop over requests, and a tick costs time in
 proportion to its rows plus its distinct accounts, never to the history.
