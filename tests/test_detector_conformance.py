@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import sys
 import textwrap
 from pathlib import Path
@@ -61,24 +62,9 @@ class Constant(Detector):
 
 
 def test_a_well_behaved_detector_passes(tiny_stream, tmp_path, monkeypatch) -> None:
-    # defined in a module of its own: this test module quotes ground-truth names on purpose
-    module = module_with(
-        tmp_path,
-        monkeypatch,
-        "constant_detector",
-        """
-        import numpy as np
-        from detectors.base import Detector, scores_series
-
-        class Constant(Detector):
-            def __init__(self, value: float = 0.5) -> None:
-                self.value = value
-
-            def update(self, batch):
-                ids = batch.requests["account_id"].unique()
-                return scores_series(ids, np.full(len(ids), self.value)) if len(ids) else None
-        """,
-    )
+    # copied to a module of its own: this test module quotes ground-truth names on purpose
+    source = "import numpy as np\nfrom detectors.base import Detector, scores_series\n\n" + inspect.getsource(Constant)
+    module = module_with(tmp_path, monkeypatch, "constant_detector", source)
     conformance.run_checks(module.Constant())
 
 
