@@ -3,12 +3,21 @@
 Write a detector by subclassing :class:`Detector` and implementing ``update``;
 find one by name with :func:`build` (built-ins, plug-ins registered under the
 ``extractbench.detectors`` entry-point group, or ``package.module:Class``).
+Plug other libraries' anomaly models in with the adapters
+(:class:`EstimatorAdapter`, :class:`RiverAdapter`, :class:`EventAdapter`) over the
+shared :class:`AccountFeatures`; check any detector with
+:mod:`detectors.conformance`. The built-in zoo lives in one module per signal
+(``detectors.rate``, ``.capability``, ``.templates``, ``.prada``, ``.synchrony``,
+``.infrastructure``, ``.lifecycle``, ``.shift``, ``.anomaly``, ``.ensemble``),
+imported on demand by the registry.
 """
 
 from __future__ import annotations
 
+from detectors.adapters import EstimatorAdapter, EventAdapter, RiverAdapter, RunningZScore
 from detectors.base import Detector, Interval, Options, ParameterError, scores_series
 from detectors.baselines import NullDetector, PeriodicDetector, RandomDetector
+from detectors.features import FEATURES, AccountFeatures
 from detectors.registry import (
     BASELINES,
     BUILTINS,
@@ -17,6 +26,8 @@ from detectors.registry import (
     UnknownDetectorError,
     available,
     build,
+    configure,
+    names,
     resolve,
 )
 
@@ -24,17 +35,25 @@ __all__ = [
     "BASELINES",
     "BUILTINS",
     "ENTRY_POINT_GROUP",
+    "FEATURES",
+    "AccountFeatures",
     "Detector",
     "DetectorInfo",
+    "EstimatorAdapter",
+    "EventAdapter",
     "Interval",
     "NullDetector",
     "Options",
     "ParameterError",
     "PeriodicDetector",
     "RandomDetector",
+    "RiverAdapter",
+    "RunningZScore",
     "UnknownDetectorError",
     "available",
     "build",
+    "configure",
+    "names",
     "resolve",
     "scores_series",
 ]

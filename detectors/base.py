@@ -130,6 +130,13 @@ class Detector(ABC):
     """The paper or report the detector follows."""
     parameter_constraints: ClassVar[dict[str, Constraint]] = {}
     """Constraint per constructor parameter (parameters without one are not checked)."""
+    emits_scores: ClassVar[bool] = True
+    """False for a detector that by design never scores anyone (the null baseline)."""
+    requires: ClassVar[tuple[str, ...]] = ()
+    """Optional packages (import names) the detector needs with its default parameters."""
+    checking_params: ClassVar[dict[str, Any]] = {}
+    """Parameters the conformance suite builds the detector with to keep its runs short
+    (as scikit-learn's checks shrink ``n_estimators``); the defaults are checked too."""
 
     @abstractmethod
     def update(self, batch: RequestBatch) -> pd.Series | None:
@@ -163,8 +170,10 @@ class Detector(ABC):
         return {name: getattr(self, name) for name in self.parameter_names()}
 
     def clone(self) -> Detector:
-        """A fresh, unfitted detector with the same configuration."""
-        return type(self)(**self.get_params())
+        """A fresh, unfitted detector with the same configuration. Parameters that are
+        models themselves (a detector, a scikit-learn or PyOD estimator, a River model)
+        are cloned too, so that no learned state is shared."""
+        return type(self)(**{name: _clone_value(value) for name, value in self.get_params().items()})
 
     def check_params(self) -> None:
         """Raise :class:`ParameterError` for a value outside its declared constraint."""
@@ -184,6 +193,21 @@ class Detector(ABC):
         defaults = self.default_params()
         shown = [f"{k}={v!r}" for k, v in self.get_params().items() if defaults.get(k, object()) != v]
         return f"{type(self).__name__}({', '.join(shown)})"
+
+
+def _clone_value(value: Any) -> Any:
+    """A fresh copy of a parameter value: models are cloned unfitted, plain values kept."""
+    if isinstance(value, Detector):
+        return value.clone()
+    if isinstance(value, list | tuple):
+        return type(value)(_clone_value(v) for v in value)
+    if hasattr(value, "get_params") and hasattr(value, "fit"):  # scikit-learn and PyOD estimators
+        from sklearn.base import clone
+
+        return clone(value)
+    if callable(getattr(value, "clone", None)):  # River models
+        return value.clone()
+    return value
 
 
 def scores_series(account_ids: Any, scores: Any) -> pd.Series:

@@ -27,6 +27,7 @@ class NullDetector(Detector):
 
     signal = "none (baseline)"
     reference = "Baseline: no detection."
+    emits_scores = False
 
     def __init__(self) -> None:
         pass

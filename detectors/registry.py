@@ -30,6 +30,8 @@ __all__ = [
     "UnknownDetectorError",
     "available",
     "build",
+    "configure",
+    "names",
     "resolve",
 ]
 
@@ -39,6 +41,16 @@ BUILTINS: dict[str, str] = {
     "null": "detectors.baselines:NullDetector",
     "random": "detectors.baselines:RandomDetector",
     "periodic": "detectors.baselines:PeriodicDetector",
+    "rate": "detectors.rate:RateSaturation",
+    "capability": "detectors.capability:CapabilityConcentration",
+    "templates": "detectors.templates:TemplateRepetition",
+    "lockstep": "detectors.synchrony:Lockstep",
+    "infrastructure": "detectors.infrastructure:SharedInfrastructure",
+    "prada": "detectors.prada:QueryDistribution",
+    "lifecycle": "detectors.lifecycle:AccountLifecycle",
+    "shift": "detectors.shift:WindowShift",
+    "isolation-forest": "detectors.anomaly:IsolationForestDetector",
+    "ensemble": "detectors.ensemble:Ensemble",
 }
 """Built-in detectors by name (import paths, imported on demand)."""
 
@@ -63,7 +75,7 @@ class DetectorInfo:
     @property
     def summary(self) -> str:
         doc = (self.cls.__doc__ or "").strip().splitlines()
-        return doc[0] if doc else ""
+        return doc[0].replace("``", "") if doc else ""
 
 
 def _import(path: str) -> type[Detector]:
@@ -115,19 +127,25 @@ def available() -> list[DetectorInfo]:
     return [resolve(name) for name in names()]
 
 
-def build(spec: str, **params: Any) -> Detector:
-    """A configured detector: unknown parameters and values outside the declared
-    constraints raise :class:`ParameterError` with the valid choices."""
-    info = resolve(spec)
-    valid = info.cls.parameter_names()
+def configure(cls: type[Detector], **params: Any) -> Detector:
+    """``cls(**params)``, after checking that every parameter exists (else a
+    :class:`ParameterError` naming the valid ones) and that values meet the class's
+    declared constraints."""
+    valid = cls.parameter_names()
     unknown = [name for name in params if name not in valid]
     if unknown:
         close = difflib.get_close_matches(unknown[0], valid, n=1, cutoff=0.6)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ParameterError(
-            f"{info.cls.__name__} got an unknown parameter {unknown[0]!r}.{hint} "
+            f"{cls.__name__} got an unknown parameter {unknown[0]!r}.{hint} "
             f"Valid parameters: {', '.join(valid) if valid else '(none)'}."
         )
-    detector = info.cls(**params)
+    detector = cls(**params)
     detector.check_params()
     return detector
+
+
+def build(spec: str, **params: Any) -> Detector:
+    """A configured detector by name (see :func:`resolve`); parameters are checked
+    as :func:`configure` does."""
+    return configure(resolve(spec).cls, **params)

@@ -12,6 +12,7 @@ import sys
 import typer
 
 from simulator.cli import calibrate as _calibrate
+from simulator.cli import detectors as _detectors
 from simulator.cli import run as _run
 from simulator.cli import schema as _schema
 from simulator.cli import simulate as _simulate
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.command("validate")(_validate.validate)
 app.command("simulate")(_simulate.simulate)
 app.command("run")(_run.run)
+app.command("detectors")(_detectors.detectors)
 app.command("schema")(_schema.schema)
 app.command("calibrate")(_calibrate.calibrate)
 

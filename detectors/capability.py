@@ -1,0 +1,117 @@
+"""Capability concentration: accounts that sweep the high-value capabilities and
+ask for the model's reasoning.
+
+Follows the 2026 provider disclosures on distillation campaigns: extraction
+traffic is "concentrated in a few high-value areas" (reasoning, coding, agentic
+tool use, rubric grading, rewrites) and "often elicits chain-of-thought", while
+sweeping the capability taxonomy systematically. Ordinary customers spread
+over many topics (chat), stay in one (a coding assistant), or rarely ask for
+step-by-step reasoning.
+
+Per account, over exponentially decayed counts (``half_life`` seconds), three
+shares, each shrunk towards the whole traffic's share with the weight of
+``prior_requests`` pseudo-requests (so one request is not a 100% share):
+
+* ``focus`` — share of requests whose (classifier) topic is in ``capabilities``;
+* ``cot`` — share of requests asking for chain-of-thought;
+* ``sweep`` — entropy of the account's topic mix *within* ``capabilities``,
+  divided by ``log |capabilities|`` (1: all of them evenly; 0: a single one).
+
+Score: the weighted geometric mean ``focus^a · cot^b · sweep^c`` with
+``(a, b, c) = weights / sum(weights)``: high only when all three are.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from detectors.accounts import DecayedSums
+from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.features import DAY, entropy, topic_codes
+from simulator.prompts import TOPICS
+from simulator.traffic import RequestBatch
+
+__all__ = ["HIGH_VALUE_CAPABILITIES", "CapabilityConcentration"]
+
+HIGH_VALUE_CAPABILITIES: tuple[str, ...] = (
+    "agentic_tool_use",
+    "coding",
+    "math",
+    "reasoning",
+    "rewrite",
+    "rubric_grading",
+)
+"""The capabilities the 2026 disclosures name as the targets of distillation."""
+
+
+class CapabilityConcentration(Detector):
+    """Accounts concentrated on high-value capabilities that elicit chain-of-thought."""
+
+    signal = "topic mix and chain-of-thought share"
+    reference = (
+        "Provider disclosures on distillation campaigns (2026): concentration on reasoning, coding and agentic "
+        "capabilities, chain-of-thought elicitation, systematic sweeps of the capability taxonomy"
+    )
+    parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "capabilities": tuple,
+        "weights": tuple,
+        "half_life": Interval(float, 0.0, None, closed="neither"),
+        "prior_requests": Interval(float, 0.0, None),
+    }
+
+    def __init__(
+        self,
+        capabilities: tuple[str, ...] = HIGH_VALUE_CAPABILITIES,
+        weights: tuple[float, float, float] = (1.0, 1.0, 1.0),
+        half_life: float = DAY,
+        prior_requests: float = 20.0,
+    ) -> None:
+        self.capabilities = capabilities
+        self.weights = weights
+        self.half_life = half_life
+        self.prior_requests = prior_requests
+
+    def _start(self) -> None:
+        self.check_params()
+        unknown = [c for c in self.capabilities if c not in TOPICS]
+        if unknown or not self.capabilities:
+            raise ValueError(f"Unknown capabilities {unknown}; valid topics: {', '.join(TOPICS)}")
+        if len(self.weights) != 3 or min(self.weights) < 0 or sum(self.weights) <= 0:
+            raise ValueError(f"weights must be three non-negative numbers, not all 0; got {self.weights!r}")
+        self.columns_ = np.array(sorted(TOPICS.index(c) for c in self.capabilities))
+        width = len(TOPICS) + 1
+        self.sums_ = DecayedSums(self.half_life, {"requests": 1, "cot": 1, "topics": width})
+        # the whole traffic, decayed alike: requests, chain-of-thought requests, then the topic histogram
+        self.population_ = np.zeros(2 + width)
+        self.population_at_ = -np.inf
+
+    def update(self, batch: RequestBatch) -> pd.Series | None:
+        if not hasattr(self, "sums_"):
+            self._start()
+        r = batch.requests
+        if r.empty:
+            return None
+        topics = topic_codes(r["topic"])
+        cot = r["cot_requested"].to_numpy(dtype=np.float64)
+        ones = np.ones(len(r))
+        codes = self.sums_.fold(batch.end, r["account_id"], requests=ones, cot=cot, topics=topics)
+        self.population_ *= np.exp2(-(batch.end - self.population_at_) / self.half_life)
+        self.population_ += np.r_[len(r), cot.sum(), np.bincount(topics, minlength=len(TOPICS) + 1)]
+        self.population_at_ = batch.end
+        n = self.sums_.read("requests", codes)
+        hist = self.sums_.read("topics", codes)
+        pop_n, pop_cot, pop_hist = self.population_[0], self.population_[1] / self.population_[0], self.population_[2:]
+        strength = self.prior_requests
+        in_focus = hist[:, self.columns_]
+        focus = (in_focus.sum(axis=1) + strength * pop_hist[self.columns_].sum() / pop_n) / (n + strength)
+        cot_share = (self.sums_.read("cot", codes) + strength * pop_cot) / (n + strength)
+        prior_mix = pop_hist[self.columns_] / max(pop_hist[self.columns_].sum(), 1e-12)
+        smoothed = in_focus + strength * prior_mix
+        sweep = entropy(smoothed) / np.log(self.columns_.size) if self.columns_.size > 1 else np.ones(codes.size)
+        w = np.asarray(self.weights, dtype=np.float64) / sum(self.weights)
+        with np.errstate(divide="ignore"):
+            log_score = w[0] * np.log(focus) + w[1] * np.log(cot_share) + w[2] * np.log(np.clip(sweep, 0.0, 1.0))
+        return scores_series(self.sums_.index.ids(codes), np.exp(log_score))

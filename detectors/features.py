@@ -1,0 +1,301 @@
+"""One streaming, vectorised per-account feature aggregator shared by the detectors.
+
+:class:`AccountFeatures` folds every tick's requests into a fixed amount of state
+per account (about 800 bytes: decayed sums, small histograms and four
+HyperLogLog sketches) with numpy group-by operations (``bincount``,
+``maximum.at``): no Python loop over requests, and a tick costs time in
+proportion to its rows plus its distinct accounts, never to the history.
+
+Sums decay exponentially with ``half_life`` seconds: a sum ``S`` last updated at
+``t0`` is worth ``S · 2^(-(t - t0) / half_life)`` at time ``t`` (applied lazily,
+when the account is next touched or read). Shares and means are ratios of two
+decayed sums, hence weighted towards recent traffic. Distinct counts
+(fingerprints, IPs, /24 networks, ASNs) are cumulative since the account was
+first seen. ``half_life=None`` turns decay off (plain sums since first seen).
+
+The features (:data:`FEATURES`), each a float per account:
+
+================== ===========================================================
+``requests``        ``log1p`` of the decayed request count (volume)
+``input_tokens``    ``log1p`` of mean input tokens per request
+``output_tokens``   ``log1p`` of mean output tokens per *served* request
+``output_total``    ``log1p`` of the decayed sum of output tokens served
+``rate_limited``    share of requests answered 429
+``forbidden``       share of requests answered 403
+``gap_log_mean``    mean of ``log1p(inter-arrival seconds)``
+``gap_log_std``     standard deviation of the same
+``gap_cv``          coefficient of variation of inter-arrival seconds
+``hour_entropy``    entropy of the UTC hour-of-day profile / ``log 24``
+``hour_peak``       share of requests in the busiest hour of day
+``topic_entropy``   entropy of the topic mix / ``log`` (number of topics)
+``topic_top``       share of the most frequent topic (concentration)
+``cot_share``       share of requests asking for chain-of-thought
+``first_turn``      share of requests opening a conversation (``turn == 0``)
+``model_top``       share of the most used model (model mix)
+``fingerprints``    ``log1p`` of distinct client fingerprints
+``ips``             ``log1p`` of distinct IP addresses
+``subnets``         ``log1p`` of distinct IPv4 /24 networks
+``asns``            ``log1p`` of distinct ASNs
+``ips_per_request`` distinct IP addresses / requests since first seen
+``age_days``        ``log1p`` of account age in days (registry ``created_ts``,
+                    else first request)
+================== ===========================================================
+
+Accounts with fewer than two requests have no inter-arrival gap; their gap
+features are those of one gap of ``half_life`` (a quiet account), so that no
+feature is ever NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+
+from detectors.accounts import DecayedSums, hash_strings, runs
+from detectors.sketch import hll_estimate, hll_update
+from simulator.hashing import splitmix64
+from simulator.prompts import TOPICS
+from simulator.traffic import RequestBatch
+
+__all__ = ["FEATURES", "AccountFeatures", "entropy", "topic_codes"]
+
+FEATURES: tuple[str, ...] = (
+    "requests",
+    "input_tokens",
+    "output_tokens",
+    "output_total",
+    "rate_limited",
+    "forbidden",
+    "gap_log_mean",
+    "gap_log_std",
+    "gap_cv",
+    "hour_entropy",
+    "hour_peak",
+    "topic_entropy",
+    "topic_top",
+    "cot_share",
+    "first_turn",
+    "model_top",
+    "fingerprints",
+    "ips",
+    "subnets",
+    "asns",
+    "ips_per_request",
+    "age_days",
+)
+"""Names of the features, in the column order of :meth:`AccountFeatures.matrix`."""
+
+_SUMS = (
+    "requests",
+    "served",
+    "input",
+    "output",
+    "rate_limited",
+    "forbidden",
+    "cot",
+    "first_turn",
+    "gaps",
+    "gap",
+    "gap_sq",
+    "log_gap",
+    "log_gap_sq",
+)
+_N_TOPICS = len(TOPICS) + 1  # the taxonomy plus "other"
+_MAX_MODELS = 8
+_HLL_M = 64
+_SKETCHES = ("fingerprints", "ips", "subnets", "asns")
+DAY = 86400.0
+
+
+def entropy(counts: np.ndarray) -> np.ndarray:
+    """Shannon entropy (nats) of each row of non-negative ``counts``; 0 for an empty row."""
+    total = counts.sum(axis=1, keepdims=True)
+    p = np.divide(counts, total, out=np.zeros_like(counts, dtype=np.float64), where=total > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log(p), 0.0)
+    return terms.sum(axis=1)
+
+
+def topic_codes(topic: pd.Series) -> np.ndarray:
+    """Index of each request's topic in :data:`simulator.prompts.TOPICS` (``len(TOPICS)``
+    for a label outside the taxonomy), mapped through the categories, not per row."""
+    categorical = topic if isinstance(topic.dtype, pd.CategoricalDtype) else topic.astype("category")
+    lookup = {name: i for i, name in enumerate(TOPICS)}
+    mapping = np.array([lookup.get(str(c), len(TOPICS)) for c in categorical.cat.categories] + [len(TOPICS)])
+    return mapping[categorical.cat.codes.to_numpy()]  # code -1 (missing) maps to "other"
+
+
+class AccountFeatures:
+    """Streaming per-account features over the requests seen so far.
+
+    ``update(batch)`` folds in one tick and returns the codes of the accounts it
+    touched; ``frame()`` / ``matrix()`` read features of any accounts as of the
+    latest tick. The account codes come from :attr:`index`.
+    """
+
+    def __init__(self, half_life: float | None = DAY) -> None:
+        self.half_life = half_life
+        self.sums = DecayedSums(
+            half_life, {**dict.fromkeys(_SUMS, 1), "hours": 24, "topics": _N_TOPICS, "models": _MAX_MODELS}
+        )
+        self.index = ix = self.sums.index
+        ix.add_array("last_ts", np.float64, fill=np.nan)
+        ix.add_array("created_ts", np.float64, fill=np.nan)
+        ix.add_array("total", np.int64)
+        for name in _SKETCHES:
+            ix.add_array(name, np.uint8, (_HLL_M,))
+        self.now = 0.0
+        self._model_slot: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    # -- learning ----------------------------------------------------------------------
+
+    def update(self, batch: RequestBatch) -> np.ndarray:
+        """Fold in one tick; return the sorted codes of the accounts with requests in it."""
+        self.now = max(self.now, float(batch.end))
+        ix = self.index
+        if len(batch.accounts):
+            created = ix.codes(batch.accounts["account_id"])
+            ix["created_ts"][created] = batch.accounts["created_ts"].to_numpy(dtype=np.float64)
+        r = batch.requests
+        if r.empty:
+            return np.empty(0, dtype=np.int64)
+        codes = ix.codes(r["account_id"])
+        ts = r["ts"].to_numpy(dtype=np.float64)
+        status = r["status"].to_numpy()
+        gaps = self._gaps(codes, ts)
+        has_gap = ~np.isnan(gaps)
+        gaps = np.where(has_gap, gaps, 0.0)
+        log_gaps = np.log1p(gaps)
+        touched = self.sums.fold(
+            self.now,
+            None,
+            codes=codes,
+            requests=np.ones(codes.size),
+            served=status == 200,
+            input=r["input_tokens"].to_numpy(dtype=np.float64),
+            output=r["output_tokens"].to_numpy(dtype=np.float64),
+            rate_limited=status == 429,
+            forbidden=status == 403,
+            cot=r["cot_requested"].to_numpy(dtype=bool),
+            first_turn=r["turn"].to_numpy() == 0,
+            gaps=has_gap,
+            gap=gaps,
+            gap_sq=gaps * gaps,
+            log_gap=log_gaps,
+            log_gap_sq=log_gaps * log_gaps,
+            hours=((batch.origin.timestamp() + ts) // 3600 % 24).astype(np.int64),
+            topics=topic_codes(r["topic"]),
+            models=self._model_slots(r["model"]),
+        )
+        np.add.at(ix["total"], codes, 1)
+        unknown = np.isnan(ix["created_ts"][codes])
+        if unknown.any():  # not in the registry: age counts from the first request
+            np.fmin.at(ix["created_ts"], codes[unknown], ts[unknown])
+        subnet = pc.replace_substring_regex(batch.table.column("ip"), r"\.[0-9]+$", "")
+        for name, hashes in (
+            ("fingerprints", hash_strings(r["client_fingerprint"], salt=1)),
+            ("ips", hash_strings(r["ip"], salt=2)),
+            ("subnets", hash_strings(subnet, salt=3)),
+            ("asns", splitmix64(r["asn"].to_numpy().astype(np.uint64))),
+        ):
+            hll_update(ix[name], codes, hashes)
+        return touched
+
+    def _gaps(self, codes: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        """Seconds since the same account's previous request, per row (NaN for an
+        account's first request ever); remembers each account's last request time."""
+        order = np.lexsort((ts, codes))
+        c, t = codes[order], ts[order]
+        rank, size = runs(c)
+        previous = np.empty_like(t)
+        previous[1:] = t[:-1]
+        first, last = rank == 0, rank == size - 1
+        last_ts = self.index["last_ts"]
+        previous[first] = last_ts[c[first]]
+        last_ts[c[last]] = t[last]
+        gaps = np.empty_like(t)
+        gaps[order] = np.maximum(t - previous, 0.0)
+        return gaps
+
+    def _model_slots(self, model: pd.Series) -> np.ndarray:
+        categorical = model if isinstance(model.dtype, pd.CategoricalDtype) else model.astype("category")
+        present = np.unique(categorical.cat.codes.to_numpy())
+        categories = categorical.cat.categories
+        mapping = np.full(len(categories) + 1, _MAX_MODELS - 1, dtype=np.int64)
+        for code in present[present >= 0]:
+            name = str(categories[code])
+            slot = self._model_slot.get(name)
+            if slot is None:
+                slot = min(len(self._model_slot), _MAX_MODELS - 1)  # beyond the last slot: "other"
+                self._model_slot[name] = slot
+            mapping[code] = slot
+        return mapping[categorical.cat.codes.to_numpy()]
+
+    # -- reading -----------------------------------------------------------------------
+
+    def matrix(self, codes: np.ndarray | None = None) -> np.ndarray:
+        """Features of ``codes`` (default: every account seen) as of the latest tick:
+        a float64 array of shape (accounts, len(FEATURES))."""
+        ix = self.index
+        codes = np.arange(len(ix)) if codes is None else np.asarray(codes, dtype=np.int64)
+        col = {name: self.sums.read(name, codes) for name in _SUMS}
+        requests = np.maximum(col["requests"], 1e-12)
+        volume_factor = self.sums.decay_factor(codes, self.now)
+        quiet = np.log1p(self.half_life if self.half_life is not None else DAY)
+        gaps = col["gaps"]
+        has = gaps > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_mean = np.where(has, col["log_gap"] / gaps, quiet)
+            log_var = np.where(has, col["log_gap_sq"] / gaps - log_mean**2, 0.0)
+            gap_mean = col["gap"] / gaps
+            gap_var = col["gap_sq"] / gaps - gap_mean**2
+            gap_cv = np.where(has & (gap_mean > 0), np.sqrt(np.maximum(gap_var, 0.0)) / gap_mean, 0.0)
+        hours, topics, models = ix["hours"][codes], ix["topics"][codes], ix["models"][codes]
+        distinct = {name: hll_estimate(ix[name][codes]) for name in _SKETCHES}
+        total = np.maximum(ix["total"][codes], 1)
+        age = np.maximum(self.now - ix["created_ts"][codes], 0.0) / DAY
+        columns = [
+            np.log1p(col["requests"] * volume_factor),
+            np.log1p(col["input"] / requests),
+            np.log1p(col["output"] / np.maximum(col["served"], 1e-12)),
+            np.log1p(col["output"] * volume_factor),
+            col["rate_limited"] / requests,
+            col["forbidden"] / requests,
+            log_mean,
+            np.sqrt(np.maximum(log_var, 0.0)),
+            gap_cv,
+            entropy(hours) / np.log(24),
+            _top_share(hours),
+            entropy(topics[:, : len(TOPICS)]) / np.log(len(TOPICS)),
+            _top_share(topics),
+            col["cot"] / requests,
+            col["first_turn"] / requests,
+            _top_share(models),
+            np.log1p(distinct["fingerprints"]),
+            np.log1p(distinct["ips"]),
+            np.log1p(distinct["subnets"]),
+            np.log1p(distinct["asns"]),
+            distinct["ips"] / total,
+            np.log1p(np.nan_to_num(age, nan=0.0)),
+        ]
+        return np.column_stack(columns) if codes.size else np.empty((0, len(FEATURES)))
+
+    def frame(self, codes: np.ndarray | None = None) -> pd.DataFrame:
+        """:meth:`matrix` as a DataFrame indexed by ``account_id``, columns :data:`FEATURES`."""
+        codes = np.arange(len(self.index)) if codes is None else np.asarray(codes, dtype=np.int64)
+        index = pd.Index(self.index.ids(codes), name="account_id", dtype="str")
+        return pd.DataFrame(self.matrix(codes), index=index, columns=list(FEATURES))
+
+    def topic_histogram(self, codes: np.ndarray) -> np.ndarray:
+        """Decayed topic counts of ``codes``: shape (accounts, len(TOPICS) + 1), the last
+        column for labels outside the taxonomy."""
+        return self.sums.read("topics", np.asarray(codes, dtype=np.int64))
+
+
+def _top_share(counts: np.ndarray) -> np.ndarray:
+    total = counts.sum(axis=1)
+    return np.divide(counts.max(axis=1), total, out=np.zeros(counts.shape[0]), where=total > 0)

@@ -1,0 +1,187 @@
+"""Traffic-window distribution shift: an MMD two-sample test against a benign reference.
+
+Attack traffic mixed into a reseller's stream of legitimate customers hides
+every account-level signal the reseller's key carries; what remains is that the
+stream's *distribution* moves. The maximum mean discrepancy (Gretton, Borgwardt,
+Rasch, Schölkopf and Smola, JMLR 2012) measures that move as the distance
+between the mean kernel embeddings of two samples; with random Fourier features
+(Rahimi and Recht, NIPS 2007) the embedding is an explicit vector,
+``φ(u) = √(2/D) cos(uW + b)`` with ``W ~ N(0, 1/bandwidth²)``, ``b ~ U(0, 2π)``
+(seeded), and ``MMD² ≈ ‖μ_window − μ_reference‖²`` costs ``D`` numbers per stream.
+
+A request is described by ``u`` = (log10 input, output and max tokens,
+chain-of-thought flag, conversation opener flag, one-hot topic / √2). Traffic is
+split into streams by the request column ``group`` (default the access
+``pathway``; ``None``: one stream). Per stream:
+
+* the **reference** is the mean embedding of the stream's first ``reference``
+  seconds of traffic (counted from the stream's first request). It must be a
+  period you trust to be benign and long enough to cover the daily rhythm's
+  swings: with one hour of night-time traffic as reference, ordinary daytime
+  traffic already looks shifted;
+* the **window** is the exponentially decayed mean embedding (half-life
+  ``window_half_life`` seconds); ``δ = μ_window − μ_reference``;
+* the **shift** ``z = ‖δ‖² / noise²`` compares the MMD with its size under no
+  shift, ``noise² = (1 − ‖μ_reference‖²)(1/n_window + 1/n_reference)``, and
+  ``gate = (z − 1) / (z − 1 + 3)`` (0 without a shift).
+
+Each account keeps its own decayed mean embedding ``m`` (half-life
+``half_life``) over ``n`` requests; its share of the shift is the witness
+function averaged over its requests, relative to the reference,
+``w = (m − μ_reference)·δ / ‖δ‖²`` — about ``1/π`` for an account whose traffic is
+the new component making up a share ``π`` of the window, about 0 for an account
+that looks like the reference. Then
+
+    score = gate · saturating(w · n / (n + prior_requests), 1)
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from detectors.accounts import DecayedSums
+from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.features import DAY, topic_codes
+from detectors.scoring import saturating
+from simulator.prompts import TOPICS
+from simulator.traffic import RequestBatch
+
+__all__ = ["WindowShift", "request_vectors"]
+
+
+def request_vectors(requests: pd.DataFrame) -> np.ndarray:
+    """The per-request description ``u`` embedded by :class:`WindowShift`: shape (n, 5 + len(TOPICS) + 1)."""
+    n = len(requests)
+    topics = np.zeros((n, len(TOPICS) + 1))
+    topics[np.arange(n), topic_codes(requests["topic"])] = 1.0 / np.sqrt(2.0)
+    numeric = np.column_stack(
+        [
+            np.log10(1.0 + requests["input_tokens"].to_numpy(dtype=np.float64)),
+            np.log10(1.0 + requests["output_tokens"].to_numpy(dtype=np.float64)),
+            np.log10(1.0 + requests["max_tokens"].to_numpy(dtype=np.float64)),
+            requests["cot_requested"].to_numpy(dtype=np.float64),
+            (requests["turn"].to_numpy() == 0).astype(np.float64),
+        ]
+    )
+    return np.hstack([numeric, topics])
+
+
+class WindowShift(Detector):
+    """Accounts behind a shift of their traffic stream away from a benign reference (MMD)."""
+
+    signal = "distribution of a traffic stream against a benign reference"
+    reference = (
+        "Maximum mean discrepancy (Gretton et al., JMLR 2012) with random Fourier features (Rahimi and Recht, "
+        "NIPS 2007); attack traffic mixed into reseller streams in the 2026 disclosures"
+    )
+    checking_params: ClassVar[dict[str, Any]] = {"reference": 3600.0}
+    parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "reference": Interval(float, 0.0, None, closed="neither"),
+        "window_half_life": Interval(float, 0.0, None, closed="neither"),
+        "half_life": Interval(float, 0.0, None, closed="neither"),
+        "components": Interval(int, 2, 4096, closed="both"),
+        "bandwidth": Interval(float, 0.0, None, closed="neither"),
+        "prior_requests": Interval(float, 0.0, None),
+        "seed": Interval(int, 0, None),
+    }
+
+    def __init__(
+        self,
+        group: str | None = "pathway",
+        reference: float = 6 * 3600.0,
+        window_half_life: float = 3600.0,
+        half_life: float = DAY,
+        components: int = 64,
+        bandwidth: float = 1.0,
+        prior_requests: float = 10.0,
+        seed: int = 0,
+    ) -> None:
+        self.group = group
+        self.reference = reference
+        self.window_half_life = window_half_life
+        self.half_life = half_life
+        self.components = components
+        self.bandwidth = bandwidth
+        self.prior_requests = prior_requests
+        self.seed = seed
+
+    def _start(self) -> None:
+        self.check_params()
+        rng = np.random.default_rng(self.seed)
+        d = 5 + len(TOPICS) + 1
+        self.weights_ = rng.normal(0.0, 1.0 / self.bandwidth, size=(d, self.components)).astype(np.float32)
+        self.offsets_ = rng.uniform(0.0, 2 * np.pi, size=self.components).astype(np.float32)
+        self.accounts_ = DecayedSums(self.half_life, {"n": 1, "embedding": self.components})
+        self.streams_: dict[str, dict[str, np.ndarray | float]] = {}
+
+    def _embed(self, u: np.ndarray) -> np.ndarray:
+        """Random Fourier features of the rows of ``u`` (float32: the sums are float64)."""
+        phase = u.astype(np.float32) @ self.weights_
+        phase += self.offsets_
+        np.cos(phase, out=phase)
+        phase *= np.float32(np.sqrt(2.0 / self.components))
+        return phase
+
+    def update(self, batch: RequestBatch) -> pd.Series | None:
+        if not hasattr(self, "accounts_"):
+            self._start()
+        r = batch.requests
+        if r.empty:
+            return None
+        phi = self._embed(request_vectors(r))
+        if self.group is None:
+            group_of, names = np.zeros(len(r), dtype=np.int64), np.array(["all"])
+        else:
+            group_of, names = pd.factorize(r[self.group], sort=True)
+        codes = self.accounts_.index.codes(r["account_id"])
+        touched = self.accounts_.fold(batch.end, None, codes=codes, n=np.ones(len(r)), embedding=phi)
+        scores = np.zeros(touched.size)
+        scored = np.zeros(touched.size, dtype=bool)
+        position = np.searchsorted(touched, codes)
+        for g, name in enumerate(names):
+            rows = group_of == g
+            stream = self._stream(str(name), batch)
+            self._fold_stream(stream, phi[rows], batch)
+            if batch.end <= stream["reference_until"] or stream["reference_n"] == 0:
+                continue
+            accounts = np.unique(position[rows])
+            scores[accounts] = np.maximum(scores[accounts], self._score(stream, touched[accounts]))
+            scored[accounts] = True
+        if not scored.any():
+            return None
+        return scores_series(self.accounts_.index.ids(touched[scored]), scores[scored])
+
+    def _stream(self, name: str, batch: RequestBatch) -> dict[str, np.ndarray | float]:
+        stream = self.streams_.get(name)
+        if stream is None:
+            zeros = np.zeros(self.components)
+            stream = {"reference_sum": zeros, "reference_n": 0.0, "reference_until": batch.start + self.reference,
+                      "window_sum": zeros.copy(), "window_n": 0.0, "window_at": batch.end}  # fmt: skip
+            self.streams_[name] = stream
+        return stream
+
+    def _fold_stream(self, stream: dict, phi: np.ndarray, batch: RequestBatch) -> None:
+        if batch.end <= stream["reference_until"]:
+            stream["reference_sum"] = stream["reference_sum"] + phi.sum(axis=0)
+            stream["reference_n"] += phi.shape[0]
+        decay = np.exp2(-(batch.end - stream["window_at"]) / self.window_half_life)
+        stream["window_sum"] = stream["window_sum"] * decay + phi.sum(axis=0)
+        stream["window_n"] = stream["window_n"] * decay + phi.shape[0]
+        stream["window_at"] = batch.end
+
+    def _score(self, stream: dict, codes: np.ndarray) -> np.ndarray:
+        reference = stream["reference_sum"] / stream["reference_n"]
+        delta = stream["window_sum"] / stream["window_n"] - reference
+        size = float(delta @ delta)
+        noise = max(1.0 - float(reference @ reference), 1e-6) * (1.0 / stream["window_n"] + 1.0 / stream["reference_n"])
+        z = size / noise
+        gate = max(z - 1.0, 0.0) / (max(z - 1.0, 0.0) + 3.0)
+        if gate == 0.0 or size <= 0:
+            return np.zeros(codes.size)
+        n = self.accounts_.read("n", codes)
+        mean = self.accounts_.read("embedding", codes) / n[:, None]
+        witness = (mean - reference) @ delta / size
+        return gate * saturating(witness * n / (n + self.prior_requests), 1.0)

@@ -1,0 +1,194 @@
+"""Cross-account synchrony: groups of accounts that act in lockstep.
+
+SynchroTrap (Cao, Yang, Yu and Palow, CCS 2014) and CopyCatch (Beutel, Xu,
+Guruswami, Palow and Faloutsos, WWW 2013) catch fake-account rings because
+accounts run by one controller act at the same moments: their sets of
+(time bucket, action) pairs overlap far more than independent users' do. A hydra
+cluster firing its pool on one shared schedule does exactly that.
+
+Each account's recent activity is a set of elements ``(time bucket, action)``:
+every request adds the ``bucket_seconds``-wide bucket its ``ts`` falls in, on two
+grids shifted by half a bucket (so two requests a few seconds apart always share
+one), combined with the request's ``action`` column (default the model; ``None``
+for time alone). The set's similarity to other accounts' is its Jaccard index,
+estimated by MinHash (Broder, 1997): a ``signature`` of minima of seeded 64-bit
+hashes over the set, kept per account and updated with ``numpy.minimum.at`` —
+fixed memory per account, over a sliding window of two generations of ``window``
+ticks. Every ``every`` ticks the signatures are cut into bands of ``rows``
+values (LSH banding): two accounts with Jaccard ``J`` share a band with
+probability ``J^rows``, so an account's band is shared by about ``J^rows`` of the
+accounts it moves with. An account's group is the *median* over its bands of the
+number of accounts sharing the band, among accounts with at least
+``min_events`` distinct buckets in the window. The median, not the largest: an
+occasional user whose few requests fall in the ring's busy minutes matches the
+ring in a band or two (its set is nearly a subset of the ring's), a ring member
+in most of them.
+
+    score = (group − 1) / (group − 1 + half_group)
+
+0 for an account alone, 0.5 for one in lockstep with ``half_group`` others.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from detectors.accounts import AccountIndex, hash_strings, runs
+from detectors.base import Constraint, Detector, Interval, scores_series
+from simulator.hashing import splitmix64
+from simulator.traffic import RequestBatch
+
+__all__ = ["Lockstep", "band_groups"]
+
+_EMPTY = np.iinfo(np.uint64).max
+
+
+def band_groups(signatures: np.ndarray, rows: int) -> np.ndarray:
+    """For each row of ``signatures`` (accounts × hashes) and each band of ``rows``
+    values, the number of rows that agree with it on the whole band: shape
+    (accounts, bands).
+
+    >>> sig = np.array([[1, 2, 3, 4], [1, 2, 9, 9], [1, 2, 3, 4], [5, 6, 7, 8]], dtype=np.uint64)
+    >>> band_groups(sig, rows=2).tolist()
+    [[3, 2], [3, 1], [3, 2], [1, 1]]
+    """
+    n, k = signatures.shape
+    bands = k // rows
+    if n == 0 or bands == 0:
+        return np.zeros((n, bands), dtype=np.int64)
+    keys = np.broadcast_to(np.arange(bands, dtype=np.uint64), (n, bands)).copy()
+    for j in range(rows):
+        keys = splitmix64(keys ^ signatures[:, j : bands * rows : rows])
+    _, inverse, counts = np.unique(keys.ravel(), return_inverse=True, return_counts=True)
+    return counts[inverse].reshape(n, bands)
+
+
+class Lockstep(Detector):
+    """Groups of accounts active in the same time buckets (MinHash LSH over activity)."""
+
+    signal = "synchronised timing across accounts"
+    reference = (
+        "SynchroTrap (Cao et al., CCS 2014); CopyCatch (Beutel et al., WWW 2013); MinHash (Broder 1997) "
+        "with LSH banding"
+    )
+    parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "bucket_seconds": Interval(float, 0.0, None, closed="neither"),
+        "window": Interval(int, 1, None),
+        "signature": Interval(int, 1, 256, closed="both"),
+        "rows": Interval(int, 1, 16, closed="both"),
+        "min_events": Interval(int, 1, None),
+        "half_group": Interval(float, 0.0, None, closed="neither"),
+        "every": Interval(int, 1, None),
+        "seed": Interval(int, 0, None),
+    }
+
+    def __init__(
+        self,
+        bucket_seconds: float = 60.0,
+        action: str | None = "model",
+        window: int = 360,
+        signature: int = 32,
+        rows: int = 2,
+        min_events: int = 4,
+        half_group: float = 10.0,
+        every: int = 10,
+        seed: int = 0,
+    ) -> None:
+        self.bucket_seconds = bucket_seconds
+        self.action = action
+        self.window = window
+        self.signature = signature
+        self.rows = rows
+        self.min_events = min_events
+        self.half_group = half_group
+        self.every = every
+        self.seed = seed
+
+    def _start(self) -> None:
+        self.check_params()
+        rng = np.random.default_rng(self.seed)
+        self.salts_ = rng.integers(0, _EMPTY, size=self.signature, dtype=np.uint64, endpoint=True)
+        self.index_ = ix = AccountIndex()
+        ix.add_array("signature", np.uint64, (2, self.signature), fill=_EMPTY)  # generations: current, previous
+        ix.add_array("events", np.float64, (2,))
+        ix.add_array("last_bucket", np.int64, fill=-1)
+        ix.add_array("score", np.float64, fill=np.nan)
+        self.generation_ = 0
+
+    def update(self, batch: RequestBatch) -> pd.Series | None:
+        if not hasattr(self, "index_"):
+            self._start()
+        if batch.tick // self.window != self.generation_:
+            self._rotate(batch.tick // self.window)
+        r = batch.requests
+        if not r.empty:
+            self._learn(r)
+        if (batch.tick + 1) % self.every:
+            return None
+        return self._evaluate()
+
+    def _learn(self, r: pd.DataFrame) -> None:
+        ix = self.index_
+        codes = ix.codes(r["account_id"])
+        position = r["ts"].to_numpy(dtype=np.float64) / self.bucket_seconds
+        bucket = np.floor(position).astype(np.int64)
+        shifted = np.floor(position + 0.5).astype(np.int64)
+        action = (
+            hash_strings(r[self.action].astype("str"), salt=11)
+            if self.action is not None
+            else np.zeros(len(r), dtype=np.uint64)
+        )
+        elements = np.concatenate(
+            [
+                splitmix64(bucket.astype(np.uint64) ^ action),
+                splitmix64(splitmix64(shifted.astype(np.uint64) ^ action) ^ np.uint64(0x5BD1E995)),
+            ]
+        )
+        owners = np.concatenate([codes, codes])
+        pair = splitmix64(elements ^ splitmix64(owners.astype(np.uint64)))
+        _, first = np.unique(pair, return_index=True)
+        elements, owners = elements[first], owners[first]
+        hashes = splitmix64(elements[:, None] ^ self.salts_[None, :])
+        signature = ix["signature"]
+        flat = signature.reshape(-1)
+        k = self.signature
+        np.minimum.at(flat, (owners * 2 * k)[:, None] + np.arange(k)[None, :], hashes)
+        # distinct buckets per account: a new bucket on the main grid counts one event
+        order = np.lexsort((bucket, codes))
+        c, b = codes[order], bucket[order]
+        new = (runs(c, b)[0] == 0) & (b != ix["last_bucket"][c])
+        np.add.at(ix["events"][:, 0], c[new], 1.0)
+        ix["last_bucket"][c] = b
+
+    def _evaluate(self) -> pd.Series | None:
+        ix = self.index_
+        events = ix["events"].sum(axis=1)
+        eligible = np.flatnonzero(events >= self.min_events)
+        score = np.zeros(len(ix))
+        if eligible.size:
+            signatures = ix["signature"][eligible].min(axis=1)
+            group = np.median(band_groups(signatures, self.rows), axis=1)
+            score[eligible] = (group - 1) / (group - 1 + self.half_group)
+        previous = ix["score"]
+        changed = np.flatnonzero(np.isnan(previous) & (score > 0) | (~np.isnan(previous) & (previous != score)))
+        previous[changed] = score[changed]
+        if changed.size == 0:
+            return None
+        return scores_series(ix.ids(changed), score[changed])
+
+    def _rotate(self, generation: int) -> None:
+        ix = self.index_
+        steps = generation - self.generation_
+        self.generation_ = generation
+        signature, events = ix["signature"], ix["events"]
+        if steps >= 2:
+            signature[:] = _EMPTY
+            events[:] = 0.0
+        else:
+            signature[:, 1] = signature[:, 0]
+            signature[:, 0] = _EMPTY
+            events[:, 1] = events[:, 0]
+            events[:, 0] = 0.0

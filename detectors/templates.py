@@ -1,0 +1,194 @@
+"""Template repetition: near-duplicate prompts within and across accounts.
+
+Extraction campaigns render prompts from a few hundred templates; the prompts'
+64-bit SimHash fingerprints (``prompt_simhash``) then sit a few bits apart
+(Charikar, STOC 2002; Manku, Jain and Das Sarma, WWW 2007, for near-duplicate
+detection at web scale). Finding, for every request, the earlier requests within
+Hamming distance ``max_distance`` is done with locality-sensitive hashing by bit
+sampling (Indyk and Motwani, STOC 1998; Gionis, Indyk and Motwani, VLDB 1999):
+``tables`` hash tables each key a fingerprint by ``bits`` randomly chosen bit
+positions (seeded), so two fingerprints at distance ``d`` share a key in one
+table with probability ``(1 − d/64)^bits``, and in at least one of ``tables``
+with ``1 − (1 − (1 − d/64)^bits)^tables`` (d = 6, 16 bits, 8 tables: 0.84).
+
+Each bucket keeps, in fixed memory whatever the traffic:
+
+* a representative fingerprint (the first one seen while the bucket was empty);
+  a request *matches* the bucket when it is within ``max_distance`` bits of it,
+  which rejects chance collisions of unrelated prompts (P ≈ 5·10⁻⁴ at 10 bits);
+* matched requests and a 64-bit bitmap of the accounts that sent them (linear
+  counting: ``−64 ln(1 − ones/64)`` distinct accounts), over a sliding window of
+  two generations of ``window`` ticks.
+
+A request is *shared* when a bucket it matches has been used by at least
+``min_accounts`` distinct accounts, and *repeated* when a bucket it matches holds
+at least ``min_repeats`` requests (from any account, this one included). Per
+account, over exponentially decayed counts (``half_life`` seconds):
+
+    score = noisy_or(shared / (n + prior_requests), within_weight · repeated / (n + prior_requests))
+
+so cross-account template use counts fully and mere self-repetition (batch
+pipelines re-running one template) counts ``within_weight``.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from detectors.accounts import DecayedSums, hash_strings
+from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.features import DAY
+from detectors.scoring import noisy_or
+from simulator.traffic import RequestBatch
+
+__all__ = ["TemplateRepetition", "lsh_keys"]
+
+
+def lsh_keys(fingerprints: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """Bucket keys of 64-bit ``fingerprints`` under bit sampling: shape (n, tables),
+    key ``Σ_i bit(positions[t, i]) · 2^i`` for table ``t``.
+
+    >>> lsh_keys(np.array([0b1011], dtype=np.uint64), np.array([[0, 1, 2], [3, 2, 0]])).tolist()
+    [[3, 5]]
+    """
+    fp = np.asarray(fingerprints, dtype=np.uint64)[:, None, None]
+    bits = (fp >> positions[None, :, :].astype(np.uint64)) & np.uint64(1)
+    weights = np.uint64(1) << np.arange(positions.shape[1], dtype=np.uint64)
+    return (bits * weights).sum(axis=2, dtype=np.uint64).astype(np.int64)
+
+
+class TemplateRepetition(Detector):
+    """Accounts whose prompts are near-duplicates of many other accounts' (LSH over SimHash)."""
+
+    signal = "near-duplicate prompt fingerprints"
+    reference = (
+        "SimHash near-duplicates (Charikar 2002; Manku et al., WWW 2007) found by bit-sampling LSH "
+        "(Indyk and Motwani 1998); templated prompts in the 2026 distillation disclosures"
+    )
+    parameter_constraints: ClassVar[dict[str, Constraint]] = {
+        "tables": Interval(int, 1, 64, closed="both"),
+        "bits": Interval(int, 4, 24, closed="both"),
+        "max_distance": Interval(int, 0, 64, closed="both"),
+        "window": Interval(int, 1, None),
+        "min_accounts": Interval(float, 1.0, None),
+        "min_repeats": Interval(float, 1.0, None),
+        "within_weight": Interval(float, 0.0, 1.0, closed="both"),
+        "half_life": Interval(float, 0.0, None, closed="neither"),
+        "prior_requests": Interval(float, 0.0, None),
+        "seed": Interval(int, 0, None),
+    }
+
+    def __init__(
+        self,
+        tables: int = 8,
+        bits: int = 16,
+        max_distance: int = 10,
+        window: int = 60,
+        min_accounts: float = 5.0,
+        min_repeats: float = 5.0,
+        within_weight: float = 0.3,
+        half_life: float = DAY,
+        prior_requests: float = 5.0,
+        seed: int = 0,
+    ) -> None:
+        self.tables = tables
+        self.bits = bits
+        self.max_distance = max_distance
+        self.window = window
+        self.min_accounts = min_accounts
+        self.min_repeats = min_repeats
+        self.within_weight = within_weight
+        self.half_life = half_life
+        self.prior_requests = prior_requests
+        self.seed = seed
+
+    def _start(self) -> None:
+        self.check_params()
+        rng = np.random.default_rng(self.seed)
+        self.positions_ = np.stack([np.sort(rng.choice(64, size=self.bits, replace=False)) for _ in range(self.tables)])
+        size = 1 << self.bits
+        self.representative_ = np.zeros((self.tables, size), dtype=np.uint64)
+        self.used_ = np.zeros((self.tables, size), dtype=bool)
+        self.accounts_ = np.zeros((2, self.tables, size), dtype=np.uint64)  # generations: current, previous
+        self.requests_ = np.zeros((2, self.tables, size), dtype=np.float32)
+        self.generation_ = 0
+        self.sums_ = DecayedSums(self.half_life, {"requests": 1, "shared": 1, "repeated": 1})
+        self.sums_.index.add_array("bit", np.uint64)
+
+    def update(self, batch: RequestBatch) -> pd.Series | None:
+        if not hasattr(self, "sums_"):
+            self._start()
+        if batch.tick // self.window != self.generation_:
+            self._rotate(batch.tick // self.window)
+        r = batch.requests
+        if r.empty:
+            return None
+        ix = self.sums_.index
+        known = len(ix)
+        codes = ix.codes(r["account_id"])
+        if len(ix) > known:
+            fresh = np.arange(known, len(ix))
+            ix["bit"][fresh] = np.uint64(1) << (hash_strings(ix.ids(fresh), salt=7) & np.uint64(63))
+        fingerprints = r["prompt_simhash"].to_numpy(dtype=np.uint64)
+        keys = lsh_keys(fingerprints, self.positions_)  # (n, tables)
+        table = np.broadcast_to(np.arange(self.tables), keys.shape)
+        self._claim_empty(keys, table, fingerprints)
+        distance = np.bitwise_count(self.representative_[table, keys] ^ fingerprints[:, None])
+        match = distance <= self.max_distance
+        self._count(
+            table[match] * (1 << self.bits) + keys[match], np.broadcast_to(ix["bit"][codes][:, None], keys.shape)[match]
+        )
+        ones = np.bitwise_count(self.accounts_[0, table, keys] | self.accounts_[1, table, keys]).astype(np.float64)
+        with np.errstate(divide="ignore"):
+            distinct = -64.0 * np.log1p(-ones / 64.0)
+        held = self.requests_[0, table, keys] + self.requests_[1, table, keys]
+        shared = (match & (distinct >= self.min_accounts)).any(axis=1)
+        repeated = (match & (held >= self.min_repeats)).any(axis=1)
+        touched = self.sums_.fold(
+            batch.end, None, codes=codes, requests=np.ones(codes.size), shared=shared, repeated=repeated
+        )
+        n = self.sums_.read("requests", touched) + self.prior_requests
+        score = noisy_or(
+            self.sums_.read("shared", touched) / n,
+            self.within_weight * self.sums_.read("repeated", touched) / n,
+        )
+        return scores_series(ix.ids(touched), score)
+
+    def _count(self, flat: np.ndarray, account_bits: np.ndarray) -> None:
+        """Add matched requests to their buckets (flat indices) in the current generation."""
+        if flat.size == 0:
+            return
+        order = np.argsort(flat, kind="stable")
+        flat, account_bits = flat[order], account_bits[order]
+        start = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
+        buckets = flat[start]
+        self.requests_[0].reshape(-1)[buckets] += np.diff(np.r_[start, flat.size]).astype(np.float32)
+        self.accounts_[0].reshape(-1)[buckets] |= np.bitwise_or.reduceat(account_bits, start)
+        self.used_.reshape(-1)[buckets] = True
+
+    def _claim_empty(self, keys: np.ndarray, table: np.ndarray, fingerprints: np.ndarray) -> None:
+        """Give every empty bucket hit in this tick its first request's fingerprint."""
+        empty = ~self.used_[table, keys]
+        if not empty.any():
+            return
+        flat = (table * (1 << self.bits) + keys)[empty]
+        rows = np.broadcast_to(np.arange(keys.shape[0])[:, None], keys.shape)[empty]
+        first_flat, first = np.unique(flat, return_index=True)
+        self.representative_.reshape(-1)[first_flat] = fingerprints[rows[first]]
+
+    def _rotate(self, generation: int) -> None:
+        """Start a new generation; buckets unused for two generations become free."""
+        steps = generation - self.generation_
+        self.generation_ = generation
+        if steps >= 2:
+            self.accounts_[:] = 0
+            self.requests_[:] = 0
+        else:
+            self.accounts_[1] = self.accounts_[0]
+            self.requests_[1] = self.requests_[0]
+            self.accounts_[0] = 0
+            self.requests_[0] = 0
+        self.used_ = self.requests_[1] > 0

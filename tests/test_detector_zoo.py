@@ -1,0 +1,204 @@
+"""The built-in detectors catch the behaviour they are named after, on hand-made traffic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detectors.capability import CapabilityConcentration
+from detectors.ensemble import Ensemble
+from detectors.infrastructure import SharedInfrastructure
+from detectors.lifecycle import AccountLifecycle
+from detectors.prada import QueryDistribution
+from detectors.rate import RateSaturation
+from detectors.shift import WindowShift
+from detectors.synchrony import Lockstep
+from detectors.templates import TemplateRepetition
+from detectors.testing import make_accounts, make_batch
+from simulator.hashing import splitmix64
+from simulator.prompts import flip_bits
+
+DAY = 86400.0
+
+
+def run(detector, batches) -> pd.Series:
+    """Each account's latest score after the stream."""
+    latest: dict[str, float] = {}
+    for batch in batches:
+        scores = detector.update(batch)
+        if scores is not None:
+            latest.update(scores.to_dict())
+    return pd.Series(latest, dtype=float)
+
+
+def ticks(n: int, make) -> list:
+    return [make(tick) for tick in range(n)]
+
+
+def test_rate_saturation_ranks_throttled_and_pinned_accounts_above_light_ones() -> None:
+    def tick(k: int):
+        accounts = ["throttled"] * 60 + ["pinned"] * 50 + ["light"]
+        status = [429] * 30 + [200] * 30 + [200] * 51
+        return make_batch(k, account_id=accounts, status=np.array(status, dtype=np.int16))
+
+    scores = run(RateSaturation(), ticks(30, tick))
+    assert scores["throttled"] > scores["pinned"] > scores["light"]
+    assert scores["light"] < 0.05
+
+
+def test_capability_concentration_prefers_chain_of_thought_sweeps_of_high_value_topics() -> None:
+    sweep = ["reasoning", "coding", "math", "agentic_tool_use", "rubric_grading", "rewrite"]
+
+    def tick(k: int):
+        topics = [sweep[(k + i) % 6] for i in range(6)] + ["coding"] * 6 + ["chit_chat", "creative_writing"] * 3
+        accounts = ["extractor"] * 6 + ["developer"] * 6 + ["chatter"] * 6
+        return make_batch(k, account_id=accounts, topic=topics, cot_requested=[True] * 6 + [False] * 12)
+
+    scores = run(CapabilityConcentration(), ticks(20, tick))
+    assert scores["extractor"] > 0.6 > scores["developer"] > scores["chatter"]
+
+
+def test_template_repetition_scores_shared_templates_above_self_repetition_above_fresh_prompts() -> None:
+    rng = np.random.default_rng(0)
+    bases = rng.integers(0, 2**63, size=3, dtype=np.uint64)
+    ring = [f"ring{i}" for i in range(6)]
+
+    def tick(k: int):
+        shared = flip_bits(rng, bases[rng.integers(0, 3, size=12)], 0.03)
+        own = flip_bits(rng, np.full(2, bases[0] ^ np.uint64(0xFFFF_FFFF)), 0.03)
+        fresh = rng.integers(0, 2**63, size=6, dtype=np.uint64)
+        accounts = [ring[i % 6] for i in range(12)] + ["batch"] * 2 + [f"chat{i}" for i in range(6)]
+        return make_batch(k, account_id=accounts, prompt_simhash=np.concatenate([shared, own, fresh]))
+
+    scores = run(TemplateRepetition(), ticks(20, tick))
+    assert scores[ring].min() > 0.5
+    assert scores[ring].min() > scores["batch"] > scores[[f"chat{i}" for i in range(6)]].max()
+
+
+def test_lockstep_groups_accounts_that_fire_together() -> None:
+    rng = np.random.default_rng(1)
+    bots, users = [f"bot{i}" for i in range(12)], [f"user{i}" for i in range(12)]
+
+    def tick(k: int):
+        active = [u for u in users if rng.random() < 0.25]  # people come and go
+        ts = np.r_[k * 60.0 + 20.0 + rng.normal(0, 1.0, size=12), k * 60.0 + rng.uniform(0, 60, size=len(active))]
+        accounts = np.array(bots + active)
+        order = np.argsort(ts)
+        return make_batch(k, account_id=accounts[order], ts=ts[order])
+
+    scores = run(Lockstep(every=5), ticks(20, tick)).reindex(bots + users).fillna(0.0)
+    assert scores[bots].min() >= 0.5 and scores[users].max() < 0.3
+
+
+def test_shared_infrastructure_finds_the_ring_behind_shared_clients_and_cards() -> None:
+    ring, others = [f"ring{i}" for i in range(10)], [f"cust{i}" for i in range(30)]
+    registry = make_accounts(
+        account_id=ring + others,
+        payment_fingerprint=["pm_shared"] * 10 + [f"pm_{i}" for i in range(30)],
+        email=[f"user{i}@mailinator.com" for i in range(10)] + [f"{n}@corp{i}.com" for i, n in enumerate("ab" * 15)],
+    )
+
+    def tick(k: int):
+        return make_batch(
+            k,
+            accounts=registry if k == 0 else None,
+            account_id=ring + others,
+            client_fingerprint=[f"fp{i % 2}" for i in range(10)] + [f"own{i}" for i in range(30)],
+            asn=np.array([7] * 10 + list(range(100, 130)), dtype=np.int32),
+            ip=[f"5.5.{k}.{i}" for i in range(10)] + [f"9.{i}.0.1" for i in range(30)],
+        )
+
+    scores = run(SharedInfrastructure(every=5), ticks(10, tick)).reindex(ring + others).fillna(0.0)
+    assert scores[ring].min() > 0.5 and scores[others].max() == 0.0
+
+
+def test_prada_rejects_normality_for_templated_queries_more_than_for_independent_ones() -> None:
+    rng = np.random.default_rng(2)
+    bases = rng.integers(0, 2**63, size=40, dtype=np.uint64)
+    people = [f"person{i}" for i in range(10)]
+
+    def tick(k: int):
+        templated = flip_bits(rng, bases[rng.integers(0, 40, size=3)], 0.02)
+        independent = rng.integers(0, 2**63, size=30, dtype=np.uint64)
+        return make_batch(k, account_id=["scraper"] * 3 + people * 3, prompt_simhash=np.r_[templated, independent])
+
+    scores = run(QueryDistribution(), ticks(40, tick))
+    # repeats of a template sit a bit apart, new templates far: a bimodal, far from normal, sequence
+    assert scores["scraper"] > 0.999 and scores[people].median() < 0.9
+
+
+def test_lifecycle_flags_a_wave_of_weak_pathway_signups_and_replacements_after_bans() -> None:
+    rng = np.random.default_rng(3)
+    n_old, n_wave = 300, 40
+    ids = [f"old{i}" for i in range(n_old)] + [f"wave{i}" for i in range(n_wave)] + ["student"]
+    created = np.r_[-rng.uniform(1, 300, size=n_old), -10.5 + rng.uniform(0, 0.5, size=n_wave), -40.2] * DAY
+    registry = make_accounts(
+        account_id=ids,
+        created_ts=created,
+        signup_pathway=["direct"] * n_old + ["education"] * (n_wave + 1),
+        payment_fingerprint=[f"pm_{i}" for i in range(n_old)] + ["pm_wave"] * n_wave + ["pm_student"],
+        email=[f"{i}@x.com" for i in range(len(ids))],
+    )
+    detector = AccountLifecycle()
+    first = detector.update(make_batch(0, accounts=registry)).reindex(ids).fillna(0.0)
+    assert first[[f"wave{i}" for i in range(n_wave)]].min() > 0.9
+    assert first["student"] < 0.5 and first[[f"old{i}" for i in range(n_old)]].max() < 0.5
+    banned = make_batch(1, account_id=["wave0"], status=np.array([403], dtype=np.int16), ts=[61.0])
+    replacement = make_accounts(account_id=["fresh"], created_ts=[130.0], signup_pathway=["direct"],
+                                payment_fingerprint=["pm_wave"], email=["z@y.com"])  # fmt: skip
+    detector.update(banned)
+    after = detector.update(make_batch(2, accounts=replacement, account_id=["fresh"], ts=[150.0]))
+    assert after["fresh"] >= 1 / 3
+
+
+def test_window_shift_blames_the_accounts_that_moved_the_stream() -> None:
+    rng = np.random.default_rng(4)
+
+    def tick(k: int):
+        n = 30
+        accounts = [f"cust{i}" for i in rng.integers(0, 20, size=n)]
+        topics = rng.choice(["chit_chat", "general_qa", "creative_writing"], size=n).tolist()
+        cot, out = [False] * n, rng.integers(50, 300, size=n).tolist()
+        if k >= 15:  # new accounts join with long chain-of-thought reasoning
+            accounts += [f"new{i}" for i in range(10)]
+            topics += ["reasoning"] * 10
+            cot += [True] * 10
+            out += [2000] * 10
+        return make_batch(k, account_id=accounts, topic=topics, cot_requested=cot,
+                          output_tokens=np.array(out, dtype=np.int32))  # fmt: skip
+
+    scores = run(WindowShift(group=None, reference=600.0, window_half_life=300.0), ticks(30, tick))
+    new = scores[[f"new{i}" for i in range(10)]]
+    assert new.min() > 0.5 and new.min() > scores.filter(like="cust").max()
+
+
+def test_the_ensemble_mean_is_the_mean_of_its_members_latest_scores() -> None:
+    batches = ticks(5, lambda k: make_batch(k, account_id=["a", "b", "a"], cot_requested=[True, False, True]))
+    members = ("capability", "rate")
+    fused = run(Ensemble(members=members, method="mean"), batches)
+    separate = pd.concat([run(CapabilityConcentration(), batches), run(RateSaturation(), batches)], axis=1)
+    pd.testing.assert_series_equal(fused, separate.fillna(0.0).mean(axis=1), check_names=False)
+
+
+@pytest.mark.parametrize("method", ["fisher", "rank-mean", "max"])
+def test_rank_fusions_stay_in_range(method: str) -> None:
+    batches = ticks(12, lambda k: make_batch(k, account_id=["a", "b", "c"], cot_requested=[True, False, False]))
+    fused = run(Ensemble(members=("capability", "rate"), method=method, refresh=3), batches)
+    assert fused.between(0, 1).all()
+
+
+def test_an_ensemble_cannot_contain_itself() -> None:
+    with pytest.raises(ValueError, match="other than 'ensemble'"):
+        Ensemble(members=("ensemble",)).update(make_batch(0))
+
+
+def test_lifecycle_rejects_risks_outside_the_unit_interval() -> None:
+    with pytest.raises(ValueError, match="pathway_risk values must be numbers in \\[0, 1\\]"):
+        AccountLifecycle(pathway_risk={"education": 2.0}).update(make_batch(0))
+
+
+def test_account_bits_of_templates_are_stable_across_runs() -> None:
+    a, b = TemplateRepetition(), TemplateRepetition()
+    batch = make_batch(0, account_id=["x", "y"], prompt_simhash=splitmix64(np.arange(2)))
+    pd.testing.assert_series_equal(a.update(batch), b.update(batch))

@@ -1,0 +1,156 @@
+"""The streaming per-account feature aggregator against a batch reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detectors.accounts import AccountIndex, DecayedSums
+from detectors.features import DAY, FEATURES, AccountFeatures
+from detectors.sketch import hll_estimate, hll_update
+from detectors.testing import ORIGIN, make_accounts, make_batch
+from simulator.hashing import splitmix64
+
+ACCOUNTS = ["acct_a", "acct_b", "acct_c", "acct_d"]
+TOPIC_NAMES = ["reasoning", "coding", "chit_chat", "math"]
+
+
+def random_ticks(rng: np.random.Generator, ticks: int) -> list:
+    batches = []
+    for tick in range(ticks):
+        n = int(rng.integers(0, 12))
+        batches.append(
+            make_batch(
+                tick,
+                account_id=rng.choice(ACCOUNTS, size=n).tolist(),
+                ts=np.sort(tick * 60.0 + rng.uniform(0, 60, size=n)),
+                input_tokens=rng.integers(1, 5000, size=n).astype(np.int32),
+                output_tokens=rng.integers(0, 3000, size=n).astype(np.int32),
+                status=rng.choice(np.array([200, 200, 429, 403], dtype=np.int16), size=n),
+                topic=rng.choice(TOPIC_NAMES, size=n).tolist(),
+                cot_requested=rng.random(n) < 0.4,
+                turn=rng.integers(0, 3, size=n).astype(np.int16),
+                model=rng.choice(["m-1", "m-2"], size=n).tolist(),
+                ip=[f"10.0.{i % 3}.{i}" for i in rng.integers(0, 9, size=n)],
+                asn=rng.integers(1, 4, size=n).astype(np.int32),
+                client_fingerprint=[f"fp{i}" for i in rng.integers(0, 3, size=n)],
+            )
+        )
+    return batches
+
+
+def reference(requests: pd.DataFrame, now: float) -> pd.DataFrame:
+    """The same features from all requests at once (no decay), with pandas."""
+    out = {}
+    for account, rows in requests.groupby("account_id"):
+        rows = rows.sort_values("ts", kind="stable")
+        n = len(rows)
+        served = (rows["status"] == 200).sum()
+        gaps = np.diff(rows["ts"].to_numpy())
+        topics = rows["topic"].astype(str).value_counts(normalize=True)
+        hours = ((ORIGIN.timestamp() + rows["ts"]) // 3600 % 24).value_counts(normalize=True)
+        models = rows["model"].astype(str).value_counts(normalize=True)
+        log_gaps = np.log1p(gaps)
+        out[account] = {
+            "requests": np.log1p(n),
+            "input_tokens": np.log1p(rows["input_tokens"].mean()),
+            "output_tokens": np.log1p(rows["output_tokens"].sum() / max(served, 1e-12)),
+            "output_total": np.log1p(rows["output_tokens"].sum()),
+            "rate_limited": (rows["status"] == 429).mean(),
+            "forbidden": (rows["status"] == 403).mean(),
+            "gap_log_mean": log_gaps.mean() if gaps.size else np.log1p(DAY),
+            "gap_log_std": log_gaps.std() if gaps.size else 0.0,
+            "gap_cv": gaps.std() / gaps.mean() if gaps.size and gaps.mean() > 0 else 0.0,
+            "hour_entropy": -(hours * np.log(hours)).sum() / np.log(24),
+            "hour_peak": hours.max(),
+            "topic_entropy": -(topics * np.log(topics)).sum() / np.log(17),
+            "topic_top": topics.max(),
+            "cot_share": rows["cot_requested"].mean(),
+            "first_turn": (rows["turn"] == 0).mean(),
+            "model_top": models.max(),
+            "age_days": np.log1p((now - rows["ts"].min()) / DAY),
+        }
+    return pd.DataFrame(out).T
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), ticks=st.integers(1, 8))
+def test_streamed_features_match_a_batch_reference_without_decay(seed: int, ticks: int) -> None:
+    batches = random_ticks(np.random.default_rng(seed), ticks)
+    features = AccountFeatures(half_life=None)
+    for batch in batches:
+        features.update(batch)
+    requests = pd.concat([b.requests for b in batches])
+    if requests.empty:
+        assert len(features) == 0
+        return
+    expected = reference(requests, batches[-1].end)
+    got = features.frame().loc[expected.index, expected.columns]
+    pd.testing.assert_frame_equal(got, expected.astype(float), check_names=False, atol=1e-9, rtol=1e-9)
+
+
+def test_distinct_counts_are_close_to_the_truth() -> None:
+    batches = random_ticks(np.random.default_rng(5), 30)
+    features = AccountFeatures()
+    for batch in batches:
+        features.update(batch)
+    requests = pd.concat([b.requests for b in batches])
+    got = features.frame()
+    truth = requests.groupby("account_id").agg(ips=("ip", "nunique"), fingerprints=("client_fingerprint", "nunique"))
+    for column in ("ips", "fingerprints"):
+        np.testing.assert_allclose(np.expm1(got.loc[truth.index, column]), truth[column], rtol=0.15)
+
+
+def test_hyperloglog_estimates_large_counts_within_a_few_standard_errors() -> None:
+    registers = np.zeros((3, 64), dtype=np.uint8)
+    sizes = [10, 1_000, 50_000]
+    for row, size in enumerate(sizes):
+        hll_update(registers, np.full(size, row), splitmix64(np.arange(size) + 1_000_000 * row))
+    estimate = hll_estimate(registers)
+    assert np.all(np.abs(estimate / sizes - 1) < 4 * 1.04 / 8)
+
+
+def test_decay_halves_volume_after_one_half_life_and_keeps_shares() -> None:
+    features = AccountFeatures(half_life=3600.0)
+    features.update(make_batch(0, account_id=["a"] * 4, cot_requested=[True, False, True, False]))
+    before = features.frame().loc["a"]
+    features.update(make_batch(60, account_id=["b"]))  # one hour later, "a" is quiet
+    after = features.frame().loc["a"]
+    assert np.expm1(after["requests"]) == pytest.approx(np.expm1(before["requests"]) / 2)
+    assert after["cot_share"] == before["cot_share"] == 0.5
+
+
+def test_account_age_comes_from_the_registry_when_the_account_is_registered() -> None:
+    features = AccountFeatures()
+    registry = make_accounts(account_id=["a"], created_ts=[-10 * DAY])
+    features.update(make_batch(0, accounts=registry, account_id=["a", "b"]))
+    ages = np.expm1(features.frame()["age_days"])
+    assert ages["a"] == pytest.approx(10 + 60 / DAY)
+    assert ages["b"] < 1 / 24
+
+
+def test_features_are_finite_for_every_account_and_named() -> None:
+    features = AccountFeatures()
+    for batch in random_ticks(np.random.default_rng(1), 5):
+        features.update(batch)
+    frame = features.frame()
+    assert list(frame.columns) == list(FEATURES)
+    assert np.isfinite(frame.to_numpy()).all()
+
+
+def test_account_codes_are_dense_and_first_come_first_served() -> None:
+    index = AccountIndex()
+    index.add_array("x", np.float64, (2,), fill=7.0)
+    assert index.codes(["b", "a"]).tolist() == [0, 1]
+    assert index.codes(pd.Series(["c", "b"])).tolist() == [2, 0]
+    assert index["x"].shape == (3, 2) and (index["x"] == 7.0).all()
+    assert index.lookup(["a", "zz"]).tolist() == [1, -1]
+
+
+def test_decayed_sums_add_vectors_per_account() -> None:
+    sums = DecayedSums(None, {"v": 2})
+    codes = sums.fold(0.0, np.array(["a", "b", "a"], dtype=object), v=np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
+    assert sums.read("v", codes).tolist() == [[6.0, 8.0], [3.0, 4.0]]
