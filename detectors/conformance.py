@@ -126,8 +126,8 @@ _SCENARIO = {
             "name": "hydra-check",
             "accounts": 8,
             "start": "1h",
-            "load": {"requests_per_account": "600/day", "jitter": "3s"},
-            "infrastructure": {"proxy_pool": 200, "fingerprints": 2, "payment_instruments": 2},
+            "load": {"requests_per_account": "600/day", "timing": {"kind": "synchronised", "jitter": "3s"}},
+            "infrastructure": {"proxy_pool": 200, "clients": {"kind": "shared", "count": 2}, "payment_instruments": 2},
             "prompts": {"templates": 20},
         }
     ],
