@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from simulator.cli import app
@@ -29,12 +30,25 @@ def test_report_rebuilds_the_plots_and_pages_and_drops_stale_plots(tiny_run: Pat
     assert len(list((folder / "plots").glob("*.png"))) == len(list((folder / "plots").glob("*.svg"))) == 7
 
 
-def test_run_without_report_then_report_alone(tmp_path: Path, quickstart_path: Path) -> None:
+def test_run_without_report_then_report_alone(
+    tmp_path: Path, quickstart_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "run"
     small = ["--duration", "90m", "--scale", "0.25", "--seeds", "1", "--jobs", "1", "--detectors", "null,random"]
     result = invoke("run", quickstart_path, *small, "--no-report", "--out", out)
     assert result.exit_code == 0, result.output
     assert "report:" not in result.output and not (out / "report.html").exists() and not (out / "plots").exists()
+
+    def broken(folder: Path) -> None:
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr("simulator.cli.run.write_report", broken)
+    result = invoke("run", quickstart_path, *small, "--out", out)  # every cell reused
+    assert result.exit_code == 1
+    assert f"the report could not be written (RuntimeError: no fonts); the results in {out} are complete" in (
+        result.output
+    )
+    monkeypatch.undo()
     result = invoke("report", out)
     assert result.exit_code == 0, result.output
     assert (out / "report.html").is_file() and (out / "summary.md").is_file()

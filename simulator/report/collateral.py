@@ -36,12 +36,7 @@ def plot_collateral(data: ReportData, scenario: str, mode: str) -> Plot | Skippe
     with figure_style():
         figure = new_figure(7.5, 4.6)
         ax = figure.add_subplot()
-        for label in data.detectors:
-            mine = rows[rows["detector"] == label]
-            if mine.empty:
-                continue
-            is_attacker = mine["campaign"].notna().to_numpy()
-            score = mine["max_score"].to_numpy(dtype=np.float64)
+        for label, is_attacker, score in data.max_scores(scenario, mode):
             sweep = threshold_sweep(is_attacker, score, runs=seeds)
             style = styles[label]
             # from "flag nobody" (threshold above every score) to the lowest positive threshold; between two

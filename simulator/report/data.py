@@ -9,11 +9,13 @@ finished run is a :class:`~simulator.bench.api.ResultsFolderError` saying what i
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from simulator.bench.aggregate import leaderboard, summarize
@@ -93,6 +95,17 @@ class ReportData:
             (self.outcomes["scenario"] == scenario) & (self.outcomes["mode"] == mode) & (self.outcomes["requests"] > 0)
         ]
         return rows.reset_index(drop=True)
+
+    def max_scores(self, scenario: str, mode: str) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+        """(detector, is attacker, maximum score) of the active accounts of every seed pooled, per
+        detector in report order (detectors without outcomes here are skipped)."""
+        rows = self.outcomes_of(scenario, mode)
+        if rows.empty:
+            return
+        for label in self.detectors:
+            mine = rows[rows["detector"] == label]
+            if not mine.empty:
+                yield label, mine["campaign"].notna().to_numpy(), mine["max_score"].to_numpy(dtype=np.float64)
 
 
 def _optional(path: Path) -> pd.DataFrame | None:

@@ -65,6 +65,10 @@ def png_size(data: bytes) -> tuple[int, int]:
     return int(width), int(height)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
@@ -167,8 +171,8 @@ def render_html(data: ReportData, items: list[Plot | Skipped]) -> str:
 <body>
 <header>
 <h1>extractbench · {_e(data.run_id)}</h1>
-<p>{len(data.scenarios)} scenarios × {len(data.detectors)} detectors × {len(data.seeds)} seeds,
-{_e(", ".join(data.modes))}; {failures} failure{"s" if failures != 1 else ""}.</p>
+<p>{_count(len(data.scenarios), "scenario")} × {_count(len(data.detectors), "detector")} ×
+{_count(len(data.seeds), "seed")}, {_e(", ".join(data.modes))}; {_count(failures, "failure")}.</p>
 </header>
 <nav><h2>Contents</h2>
 <p><a href="#parameters">Parameters</a> · <a href="#leaderboard">Leaderboard</a> · <a href="#failures">Failures</a>

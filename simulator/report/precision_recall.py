@@ -11,8 +11,6 @@ horizontal line is chance (the pooled attacker share).
 
 from __future__ import annotations
 
-import numpy as np
-
 from simulator.metrics.accounts import auprc
 from simulator.report.curves import precision_recall
 from simulator.report.data import ReportData
@@ -44,12 +42,7 @@ def plot_precision_recall(data: ReportData, scenario: str, mode: str) -> Plot | 
     with figure_style():
         figure = new_figure(7.5, 4.6)
         ax = figure.add_subplot()
-        for label in data.detectors:
-            mine = rows[rows["detector"] == label]
-            if mine.empty:
-                continue
-            is_attacker = mine["campaign"].notna().to_numpy()
-            score = mine["max_score"].to_numpy(dtype=np.float64)
+        for label, is_attacker, score in data.max_scores(scenario, mode):
             recall, precision = precision_recall(is_attacker, score)
             if recall.size == 0:
                 continue

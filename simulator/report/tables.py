@@ -73,6 +73,22 @@ def _params(params: dict[str, Any]) -> str:
     return json.dumps(params, sort_keys=True, default=str) if params else "–"
 
 
+def _policy(policy: dict[str, Any], threshold: float) -> str:
+    """The alarm policy in words.
+
+    >>> _policy({"action": "ban", "review_delay": "0s"}, 0.5)
+    'threshold 0.5, ban, no review delay'
+    >>> _policy({"action": "throttle", "review_delay": "30m", "throttle_factor": 0.1, "throttle_duration": "1d"}, 0.7)
+    'threshold 0.7, throttle (limits × 0.1 for 1d), review delay 30m'
+    """
+    action = str(policy.get("action", "ban"))
+    if action == "throttle":
+        action += f" (limits × {policy.get('throttle_factor')} for {policy.get('throttle_duration')})"
+    delay = str(policy.get("review_delay", "0s"))
+    review = "no review delay" if delay in ("0s", "0", "0.0") else f"review delay {delay}"
+    return f"threshold {threshold:g}, {action}, {review}"
+
+
 def parameter_rows(data: ReportData) -> dict[str, list[tuple[str, ...]]]:
     """The run's parameters: ``run`` (name, value) pairs, ``scenarios`` (label, source,
     scale, duration, ticks) and ``detectors`` (label, class, parameters)."""
@@ -84,7 +100,7 @@ def parameter_rows(data: ReportData) -> dict[str, list[tuple[str, ...]]]:
         ("extractbench", str(plan.get("extractbench_version", "–"))),
         ("seeds", ", ".join(str(s) for s in data.seeds)),
         ("modes", ", ".join(data.modes)),
-        ("alarm policy", ", ".join(f"{k} {v}" for k, v in sorted(policy.items())) or f"threshold {data.threshold:g}"),
+        ("alarm policy", _policy(policy, data.threshold)),
         ("cells", f"{config.get('cells', '–')} ({config.get('cells_reused', 0)} reused)"),
         ("executor", str(config.get("executor", "–"))),
         ("started", str(config.get("started", "–"))),
