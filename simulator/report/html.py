@@ -42,7 +42,6 @@ th, td { border: 1px solid #e0e0e0; padding: 0.2rem 0.5rem; vertical-align: top;
 th { background: #f5f5f7; text-align: left; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.baseline td { color: #777; font-style: italic; }
-td code { font-size: 0.8rem; word-break: break-all; }
 figure { margin: 1rem 0 2rem; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.85rem; color: #444; max-width: 60rem; }
@@ -77,12 +76,14 @@ def _anchor(*parts: str) -> str:
     return "-".join(p.replace(" ", "_") for p in parts)
 
 
-def _table(headers: Iterable[str], rows: Iterable[Iterable[str]], numeric_from: int = 99) -> str:
+def _table(headers: Iterable[str], rows: Iterable[Iterable[str]], numeric_from: int | None = None) -> str:
+    """A table; columns from ``numeric_from`` on are right-aligned numbers."""
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     body = []
     for row in rows:
         cells = "".join(
-            f'<td class="num">{_e(c)}</td>' if i >= numeric_from else f"<td>{_e(c)}</td>" for i, c in enumerate(row)
+            f'<td class="num">{_e(c)}</td>' if numeric_from is not None and i >= numeric_from else f"<td>{_e(c)}</td>"
+            for i, c in enumerate(row)
         )
         body.append(f"<tr>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
