@@ -118,3 +118,25 @@ def bare() -> BareGateway:
 @pytest.fixture(scope="session")
 def quickstart_path() -> Path:
     return SCENARIOS / "quickstart.yaml"
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory, quickstart_path: Path) -> Path:
+    """The results folder of the quickstart for 2 h (the hydra pool starts after 1 h) with the
+    three baselines and ``periodic-20`` (a second periodic detector: a sweep of ``every``),
+    2 seeds, passive, serial. Shared by the report and check tests: copy it before changing it."""
+    from detectors.baselines import PeriodicDetector
+    from simulator import bench
+
+    out = tmp_path_factory.mktemp("tiny") / "run"
+    detectors = ["null", "random", "periodic", ("periodic-20", PeriodicDetector(every=20))]
+    bench.run([quickstart_path], detectors=detectors, seeds=2, duration=7200.0, jobs=1, out=out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_report(tiny_run: Path):
+    """The report of :func:`tiny_run` (a :class:`~simulator.report.Report`)."""
+    from simulator.report import write_report
+
+    return write_report(tiny_run)

@@ -14,7 +14,15 @@ from simulator import bench
 from simulator.bench.store import ResumeError
 from simulator.metrics import METRICS
 
-DETERMINISTIC = ("metrics.csv", "metrics.parquet", "summary.json", "scores.parquet", "failures.csv")
+DETERMINISTIC = (
+    "metrics.csv",
+    "metrics.parquet",
+    "summary.json",
+    "scores.parquet",
+    "outcomes.parquet",
+    "leakage.parquet",
+    "failures.csv",
+)
 
 
 def small_run(quickstart: Path, out: Path, **options: object) -> bench.RunResults:
@@ -105,6 +113,36 @@ def test_the_null_detector_is_the_undefended_world_in_the_closed_loop(first: ben
         assert m[("active", "null", seed, "replacements")] == 0
         assert m[("active", "null", seed, "legit_output_lost_share")] == 0
         assert m[("active", "null", seed, "auprc")] == m[("passive", "null", seed, "auprc")]
+
+
+def test_the_leakage_series_adds_up_to_the_leakage_metric_in_both_modes(first: bench.RunResults) -> None:
+    series = first.leakage()
+    assert list(series.columns) == ["scenario", "mode", "seed", "detector", "bin", "start_s", "end_s", "output_tokens"]
+    # 80 one-minute ticks: one tick per bin, bins tile the run
+    per_cell = series[series["detector"].isna() & (series["mode"] == "passive")].groupby("seed")
+    assert (per_cell["bin"].count() == 80).all() and (per_cell["end_s"].max() == 4800.0).all()
+    leaked = series.dropna(subset=["detector"]).groupby(["mode", "detector", "seed"])["output_tokens"].sum()
+    metric = first.metrics[first.metrics["metric"] == "leakage_tokens"].set_index(["mode", "detector", "seed"])
+    pd.testing.assert_series_equal(leaked.astype(float), metric["value"].sort_index(), check_names=False)
+    # undefended: what the campaigns were served, which is what the null detector lets through
+    served = series[series["detector"].isna() & (series["mode"] == "passive")].groupby("seed")["output_tokens"].sum()
+    null = leaked.loc["passive", "null"]
+    assert (served > 0).all() and served.to_dict() == null.to_dict()
+    random = series[(series["mode"] == "passive") & (series["detector"] == "random")]
+    assert (random.groupby("seed")["output_tokens"].sum() < served).all()
+
+
+def test_the_outcomes_table_holds_every_active_account_of_every_detector(first: bench.RunResults) -> None:
+    outcomes = first.outcomes()
+    assert list(outcomes.columns[:4]) == ["scenario", "mode", "seed", "detector"]
+    assert {"account_id", "is_attacker", "max_score", "alarm_ts"} <= set(outcomes.columns)
+    passive = outcomes[outcomes["mode"] == "passive"]
+    counts = passive.groupby(["seed", "detector"])["account_id"].nunique().unstack()
+    assert (counts.nunique(axis=1) == 1).all()  # passive: every detector saw the same accounts
+    active = outcomes[outcomes["mode"] == "active"]
+    assert set(active["detector"]) == {"null", "random", "periodic"}
+    alarmed = passive[passive["detector"] == "null"]["alarm_ts"]
+    assert alarmed.isna().all()
 
 
 def test_same_seeds_give_byte_identical_results_on_a_process_pool(

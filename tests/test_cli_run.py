@@ -28,6 +28,7 @@ def test_run_prints_where_it_wrote_and_a_leaderboard(tmp_path: Path, quickstart_
     assert "quickstart · passive · 2 seeds" in result.output
     assert "AUPRC" in result.output and "random" in result.output and "null" in result.output
     assert (tmp_path / "metrics.csv").is_file() and (tmp_path / "summary.json").is_file()
+    assert f"report: {tmp_path / 'report.html'}" in result.output and (tmp_path / "summary.md").is_file()
     again = invoke(str(quickstart_path), "--detectors", "null,random", "--seeds", "2", *SMALL, "--out", str(tmp_path))
     assert again.exit_code == 0 and "2 cells (2 reused)" in again.output
 

@@ -17,14 +17,20 @@ Modules, one concept each:
 * :mod:`~simulator.bench.assemble`: metrics, cost, failures, scores tables;
 * :mod:`~simulator.bench.aggregate`: over seeds (intervals, paired comparisons, leaderboard);
 * :mod:`~simulator.bench.leaderboard`: the leaderboard as Rich tables;
-* :mod:`~simulator.bench.api`: :func:`run` and :class:`RunResults`.
+* :mod:`~simulator.bench.leakage`: attacker output over time, in bounded bins;
+* :mod:`~simulator.bench.api`: :func:`run` and :class:`RunResults`;
+* :mod:`~simulator.bench.baseline`: baseline files (a run's figures, versioned JSON);
+* :mod:`~simulator.bench.check`: a run against a baseline (directions, tolerances, intervals);
+* :mod:`~simulator.bench.verdict`: the check as Markdown and JUnit XML.
 """
 
 from __future__ import annotations
 
 from simulator.bench.aggregate import INTERVAL_METHOD, compare, leaderboard, summarize
-from simulator.bench.api import RunResults, execute, load_results, output_folder, run
+from simulator.bench.api import ResultsFolderError, RunResults, execute, load_results, output_folder, run
+from simulator.bench.baseline import Baseline, BaselineError, make_baseline, read_baseline, write_baseline
 from simulator.bench.cells import Cell, CellResult, DetectorSpec, ScenarioSpec
+from simulator.bench.check import CheckResult, NotComparableError, Tolerance, check_results, parse_tolerances
 from simulator.bench.executors import DaskExecutor, ProcessExecutor, SerialExecutor, default_jobs, make_executor
 from simulator.bench.plan import BenchInputError, RunPlan, plan_run
 from simulator.bench.policy import AlarmPolicy
@@ -35,29 +41,40 @@ from simulator.bench.suite import Suite, bundled_suite, load_suite
 __all__ = [
     "INTERVAL_METHOD",
     "AlarmPolicy",
+    "Baseline",
+    "BaselineError",
     "BenchInputError",
     "Cell",
     "CellResult",
+    "CheckResult",
     "DaskExecutor",
     "DetectorSpec",
+    "NotComparableError",
     "ProcessExecutor",
+    "ResultsFolderError",
     "ResumeError",
     "RunPlan",
     "RunResults",
     "ScenarioSpec",
     "SerialExecutor",
     "Suite",
+    "Tolerance",
     "bundled_suite",
+    "check_results",
     "compare",
     "default_jobs",
     "execute",
     "leaderboard",
     "load_results",
     "load_suite",
+    "make_baseline",
     "make_executor",
     "output_folder",
+    "parse_tolerances",
     "plan_run",
+    "read_baseline",
     "run",
     "run_cell",
     "summarize",
+    "write_baseline",
 ]

@@ -31,7 +31,16 @@ from simulator.bench.policy import AlarmPolicy
 from simulator.bench.store import ResultsStore
 from simulator.scenario import Scenario
 
-__all__ = ["ProgressCallback", "RunResults", "default_run_id", "execute", "load_results", "output_folder", "run"]
+__all__ = [
+    "ProgressCallback",
+    "ResultsFolderError",
+    "RunResults",
+    "default_run_id",
+    "execute",
+    "load_results",
+    "output_folder",
+    "run",
+]
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(cells_done, cells_total)``, including cells reused from a previous attempt."""
@@ -82,19 +91,60 @@ class RunResults:
         """Score trajectories (only changes): scenario, mode, seed, detector, tick, account_id, score."""
         return pd.read_parquet(self.out / "scores.parquet")
 
+    def outcomes(self) -> pd.DataFrame:
+        """Per-account outcomes: scenario, mode, seed, detector and the columns of
+        :data:`~simulator.metrics.outcomes.OUTCOME_SCHEMA` (maximum score, alarm time…)."""
+        return pd.read_parquet(self.out / "outcomes.parquet")
+
+    def leakage(self) -> pd.DataFrame:
+        """Attacker output per time bin: scenario, mode, seed, detector (null: everything
+        served to the campaigns), bin, start_s, end_s, output_tokens (see :mod:`simulator.bench.leakage`)."""
+        return pd.read_parquet(self.out / "leakage.parquet")
+
+
+class ResultsFolderError(ValueError):
+    """A folder is not a finished run's results; the message says why and what to do."""
+
+
+def _run_description(out: Path) -> dict[str, Any]:
+    if not out.is_dir():
+        raise ResultsFolderError(f"{out}: no such folder (expected the output folder of `extractbench run`)")
+    run_file = out / "run.json"
+    if not run_file.is_file():
+        raise ResultsFolderError(f"{out}: not an extractbench results folder (no run.json)")
+    try:
+        config = json.loads(run_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ResultsFolderError(f"{run_file}: unreadable: {exc}") from None
+    if not isinstance(config, dict) or not isinstance(config.get("plan"), dict) or "run_id" not in config:
+        raise ResultsFolderError(f"{run_file}: not an extractbench run description (no 'plan' or 'run_id')")
+    if config.get("status") != "complete":
+        raise ResultsFolderError(
+            f"{out}: the run is not complete (status {config.get('status')!r}); "
+            f"finish it with `extractbench run ... --out {out}`"
+        )
+    missing = [name for name in ("metrics.parquet", "cost.csv", "failures.csv") if not (out / name).is_file()]
+    if missing:
+        raise ResultsFolderError(f"{out}: incomplete results folder, missing {', '.join(missing)}")
+    return config
+
 
 def load_results(out: str | Path) -> RunResults:
-    """Read a finished run's folder."""
+    """Read a finished run's folder; raises :class:`ResultsFolderError` if it is missing,
+    is not a results folder, or holds an unfinished run."""
     out = Path(out)
-    config = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    return RunResults(
-        out=out,
-        run_id=config["run_id"],
-        config=config,
-        metrics=pd.read_parquet(out / "metrics.parquet"),
-        cost=pd.read_csv(out / "cost.csv"),
-        failures=pd.read_csv(out / "failures.csv"),
-    )
+    config = _run_description(out)
+    try:
+        return RunResults(
+            out=out,
+            run_id=config["run_id"],
+            config=config,
+            metrics=pd.read_parquet(out / "metrics.parquet"),
+            cost=pd.read_csv(out / "cost.csv"),
+            failures=pd.read_csv(out / "failures.csv"),
+        )
+    except (OSError, ValueError) as exc:
+        raise ResultsFolderError(f"{out}: unreadable results: {exc}") from None
 
 
 def default_run_id(name: str) -> str:

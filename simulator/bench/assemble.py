@@ -1,4 +1,5 @@
-"""From stored cells to the run's tables: metrics, cost, failures, scores, summary.
+"""From stored cells to the run's tables: metrics, cost, failures, summary, and the
+per-cell tables concatenated (scores, per-account outcomes, leakage series).
 
 The tables are always computed from the cells as stored on disk, so a resumed
 run and a fresh one, or a serial and a parallel one, produce the same bytes.
@@ -8,12 +9,18 @@ metric, value), sorted by scenario, mode, detector, seed and metric (in the orde
 of :data:`~simulator.metrics.catalogue.METRICS`), and hold detection figures only;
 values are written with 12 significant digits (``nan`` where undefined).
 Everything that varies from run to run (time, memory) is in ``cost.csv``.
+
+``scores.parquet``, ``outcomes.parquet`` and ``leakage.parquet`` hold every
+cell's table with the cell's ``scenario``, ``mode`` and ``seed`` in front: the
+data the report draws from (per-account maximum scores and alarm times; attacker
+output per time bin, see :mod:`simulator.bench.leakage`).
 """
 
 from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,8 +30,10 @@ import pandas as pd
 import pyarrow as pa
 
 from simulator.bench.aggregate import INTERVAL_METHOD, compare, summarize
+from simulator.bench.cells import Cell
+from simulator.bench.leakage import LEAKAGE_FILE_SCHEMA
 from simulator.bench.plan import RunPlan
-from simulator.bench.store import SCORES_FILE_SCHEMA, ResultsStore
+from simulator.bench.store import OUTCOMES_FILE_SCHEMA, SCORES_FILE_SCHEMA, ResultsStore
 from simulator.export import AtomicParquetWriter, atomic_path, write_json, write_table
 from simulator.metrics.catalogue import METRICS
 from simulator.metrics.evaluate import evaluate
@@ -64,14 +73,6 @@ METRICS_SCHEMA = pa.schema(
         pa.field("seed", pa.int64()),
         pa.field("metric", pa.string()),
         pa.field("value", pa.float64()),
-    ]
-)
-SCORES_SCHEMA = pa.schema(
-    [
-        pa.field("scenario", pa.string()),
-        pa.field("mode", pa.string()),
-        pa.field("seed", pa.int64()),
-        *SCORES_FILE_SCHEMA,
     ]
 )
 
@@ -170,24 +171,41 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def _write_scores(plan: RunPlan, store: ResultsStore, path: Path) -> None:
-    cells = sorted(
-        (c for c in plan.cells if c.detectors and c.record_scores),
-        key=lambda c: (c.scenario.label, c.mode, c.seed, c.name),
+def _with_head(schema: pa.Schema) -> pa.Schema:
+    return pa.schema(
+        [pa.field("scenario", pa.string()), pa.field("mode", pa.string()), pa.field("seed", pa.int64()), *schema]
     )
-    with AtomicParquetWriter(path, SCORES_SCHEMA) as writer:
-        for cell in cells:
-            table = store.scores(cell)
+
+
+SCORES_SCHEMA = _with_head(SCORES_FILE_SCHEMA)
+OUTCOMES_SCHEMA = _with_head(OUTCOMES_FILE_SCHEMA)
+LEAKAGE_SCHEMA = _with_head(LEAKAGE_FILE_SCHEMA)
+
+
+def _write_cell_tables(
+    cells: list[Cell], path: Path, schema: pa.Schema, read: Callable[[Cell], pa.Table | None]
+) -> None:
+    """Concatenate a per-cell table of every cell into ``path``, each row prefixed by
+    the cell's scenario, mode and seed; cells in (scenario, mode, seed, name) order."""
+    with AtomicParquetWriter(path, schema) as writer:
+        for cell in sorted(cells, key=lambda c: (c.scenario.label, c.mode, c.seed, c.name)):
+            table = read(cell)
             if table is None or table.num_rows == 0:
                 continue
-            table = table.sort_by([("detector", "ascending"), ("tick", "ascending"), ("account_id", "ascending")])
             n = table.num_rows
             head = [
                 pa.array([cell.scenario.label] * n, type=pa.string()),
                 pa.array([cell.mode] * n, type=pa.string()),
                 pa.array(np.full(n, cell.seed, dtype=np.int64)),
             ]
-            writer.write(pa.Table.from_arrays([*head, *table.columns], schema=SCORES_SCHEMA))
+            writer.write(pa.Table.from_arrays([*head, *table.columns], schema=schema))
+
+
+def _sorted_scores(store: ResultsStore, cell: Cell) -> pa.Table | None:
+    table = store.scores(cell)
+    if table is None:
+        return None
+    return table.sort_by([("detector", "ascending"), ("tick", "ascending"), ("account_id", "ascending")])
 
 
 def assemble(plan: RunPlan, store: ResultsStore) -> RunTables:
@@ -211,6 +229,14 @@ def assemble(plan: RunPlan, store: ResultsStore) -> RunTables:
             "failures": _records(tables.failures),
         },
     )
+    with_detectors = [c for c in plan.cells if c.detectors]
     if plan.record_scores:
-        _write_scores(plan, store, out / "scores.parquet")
+        _write_cell_tables(
+            [c for c in with_detectors if c.record_scores],
+            out / "scores.parquet",
+            SCORES_SCHEMA,
+            lambda cell: _sorted_scores(store, cell),
+        )
+    _write_cell_tables(with_detectors, out / "outcomes.parquet", OUTCOMES_SCHEMA, store.outcomes)
+    _write_cell_tables(list(plan.cells), out / "leakage.parquet", LEAKAGE_SCHEMA, store.leakage)
     return tables

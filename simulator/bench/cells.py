@@ -79,6 +79,12 @@ class ScenarioSpec:
         accounts = sum(g.accounts for g in self.scenario.population) + sum(c.accounts for c in self.scenario.campaigns)
         return float(accounts) * float(self.scenario.duration)
 
+    @cached_property
+    def fingerprint(self) -> str:
+        """A hash of the resolved scenario: two specs with the same fingerprint simulate the same world."""
+        text = json.dumps(self.scenario.model_dump(mode="json"), sort_keys=True, default=repr)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
     def describe(self) -> dict[str, Any]:
         return {
             "label": self.label,
@@ -86,6 +92,7 @@ class ScenarioSpec:
             "scale": self.scale,
             "duration_s": float(self.scenario.duration),
             "ticks": self.scenario.n_ticks,
+            "fingerprint": self.fingerprint,
         }
 
 
@@ -173,5 +180,7 @@ class CellResult:
     campaigns: pa.Table
     """Rows of :data:`~simulator.metrics.outcomes.CAMPAIGN_SCHEMA`."""
     detectors: tuple[DetectorResult, ...] = field(default=())
+    leakage: pa.Table | None = None
+    """Attacker output per time bin (:data:`~simulator.bench.leakage.LEAKAGE_FILE_SCHEMA`)."""
     wall_seconds: float = 0.0
     peak_rss_mb: float = 0.0

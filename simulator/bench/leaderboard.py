@@ -17,7 +17,7 @@ from rich.table import Table
 from detectors.registry import BASELINES
 from simulator.bench.aggregate import LEADERBOARD_METRICS
 
-__all__ = ["CAPTION", "HEADERS", "leaderboard_tables"]
+__all__ = ["CAPTION", "HEADERS", "format_cell", "format_duration", "format_number", "leaderboard_tables"]
 
 HEADERS: dict[str, str] = {
     "auprc": "AUPRC",
@@ -40,14 +40,24 @@ CAPTION = (
 )
 
 
-def _duration(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
+    """A time span in its largest unit, one decimal.
+
+    >>> format_duration(45), format_duration(5400), format_duration(2 * 86400)
+    ('45s', '1.5h', '2.0d')
+    """
     for unit, size in (("d", 86400.0), ("h", 3600.0), ("m", 60.0)):
         if seconds >= size:
             return f"{seconds / size:.1f}{unit}"
     return f"{seconds:.0f}s"
 
 
-def _number(value: float) -> str:
+def format_number(value: float) -> str:
+    """Three significant figures or so, thousands separated.
+
+    >>> format_number(0.8312), format_number(12.34), format_number(12345.6)
+    ('0.83', '12.3', '12,346')
+    """
     if abs(value) >= 100:
         return f"{value:,.0f}"
     if abs(value) >= 10:
@@ -55,19 +65,21 @@ def _number(value: float) -> str:
     return f"{value:.2f}"
 
 
-def _cell(row: pd.Series, metric: str) -> str:
+def format_cell(row: pd.Series, metric: str) -> str:
+    """One leaderboard cell: the mean and the half-width of its interval (``0.83±0.05``),
+    or for the time to detection the median and the seeds that detected (``12.0m 3/3``)."""
     value = row.get(metric, math.nan)
     if metric == "ttd_median_s":
         found = int(row.get(f"{metric}_n", 0))
         seeds = int(row["seeds"])
-        return f"{_duration(value)} {found}/{seeds}" if math.isfinite(value) else f"– {found}/{seeds}"
+        return f"{format_duration(value)} {found}/{seeds}" if math.isfinite(value) else f"– {found}/{seeds}"
     if value is None or not math.isfinite(value):
         return "–"
-    text = _number(value)
+    text = format_number(value)
     low, high = row.get(f"{metric}_low", math.nan), row.get(f"{metric}_high", math.nan)
     if math.isfinite(low) and math.isfinite(high) and high > low:
         # an interval clipped to the metric's range is lopsided: show its wider side
-        text += f"±{_number(max(value - low, high - value))}"
+        text += f"±{format_number(max(value - low, high - value))}"
     return text
 
 
@@ -86,7 +98,7 @@ def leaderboard_tables(board: pd.DataFrame) -> list[Table]:
             table.add_column(HEADERS.get(metric, metric), justify="right")
         for _, row in group.iterrows():
             style = "dim" if row["detector"] in BASELINES else None
-            cells = [_cell(row, m) if m != "events_per_s" else _number(row[m]) for m in columns]
+            cells = [format_cell(row, m) if m != "events_per_s" else format_number(row[m]) for m in columns]
             table.add_row(str(row["detector"]), *cells, style=style)
         tables.append(table)
     if tables:

@@ -136,6 +136,15 @@ class ScoreLog:
         self.accounts.output_before_containment[codes] = ledger.totals.output[codes]
         return codes
 
+    def contained(self, codes: np.ndarray) -> np.ndarray:
+        """Whether each account of ``codes`` has been contained (at the end of an earlier
+        tick, or of this one if :meth:`contain` already ran for it)."""
+        a = self.accounts
+        known = codes < a.size
+        flags = np.zeros(codes.size, dtype=bool)
+        flags[known] = a.output_before_containment[codes[known]] >= 0
+        return flags
+
     def trajectory(self, account_ids: np.ndarray) -> pa.Table:
         """The score changes as a table (:data:`TRAJECTORY_SCHEMA`), sorted by tick then account."""
         if not self._trajectory:

@@ -2,7 +2,8 @@
 
 At the end of every tick the runner
 
-1. folds the tick into the traffic ledger (per-account totals);
+1. folds the tick into the traffic ledger (per-account totals) and the leakage
+   series (attacker output per bin, :mod:`simulator.bench.leakage`);
 2. hands the **same** batch object to every detector (each a fresh clone), through
    the guard (:mod:`simulator.bench.guard`) and the cost meter;
 3. records the returned scores in the detector's score log, which alarms accounts
@@ -27,6 +28,7 @@ from detectors.base import Detector
 from simulator.bench.cells import Cell, CellResult, DetectorResult, DetectorSpec, RunFacts
 from simulator.bench.cost import CostMeter, peak_rss_mb, reset_peak_rss
 from simulator.bench.guard import DetectorFailedError, Failure, checked_update
+from simulator.bench.leakage import LeakageSeries
 from simulator.bench.ledger import ScoreLog, TrafficLedger
 from simulator.metrics.outcomes import CAMPAIGN_SCHEMA, OUTCOME_SCHEMA
 from simulator.registry import Registry
@@ -148,11 +150,17 @@ def run_cell(cell: Cell) -> CellResult:
     world.build()
     ledger = TrafficLedger()
     runs = [_DetectorRun(spec, cell) for spec in cell.detectors]
+    leakage = LeakageSeries(scenario.n_ticks, float(scenario.tick), cell.mode, [run.label for run in runs])
     requests = 0
     for traffic in world.ticks():
         batch = traffic.batch
         requests += len(batch)
         ledger.add(traffic)
+        leakage.add(
+            traffic,
+            world.registry.truth.column("is_attacker"),
+            {run.label: run.log for run in runs if run.failure is None},
+        )
         if all(run.failure is not None for run in runs):
             continue  # keep simulating: the facts and campaign totals describe the whole run
         # the shared DataFrame is built once, outside every detector's timing
@@ -178,6 +186,7 @@ def run_cell(cell: Cell) -> CellResult:
         facts=facts,
         campaigns=_campaigns(world, ledger),
         detectors=tuple(run.result(ledger, registry) for run in runs),
+        leakage=leakage.table([run.label for run in runs if run.failure is None]),
         wall_seconds=time.perf_counter() - started,
         peak_rss_mb=peak_rss_mb(),
     )

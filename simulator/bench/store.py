@@ -4,8 +4,9 @@ Layout of ``results/<run-id>/``::
 
     run.json                 the plan (scenarios, seeds, detectors, policy, versions) and the run's status
     cells/<cell>/cell.json   facts, per-detector cost and failure of one cell (written last: the cell is complete)
-    cells/<cell>/outcomes.parquet, campaigns.parquet, scores.parquet
-    metrics.csv, metrics.parquet, cost.csv, failures.csv, summary.json, scores.parquet   (the run's tables)
+    cells/<cell>/outcomes.parquet, campaigns.parquet, scores.parquet, leakage.parquet
+    metrics.csv, metrics.parquet, cost.csv, failures.csv, summary.json, scores.parquet,
+    outcomes.parquet, leakage.parquet                                                    (the run's tables)
 
 Every file is written atomically (:mod:`simulator.export`). A rerun with the same
 folder keeps the complete cells whose key (a hash of everything that determines
@@ -26,6 +27,7 @@ import pyarrow.parquet as pq
 
 from simulator.bench.cells import Cell, CellResult, RunFacts
 from simulator.bench.guard import Failure
+from simulator.bench.leakage import LEAKAGE_FILE_SCHEMA
 from simulator.bench.ledger import TRAJECTORY_SCHEMA
 from simulator.bench.plan import RunPlan
 from simulator.export import write_json, write_table
@@ -107,6 +109,8 @@ class ResultsStore:
             pa.concat_tables(outcomes) if outcomes else OUTCOMES_FILE_SCHEMA.empty_table(),
         )
         write_table(folder / "campaigns.parquet", result.campaigns)
+        if result.leakage is not None:
+            write_table(folder / "leakage.parquet", result.leakage)
         if cell.record_scores:
             scores = [_with_detector(d.label, d.scores, SCORES_FILE_SCHEMA) for d in done if d.scores is not None]
             write_table(
@@ -163,6 +167,18 @@ class ResultsStore:
             peak_rss_mb=info["peak_rss_mb"],
         )
 
+    def _table(self, cell: Cell, name: str, schema: pa.Schema) -> pa.Table | None:
+        path = self.cell_dir(cell) / name
+        return pq.read_table(path, schema=schema) if path.is_file() else None
+
     def scores(self, cell: Cell) -> pa.Table | None:
-        path = self.cell_dir(cell) / "scores.parquet"
-        return pq.read_table(path, schema=SCORES_FILE_SCHEMA) if path.is_file() else None
+        """The cell's score changes (``detector`` + trajectory columns), if recorded."""
+        return self._table(cell, "scores.parquet", SCORES_FILE_SCHEMA)
+
+    def outcomes(self, cell: Cell) -> pa.Table | None:
+        """The cell's per-account outcomes (``detector`` + outcome columns) of the detectors that did not fail."""
+        return self._table(cell, "outcomes.parquet", OUTCOMES_FILE_SCHEMA)
+
+    def leakage(self, cell: Cell) -> pa.Table | None:
+        """The cell's leakage series (None for a cell stored before the harness recorded it)."""
+        return self._table(cell, "leakage.parquet", LEAKAGE_FILE_SCHEMA)

@@ -11,8 +11,11 @@ import sys
 
 import typer
 
+from simulator.cli import baseline as _baseline
 from simulator.cli import calibrate as _calibrate
+from simulator.cli import check as _check
 from simulator.cli import detectors as _detectors
+from simulator.cli import report as _report
 from simulator.cli import run as _run
 from simulator.cli import schema as _schema
 from simulator.cli import simulate as _simulate
@@ -32,6 +35,9 @@ app.command("validate")(_validate.validate)
 app.command("simulate")(_simulate.simulate)
 app.command("run")(_run.run)
 app.command("detectors")(_detectors.detectors)
+app.command("report")(_report.report)
+app.command("baseline")(_baseline.baseline)
+app.command("check")(_check.check)
 app.command("schema")(_schema.schema)
 app.command("calibrate")(_calibrate.calibrate)
 

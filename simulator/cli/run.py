@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +16,7 @@ from simulator.bench.leaderboard import leaderboard_tables
 from simulator.bench.plan import BenchInputError, plan_run
 from simulator.bench.store import ResumeError
 from simulator.cli.options import parse_duration_option
+from simulator.report import write_report
 
 __all__ = ["run"]
 
@@ -89,10 +91,14 @@ def run(
     ] = None,
     run_id: Annotated[str | None, typer.Option(help="Name of the run (default: <suite>-<date>-<time>).")] = None,
     scores: Annotated[bool, typer.Option(help="Write score trajectories (scores.parquet).")] = True,
+    report: Annotated[
+        bool, typer.Option(help="Write the plots, report.html and summary.md at the end (see `extractbench report`).")
+    ] = True,
 ) -> None:
     """Benchmark detectors on scenarios: passive and closed-loop runs over seeds, metrics with
-    95% intervals, results under results/<run-id>/, and a leaderboard. With no scenario, the
-    bundled quick suite runs (every bundled scenario, small, every detector, 3 seeds)."""
+    95% intervals, results under results/<run-id>/, a leaderboard, and a report (plots,
+    report.html, summary.md). With no scenario, the bundled quick suite runs (every bundled
+    scenario, small, every detector, 3 seeds)."""
     policy: dict[str, Any] = {}
     for name, value in (
         ("action", action.value if action else None),
@@ -149,7 +155,8 @@ def run(
     config = results.config
     typer.echo(
         f"wrote {results.out}: {config['cells']} cells ({config['cells_reused']} reused) on "
-        f"{config['executor']} in {config['wall_seconds']:.1f} s; metrics.csv, summary.json, cost.csv, scores.parquet"
+        f"{config['executor']} in {config['wall_seconds']:.1f} s; metrics.csv, summary.json, cost.csv, "
+        f"outcomes.parquet, leakage.parquet{', scores.parquet' if scores else ''}"
     )
     for _, failure in results.failures.iterrows():
         typer.echo(
@@ -162,3 +169,21 @@ def run(
         stdout = Console(width=200)
     for table in leaderboard_tables(results.leaderboard()):
         stdout.print(table)
+    if report:
+        _write_report(results.out)
+
+
+def _write_report(folder: Path) -> None:
+    """The report of a finished run; if drawing fails, say that the results are safe."""
+    try:
+        written = write_report(folder)
+    except Exception as exc:
+        if os.environ.get("EXTRACTBENCH_DEBUG"):
+            raise
+        typer.echo(
+            f"the report could not be written ({type(exc).__name__}: {exc}); the results in {folder} are complete: "
+            f"rebuild it with `extractbench report {folder}` (EXTRACTBENCH_DEBUG=1 shows the traceback)",
+            err=True,
+        )
+        raise typer.Exit(code=1) from None
+    typer.echo(f"report: {written.html} ({len(written.plots)} plots), {written.markdown}")

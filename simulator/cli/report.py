@@ -1,0 +1,32 @@
+"""``extractbench report RESULTS_DIR``: rebuild the plots, report.html and summary.md of a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from simulator.bench.api import ResultsFolderError
+from simulator.report import write_report
+
+__all__ = ["report"]
+
+
+def report(
+    results_dir: Annotated[
+        Path, typer.Argument(metavar="RESULTS_DIR", help="A finished run's folder (the --out of `extractbench run`).")
+    ],
+) -> None:
+    """Draw the plots (plots/*.png, *.svg) and write report.html (self-contained) and summary.md
+    (Markdown, for CI job summaries) from a finished run's results, without re-running anything."""
+    try:
+        written = write_report(results_dir)
+    except ResultsFolderError as error:
+        typer.echo(f"extractbench report: {error}", err=True)
+        raise typer.Exit(code=2) from None
+    skipped = f"; {len(written.skipped)} not drawn (reasons in the report)" if written.skipped else ""
+    typer.echo(
+        f"wrote {written.html} and {written.markdown.name}: {len(written.plots)} plots in "
+        f"{written.folder / 'plots'}{skipped}"
+    )

@@ -1,0 +1,48 @@
+"""``summary.md``: the run in Markdown, for a CI job summary or a pull-request comment.
+
+The run in one line, one leaderboard table per (scenario, mode) with the
+baselines in italics, and the detectors that failed. GitHub renders it as the
+job summary when CI appends it to ``$GITHUB_STEP_SUMMARY``.
+"""
+
+from __future__ import annotations
+
+from simulator.bench.leaderboard import CAPTION
+from simulator.markdown import markdown_cell, markdown_table
+from simulator.report.data import ReportData
+from simulator.report.tables import leader_tables
+
+__all__ = ["render_markdown"]
+
+
+def render_markdown(data: ReportData) -> str:
+    """The text of ``summary.md``."""
+    plan = data.plan
+    seeds = ", ".join(str(s) for s in data.seeds)
+    scenarios = len(data.scenarios)
+    lines = [
+        f"# extractbench · {data.run_id}",
+        "",
+        f"Suite **{plan.get('suite', 'custom')}** · {scenarios} scenario{'s' if scenarios != 1 else ''}"
+        f" · {len(data.detectors)} detectors · seeds {seeds} · {', '.join(data.modes)} · threshold {data.threshold:g}"
+        f" · extractbench {plan.get('extractbench_version', '?')}"
+        + (f" · {float(data.config['wall_seconds']):.0f} s" if "wall_seconds" in data.config else ""),
+        "",
+        "## Leaderboard",
+        "",
+    ]
+    for table in leader_tables(data.leaderboard):
+        lines += [f"### {table.title}", ""]
+        rows = [[f"_{name}_" if baseline else f"**{name}**", *cells] for name, baseline, cells in table.rows]
+        lines += [*markdown_table(["detector", *table.headers], rows, align="r"), ""]
+    lines += [f"<sub>{CAPTION.replace('dim: baselines', '_italics_: baselines')}</sub>", "", "## Failures", ""]
+    if data.failures.empty:
+        lines.append("None: every detector ran to the end of every run.")
+    else:
+        for failure in data.failures.itertuples(index=False):
+            lines.append(
+                f"- `{failure.detector}` on {failure.scenario} ({failure.mode}, seed {failure.seed}) "
+                f"at tick {failure.tick}: {markdown_cell(failure.reason)}"
+            )
+    lines += ["", "The plots are in `report.html` and `plots/` beside this file.", ""]
+    return "\n".join(lines)
