@@ -22,7 +22,16 @@ import numpy as np
 from simulator.columns import ColumnStore
 from simulator.geography import COUNTRIES
 
-__all__ = ["AsnKind", "ClientTable", "IpTable", "Network", "format_ipv4"]
+__all__ = [
+    "CGNAT_SUBNETS",
+    "TLS_VARIANTS",
+    "AsnKind",
+    "ClientTable",
+    "IpTable",
+    "Network",
+    "client_fingerprint",
+    "format_ipv4",
+]
 
 
 class AsnKind(IntEnum):
@@ -34,6 +43,13 @@ class AsnKind(IntEnum):
     CORPORATE = 3
     EDUCATION = 4
 
+
+TLS_VARIANTS = 3
+"""Distinct TLS fingerprints one client software version shows across machines."""
+
+CGNAT_SUBNETS = 16
+"""/24 networks a mobile carrier's carrier-grade NAT egresses through: its customers
+share these addresses, many at a time."""
 
 # ASNs per country and kind in the catalogue; datacentres are concentrated in a few countries.
 _ASNS_PER_KIND = {
@@ -185,7 +201,9 @@ class Network:
             candidates = self.asns_of(kind)
         if subnets is None:
             rows = rng.choice(candidates, size=n)
-            third = rng.integers(0, 256, size=n, dtype=np.uint32)
+            # mobile carriers put their customers behind a few NAT egress networks
+            span = CGNAT_SUBNETS if kind == AsnKind.MOBILE else 256
+            third = rng.integers(0, span, size=n, dtype=np.uint32)
         else:
             subnet_rows = rng.choice(candidates, size=max(1, subnets))
             subnet_third = rng.integers(0, 256, size=subnet_rows.size, dtype=np.uint32)
@@ -196,8 +214,14 @@ class Network:
         return self.ips.intern(address, self.asns.number[rows], self.asns.country[rows], self.asns.kind[rows])
 
     def new_client(self, rng: np.random.Generator, browser: bool = False, sdk: str | None = None) -> int:
-        """A new client install: a user agent (an SDK, a CLI tool or a browser) and a
-        fingerprint unique to the install."""
+        """A new client install: a user agent (an SDK, a CLI tool or a browser) and its
+        TLS/HTTP fingerprint.
+
+        Like a real JA3/JA4 fingerprint, the fingerprint is a property of the client
+        software, not of the install: everyone running one SDK version on one platform
+        shows one of :data:`TLS_VARIANTS` fingerprints (the TLS library build differs
+        between machines). Thousands of customers therefore share each fingerprint,
+        and a fleet sharing one is not unusual by that alone."""
         if browser:
             major = int(rng.integers(118, 132))
             platform = ("Windows NT 10.0; Win64; x64", "Macintosh; Intel Mac OS X 10_15_7", "X11; Linux x86_64")[
@@ -213,13 +237,11 @@ class Network:
             version = versions[int(rng.integers(0, len(versions)))]
             platform = _PLATFORMS[int(rng.integers(0, len(_PLATFORMS)))]
             user_agent = f"{name}/{version} ({platform})"
-        return self.clients.intern(user_agent, fingerprint_hex(rng))
-
-    def shared_client(self, rng: np.random.Generator, user_agent: str) -> int:
-        """A client with a chosen user agent and a fresh fingerprint (spoofing tools)."""
-        return self.clients.intern(user_agent, fingerprint_hex(rng))
+        variant = int(rng.integers(0, TLS_VARIANTS))
+        return self.clients.intern(user_agent, client_fingerprint(user_agent, variant))
 
 
-def fingerprint_hex(rng: np.random.Generator) -> str:
-    """16 hexadecimal digits derived from the caller's generator."""
-    return hashlib.blake2b(rng.bytes(16), digest_size=8).hexdigest()
+def client_fingerprint(user_agent: str, variant: int) -> str:
+    """The fingerprint (16 hex digits) of a client software and TLS variant; the same
+    in every run, as a real client's is."""
+    return hashlib.blake2b(f"{user_agent}\x1f{variant}".encode(), digest_size=8).hexdigest()

@@ -206,10 +206,13 @@ class Scenario(StrictModel):
             campaign.check_against(self)
         return self
 
-    def resolved(self, *, seed: int | None = None, duration: float | None = None, scale: float = 1.0) -> Scenario:
+    def resolved(
+        self, *, seed: int | None = None, duration: float | None = None, scale: float = 1.0, tick: float | None = None
+    ) -> Scenario:
         """This scenario with command-line overrides applied and validated again:
-        another root ``seed``, another ``duration`` (seconds), and account counts,
-        shared infrastructure and goals multiplied by ``scale``."""
+        another root ``seed``, another ``duration`` (seconds), another ``tick``
+        (seconds; coarser ticks cut the per-tick cost of quick runs), and account
+        counts, shared infrastructure and goals multiplied by ``scale``."""
         if scale <= 0:
             raise ValueError(f"The 'scale' must be a number in the range (0, inf). Got {scale} instead.")
         update: dict[str, object] = {
@@ -220,7 +223,9 @@ class Scenario(StrictModel):
             update["seed"] = seed
         if duration is not None:
             update["duration"] = duration
-            update["tick"] = min(self.tick, duration)
+        if tick is not None:
+            update["tick"] = tick
+        update["tick"] = min(float(update.get("tick", self.tick)), float(update.get("duration", self.duration)))
         return Scenario.model_validate(self.model_copy(update=update).model_dump())
 
     @property

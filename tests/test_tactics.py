@@ -137,7 +137,10 @@ def test_paraphrase_moves_fingerprints_by_the_variation_and_languages_vary_per_r
         requests, _ = run(campaign_scenario(campaign, duration="1h"), (*COLUMNS, "prompt_simhash", "language"))
         attack = requests[requests.attacker]
         spread[variation] = fingerprint_spread(attack)
-        assert attack.groupby("account_id").language.nunique().median() == 3
+        # every account speaks all three (the language classifier adds a few strays)
+        chosen = attack[attack.language.isin(["en", "zh", "es"])]
+        assert len(chosen) >= 0.95 * len(attack)
+        assert chosen.groupby("account_id").language.nunique().median() == 3
     assert spread[0.03] == pytest.approx(64 * 0.03, abs=0.6)
     assert spread[0.25] == pytest.approx(64 * 0.25, abs=1.5)
 

@@ -134,12 +134,18 @@ def _detector_specs(detectors: Sequence[DetectorChoice] | None, problems: list[s
 
 
 def _resolve(
-    scenario: Scenario, source: str, label: str | None, scale: float, duration: float | None, problems: list[str]
+    scenario: Scenario,
+    source: str,
+    label: str | None,
+    scale: float,
+    duration: float | None,
+    problems: list[str],
+    tick: float | None = None,
 ) -> ScenarioSpec | None:
     try:
-        resolved = scenario.resolved(duration=duration, scale=scale)
+        resolved = scenario.resolved(duration=duration, scale=scale, tick=tick)
     except (ValueError, ValidationError) as exc:
-        problems.append(f"{source}: the scale or duration does not fit this scenario: {exc}")
+        problems.append(f"{source}: the scale, duration or tick does not fit this scenario: {exc}")
         return None
     return ScenarioSpec(label or scenario.name, resolved, source, scale)
 
@@ -160,7 +166,9 @@ def _suite_scenarios(
         path = (suite_path.parent / entry.path).resolve()
         scenario = _load(path, problems)
         if scenario is not None:
-            spec = _resolve(scenario, str(path), entry.label, entry.scale * scale, duration or entry.duration, problems)
+            spec = _resolve(
+                scenario, str(path), entry.label, entry.scale * scale, duration or entry.duration, problems, entry.tick
+            )
             if spec is not None:
                 specs.append(spec)
     return specs

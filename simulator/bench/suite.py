@@ -47,6 +47,9 @@ class SuiteScenario(StrictModel):
     )
     scale: float = Field(default=1.0, gt=0, description="Multiply account counts, infrastructure and goals.")
     duration: Duration | None = Field(default=None, gt=0, description="Simulated span (default: the scenario's).")
+    tick: Duration | None = Field(
+        default=None, gt=0, description="Gateway tick (default: the scenario's); coarser ticks make quick runs cheaper."
+    )
 
 
 class Suite(StrictModel):
