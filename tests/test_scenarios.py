@@ -56,3 +56,14 @@ def test_a_shipped_scenario_runs_small(path: Path) -> None:
     rows = sum(len(traffic.batch) for traffic in world.ticks())
     assert rows > 0
     assert len(world.registry) > 0
+
+
+def test_resolved_overrides_seed_duration_scale_and_tick() -> None:
+    scenario = load_scenario(SCENARIOS / "quickstart.yaml")
+    small = scenario.resolved(seed=5, duration=7200, scale=0.5, tick=300)
+    assert (small.seed, small.duration, small.tick, small.n_ticks) == (5, 7200, 300, 24)
+    assert small.population[0].accounts == round(scenario.population[0].accounts / 2)
+    # a tick longer than the run is cut to the run
+    assert scenario.resolved(duration=600, tick=3600).tick == 600
+    with pytest.raises(ValueError, match="scale"):
+        scenario.resolved(scale=0)
