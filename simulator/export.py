@@ -33,16 +33,27 @@ _WRITER_OPTIONS: dict[str, Any] = {
 }
 
 
+def _file_mode() -> int:
+    """The mode ``open()`` would give a new file: 0o666 less the process umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+_FILE_MODE = _file_mode()
+
+
 @contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it to ``path``,
-    on error delete it."""
+    """Yield a temporary path beside ``path``; on success rename it to ``path``
+    (with the permissions a plainly created file would have), on error delete it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, _FILE_MODE)  # mkstemp makes files private (0o600); results are meant to be shared
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)

@@ -86,3 +86,12 @@ def test_an_interrupted_run_leaves_no_file_under_a_final_name(
     with pytest.raises(KeyboardInterrupt):
         module.simulate(load_scenario(quickstart_path).resolved(duration=7200), tmp_path, progress=boom)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_outputs_get_the_permissions_of_a_plainly_created_file(first_run: Path, tmp_path: Path) -> None:
+    # the atomic writer's temporary file starts private (0o600); the final file must not stay so
+    plain = tmp_path / "plain"
+    plain.write_text("")
+    expected = plain.stat().st_mode & 0o777
+    for name in (*PARQUETS, "run.json"):
+        assert (first_run / name).stat().st_mode & 0o777 == expected, name
