@@ -5,6 +5,11 @@
 * Third-party packages register detectors under the entry-point group
   ``extractbench.detectors`` (``name = "package.module:Class"``).
 * Any importable class can be named directly as ``package.module:Class``.
+* Any of these takes constructor parameters in a *spec*, on the command line
+  and in suite files: ``lockstep(half_group=3, bucket_seconds=30)``. Values are
+  read as YAML scalars or flow sequences (``3``, ``0.5``, ``model``, ``null``,
+  ``[capability, templates]``; sequences become tuples), so a sweep is a list
+  of specs: ``--detectors "lockstep(half_group=3),lockstep(half_group=10)"``.
 
 An unknown name is an :class:`UnknownDetectorError` that lists the valid names
 (and the closest one). Parameters are checked against the constructor before a
@@ -16,9 +21,12 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import re
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
+
+import yaml
 
 from detectors.base import Detector, ParameterError
 
@@ -32,7 +40,9 @@ __all__ = [
     "build",
     "configure",
     "names",
+    "parse_spec",
     "resolve",
+    "split_specs",
 ]
 
 ENTRY_POINT_GROUP = "extractbench.detectors"
@@ -145,7 +155,61 @@ def configure(cls: type[Detector], **params: Any) -> Detector:
     return detector
 
 
+_SPEC = re.compile(r"\s*(?P<name>[^()\s]+)\s*(?:\((?P<arguments>.*)\))?\s*", re.DOTALL)
+
+
+def split_specs(text: str) -> list[str]:
+    """Split a comma-separated list of specs, leaving commas inside brackets alone.
+
+    >>> split_specs("null, lockstep(half_group=3, rows=2),ensemble(members=[rate, capability])")
+    ['null', 'lockstep(half_group=3, rows=2)', 'ensemble(members=[rate, capability])']
+    """
+    specs, depth, start = [], 0, 0
+    for position, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+        elif char == "," and depth == 0:
+            specs.append(text[start:position])
+            start = position + 1
+    specs.append(text[start:])
+    return [spec.strip() for spec in specs if spec.strip()]
+
+
+def _value(text: str) -> Any:
+    value = yaml.safe_load(text)
+    return tuple(value) if isinstance(value, list) else value
+
+
+def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
+    """``"name(key=value, ...)"`` → ``("name", {key: value})``; a bare name has no parameters.
+
+    >>> parse_spec("lockstep(half_group=3, action=null, members=[a, b])")
+    ('lockstep', {'half_group': 3, 'action': None, 'members': ('a', 'b')})
+    """
+    match = _SPEC.fullmatch(spec)
+    if match is None:
+        raise ParameterError(f"Expected a detector name or 'name(param=value, ...)', got {spec!r}")
+    name, arguments = match["name"], match["arguments"]
+    params: dict[str, Any] = {}
+    for argument in split_specs(arguments or ""):
+        key, equals, text = argument.partition("=")
+        key = key.strip()
+        if not equals or not key.isidentifier():
+            raise ParameterError(f"In {spec!r}: expected 'param=value', got {argument!r}")
+        if key in params:
+            raise ParameterError(f"In {spec!r}: parameter {key!r} given twice")
+        try:
+            params[key] = _value(text.strip())
+        except yaml.YAMLError:
+            raise ParameterError(f"In {spec!r}: cannot read the value of {key!r}: {text.strip()!r}") from None
+    return name, params
+
+
 def build(spec: str, **params: Any) -> Detector:
-    """A configured detector by name (see :func:`resolve`); parameters are checked
-    as :func:`configure` does."""
-    return configure(resolve(spec).cls, **params)
+    """A configured detector from a spec (a name, see :func:`resolve`, with optional
+    parameters, see :func:`parse_spec`); keyword ``params`` override the spec's.
+    Parameters are checked as :func:`configure` does."""
+    name, given = parse_spec(spec)
+    return configure(resolve(name).cls, **{**given, **params})

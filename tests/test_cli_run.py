@@ -50,6 +50,19 @@ def test_policy_options_reach_the_run(tmp_path: Path, quickstart_path: Path) -> 
     assert plan["policy"]["throttle_factor"] == 0.2
 
 
+def test_detectors_take_parameters_on_the_command_line(tmp_path: Path, quickstart_path: Path) -> None:
+    specs = "random(seed=5), periodic(every=2, accounts=3),periodic(every=4, accounts=3)"
+    result = invoke(str(quickstart_path), "--detectors", specs, "--seeds", "1", *SMALL, "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    described = {d["label"]: d for d in json.loads((tmp_path / "run.json").read_text())["plan"]["detectors"]}
+    assert set(described) == {"random(seed=5)", "periodic(every=2, accounts=3)", "periodic(every=4, accounts=3)"}
+    assert described["random(seed=5)"]["params"]["seed"] == 5  # given, so not replaced by the run's seed
+    periodic = described["periodic(every=4, accounts=3)"]["params"]
+    assert periodic | {"every": 4, "accounts": 3} == periodic
+    bad = invoke(str(quickstart_path), "--detectors", "periodic(evry=2)", *SMALL, "--out", str(tmp_path / "bad"))
+    assert bad.exit_code == 2 and "Did you mean 'every'?" in bad.output and "Traceback" not in bad.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -41,6 +41,31 @@ def test_a_value_outside_its_constraint_gets_one_message_shape() -> None:
         build("periodic", every=0)
 
 
+def test_a_spec_carries_parameters_in_brackets() -> None:
+    detector = build("periodic(every=7, accounts=2)")
+    assert detector.get_params() | {"every": 7, "accounts": 2} == detector.get_params()
+    assert build("detectors.baselines:PeriodicDetector( every = 4 )").get_params()["every"] == 4
+    assert build("ensemble(members=[rate, capability])").members == ("rate", "capability")
+    assert build("periodic(every=7)", every=9).get_params()["every"] == 9  # keywords override the spec
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("periodic(evry=5)", r"unknown parameter 'evry'\. Did you mean 'every'\?"),
+        ("periodic(every=0)", r"The 'every' parameter of PeriodicDetector must be an int"),
+        ("periodic(5)", r"In 'periodic\(5\)': expected 'param=value', got '5'"),
+        ("periodic(every=1, every=2)", r"parameter 'every' given twice"),
+        ("periodic(every=[1)", r"cannot read the value of 'every'"),
+        ("periodic(every=1", r"Expected a detector name or 'name\(param=value, \.\.\.\)'"),
+        ("perodic(every=1)", r"Unknown detector 'perodic'\. Did you mean 'periodic'\?"),
+    ],
+)
+def test_a_bad_spec_says_what_is_wrong(spec: str, message: str) -> None:
+    with pytest.raises((ParameterError, UnknownDetectorError), match=message):
+        build(spec)
+
+
 def test_clone_and_repr_show_the_configuration() -> None:
     detector = build("periodic", every=5, seed=3)
     assert repr(detector) == "PeriodicDetector(every=5, seed=3)"

@@ -61,7 +61,10 @@ class Suite(StrictModel):
     seeds: int = Field(default=3, ge=1, description="Seeds per scenario (root seeds 0, 1, … seeds−1).")
     mode: Literal["passive", "active", "both"] = Field(default="passive", description="Evaluation mode(s).")
     detectors: list[str] | None = Field(
-        default=None, min_length=1, description="Detector names (default: every registered detector)."
+        default=None,
+        min_length=1,
+        description="Detectors, each a name or 'package.module:Class' with optional parameters, "
+        "e.g. 'lockstep(half_group=3)' (default: every registered detector).",
     )
     policy: AlarmPolicy = Field(default_factory=AlarmPolicy, description="The alarm policy.")
     scenarios: list[SuiteScenario] = Field(min_length=1, description="The scenarios, in report order.")

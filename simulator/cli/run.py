@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from detectors.registry import split_specs
 from simulator.bench.api import execute, output_folder
 from simulator.bench.leaderboard import leaderboard_tables
 from simulator.bench.plan import BenchInputError, plan_run
@@ -36,7 +37,7 @@ class ActionOption(StrEnum):
 def _names(value: str | None) -> list[str] | None:
     if value is None:
         return None
-    return [name.strip() for name in value.split(",") if name.strip()]
+    return split_specs(value)
 
 
 def run(
@@ -50,7 +51,11 @@ def run(
     ] = None,
     suite: Annotated[Path | None, typer.Option(help="A suite manifest to run instead of the quick suite.")] = None,
     detectors: Annotated[
-        str | None, typer.Option(help="Comma-separated detector names (default: every registered detector).")
+        str | None,
+        typer.Option(
+            help="Comma-separated detectors: names, 'package.module:Class', each with optional parameters, "
+            "e.g. 'lockstep(half_group=3),lockstep(half_group=10)' (default: every registered detector)."
+        ),
     ] = None,
     seeds: Annotated[int | None, typer.Option(help="Seeds per scenario: root seeds 0 … N−1 (default 3).")] = None,
     mode: Annotated[
