@@ -192,7 +192,9 @@ class Network:
         subnets: int | None = None,
     ) -> np.ndarray:
         """Codes of ``n`` addresses in ASNs of ``kind`` located in ``countries``
-        (country indices; default: any). With ``subnets``, addresses are packed into
+        (country indices: one per address, each address then in its own country, or
+        a set of allowed countries; default: any; a country without an ASN of the
+        kind falls back to any country). With ``subnets``, addresses are packed into
         that many /24 networks (a proxy provider's or company's ranges)."""
         if n == 0:
             return np.empty(0, dtype=np.int64)
@@ -200,7 +202,14 @@ class Network:
         if candidates.size == 0:
             candidates = self.asns_of(kind)
         if subnets is None:
-            rows = rng.choice(candidates, size=n)
+            if countries is not None and np.size(countries) == n > 1:
+                rows = np.empty(n, dtype=np.int64)
+                for country in np.unique(countries):
+                    at = np.flatnonzero(countries == country)
+                    local = self.asns_of(kind, np.array([country]))
+                    rows[at] = rng.choice(local if local.size else self.asns_of(kind), size=at.size)
+            else:
+                rows = rng.choice(candidates, size=n)
             # mobile carriers put their customers behind a few NAT egress networks
             span = CGNAT_SUBNETS if kind == AsnKind.MOBILE else 256
             third = rng.integers(0, span, size=n, dtype=np.uint32)

@@ -207,3 +207,18 @@ def test_data_labelling_is_high_volume_and_templated() -> None:
     _, requests = run(scenario)
     per_account = requests.groupby("role").account.value_counts().groupby(level=0).median()
     assert per_account["data_labelling"] > 20 * per_account["chat"]
+
+
+def test_customers_leave_from_their_own_country_and_busy_automated_ones_from_many_addresses() -> None:
+    from traffic_helpers import load, run
+
+    requests, _ = run(load("legit-only", scale=0.1, duration=DAY, seed=3), ("account_id", "ip", "country"))
+    accounts = requests.groupby(["role", "account_id"]).agg(ips=("ip", "nunique"), countries=("country", "nunique"))
+    chat, coding = accounts.loc["chat"], accounts.loc["coding_assistant"]
+    # home, mobile and most egress addresses are in the account's own country
+    assert (chat.countries == 1).mean() > 0.5 and (coding.countries == 1).mean() > 0.5
+    # automated accounts spread over egress pools (servers, cloud regions)
+    automated = accounts.loc[["batch", "data_labelling", "agent"]]
+    assert automated.ips.median() >= 3 and automated.ips.max() >= 20 and automated.countries.max() >= 3
+    # client-side apps: an address per end user
+    assert chat.ips.max() >= 50

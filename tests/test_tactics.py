@@ -105,12 +105,19 @@ def test_synchronised_accounts_take_the_same_slots_and_volumes_spread_with_sigma
     assert np.log(volume).std() == pytest.approx(1.0, abs=0.15)
 
 
+HARNESS_ONLY = {"no_system_prompt_share": 0, "stock_system_prompt_share": 0}
+"""Every request carries one of the campaign's harness system prompts."""
+
+
 def test_phases_switch_templates_and_topics_at_their_time() -> None:
     campaign = {
         "accounts": 20,
         "load": {"requests_per_account": "1000/day"},
-        "prompts": {"topics": {"coding": 1}, "templates": 30, "system_prompts": 2},
-        "phases": [{"name": "traces", "after": "1h", "topics": {"reasoning": 1}, "templates": 5, "system_prompts": 1}],
+        "prompts": {"topics": {"coding": 1}, "templates": 30, "system_prompts": 2, **HARNESS_ONLY},
+        "phases": [
+            {"name": "traces", "after": "1h", "topics": {"reasoning": 1}, "templates": 5, "system_prompts": 1}
+            | HARNESS_ONLY
+        ],
     }
     requests, _ = run(campaign_scenario(campaign, duration="2h"), (*COLUMNS, "topic", "system_prompt_hash"))
     attack = requests[requests.attacker]

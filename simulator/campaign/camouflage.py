@@ -21,8 +21,13 @@ from pydantic import Field
 from simulator.config import LogNormal, StrictModel, TopicWeights, normalised
 from simulator.hashing import splitmix64
 from simulator.prompts import TOPICS, random_fingerprints
+from simulator.system_prompts import SystemPromptMix
 
 __all__ = ["Camouflage", "filler_requests"]
+
+
+FILLER_SYSTEM_PROMPTS = SystemPromptMix()
+"""Filler requests' system prompts come from where customers' do (the default mix)."""
 
 
 class Camouflage(StrictModel):
@@ -78,6 +83,6 @@ def filler_requests(
         "output_tokens": np.minimum(lengths.sample(rng, n), max_tokens),
         "max_tokens": np.full(n, max_tokens),
         "fingerprint": random_fingerprints(rng, n),
-        # each account's own system prompt, as a product integration has
-        "system_prompt_hash": splitmix64(codes.astype(np.uint64) ^ np.uint64(salt)),
+        # the account's own prompts (a product integration's), as a customer's
+        "system_prompt_hash": FILLER_SYSTEM_PROMPTS.draw(rng, splitmix64(codes.astype(np.uint64) ^ np.uint64(salt))),
     }

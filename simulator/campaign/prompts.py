@@ -39,6 +39,7 @@ from simulator.config import LanguageWeights, LogNormal, StrictModel, TopicWeigh
 from simulator.hashing import splitmix64
 from simulator.prompts import LANGUAGES, TemplateLibrary
 from simulator.seeding import stable_key
+from simulator.system_prompts import NO_SYSTEM_PROMPT, stock_prompts
 from simulator.units import Duration
 
 __all__ = ["PhaseLibrary", "PromptPhase", "PromptPlan"]
@@ -78,6 +79,15 @@ class PromptPlan(StrictModel):
         description="Draw the language once per account, or for every request (templates translated).",
     )
     system_prompts: int = Field(default=3, ge=1, description="Harness system prompts shared by the campaign.")
+    no_system_prompt_share: float = Field(
+        default=0.15, ge=0, le=1, description="Share of requests sent without a system prompt."
+    )
+    stock_system_prompt_share: float = Field(
+        default=0.15,
+        ge=0,
+        le=1,
+        description="Share sent with a stock SDK or framework prompt (the rest carry a harness prompt).",
+    )
     input_tokens: LogNormal = Field(
         default_factory=lambda: LogNormal(median=450, sigma=0.7, min=20, max=32_000),
         description="Input tokens per request.",
@@ -115,6 +125,17 @@ class PhaseLibrary:
         slots = np.arange(plan.system_prompts, dtype=np.uint64)
         return cls(plan, library, splitmix64(slots ^ np.uint64(stable_key(salt))))
 
+    def system_prompts(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """System prompt hashes of ``n`` requests: none, a stock prompt, or one of the
+        campaign's harness prompts."""
+        plan = self.plan
+        source = rng.random(n)
+        hashes = self.system_hashes[rng.integers(0, self.system_hashes.size, size=n)]
+        stock = source < plan.no_system_prompt_share + plan.stock_system_prompt_share
+        hashes[stock] = stock_prompts(rng.random(int(stock.sum())))
+        hashes[source < plan.no_system_prompt_share] = NO_SYSTEM_PROMPT
+        return hashes
+
     def render(self, rng: np.random.Generator, account_language: np.ndarray) -> dict[str, np.ndarray]:
         """True labels and prompt columns of ``account_language.size`` requests:
         ``template_id`` (global, hidden truth), ``topic``, ``language``, ``cot``, ``input_tokens``,
@@ -138,5 +159,5 @@ class PhaseLibrary:
             "output_tokens": np.minimum(output, plan.max_tokens),
             "max_tokens": np.full(n, plan.max_tokens),
             "fingerprint": self.library.render(rng, template, plan.variation),
-            "system_prompt_hash": self.system_hashes[rng.integers(0, self.system_hashes.size, size=n)],
+            "system_prompt_hash": self.system_prompts(rng, n),
         }

@@ -15,6 +15,14 @@ equals ServeGen's per-client Gini (0.89); ``burst_shape`` 0.36 and
 ``burst_scaling`` 0.77 fit the Gamma shape of ServeGen clients' hour-to-hour rate
 swings against their volume; ``arrival_cv`` 1.96 is the median ServeGen client's
 rate-weighted inter-arrival CV in ten-minute windows.
+
+Egress addresses: besides its home network and a mobile address, an account has
+a pool of further addresses its traffic leaves from (servers behind autoscaling,
+offices, VPN exits, travel): ``egress_pool · activity^½ · exp(0.8 z)`` of them
+(rounded, at most :data:`EGRESS_MAX`), a share ``egress_abroad`` of them in other
+countries, and a share ``egress_share`` of requests (or sessions) leave through
+one of them. Busy accounts of automated archetypes therefore touch hundreds of
+addresses in several countries, as real ones do.
 """
 
 from __future__ import annotations
@@ -36,11 +44,14 @@ from simulator.registry import NewAccounts
 from simulator.rhythm import diurnal_weight, local_hour_and_weekday, weekly_weight
 from simulator.units import Duration
 
-__all__ = ["AGE_ACTIVITY_CORRELATION", "CustomerGroup", "PopulationBase", "Rhythmic", "scale_count"]
+__all__ = ["AGE_ACTIVITY_CORRELATION", "EGRESS_MAX", "CustomerGroup", "PopulationBase", "Rhythmic", "scale_count"]
 
 
 AGE_ACTIVITY_CORRELATION = 0.6
 """Correlation (Gaussian copula) between an account's log activity and its age."""
+
+EGRESS_MAX = 5000
+"""Most addresses in one account's egress pool."""
 
 
 def scale_count(count: int, factor: float) -> int:
@@ -90,6 +101,18 @@ class PopulationBase(StrictModel):
         description="Weights over the kinds of network customers connect from.",
     )
     browser_share: float = Field(default=0.2, ge=0, le=1, description="Share of accounts using a browser client.")
+    egress_pool: float = Field(
+        default=2.0,
+        ge=0,
+        description="Median size of an account's pool of further egress addresses (offices, VPNs, servers), "
+        "times activity^½; 0: none.",
+    )
+    egress_share: float = Field(
+        default=0.2, ge=0, le=1, description="Share of requests (sessions) leaving through the egress pool."
+    )
+    egress_abroad: float = Field(
+        default=0.05, ge=0, le=1, description="Share of egress-pool addresses in other countries (cloud regions, VPNs)."
+    )
     models: dict[str, Annotated[float, Field(ge=0)]] | None = Field(
         default=None, description="Base weights over model names (default: equal over all models)."
     )
@@ -168,7 +191,12 @@ class CustomerGroup(Actor):
         self.add_members(int(self.config.accounts))
 
     def extra_member_columns(self) -> dict[str, Any]:
-        return {"adoption_delay": np.float64, **self.archetype_member_columns()}
+        return {
+            "adoption_delay": np.float64,
+            "egress_start": np.int64,
+            "egress_count": np.int64,
+            **self.archetype_member_columns(),
+        }
 
     def archetype_member_columns(self) -> dict[str, Any]:
         """Per-member columns an archetype keeps beyond the common ones (name → dtype)."""
@@ -229,6 +257,30 @@ class CustomerGroup(Actor):
         )
         return ip0, ip1, client0, client1
 
+    def egress_pools(self, countries: np.ndarray, activity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(start, count) of each new account's egress pool in ``self.egress_ips``
+        (see the module docstring); the pool's addresses are allocated here."""
+        cfg = self.config
+        rng = self.rng
+        if not hasattr(self, "egress_ips"):
+            self.egress_ips = np.empty(0, dtype=np.int64)
+        size = np.rint(cfg.egress_pool * np.sqrt(activity) * np.exp(0.8 * rng.standard_normal(countries.size)))
+        size = np.clip(size, 0, EGRESS_MAX).astype(np.int64)
+        owner = np.repeat(np.arange(countries.size), size)
+        where = countries[owner].copy()
+        abroad = rng.random(owner.size) < cfg.egress_abroad
+        where[abroad] = rng.integers(0, len(country_codes()), size=int(abroad.sum()))
+        kinds = np.array(sorted(cfg.networks), dtype=object)
+        kind_p = np.array([cfg.networks[k] for k in kinds], dtype=np.float64)
+        kind_of = rng.choice(kinds.size, size=owner.size, p=kind_p / kind_p.sum())
+        addresses = np.empty(owner.size, dtype=np.int64)
+        for k, kind in enumerate(kinds):
+            rows = np.flatnonzero(kind_of == k)
+            addresses[rows] = self.ctx.network.allocate(rng, rows.size, _NETWORK_KINDS[kind], where[rows])
+        start = self.egress_ips.size + np.r_[0, np.cumsum(size)[:-1]].astype(np.int64)
+        self.egress_ips = np.concatenate([self.egress_ips, addresses])
+        return start, size
+
     def add_members(self, n: int) -> np.ndarray:
         """Create ``n`` accounts with organisations, keys, addresses and clients."""
         if n == 0:
@@ -284,6 +336,7 @@ class CustomerGroup(Actor):
         )
         key0, key1 = self.account_keys(codes, org_of, orgs)
         ip0, ip1, client0, client1 = self.account_network(countries, org_of)
+        egress_start, egress_count = self.egress_pools(countries, activity)
         members = dict(
             code=codes,
             key0=key0,
@@ -297,6 +350,8 @@ class CustomerGroup(Actor):
             language=self.home_languages(countries, cfg.english_share),
             activity=activity,
             adoption_delay=adoption_delays(rng.random(n), cfg.adoption),
+            egress_start=egress_start,
+            egress_count=egress_count,
         )
         members.update(self.archetype_member_values(n))
         self.members.append(**members)
@@ -331,9 +386,18 @@ class CustomerGroup(Actor):
         return np.where(second, m.column("key1")[rows], m.column("key0")[rows])
 
     def member_ips(self, rows: np.ndarray, second_share: float = 0.2) -> np.ndarray:
+        """An address per request (or session) of members ``rows``: one of the egress
+        pool for a share ``egress_share``, else the mobile address for ``second_share``,
+        else the home address."""
         m = self.members
         second = self.rng.random(rows.size) < second_share
-        return np.where(second, m.column("ip1")[rows], m.column("ip0")[rows])
+        ips = np.where(second, m.column("ip1")[rows], m.column("ip0")[rows])
+        count = m.column("egress_count")[rows]
+        pooled = np.flatnonzero((self.rng.random(rows.size) < self.config.egress_share) & (count > 0))
+        if pooled.size:
+            pick = np.floor(self.rng.random(pooled.size) * count[pooled]).astype(np.int64)
+            ips[pooled] = self.egress_ips[m.column("egress_start")[rows[pooled]] + pick]
+        return ips
 
     def member_clients(self, rows: np.ndarray) -> np.ndarray:
         m = self.members

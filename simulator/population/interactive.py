@@ -42,6 +42,7 @@ from simulator.population.base import AccessWeights, CustomerGroup, EmailStyleWe
 from simulator.population.lengths import Mode, TokenLengths
 from simulator.population.sessions import SessionShape, session_requests
 from simulator.prompts import TOPICS
+from simulator.system_prompts import SystemPromptMix
 from simulator.units import Duration, Rate
 
 __all__ = ["AgentFrameworks", "ChatUsers", "CodingAssistants", "InteractiveGroup", "PowerUsers"]
@@ -135,6 +136,8 @@ def _coding_session() -> SessionShape:
         context_budget=None,
         system_prompt_tokens=None,
         max_tokens=[256, 512, 1024],
+        # the IDE extension sends its own prompt; everyone on one build shares it
+        system_prompts=SystemPromptMix(none_share=0.05, stock_share=0.05, client_share=0.7),
         topics={"coding": 10, "agentic_tool_use": 1, "general_qa": 0.5},
         topic_focus=0.2,
         cot_share=0.02,
@@ -175,6 +178,10 @@ def _agent_session() -> SessionShape:
         context_budget=None,
         system_prompt_tokens=TokenLengths(median=1500, sigma=0.6, min=200, max=60_000),
         max_tokens=[4096, 8192],
+        # the framework's built-in agent prompt, or the account's own agents'
+        system_prompts=SystemPromptMix(
+            none_share=0.02, stock_share=0.1, client_share=0.4, prompts=LogNormal(median=4, sigma=1.0, min=1, max=200)
+        ),
         topics={
             "agentic_tool_use": 5,
             "coding": 3,
@@ -194,6 +201,17 @@ class AgentFrameworks(Interactive):
     """Agent frameworks: tool loops of many turns over long, growing contexts."""
 
     kind: Literal["agent"] = Field(description="Agent frameworks running tool loops.")
+    egress_pool: float = Field(
+        default=6.0,
+        ge=0,
+        description="Median size of an account's pool of further egress addresses (cloud workers), times activity^½.",
+    )
+    egress_share: float = Field(
+        default=0.5, ge=0, le=1, description="Share of requests leaving through the egress pool."
+    )
+    egress_abroad: float = Field(
+        default=0.25, ge=0, le=1, description="Share of egress-pool addresses in other countries (cloud regions)."
+    )
     sessions_per_day: Rate = Field(default=6.0 / DAY, description="Median agent runs per account per day.")
     session: SessionShape = Field(
         default_factory=_agent_session, description="Shape of one agent run (output lengths: Mooncake fit)."

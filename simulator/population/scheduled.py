@@ -37,15 +37,16 @@ from simulator.hashing import splitmix64
 from simulator.population.arrivals import renewal_offsets
 from simulator.population.base import AccessWeights, CustomerGroup, EmailStyleWeights, NetworkWeights, Rhythmic
 from simulator.population.jobs import JobQueue, job_block
-from simulator.population.sessions import account_templates
 from simulator.prompts import TemplateLibrary, flip_bits
 from simulator.rhythm import local_hour_and_weekday, weekly_weight
 from simulator.seeding import stable_key
+from simulator.system_prompts import SystemPromptMix, hashed_normal
 from simulator.units import Duration, Rate
 
 __all__ = ["BatchJobs", "DataLabelling", "EvalHarness", "JobGroup"]
 
 DAY = 86400.0
+_JOB_OUTPUT = stable_key("job/output-factor")
 
 
 class Scheduled(Rhythmic):
@@ -67,11 +68,41 @@ class Scheduled(Rhythmic):
     cot_share: float = Field(
         default=0.0, ge=0, le=1, description="Share of requests asking for step-by-step reasoning."
     )
+    cot_output_factor: float = Field(
+        default=2.0, ge=1, description="Answers to step-by-step requests are this many times longer."
+    )
+    job_output_sigma: float = Field(
+        default=0.4,
+        ge=0,
+        le=3,
+        description="Log-normal sigma of a job's output-length factor: one job classifies, another writes documents.",
+    )
+    system_prompts: SystemPromptMix = Field(
+        default_factory=lambda: SystemPromptMix(none_share=0.3, stock_share=0.1),
+        description="Where jobs' system prompts come from (one per job): none, stock, or the account's own.",
+    )
     start_hours: tuple[float, float] = Field(default=(0.0, 6.0), description="Local hours between which jobs start.")
     volume_sigma: float = Field(default=0.8, ge=0, le=4, description="Log-normal sigma of per-account activity.")
+    egress_pool: float = Field(
+        default=6.0,
+        ge=0,
+        description="Median size of an account's egress pool (workers behind autoscaling), times activity^½.",
+    )
+    egress_share: float = Field(
+        default=0.6, ge=0, le=1, description="Share of requests leaving through the egress pool."
+    )
+    egress_abroad: float = Field(
+        default=0.25, ge=0, le=1, description="Share of egress-pool addresses in other countries (cloud regions)."
+    )
 
     def build(self, name: str, index: int, ctx: Any) -> Actor:
         return JobGroup(self, name, index, ctx)
+
+    def mean_output_tokens(self) -> float:
+        """Mean output tokens per request before max_tokens: the log-normal mean times
+        the mean job factor ``exp(job_output_sigma² / 2)`` and the chain-of-thought factor."""
+        cot = 1.0 + self.cot_share * (self.cot_output_factor - 1.0)
+        return self.output_tokens.mean * float(np.exp(self.job_output_sigma**2 / 2)) * cot
 
     def daily_jobs(self) -> float:
         """Expected jobs per account per day."""
@@ -173,6 +204,13 @@ class EvalHarness(Scheduled):
     )
     templates: int = Field(default=24, ge=1, description="Benchmarks in the suite (shared by every account).")
     cot_share: float = Field(default=0.7, ge=0, le=1, description="Share of items asking for step-by-step reasoning.")
+    job_output_sigma: float = Field(
+        default=0.6, ge=0, le=3, description="Log-normal sigma of a run's output-length factor (benchmarks differ)."
+    )
+    system_prompts: SystemPromptMix = Field(
+        default_factory=lambda: SystemPromptMix(none_share=0.5, stock_share=0.15),
+        description="Where runs' system prompts come from (one per run): most benchmarks send none.",
+    )
     org_size: int = Field(default=3, ge=1, description="Accounts per organisation.")
     email_styles: EmailStyleWeights = Field(
         default_factory=lambda: {"corporate": 0.7, "edu": 0.3}, description="Weights over e-mail styles."
@@ -237,6 +275,12 @@ class DataLabelling(Scheduled):
         default=0.04, ge=0, le=0.5, description="Bit-flip probability of rendered prompt fingerprints."
     )
     cot_share: float = Field(default=0.3, ge=0, le=1, description="Share of requests asking for reasoning traces.")
+    job_output_sigma: float = Field(
+        default=0.9,
+        ge=0,
+        le=3,
+        description="Log-normal sigma of a job's output-length factor: labels are short, synthetic documents long.",
+    )
     start_hours: tuple[float, float] = Field(default=(0.0, 24.0), description="Local hours between which jobs start.")
     peak_to_trough: float = Field(default=1.5, ge=1, description="Ratio of peak to trough hourly activity.")
     weekend_factor: float = Field(default=0.9, ge=0, description="Weekend activity relative to weekdays.")
@@ -273,7 +317,7 @@ class JobGroup(CustomerGroup):
 
     def expected_daily_spend(self) -> float:
         cfg: Scheduled = self.config
-        per_request = (cfg.input_tokens.median * 3 + cfg.output_tokens.median * 15) / 1e6
+        per_request = (cfg.input_tokens.median * 3 + cfg.mean_output_tokens() * 15) / 1e6
         return cfg.daily_jobs() * cfg.requests_per_job.median * per_request
 
     def processes(self) -> list[Generator[simpy.Event, Any, Any]]:
@@ -291,7 +335,6 @@ class JobGroup(CustomerGroup):
         queue = JobQueue()
         release, _ = self.model_weights()
         released = {i for i, r in enumerate(release) if r <= 0}
-        actor_key = stable_key(self.name)
         while True:
             t0, t1 = self.env.now, self.env.now + step
             self._start_jobs(queue, t0, t1)
@@ -302,7 +345,7 @@ class JobGroup(CustomerGroup):
                         self._start_release_runs(queue, float(max(release[model], t0)), model)
             job, ts, _ = queue.advance(self.rng, t1, cfg.arrival_cv)
             if job.size:
-                self.ctx.gateway.submit(self._requests(queue, job, ts, library, actor_key))
+                self.ctx.gateway.submit(self._requests(queue, job, ts, library))
             queue.prune()
             yield self.env.timeout(step)
 
@@ -337,7 +380,7 @@ class JobGroup(CustomerGroup):
         scale = m.column("activity")[members] ** 0.25
         size = np.maximum(1, np.rint(cfg.requests_per_job.sample(self.rng, members.size) * scale)).astype(np.int64)
         # the binding limit: requests, or tokens divided by the mean tokens per request
-        per_request = np.array([1.0, cfg.input_tokens.mean, cfg.output_tokens.mean])
+        per_request = np.array([1.0, cfg.input_tokens.mean, cfg.mean_output_tokens()])
         binding = (self.ctx.gateway.limits_of(m.column("code")[members]) / per_request).min(axis=1)
         rate = np.minimum(cfg.request_rate, cfg.limit_fraction * binding)
         template = (
@@ -355,9 +398,7 @@ class JobGroup(CustomerGroup):
             self.rng.integers(0, np.iinfo(np.int64).max, size=members.size).astype(np.uint64),
         )
 
-    def _requests(
-        self, queue: JobQueue, job: np.ndarray, ts: np.ndarray, library: TemplateLibrary, actor_key: int
-    ) -> Any:
+    def _requests(self, queue: JobQueue, job: np.ndarray, ts: np.ndarray, library: TemplateLibrary) -> Any:
         cfg = self.config
         rng = self.rng
         m = self.members
@@ -372,19 +413,22 @@ class JobGroup(CustomerGroup):
         cot = rng.random(n) < cfg.cot_share
         language = m.column("language")[member]
         fingerprint = flip_bits(rng, library.fingerprints[template], cfg.template_variation)
-        _, system_base = account_templates(actor_key, member, np.zeros(n, dtype=np.int64), 0)
+        job_key = queue.conversation_seed[job]
+        client = m.column("client0")[member]
+        job_factor = np.exp(cfg.job_output_sigma * hashed_normal(job_key, _JOB_OUTPUT))
+        output = cfg.output_tokens.sample(rng, n) * job_factor * np.where(cot, cfg.cot_output_factor, 1.0)
         return job_block(
             ts=ts,
             account=m.column("code")[member],
             key=self.member_keys(member),
             ip=self.member_ips(member, second_share=0.05),
-            client=m.column("client0")[member],
+            client=client,
             model=queue.model[job],
             input_tokens=cfg.input_tokens.sample(rng, n),
-            output_tokens=cfg.output_tokens.sample(rng, n),
+            output_tokens=np.maximum(np.rint(output), 1).astype(np.int64),
             max_tokens=cfg.max_tokens,
             labels=self.noisy_labels(topic, language, cot),
-            system_prompt_hash=system_base,
+            system_prompt_hash=cfg.system_prompts.for_keys(job_key, m.column("code")[member], client),
             fingerprint=fingerprint,
             # every request of a job is its own single-turn conversation
             conversation_id=splitmix64(queue.conversation_seed[job] + np.arange(n, dtype=np.uint64)),

@@ -32,6 +32,7 @@ from simulator.hashing import splitmix64
 from simulator.population.lengths import Mode, TokenLengths
 from simulator.prompts import TOPICS, flip_bits, random_fingerprints
 from simulator.seeding import stable_key
+from simulator.system_prompts import SystemPromptMix
 from simulator.traffic import RequestBlock
 from simulator.units import Count
 
@@ -84,7 +85,17 @@ class SessionShape(StrictModel):
     max_tokens: list[Annotated[int, Field(ge=1)]] = Field(
         default_factory=lambda: [1024, 2048, 4096, 8192],
         min_length=1,
-        description="max_tokens values accounts choose from (one per account).",
+        description="max_tokens values accounts choose from (one per account, the default of its product).",
+    )
+    max_tokens_switch: float = Field(
+        default=0.2,
+        ge=0,
+        le=1,
+        description="Share of sessions sending another of the max_tokens values (another feature of the product).",
+    )
+    system_prompts: SystemPromptMix = Field(
+        default_factory=SystemPromptMix,
+        description="Where sessions' system prompts come from: none, stock, the client's, or the account's own.",
     )
     output_speed: float = Field(default=60.0, gt=0, description="Generation speed in output tokens per second.")
     topics: TopicWeights = Field(
@@ -153,9 +164,12 @@ def session_requests(
 
     new_input = shape.input_tokens.sample(rng, n)
     max_tokens_choice = np.asarray(shape.max_tokens, dtype=np.int64)
-    account_max = max_tokens_choice[
-        splitmix64(m.column("code")[member].astype(np.uint64)) % np.uint64(max_tokens_choice.size)
+    session_max = max_tokens_choice[
+        splitmix64(m.column("code")[rows].astype(np.uint64)) % np.uint64(max_tokens_choice.size)
     ]
+    switch = rng.random(s) < shape.max_tokens_switch
+    session_max[switch] = max_tokens_choice[rng.integers(0, max_tokens_choice.size, size=int(switch.sum()))]
+    account_max = session_max[session]
     output = np.minimum(shape.output_tokens.sample(rng, n), account_max)
     system = shape.system_prompt_tokens
     system_tokens = system.sample(rng, s)[session] if system is not None else np.zeros(n, dtype=np.int64)
@@ -194,10 +208,8 @@ def session_requests(
         fingerprint[templated] = flip_bits(rng, template_base[templated], shape.template_variation)
     template_id = np.where(templated, template_id, -1)
 
-    prompt_slot = splitmix64(m.column("code")[member].astype(np.uint64)) % np.uint64(3)
-    system_hash = splitmix64(
-        (m.column("code")[member].astype(np.uint64) << np.uint64(2)) + prompt_slot ^ np.uint64(actor_key)
-    )
+    clients = group.member_clients(rows)
+    system_hash = shape.system_prompts.draw(rng, m.column("code")[rows], clients)[session]
     conversation = random_fingerprints(rng, s)[session]
     topic, language_seen, cot_seen = group.noisy_labels(topic_session[session], language, cot_session[session])
     return RequestBlock(
@@ -205,7 +217,7 @@ def session_requests(
         account=m.column("code")[member],
         key=np.repeat(group.member_keys(rows), turns),
         ip=np.repeat(group.member_ips(rows), turns),
-        client=np.repeat(group.member_clients(rows), turns),
+        client=np.repeat(clients, turns),
         model=model,
         input_tokens=np.minimum(input_tokens, 1_000_000),
         output_tokens=output,
