@@ -29,10 +29,11 @@ def validate(
             continue
         accounts = sum(group.accounts for group in scenario.population)
         attackers = sum(campaign.accounts for campaign in scenario.campaigns)
+        groups, campaigns = len(scenario.population), len(scenario.campaigns)
         typer.echo(
             f"ok {path}: {scenario.name}, {format_duration(scenario.duration)} in ticks of "
-            f"{format_duration(scenario.tick)}, {len(scenario.population)} customer groups ({accounts} accounts), "
-            f"{len(scenario.campaigns)} campaigns ({attackers} accounts)"
+            f"{format_duration(scenario.tick)}, {groups} customer group{'s' * (groups != 1)} ({accounts:,} accounts), "
+            f"{campaigns} campaign{'s' * (campaigns != 1)} ({attackers:,} accounts)"
         )
     if failed:
         raise typer.Exit(code=2)
