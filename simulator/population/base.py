@@ -188,6 +188,7 @@ class CustomerGroup(Actor):
     role_is_attacker = False
 
     def setup(self) -> None:
+        self.egress_ips = np.empty(0, dtype=np.int64)
         self.add_members(int(self.config.accounts))
 
     def extra_member_columns(self) -> dict[str, Any]:
@@ -262,8 +263,6 @@ class CustomerGroup(Actor):
         (see the module docstring); the pool's addresses are allocated here."""
         cfg = self.config
         rng = self.rng
-        if not hasattr(self, "egress_ips"):
-            self.egress_ips = np.empty(0, dtype=np.int64)
         size = np.rint(cfg.egress_pool * np.sqrt(activity) * np.exp(0.8 * rng.standard_normal(countries.size)))
         size = np.clip(size, 0, EGRESS_MAX).astype(np.int64)
         owner = np.repeat(np.arange(countries.size), size)
