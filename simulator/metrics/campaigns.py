@@ -150,13 +150,15 @@ def leakage_tokens(outcomes: pd.DataFrame, campaigns: pd.DataFrame, mode: str) -
 
 
 def leakage_share(leaked: float, collected: float) -> float:
-    """Leaked tokens as a share of a reference total, in [0, 1] (NaN if the reference is 0).
+    """Leaked tokens as a share of a reference total (NaN if the reference is 0).
 
     * passive: the reference is what the campaigns were served over the run, so the
-      share is what containment at the alarms would have left them;
+      share is what containment at the alarms would have left them, in [0, 1];
     * active: the reference is what the campaigns were served in the same scenario
       and seed with no enforcement (the passive run), so the share is what the
-      closed loop let through. The null detector scores 1.
+      closed loop let through. The null detector scores 1; a campaign that replaces
+      banned accounts at once can score above 1 (its fresh accounts come with fresh
+      rate limits).
 
     >>> leakage_share(400.0, 1200.0)
     0.3333333333333333
