@@ -18,9 +18,9 @@ rate-weighted inter-arrival CV in ten-minute windows.
 
 Egress addresses: besides its home network and a mobile address, an account has
 a pool of further addresses its traffic leaves from (servers behind autoscaling,
-offices, VPN exits, travel): ``egress_pool · activity^½ · exp(0.8 z)`` of them
-(rounded, at most :data:`EGRESS_MAX`), a share ``egress_abroad`` of them in other
-countries, and a share ``egress_share`` of requests (or sessions) leave through
+offices, VPN exits, travel): ``pool · activity^½ · exp(0.8 z)`` of them
+(rounded, at most :data:`EGRESS_MAX`), a share ``abroad`` of them in other
+countries, and a share ``share`` of requests (or sessions) leave through
 one of them. Busy accounts of automated archetypes therefore touch hundreds of
 addresses in several countries, as real ones do.
 """
@@ -44,7 +44,15 @@ from simulator.registry import NewAccounts
 from simulator.rhythm import diurnal_weight, local_hour_and_weekday, weekly_weight
 from simulator.units import Duration
 
-__all__ = ["AGE_ACTIVITY_CORRELATION", "EGRESS_MAX", "CustomerGroup", "PopulationBase", "Rhythmic", "scale_count"]
+__all__ = [
+    "AGE_ACTIVITY_CORRELATION",
+    "EGRESS_MAX",
+    "CustomerGroup",
+    "Egress",
+    "PopulationBase",
+    "Rhythmic",
+    "scale_count",
+]
 
 
 AGE_ACTIVITY_CORRELATION = 0.6
@@ -57,6 +65,18 @@ EGRESS_MAX = 5000
 def scale_count(count: int, factor: float) -> int:
     """``round(count · factor)``, but never 0 when ``count`` was positive."""
     return max(1, round(count * factor)) if count > 0 else 0
+
+
+class Egress(StrictModel):
+    """An account's pool of further egress addresses (see the module docstring)."""
+
+    pool: float = Field(
+        default=2.0, ge=0, description="Median number of addresses in the pool, times activity^½; 0: none."
+    )
+    share: float = Field(default=0.2, ge=0, le=1, description="Share of requests (sessions) leaving through the pool.")
+    abroad: float = Field(
+        default=0.05, ge=0, le=1, description="Share of the pool's addresses in other countries (cloud regions, VPNs)."
+    )
 
 
 EmailStyleWeights = dict[Literal["corporate", "freemail", "edu", "disposable"], Annotated[float, Field(ge=0)]]
@@ -101,17 +121,8 @@ class PopulationBase(StrictModel):
         description="Weights over the kinds of network customers connect from.",
     )
     browser_share: float = Field(default=0.2, ge=0, le=1, description="Share of accounts using a browser client.")
-    egress_pool: float = Field(
-        default=2.0,
-        ge=0,
-        description="Median size of an account's pool of further egress addresses (offices, VPNs, servers), "
-        "times activity^½; 0: none.",
-    )
-    egress_share: float = Field(
-        default=0.2, ge=0, le=1, description="Share of requests (sessions) leaving through the egress pool."
-    )
-    egress_abroad: float = Field(
-        default=0.05, ge=0, le=1, description="Share of egress-pool addresses in other countries (cloud regions, VPNs)."
+    egress: Egress = Field(
+        default_factory=Egress, description="Further addresses the account's traffic leaves from (offices, VPNs)."
     )
     models: dict[str, Annotated[float, Field(ge=0)]] | None = Field(
         default=None, description="Base weights over model names (default: equal over all models)."
@@ -263,11 +274,11 @@ class CustomerGroup(Actor):
         (see the module docstring); the pool's addresses are allocated here."""
         cfg = self.config
         rng = self.rng
-        size = np.rint(cfg.egress_pool * np.sqrt(activity) * np.exp(0.8 * rng.standard_normal(countries.size)))
+        size = np.rint(cfg.egress.pool * np.sqrt(activity) * np.exp(0.8 * rng.standard_normal(countries.size)))
         size = np.clip(size, 0, EGRESS_MAX).astype(np.int64)
         owner = np.repeat(np.arange(countries.size), size)
         where = countries[owner].copy()
-        abroad = rng.random(owner.size) < cfg.egress_abroad
+        abroad = rng.random(owner.size) < cfg.egress.abroad
         where[abroad] = rng.integers(0, len(country_codes()), size=int(abroad.sum()))
         kinds = np.array(sorted(cfg.networks), dtype=object)
         kind_p = np.array([cfg.networks[k] for k in kinds], dtype=np.float64)
@@ -386,13 +397,13 @@ class CustomerGroup(Actor):
 
     def member_ips(self, rows: np.ndarray, second_share: float = 0.2) -> np.ndarray:
         """An address per request (or session) of members ``rows``: one of the egress
-        pool for a share ``egress_share``, else the mobile address for ``second_share``,
+        pool for a share ``egress.share``, else the mobile address for ``second_share``,
         else the home address."""
         m = self.members
         second = self.rng.random(rows.size) < second_share
         ips = np.where(second, m.column("ip1")[rows], m.column("ip0")[rows])
         count = m.column("egress_count")[rows]
-        pooled = np.flatnonzero((self.rng.random(rows.size) < self.config.egress_share) & (count > 0))
+        pooled = np.flatnonzero((self.rng.random(rows.size) < self.config.egress.share) & (count > 0))
         if pooled.size:
             pick = np.floor(self.rng.random(pooled.size) * count[pooled]).astype(np.int64)
             ips[pooled] = self.egress_ips[m.column("egress_start")[rows[pooled]] + pick]

@@ -38,7 +38,14 @@ from pydantic import Field
 from simulator.actor import Actor
 from simulator.config import LogNormal, normalised
 from simulator.population.arrivals import renewal_offsets
-from simulator.population.base import AccessWeights, CustomerGroup, EmailStyleWeights, NetworkWeights, Rhythmic
+from simulator.population.base import (
+    AccessWeights,
+    CustomerGroup,
+    Egress,
+    EmailStyleWeights,
+    NetworkWeights,
+    Rhythmic,
+)
 from simulator.population.lengths import Mode, TokenLengths
 from simulator.population.sessions import SessionShape, session_requests
 from simulator.prompts import TOPICS
@@ -201,16 +208,9 @@ class AgentFrameworks(Interactive):
     """Agent frameworks: tool loops of many turns over long, growing contexts."""
 
     kind: Literal["agent"] = Field(description="Agent frameworks running tool loops.")
-    egress_pool: float = Field(
-        default=6.0,
-        ge=0,
-        description="Median size of an account's pool of further egress addresses (cloud workers), times activity^½.",
-    )
-    egress_share: float = Field(
-        default=0.5, ge=0, le=1, description="Share of requests leaving through the egress pool."
-    )
-    egress_abroad: float = Field(
-        default=0.25, ge=0, le=1, description="Share of egress-pool addresses in other countries (cloud regions)."
+    egress: Egress = Field(
+        default_factory=lambda: Egress(pool=6.0, share=0.5, abroad=0.25),
+        description="Further addresses the traffic leaves from (cloud workers, in several regions).",
     )
     sessions_per_day: Rate = Field(default=6.0 / DAY, description="Median agent runs per account per day.")
     session: SessionShape = Field(

@@ -35,7 +35,14 @@ from simulator.actor import Actor
 from simulator.config import LogNormal, TopicWeights
 from simulator.hashing import splitmix64
 from simulator.population.arrivals import renewal_offsets
-from simulator.population.base import AccessWeights, CustomerGroup, EmailStyleWeights, NetworkWeights, Rhythmic
+from simulator.population.base import (
+    AccessWeights,
+    CustomerGroup,
+    Egress,
+    EmailStyleWeights,
+    NetworkWeights,
+    Rhythmic,
+)
 from simulator.population.jobs import JobQueue, job_block
 from simulator.prompts import TemplateLibrary, flip_bits
 from simulator.rhythm import local_hour_and_weekday, weekly_weight
@@ -83,16 +90,9 @@ class Scheduled(Rhythmic):
     )
     start_hours: tuple[float, float] = Field(default=(0.0, 6.0), description="Local hours between which jobs start.")
     volume_sigma: float = Field(default=0.8, ge=0, le=4, description="Log-normal sigma of per-account activity.")
-    egress_pool: float = Field(
-        default=6.0,
-        ge=0,
-        description="Median size of an account's egress pool (workers behind autoscaling), times activity^½.",
-    )
-    egress_share: float = Field(
-        default=0.6, ge=0, le=1, description="Share of requests leaving through the egress pool."
-    )
-    egress_abroad: float = Field(
-        default=0.25, ge=0, le=1, description="Share of egress-pool addresses in other countries (cloud regions)."
+    egress: Egress = Field(
+        default_factory=lambda: Egress(pool=6.0, share=0.6, abroad=0.25),
+        description="Further addresses the traffic leaves from (workers behind autoscaling, in several cloud regions).",
     )
 
     def build(self, name: str, index: int, ctx: Any) -> Actor:
