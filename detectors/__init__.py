@@ -6,7 +6,8 @@ find one by name with :func:`build` (built-ins, plug-ins registered under the
 Plug other libraries' anomaly models in with the adapters
 (:class:`EstimatorAdapter`, :class:`RiverAdapter`, :class:`EventAdapter`) over the
 shared :class:`AccountFeatures`; check any detector with
-:mod:`detectors.conformance`. The built-in zoo lives in one module per signal
+:mod:`simulator.conformance` (on the harness's side: it runs a world and knows
+the labels). The built-in zoo lives in one module per signal
 (``detectors.rate``, ``.capability``, ``.templates``, ``.prada``, ``.synchrony``,
 ``.infrastructure``, ``.lifecycle``, ``.shift``, ``.anomaly``, ``.ensemble``),
 imported on demand by the registry.

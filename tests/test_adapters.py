@@ -11,9 +11,9 @@ from sklearn.ensemble import IsolationForest
 
 from detectors.adapters import EstimatorAdapter, EventAdapter, RiverAdapter, RunningZScore
 from detectors.base import ParameterError
-from detectors.conformance import run_checks
 from detectors.registry import configure
 from detectors.testing import make_batch
+from simulator.conformance import run_checks
 
 needs_pyod = pytest.mark.skipif(importlib.util.find_spec("pyod") is None, reason="PyOD (optional) is not installed")
 needs_river = pytest.mark.skipif(importlib.util.find_spec("river") is None, reason="River (optional) is not installed")

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detectors import conformance
 from detectors.base import Detector, scores_series
-from detectors.conformance import parametrize_with_checks
 from detectors.registry import names
 from detectors.testing import make_accounts, make_batch
+from simulator import conformance
+from simulator.conformance import parametrize_with_checks
 
 
 @parametrize_with_checks(names())
@@ -143,3 +143,13 @@ def test_accepting_any_parameter_fails(tiny_stream) -> None:
 
     with pytest.raises(AssertionError, match="accepted an unknown parameter"):
         conformance.check_unknown_parameter(Lenient())
+
+
+def test_nothing_in_the_detectors_package_names_ground_truth_or_imports_the_harness() -> None:
+    # what a provider's logs contain is all the detectors package may speak of, even in its docstrings
+    package = Path(importlib.import_module("detectors").__file__).parent
+    for path in sorted(package.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        named = [name for name in conformance.FORBIDDEN_NAMES if name in text]
+        imported = [module for module in conformance.FORBIDDEN_MODULES if module in text]
+        assert not named and not imported, (path.name, named, imported)

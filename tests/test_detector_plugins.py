@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from detectors.conformance import run_checks
 from detectors.registry import ENTRY_POINT_GROUP, available, names, resolve
 from simulator.cli import app
+from simulator.conformance import run_checks
 
 PLUGIN = '''
 """A third-party detector: the twenty lines of the protocol's docstring."""
