@@ -1,10 +1,13 @@
-"""A fast, vectorised 64-bit mixing function for opaque derived values."""
+"""A fast, vectorised 64-bit mixing function for opaque derived values, and random
+values derived from keys by it (the same key always gives the same value, with no
+storage)."""
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtri
 
-__all__ = ["splitmix64"]
+__all__ = ["hashed_normal", "hashed_uniform", "splitmix64"]
 
 
 def splitmix64(values: np.ndarray | int) -> np.ndarray:
@@ -18,3 +21,14 @@ def splitmix64(values: np.ndarray | int) -> np.ndarray:
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return z ^ (z >> np.uint64(31))
+
+
+def hashed_uniform(keys: np.ndarray, salt: int) -> np.ndarray:
+    """A uniform value in (0, 1) per key: the top 53 bits of ``splitmix64(key ^ salt)``."""
+    bits = splitmix64(np.asarray(keys).astype(np.uint64) ^ np.uint64(salt)) >> np.uint64(11)
+    return (bits.astype(np.float64) + 0.5) * 2.0**-53
+
+
+def hashed_normal(keys: np.ndarray, salt: int) -> np.ndarray:
+    """A standard normal value per key: the normal quantile of :func:`hashed_uniform`."""
+    return ndtri(hashed_uniform(keys, salt))

@@ -183,6 +183,11 @@ class Network:
             mask &= np.isin(self.asns.country, countries)
         return np.flatnonzero(mask)
 
+    def _candidates(self, kind: AsnKind, countries: np.ndarray | None) -> np.ndarray:
+        """:meth:`asns_of`, falling back to any country when none of ``countries`` has one."""
+        candidates = self.asns_of(kind, countries)
+        return candidates if candidates.size else self.asns_of(kind)
+
     def allocate(
         self,
         rng: np.random.Generator,
@@ -198,26 +203,22 @@ class Network:
         that many /24 networks (a proxy provider's or company's ranges)."""
         if n == 0:
             return np.empty(0, dtype=np.int64)
-        candidates = self.asns_of(kind, countries)
-        if candidates.size == 0:
-            candidates = self.asns_of(kind)
-        if subnets is None:
-            if countries is not None and np.size(countries) == n > 1:
-                rows = np.empty(n, dtype=np.int64)
-                for country in np.unique(countries):
-                    at = np.flatnonzero(countries == country)
-                    local = self.asns_of(kind, np.array([country]))
-                    rows[at] = rng.choice(local if local.size else self.asns_of(kind), size=at.size)
-            else:
-                rows = rng.choice(candidates, size=n)
-            # mobile carriers put their customers behind a few NAT egress networks
-            span = CGNAT_SUBNETS if kind == AsnKind.MOBILE else 256
-            third = rng.integers(0, span, size=n, dtype=np.uint32)
-        else:
-            subnet_rows = rng.choice(candidates, size=max(1, subnets))
+        if subnets is not None:
+            subnet_rows = rng.choice(self._candidates(kind, countries), size=max(1, subnets))
             subnet_third = rng.integers(0, 256, size=subnet_rows.size, dtype=np.uint32)
             pick = rng.integers(0, subnet_rows.size, size=n)
             rows, third = subnet_rows[pick], subnet_third[pick]
+        else:
+            if countries is not None and np.size(countries) == n > 1:  # a country per address
+                rows = np.empty(n, dtype=np.int64)
+                for country in np.unique(countries):
+                    at = np.flatnonzero(countries == country)
+                    rows[at] = rng.choice(self._candidates(kind, np.array([country])), size=at.size)
+            else:
+                rows = rng.choice(self._candidates(kind, countries), size=n)
+            # mobile carriers put their customers behind a few NAT egress networks
+            span = CGNAT_SUBNETS if kind == AsnKind.MOBILE else 256
+            third = rng.integers(0, span, size=n, dtype=np.uint32)
         host = rng.integers(1, 255, size=n, dtype=np.uint32)
         address = self.asns.block[rows] | (third << 8) | host
         return self.ips.intern(address, self.asns.number[rows], self.asns.country[rows], self.asns.kind[rows])

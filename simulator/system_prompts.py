@@ -26,13 +26,12 @@ from __future__ import annotations
 
 import numpy as np
 from pydantic import Field, model_validator
-from scipy.special import ndtri
 
 from simulator.config import LogNormal, StrictModel
-from simulator.hashing import splitmix64
+from simulator.hashing import hashed_normal, hashed_uniform, splitmix64
 from simulator.seeding import stable_key
 
-__all__ = ["NO_SYSTEM_PROMPT", "STOCK_PROMPTS", "SystemPromptMix", "hashed_normal", "hashed_uniform", "stock_prompts"]
+__all__ = ["NO_SYSTEM_PROMPT", "STOCK_PROMPTS", "SystemPromptMix", "stock_prompts"]
 
 STOCK_PROMPTS = 48
 """Stock system prompts of popular SDKs, frameworks and tutorials."""
@@ -50,17 +49,6 @@ def stock_prompts(uniform: np.ndarray) -> np.ndarray:
     more often."""
     index = np.floor(STOCK_PROMPTS * uniform**3).astype(np.uint64)
     return splitmix64(index ^ _STOCK)
-
-
-def hashed_uniform(keys: np.ndarray, salt: int) -> np.ndarray:
-    """A uniform value in (0, 1) per key, the same for the same key and salt (no storage)."""
-    bits = splitmix64(keys.astype(np.uint64) ^ np.uint64(salt)) >> np.uint64(11)
-    return (bits.astype(np.float64) + 0.5) * 2.0**-53
-
-
-def hashed_normal(keys: np.ndarray, salt: int) -> np.ndarray:
-    """A standard normal value per key, the same for the same key and salt (no storage)."""
-    return ndtri(hashed_uniform(keys, salt))
 
 
 class SystemPromptMix(StrictModel):

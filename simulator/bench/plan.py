@@ -24,7 +24,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from detectors.base import Detector, ParameterError
-from detectors.registry import UnknownDetectorError, build, names, parse_spec, resolve
+from detectors.registry import UnknownDetectorError, configure, names, parse_spec, resolve
 from simulator import __version__
 from simulator.bench.cells import Cell, DetectorSpec, ScenarioSpec
 from simulator.bench.policy import AlarmPolicy
@@ -123,8 +123,9 @@ def _detector_specs(detectors: Sequence[DetectorChoice] | None, problems: list[s
         else:
             try:
                 name, params = parse_spec(item)
-                seeded = "seed" in resolve(name).cls.parameter_names() and "seed" not in params
-                specs.append(DetectorSpec(item.strip(), build(item), seeded=seeded))
+                cls = resolve(name).cls
+                seeded = "seed" in cls.parameter_names() and "seed" not in params
+                specs.append(DetectorSpec(item.strip(), configure(cls, **params), seeded=seeded))
             except (UnknownDetectorError, ParameterError) as exc:
                 problems.append(f"detectors: {exc}")
     labels = [spec.label for spec in specs]

@@ -33,13 +33,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from simulator.config import LanguageWeights, LogNormal, StrictModel, TopicWeights, normalised
-from simulator.hashing import splitmix64
 from simulator.prompts import LANGUAGES, TemplateLibrary
 from simulator.seeding import stable_key
-from simulator.system_prompts import NO_SYSTEM_PROMPT, stock_prompts
+from simulator.system_prompts import SystemPromptMix
 from simulator.units import Duration
 
 __all__ = ["PhaseLibrary", "PromptPhase", "PromptPlan"]
@@ -98,6 +97,22 @@ class PromptPlan(StrictModel):
     )
     max_tokens: int = Field(default=8192, ge=1, description="max_tokens sent with every request.")
 
+    @model_validator(mode="after")
+    def _system_prompt_shares_fit(self) -> PromptPlan:
+        shares = self.no_system_prompt_share + self.stock_system_prompt_share
+        if shares > 1.0 + 1e-9:
+            raise ValueError(f"no_system_prompt_share + stock_system_prompt_share must be at most 1, got {shares:g}")
+        return self
+
+    def system_prompt_mix(self) -> SystemPromptMix:
+        """None, a stock prompt, or one of exactly ``system_prompts`` harness prompts."""
+        count = self.system_prompts
+        return SystemPromptMix(
+            none_share=self.no_system_prompt_share,
+            stock_share=self.stock_system_prompt_share,
+            prompts=LogNormal(median=count, sigma=0, min=count, max=count),
+        )
+
     def mean_tokens(self) -> tuple[float, float]:
         """Mean (input, output) tokens per request, for planning under token limits."""
         output = self.output_tokens.mean * (1 + self.cot_share * (self.cot_output_factor - 1))
@@ -117,24 +132,15 @@ class PhaseLibrary:
 
     plan: PromptPlan
     library: TemplateLibrary
-    system_hashes: np.ndarray
+    system_prompts: SystemPromptMix
+    """See :meth:`PromptPlan.system_prompt_mix`."""
+    harness: np.uint64
+    """Owner key of the harness prompts (one per phase)."""
 
     @classmethod
     def build(cls, rng: np.random.Generator, plan: PromptPlan, first_id: int, salt: str) -> PhaseLibrary:
         library = TemplateLibrary.build(rng, first_id, plan.topics, plan.templates, plan.concentration)
-        slots = np.arange(plan.system_prompts, dtype=np.uint64)
-        return cls(plan, library, splitmix64(slots ^ np.uint64(stable_key(salt))))
-
-    def system_prompts(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """System prompt hashes of ``n`` requests: none, a stock prompt, or one of the
-        campaign's harness prompts."""
-        plan = self.plan
-        source = rng.random(n)
-        hashes = self.system_hashes[rng.integers(0, self.system_hashes.size, size=n)]
-        stock = source < plan.no_system_prompt_share + plan.stock_system_prompt_share
-        hashes[stock] = stock_prompts(rng.random(int(stock.sum())))
-        hashes[source < plan.no_system_prompt_share] = NO_SYSTEM_PROMPT
-        return hashes
+        return cls(plan, library, plan.system_prompt_mix(), np.uint64(stable_key(salt)))
 
     def render(self, rng: np.random.Generator, account_language: np.ndarray) -> dict[str, np.ndarray]:
         """True labels and prompt columns of ``account_language.size`` requests:
@@ -159,5 +165,5 @@ class PhaseLibrary:
             "output_tokens": np.minimum(output, plan.max_tokens),
             "max_tokens": np.full(n, plan.max_tokens),
             "fingerprint": self.library.render(rng, template, plan.variation),
-            "system_prompt_hash": self.system_prompts(rng, n),
+            "system_prompt_hash": self.system_prompts.draw(rng, np.full(n, self.harness)),
         }

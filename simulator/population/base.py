@@ -250,24 +250,29 @@ class CustomerGroup(Actor):
         cfg = self.config
         rng = self.rng
         n = countries.size
-        kinds = np.array(sorted(cfg.networks), dtype=object)
-        kind_p = np.array([cfg.networks[k] for k in kinds], dtype=np.float64)
-        kind_of = kinds[rng.choice(kinds.size, size=n, p=kind_p / kind_p.sum())]
-        ip0 = np.empty(n, dtype=np.int64)
-        ip1 = np.empty(n, dtype=np.int64)
-        for kind in kinds:
-            rows = np.flatnonzero(kind_of == kind)
-            if rows.size == 0:
-                continue
-            # each account's home network, plus a second address (office, phone)
-            ip0[rows] = self.ctx.network.allocate(rng, rows.size, _NETWORK_KINDS[kind], countries[rows])
-            ip1[rows] = self.ctx.network.allocate(rng, rows.size, AsnKind.MOBILE, countries[rows])
+        # each account's home network, plus a second address (a phone)
+        ip0 = self.network_addresses(countries)
+        ip1 = self.ctx.network.allocate(rng, n, AsnKind.MOBILE, countries)
         browser = rng.random(n) < cfg.browser_share
         client0 = np.array([self.ctx.network.new_client(rng, browser=bool(b)) for b in browser], dtype=np.int64)
         client1 = np.where(rng.random(n) < 0.3, [self.ctx.network.new_client(rng) for _ in range(n)], client0).astype(
             np.int64
         )
         return ip0, ip1, client0, client1
+
+    def network_addresses(self, countries: np.ndarray) -> np.ndarray:
+        """An address in each of ``countries`` (one per address), on a network of a kind
+        drawn by the group's ``networks`` weights."""
+        networks = self.config.networks
+        kinds = sorted(networks)
+        weights = np.array([networks[kind] for kind in kinds], dtype=np.float64)
+        kind_of = self.rng.choice(len(kinds), size=countries.size, p=weights / weights.sum())
+        addresses = np.empty(countries.size, dtype=np.int64)
+        for k, kind in enumerate(kinds):
+            rows = np.flatnonzero(kind_of == k)
+            if rows.size:
+                addresses[rows] = self.ctx.network.allocate(self.rng, rows.size, _NETWORK_KINDS[kind], countries[rows])
+        return addresses
 
     def egress_pools(self, countries: np.ndarray, activity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(start, count) of each new account's egress pool in ``self.egress_ips``
@@ -280,13 +285,7 @@ class CustomerGroup(Actor):
         where = countries[owner].copy()
         abroad = rng.random(owner.size) < cfg.egress.abroad
         where[abroad] = rng.integers(0, len(country_codes()), size=int(abroad.sum()))
-        kinds = np.array(sorted(cfg.networks), dtype=object)
-        kind_p = np.array([cfg.networks[k] for k in kinds], dtype=np.float64)
-        kind_of = rng.choice(kinds.size, size=owner.size, p=kind_p / kind_p.sum())
-        addresses = np.empty(owner.size, dtype=np.int64)
-        for k, kind in enumerate(kinds):
-            rows = np.flatnonzero(kind_of == k)
-            addresses[rows] = self.ctx.network.allocate(rng, rows.size, _NETWORK_KINDS[kind], where[rows])
+        addresses = self.network_addresses(where)
         start = self.egress_ips.size + np.r_[0, np.cumsum(size)[:-1]].astype(np.int64)
         self.egress_ips = np.concatenate([self.egress_ips, addresses])
         return start, size

@@ -34,7 +34,7 @@ from simulator.actor import Actor
 from simulator.config import PathwayWeights
 from simulator.identity import ACCESS_PATHWAYS
 from simulator.network import AsnKind
-from simulator.population.base import EmailStyleWeights
+from simulator.population.base import Egress, EmailStyleWeights
 from simulator.population.interactive import Interactive, InteractiveGroup
 from simulator.population.sessions import SessionShape
 from simulator.units import Duration, Rate
@@ -70,6 +70,10 @@ class Resellers(Interactive):
     resellers: int = Field(default=1, ge=1, description="Reseller organisations the end customers are spread over.")
     keys_per_org: int = Field(default=4, ge=1, description="Shared API keys per organisation (pathway 'reseller').")
     servers_per_org: int = Field(default=6, ge=1, description="Egress addresses per organisation (one /24 network).")
+    egress: Egress = Field(
+        default_factory=lambda: Egress(pool=0),
+        description="None: end customers' requests leave from the reseller's servers only.",
+    )
     sessions_per_day: Rate = Field(default=3.0 / DAY, description="Median sessions per end customer per day.")
     session: SessionShape = Field(default_factory=_reseller_session, description="Shape of one session.")
     volume_sigma: float = Field(default=1.6, ge=0, le=4, description="Log-normal sigma of per-account activity.")

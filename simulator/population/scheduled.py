@@ -33,7 +33,7 @@ from pydantic import Field
 
 from simulator.actor import Actor
 from simulator.config import LogNormal, TopicWeights
-from simulator.hashing import splitmix64
+from simulator.hashing import hashed_normal, splitmix64
 from simulator.population.arrivals import renewal_offsets
 from simulator.population.base import (
     AccessWeights,
@@ -47,7 +47,7 @@ from simulator.population.jobs import JobQueue, job_block
 from simulator.prompts import TemplateLibrary, flip_bits
 from simulator.rhythm import local_hour_and_weekday, weekly_weight
 from simulator.seeding import stable_key
-from simulator.system_prompts import SystemPromptMix, hashed_normal
+from simulator.system_prompts import SystemPromptMix
 from simulator.units import Duration, Rate
 
 __all__ = ["BatchJobs", "DataLabelling", "EvalHarness", "JobGroup"]
@@ -413,9 +413,12 @@ class JobGroup(CustomerGroup):
         cot = rng.random(n) < cfg.cot_share
         language = m.column("language")[member]
         fingerprint = flip_bits(rng, library.fingerprints[template], cfg.template_variation)
-        job_key = queue.conversation_seed[job]
         client = m.column("client0")[member]
-        job_factor = np.exp(cfg.job_output_sigma * hashed_normal(job_key, _JOB_OUTPUT))
+        # a job's output factor and system prompt: derived once per job in the block
+        jobs, of_job = np.unique(job, return_inverse=True)
+        job_key, job_member = queue.conversation_seed[jobs], queue.member[jobs]
+        job_factor = np.exp(cfg.job_output_sigma * hashed_normal(job_key, _JOB_OUTPUT))[of_job]
+        job_prompt = cfg.system_prompts.for_keys(job_key, m.column("code")[job_member], m.column("client0")[job_member])
         output = cfg.output_tokens.sample(rng, n) * job_factor * np.where(cot, cfg.cot_output_factor, 1.0)
         return job_block(
             ts=ts,
@@ -428,7 +431,7 @@ class JobGroup(CustomerGroup):
             output_tokens=np.maximum(np.rint(output), 1).astype(np.int64),
             max_tokens=cfg.max_tokens,
             labels=self.noisy_labels(topic, language, cot),
-            system_prompt_hash=cfg.system_prompts.for_keys(job_key, m.column("code")[member], client),
+            system_prompt_hash=job_prompt[of_job],
             fingerprint=fingerprint,
             # every request of a job is its own single-turn conversation
             conversation_id=splitmix64(queue.conversation_seed[job] + np.arange(n, dtype=np.uint64)),
