@@ -27,7 +27,7 @@ from sklearn.metrics import average_precision_score
 from threadpoolctl import threadpool_limits
 
 from detectors.registry import BUILTINS, build
-from simulator.loading import load_scenario
+from simulator.scenario.loading import load_scenario
 from simulator.units import parse_duration
 from simulator.world import World
 

@@ -57,6 +57,7 @@ from detectors.sketch import hll_estimate, hll_update
 from simulator.hashing import splitmix64
 from simulator.prompts import TOPICS
 from simulator.traffic import RequestBatch
+from simulator.units import DAY
 
 __all__ = ["FEATURES", "AccountFeatures", "entropy", "topic_codes"]
 
@@ -105,7 +106,6 @@ _N_TOPICS = len(TOPICS) + 1  # the taxonomy plus "other"
 _MAX_MODELS = 8
 _HLL_M = 64
 _SKETCHES = ("fingerprints", "ips", "subnets", "asns")
-DAY = 86400.0
 
 
 def entropy(counts: np.ndarray) -> np.ndarray:
@@ -289,11 +289,6 @@ class AccountFeatures:
         codes = np.arange(len(self.index)) if codes is None else np.asarray(codes, dtype=np.int64)
         index = pd.Index(self.index.ids(codes), name="account_id", dtype="str")
         return pd.DataFrame(self.matrix(codes), index=index, columns=list(FEATURES))
-
-    def topic_histogram(self, codes: np.ndarray) -> np.ndarray:
-        """Decayed topic counts of ``codes``: shape (accounts, len(TOPICS) + 1), the last
-        column for labels outside the taxonomy."""
-        return self.sums.read("topics", np.asarray(codes, dtype=np.int64))
 
 
 def _top_share(counts: np.ndarray) -> np.ndarray:

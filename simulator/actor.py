@@ -21,17 +21,18 @@ import simpy
 from simulator.columns import ColumnStore
 from simulator.gateway import Enforcement, Gateway
 from simulator.geography import COUNTRIES
-from simulator.identity import ACCESS_PATHWAYS, IdFactory, ProfileFactory
+from simulator.identity import IdFactory, ProfileFactory
 from simulator.network import Network
 from simulator.prompts import LANGUAGES, TOPICS, classify, language_code
 from simulator.registry import NewAccounts, Registry
 from simulator.seeding import SeedStreams
+from simulator.vocabulary import ACCESS_PATHWAYS
 
 if TYPE_CHECKING:
-    from simulator.scenario import Scenario
+    from simulator.scenario.schema import Scenario
     from simulator.traffic import TickTraffic
 
-__all__ = ["MEMBER_COLUMNS", "Actor", "WorldContext", "choose_models"]
+__all__ = ["MEMBER_COLUMNS", "Actor", "WorldContext"]
 
 CHALLENGE_SECONDS = (120.0, 1.0, 20.0, 3600.0)
 """How long a person takes to pass a challenge: log-normal (median, sigma, min, max) in seconds."""
@@ -191,29 +192,3 @@ class Actor(ABC):
             classify(self.rng, language, len(LANGUAGES), noise.language).astype(np.int16),
             classify(self.rng, cot.astype(np.int8), 2, noise.cot_requested).astype(bool),
         )
-
-
-def choose_models(
-    rng: np.random.Generator,
-    release_times: np.ndarray,
-    base_weights: np.ndarray,
-    t: np.ndarray,
-    adoption_seconds: float,
-) -> np.ndarray:
-    """Model codes for requests at times ``t``.
-
-    A model released at ``r`` has weight ``base · (1 − exp(−(t − r)/τ))`` once
-    released (τ = ``adoption_seconds``) and 0 before: new models are adopted
-    gradually, old ones keep their base share.
-    """
-    t = np.asarray(t, dtype=np.float64)
-    if t.size == 0:
-        return np.zeros(0, dtype=np.int16)
-    since = t[:, None] - release_times[None, :]
-    tau = max(adoption_seconds, 1.0)
-    weights = np.where(since >= 0, base_weights[None, :] * -np.expm1(-np.maximum(since, 0) / tau), 0.0)
-    # long-released models are at full weight; guard rows where nothing is released yet
-    weights = np.where(weights.sum(axis=1, keepdims=True) > 0, weights, base_weights[None, :])
-    cumulative = np.cumsum(weights, axis=1)
-    draws = rng.random(t.size) * cumulative[:, -1]
-    return (cumulative < draws[:, None]).sum(axis=1).astype(np.int16)

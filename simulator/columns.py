@@ -1,10 +1,11 @@
-"""Growable columnar storage for entities that accumulate during a run.
+"""Growable columnar storage, the one per-entity store of the simulator and the harness.
 
 Accounts, organisations, API keys, IP addresses and client fingerprints are
 created as the simulation goes (account waves, replacements after bans, proxy
-rotation). Their attributes are kept as numpy arrays that grow by doubling, so
-appending is amortised O(1) and lookups by integer code are plain fancy indexing.
-Memory grows with entities, never with requests.
+rotation), and the gateway and the harness keep running state per account.
+All of it lives in :class:`ColumnStore`: named numpy columns indexed by integer
+code that grow by doubling, so appending is amortised O(1) and lookups are plain
+fancy indexing. Memory grows with entities, never with requests.
 """
 
 from __future__ import annotations
@@ -13,14 +14,30 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["ColumnStore", "Interner"]
+__all__ = ["ColumnStore"]
 
 
 class ColumnStore:
-    """A table of named columns with a fixed dtype each, appended to in blocks."""
+    """A table of named columns with a fixed dtype each.
 
-    def __init__(self, dtypes: Mapping[str, np.dtype | type | str]) -> None:
+    Rows are added in blocks with :meth:`append` (every column given), or up to a
+    size with :meth:`ensure` (new rows take each column's default). A column is
+    read (and updated in place) through :meth:`column` or as an attribute:
+    ``store.spend[codes] += x``. Both are views of the live rows, valid until the
+    store grows again.
+    """
+
+    def __init__(
+        self, dtypes: Mapping[str, np.dtype | type | str], defaults: Mapping[str, object] | None = None
+    ) -> None:
         self._dtypes = {name: np.dtype(dtype) for name, dtype in dtypes.items()}
+        clashes = sorted(name for name in self._dtypes if hasattr(type(self), name))
+        if clashes:
+            raise ValueError(f"column names that are not ColumnStore attributes, got {clashes}")
+        self._defaults = dict(defaults or {})
+        unknown = sorted(set(self._defaults) - set(self._dtypes))
+        if unknown:
+            raise ValueError(f"defaults only for columns {sorted(self._dtypes)}, got {unknown}")
         self._data = {name: np.empty(16, dtype=dtype) for name, dtype in self._dtypes.items()}
         self._size = 0
 
@@ -52,9 +69,27 @@ class ColumnStore:
         self._size += n
         return codes
 
+    def ensure(self, n: int) -> None:
+        """Make rows ``0 .. n-1`` exist; the new ones take each column's default."""
+        if n <= self._size:
+            return
+        missing = sorted(set(self._dtypes) - set(self._defaults))
+        if missing:
+            raise ValueError(f"ensure needs a default for every column; none for {missing}")
+        self._reserve(n)
+        for name, default in self._defaults.items():
+            self._data[name][self._size : n] = default
+        self._size = n
+
     def column(self, name: str) -> np.ndarray:
         """A view of the live rows of column ``name`` (writable: state columns are updated in place)."""
         return self._data[name][: self._size]
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        data = self.__dict__.get("_data")
+        if data is None or name not in data:
+            raise AttributeError(f"{type(self).__name__} has no column {name!r}")
+        return data[name][: self.__dict__["_size"]]
 
     def _reserve(self, size: int) -> None:
         capacity = next(iter(self._data.values())).shape[0]
@@ -66,30 +101,3 @@ class ColumnStore:
             new = np.empty(capacity, dtype=old.dtype)
             new[: self._size] = old[: self._size]
             self._data[name] = new
-
-
-class Interner:
-    """Maps hashable values to dense integer codes, first come first served."""
-
-    def __init__(self) -> None:
-        self._codes: dict[object, int] = {}
-        self._values: list[object] = []
-
-    def __len__(self) -> int:
-        return len(self._values)
-
-    def code(self, value: object) -> int:
-        """The code of ``value``, adding it if new."""
-        code = self._codes.get(value)
-        if code is None:
-            code = len(self._values)
-            self._codes[value] = code
-            self._values.append(value)
-        return code
-
-    def codes(self, values: np.ndarray | list) -> np.ndarray:
-        """Codes of many values at once (adds the new ones)."""
-        return np.fromiter((self.code(v) for v in values), dtype=np.int64, count=len(values))
-
-    def value(self, code: int) -> object:
-        return self._values[code]

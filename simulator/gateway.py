@@ -29,28 +29,33 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
+from simulator.columns import ColumnStore
 from simulator.geography import COUNTRIES
 from simulator.hashing import splitmix64
-from simulator.identity import ACCESS_PATHWAYS
 from simulator.network import Network
 from simulator.prompts import LANGUAGES, TOPICS
 from simulator.ratelimit import TokenBuckets, admit
 from simulator.registry import Registry
-from simulator.traffic import REQUEST_SCHEMA, RequestBatch, RequestBlock, TickTraffic, concat_blocks
+from simulator.traffic import (
+    REQUEST_SCHEMA,
+    STATUS_FORBIDDEN,
+    STATUS_OK,
+    STATUS_RATE_LIMITED,
+    RequestBatch,
+    RequestBlock,
+    TickTraffic,
+    concat_blocks,
+)
+from simulator.vocabulary import ACCESS_PATHWAYS
 
 if TYPE_CHECKING:
-    from simulator.scenario import Scenario
+    from simulator.scenario.schema import Scenario
 
 __all__ = ["Enforcement", "Gateway", "request_ids"]
 
 NEVER = np.iinfo(np.int64).max
-
-STATUS_OK = 200
-STATUS_RATE_LIMITED = 429
-STATUS_FORBIDDEN = 403
 
 
 @dataclass(frozen=True)
@@ -78,21 +83,6 @@ def request_ids(counter_start: int, n: int, key: int) -> np.ndarray:
     """
     with np.errstate(over="ignore"):
         return splitmix64(np.arange(counter_start, counter_start + n, dtype=np.uint64) + np.uint64(key))
-
-
-class _Grow:
-    """Per-account (or per-org) state arrays that grow with the registry."""
-
-    def __init__(self, **fields: tuple[np.dtype | type, object]) -> None:
-        self._defaults = fields
-        for name, (dtype, _) in fields.items():
-            setattr(self, name, np.empty(0, dtype=dtype))
-
-    def grow(self, n: int) -> None:
-        for name, (dtype, default) in self._defaults.items():
-            old = getattr(self, name)
-            if old.size < n:
-                setattr(self, name, np.concatenate([old, np.full(n - old.size, default, dtype=dtype)]))
 
 
 class Gateway:
@@ -125,21 +115,28 @@ class Gateway:
         self._listeners: list[Callable[[Enforcement], None]] = []
         self.account_buckets = TokenBuckets()
         self.org_buckets = TokenBuckets()
-        self.accounts = _Grow(
-            tier=(np.int8, 0),
-            spend=(np.float64, 0.0),
-            ban_tick=(np.int64, NEVER),
-            challenge_tick=(np.int64, NEVER),
-            cleared_at=(np.float64, np.inf),
-            throttle=(np.float64, 1.0),
-            throttle_until=(np.float64, np.inf),
-            requests=(np.int64, 0),
-            served=(np.int64, 0),
-            rate_limited=(np.int64, 0),
-            forbidden=(np.int64, 0),
-            output_served=(np.int64, 0),
+        self.accounts = ColumnStore(
+            {
+                "tier": np.int8,
+                "spend": np.float64,
+                "ban_tick": np.int64,
+                "challenge_tick": np.int64,
+                "cleared_at": np.float64,
+                "throttle": np.float64,
+                "throttle_until": np.float64,
+            },
+            defaults={
+                "tier": 0,
+                "spend": 0.0,
+                "ban_tick": NEVER,
+                "challenge_tick": NEVER,
+                "cleared_at": np.inf,
+                "throttle": 1.0,
+                "throttle_until": np.inf,
+            },
         )
-        self.orgs = _Grow(tier=(np.int8, 0), spend=(np.float64, 0.0))
+        """What decides an account's statuses: its tier, spend, ban, challenge and throttle."""
+        self.orgs = ColumnStore({"tier": np.int8, "spend": np.float64}, defaults={"tier": 0, "spend": 0.0})
         self._known_accounts = 0
         self._known_orgs = 0
 
@@ -188,11 +185,6 @@ class Gateway:
         """Cumulative spend of ``accounts`` in USD (initial spend included)."""
         self._register_new(self._now())
         return self.accounts.spend[np.asarray(accounts, dtype=np.int64)]
-
-    def is_banned(self, accounts: np.ndarray) -> np.ndarray:
-        """Whether each account is banned (from the next tick on, or earlier)."""
-        self._register_new(self._now())
-        return self.accounts.ban_tick[np.asarray(accounts, dtype=np.int64)] != NEVER
 
     def is_challenged(self, accounts: np.ndarray) -> np.ndarray:
         """Whether each account has a challenge it has not (yet) passed."""
@@ -285,13 +277,13 @@ class Gateway:
         n_accounts, n_orgs = len(self.registry), len(self.registry.orgs)
         if n_orgs > self._known_orgs:
             first = self._known_orgs
-            self.orgs.grow(n_orgs)
+            self.orgs.ensure(n_orgs)
             self.org_buckets.grow(n_orgs, now)
             self._known_orgs = n_orgs
             self._review_orgs(np.arange(first, n_orgs), now)
         if n_accounts > self._known_accounts:
             first = self._known_accounts
-            self.accounts.grow(n_accounts)
+            self.accounts.ensure(n_accounts)
             self.account_buckets.grow(n_accounts, now)
             self._known_accounts = n_accounts
             new = np.arange(first, n_accounts)
@@ -356,7 +348,7 @@ class Gateway:
         status[live[~admitted]] = STATUS_RATE_LIMITED
         served = status == STATUS_OK
         output_served = np.where(served, cols["output_tokens"], 0).astype(np.int32)
-        self._bill(account, org, served, costs, status)
+        self._bill(account, org, served, costs)
 
         self._processed = k
         if end >= self._next_review or k == self.n_ticks - 1:
@@ -378,26 +370,13 @@ class Gateway:
         )
         return TickTraffic(batch=batch, account_codes=account, template_id=cols["template_id"])
 
-    def _bill(
-        self, account: np.ndarray, org: np.ndarray, served: np.ndarray, costs: np.ndarray, status: np.ndarray
-    ) -> None:
+    def _bill(self, account: np.ndarray, org: np.ndarray, served: np.ndarray, costs: np.ndarray) -> None:
+        """Add the list price of served requests to the spend of their accounts and organisations."""
         if account.size == 0:
             return
         spend = np.where(served, costs @ self._price, 0.0)
         unique, inverse = np.unique(account, return_inverse=True)
-        acc = self.accounts
-        acc.requests[unique] += np.bincount(inverse, minlength=unique.size)
-        acc.served[unique] += np.bincount(inverse, weights=served, minlength=unique.size).astype(np.int64)
-        acc.rate_limited[unique] += np.bincount(
-            inverse, weights=status == STATUS_RATE_LIMITED, minlength=unique.size
-        ).astype(np.int64)
-        acc.forbidden[unique] += np.bincount(inverse, weights=status == STATUS_FORBIDDEN, minlength=unique.size).astype(
-            np.int64
-        )
-        acc.output_served[unique] += np.bincount(
-            inverse, weights=np.where(served, costs[:, 2], 0.0), minlength=unique.size
-        ).astype(np.int64)
-        acc.spend[unique] += np.bincount(inverse, weights=spend, minlength=unique.size)
+        self.accounts.spend[unique] += np.bincount(inverse, weights=spend, minlength=unique.size)
         org_unique, org_inverse = np.unique(org, return_inverse=True)
         self.orgs.spend[org_unique] += np.bincount(org_inverse, weights=spend, minlength=org_unique.size)
 
@@ -441,23 +420,3 @@ class Gateway:
             pa.array(status),
         ]
         return pa.Table.from_arrays(arrays, schema=REQUEST_SCHEMA)
-
-    def account_statistics(self) -> pd.DataFrame:
-        """Per-account counters so far (registry codes as index): requests,
-        served, rate_limited, forbidden, output_served, spend, tier, banned,
-        challenged (a challenge not yet passed)."""
-        acc = self.accounts
-        n = self._known_accounts
-        return pd.DataFrame(
-            {
-                "requests": acc.requests[:n],
-                "served": acc.served[:n],
-                "rate_limited": acc.rate_limited[:n],
-                "forbidden": acc.forbidden[:n],
-                "output_served": acc.output_served[:n],
-                "spend": acc.spend[:n],
-                "tier": acc.tier[:n],
-                "banned": acc.ban_tick[:n] != NEVER,
-                "challenged": (acc.challenge_tick[:n] != NEVER) & np.isinf(acc.cleared_at[:n]),
-            }
-        )

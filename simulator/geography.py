@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["COUNTRIES", "Country", "country_codes", "country_index", "default_country_weights"]
+__all__ = ["COUNTRIES", "Country", "country_codes", "default_country_weights"]
 
 
 @dataclass(frozen=True)
@@ -53,16 +53,6 @@ COUNTRIES: tuple[Country, ...] = (
     Country("TR", 3.0, "en", "tr_TR", 0.01),
     Country("HK", 8.0, "zh", "zh_TW", 0.02),
 )
-
-_INDEX = {country.code: i for i, country in enumerate(COUNTRIES)}
-
-
-def country_index(code: str) -> int:
-    """Position of a country code in :data:`COUNTRIES`; ``KeyError`` lists the valid ones."""
-    try:
-        return _INDEX[code]
-    except KeyError:
-        raise KeyError(f"Unknown country {code!r}; valid: {', '.join(sorted(_INDEX))}") from None
 
 
 def country_codes() -> tuple[str, ...]:

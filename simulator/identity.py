@@ -24,31 +24,14 @@ from faker import Faker
 from simulator.geography import COUNTRIES
 
 __all__ = [
-    "ACCESS_PATHWAYS",
-    "SIGNUP_PATHWAYS",
     "EmailStyle",
     "IdFactory",
     "ProfileFactory",
     "payment_fingerprints",
 ]
 
-SIGNUP_PATHWAYS: tuple[str, ...] = (
-    "direct",
-    "education",
-    "enterprise",
-    "marketplace",
-    "research",
-    "reseller",
-    "startup",
-)
-"""How an account signed up (visible in the account registry)."""
-
-ACCESS_PATHWAYS: tuple[str, ...] = ("cloud_marketplace", "direct_api", "reseller")
-"""How a request reaches the API (visible per request, from the API key)."""
-
 EmailStyle = str
-"""``corporate`` (first.last@company), ``freemail`` (handle@gmail.com…), ``edu``
-(handle@university.edu) or ``disposable`` (random handle@throwaway domain)."""
+"""One of :data:`simulator.vocabulary.EMAIL_STYLES`."""
 
 _DISPOSABLE_DOMAINS = ("mailinator.com", "guerrillamail.com", "10minutemail.net", "tempmail.dev", "sharklasers.com")
 _POOL = 120

@@ -21,7 +21,7 @@ import pandas as pd
 
 from simulator.columns import ColumnStore
 from simulator.geography import COUNTRIES
-from simulator.identity import ACCESS_PATHWAYS, SIGNUP_PATHWAYS
+from simulator.vocabulary import SIGNUP_PATHWAYS
 
 __all__ = ["ACCOUNT_COLUMNS", "LABEL_COLUMNS", "NewAccounts", "Registry"]
 
@@ -197,7 +197,3 @@ class Registry:
             }
         )
         return frame.sort_values("account_id", kind="stable").reset_index(drop=True)
-
-    @staticmethod
-    def pathway_code(name: str) -> int:
-        return ACCESS_PATHWAYS.index(name)

@@ -27,11 +27,21 @@ __all__ = [
     "CATEGORY",
     "REQUEST_COLUMNS",
     "REQUEST_SCHEMA",
+    "STATUS_FORBIDDEN",
+    "STATUS_OK",
+    "STATUS_RATE_LIMITED",
     "RequestBatch",
     "RequestBlock",
     "TickTraffic",
     "concat_blocks",
 ]
+
+STATUS_OK = 200
+"""Served: the response's tokens count as served and are billed."""
+STATUS_RATE_LIMITED = 429
+"""Refused by a rate limit (a token bucket of the account or its organisation)."""
+STATUS_FORBIDDEN = 403
+"""Refused by enforcement: the account is banned, or challenged and not yet cleared."""
 
 BLOCK_DTYPES: dict[str, np.dtype] = {
     name: np.dtype(dtype)
@@ -57,8 +67,6 @@ BLOCK_DTYPES: dict[str, np.dtype] = {
 }
 """Columns of a request block. ``topic``, ``language`` and ``cot_requested`` hold the
 classifier's (noisy) output; ``template_id`` is hidden truth (-1: no template)."""
-
-HIDDEN_BLOCK_COLUMNS: frozenset[str] = frozenset({"template_id"})
 
 CATEGORY = pa.dictionary(pa.int16(), pa.string())
 """Type of low-cardinality string columns (a fixed vocabulary; pandas: Categorical)."""

@@ -23,6 +23,7 @@ from pydantic import BeforeValidator, Field, PlainSerializer, StringConstraints
 
 __all__ = [
     "COUNT_PATTERN",
+    "DAY",
     "DURATION_PATTERN",
     "RATE_PATTERN",
     "Count",
@@ -34,6 +35,9 @@ __all__ = [
     "parse_duration",
     "parse_rate",
 ]
+
+DAY = 86400.0
+"""Seconds in a day."""
 
 _DURATION_UNITS: dict[str, float] = {
     "ms": 0.001,

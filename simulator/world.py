@@ -21,15 +21,20 @@ from collections.abc import Iterator
 import simpy
 
 from simulator.actor import Actor, WorldContext
+from simulator.campaign import CAMPAIGNS, CampaignActor, CampaignOutcome
 from simulator.gateway import Enforcement, Gateway
 from simulator.identity import IdFactory, ProfileFactory
 from simulator.network import Network
+from simulator.population import GROUPS
 from simulator.registry import Registry
 from simulator.scenario import Scenario
 from simulator.seeding import SeedStreams, stable_key
 from simulator.traffic import TickTraffic
 
-__all__ = ["World"]
+__all__ = ["ACTORS", "World"]
+
+ACTORS: dict[str, type[Actor]] = {**GROUPS, **CAMPAIGNS}
+"""The actor class that runs each ``kind`` of population group and campaign."""
 
 
 class World:
@@ -66,7 +71,7 @@ class World:
         )
         configs = [*scenario.population, *scenario.campaigns]
         for index, config in enumerate(configs):
-            actor = config.build(config.actor_name(index), index, self.context)
+            actor = ACTORS[config.kind](config, config.actor_name(index), index, self.context)
             self.actors.append(actor)
             self.context.actors[actor.name] = actor
         # customer groups set up before campaigns, in scenario order
@@ -85,6 +90,10 @@ class World:
             self.actors[actor_index].on_enforcement(
                 Enforcement(event.action, mine, event.time, event.effective_tick, event.factor, event.until)
             )
+
+    def campaign_outcomes(self) -> list[CampaignOutcome]:
+        """What each campaign did and got so far, in scenario order (hidden truth)."""
+        return [actor.outcome() for actor in self.actors if isinstance(actor, CampaignActor)]
 
     def ticks(self) -> Iterator[TickTraffic]:
         """Run the world, yielding each processed tick in order."""

@@ -9,7 +9,7 @@ from conftest import SCENARIOS
 
 from detectors.base import Detector, scores_series
 from simulator import bench
-from simulator.loading import load_scenario
+from simulator.scenario.loading import load_scenario
 
 
 class ReasoningFarm(Detector):

@@ -36,7 +36,7 @@ from simulator.calibration.traces import (
     read_servegen_hourly,
     read_servegen_windows,
 )
-from simulator.loading import load_scenario
+from simulator.scenario.loading import load_scenario
 from simulator.world import World
 
 needs_traces = pytest.mark.skipif(not TRACES.is_dir(), reason="public traces not available")

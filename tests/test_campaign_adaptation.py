@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from traffic_helpers import campaign_actor, campaign_scenario, run
 
-from simulator.campaign.engine import GONE
-from simulator.loading import load_scenario
+from simulator.campaign.state import GONE
+from simulator.scenario.loading import load_scenario
 from simulator.world import World
 
 HOUR = 3600.0
@@ -81,7 +81,7 @@ def test_spreading_wider_on_a_throttle_enlists_new_accounts() -> None:
     world, _ = drive(campaign_scenario(campaign), 30, throttle_half)
     actor = campaign_actor(world)
     # five throttled accounts lost three quarters of their capacity: four new accounts
-    assert actor.spread_added == 4 and len(actor.members) == 14 and actor.replaced == 0
+    assert actor.on_throttle.added == 4 and len(actor.members) == 14 and actor.replaced == 0
 
 
 def challenge_all(world: World) -> None:

@@ -44,11 +44,7 @@ def test_a_valid_file_gets_one_line_and_exit_code_0(tmp_path: Path) -> None:
 
 
 def test_every_shipped_scenario_validates() -> None:
-    from test_scenarios import needs_unknown_kinds
-
-    # a scenario needing a population kind another branch adds is checked once that kind is here
-    shipped = sorted((Path(__file__).parents[1] / "scenarios").glob("*.yaml"))
-    files = [str(p) for p in shipped if not needs_unknown_kinds(p)]
+    files = [str(p) for p in sorted((Path(__file__).parents[1] / "scenarios").glob("*.yaml"))]
     result = invoke(*files)
     assert result.exit_code == 0, result.output
     assert result.output.count("\nok ") + result.output.startswith("ok ") == len(files)

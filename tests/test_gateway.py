@@ -85,7 +85,8 @@ def test_a_banned_account_gets_403_from_the_next_tick_and_nothing_served(bare: B
         others = requests[requests.account_id != "acct_" + "0" * 20]
         assert set(others.status.tolist()) == {200}
     # only tick 0 was served: 20 requests of 10 output tokens
-    assert gateway.accounts.output_served[0] == 10 * len(first.batch.requests) // 2
+    served = first.batch.requests
+    assert int(served[served.account_id == "acct_" + "0" * 20].output_tokens.sum()) == 10 * len(served) // 2
 
 
 def test_a_ban_is_announced_to_listeners_once(bare: BareGateway) -> None:
@@ -175,7 +176,7 @@ def test_a_challenged_account_gets_403_from_the_next_tick_until_it_passes(bare: 
     assert int(before.output_tokens.sum()) == 0
     assert len(after) > 0 and set(after.status.tolist()) == {200}
     assert set(requests[requests.account_id != "acct_" + "0" * 20].status.tolist()) == {200}
-    assert gateway.account_statistics().forbidden.tolist() == [len(before), 0]
+    assert int((requests.status == 403).sum()) == len(before)
 
 
 def test_a_challenge_is_announced_once_and_skips_banned_accounts(bare: BareGateway) -> None:

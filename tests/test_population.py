@@ -9,12 +9,14 @@ from conftest import tiny_scenario
 from pydantic import ValidationError
 from scipy import stats
 
-from simulator.identity import ACCESS_PATHWAYS
-from simulator.population import ARCHETYPES, Mode, ResellerGroup, TokenLengths
+from simulator.population import ResellerGroup
 from simulator.population.adoption import adoption_delays, choose_adopted_models
 from simulator.population.arrivals import burst_multipliers, renewal_offsets
 from simulator.population.jobs import JobQueue
 from simulator.scenario import Scenario
+from simulator.scenario.lengths import Mode, TokenLengths
+from simulator.scenario.population import ARCHETYPES
+from simulator.vocabulary import ACCESS_PATHWAYS
 from simulator.world import World
 
 DAY = 86400.0

@@ -5,28 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 from conftest import SCENARIOS
 
-from simulator.loading import load_scenario
-from simulator.population import ARCHETYPES
+from simulator.scenario.loading import load_scenario
 from simulator.world import World
 
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))
-
-
-def needs_unknown_kinds(path: Path) -> list[str]:
-    """Population kinds a scenario file uses that this build lacks (a kind another
-    branch adds, such as 'reseller')."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return sorted({group.get("kind") for group in data.get("population", [])} - set(ARCHETYPES))
-
-
-def skip_unless_kinds_known(path: Path) -> None:
-    """Skip a scenario whose population uses a kind this build lacks, saying which."""
-    unknown = needs_unknown_kinds(path)
-    if unknown:
-        pytest.skip(f"{path.name} needs population kind(s) {unknown}, not in this build (known: {sorted(ARCHETYPES)})")
 
 
 def test_scenarios_are_shipped() -> None:
@@ -46,7 +30,6 @@ def test_scenarios_are_shipped() -> None:
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_a_shipped_scenario_runs_small(path: Path) -> None:
-    skip_unless_kinds_known(path)
     scenario = load_scenario(path)
     small = scenario.resolved(
         scale=min(1.0, 400 / max(1, sum(g.accounts for g in scenario.population))),

@@ -77,7 +77,7 @@ def test_an_interrupted_run_leaves_no_file_under_a_final_name(
     tmp_path: Path, quickstart_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from simulator import simulate as module
-    from simulator.loading import load_scenario
+    from simulator.scenario.loading import load_scenario
 
     def boom(done: int, total: int) -> None:
         if done == 30:

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from sklearn.metrics import average_precision_score
 from traffic_helpers import load, run
 
-from simulator.config import LogNormal
-from simulator.system_prompts import NO_SYSTEM_PROMPT, STOCK_PROMPTS, SystemPromptMix, stock_prompts
+from simulator.scenario.base import LogNormal
+from simulator.scenario.system_prompts import NO_SYSTEM_PROMPT, STOCK_PROMPTS, SystemPromptMix, stock_prompts
 
 HOUR = 3600.0
 

@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 from traffic_helpers import campaign_actor, campaign_scenario, fingerprint_spread, run
 
-from simulator.campaign.load import HumanRhythm, ShiftRhythm, Synchronised, schedule
-from simulator.campaign.pivot import ModelChoice, ModelPivot
+from simulator.campaign.load import rhythm_weight, schedule
+from simulator.campaign.pivot import ModelChoice
 from simulator.network import AsnKind
 from simulator.scenario import ModelRelease
+from simulator.scenario.campaign.load import HumanRhythm, ShiftRhythm, Synchronised
+from simulator.scenario.campaign.pivot import ModelPivot
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -76,7 +78,7 @@ def test_rhythms_average_to_one_over_a_week() -> None:
     t = np.arange(0, 7 * DAY, 600.0)
     offsets = np.array([-6.0, 1.0, 9.0])
     for rhythm in (HumanRhythm(kind="human"), ShiftRhythm(kind="shift", hours=(22, 6), off_share=0.1)):
-        weights = np.array([rhythm.weight(origin, ti, offsets) for ti in t])
+        weights = np.array([rhythm_weight(rhythm, origin, ti, offsets) for ti in t])
         assert weights.mean(axis=0) == pytest.approx(np.ones(3), rel=0.01)
 
 
@@ -96,7 +98,7 @@ def test_a_shift_puts_nearly_all_traffic_in_the_operators_working_hours() -> Non
 
 def test_synchronised_accounts_take_the_same_slots_and_volumes_spread_with_sigma() -> None:
     rng = np.random.default_rng(0)
-    who, ts = schedule(rng, Synchronised(kind="synchronised", jitter=0.0), np.arange(5), np.full(5, 3), 0.0, 600.0)
+    who, ts = schedule(Synchronised(kind="synchronised", jitter=0.0), rng, np.arange(5), np.full(5, 3), 0.0, 600.0)
     assert np.array_equal(np.sort(ts[who == 0]), np.sort(ts[who == 4]))
     campaign = {"accounts": 200, "load": {"requests_per_account": "1/min", "volume_sigma": 1.0}}
     world = run(campaign_scenario(campaign, duration="10m"), COLUMNS)[1]

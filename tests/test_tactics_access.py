@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from traffic_helpers import campaign_actor, campaign_scenario, run
 
-from simulator.identity import SIGNUP_PATHWAYS
-from simulator.loading import ScenarioError, parse_scenario
+from simulator.scenario.loading import ScenarioError, parse_scenario
+from simulator.vocabulary import SIGNUP_PATHWAYS
 
 
 def reseller_scenario(campaign: dict, **overrides: Any):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from traffic_helpers import campaign_actor, campaign_scenario, run
 
-from simulator.campaign.engine import HARVEST, RESERVE
-from simulator.loading import ScenarioError, parse_scenario
+from simulator.campaign.state import HARVEST, RESERVE
+from simulator.scenario.loading import ScenarioError, parse_scenario
 from simulator.world import World
 
 HOUR = 3600.0

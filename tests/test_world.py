@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from simulator.loading import load_scenario
+from simulator.scenario.loading import load_scenario
 from simulator.world import World
 
 

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 from conftest import SCENARIOS
 
-from simulator.loading import load_scenario
 from simulator.prompts import hamming
 from simulator.scenario import Scenario
+from simulator.scenario.loading import load_scenario
 from simulator.world import World
 
 __all__ = [

@@ -35,8 +35,8 @@ from pydantic import Field, ValidationError
 
 from simulator.bench.aggregate import INTERVAL_METHOD, summarize
 from simulator.bench.api import RunResults
-from simulator.config import StrictModel
 from simulator.export import atomic_path
+from simulator.scenario.base import StrictModel
 
 __all__ = [
     "BASELINE_FORMAT",

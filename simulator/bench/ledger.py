@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from simulator.traffic import TickTraffic
+from simulator.columns import ColumnStore
+from simulator.traffic import STATUS_FORBIDDEN, STATUS_OK, TickTraffic
 
 __all__ = ["TRAJECTORY_SCHEMA", "ScoreLog", "TrafficLedger"]
 
@@ -23,46 +24,21 @@ TRAJECTORY_SCHEMA = pa.schema(
 )
 """A detector's score changes: the tick, the account and its new score."""
 
-STATUS_OK = 200
-STATUS_FORBIDDEN = 403
-
-
-class PerAccount:
-    """Named numpy arrays indexed by registry code, grown (by doubling) on demand."""
-
-    def __init__(self, **fields: tuple[type | np.dtype, object]) -> None:
-        self._fields = fields
-        self.size = 0
-        self._capacity = 0
-        for name, (dtype, _) in fields.items():
-            setattr(self, name, np.empty(0, dtype=dtype))
-
-    def ensure(self, n: int) -> None:
-        """Make room for codes ``0 .. n-1`` (new entries take their default)."""
-        if n <= self._capacity:
-            self.size = max(self.size, n)
-            return
-        capacity = max(n, 2 * self._capacity, 1024)
-        for name, (dtype, default) in self._fields.items():
-            grown = np.full(capacity, default, dtype=dtype)
-            old = getattr(self, name)
-            grown[: old.size] = old
-            setattr(self, name, grown)
-        self._capacity = capacity
-        self.size = n
-
 
 class TrafficLedger:
     """Running totals per account: requests (every status), served (200), refused
     (403), output tokens served, and the time of the first request."""
 
     def __init__(self) -> None:
-        self.totals = PerAccount(
-            requests=(np.int64, 0),
-            served=(np.int64, 0),
-            forbidden=(np.int64, 0),
-            output=(np.int64, 0),
-            first_ts=(np.float64, np.nan),
+        self.totals = ColumnStore(
+            {
+                "requests": np.int64,
+                "served": np.int64,
+                "forbidden": np.int64,
+                "output": np.int64,
+                "first_ts": np.float64,
+            },
+            defaults={"requests": 0, "served": 0, "forbidden": 0, "output": 0, "first_ts": np.nan},
         )
 
     def add(self, traffic: TickTraffic) -> None:
@@ -95,12 +71,21 @@ class ScoreLog:
         self.threshold = threshold
         self.containment_lag = containment_lag
         self.record = record
-        self.accounts = PerAccount(
-            current=(np.float64, 0.0),
-            peak=(np.float64, 0.0),
-            alarm_ts=(np.float64, np.nan),
-            served_before_alarm=(np.int64, -1),
-            output_before_containment=(np.int64, -1),
+        self.accounts = ColumnStore(
+            {
+                "current": np.float64,
+                "peak": np.float64,
+                "alarm_ts": np.float64,
+                "served_before_alarm": np.int64,
+                "output_before_containment": np.int64,
+            },
+            defaults={
+                "current": 0.0,
+                "peak": 0.0,
+                "alarm_ts": np.nan,
+                "served_before_alarm": -1,
+                "output_before_containment": -1,
+            },
         )
         self._pending: dict[int, list[np.ndarray]] = {}
         self._trajectory: list[tuple[int, np.ndarray, np.ndarray]] = []
@@ -111,7 +96,7 @@ class ScoreLog:
         if codes.size == 0:
             return codes
         a = self.accounts
-        a.ensure(max(int(codes.max()) + 1, ledger.totals.size))
+        a.ensure(max(int(codes.max()) + 1, len(ledger.totals)))
         changed = scores != a.current[codes]
         if self.record and changed.any():
             self._trajectory.append((tick, codes[changed], scores[changed]))
@@ -119,7 +104,7 @@ class ScoreLog:
         a.peak[codes] = np.maximum(a.peak[codes], scores)
         new = np.unique(codes[(scores >= self.threshold) & np.isnan(a.alarm_ts[codes])])
         if new.size:
-            ledger.totals.ensure(a.size)
+            ledger.totals.ensure(len(a))
             a.alarm_ts[new] = end
             a.served_before_alarm[new] = ledger.totals.served[new]
             self._pending.setdefault(tick + self.containment_lag, []).append(new)
@@ -132,7 +117,7 @@ class ScoreLog:
         if not due:
             return np.empty(0, dtype=np.int64)
         codes = np.concatenate(due)
-        ledger.totals.ensure(self.accounts.size)
+        ledger.totals.ensure(len(self.accounts))
         self.accounts.output_before_containment[codes] = ledger.totals.output[codes]
         return codes
 
@@ -140,7 +125,7 @@ class ScoreLog:
         """Whether each account of ``codes`` has been contained (at the end of an earlier
         tick, or of this one if :meth:`contain` already ran for it)."""
         a = self.accounts
-        known = codes < a.size
+        known = codes < len(a)
         flags = np.zeros(codes.size, dtype=bool)
         flags[known] = a.output_before_containment[codes[known]] >= 0
         return flags

@@ -29,9 +29,9 @@ from simulator import __version__
 from simulator.bench.cells import Cell, DetectorSpec, ScenarioSpec
 from simulator.bench.policy import AlarmPolicy
 from simulator.bench.suite import QUICK_SUITE, Suite, bundled_suite, load_suite
-from simulator.loading import ScenarioError, load_scenario
 from simulator.metrics.outcomes import Mode
 from simulator.scenario import Scenario
+from simulator.scenario.loading import ScenarioError, load_scenario
 
 __all__ = ["BenchInputError", "DetectorChoice", "ModeChoice", "RunPlan", "plan_run"]
 

@@ -25,8 +25,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field
 
-from simulator.config import StrictModel
-from simulator.units import Duration
+from simulator.scenario.base import StrictModel
+from simulator.units import DAY, Duration
 
 __all__ = ["AlarmPolicy"]
 
@@ -47,7 +47,7 @@ class AlarmPolicy(StrictModel):
         default=0.1, gt=0, le=1, description="For 'throttle': the factor applied to the account's rate limits."
     )
     throttle_duration: Duration = Field(
-        default=86400.0, gt=0, description="For 'throttle': how long the reduced limits last, e.g. '1d'."
+        default=DAY, gt=0, description="For 'throttle': how long the reduced limits last, e.g. '1d'."
     )
 
     def containment_lag(self, tick_seconds: float) -> int:

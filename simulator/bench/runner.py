@@ -120,25 +120,25 @@ def _outcomes(log: ScoreLog, ledger: TrafficLedger, registry: Registry) -> pa.Ta
 
 
 def _campaigns(world: World, ledger: TrafficLedger) -> pa.Table:
-    """Per-campaign totals (:data:`CAMPAIGN_SCHEMA`), sorted by campaign name."""
+    """Per-campaign totals (:data:`CAMPAIGN_SCHEMA`), sorted by campaign name: the
+    campaigns' own outcomes, and the output tokens the ledger saw served to their accounts."""
     registry = world.registry
     n = len(registry)
     ledger.totals.ensure(n)
     labels = registry.truth.column("campaign")[:n]
     attacker = registry.truth.column("is_attacker")[:n]
-    replaced = {
-        getattr(actor.config, "name", actor.name): int(getattr(actor, "replaced", 0))
-        for actor in world.actors
-        if actor.role_is_attacker
-    }
-    names = sorted({str(c) for c in labels[attacker] if c is not None} | set(replaced))
-    rows = {"campaign": names, "accounts": [], "replacements": [], "output_tokens": []}
-    for name in names:
-        mine = attacker & (labels == name)
-        rows["accounts"].append(int(mine.sum()))
-        rows["replacements"].append(replaced.get(name, 0))
-        rows["output_tokens"].append(int(ledger.totals.output[:n][mine].sum()))
-    return pa.Table.from_pydict(rows, schema=CAMPAIGN_SCHEMA)
+    outcomes = sorted(world.campaign_outcomes(), key=lambda outcome: outcome.campaign)
+    return pa.Table.from_pydict(
+        {
+            "campaign": [outcome.campaign for outcome in outcomes],
+            "accounts": [outcome.accounts for outcome in outcomes],
+            "replacements": [outcome.replaced for outcome in outcomes],
+            "output_tokens": [
+                int(ledger.totals.output[:n][attacker & (labels == outcome.campaign)].sum()) for outcome in outcomes
+            ],
+        },
+        schema=CAMPAIGN_SCHEMA,
+    )
 
 
 def run_cell(cell: Cell) -> CellResult:

@@ -26,8 +26,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from simulator.bench.policy import AlarmPolicy
-from simulator.config import StrictModel
-from simulator.loading import load_document
+from simulator.scenario.base import StrictModel
+from simulator.scenario.loading import load_document
 from simulator.units import Duration
 
 __all__ = ["QUICK_SUITE", "Suite", "SuiteScenario", "bundled_suite", "load_suite"]
@@ -79,7 +79,7 @@ class Suite(StrictModel):
 
 
 def load_suite(path: str | Path) -> Suite:
-    """Read and validate a suite file; raises :class:`~simulator.loading.ScenarioError`
+    """Read and validate a suite file; raises :class:`~simulator.scenario.loading.ScenarioError`
     with located problems."""
     return load_document(path, Suite, "a suite mapping with version, name and scenarios")
 

@@ -44,6 +44,8 @@ from simulator.calibration.statistics import (
 )
 from simulator.calibration.traces import TraceSet
 from simulator.scenario import Scenario
+from simulator.traffic import STATUS_OK
+from simulator.units import DAY
 from simulator.world import World
 
 __all__ = [
@@ -108,7 +110,7 @@ class SimulatedSample:
 
     def utc_hours(self) -> np.ndarray:
         """UTC hour of day (0-23) of each request in whole simulated days."""
-        whole = np.floor(self.duration / 86400.0) * 86400.0
+        whole = np.floor(self.duration / DAY) * DAY
         start = self.origin.hour + self.origin.minute / 60 + self.origin.second / 3600
         ts = self.ts[self.ts < whole]
         return np.floor(start + ts / 3600.0).astype(np.int64) % 24
@@ -123,7 +125,7 @@ def simulate_sample(
     parts: dict[str, list[np.ndarray]] = {k: [] for k in ("ts", "account", "in", "out", "conv")}
     for traffic in world.ticks():
         table = traffic.table
-        served = table.column("status").to_numpy() == 200
+        served = table.column("status").to_numpy() == STATUS_OK
         parts["ts"].append(table.column("ts").to_numpy()[served])
         parts["account"].append(traffic.account_codes[served])
         parts["in"].append(table.column("input_tokens").to_numpy()[served])

@@ -38,7 +38,7 @@ from sklearn.mixture import GaussianMixture
 
 from simulator.calibration.statistics import gini, hourly_profile, peak_to_trough
 from simulator.calibration.traces import TraceSet
-from simulator.population.lengths import Mode, TokenLengths
+from simulator.scenario.lengths import Mode, TokenLengths
 
 __all__ = [
     "SessionFit",
@@ -250,7 +250,7 @@ def fit_traces(traces: TraceSet, seed: int = 0) -> TraceFit:
 def schema_defaults() -> dict[str, str]:
     """The committed defaults the fits feed, keyed like :meth:`TraceFit.parameters`
     (shown beside a new fit so that drift is visible)."""
-    from simulator.population import AgentFrameworks, ChatUsers, CodingAssistants, Rhythmic
+    from simulator.scenario.population import AgentFrameworks, ChatUsers, CodingAssistants, Rhythmic
 
     chat = ChatUsers(kind="chat", accounts=1)
     coding = CodingAssistants(kind="coding_assistant", accounts=1).session

@@ -1,28 +1,44 @@
-"""Extraction campaigns (the ``campaigns`` section of a scenario).
+"""Extraction campaigns at work: the actor that runs a campaign and its tactics' behaviours.
 
-A campaign is a composition of tactics, one per family, each family in its own
-module with its variants discriminated on ``kind``: :mod:`.acquisition`,
-:mod:`.access`, :mod:`.infrastructure`, :mod:`.load`, :mod:`.prompts`,
-:mod:`.pivot`, :mod:`.camouflage`, :mod:`.adaptation`, :mod:`.budget`,
-:mod:`.goal`. :mod:`.engine` runs them; :data:`CampaignConfig` is the
-discriminated union (on ``kind``) of campaign kinds, whose ``build`` method
-makes the actor.
+The specs (what a scenario may say) are in :mod:`simulator.scenario.campaign`.
+Here, one module per tactic family holds the behaviour of each of its variants
+in a table keyed by ``kind`` (:mod:`.acquisition`, :mod:`.access`,
+:mod:`.infrastructure`, :mod:`.load`, :mod:`.adaptation`; :mod:`.prompts`,
+:mod:`.pivot`, :mod:`.camouflage`, :mod:`.budget` and :mod:`.goal` have a single
+behaviour); every behaviour works on a :class:`~.state.CampaignState`.
+:mod:`.engine` runs them, and :data:`CAMPAIGNS` maps each campaign ``kind`` to
+its actor.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from pydantic import Field
-
-from simulator.campaign.base import CampaignBase
+from simulator.campaign.access import ROUTES
+from simulator.campaign.acquisition import CREATION, SEEDING
+from simulator.campaign.adaptation import ON_BAN, ON_CHALLENGE, ON_THROTTLE
 from simulator.campaign.engine import CampaignActor, CampaignOutcome
-from simulator.campaign.hydra import HydraCampaign
+from simulator.campaign.infrastructure import CLIENTS, ROTATIONS
+from simulator.campaign.load import RHYTHMS, TIMINGS
 
-__all__ = ["CAMPAIGNS", "CampaignActor", "CampaignBase", "CampaignConfig", "CampaignOutcome", "HydraCampaign"]
+__all__ = ["CAMPAIGNS", "TACTICS", "CampaignActor", "CampaignOutcome"]
 
-CampaignConfig = Annotated[HydraCampaign, Field(discriminator="kind")]
-"""One entry of ``campaigns``, chosen by its ``kind``."""
+TACTICS: dict[str, Mapping[str, Callable[..., Any]]] = {
+    "acquisition.creation": CREATION,
+    "acquisition.seeding": SEEDING,
+    "access": ROUTES,
+    "infrastructure.clients": CLIENTS,
+    "infrastructure.rotation": ROTATIONS,
+    "load.timing": TIMINGS,
+    "load.rhythm": RHYTHMS,
+    "adaptation.on_ban": ON_BAN,
+    "adaptation.on_throttle": ON_THROTTLE,
+    "adaptation.on_challenge": ON_CHALLENGE,
+}
+"""Every tactic family whose variants differ in behaviour, by its field path in a
+campaign spec, with the table that maps each variant's ``kind`` (for
+``infrastructure.rotation``: its value) to the behaviour."""
 
-CAMPAIGNS: dict[str, type[CampaignBase]] = {"hydra": HydraCampaign}
-"""Campaign models by ``kind``."""
+CAMPAIGNS: dict[str, type[CampaignActor]] = {"hydra": CampaignActor}
+"""The actor class of each campaign ``kind``."""

@@ -1,163 +1,131 @@
-"""Acquisition tactics: how a campaign gets its accounts and makes them worth using.
+"""Acquisition tactics at work: when accounts come to exist, and how they reach the
+spend that their target tier asks for.
 
-* **creation** (``kind: aged`` or ``kind: waves``): accounts bought or registered
-  long before use, at log-uniform ages; or registered in sign-up waves (a burst
-  of registrations every few days, each spread over a few hours).
-* **sign-up pathways**: the weakest verification paths (education, research and
-  start-up programmes), fake identities with throwaway or edu e-mail, a claimed
-  country.
-* **ageing and spend seeding**: accounts climb rate-limit tiers by age and
-  cumulative spend; a campaign may hold accounts idle until they are old enough
-  (``ageing``) and reach a ``target_tier`` before harvesting, paying the spend
-  up front (``kind: prepaid``) or by benign warm-up traffic (``kind: warmup``).
-* **reserve**: spare accounts registered with the pool and left dormant, so
-  that banned accounts can be replaced at once by aged ones.
+The specs are in :mod:`simulator.scenario.campaign.acquisition`. Two families
+vary by ``kind``, each through its own table:
 
-Source: Anthropic, "Detecting and preventing distillation attacks" (2026-02-23):
-fraudulent accounts created through education, research and start-up
-programmes, account waves, and accounts aged to pass rate-limit tiers.
+* creation (:data:`CREATION`): creation times of ``aged`` accounts (log-uniform
+  ages before the campaign starts) or of sign-up ``waves``;
+* seeding (:data:`SEEDING`): ``none``, ``prepaid`` credit bought at sign-up, or
+  ``warmup`` traffic until the spend is reached. A seeding says how much each
+  new account prepays, whether accounts are seeded enough to harvest
+  (:meth:`Seeding.ready`), and what warm-up traffic they send in a planning step
+  (:meth:`Seeding.warm_up`); the two are asked at different moments of a step.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Callable
 
 import numpy as np
-from pydantic import Field
 
-from simulator.config import AgeRange, CountryWeights, LogNormal, PathwayWeights, StrictModel
-from simulator.units import Duration, Rate, SignedDuration
+from simulator.campaign.camouflage import filler_requests
+from simulator.campaign.load import schedule
+from simulator.campaign.state import WARMING, CampaignState, Requests
+from simulator.scenario.campaign.acquisition import (
+    AccountWaves,
+    AgedAccounts,
+    NoSeeding,
+    PrepaidSeeding,
+    WarmupSeeding,
+)
+from simulator.scenario.campaign.load import Independent
+from simulator.seeding import stable_key
 
-__all__ = [
-    "AccountCreation",
-    "AccountWaves",
-    "Acquisition",
-    "AgedAccounts",
-    "NoSeeding",
-    "PrepaidSeeding",
-    "Seeding",
-    "WarmupSeeding",
-]
-
-DAY = 86400.0
-
-EmailStyleWeights = dict[Literal["corporate", "freemail", "edu", "disposable"], Annotated[float, Field(ge=0)]]
+__all__ = ["CREATION", "SEEDING", "NoSeed", "Prepaid", "Seeding", "WarmUp"]
 
 
-class AgedAccounts(StrictModel):
-    """Accounts that exist long before the campaign uses them (bought or farmed)."""
-
-    kind: Literal["aged"] = Field(description="Accounts created at log-uniform ages before the campaign starts.")
-    age: AgeRange = Field(
-        default_factory=lambda: AgeRange(min=DAY, max=30 * DAY),
-        description="Age of each account when the campaign starts, drawn log-uniformly between min and max.",
-    )
-
-    def created(self, rng: np.random.Generator, n: int, campaign_start: float) -> np.ndarray:
-        """Creation times (s since the scenario start; negative: before it)."""
-        return campaign_start + self.age.sample_created(rng, n)
+def _aged(spec: AgedAccounts, rng: np.random.Generator, n: int, campaign_start: float) -> np.ndarray:
+    """Creation times (s since the scenario start; negative: before it): ``start − age``."""
+    return campaign_start + spec.age.sample_created(rng, n)
 
 
-class AccountWaves(StrictModel):
-    """Accounts registered in bursts: ``waves`` sign-up waves, ``every`` apart."""
-
-    kind: Literal["waves"] = Field(description="Accounts registered in sign-up waves.")
-    waves: int = Field(default=3, ge=1, description="Number of sign-up waves; accounts are split evenly among them.")
-    first: SignedDuration = Field(
-        default=-14 * DAY,
-        description="When the first wave signs up, relative to the campaign start ('-14d': two weeks before).",
-    )
-    every: Duration = Field(default=7 * DAY, description="Time between the starts of two waves, e.g. '7d'.")
-    spread: Duration = Field(default=7200.0, description="How long one wave's sign-ups take (uniformly), e.g. '2h'.")
-
-    def created(self, rng: np.random.Generator, n: int, campaign_start: float) -> np.ndarray:
-        """Creation times: wave ``i mod waves`` at ``start + first + wave·every + U(0, spread)``."""
-        wave = rng.permutation(np.arange(n) % self.waves)
-        return campaign_start + self.first + wave * self.every + rng.uniform(0.0, self.spread, size=n)
+def _waves(spec: AccountWaves, rng: np.random.Generator, n: int, campaign_start: float) -> np.ndarray:
+    """Creation times: wave ``i mod waves`` at ``start + first + wave·every + U(0, spread)``."""
+    wave = rng.permutation(np.arange(n) % spec.waves)
+    return campaign_start + spec.first + wave * spec.every + rng.uniform(0.0, spec.spread, size=n)
 
 
-AccountCreation = Annotated[AgedAccounts | AccountWaves, Field(discriminator="kind")]
-"""How accounts come to exist, chosen by ``kind``."""
+CREATION: dict[str, Callable[..., np.ndarray]] = {"aged": _aged, "waves": _waves}
+"""Creation times by ``creation.kind``: ``(spec, rng, n, campaign start) → times``."""
 
 
-class NoSeeding(StrictModel):
+class Seeding:
+    """How accounts reach their spend requirement. ``prepaid`` is the credit (USD) each
+    new account buys at sign-up (charged to the budget, counted as spend)."""
+
+    prepaid: float = 0.0
+
+    def __init__(self, state: CampaignState) -> None:
+        self.state = state
+
+    def ready(self, codes: np.ndarray) -> np.ndarray:
+        """Whether each warming account of ``codes`` has spent enough to harvest."""
+        return np.ones(codes.size, dtype=bool)
+
+    def warm_up(self, t0: float, t1: float) -> Requests | None:
+        """Warm-up traffic of the planning step ``[t0, t1)``, if any."""
+        return None
+
+
+class NoSeed(Seeding):
     """No spend before harvesting: accounts harvest in whatever tier they are."""
 
-    kind: Literal["none"] = Field(description="No spend seeding.")
+    def __init__(self, spec: NoSeeding, state: CampaignState) -> None:
+        super().__init__(state)
 
 
-class PrepaidSeeding(StrictModel):
-    """Credit bought at sign-up counts as spend, so an account starts in a higher tier
-    once old enough (the cost is charged to the campaign's budget)."""
+class Prepaid(Seeding):
+    """Credit bought at sign-up: the spec's spend, or the target tier's minimum."""
 
-    kind: Literal["prepaid"] = Field(description="Spend prepaid at sign-up.")
-    spend: float | None = Field(
-        default=None, ge=0, description="USD prepaid per account (default: the target tier's minimum spend)."
-    )
+    def __init__(self, spec: PrepaidSeeding, state: CampaignState) -> None:
+        super().__init__(state)
+        self.prepaid = spec.spend if spec.spend is not None else state.target_tier_spend()
 
 
-class WarmupSeeding(StrictModel):
-    """Accounts send benign-looking warm-up traffic (the campaign's filler prompts,
-    with long answers) until their spend reaches the target, then harvest."""
+class WarmUp(Seeding):
+    """Benign-looking warm-up traffic (filler prompts, long answers) until each account's
+    spend reaches the target (the spec's, or the target tier's minimum)."""
 
-    kind: Literal["warmup"] = Field(description="Spend seeded by warm-up traffic.")
-    spend: float | None = Field(
-        default=None, ge=0, description="USD each account spends on warm-up (default: the target tier's minimum)."
-    )
-    requests_per_account: Rate = Field(
-        default=400 / DAY, gt=0, description="Warm-up requests per account while seeding, e.g. '400/day'."
-    )
-    output_tokens: LogNormal = Field(
-        default_factory=lambda: LogNormal(median=1500, sigma=0.6, min=50, max=16_000),
-        description="Output tokens of warm-up requests (long answers spend faster).",
-    )
+    def __init__(self, spec: WarmupSeeding, state: CampaignState) -> None:
+        super().__init__(state)
+        self.spec = spec
+        self.target = spec.spend if spec.spend is not None else state.target_tier_spend()
+        self.salt = stable_key(f"{state.spec.name}/filler")
+
+    def ready(self, codes: np.ndarray) -> np.ndarray:
+        return self.state.world.gateway.spend_of(codes) >= self.target
+
+    def warm_up(self, t0: float, t1: float) -> Requests | None:
+        """Each warming account below the target sends filler at ``requests_per_account``
+        (at most ``load.limit_fraction`` of its binding limit) at independent times."""
+        state = self.state
+        m = state.members
+        rows = np.flatnonzero(m.column("state") == WARMING)
+        if rows.size == 0:
+            return None
+        gateway = state.world.gateway
+        rows = rows[gateway.spend_of(m.column("code")[rows]) < self.target]
+        if rows.size == 0:
+            return None
+        cam = state.spec.camouflage
+        per_request = np.array([1.0, cam.input_tokens.mean, self.spec.output_tokens.mean])
+        binding = (gateway.limits_of(m.column("code")[rows]) / per_request).min(axis=1)
+        rate = np.minimum(self.spec.requests_per_account, state.spec.load.limit_fraction * binding)
+        counts = state.rng.poisson(rate * (t1 - t0))
+        who, ts = schedule(Independent(kind="independent"), state.rng, rows, counts, t0, t1)
+        if who.size == 0:
+            return None
+        content = filler_requests(
+            state.rng,
+            cam,
+            m.column("code")[who],
+            m.column("language")[who],
+            self.salt,
+            output_tokens=self.spec.output_tokens,
+        )
+        return Requests(who, ts, content)
 
 
-Seeding = Annotated[NoSeeding | PrepaidSeeding | WarmupSeeding, Field(discriminator="kind")]
-"""How accounts reach their spend requirement, chosen by ``kind``."""
-
-
-class Acquisition(StrictModel):
-    """How the campaign's accounts are obtained and readied."""
-
-    creation: AccountCreation = Field(
-        default_factory=lambda: AgedAccounts(kind="aged"),
-        description="When the accounts are created: aged before the campaign, or in sign-up waves.",
-    )
-    reserve: float = Field(
-        default=0.0,
-        ge=0,
-        le=5,
-        description="Spare accounts, as a share of 'accounts', created with the pool and kept dormant to replace "
-        "banned ones at once.",
-    )
-    signup_pathways: PathwayWeights = Field(
-        default_factory=lambda: {"education": 0.4, "research": 0.3, "startup": 0.3},
-        description="Weights over sign-up pathways (the weakest verification paths). Ignored behind a reseller, "
-        "whose own sign-up path is used.",
-    )
-    email_styles: EmailStyleWeights = Field(
-        default_factory=lambda: {"freemail": 0.6, "edu": 0.25, "disposable": 0.15},
-        description="Weights over e-mail styles of the fake identities.",
-    )
-    declared_countries: CountryWeights = Field(
-        default_factory=lambda: {"US": 0.6, "GB": 0.2, "SG": 0.2},
-        description="Weights over the countries the accounts claim (compare the proxies' exit countries and the "
-        "load rhythm's active hours).",
-    )
-    verified_share: float = Field(default=0.3, ge=0, le=1, description="Share of accounts passing verification.")
-    org_size: int = Field(
-        default=1, ge=1, description="Accounts per organisation the campaign registers (1: personal accounts)."
-    )
-    ageing: Duration = Field(
-        default=0.0, description="Minimum account age before it harvests, e.g. '7d' (idle until then)."
-    )
-    target_tier: str | None = Field(
-        default=None,
-        description="Harvest only once an account has reached this rate-limit tier (by age and spend); "
-        "default: harvest in any tier.",
-    )
-    seeding: Seeding = Field(
-        default_factory=lambda: NoSeeding(kind="none"),
-        description="How accounts reach the target tier's spend: none, prepaid or warm-up traffic.",
-    )
+SEEDING: dict[str, Callable[..., Seeding]] = {"none": NoSeed, "prepaid": Prepaid, "warmup": WarmUp}
+"""The seeding behaviour of each ``seeding.kind``."""

@@ -1,4 +1,5 @@
-"""Budget: what the campaign can afford, and its running costs.
+"""Budget at work: what a campaign has spent, by category, and what it can still afford
+(the spec is :class:`simulator.scenario.campaign.budget.Budget`).
 
 Costs, in USD:
 
@@ -19,27 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from pydantic import Field
 
-from simulator.config import StrictModel
-from simulator.units import Count
+from simulator.scenario.campaign.budget import Budget
 
-__all__ = ["Budget", "Ledger"]
+__all__ = ["CATEGORIES", "Ledger"]
 
 CATEGORIES = ("accounts", "proxies", "tokens", "seeding", "challenges")
-
-
-class Budget(StrictModel):
-    """Money available to the campaign and unit prices."""
-
-    total: Count | None = Field(default=None, description="USD available, e.g. 250k (default: unlimited).")
-    per_account: float = Field(default=0.0, ge=0, description="USD per account created or bought.")
-    per_proxy_ip: float = Field(default=0.0, ge=0, description="USD per proxy exit address per day.")
-    token_price: float = Field(
-        default=1.0,
-        ge=0,
-        description="Share of the list token price the campaign pays (0: stolen cards or free credits).",
-    )
 
 
 @dataclass

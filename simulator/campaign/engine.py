@@ -1,12 +1,11 @@
 """The campaign actor: runs a campaign's tactics in the simulated world.
 
-Every member (account) of a campaign is in one state:
-
-* ``WARMING``: created, not yet ready: younger than ``ageing``, below the
-  ``target_tier``, or still seeding spend (warm-up traffic);
-* ``HARVEST``: sending the campaign's prompts (and filler);
-* ``RESERVE``: dormant spare, waiting to replace a banned account;
-* ``GONE``: banned, or abandoned after a challenge.
+Every member (account) of a campaign is in one state
+(:data:`~simulator.campaign.state.HARVEST`, ``WARMING``, ``RESERVE``, ``GONE``;
+see :mod:`simulator.campaign.state`). The actor builds one behaviour per tactic
+family from its spec (each family's table maps the spec's ``kind`` to it, see
+:mod:`simulator.campaign.tactic`), hands them the campaign's
+:class:`~simulator.campaign.state.CampaignState`, and never looks at a kind itself.
 
 Processes (each wakes per planning step, wave or enforcement, never per request):
 
@@ -15,10 +14,10 @@ Processes (each wakes per planning step, wave or enforcement, never per request)
   the budget, adds warm-up traffic, and stops at the goal, the budget or the end;
 * the sign-up waves: registers accounts whose creation time falls during the run
   (at most once per tick while a wave lasts);
-* one short process per enforcement that needs a delayed reaction.
+* one short process per reaction that enlists accounts later.
 
 At the end of every tick the actor reads the responses to its own requests
-(:meth:`on_tick`): tokens served count toward the goal and are paid for.
+(:meth:`CampaignActor.on_tick`): tokens served count toward the goal and are paid for.
 """
 
 from __future__ import annotations
@@ -31,35 +30,28 @@ import numpy as np
 import simpy
 
 from simulator.actor import Actor
-from simulator.campaign.acquisition import PrepaidSeeding, WarmupSeeding
-from simulator.campaign.adaptation import (
-    KeepBanned,
-    OnBan,
-    ReplaceBanned,
-    SlowDown,
-    SolveChallenge,
-    SpreadWider,
-)
-from simulator.campaign.base import CampaignBase
+from simulator.campaign.access import ROUTES
+from simulator.campaign.acquisition import CREATION, SEEDING
+from simulator.campaign.adaptation import ON_BAN, ON_CHALLENGE, ON_THROTTLE, Enlistment
 from simulator.campaign.budget import Ledger
 from simulator.campaign.camouflage import filler_requests
 from simulator.campaign.goal import Extraction
 from simulator.campaign.infrastructure import Exits
-from simulator.campaign.load import Independent, schedule
+from simulator.campaign.load import rhythm_weight, schedule
 from simulator.campaign.pivot import ModelChoice
 from simulator.campaign.prompts import PhaseLibrary
-from simulator.config import normalised
-from simulator.gateway import STATUS_OK, Enforcement
-from simulator.geography import country_codes
+from simulator.campaign.state import GONE, HARVEST, RESERVE, WARMING, CampaignState, Requests
+from simulator.campaign.tactic import behaviour
+from simulator.gateway import Enforcement
 from simulator.prompts import LANGUAGES, random_fingerprints
 from simulator.registry import NewAccounts
+from simulator.scenario.base import normalised
+from simulator.scenario.campaign import CampaignBase
 from simulator.seeding import stable_key
-from simulator.traffic import RequestBlock, TickTraffic, concat_blocks
+from simulator.traffic import STATUS_OK, RequestBlock, TickTraffic, concat_blocks
+from simulator.units import DAY
 
-__all__ = ["GONE", "HARVEST", "RESERVE", "WARMING", "CampaignActor", "CampaignOutcome"]
-
-HARVEST, WARMING, RESERVE, GONE = 0, 1, 2, 3
-DAY = 86400.0
+__all__ = ["CampaignActor", "CampaignOutcome"]
 
 
 @dataclass(frozen=True)
@@ -95,6 +87,7 @@ class CampaignActor(Actor):
 
     role_is_attacker = True
     role = "harvester"
+    config: CampaignBase
 
     def extra_member_columns(self) -> dict[str, Any]:
         return {
@@ -108,11 +101,17 @@ class CampaignActor(Actor):
     # -- set-up ------------------------------------------------------------------------
 
     def setup(self) -> None:
-        cfg: CampaignBase = self.config
+        cfg = self.config
         rng = self.rng
         scenario = self.ctx.scenario
-        self.exits = Exits.build(self)
-        self.route = cfg.access.route(self)
+        self.ledger = Ledger(cfg.budget)
+        self.state = CampaignState(cfg, rng, self.members, self.ledger, self.ctx, self)
+        self.exits = Exits.build(self.state)
+        self.route = behaviour(ROUTES, cfg.access, self.state)
+        self.seeding = behaviour(SEEDING, cfg.acquisition.seeding, self.state)
+        self.on_ban = behaviour(ON_BAN, cfg.adaptation.on_ban, self.state)
+        self.on_throttle = behaviour(ON_THROTTLE, cfg.adaptation.on_throttle, self.state)
+        self.on_challenge = behaviour(ON_CHALLENGE, cfg.adaptation.on_challenge, self.state)
         self.models = ModelChoice.build(scenario.models, cfg.model, cfg.pivot, cfg.start)
         plans = [cfg.prompts, *cfg.phases]
         self.phases = [
@@ -125,16 +124,14 @@ class CampaignActor(Actor):
         self._filler_salt = stable_key(f"{self.name}/filler")
         pricing = scenario.gateway.pricing
         self._price = np.array([pricing.input_per_mtok, pricing.output_per_mtok]) / 1e6
-        self.ledger = Ledger(cfg.budget)
         self.extraction = Extraction(cfg.goal)
         self.enlisted = self.banned = self.replaced = self.challenged = self.throttled = 0
-        self.spread_added = 0
         self.requests = self.served = 0
         self.finished_at: float | None = None
         self.finish_reason = "running"
 
         reserve = round(cfg.accounts * cfg.acquisition.reserve)
-        created = cfg.acquisition.creation.created(rng, cfg.accounts + reserve, cfg.start)
+        created = behaviour(CREATION, cfg.acquisition.creation, rng, cfg.accounts + reserve, cfg.start)
         state = np.r_[np.full(cfg.accounts, WARMING), np.full(reserve, RESERVE)].astype(np.int8)
         order = np.argsort(created, kind="stable")
         created, state = created[order], state[order]
@@ -147,25 +144,6 @@ class CampaignActor(Actor):
 
     # -- accounts ----------------------------------------------------------------------
 
-    def draw_countries(self, n: int) -> np.ndarray:
-        """Declared country codes of ``n`` fake identities."""
-        weights = normalised(self.config.acquisition.declared_countries, country_codes())
-        return self.rng.choice(weights.size, size=n, p=weights).astype(np.int16)
-
-    def _prepaid(self) -> float:
-        """USD prepaid per new account (spend seeding by credit purchase)."""
-        seeding = self.config.acquisition.seeding
-        if not isinstance(seeding, PrepaidSeeding):
-            return 0.0
-        return seeding.spend if seeding.spend is not None else self._target_tier_spend()
-
-    def _target_tier_spend(self) -> float:
-        target = self.config.acquisition.target_tier
-        if target is None:
-            return 0.0
-        gateway = self.ctx.scenario.gateway
-        return float(gateway.tiers[gateway.tier_index(target)].min_spend)
-
     def enlist(
         self,
         created_ts: np.ndarray,
@@ -175,22 +153,22 @@ class CampaignActor(Actor):
         """Register accounts created at ``created_ts`` in ``state``, as many as the
         budget pays for. ``identity`` is (exit, client, card) per account; default:
         drawn from the campaign's pools. Returns the new accounts' codes."""
-        cfg: CampaignBase = self.config
+        cfg = self.config
         acq = cfg.acquisition
         rng = self.rng
-        prepaid = self._prepaid()
+        prepaid = self.seeding.prepaid
         n = self.ledger.affordable(cfg.budget.per_account + prepaid, created_ts.size)
         if n == 0:
             return np.empty(0, dtype=np.int64)
         created_ts, state = created_ts[:n], state[:n]
         orgs = self.route.orgs(created_ts)
         created_ts = self.route.created(created_ts, orgs)
-        declared = self.draw_countries(n)
+        declared = self.state.declared_countries(n)
         styles = np.array(sorted(acq.email_styles), dtype=object)
         style_p = np.array([acq.email_styles[s] for s in styles])
         style = styles[rng.choice(styles.size, size=n, p=style_p / style_p.sum())]
         names, emails, domains = self.profiles.people(rng, declared, style)
-        home, client, card = identity if identity is not None else self.exits.assign(self, n)
+        home, client, card = identity if identity is not None else self.exits.assign(n)
         codes = self.new_accounts(
             NewAccounts(
                 org=orgs,
@@ -260,7 +238,7 @@ class CampaignActor(Actor):
             i = j
 
     def _promote(self, t: float) -> None:
-        """Warming accounts that are old enough and in the target tier start harvesting."""
+        """Warming accounts that are old enough, in the target tier and seeded start harvesting."""
         m = self.members
         state = m.column("state")
         rows = np.flatnonzero(state == WARMING)
@@ -273,18 +251,13 @@ class CampaignActor(Actor):
             order = {tier.name: i for i, tier in enumerate(self.ctx.scenario.gateway.tiers)}
             target = order[acq.target_tier]
             ready &= np.array([order[name] >= target for name in self.ctx.gateway.tier_names_of(codes)], dtype=bool)
-        if isinstance(acq.seeding, WarmupSeeding):
-            ready &= self.ctx.gateway.spend_of(codes) >= self._warmup_target()
+        ready &= self.seeding.ready(codes)
         state[rows[ready]] = HARVEST
-
-    def _warmup_target(self) -> float:
-        seeding = self.config.acquisition.seeding
-        return seeding.spend if seeding.spend is not None else self._target_tier_spend()
 
     # -- planning ----------------------------------------------------------------------
 
     def _plan(self) -> Generator[simpy.Event, Any, Any]:
-        cfg: CampaignBase = self.config
+        cfg = self.config
         end = float(cfg.end) if cfg.end is not None else np.inf
         step = float(cfg.load.plan_interval)
         if cfg.start > self.env.now:
@@ -301,7 +274,12 @@ class CampaignActor(Actor):
             pool = self.exits.proxies.size
             self.ledger.charge("proxies", pool * cfg.budget.per_proxy_ip * (t1 - t0) / DAY)
             self._promote(t0)
-            blocks = [block for block in (self._harvest(t0, t1), self._warm_up(t0, t1)) if block is not None]
+            blocks = []
+            # each block is drawn before the next plan draws (one stream, a fixed order)
+            for plan in (self._harvest, self.seeding.warm_up):
+                requests = plan(t0, t1)
+                if requests is not None:
+                    blocks.append(self._block(requests))
             if blocks:
                 self.ctx.gateway.submit(concat_blocks(blocks))
             yield self.env.timeout(max(t1 - t0, 1e-9))
@@ -321,9 +299,9 @@ class CampaignActor(Actor):
         per_token = self.config.budget.token_price * self.route.price_factor
         return float((mean_in * self._price[0] + mean_out * self._price[1]) * per_token)
 
-    def _harvest(self, t0: float, t1: float) -> RequestBlock | None:
+    def _harvest(self, t0: float, t1: float) -> Requests | None:
         """This step's requests of harvesting accounts: templated prompts plus filler."""
-        cfg: CampaignBase = self.config
+        cfg = self.config
         load = cfg.load
         m = self.members
         rng = self.rng
@@ -339,12 +317,12 @@ class CampaignActor(Actor):
         limits = self.ctx.gateway.limits_of(m.column("code")[rows])
         binding = (limits / np.array([1.0, mean_in, mean_out])).min(axis=1)
         slow = np.where(m.column("slow_until")[rows] > t0, m.column("slow")[rows], 1.0)
-        rhythm = load.rhythm.weight(self.ctx.scenario.start, (t0 + t1) / 2, m.column("utc_offset")[rows])
+        rhythm = rhythm_weight(load.rhythm, self.ctx.scenario.start, (t0 + t1) / 2, m.column("utc_offset")[rows])
         wanted = load.requests_per_account * m.column("activity")[rows] * rhythm * slow
         rate = np.minimum(wanted, load.limit_fraction * binding)
         counts = rng.poisson(rate * (t1 - t0))
         counts = self.ledger.thin(rng, counts, self._unit_cost(mean_in, mean_out))
-        who, ts = schedule(rng, load.timing, rows, counts, t0, t1)
+        who, ts = schedule(load.timing, rng, rows, counts, t0, t1)
         if who.size == 0:
             return None
         filler = rng.random(who.size) < share
@@ -356,44 +334,13 @@ class CampaignActor(Actor):
         chaff = filler_requests(
             rng, cam, m.column("code")[filler_rows], m.column("language")[filler_rows], self._filler_salt
         )
-        content = {name: np.concatenate([harvest[name], chaff[name]]) for name in harvest}
-        return self._block(who, ts, content)
+        return Requests(who, ts, {name: np.concatenate([harvest[name], chaff[name]]) for name in harvest})
 
-    def _warm_up(self, t0: float, t1: float) -> RequestBlock | None:
-        """Warm-up traffic of accounts seeding spend."""
-        seeding = self.config.acquisition.seeding
-        if not isinstance(seeding, WarmupSeeding):
-            return None
-        m = self.members
-        rows = np.flatnonzero(m.column("state") == WARMING)
-        if rows.size == 0:
-            return None
-        codes = m.column("code")[rows]
-        rows = rows[self.ctx.gateway.spend_of(codes) < self._warmup_target()]
-        if rows.size == 0:
-            return None
-        cam = self.config.camouflage
-        per_request = np.array([1.0, cam.input_tokens.mean, seeding.output_tokens.mean])
-        binding = (self.ctx.gateway.limits_of(m.column("code")[rows]) / per_request).min(axis=1)
-        rate = np.minimum(seeding.requests_per_account, self.config.load.limit_fraction * binding)
-        counts = self.rng.poisson(rate * (t1 - t0))
-        who, ts = schedule(self.rng, Independent(kind="independent"), rows, counts, t0, t1)
-        if who.size == 0:
-            return None
-        content = filler_requests(
-            self.rng,
-            cam,
-            m.column("code")[who],
-            m.column("language")[who],
-            self._filler_salt,
-            output_tokens=seeding.output_tokens,
-        )
-        return self._block(who, ts, content)
-
-    def _block(self, who: np.ndarray, ts: np.ndarray, content: dict[str, np.ndarray]) -> RequestBlock:
-        """A request block of members ``who`` at ``ts`` with rendered ``content``."""
+    def _block(self, requests: Requests) -> RequestBlock:
+        """The request block of members ``who`` at ``ts`` with rendered ``content``."""
         rng = self.rng
         m = self.members
+        who, ts, content = requests.who, requests.ts, requests.content
         n = who.size
         codes = m.column("code")[who]
         second = rng.random(n) < 0.5
@@ -403,8 +350,8 @@ class CampaignActor(Actor):
             ts=ts,
             account=codes,
             key=key,
-            ip=self.exits.exits(rng, codes, m.column("ip0")[who], ts),
-            client=self.exits.request_clients(rng, m.column("client0")[who]),
+            ip=self.exits.exits(codes, m.column("ip0")[who], ts),
+            client=self.exits.request_clients(m.column("client0")[who]),
             model=self.models.choose(rng, ts),
             input_tokens=content["input_tokens"],
             output_tokens=content["output_tokens"],
@@ -445,88 +392,56 @@ class CampaignActor(Actor):
         rows = self.rows_of(event.accounts)
         if rows.size == 0:
             return
-        adapt = self.config.adaptation
-        m = self.members
+        state = self.members.column("state")
         if event.action == "ban":
-            m.column("state")[rows] = GONE
+            state[rows] = GONE
             self.banned += rows.size
-            self._replace(rows, adapt.on_ban)
+            self._replace(rows)
         elif event.action == "throttle":
             self.throttled += rows.size
-            self._on_throttle(rows, event)
+            self._carry_out(self.on_throttle.react(rows, event))
         elif event.action == "challenge":
             self.challenged += rows.size
-            self._on_challenge(rows, event)
+            dropped, replace = self.on_challenge.react(rows, event)
+            if dropped.size:
+                state[dropped] = GONE
+                if replace:
+                    self._replace(dropped, abandoned=True)
 
-    def _on_throttle(self, rows: np.ndarray, event: Enforcement) -> None:
-        policy = self.config.adaptation.on_throttle
-        m = self.members
-        if isinstance(policy, SlowDown):
-            m.column("slow")[rows] = policy.factor if policy.factor is not None else event.factor
-            m.column("slow_until")[rows] = event.until + float(policy.cool_off)
-        elif isinstance(policy, SpreadWider):
-            room = int(policy.max_growth * self.config.accounts) - self.spread_added
-            extra = min(int(np.ceil(rows.size * (1 - event.factor) * policy.extra)), max(room, 0))
-            if extra > 0:
-                self.spread_added += extra
-                self.env.process(self._enlist_later(self.env.now, extra, None, "pool", count_as_replacement=False))
+    def _replace(self, rows: np.ndarray, abandoned: bool = False) -> None:
+        if self.finished_at is None:
+            self._carry_out(self.on_ban.replace(rows, float(self.env.now), abandoned))
 
-    def _on_challenge(self, rows: np.ndarray, event: Enforcement) -> None:
-        policy = self.config.adaptation.on_challenge
-        m = self.members
-        if isinstance(policy, SolveChallenge):
-            solved = rows[: self.ledger.affordable(policy.cost, rows.size)]
-            done = self.env.now + float(policy.delay)
-            m.column("paused_until")[solved] = done
-            self.ctx.gateway.pass_challenge(m.column("code")[solved], at=done)
-            self.ledger.charge("challenges", policy.cost * solved.size)
-            dropped = rows[solved.size :]
-            replace = True
-        else:
-            dropped, replace = rows, policy.replace
-        if dropped.size:
-            m.column("state")[dropped] = GONE
-            if replace:
-                on_ban = self.config.adaptation.on_ban
-                self._replace(dropped, on_ban if isinstance(on_ban, ReplaceBanned) else ReplaceBanned(kind="replace"))
+    def _carry_out(self, enlistment: Enlistment | None) -> None:
+        if enlistment is not None:
+            self.env.process(self._enlist_later(enlistment))
 
-    def _replace(self, rows: np.ndarray, policy: OnBan) -> None:
-        if isinstance(policy, KeepBanned) or self.finished_at is not None:
-            return
-        self.env.process(self._enlist_later(self.env.now + float(policy.delay), rows.size, rows, policy.identity))
-
-    def _enlist_later(
-        self, at: float, n: int, rows: np.ndarray | None, identity: str, count_as_replacement: bool = True
-    ) -> Generator[simpy.Event, Any, Any]:
-        """At ``at``: wake ``n`` reserve accounts, and sign up new ones for the rest
-        with an identity from the pools ('pool'), never seen ('fresh') or the one of
-        the accounts ``rows`` they replace ('matching')."""
-        if at > self.env.now:
-            yield self.env.timeout(at - self.env.now)
+    def _enlist_later(self, wanted: Enlistment) -> Generator[simpy.Event, Any, Any]:
+        """At ``wanted.at``: wake reserve accounts, and sign up new ones for the rest
+        with the identity the reaction chose (see :class:`~simulator.campaign.adaptation.Enlistment`)."""
+        if wanted.at > self.env.now:
+            yield self.env.timeout(wanted.at - self.env.now)
         if self.finished_at is not None:
             return
+        n, rows = wanted.n, wanted.rows
         state = self.members.column("state")
         reserve = np.flatnonzero(state == RESERVE)[:n]
         state[reserve] = WARMING
         k = n - reserve.size
         if k > 0:
             chosen = None
-            if identity == "fresh":
-                chosen = self.exits.fresh_identity(self, k)
-            elif identity == "matching" and rows is not None:
+            if wanted.identity == "fresh":
+                chosen = self.exits.fresh_identity(self.state, k)
+            elif wanted.identity == "matching" and rows is not None:
                 m = self.members
                 old = rows[reserve.size :]
                 cards = self.ctx.registry.visible.column("payment_fingerprint")[m.column("code")[old]]
                 chosen = (m.column("ip0")[old], m.column("client0")[old], cards)
             self.enlist(np.full(k, float(self.env.now)), np.full(k, WARMING, dtype=np.int8), chosen)
-        if count_as_replacement:
+        if wanted.replacement:
             self.replaced += n
 
     # -- results -----------------------------------------------------------------------
-
-    def collected(self) -> int:
-        """Output tokens served on the goal's capabilities so far."""
-        return self.extraction.toward_goal()
 
     def outcome(self) -> CampaignOutcome:
         """What the campaign did and got so far."""

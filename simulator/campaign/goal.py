@@ -1,11 +1,10 @@
-"""The campaign's goal, and what it has extracted so far.
+"""What a campaign has extracted so far, toward its goal (the spec is
+:class:`simulator.scenario.campaign.goal.Goal`).
 
-Every campaign states what it wants, for example 50 million output tokens over
-reasoning and coding; it stops once that much has been *served* to it (status
-200) on those capabilities. The count uses the true topic of the template each
-answered request came from (hidden truth), not the provider's noisy classifier,
-so that "what the attacker got" is measured exactly. Filler and warm-up
-requests never count.
+Output tokens count once *served* (status 200), by the true topic of the
+template each answered request came from (hidden truth), not the provider's
+noisy classifier, so that "what the attacker got" is measured exactly. Filler
+and warm-up requests never count.
 """
 
 from __future__ import annotations
@@ -13,32 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from pydantic import Field, field_validator
 
-from simulator.config import StrictModel
 from simulator.prompts import TOPICS, topic_code
-from simulator.units import Count
+from simulator.scenario.campaign.goal import Goal
 
-__all__ = ["Extraction", "Goal"]
-
-
-class Goal(StrictModel):
-    """What the campaign wants to collect; it stops when it has."""
-
-    output_tokens: Count | None = Field(
-        default=None, description="Output tokens to collect on the goal's capabilities (default: no limit)."
-    )
-    capabilities: list[str] | None = Field(
-        default=None, description="Topics that count toward the goal (default: every topic the campaign targets)."
-    )
-
-    @field_validator("capabilities")
-    @classmethod
-    def _known(cls, capabilities: list[str] | None) -> list[str] | None:
-        unknown = sorted(set(capabilities or ()) - set(TOPICS))
-        if unknown:
-            raise ValueError(f"topic names among: {', '.join(TOPICS)}, got unknown {', '.join(map(repr, unknown))}")
-        return capabilities
+__all__ = ["Extraction"]
 
 
 @dataclass

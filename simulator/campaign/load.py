@@ -1,180 +1,92 @@
-"""Load-spreading tactics: how much each account sends, when, and how in step.
+"""Load-spreading tactics at work: when each account's requests of a planning step fall,
+and how the campaign's activity follows the clock.
 
-Every ``plan_interval`` each harvesting account is given
+The specs and the rate formula are in :mod:`simulator.scenario.campaign.load`.
+Two families vary by ``kind``, each through its own table:
 
-    rate = min(requests_per_account · v · w(t) · s,  limit_fraction · binding limit)
-
-requests per second, where ``v`` is the account's volume multiplier (log-normal
-with mean 1 and spread ``volume_sigma``), ``w(t)`` the rhythm weight (mean 1
-over a week), ``s`` a slow-down factor after throttles, and the binding limit
-the smallest of the account's request limit and its token limits divided by
-the campaign's mean tokens per request: many accounts, each kept under a
-fraction of its limit.
-
-* **timing** (``kind``): ``synchronised`` accounts fire on one shared schedule
-  (plus ``jitter``), the lockstep synchrony detectors look for;
-  ``independent`` accounts fire at independent random times.
-* **rhythm** (``kind``): ``flat`` round the clock (bots); ``human``: a daily
-  and weekly rhythm in each account's declared time zone, or the operators'
-  (mimicry of people); ``shift``: the operators' working hours in their own
-  time zone, whatever the accounts claim.
-
-Source: Anthropic, "Detecting and preventing distillation attacks" (2026-02-23):
-traffic spread across accounts to stay under per-account limits, with
-coordinated timing; DESIGN.md (load spreading, human rhythms).
+* timing (:data:`TIMINGS`): ``synchronised`` accounts fire on one shared grid of
+  moments (plus jitter), ``independent`` ones at independent uniform times;
+* rhythm (:data:`RHYTHMS`): the weight (mean one over a week) of the rate at a
+  moment: ``flat``, ``human`` or the operators' ``shift``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import Field
 
-from simulator.config import StrictModel
+from simulator.campaign.tactic import behaviour
 from simulator.rhythm import diurnal_weight, local_hour_and_weekday, weekly_weight
-from simulator.units import Duration, Rate
+from simulator.scenario.campaign.load import FlatRhythm, HumanRhythm, Independent, ShiftRhythm, Synchronised
 
-__all__ = [
-    "FlatRhythm",
-    "HumanRhythm",
-    "Independent",
-    "LoadPlan",
-    "Rhythm",
-    "ShiftRhythm",
-    "Synchronised",
-    "Timing",
-    "schedule",
-]
-
-DAY = 86400.0
+__all__ = ["RHYTHMS", "TIMINGS", "rhythm_weight", "schedule"]
 
 
-class Synchronised(StrictModel):
-    """All accounts fire on one shared schedule, each offset by a little jitter."""
-
-    kind: Literal["synchronised"] = Field(description="Lockstep firing on a shared schedule.")
-    jitter: Duration = Field(default=2.0, description="Standard deviation of each request's offset, e.g. '3s'.")
-
-
-class Independent(StrictModel):
-    """Each account's requests fall at independent uniformly random times."""
-
-    kind: Literal["independent"] = Field(description="Independent random timing per account.")
-
-
-Timing = Annotated[Synchronised | Independent, Field(discriminator="kind")]
-"""How accounts' requests are placed in time, chosen by ``kind``."""
+def _synchronised(
+    spec: Synchronised, rng: np.random.Generator, counts: np.ndarray, who: np.ndarray, t0: float, t1: float
+) -> np.ndarray:
+    """One shared grid of firing times in random (not time) order; account ``i`` takes
+    the grid's first ``counts[i]`` slots, each moved by normal jitter. The first slot is
+    shared by every account that fires at all: lockstep, at a uniformly random moment
+    of the step (a sorted grid would put it at the earliest of many draws, and every
+    attack request early in its tick)."""
+    slots = rng.uniform(t0, t1, size=int(counts.max()))
+    first = np.r_[0, np.cumsum(counts)[:-1]]
+    position = np.arange(who.size) - np.repeat(first, counts)
+    return slots[position] + rng.normal(0.0, spec.jitter, size=who.size)
 
 
-class FlatRhythm(StrictModel):
-    """Round the clock, every day alike."""
-
-    kind: Literal["flat"] = Field(description="Constant rate round the clock.")
-
-    def weight(self, origin: datetime, t: float, utc_offset: np.ndarray) -> np.ndarray:
-        return np.ones(utc_offset.size)
+def _independent(
+    spec: Independent, rng: np.random.Generator, counts: np.ndarray, who: np.ndarray, t0: float, t1: float
+) -> np.ndarray:
+    """Every request at an independent uniform time of the step."""
+    return rng.uniform(t0, t1, size=who.size)
 
 
-class HumanRhythm(StrictModel):
-    """A person's day: ``1 + a·cos(2π(h − peak_hour)/24)`` times a weekly factor,
-    in each account's declared time zone or in the operators' one."""
-
-    kind: Literal["human"] = Field(description="A daily and weekly human rhythm.")
-    clock: Literal["declared", "operator"] = Field(
-        default="declared",
-        description="Whose local time: each account's declared country ('declared') or the operators' "
-        "('operator', see utc_offset).",
-    )
-    utc_offset: float = Field(default=0.0, ge=-12, le=14, description="Operators' offset from UTC in hours.")
-    peak_hour: float = Field(default=14.0, ge=0, lt=24, description="Local hour of peak activity.")
-    peak_to_trough: float = Field(default=3.0, ge=1, description="Ratio of peak to trough hourly activity.")
-    weekend_factor: float = Field(default=0.6, ge=0, description="Weekend activity relative to weekdays.")
-
-    def weight(self, origin: datetime, t: float, utc_offset: np.ndarray) -> np.ndarray:
-        offset = utc_offset if self.clock == "declared" else np.full(utc_offset.size, self.utc_offset)
-        hour, weekday = local_hour_and_weekday(origin, t, offset)
-        return diurnal_weight(hour, self.peak_hour, self.peak_to_trough) * weekly_weight(weekday, self.weekend_factor)
-
-
-class ShiftRhythm(StrictModel):
-    """Operators' working hours in their own time zone: most traffic inside the
-    shift, ``off_share`` of it outside."""
-
-    kind: Literal["shift"] = Field(description="The operators' working shift.")
-    utc_offset: float = Field(default=8.0, ge=-12, le=14, description="Operators' offset from UTC in hours.")
-    hours: tuple[float, float] = Field(
-        default=(9.0, 21.0), description="Local hours the shift starts and ends (may wrap past midnight)."
-    )
-    off_share: float = Field(default=0.05, ge=0, le=1, description="Share of traffic sent outside the shift.")
-    weekend_factor: float = Field(default=1.0, ge=0, description="Weekend activity relative to weekdays.")
-
-    def weight(self, origin: datetime, t: float, utc_offset: np.ndarray) -> np.ndarray:
-        hour, weekday = local_hour_and_weekday(origin, t, np.full(utc_offset.size, self.utc_offset))
-        start, end = self.hours
-        length = (end - start) % 24.0 or 24.0
-        inside = ((hour - start) % 24.0) < length
-        on = (1.0 - self.off_share) * 24.0 / length
-        off = self.off_share * 24.0 / (24.0 - length) if length < 24.0 else on
-        return np.where(inside, on, off) * weekly_weight(weekday, self.weekend_factor)
-
-
-Rhythm = Annotated[FlatRhythm | HumanRhythm | ShiftRhythm, Field(discriminator="kind")]
-"""When in the day and week the campaign is active, chosen by ``kind``."""
-
-
-class LoadPlan(StrictModel):
-    """How a campaign spreads its load over accounts and time."""
-
-    requests_per_account: Rate = Field(
-        default=100 / DAY, description="Mean requests per harvesting account, e.g. '100/day'."
-    )
-    volume_sigma: float = Field(
-        default=0.0,
-        ge=0,
-        le=3,
-        description="Log-normal sigma of per-account volume around the mean (0: every account alike).",
-    )
-    limit_fraction: float = Field(
-        default=0.5, gt=0, le=1, description="Never more than this fraction of an account's binding limit."
-    )
-    timing: Timing = Field(
-        default_factory=lambda: Synchronised(kind="synchronised"), description="Synchronised or independent timing."
-    )
-    rhythm: Rhythm = Field(default_factory=lambda: FlatRhythm(kind="flat"), description="Daily and weekly rhythm.")
-    plan_interval: Duration = Field(default=600.0, gt=0, description="How often work is handed out, e.g. '10m'.")
-
-    def volumes(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Per-account volume multipliers with mean 1: ``exp(N(−σ²/2, σ))``."""
-        sigma = self.volume_sigma
-        return np.exp(rng.normal(-(sigma**2) / 2, sigma, size=n)) if sigma > 0 else np.ones(n)
+TIMINGS: dict[str, Callable[..., np.ndarray]] = {"synchronised": _synchronised, "independent": _independent}
+"""Request times of one planning step by ``timing.kind``: ``(spec, rng, counts, who, t0, t1) → times``."""
 
 
 def schedule(
-    rng: np.random.Generator,
-    timing: Synchronised | Independent,
-    rows: np.ndarray,
-    counts: np.ndarray,
-    t0: float,
-    t1: float,
+    timing: Any, rng: np.random.Generator, rows: np.ndarray, counts: np.ndarray, t0: float, t1: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """(member row, timestamp) of every request of one planning step: ``counts[i]``
-    requests of ``rows[i]`` inside ``[t0, t1)``.
-
-    Synchronised: one shared grid of firing times in random (not time) order; account
-    ``i`` takes the grid's first ``counts[i]`` slots, each moved by normal jitter. The
-    first slot is shared by every account that fires at all: lockstep, at a uniformly
-    random moment of the step (a sorted grid would put it at the earliest of many
-    draws, and every attack request early in its tick)."""
+    requests of ``rows[i]`` inside ``[t0, t1)``, placed as ``timing`` says."""
     who = np.repeat(rows, counts)
     if who.size == 0:
         return who, np.empty(0)
-    if isinstance(timing, Synchronised):
-        slots = rng.uniform(t0, t1, size=int(counts.max()))
-        first = np.r_[0, np.cumsum(counts)[:-1]]
-        position = np.arange(who.size) - np.repeat(first, counts)
-        ts = slots[position] + rng.normal(0.0, timing.jitter, size=who.size)
-    else:
-        ts = rng.uniform(t0, t1, size=who.size)
+    ts = behaviour(TIMINGS, timing, rng, counts, who, t0, t1)
     return who, np.clip(ts, t0, np.nextafter(t1, t0))
+
+
+def _flat(spec: FlatRhythm, origin: datetime, t: float, utc_offset: np.ndarray) -> np.ndarray:
+    return np.ones(utc_offset.size)
+
+
+def _human(spec: HumanRhythm, origin: datetime, t: float, utc_offset: np.ndarray) -> np.ndarray:
+    offset = utc_offset if spec.clock == "declared" else np.full(utc_offset.size, spec.utc_offset)
+    hour, weekday = local_hour_and_weekday(origin, t, offset)
+    return diurnal_weight(hour, spec.peak_hour, spec.peak_to_trough) * weekly_weight(weekday, spec.weekend_factor)
+
+
+def _shift(spec: ShiftRhythm, origin: datetime, t: float, utc_offset: np.ndarray) -> np.ndarray:
+    hour, weekday = local_hour_and_weekday(origin, t, np.full(utc_offset.size, spec.utc_offset))
+    start, end = spec.hours
+    length = (end - start) % 24.0 or 24.0
+    inside = ((hour - start) % 24.0) < length
+    on = (1.0 - spec.off_share) * 24.0 / length
+    off = spec.off_share * 24.0 / (24.0 - length) if length < 24.0 else on
+    return np.where(inside, on, off) * weekly_weight(weekday, spec.weekend_factor)
+
+
+RHYTHMS: dict[str, Callable[..., np.ndarray]] = {"flat": _flat, "human": _human, "shift": _shift}
+"""Rate weight at a moment by ``rhythm.kind``: ``(spec, origin, t, utc offsets) → weights``."""
+
+
+def rhythm_weight(rhythm: Any, origin: datetime, t: float, utc_offset: np.ndarray) -> np.ndarray:
+    """The rhythm's weight at simulation time ``t`` (s) for accounts with ``utc_offset``
+    (hours); ``origin`` is the scenario start."""
+    return behaviour(RHYTHMS, rhythm, origin, t, utc_offset)

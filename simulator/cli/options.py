@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from simulator.loading import ScenarioError, load_scenario
 from simulator.scenario import Scenario
+from simulator.scenario.loading import ScenarioError, load_scenario
 from simulator.units import parse_duration
 
 __all__ = ["load_or_exit", "parse_duration_option", "resolve_or_exit", "tick_progress"]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from simulator.loading import ScenarioError, load_scenario
+from simulator.scenario.loading import ScenarioError, load_scenario
 from simulator.units import format_duration
 
 __all__ = ["validate"]

@@ -20,6 +20,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from simulator.units import DAY
+
 __all__ = [
     "alarms_per_day",
     "legit_denied_share",
@@ -27,8 +29,6 @@ __all__ = [
     "legit_flagged_token_share",
     "legit_output_lost_share",
 ]
-
-DAY = 86400.0
 
 
 def _active_customers(outcomes: pd.DataFrame) -> pd.DataFrame:

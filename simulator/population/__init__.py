@@ -1,70 +1,29 @@
-"""Legitimate customer archetypes (the ``population`` section of a scenario).
+"""The actors of legitimate customer groups: they generate each archetype's traffic.
 
-:data:`ArchetypeConfig` is the discriminated union (on ``kind``) of every
-archetype's schema; each model's ``build`` method makes the actor that
-generates its traffic. The ground-truth ``role`` of every account is its
-group's ``kind``.
-
-========================  ======================================================
-kind                      who
-========================  ======================================================
-``chat``                  casual chat users
-``power_user``            professionals living in the assistant
-``coding_assistant``      developers' IDE assistants (bursts of completions)
-``agent``                 agent frameworks (tool loops, long contexts, many turns)
-``batch``                 enterprise batch pipelines (nightly, templated, flat rate)
-``eval_harness``          evaluation and benchmark harnesses (suites, releases)
-``data_labelling``        data-labelling and synthetic-data businesses
-``reseller``              resellers serving many end customers through one org
-========================  ======================================================
+The archetypes' specs (what a scenario may say about them) are in
+:mod:`simulator.scenario.population`; :data:`GROUPS` maps each ``kind`` to the
+actor that runs it. One actor serves several kinds where only the numbers
+differ: every session-based archetype is an :class:`InteractiveGroup`, every
+job-based one a :class:`JobGroup`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from simulator.population.base import CustomerGroup
+from simulator.population.interactive import InteractiveGroup
+from simulator.population.reseller import ResellerGroup
+from simulator.population.scheduled import JobGroup
 
-from pydantic import Field
+__all__ = ["GROUPS", "CustomerGroup", "InteractiveGroup", "JobGroup", "ResellerGroup"]
 
-from simulator.population.base import PopulationBase, Rhythmic
-from simulator.population.interactive import AgentFrameworks, ChatUsers, CodingAssistants, PowerUsers
-from simulator.population.lengths import Mode, TokenLengths
-from simulator.population.reseller import ResellerGroup, Resellers
-from simulator.population.scheduled import BatchJobs, DataLabelling, EvalHarness
-from simulator.population.sessions import SessionShape
-
-__all__ = [
-    "ARCHETYPES",
-    "AgentFrameworks",
-    "ArchetypeConfig",
-    "BatchJobs",
-    "ChatUsers",
-    "CodingAssistants",
-    "DataLabelling",
-    "EvalHarness",
-    "Mode",
-    "PopulationBase",
-    "PowerUsers",
-    "ResellerGroup",
-    "Resellers",
-    "Rhythmic",
-    "SessionShape",
-    "TokenLengths",
-]
-
-ArchetypeConfig = Annotated[
-    ChatUsers | PowerUsers | CodingAssistants | AgentFrameworks | BatchJobs | EvalHarness | DataLabelling | Resellers,
-    Field(discriminator="kind"),
-]
-"""One entry of ``population``, chosen by its ``kind``."""
-
-ARCHETYPES: dict[str, type[PopulationBase]] = {
-    "chat": ChatUsers,
-    "power_user": PowerUsers,
-    "coding_assistant": CodingAssistants,
-    "agent": AgentFrameworks,
-    "batch": BatchJobs,
-    "eval_harness": EvalHarness,
-    "data_labelling": DataLabelling,
-    "reseller": Resellers,
+GROUPS: dict[str, type[CustomerGroup]] = {
+    "chat": InteractiveGroup,
+    "power_user": InteractiveGroup,
+    "coding_assistant": InteractiveGroup,
+    "agent": InteractiveGroup,
+    "batch": JobGroup,
+    "eval_harness": JobGroup,
+    "data_labelling": JobGroup,
+    "reseller": ResellerGroup,
 }
-"""Archetype models by ``kind``."""
+"""The actor class of each customer archetype ``kind``."""

@@ -1,58 +1,35 @@
-"""What every legitimate customer group has: accounts, organisations, keys,
-locations, client software, model preferences, a daily rhythm and heavy-tailed
-activity.
+"""What every legitimate customer group does: it creates its accounts, with
+organisations, keys, locations, client software and egress pools, when the
+scenario starts, and offers its archetype the per-account helpers (keys,
+addresses, clients, model choice, rhythm, bursts) that traffic is drawn with.
 
-:class:`PopulationBase` holds the schema fields common to every archetype and
-:class:`Rhythmic` adds the shared rhythm and volume fields; :class:`CustomerGroup`
-creates the group's accounts when the scenario starts and offers the per-account
-helpers (keys, addresses, clients, model choice, rhythm). The archetypes
+The fields it reads are in :mod:`simulator.scenario.population.base` (with the
+calibrated defaults and the egress-pool formula); the archetypes
 (:mod:`~simulator.population.interactive`, :mod:`~simulator.population.scheduled`,
 :mod:`~simulator.population.reseller`) add the traffic shape.
-
-Calibrated defaults (``extractbench calibrate`` on the public traces, see
-``docs/calibration.md``): ``volume_sigma`` 2.27 is the log-normal σ whose Gini
-equals ServeGen's per-client Gini (0.89); ``burst_shape`` 0.36 and
-``burst_scaling`` 0.77 fit the Gamma shape of ServeGen clients' hour-to-hour rate
-swings against their volume; ``arrival_cv`` 1.96 is the median ServeGen client's
-rate-weighted inter-arrival CV in ten-minute windows.
-
-Egress addresses: besides its home network and a mobile address, an account has
-a pool of further addresses its traffic leaves from (servers behind autoscaling,
-offices, VPN exits, travel): ``pool · activity^½ · exp(0.8 z)`` of them
-(rounded, at most :data:`EGRESS_MAX`), a share ``abroad`` of them in other
-countries, and a share ``share`` of requests (or sessions) leave through
-one of them. Busy accounts of automated archetypes therefore touch hundreds of
-addresses in several countries, as real ones do.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import Field
 from scipy import stats
 
 from simulator.actor import Actor
-from simulator.config import AccountCount, AgeRange, CountryWeights, PathwayWeights, StrictModel, normalised
 from simulator.geography import country_codes, default_country_weights
-from simulator.identity import ACCESS_PATHWAYS, SIGNUP_PATHWAYS, payment_fingerprints
+from simulator.identity import payment_fingerprints
 from simulator.network import AsnKind
 from simulator.population.adoption import adoption_delays, choose_adopted_models
 from simulator.population.arrivals import burst_multipliers
 from simulator.registry import NewAccounts
 from simulator.rhythm import diurnal_weight, local_hour_and_weekday, weekly_weight
-from simulator.units import Duration
+from simulator.scenario.base import normalised
+from simulator.scenario.population import PopulationBase, Rhythmic
+from simulator.units import DAY
+from simulator.vocabulary import SIGNUP_PATHWAYS
 
-__all__ = [
-    "AGE_ACTIVITY_CORRELATION",
-    "EGRESS_MAX",
-    "CustomerGroup",
-    "Egress",
-    "PopulationBase",
-    "Rhythmic",
-    "scale_count",
-]
+__all__ = ["AGE_ACTIVITY_CORRELATION", "EGRESS_MAX", "CustomerGroup"]
 
 
 AGE_ACTIVITY_CORRELATION = 0.6
@@ -62,29 +39,6 @@ EGRESS_MAX = 5000
 """Most addresses in one account's egress pool."""
 
 
-def scale_count(count: int, factor: float) -> int:
-    """``round(count · factor)``, but never 0 when ``count`` was positive."""
-    return max(1, round(count * factor)) if count > 0 else 0
-
-
-class Egress(StrictModel):
-    """An account's pool of further egress addresses (see the module docstring)."""
-
-    pool: float = Field(
-        default=2.0, ge=0, description="Median number of addresses in the pool, times activity^½; 0: none."
-    )
-    share: float = Field(default=0.2, ge=0, le=1, description="Share of requests (sessions) leaving through the pool.")
-    abroad: float = Field(
-        default=0.05, ge=0, le=1, description="Share of the pool's addresses in other countries (cloud regions, VPNs)."
-    )
-
-
-EmailStyleWeights = dict[Literal["corporate", "freemail", "edu", "disposable"], Annotated[float, Field(ge=0)]]
-NetworkWeights = dict[
-    Literal["residential", "mobile", "corporate", "datacenter", "education"], Annotated[float, Field(ge=0)]
-]
-AccessWeights = dict[Literal[ACCESS_PATHWAYS], Annotated[float, Field(ge=0)]]  # type: ignore[valid-type]
-
 _NETWORK_KINDS = {
     "residential": AsnKind.RESIDENTIAL,
     "mobile": AsnKind.MOBILE,
@@ -92,105 +46,6 @@ _NETWORK_KINDS = {
     "datacenter": AsnKind.DATACENTER,
     "education": AsnKind.EDUCATION,
 }
-
-
-class PopulationBase(StrictModel):
-    """Fields shared by every legitimate customer archetype."""
-
-    name: str | None = Field(default=None, description="Group name (default: the kind, numbered when repeated).")
-    accounts: AccountCount = Field(description="Number of accounts in the group; '2k' allowed.")
-    countries: CountryWeights | None = Field(
-        default=None, description="Weights over country codes (default: a global customer mix)."
-    )
-    account_age: AgeRange = Field(default_factory=AgeRange, description="Account age at the scenario start.")
-    signup_pathways: PathwayWeights = Field(
-        default_factory=lambda: {"direct": 1.0}, description="Weights over sign-up pathways."
-    )
-    access_pathways: AccessWeights = Field(
-        default_factory=lambda: {"direct_api": 1.0}, description="Weights over how requests reach the API."
-    )
-    email_styles: EmailStyleWeights = Field(
-        default_factory=lambda: {"freemail": 0.6, "corporate": 0.4}, description="Weights over e-mail styles."
-    )
-    org_size: int = Field(default=1, ge=1, description="Accounts per organisation (1: individuals).")
-    keys_per_account: int = Field(default=1, ge=1, le=2, description="API keys per account.")
-    verified_share: float = Field(default=0.9, ge=0, le=1, description="Share of accounts with verified identity.")
-    min_tier: str | None = Field(default=None, description="Lowest rate-limit tier (contracts); default: none.")
-    networks: NetworkWeights = Field(
-        default_factory=lambda: {"residential": 0.6, "corporate": 0.3, "mobile": 0.1},
-        description="Weights over the kinds of network customers connect from.",
-    )
-    browser_share: float = Field(default=0.2, ge=0, le=1, description="Share of accounts using a browser client.")
-    egress: Egress = Field(
-        default_factory=Egress, description="Further addresses the account's traffic leaves from (offices, VPNs)."
-    )
-    models: dict[str, Annotated[float, Field(ge=0)]] | None = Field(
-        default=None, description="Base weights over model names (default: equal over all models)."
-    )
-    adoption: Duration = Field(
-        default=7 * 86400.0,
-        gt=0,
-        description="Mean delay before an account moves to a newly released model (exponential), e.g. '7d'.",
-    )
-    english_share: float = Field(
-        default=0.4, ge=0, le=1, description="Share of non-English-country accounts writing in English."
-    )
-
-    def actor_name(self, index: int) -> str:
-        return self.name or f"{getattr(self, 'kind', 'group')}-{index}"
-
-    def model_names(self) -> list[str]:
-        return sorted(self.models or {})
-
-    def scaled(self, factor: float) -> PopulationBase:
-        """A copy with the account count multiplied by ``factor`` (at least 1 if it was)."""
-        return self.model_copy(update={"accounts": scale_count(self.accounts, factor)})
-
-    def build(self, name: str, index: int, ctx: Any) -> Actor:  # pragma: no cover - overridden
-        raise NotImplementedError
-
-
-class Rhythmic(PopulationBase):
-    """Daily and weekly rhythm, heavy-tailed volume and burstiness (every archetype).
-
-    An account's expected activity at simulation time ``t`` is
-    ``activity · diurnal(local hour) · weekly(local weekday) · burst``: ``activity``
-    is log-normal (median 1, σ ``volume_sigma``) and fixed per account;
-    ``diurnal`` is a cosine with its peak at ``peak_hour`` local time and
-    ``peak_to_trough`` between busiest and quietest hour; ``weekly`` gives weekend
-    days ``weekend_factor`` of a weekday; ``burst`` is a fresh mean-one Gamma draw
-    per account and planning step, of shape ``burst_shape · activity^burst_scaling``
-    (heavy accounts, which aggregate many users or jobs, are smoother).
-    """
-
-    volume_sigma: float = Field(
-        default=2.27,
-        ge=0,
-        le=4,
-        description="Log-normal sigma of per-account activity (heavier tail when larger; fit: ServeGen Gini 0.89).",
-    )
-    burst_shape: float = Field(
-        default=0.36,
-        gt=0,
-        description="Gamma shape of a median account's per-step activity multiplier (smaller: burstier; fit: "
-        "ServeGen 0.36).",
-    )
-    burst_scaling: float = Field(
-        default=0.77,
-        ge=0,
-        le=2,
-        description="How much smoother heavier accounts are: shape × activity^scaling (fit: ServeGen 0.77).",
-    )
-    arrival_cv: float = Field(
-        default=1.96,
-        gt=0,
-        le=10,
-        description="Inter-arrival CV of an account's arrivals in a planning step (1: Poisson; fit: ServeGen 1.96).",
-    )
-    peak_hour: float = Field(default=14.0, ge=0, lt=24, description="Local hour of peak activity.")
-    peak_to_trough: float = Field(default=3.0, ge=1, description="Ratio of peak to trough hourly activity.")
-    weekend_factor: float = Field(default=0.6, ge=0, description="Weekend activity relative to weekdays.")
-    plan_interval: Duration = Field(default=3600.0, gt=0, description="How often the group plans its traffic.")
 
 
 class CustomerGroup(Actor):
@@ -322,7 +177,7 @@ class CustomerGroup(Actor):
             np.int8
         )
         floor = scenario.gateway.tier_index(cfg.min_tier) if cfg.min_tier else 0
-        age_days = -created / 86400.0
+        age_days = -created / DAY
         # an organisation pays with one card; individuals with their own
         org_cards = payment_fingerprints(rng, n_orgs)
         codes = self.new_accounts(

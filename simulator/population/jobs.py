@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simulator.population.arrivals import renewal_offsets
-from simulator.prompts import TemplateLibrary
 from simulator.traffic import RequestBlock
 
 __all__ = ["JobQueue"]
@@ -78,11 +77,6 @@ class JobQueue:
         keep = self.remaining > 0
         for name in ("member", "next_ts", "remaining", "interval", "model", "template", "conversation_seed"):
             setattr(self, name, getattr(self, name)[keep])
-
-
-def suite_templates(library: TemplateLibrary, rng: np.random.Generator, n: int) -> np.ndarray:
-    """Template indices for ``n`` evaluation items drawn across a benchmark suite."""
-    return library.draw(rng, n)
 
 
 def job_block(

@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field, model_validator
 
-from simulator.config import LogNormal, StrictModel
 from simulator.hashing import hashed_normal, hashed_uniform, splitmix64
+from simulator.scenario.base import LogNormal, StrictModel
 from simulator.seeding import stable_key
 
 __all__ = ["NO_SYSTEM_PROMPT", "STOCK_PROMPTS", "SystemPromptMix", "stock_prompts"]

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from simulator.scenario import Scenario
+from simulator.scenario.schema import Scenario
 
 __all__ = ["Problem", "ScenarioError", "load_document", "load_scenario", "parse_document", "parse_scenario"]
 

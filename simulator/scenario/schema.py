@@ -4,10 +4,10 @@ A scenario fixes the world: when it starts and for how long, how the gateway
 limits traffic, which models exist, how noisy the provider's classifiers are,
 which legitimate customers use the API (``population``) and which extraction
 campaigns attack it (``campaigns``). Population entries and campaigns are
-discriminated unions on ``kind``; their models live in :mod:`simulator.population`
-and :mod:`simulator.campaign`.
+discriminated unions on ``kind``; their models live in
+:mod:`simulator.scenario.population` and :mod:`simulator.scenario.campaign`.
 
-Loading a file with located error messages is :mod:`simulator.loading`'s job;
+Loading a file with located error messages is :mod:`simulator.scenario.loading`'s job;
 this module only defines the models.
 """
 
@@ -19,10 +19,10 @@ from typing import Literal
 
 from pydantic import AwareDatetime, Field, field_validator, model_validator
 
-from simulator.campaign import CampaignConfig
-from simulator.config import StrictModel
-from simulator.population import ArchetypeConfig
-from simulator.units import Duration, Rate, SignedDuration
+from simulator.scenario.base import StrictModel
+from simulator.scenario.campaign import CampaignConfig
+from simulator.scenario.population import ArchetypeConfig
+from simulator.units import DAY, Duration, Rate, SignedDuration
 
 __all__ = [
     "ClassifierNoise",
@@ -74,9 +74,9 @@ def _default_tiers() -> list[Tier]:
     per_min = 1 / 60
     rows = [
         ("tier-1", 0.0, 5.0, 50, 50_000, 10_000),
-        ("tier-2", 7 * 86400.0, 40.0, 1_000, 450_000, 90_000),
-        ("tier-3", 14 * 86400.0, 200.0, 2_000, 800_000, 160_000),
-        ("tier-4", 30 * 86400.0, 400.0, 4_000, 2_000_000, 400_000),
+        ("tier-2", 7 * DAY, 40.0, 1_000, 450_000, 90_000),
+        ("tier-3", 14 * DAY, 200.0, 2_000, 800_000, 160_000),
+        ("tier-4", 30 * DAY, 400.0, 4_000, 2_000_000, 400_000),
     ]
     return [
         Tier(
@@ -132,15 +132,15 @@ class ModelRelease(StrictModel):
 
     name: str = Field(min_length=1, description="Model name as it appears in requests.")
     released: SignedDuration = Field(
-        default=-180 * 86400.0,
+        default=-180 * DAY,
         description="Release time relative to the scenario start; negative means before it ('-90d').",
     )
 
 
 def _default_models() -> list[ModelRelease]:
     return [
-        ModelRelease(name="frontier-pro-1", released=-200 * 86400.0),
-        ModelRelease(name="frontier-flash-1", released=-120 * 86400.0),
+        ModelRelease(name="frontier-pro-1", released=-200 * DAY),
+        ModelRelease(name="frontier-flash-1", released=-120 * DAY),
     ]
 
 
@@ -202,8 +202,10 @@ class Scenario(StrictModel):
             for model in actor.model_names():
                 if model not in model_names:
                     raise ValueError(f"{actor.kind} group uses model {model!r}, which is not in models {model_names}")
+        group_kinds = {group.actor_name(i): group.kind for i, group in enumerate(self.population)}
+        tiers = [tier.name for tier in self.gateway.tiers]
         for campaign in self.campaigns:
-            campaign.check_against(self)
+            campaign.check_against(group_kinds, tiers)
         return self
 
     def resolved(

@@ -4,7 +4,7 @@ Real token-length distributions are not one log-normal. Coding completions have
 a narrow body of very short answers and a tail of longer ones; conversation
 answers have a body around a hundred tokens plus a sharp mode of length-targeted
 answers near 400 tokens (Azure LLM inference trace 2023). :class:`TokenLengths`
-keeps the familiar ``median``/``sigma`` spelling of :class:`~simulator.config.LogNormal`
+keeps the familiar ``median``/``sigma`` spelling of :class:`~simulator.scenario.base.LogNormal`
 for the main component and adds ``modes``, each with its own share, median and
 sigma:
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field, model_validator
 
-from simulator.config import LogNormal, StrictModel
+from simulator.scenario.base import LogNormal, StrictModel
 from simulator.units import Count
 
 __all__ = ["Mode", "TokenLengths"]

@@ -29,27 +29,22 @@ chain-of-thought).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
 
 from pydantic import Field, model_validator
 
-from simulator.campaign.access import Access, DirectAccess
-from simulator.campaign.acquisition import Acquisition, NoSeeding
-from simulator.campaign.adaptation import Adaptation
-from simulator.campaign.budget import Budget
-from simulator.campaign.camouflage import Camouflage
-from simulator.campaign.goal import Goal
-from simulator.campaign.infrastructure import Infrastructure
-from simulator.campaign.load import LoadPlan
-from simulator.campaign.pivot import ModelPivot
-from simulator.campaign.prompts import PromptPhase, PromptPlan
-from simulator.config import AccountCount, StrictModel
-from simulator.population.base import scale_count
+from simulator.scenario.base import AccountCount, StrictModel, scale_count
+from simulator.scenario.campaign.access import Access, DirectAccess
+from simulator.scenario.campaign.acquisition import Acquisition
+from simulator.scenario.campaign.adaptation import Adaptation
+from simulator.scenario.campaign.budget import Budget
+from simulator.scenario.campaign.camouflage import Camouflage
+from simulator.scenario.campaign.goal import Goal
+from simulator.scenario.campaign.infrastructure import Infrastructure
+from simulator.scenario.campaign.load import LoadPlan
+from simulator.scenario.campaign.pivot import ModelPivot
+from simulator.scenario.campaign.prompts import PromptPhase, PromptPlan
 from simulator.units import Duration
-
-if TYPE_CHECKING:
-    from simulator.actor import Actor
-    from simulator.scenario import Scenario
 
 __all__ = ["CampaignBase"]
 
@@ -107,31 +102,31 @@ class CampaignBase(StrictModel):
             names.append(self.pivot.to)
         return names
 
-    def check_against(self, scenario: Scenario) -> None:
+    def check_against(self, group_kinds: Mapping[str, str], tiers: Sequence[str]) -> None:
         """Raise ``ValueError`` when the campaign refers to something the scenario lacks:
-        the reseller group it hides behind, or the rate-limit tier it aims for."""
+        the reseller group it hides behind (``group_kinds``: population group name →
+        kind), or the rate-limit tier it aims for (``tiers``: tier names)."""
         reseller = self.access.reseller_name()
         if reseller is not None:
-            groups = {group.actor_name(i): group for i, group in enumerate(scenario.population)}
-            if reseller not in groups:
+            if reseller not in group_kinds:
                 raise ValueError(
                     f"campaign {self.name!r} to route through a population group, but {reseller!r} is not among "
-                    f"{sorted(groups)}"
+                    f"{sorted(group_kinds)}"
                 )
-            kind = getattr(groups[reseller], "kind", None)
+            kind = group_kinds[reseller]
             if kind != "reseller":
                 raise ValueError(
                     f"campaign {self.name!r} to route through a group of kind reseller, "
                     f"but {reseller!r} is a {kind} group"
                 )
         acq = self.acquisition
-        tiers = [tier.name for tier in scenario.gateway.tiers]
         if acq.target_tier is not None and acq.target_tier not in tiers:
             raise ValueError(
-                f"campaign {self.name!r} to aim for a tier among {tiers}, but {acq.target_tier!r} is not one of them"
+                f"campaign {self.name!r} to aim for a tier among {list(tiers)}, but {acq.target_tier!r} is not one "
+                "of them"
             )
         seeding = acq.seeding
-        if not isinstance(seeding, NoSeeding) and seeding.spend is None and acq.target_tier is None:
+        if seeding.kind != "none" and seeding.spend is None and acq.target_tier is None:
             raise ValueError(f"campaign {self.name!r} seeding to give a spend, or a target_tier to take it from")
 
     def scaled(self, factor: float) -> CampaignBase:
@@ -145,6 +140,3 @@ class CampaignBase(StrictModel):
                 "budget": self.budget.model_copy(update={"total": None if total is None else total * factor}),
             }
         )
-
-    def build(self, name: str, index: int, ctx: Any) -> Actor:  # pragma: no cover - overridden
-        raise NotImplementedError

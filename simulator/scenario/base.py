@@ -7,26 +7,28 @@ editors use to validate and complete scenario files.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from simulator.geography import country_codes
-from simulator.identity import SIGNUP_PATHWAYS
 from simulator.prompts import LANGUAGES, TOPICS
-from simulator.units import COUNT_PATTERN, Count, Duration, parse_count
+from simulator.units import COUNT_PATTERN, DAY, Count, Duration, parse_count
+from simulator.vocabulary import SIGNUP_PATHWAYS
 
 __all__ = [
     "AccountCount",
     "AgeRange",
     "CountryWeights",
+    "EmailStyleWeights",
     "LanguageWeights",
     "LogNormal",
     "PathwayWeights",
     "StrictModel",
     "TopicWeights",
     "normalised",
+    "scale_count",
 ]
 
 
@@ -72,8 +74,16 @@ LanguageWeights = Annotated[dict[str, _NonNegative], _weights_over(LANGUAGES, "l
 CountryWeights = Annotated[dict[str, _NonNegative], _weights_over(country_codes(), "country")]
 """Relative weights over ISO country codes (:data:`simulator.geography.COUNTRIES`)."""
 
+EmailStyleWeights = dict[Literal["corporate", "freemail", "edu", "disposable"], Annotated[float, Field(ge=0)]]
+"""Relative weights over e-mail styles (:data:`simulator.vocabulary.EMAIL_STYLES`)."""
+
 PathwayWeights = Annotated[dict[str, _NonNegative], _weights_over(SIGNUP_PATHWAYS, "sign-up pathway")]
 """Relative weights over sign-up pathways (:data:`simulator.identity.SIGNUP_PATHWAYS`)."""
+
+
+def scale_count(count: int, factor: float) -> int:
+    """``round(count · factor)``, but never 0 when ``count`` was positive."""
+    return max(1, round(count * factor)) if count > 0 else 0
 
 
 def normalised(weights: dict[str, float], order: tuple[str, ...]) -> np.ndarray:
@@ -113,10 +123,8 @@ class AgeRange(StrictModel):
     """How long before the scenario start accounts were created; ages are drawn
     log-uniformly between ``min`` and ``max``."""
 
-    min: Duration = Field(default=86400.0, description="Youngest account age at the start, e.g. '1d'.")
-    max: Duration = Field(
-        default=2 * 365 * 86400.0, description="Oldest account age at the start, e.g. '2y' as '730d'."
-    )
+    min: Duration = Field(default=DAY, description="Youngest account age at the start, e.g. '1d'.")
+    max: Duration = Field(default=2 * 365 * DAY, description="Oldest account age at the start, e.g. '2y' as '730d'.")
 
     @model_validator(mode="after")
     def _ordered(self) -> AgeRange:

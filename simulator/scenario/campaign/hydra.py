@@ -3,18 +3,16 @@
 Every campaign of the 2026 disclosures was a hydra pool: a set of accounts run
 as one, behind proxies or a reseller, each kept under its limits, replaced when
 banned. Its behaviour is entirely the composition of the tactic blocks of
-:class:`~simulator.campaign.base.CampaignBase`; this kind adds no fields.
+:class:`~simulator.scenario.campaign.base.CampaignBase`; this kind adds no fields.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from simulator.actor import Actor
-from simulator.campaign.base import CampaignBase
-from simulator.campaign.engine import CampaignActor
+from simulator.scenario.campaign.base import CampaignBase
 
 __all__ = ["HydraCampaign"]
 
@@ -23,6 +21,3 @@ class HydraCampaign(CampaignBase):
     """A hydra cluster: a pool of fraudulent accounts run as one (2026 reports)."""
 
     kind: Literal["hydra"] = Field(description="A pool of accounts run as one, behind proxies or a reseller.")
-
-    def build(self, name: str, index: int, ctx: Any) -> Actor:
-        return CampaignActor(self, name, index, ctx)
