@@ -31,11 +31,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from simulator.results.aggregate import INTERVAL_METHOD, summarize
 from simulator.results.folder import RunResults
-from simulator.config import StrictModel
 from simulator.export import atomic_path
 
 __all__ = [
@@ -57,7 +56,15 @@ class BaselineError(ValueError):
     """A baseline file cannot be used: unreadable, malformed, or not comparable with the results."""
 
 
-class BaselineScenario(StrictModel):
+class _BaselineModel(BaseModel):
+    """Frozen, unknown keys rejected: the base of the baseline file's models."""
+
+    # the rules of the scenario schema's StrictModel (simulator.config), declared here because
+    # that module brings the scenario vocabulary (and Faker) with it, and a check needs neither
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class BaselineScenario(_BaselineModel):
     """A scenario as the baseline run ran it."""
 
     label: str = Field(description="The scenario's name in the results.")
@@ -68,7 +75,7 @@ class BaselineScenario(StrictModel):
     fingerprint: str | None = Field(default=None, description="Hash of the resolved scenario.")
 
 
-class BaselineDetector(StrictModel):
+class BaselineDetector(_BaselineModel):
     """A detector as the baseline run configured it."""
 
     label: str = Field(description="The detector's name in the results.")
@@ -76,7 +83,7 @@ class BaselineDetector(StrictModel):
     params: dict[str, Any] = Field(description="Its constructor parameters.")
 
 
-class BaselinePlan(StrictModel):
+class BaselinePlan(_BaselineModel):
     """What makes a run comparable with the baseline."""
 
     suite: str = Field(description="Suite name, or 'custom'.")
@@ -89,7 +96,7 @@ class BaselinePlan(StrictModel):
     detectors: list[BaselineDetector] = Field(description="Detectors with their parameters.")
 
 
-class BaselineFigure(StrictModel):
+class BaselineFigure(_BaselineModel):
     """One metric of one detector on one scenario and mode, over seeds."""
 
     scenario: str = Field(description="Scenario label.")
@@ -104,7 +111,7 @@ class BaselineFigure(StrictModel):
     seeds: int = Field(ge=1, description="Seeds run.")
 
 
-class Baseline(StrictModel):
+class Baseline(_BaselineModel):
     """A baseline file's contents."""
 
     format: Literal["extractbench-baseline"] = Field(description="Always 'extractbench-baseline'.")
