@@ -1,5 +1,6 @@
-"""extractbench's simulator: scenarios, the SimPy world, the gateway, traffic export
-and the benchmark harness (:mod:`simulator.bench`, also reachable as ``simulator.run``)."""
+"""extractbench's simulator: scenarios, the SimPy world, the gateway, traffic export,
+the benchmark harness (:mod:`simulator.bench`, also reachable as ``simulator.run``) and
+finished runs read back (:mod:`simulator.results`: ``simulator.load_results``)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,18 @@ __all__ = ["RunResults", "__version__", "bench", "load_results", "run"]
 
 __version__ = "0.1.0"
 
-_BENCH = ("run", "RunResults", "load_results")
+_RESULTS = ("RunResults", "load_results")
 
 
 def __getattr__(name: str) -> Any:
-    # the harness pulls in scikit-learn and scipy: import it only when asked for
-    if name == "bench" or name in _BENCH:
-        import importlib
+    # the harness pulls in the world, scikit-learn and scipy, and reading results needs pandas:
+    # import them only when asked for
+    import importlib
 
-        bench = importlib.import_module("simulator.bench")
-        return bench if name == "bench" else getattr(bench, name)
+    if name == "bench":
+        return importlib.import_module("simulator.bench")
+    if name == "run":
+        return importlib.import_module("simulator.bench").run
+    if name in _RESULTS:
+        return getattr(importlib.import_module("simulator.results"), name)
     raise AttributeError(f"module 'simulator' has no attribute {name!r}")

@@ -94,6 +94,7 @@ FORBIDDEN_MODULES: tuple[str, ...] = (
     "simulator.export",
     "simulator.simulate",
     "simulator.bench",
+    "simulator.results",
     "simulator.metrics",
 )
 """Modules that hold or read ground truth: a detector may not import them."""

@@ -13,6 +13,7 @@ import pytest
 from simulator import bench
 from simulator.bench.store import ResumeError
 from simulator.metrics import METRICS
+from simulator.results import RunResults, load_results
 
 DETERMINISTIC = (
     "metrics.csv",
@@ -25,7 +26,7 @@ DETERMINISTIC = (
 )
 
 
-def small_run(quickstart: Path, out: Path, **options: object) -> bench.RunResults:
+def small_run(quickstart: Path, out: Path, **options: object) -> RunResults:
     settings = {
         "detectors": ["null", "random", "periodic"],
         "seeds": 2,
@@ -39,18 +40,18 @@ def small_run(quickstart: Path, out: Path, **options: object) -> bench.RunResult
 
 
 @pytest.fixture(scope="module")
-def first(tmp_path_factory: pytest.TempPathFactory, quickstart_path: Path) -> bench.RunResults:
+def first(tmp_path_factory: pytest.TempPathFactory, quickstart_path: Path) -> RunResults:
     """Both modes, serial: 2 passive cells and 6 closed-loop cells."""
     return small_run(quickstart_path, tmp_path_factory.mktemp("first") / "run")
 
 
 @pytest.fixture(scope="module")
-def passive(tmp_path_factory: pytest.TempPathFactory, quickstart_path: Path) -> bench.RunResults:
+def passive(tmp_path_factory: pytest.TempPathFactory, quickstart_path: Path) -> RunResults:
     """Passive mode only, serial: 2 cells."""
     return small_run(quickstart_path, tmp_path_factory.mktemp("passive") / "run", mode="passive")
 
 
-def test_a_run_writes_the_results_layout(first: bench.RunResults) -> None:
+def test_a_run_writes_the_results_layout(first: RunResults) -> None:
     for name in (*DETERMINISTIC, "run.json", "cost.csv"):
         assert (first.out / name).is_file(), name
     assert not list(first.out.rglob("*.tmp"))
@@ -66,7 +67,7 @@ def test_a_run_writes_the_results_layout(first: bench.RunResults) -> None:
     assert set(scores["detector"]) == {"random", "periodic"}
 
 
-def test_run_json_records_the_plan_seeds_versions_and_policy(first: bench.RunResults) -> None:
+def test_run_json_records_the_plan_seeds_versions_and_policy(first: RunResults) -> None:
     run = json.loads((first.out / "run.json").read_text())
     plan = run["plan"]
     assert run["status"] == "complete" and run["cells"] == 2 + 2 * 3
@@ -77,7 +78,7 @@ def test_run_json_records_the_plan_seeds_versions_and_policy(first: bench.RunRes
     assert {"python", "numpy", "pandas"} <= set(run["versions"])
 
 
-def test_the_summary_gives_intervals_over_seeds(first: bench.RunResults) -> None:
+def test_the_summary_gives_intervals_over_seeds(first: RunResults) -> None:
     summary = json.loads((first.out / "summary.json").read_text())
     assert "t-interval" in summary["interval"]
     rows = {(r["mode"], r["detector"], r["metric"]): r for r in summary["summary"]}
@@ -95,8 +96,8 @@ def test_the_summary_gives_intervals_over_seeds(first: bench.RunResults) -> None
     )
 
 
-def test_the_python_api_mirrors_the_files(first: bench.RunResults) -> None:
-    again = bench.load_results(first.out)
+def test_the_python_api_mirrors_the_files(first: RunResults) -> None:
+    again = load_results(first.out)
     pd.testing.assert_frame_equal(again.metrics, first.metrics)
     board = first.leaderboard()
     assert set(board["detector"]) == {"null", "random", "periodic"}
@@ -106,7 +107,7 @@ def test_the_python_api_mirrors_the_files(first: bench.RunResults) -> None:
     assert null["recall"] == 0 and null["alarms_per_day"] == 0
 
 
-def test_the_null_detector_is_the_undefended_world_in_the_closed_loop(first: bench.RunResults) -> None:
+def test_the_null_detector_is_the_undefended_world_in_the_closed_loop(first: RunResults) -> None:
     m = first.metrics.set_index(["mode", "detector", "seed", "metric"])["value"]
     for seed in (0, 1):
         assert m[("active", "null", seed, "leakage_share")] == 1.0
@@ -115,7 +116,7 @@ def test_the_null_detector_is_the_undefended_world_in_the_closed_loop(first: ben
         assert m[("active", "null", seed, "auprc")] == m[("passive", "null", seed, "auprc")]
 
 
-def test_the_leakage_series_adds_up_to_the_leakage_metric_in_both_modes(first: bench.RunResults) -> None:
+def test_the_leakage_series_adds_up_to_the_leakage_metric_in_both_modes(first: RunResults) -> None:
     series = first.leakage()
     assert list(series.columns) == ["scenario", "mode", "seed", "detector", "bin", "start_s", "end_s", "output_tokens"]
     # 80 one-minute ticks: one tick per bin, bins tile the run
@@ -132,7 +133,7 @@ def test_the_leakage_series_adds_up_to_the_leakage_metric_in_both_modes(first: b
     assert (random.groupby("seed")["output_tokens"].sum() < served).all()
 
 
-def test_the_outcomes_table_holds_every_active_account_of_every_detector(first: bench.RunResults) -> None:
+def test_the_outcomes_table_holds_every_active_account_of_every_detector(first: RunResults) -> None:
     outcomes = first.outcomes()
     assert list(outcomes.columns[:4]) == ["scenario", "mode", "seed", "detector"]
     assert {"account_id", "is_attacker", "max_score", "alarm_ts"} <= set(outcomes.columns)
@@ -146,7 +147,7 @@ def test_the_outcomes_table_holds_every_active_account_of_every_detector(first: 
 
 
 def test_same_seeds_give_byte_identical_results_on_a_process_pool(
-    passive: bench.RunResults, tmp_path: Path, quickstart_path: Path
+    passive: RunResults, tmp_path: Path, quickstart_path: Path
 ) -> None:
     second = small_run(quickstart_path, tmp_path / "second", mode="passive", jobs=2)
     assert second.config["executor"].startswith("process pool")
@@ -154,7 +155,7 @@ def test_same_seeds_give_byte_identical_results_on_a_process_pool(
         assert (passive.out / name).read_bytes() == (second.out / name).read_bytes(), name
 
 
-def test_dask_gives_the_same_metrics(passive: bench.RunResults, tmp_path: Path, quickstart_path: Path) -> None:
+def test_dask_gives_the_same_metrics(passive: RunResults, tmp_path: Path, quickstart_path: Path) -> None:
     pytest.importorskip("distributed")
     third = small_run(quickstart_path, tmp_path / "dask", mode="passive", scheduler="local", jobs=2)
     assert third.config["executor"] == "dask (local)"
@@ -162,7 +163,7 @@ def test_dask_gives_the_same_metrics(passive: bench.RunResults, tmp_path: Path, 
 
 
 def test_the_passive_figures_do_not_depend_on_the_closed_loop_running_beside_them(
-    first: bench.RunResults, passive: bench.RunResults
+    first: RunResults, passive: RunResults
 ) -> None:
     alone = passive.metrics.reset_index(drop=True)
     beside = first.metrics[first.metrics["mode"] == "passive"].reset_index(drop=True)
@@ -170,7 +171,7 @@ def test_the_passive_figures_do_not_depend_on_the_closed_loop_running_beside_the
 
 
 def test_a_rerun_keeps_completed_cells_and_computes_the_rest(
-    passive: bench.RunResults, tmp_path: Path, quickstart_path: Path
+    passive: RunResults, tmp_path: Path, quickstart_path: Path
 ) -> None:
     resumed = tmp_path / "resumed"
     shutil.copytree(passive.out, resumed)
@@ -183,7 +184,7 @@ def test_a_rerun_keeps_completed_cells_and_computes_the_rest(
 
 
 def test_an_interrupted_run_resumes_where_it_stopped(
-    passive: bench.RunResults, tmp_path: Path, quickstart_path: Path, monkeypatch: pytest.MonkeyPatch
+    passive: RunResults, tmp_path: Path, quickstart_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from simulator.bench import executors
 
@@ -206,7 +207,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(
     assert (out / "metrics.csv").read_bytes() == (passive.out / "metrics.csv").read_bytes()
 
 
-def test_a_folder_holding_another_run_is_refused(first: bench.RunResults, quickstart_path: Path) -> None:
+def test_a_folder_holding_another_run_is_refused(first: RunResults, quickstart_path: Path) -> None:
     with pytest.raises(ResumeError, match="holds the results of a different run"):
         small_run(quickstart_path, first.out, seeds=3)
 

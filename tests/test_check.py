@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from simulator.bench.check import Tolerance, ToleranceError, judge, parse_tolerances
 from simulator.cli import app
 from simulator.metrics import METRICS
+from simulator.results.check import Tolerance, ToleranceError, judge, parse_tolerances
 
 runner = CliRunner()
 

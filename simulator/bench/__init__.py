@@ -15,28 +15,29 @@ Modules, one concept each:
 * :mod:`~simulator.bench.executors`: serial, process pool, Dask;
 * :mod:`~simulator.bench.store`: the results folder, per-cell resume;
 * :mod:`~simulator.bench.assemble`: metrics, cost, failures, scores tables;
-* :mod:`~simulator.bench.aggregate`: over seeds (intervals, paired comparisons, leaderboard);
-* :mod:`~simulator.bench.leaderboard`: the leaderboard as Rich tables;
 * :mod:`~simulator.bench.leakage`: attacker output over time, in bounded bins;
-* :mod:`~simulator.bench.api`: :func:`run` and :class:`RunResults`;
-* :mod:`~simulator.bench.baseline`: baseline files (a run's figures, versioned JSON);
-* :mod:`~simulator.bench.check`: a run against a baseline (directions, tolerances, intervals);
-* :mod:`~simulator.bench.verdict`: the check as Markdown and JUnit XML.
+* :mod:`~simulator.bench.api`: :func:`run` and :func:`execute`.
+
+A finished run is read, summarised, tabled and checked against a baseline by
+:mod:`simulator.results`, which needs none of the harness; its public names
+(:func:`load_results`, :class:`RunResults`, :func:`check_results`…) are
+re-exported here for convenience.
 """
 
 from __future__ import annotations
 
-from simulator.bench.aggregate import INTERVAL_METHOD, compare, leaderboard, summarize
-from simulator.bench.api import ResultsFolderError, RunResults, execute, load_results, output_folder, run
-from simulator.bench.baseline import Baseline, BaselineError, make_baseline, read_baseline, write_baseline
+from simulator.bench.api import execute, output_folder, run
 from simulator.bench.cells import Cell, CellResult, DetectorSpec, ScenarioSpec
-from simulator.bench.check import CheckResult, NotComparableError, Tolerance, check_results, parse_tolerances
 from simulator.bench.executors import DaskExecutor, ProcessExecutor, SerialExecutor, default_jobs, make_executor
 from simulator.bench.plan import BenchInputError, RunPlan, plan_run
 from simulator.bench.policy import AlarmPolicy
 from simulator.bench.runner import run_cell
 from simulator.bench.store import ResumeError
 from simulator.bench.suite import Suite, bundled_suite, load_suite
+from simulator.results.aggregate import INTERVAL_METHOD, compare, leaderboard, summarize
+from simulator.results.baseline import Baseline, BaselineError, make_baseline, read_baseline, write_baseline
+from simulator.results.check import CheckResult, NotComparableError, Tolerance, check_results, parse_tolerances
+from simulator.results.folder import ResultsFolderError, RunResults, load_results
 
 __all__ = [
     "INTERVAL_METHOD",

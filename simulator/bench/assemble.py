@@ -29,7 +29,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from simulator.bench.aggregate import INTERVAL_METHOD, compare, summarize
 from simulator.bench.cells import Cell
 from simulator.bench.leakage import LEAKAGE_FILE_SCHEMA
 from simulator.bench.plan import RunPlan
@@ -38,18 +37,14 @@ from simulator.export import AtomicParquetWriter, atomic_path, write_json, write
 from simulator.metrics.catalogue import METRICS
 from simulator.metrics.evaluate import evaluate
 from simulator.metrics.outcomes import RunFrame
+from simulator.results.aggregate import COMPARISON_REFERENCE, INTERVAL_METHOD, compare, summarize
 
 __all__ = [
-    "COMPARISON_REFERENCE",
     "RunTables",
     "assemble",
     "format_value",
     "write_csv",
 ]
-
-COMPARISON_REFERENCE = "random"
-"""The detector every other is compared with, seed by seed, in ``summary.json``
-(chance: a detector must beat it to mean anything)."""
 
 METRIC_COLUMNS = ["scenario", "detector", "mode", "seed", "metric", "value"]
 COST_COLUMNS = [

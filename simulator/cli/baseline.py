@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from simulator.bench.api import ResultsFolderError, load_results
-from simulator.bench.baseline import make_baseline, write_baseline
+from simulator.results.baseline import make_baseline, write_baseline
+from simulator.results.folder import ResultsFolderError, load_results
 
 __all__ = ["baseline"]
 

@@ -12,11 +12,11 @@ from typing import Annotated
 
 import typer
 
-from simulator.bench.api import ResultsFolderError, load_results
-from simulator.bench.baseline import BaselineError, read_baseline
-from simulator.bench.check import ToleranceError, check_results, parse_tolerances
-from simulator.bench.verdict import check_junit, check_markdown
 from simulator.export import atomic_path
+from simulator.results.baseline import BaselineError, read_baseline
+from simulator.results.check import ToleranceError, check_results, parse_tolerances
+from simulator.results.folder import ResultsFolderError, load_results
+from simulator.results.verdict import check_junit, check_markdown
 
 __all__ = ["check"]
 

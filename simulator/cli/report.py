@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from simulator.bench.api import ResultsFolderError
 from simulator.report import write_report
+from simulator.results.folder import ResultsFolderError
 
 __all__ = ["report"]
 

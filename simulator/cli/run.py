@@ -13,11 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from detectors.registry import split_specs
 from simulator.bench.api import execute, output_folder
-from simulator.bench.leaderboard import leaderboard_tables
 from simulator.bench.plan import BenchInputError, plan_run
 from simulator.bench.store import ResumeError
 from simulator.cli.options import parse_duration_option
 from simulator.report import write_report
+from simulator.results.leaderboard import leaderboard_tables
 
 __all__ = ["run"]
 

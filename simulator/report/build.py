@@ -67,7 +67,7 @@ def _write_text(path: Path, text: str) -> None:
 
 def write_report(folder: str | Path) -> Report:
     """Draw the plots and write ``report.html`` and ``summary.md`` in the run's ``folder``.
-    Raises :class:`~simulator.bench.api.ResultsFolderError` if it is not a finished run."""
+    Raises :class:`~simulator.results.folder.ResultsFolderError` if it is not a finished run."""
     data = load_report_data(folder)
     items = draw_plots(data)
     plots = tuple(i for i in items if isinstance(i, Plot))

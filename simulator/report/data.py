@@ -3,7 +3,7 @@
 Everything comes from the results folder (``run.json``, ``metrics.parquet``,
 ``cost.csv``, ``failures.csv``, ``outcomes.parquet``, ``leakage.parquet``), never
 from a simulation: a report can be rebuilt at any time. A folder that is not a
-finished run is a :class:`~simulator.bench.api.ResultsFolderError` saying what is missing.
+finished run is a :class:`~simulator.results.folder.ResultsFolderError` saying what is missing.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from simulator.bench.aggregate import leaderboard, summarize
-from simulator.bench.api import ResultsFolderError, load_results
 from simulator.report.style import detector_order
+from simulator.results.aggregate import leaderboard, summarize
+from simulator.results.folder import ResultsFolderError, load_results
 
 __all__ = ["ReportData", "load_report_data"]
 
@@ -84,7 +84,7 @@ class ReportData:
 
     @cached_property
     def leaderboard(self) -> pd.DataFrame:
-        """The leaderboard frame (:func:`~simulator.bench.aggregate.leaderboard`), best first."""
+        """The leaderboard frame (:func:`~simulator.results.aggregate.leaderboard`), best first."""
         return leaderboard(self.summary, self.cost, self.scenarios)
 
     def outcomes_of(self, scenario: str, mode: str) -> pd.DataFrame:
@@ -113,7 +113,7 @@ def _optional(path: Path) -> pd.DataFrame | None:
 
 
 def load_report_data(folder: str | Path) -> ReportData:
-    """Read a finished run's folder; raises :class:`~simulator.bench.api.ResultsFolderError`
+    """Read a finished run's folder; raises :class:`~simulator.results.folder.ResultsFolderError`
     if it is missing, is not a results folder, or holds an unfinished run."""
     results = load_results(folder)
     try:

@@ -22,10 +22,10 @@ from matplotlib.colors import LogNorm, Normalize
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.ticker import Formatter, FuncFormatter, NullFormatter
 
-from simulator.bench.leaderboard import format_duration
 from simulator.report.data import ReportData
 from simulator.report.plots import Plot, Skipped, stem
 from simulator.report.style import figure_style, is_baseline, new_figure, save_figure
+from simulator.results.leaderboard import format_duration
 
 __all__ = ["plot_heatmaps"]
 

@@ -22,10 +22,10 @@ import struct
 from collections.abc import Iterable
 from pathlib import Path
 
-from simulator.bench.leaderboard import CAPTION
 from simulator.report.data import ReportData
 from simulator.report.plots import Plot, Skipped
 from simulator.report.tables import leader_tables, parameter_rows
+from simulator.results.leaderboard import CAPTION
 
 __all__ = ["png_size", "render_html"]
 

@@ -7,10 +7,10 @@ job summary when CI appends it to ``$GITHUB_STEP_SUMMARY``.
 
 from __future__ import annotations
 
-from simulator.bench.leaderboard import CAPTION
 from simulator.markdown import markdown_cell, markdown_table
 from simulator.report.data import ReportData
 from simulator.report.tables import leader_tables
+from simulator.results.leaderboard import CAPTION
 
 __all__ = ["render_markdown"]
 

@@ -1,7 +1,7 @@
 """The leaderboard and the run's parameters as plain rows of text, for HTML and Markdown.
 
 The cells are those of the terminal leaderboard
-(:func:`~simulator.bench.leaderboard.format_cell`): the mean over seeds and the
+(:func:`~simulator.results.leaderboard.format_cell`): the mean over seeds and the
 half-width of its 95% interval, the median time to detection with the seeds that
 detected. Baselines are flagged so that each format can set them apart.
 """
@@ -14,10 +14,10 @@ from typing import Any
 
 import pandas as pd
 
-from simulator.bench.aggregate import LEADERBOARD_METRICS
-from simulator.bench.leaderboard import HEADERS, format_cell, format_duration, format_number
 from simulator.report.data import ReportData
 from simulator.report.style import is_baseline
+from simulator.results.aggregate import LEADERBOARD_METRICS
+from simulator.results.leaderboard import HEADERS, format_cell, format_duration, format_number
 
 __all__ = ["LeaderTable", "leader_tables", "parameter_rows"]
 
@@ -40,7 +40,7 @@ class LeaderTable:
 
 
 def leader_tables(board: pd.DataFrame) -> list[LeaderTable]:
-    """The leaderboard frame (:func:`~simulator.bench.aggregate.leaderboard`) as one
+    """The leaderboard frame (:func:`~simulator.results.aggregate.leaderboard`) as one
     table per (scenario, mode), in its order."""
     if board.empty:
         return []

@@ -29,6 +29,7 @@ from scipy import stats
 from simulator.metrics.catalogue import METRICS
 
 __all__ = [
+    "COMPARISON_REFERENCE",
     "INTERVAL_METHOD",
     "LEADERBOARD_METRICS",
     "compare",
@@ -55,6 +56,10 @@ LEADERBOARD_METRICS: tuple[str, ...] = (
     "alarms_per_day",
 )
 """The columns of the terminal leaderboard (every metric is in ``summary.json``)."""
+
+COMPARISON_REFERENCE = "random"
+"""The detector every other is compared with, seed by seed, in ``summary.json``
+(chance: a detector must beat it to mean anything)."""
 
 _KEYS = ["scenario", "mode", "detector", "metric"]
 

@@ -38,10 +38,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from simulator.bench.aggregate import summarize
-from simulator.bench.api import RunResults
-from simulator.bench.baseline import Baseline, BaselineError
 from simulator.metrics.catalogue import METRICS
+from simulator.results.aggregate import summarize
+from simulator.results.baseline import Baseline, BaselineError
+from simulator.results.folder import RunResults
 
 __all__ = [
     "REGRESSIONS",

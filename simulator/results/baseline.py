@@ -33,9 +33,9 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import Field, ValidationError
 
-from simulator.bench.aggregate import INTERVAL_METHOD, summarize
-from simulator.bench.api import RunResults
 from simulator.export import atomic_path
+from simulator.results.aggregate import INTERVAL_METHOD, summarize
+from simulator.results.folder import RunResults
 from simulator.scenario.base import StrictModel
 
 __all__ = [

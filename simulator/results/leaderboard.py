@@ -15,7 +15,7 @@ import pandas as pd
 from rich.table import Table
 
 from detectors.registry import BASELINES
-from simulator.bench.aggregate import LEADERBOARD_METRICS
+from simulator.results.aggregate import LEADERBOARD_METRICS
 
 __all__ = ["CAPTION", "HEADERS", "format_cell", "format_duration", "format_number", "leaderboard_tables"]
 
@@ -84,7 +84,7 @@ def format_cell(row: pd.Series, metric: str) -> str:
 
 
 def leaderboard_tables(board: pd.DataFrame) -> list[Table]:
-    """Rich tables of a :func:`~simulator.bench.aggregate.leaderboard` frame."""
+    """Rich tables of a :func:`~simulator.results.aggregate.leaderboard` frame."""
     tables = []
     columns = [m for m in (*LEADERBOARD_METRICS, "events_per_s") if m in board.columns]
     for (scenario, mode), group in board.groupby(["scenario", "mode"], sort=False):

@@ -15,10 +15,10 @@ import math
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from simulator.bench.check import CheckResult, Finding
-from simulator.bench.leaderboard import format_duration
 from simulator.markdown import markdown_table
 from simulator.metrics.catalogue import METRICS
+from simulator.results.check import CheckResult, Finding
+from simulator.results.leaderboard import format_duration
 
 __all__ = ["MAX_ROWS", "check_junit", "check_markdown", "format_figure"]
 
