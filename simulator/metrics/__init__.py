@@ -28,6 +28,15 @@ from simulator.metrics.collateral import (
 )
 from simulator.metrics.evaluate import evaluate
 from simulator.metrics.outcomes import CAMPAIGN_SCHEMA, OUTCOME_SCHEMA, Mode, RunFrame
+from simulator.metrics.weights import (
+    account_weights,
+    customer_weight,
+    deployment_alarms_per_day,
+    deployment_recall_at_fpr,
+    fpr_resolution,
+    group_weights,
+    recall_at_zero_fp,
+)
 
 __all__ = [
     "CAMPAIGN_SCHEMA",
@@ -37,12 +46,18 @@ __all__ = [
     "MetricInfo",
     "Mode",
     "RunFrame",
+    "account_weights",
     "accounts_caught",
     "alarms_per_day",
     "auprc",
     "campaign_detection",
+    "customer_weight",
+    "deployment_alarms_per_day",
+    "deployment_recall_at_fpr",
     "detection_rate",
     "evaluate",
+    "fpr_resolution",
+    "group_weights",
     "leakage_share",
     "leakage_tokens",
     "legit_denied_share",
@@ -50,6 +65,7 @@ __all__ = [
     "legit_flagged_token_share",
     "legit_output_lost_share",
     "recall_at_fpr",
+    "recall_at_zero_fp",
     "served_before_alarm",
     "ttd_quantile",
 ]
