@@ -15,13 +15,16 @@ from simulator.metrics import (
     account_weights,
     alarms_per_day,
     auprc,
+    budget_outcome,
     customer_weight,
     deployment_alarms_per_day,
     deployment_recall_at_fpr,
     fpr_resolution,
     group_weights,
+    ranked_at_budget,
     recall_at_fpr,
     recall_at_zero_fp,
+    review_schedule,
 )
 
 NAN = math.nan
@@ -195,3 +198,103 @@ def test_alarms_per_day_at_deployment_count_each_customer_alarm_w_times() -> Non
     assert deployment_alarms_per_day(alarmed, w, duration=2 * DAY) == (3 + 2 * 250) / 2
     rows = pd.DataFrame({"alarm_ts": np.where(alarmed, 60.0, NAN)})
     assert deployment_alarms_per_day(alarmed, np.ones(truth.size), DAY / 2) == alarms_per_day(rows, DAY / 2)
+
+
+# -- analyst budget ------------------------------------------------------------------------
+
+
+def test_analysts_review_at_most_k_alarms_a_day_first_come_first_served_and_carry_the_rest() -> None:
+    ts = [60.0, 120.0, 180.0, 90_000.0, 90_060.0, NAN]
+    s = review_schedule(ts, 2, 2 * DAY)
+    assert s.reviewed_ts.tolist()[:4] == [DAY, DAY, 2 * DAY, 2 * DAY]
+    assert np.isnan(s.reviewed_ts[4:]).all() and s.reviewed.tolist() == [1, 1, 1, 1, 0, 0]
+
+
+def test_an_alarm_at_the_end_of_a_days_last_tick_is_reviewed_that_day() -> None:
+    assert review_schedule([DAY, DAY + 60.0], 1, 2 * DAY).reviewed_ts.tolist() == [DAY, 2 * DAY]
+
+
+def test_score_order_reviews_the_highest_priority_in_the_queue_first() -> None:
+    ts = [60.0, 120.0, 180.0, 90_000.0]
+    s = review_schedule(ts, 1, 2 * DAY, order="score", priority=[0.6, 0.9, 0.7, 0.95])
+    # day 0: 0.9; day 1: 0.95 (new) beats the queued 0.7 and 0.6
+    assert s.reviewed.tolist() == [0, 1, 0, 1]
+    with pytest.raises(ValueError, match="order='score' needs a priority"):
+        review_schedule(ts, 1, DAY, order="score")
+    with pytest.raises(ValueError, match="'order' parameter must be 'arrival' or 'score'"):
+        review_schedule(ts, 1, DAY, order="random")  # type: ignore[arg-type]
+
+
+def test_a_short_final_day_has_a_prorated_capacity() -> None:
+    s = review_schedule([60.0] * 5, 2, 1.5 * DAY)
+    assert s.reviewed.tolist() == [1, 1, 1, 0, 0]
+
+
+def test_precision_at_budget_is_the_attacker_share_of_the_reviewed_alarms() -> None:
+    rows = outcomes(
+        {"alarm_ts": 60.0},
+        attacker("a", alarm_ts=120.0),
+        attacker("a", alarm_ts=180.0),
+        attacker("b", alarm_ts=240.0),
+        attacker("b"),
+        {},
+    )
+    b = budget_outcome(rows, 3, DAY)
+    assert (b.reviewed, b.backlog) == (3.0, 1.0)
+    assert b.precision == pytest.approx(2 / 3)
+    assert b.recall == pytest.approx(2 / 4)
+    # campaign b's only alarm is in the backlog
+    assert b.detection_rate == 0.5
+
+
+def test_a_budget_of_zero_reviews_nothing_and_leaves_every_alarm_in_the_backlog() -> None:
+    rows = outcomes({"alarm_ts": 60.0}, attacker(alarm_ts=120.0))
+    b = budget_outcome(rows, 0, DAY)
+    assert b.reviewed == 0 and b.backlog == 2 and math.isnan(b.precision)
+    assert b.recall == 0 and b.detection_rate == 0
+    with pytest.raises(ValueError, match="'reviews_per_day' parameter must be a number in the range"):
+        budget_outcome(rows, -1, DAY)
+
+
+def test_without_alarms_nothing_is_reviewed_and_there_is_no_backlog() -> None:
+    b = budget_outcome(outcomes(attacker(), {}), 10, DAY)
+    assert b.reviewed == 0 and b.backlog == 0 and math.isnan(b.precision) and b.recall == 0
+    assert math.isnan(budget_outcome(outcomes({"alarm_ts": 60.0}), 10, DAY).recall)  # no attackers
+
+
+def test_a_weighted_customer_alarm_takes_w_reviews_and_its_remainder_stays_first_in_line() -> None:
+    rows = outcomes({"alarm_ts": 60.0}, attacker(alarm_ts=120.0))
+    s = review_schedule(rows["alarm_ts"], 4, 3 * DAY, weight=[10.0, 1.0])
+    # 4 + 4 + 2 of the customer's 10, then the attacker on day 2
+    assert s.reviewed_ts.tolist() == [3 * DAY, 3 * DAY]
+    b = budget_outcome(rows, 4, 3 * DAY, weight=[10.0, 1.0])
+    assert b.reviewed == 11 and b.precision == pytest.approx(1 / 11) and b.recall == 1
+    partial = budget_outcome(rows, 4, 2 * DAY, weight=[10.0, 1.0])
+    assert partial.reviewed == 8 and partial.backlog == 3 and partial.recall == 0
+
+
+def test_ranked_precision_at_budget_reads_the_precision_recall_curve_at_k_times_days() -> None:
+    truth = [True, False, True, True, False, False]
+    scores = [0.9, 0.8, 0.7, 0.6, 0.2, 0.1]
+    assert ranked_at_budget(truth, scores, 2) == (0.5, pytest.approx(1 / 3))
+    assert ranked_at_budget(truth, scores, 4) == (0.75, 1.0)
+    assert ranked_at_budget(truth, scores, 100) == (0.5, 1.0)  # beyond everyone: the attacker share
+    assert ranked_at_budget(truth, scores, 1.5) == (pytest.approx(1 / 1.5), pytest.approx(1 / 3))
+    precision, recall = ranked_at_budget(truth, scores, 0)
+    assert math.isnan(precision) and recall == 0
+    # customers weighing 10: the 0.8 customer takes the rest of a budget of 5
+    assert ranked_at_budget(truth, scores, 5, account_weights(truth, 10.0)) == (0.2, pytest.approx(1 / 3))
+
+
+@settings(max_examples=60, deadline=None)
+@given(truth=st.lists(st.booleans(), min_size=1, max_size=40), data=st.data())
+def test_ranked_precision_at_budget_is_the_precision_of_the_top_n_accounts(truth: list[bool], data) -> None:
+    n = data.draw(st.integers(1, len(truth)))
+    scores = np.linspace(1.0, 0.0, len(truth))  # distinct, already ranked
+    precision, recall = ranked_at_budget(truth, scores, n)
+    top = truth[:n]
+    assert precision == pytest.approx(sum(top) / n)
+    if any(truth):
+        assert recall == pytest.approx(sum(top) / sum(truth))
+    else:
+        assert math.isnan(recall)

@@ -9,6 +9,14 @@ is computed from those.
 from __future__ import annotations
 
 from simulator.metrics.accounts import Confusion, auprc, recall_at_fpr
+from simulator.metrics.budget import (
+    BudgetOutcome,
+    ReviewOrder,
+    ReviewSchedule,
+    budget_outcome,
+    ranked_at_budget,
+    review_schedule,
+)
 from simulator.metrics.campaigns import (
     accounts_caught,
     campaign_detection,
@@ -42,14 +50,18 @@ __all__ = [
     "CAMPAIGN_SCHEMA",
     "METRICS",
     "OUTCOME_SCHEMA",
+    "BudgetOutcome",
     "Confusion",
     "MetricInfo",
     "Mode",
+    "ReviewOrder",
+    "ReviewSchedule",
     "RunFrame",
     "account_weights",
     "accounts_caught",
     "alarms_per_day",
     "auprc",
+    "budget_outcome",
     "campaign_detection",
     "customer_weight",
     "deployment_alarms_per_day",
@@ -64,8 +76,10 @@ __all__ = [
     "legit_flagged",
     "legit_flagged_token_share",
     "legit_output_lost_share",
+    "ranked_at_budget",
     "recall_at_fpr",
     "recall_at_zero_fp",
+    "review_schedule",
     "served_before_alarm",
     "ttd_quantile",
 ]
