@@ -6,10 +6,12 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulator.bench.ledger import TRAJECTORY_SCHEMA
 from simulator.metrics import (
     Confusion,
     account_weights,
@@ -25,6 +27,9 @@ from simulator.metrics import (
     recall_at_fpr,
     recall_at_zero_fp,
     review_schedule,
+    threshold_outcome,
+    warmup_threshold,
+    window_max_score,
 )
 
 NAN = math.nan
@@ -298,3 +303,84 @@ def test_ranked_precision_at_budget_is_the_precision_of_the_top_n_accounts(truth
         assert recall == pytest.approx(sum(top) / sum(truth))
     else:
         assert math.isnan(recall)
+
+
+# -- warm-up thresholds --------------------------------------------------------------------
+
+
+def test_the_warmup_threshold_flags_the_target_share_and_ties_at_the_cut_stay_below() -> None:
+    c = warmup_threshold(np.arange(10) / 10, 0.2)
+    assert 0.7 < c.threshold < 0.7 + 1e-12 and c.warmup_flagged == 2 and c.warmup_fpr == 0.2
+    tied = warmup_threshold([0.1] * 5 + [0.5] * 5, 0.3)
+    assert tied.threshold > 0.5 and tied.warmup_flagged == 0
+
+
+@pytest.mark.parametrize("target", [0.05, 0.1, 0.25, 0.5, 0.9])
+def test_the_warmup_threshold_is_just_above_the_inverted_cdf_quantile(target: float) -> None:
+    scores = np.random.default_rng(7).random(40)
+    cut = np.quantile(scores, 1 - target, method="inverted_cdf")
+    assert warmup_threshold(scores, target).threshold == np.nextafter(cut, np.inf)
+
+
+@settings(max_examples=80, deadline=None)
+@given(scores=st.lists(st.integers(0, 10), min_size=1, max_size=50), target=st.floats(0.0, 0.99))
+def test_the_warmup_threshold_is_the_lowest_that_flags_at_most_the_allowed_accounts(
+    scores: list[int], target: float
+) -> None:
+    values = np.array(scores) / 10
+    c = warmup_threshold(values, target)
+    allowed = math.floor(target * len(scores) + 1e-9)
+    assert c.warmup_flagged == (values >= c.threshold).sum() <= allowed
+    below = values[values < c.threshold]
+    assert below.size and (values >= below.max()).sum() > allowed  # any lower threshold flags too many
+
+
+def test_a_target_below_one_over_n_sets_the_threshold_above_the_highest_warmup_score() -> None:
+    c = warmup_threshold([0.2, 0.4, 0.9], 0.01)
+    assert c.threshold > 0.9 and c.warmup_flagged == 0 and c.resolution_limited
+    assert not warmup_threshold([0.2] * 100, 0.01).resolution_limited
+    assert warmup_threshold([1.0, 0.5], 0.0).threshold > 1.0  # nothing in [0, 1] can reach it
+
+
+def test_an_empty_warmup_gives_no_threshold() -> None:
+    c = warmup_threshold([], 0.001)
+    assert math.isnan(c.threshold) and c.resolution_limited and math.isnan(c.warmup_fpr)
+    with pytest.raises(ValueError, match="the warm-up had no account"):
+        threshold_outcome([True], [0.9], c.threshold)
+    with pytest.raises(ValueError, match="'target_fpr' parameter must be a number in the range"):
+        warmup_threshold([0.1], 1.0)
+
+
+def test_the_warmup_threshold_achieves_a_known_precision_recall_and_fpr_afterwards() -> None:
+    c = warmup_threshold(np.arange(100) / 100, 0.05)  # flags the top 5: above 0.94
+    truth = np.r_[np.ones(4, bool), np.zeros(20, bool)]
+    after = np.r_[[0.99, 0.97, 0.95, 0.5], [0.96, *np.linspace(0.0, 0.9, 19)]]
+    outcome = threshold_outcome(truth, after, c.threshold)
+    assert (outcome.tp, outcome.fp, outcome.fn, outcome.tn) == (3, 1, 1, 19)
+    assert outcome.precision == 0.75 and outcome.recall == 0.75 and outcome.fpr == 0.05
+    weighted = threshold_outcome(truth, after, c.threshold, account_weights(truth, 100.0))
+    assert weighted.precision == pytest.approx(3 / 103) and weighted.fpr == 0.05
+
+
+def test_attackers_active_during_the_warmup_push_the_threshold_up() -> None:
+    customers = np.linspace(0.0, 0.5, 98)
+    clean = warmup_threshold(customers, 0.01)
+    contaminated = warmup_threshold(np.r_[customers, 0.95, 0.9], 0.01)
+    assert clean.threshold < 0.9 < contaminated.threshold
+    assert threshold_outcome([True], [0.9], clean.threshold).recall == 1
+    assert threshold_outcome([True], [0.9], contaminated.threshold).recall == 0
+
+
+def test_window_maxima_follow_tick_starts_and_carry_in_the_score_in_force() -> None:
+    changes = pa.Table.from_pydict(
+        {"tick": [0, 1, 2, 3, 4], "account_id": ["a", "b", "a", "b", "c"], "score": [0.9, 0.2, 0.3, 0.4, 1.0]},
+        schema=TRAJECTORY_SCHEMA,
+    )
+    warmup = window_max_score(changes, 60.0, 0.0, 120.0)
+    after = window_max_score(changes, 60.0, 120.0, 300.0)
+    assert warmup.to_dict() == {"a": 0.9, "b": 0.2}
+    assert after.to_dict() == {"a": 0.9, "b": 0.4, "c": 1.0}
+    assert window_max_score(changes, 60.0, 120.0, 300.0, carry_in=False).to_dict() == {"a": 0.3, "b": 0.4, "c": 1.0}
+    assert window_max_score(TRAJECTORY_SCHEMA.empty_table(), 60.0, 0.0, 60.0).empty
+    with pytest.raises(ValueError, match="holds 2 detectors; select one"):
+        window_max_score(changes.to_pandas().assign(detector=["x", "y"] * 2 + ["x"]), 60.0, 0.0, 60.0)

@@ -36,6 +36,7 @@ from simulator.metrics.collateral import (
 )
 from simulator.metrics.evaluate import evaluate
 from simulator.metrics.outcomes import CAMPAIGN_SCHEMA, OUTCOME_SCHEMA, Mode, RunFrame
+from simulator.metrics.thresholds import WarmupCalibration, threshold_outcome, warmup_threshold, window_max_score
 from simulator.metrics.weights import (
     account_weights,
     customer_weight,
@@ -57,6 +58,7 @@ __all__ = [
     "ReviewOrder",
     "ReviewSchedule",
     "RunFrame",
+    "WarmupCalibration",
     "account_weights",
     "accounts_caught",
     "alarms_per_day",
@@ -81,5 +83,8 @@ __all__ = [
     "recall_at_zero_fp",
     "review_schedule",
     "served_before_alarm",
+    "threshold_outcome",
     "ttd_quantile",
+    "warmup_threshold",
+    "window_max_score",
 ]
