@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 
 from simulator.bench.ledger import TRAJECTORY_SCHEMA
 from simulator.metrics import (
+    EXTRACTION_SHARE_THRESHOLD,
+    REQUEST_SPLIT_SCHEMA,
     Confusion,
     account_weights,
     alarms_per_day,
@@ -21,11 +23,13 @@ from simulator.metrics import (
     customer_weight,
     deployment_alarms_per_day,
     deployment_recall_at_fpr,
+    extraction_truth,
     fpr_resolution,
     group_weights,
     ranked_at_budget,
     recall_at_fpr,
     recall_at_zero_fp,
+    request_outcome,
     review_schedule,
     threshold_outcome,
     warmup_threshold,
@@ -384,3 +388,54 @@ def test_window_maxima_follow_tick_starts_and_carry_in_the_score_in_force() -> N
     assert window_max_score(TRAJECTORY_SCHEMA.empty_table(), 60.0, 0.0, 60.0).empty
     with pytest.raises(ValueError, match="holds 2 detectors; select one"):
         window_max_score(changes.to_pandas().assign(detector=["x", "y"] * 2 + ["x"]), 60.0, 0.0, 60.0)
+
+
+# -- request-level figures for mixed-traffic accounts ---------------------------------------
+
+
+def splits(*rows: dict) -> pd.DataFrame:
+    base = dict.fromkeys(REQUEST_SPLIT_SCHEMA.names[1:], 0)
+    return pd.DataFrame([{**base, "account_id": f"a{i}", **row} for i, row in enumerate(rows)])
+
+
+def test_request_level_figures_split_each_side_of_traffic_at_containment() -> None:
+    table = splits(
+        {  # a pool account contained midway, blocking some of the ordinary traffic it relays
+            "extraction_requests": 80,
+            "extraction_requests_contained": 60,
+            "extraction_tokens": 8_000,
+            "extraction_tokens_contained": 7_000,
+            "legit_requests": 20,
+            "legit_requests_contained": 10,
+            "legit_tokens": 1_000,
+            "legit_tokens_contained": 400,
+        },
+        {"extraction_requests": 20, "extraction_tokens": 2_000},  # a pool account never contained
+        {"legit_requests": 80, "legit_tokens": 3_000},  # an ordinary customer
+    )
+    r = request_outcome(table)
+    assert r.extraction_requests_stopped_share == 0.6 and r.extraction_tokens_stopped_share == 0.7
+    assert r.legit_requests_blocked == 10 and r.legit_requests_blocked_share == 0.1
+    assert r.legit_tokens_blocked == 400 and r.legit_tokens_blocked_share == 0.1
+
+
+def test_without_containment_nothing_is_stopped_or_blocked_and_empty_sides_are_undefined() -> None:
+    r = request_outcome(splits({"extraction_requests": 5, "extraction_tokens": 50}))
+    assert r.extraction_requests_stopped_share == 0 and r.legit_requests_blocked == 0
+    assert math.isnan(r.legit_requests_blocked_share) and math.isnan(r.legit_tokens_blocked_share)
+    with pytest.raises(ValueError, match="lack the columns"):
+        request_outcome(pd.DataFrame({"account_id": ["a"]}))
+
+
+def test_an_account_is_an_attacker_when_at_least_half_of_its_requests_are_extraction() -> None:
+    table = splits(
+        {"extraction_requests": 50, "legit_requests": 50},
+        {"extraction_requests": 49, "legit_requests": 51},
+        {"extraction_requests": 1},
+        {},
+    )
+    assert EXTRACTION_SHARE_THRESHOLD == 0.5
+    assert extraction_truth(table).tolist() == [True, False, True, False]
+    assert extraction_truth(table, threshold=0.9).tolist() == [False, False, True, False]
+    with pytest.raises(ValueError, match="'threshold' parameter must be a number in the range"):
+        extraction_truth(table, threshold=0.0)

@@ -36,6 +36,13 @@ from simulator.metrics.collateral import (
 )
 from simulator.metrics.evaluate import evaluate
 from simulator.metrics.outcomes import CAMPAIGN_SCHEMA, OUTCOME_SCHEMA, Mode, RunFrame
+from simulator.metrics.requests import (
+    EXTRACTION_SHARE_THRESHOLD,
+    REQUEST_SPLIT_SCHEMA,
+    RequestOutcome,
+    extraction_truth,
+    request_outcome,
+)
 from simulator.metrics.thresholds import WarmupCalibration, threshold_outcome, warmup_threshold, window_max_score
 from simulator.metrics.weights import (
     account_weights,
@@ -49,12 +56,15 @@ from simulator.metrics.weights import (
 
 __all__ = [
     "CAMPAIGN_SCHEMA",
+    "EXTRACTION_SHARE_THRESHOLD",
     "METRICS",
     "OUTCOME_SCHEMA",
+    "REQUEST_SPLIT_SCHEMA",
     "BudgetOutcome",
     "Confusion",
     "MetricInfo",
     "Mode",
+    "RequestOutcome",
     "ReviewOrder",
     "ReviewSchedule",
     "RunFrame",
@@ -70,6 +80,7 @@ __all__ = [
     "deployment_recall_at_fpr",
     "detection_rate",
     "evaluate",
+    "extraction_truth",
     "fpr_resolution",
     "group_weights",
     "leakage_share",
@@ -81,6 +92,7 @@ __all__ = [
     "ranked_at_budget",
     "recall_at_fpr",
     "recall_at_zero_fp",
+    "request_outcome",
     "review_schedule",
     "served_before_alarm",
     "threshold_outcome",
