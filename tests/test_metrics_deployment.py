@@ -13,9 +13,14 @@ from hypothesis import strategies as st
 
 from simulator.bench.ledger import TRAJECTORY_SCHEMA
 from simulator.metrics import (
+    CALIBRATION_COLUMNS,
+    DEPLOYMENT_METRICS,
     EXTRACTION_SHARE_THRESHOLD,
+    METRICS,
     REQUEST_SPLIT_SCHEMA,
     Confusion,
+    DeploymentFrame,
+    RunFrame,
     account_weights,
     alarms_per_day,
     auprc,
@@ -23,6 +28,8 @@ from simulator.metrics import (
     customer_weight,
     deployment_alarms_per_day,
     deployment_recall_at_fpr,
+    evaluate,
+    evaluate_deployment,
     extraction_truth,
     fpr_resolution,
     group_weights,
@@ -170,6 +177,12 @@ def test_group_weights_scale_each_archetype_to_its_own_population() -> None:
         group_weights(truth, ["dev", "dev", "corp", "dev"], {"dev": 1_000})
     with pytest.raises(ValueError, match=r"Groups \['lab'\] have a represented population but no simulated"):
         group_weights(truth, ["dev", "dev", "corp", "dev"], {"dev": 1, "corp": 1, "lab": 9})
+    # only active customers are counted; an inactive one takes its group's weight
+    active = [True, False, True, True]
+    w = group_weights(truth, ["dev", "dev", "corp", "dev"], {"dev": 1_000, "corp": 50}, active)
+    assert w.tolist() == [1_000.0, 1_000.0, 50.0, 1.0]
+    with pytest.raises(ValueError, match=r"Customer groups \['lab'\] have no active customer"):
+        group_weights(truth, ["dev", "lab", "corp", "dev"], {"dev": 1, "corp": 1}, active)
 
 
 def test_recall_at_an_fpr_below_one_simulated_customer_is_nan_and_zero_fp_recall_bounds_it() -> None:
@@ -439,3 +452,112 @@ def test_an_account_is_an_attacker_when_at_least_half_of_its_requests_are_extrac
     assert extraction_truth(table, threshold=0.9).tolist() == [False, False, True, False]
     with pytest.raises(ValueError, match="'threshold' parameter must be a number in the range"):
         extraction_truth(table, threshold=0.0)
+
+
+# -- all together --------------------------------------------------------------------------
+
+
+def run_rows() -> pd.DataFrame:
+    return outcomes(
+        attacker("a", max_score=0.9, alarm_ts=600.0),
+        attacker("a", max_score=0.8, alarm_ts=1200.0),
+        attacker("b", max_score=0.3),
+        {"max_score": 0.7, "alarm_ts": 900.0},
+        {"max_score": 0.2},
+        {"max_score": 0.1},
+        {"max_score": 0.05},
+        {"requests": 0, "first_ts": NAN, "max_score": 0.6, "alarm_ts": 300.0},  # flagged at sign-up
+    )
+
+
+def test_deployment_figures_are_catalogued_apart_from_the_run_metrics() -> None:
+    assert not set(DEPLOYMENT_METRICS) & set(METRICS)
+    for info in DEPLOYMENT_METRICS.values():
+        assert info.unit and info.description and isinstance(info.higher_is_better, bool)
+        assert info.bounds == (0.0, 1.0) or info.unit != "share"
+    values = evaluate(run_rows(), pd.DataFrame({"output_tokens": [1], "replacements": [0]}), RunFrame(DAY, "passive"))
+    assert not set(values) & set(DEPLOYMENT_METRICS)
+
+
+def test_each_group_of_deployment_figures_comes_with_its_inputs_in_catalogue_order() -> None:
+    rows = run_rows()
+    plain = evaluate_deployment(rows, DeploymentFrame(DAY))
+    later = ("budget_", "ranked_", "calibrated_", "extraction_", "legit_")
+    assert list(plain) == [name for name in DEPLOYMENT_METRICS if not name.startswith(later)]
+    calibration = pd.DataFrame({"account_id": rows["account_id"], "warmup_score": 0.1, "after_score": 0.5})
+    everything = evaluate_deployment(
+        rows,
+        DeploymentFrame(DAY, reviews_per_day=2, warmup_end=DAY / 2),
+        calibration=calibration,
+        requests=splits({"extraction_requests": 1}),
+    )
+    assert list(everything) == list(DEPLOYMENT_METRICS)
+    with pytest.raises(ValueError, match=r"set DeploymentFrame\.warmup_end"):
+        evaluate_deployment(rows, DeploymentFrame(DAY), calibration=calibration)
+
+
+def test_with_customers_as_simulated_the_deployment_figures_equal_the_run_figures() -> None:
+    rows = run_rows()
+    run = evaluate(rows, pd.DataFrame({"output_tokens": [1], "replacements": [0]}), RunFrame(DAY, "passive"))
+    deployed = evaluate_deployment(rows, DeploymentFrame(DAY))
+    for name in ("precision", "fpr", "auprc", "alarms_per_day", "legit_flagged"):
+        assert deployed[f"deployment_{name}"] == pytest.approx(run[name]), name
+    assert deployed["fpr_resolution"] == 0.25
+    assert deployed["deployment_recall_at_fpr_0.001"] != deployed["deployment_recall_at_fpr_0.001"]  # NaN: 4 customers
+    assert deployed["recall_at_zero_fp"] == pytest.approx(2 / 3) == run["recall_at_fpr_0.001"]
+
+
+def test_a_large_represented_population_collapses_precision_and_multiplies_the_workload() -> None:
+    rows = run_rows()
+    deployed = evaluate_deployment(rows, DeploymentFrame(DAY, represented_customers=4_000))  # w = 1,000
+    assert deployed["deployment_precision"] == pytest.approx(2 / (2 + 1_000))
+    assert deployed["deployment_fpr"] == 0.25
+    assert deployed["deployment_legit_flagged"] == 1_000
+    assert deployed["deployment_alarms_per_day"] == 2 + 1_000 + 1_000  # the sign-up alarm stands for 1,000 too
+    # the 1,000 customers scored 0.7 sit between the second attacker (0.8) and the third (0.3)
+    assert deployed["deployment_auprc"] == pytest.approx(1 / 3 + 1 / 3 + 1 / 3 * 3 / (3 + 1_000))
+
+
+def test_the_budget_at_deployment_is_spent_on_the_represented_customers() -> None:
+    rows = run_rows()
+    frame = DeploymentFrame(DAY, represented_customers=4_000, reviews_per_day=500)
+    deployed = evaluate_deployment(rows, frame)
+    # arrival order: the sign-up alarm (300 s, 1,000 customers) takes the whole day's 500 reviews
+    assert deployed["budget_precision"] == 0 and deployed["budget_recall"] == 0
+    assert deployed["budget_detection_rate"] == 0 and deployed["budget_backlog"] == 2 + 2_000 - 500
+    # the final ranking reviews 500 accounts' worth: the two attackers, then 498 of the 0.7 customers
+    assert deployed["ranked_precision_at_budget"] == pytest.approx(2 / 500)
+    assert deployed["ranked_recall_at_budget"] == pytest.approx(2 / 3)
+
+
+def test_the_calibrated_threshold_is_judged_after_the_warmup_at_deployment_weights() -> None:
+    rows = run_rows()
+    ids = rows["account_id"]
+    calibration = pd.DataFrame(
+        {
+            "account_id": ids,
+            # warm-up: every account active, the attacker at 0.6 among them (contamination)
+            "warmup_score": [0.6, 0.1, 0.1, 0.2, 0.1, 0.1, 0.1, NAN],
+            "after_score": [0.9, 0.8, 0.15, 0.7, 0.2, 0.1, NAN, NAN],
+        }
+    )
+    frame = DeploymentFrame(DAY, represented_customers=4_000, warmup_end=DAY / 2, target_fpr=0.2)
+    deployed = evaluate_deployment(rows, frame, calibration=calibration)
+    # 7 warm-up accounts, one may be flagged: threshold just above 0.2, so 0.9, 0.8 and 0.7 are flagged
+    assert deployed["calibrated_recall"] == pytest.approx(2 / 3)
+    assert deployed["calibrated_fpr"] == pytest.approx(1 / 3)
+    assert deployed["calibrated_precision"] == pytest.approx(2 / (2 + 1_000))
+    assert deployed["calibrated_alarms_per_day"] == pytest.approx((2 + 1_000) / 0.5)
+    empty = calibration.assign(warmup_score=NAN)
+    assert all(math.isnan(v) for k, v in evaluate_deployment(rows, frame, calibration=empty).items() if "calib" in k)
+
+
+def test_no_attackers_and_no_alarms_leave_the_undefined_figures_nan() -> None:
+    quiet = outcomes({}, {}, attacker())
+    values = evaluate_deployment(quiet, DeploymentFrame(DAY, represented_customers=1_000, reviews_per_day=10))
+    assert math.isnan(values["deployment_precision"]) and values["deployment_alarms_per_day"] == 0
+    assert values["budget_backlog"] == 0 and math.isnan(values["budget_precision"]) and values["budget_recall"] == 0
+    customers_only = evaluate_deployment(outcomes({"alarm_ts": 60.0}, {}), DeploymentFrame(DAY, reviews_per_day=10))
+    assert customers_only["deployment_precision"] == 0 and math.isnan(customers_only["deployment_auprc"])
+    assert math.isnan(customers_only["budget_recall"]) and math.isnan(customers_only["budget_detection_rate"])
+    assert set(CALIBRATION_COLUMNS) == {"account_id", "warmup_score", "after_score"}

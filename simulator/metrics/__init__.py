@@ -4,6 +4,10 @@ totals, the run's frame), with formulas and units in their docstrings.
 They never read the world: the benchmark harness (:mod:`simulator.bench`) turns
 a run into the tables of :mod:`simulator.metrics.outcomes`, and everything here
 is computed from those.
+
+:func:`evaluate` gives the rows of ``metrics.csv``; :func:`evaluate_deployment` the
+figures at deployment conditions (prevalence weights, analyst budget, warm-up
+thresholds, request-level figures for mixed-traffic accounts).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from simulator.metrics.campaigns import (
     served_before_alarm,
     ttd_quantile,
 )
-from simulator.metrics.catalogue import METRICS, MetricInfo
+from simulator.metrics.catalogue import DEPLOYMENT_METRICS, METRICS, MetricInfo
 from simulator.metrics.collateral import (
     alarms_per_day,
     legit_denied_share,
@@ -34,6 +38,7 @@ from simulator.metrics.collateral import (
     legit_flagged_token_share,
     legit_output_lost_share,
 )
+from simulator.metrics.deployment import CALIBRATION_COLUMNS, RECALL_FPRS, DeploymentFrame, evaluate_deployment
 from simulator.metrics.evaluate import evaluate
 from simulator.metrics.outcomes import CAMPAIGN_SCHEMA, OUTCOME_SCHEMA, Mode, RunFrame
 from simulator.metrics.requests import (
@@ -55,13 +60,17 @@ from simulator.metrics.weights import (
 )
 
 __all__ = [
+    "CALIBRATION_COLUMNS",
     "CAMPAIGN_SCHEMA",
+    "DEPLOYMENT_METRICS",
     "EXTRACTION_SHARE_THRESHOLD",
     "METRICS",
     "OUTCOME_SCHEMA",
+    "RECALL_FPRS",
     "REQUEST_SPLIT_SCHEMA",
     "BudgetOutcome",
     "Confusion",
+    "DeploymentFrame",
     "MetricInfo",
     "Mode",
     "RequestOutcome",
@@ -80,6 +89,7 @@ __all__ = [
     "deployment_recall_at_fpr",
     "detection_rate",
     "evaluate",
+    "evaluate_deployment",
     "extraction_truth",
     "fpr_resolution",
     "group_weights",

@@ -109,23 +109,28 @@ def account_weights(is_attacker: ArrayLike, weight: float | ArrayLike) -> np.nda
     return w.copy()
 
 
-def group_weights(is_attacker: ArrayLike, group: ArrayLike, represented: Mapping[str, float]) -> np.ndarray:
+def group_weights(
+    is_attacker: ArrayLike, group: ArrayLike, represented: Mapping[str, float], active: ArrayLike | None = None
+) -> np.ndarray:
     """Per-archetype weights: a customer of group ``g`` weighs ``represented[g] / n_g``,
-    ``n_g`` being the customers of ``g`` among the given accounts (pass active accounts
-    only); attackers weigh 1 whatever their group.
+    ``n_g`` being the **active** customers of ``g`` among the given accounts (all of
+    them if ``active`` is None); inactive customers take their group's weight and
+    attackers weigh 1 whatever their group.
 
-    Every customer group must be in ``represented``, and every group of
-    ``represented`` must have a simulated customer.
+    Every active customer's group must be in ``represented``, and every group of
+    ``represented`` must have an active customer.
 
     >>> group_weights([False, False, False, True], ["dev", "dev", "corp", "corp"], {"dev": 1000, "corp": 10}).tolist()
     [500.0, 500.0, 10.0, 1.0]
+    >>> group_weights([False, False, False], ["dev", "dev", "dev"], {"dev": 1000}, active=[True, True, False]).tolist()
+    [500.0, 500.0, 500.0]
     """
     truth = np.asarray(is_attacker, dtype=bool)
-    groups = np.asarray(group, dtype=object)
+    groups = np.asarray(group, dtype=object).astype(str)
     if groups.shape != truth.shape:
         raise ValueError(f"Got {groups.size} groups for {truth.size} accounts.")
-    w = np.ones(truth.size, dtype=np.float64)
-    names, counts = np.unique(groups[~truth].astype(str), return_counts=True)
+    counted = ~truth if active is None else ~truth & np.asarray(active, dtype=bool)
+    names, counts = np.unique(groups[counted], return_counts=True)
     missing = sorted(set(names.tolist()) - set(represented))
     if missing:
         raise ValueError(
@@ -136,8 +141,12 @@ def group_weights(is_attacker: ArrayLike, group: ArrayLike, represented: Mapping
         raise ValueError(
             f"Groups {unsimulated} have a represented population but no simulated active customer to stand for it."
         )
+    w = np.ones(truth.size, dtype=np.float64)
     for name, count in zip(names.tolist(), counts.tolist(), strict=True):
-        w[~truth & (groups.astype(str) == name)] = customer_weight(represented[name], count)
+        w[~truth & (groups == name)] = customer_weight(represented[name], count)
+    inactive_only = sorted(set(groups[~truth].tolist()) - set(names.tolist()))
+    if inactive_only:
+        raise ValueError(f"Customer groups {inactive_only} have no active customer to take a weight from.")
     return w
 
 
