@@ -51,21 +51,35 @@ class Confusion:
     nan
     """
 
-    tp: int
-    fp: int
-    fn: int
-    tn: int
+    tp: float
+    fp: float
+    fn: float
+    tn: float
 
     @classmethod
-    def of(cls, is_attacker: ArrayLike, alarmed: ArrayLike) -> Confusion:
-        """Counts from row-aligned truth and alarm flags (one entry per active account)."""
+    def of(cls, is_attacker: ArrayLike, alarmed: ArrayLike, weight: ArrayLike | None = None) -> Confusion:
+        """Counts from row-aligned truth and alarm flags (one entry per active account).
+
+        With ``weight`` (one non-negative entry per account, see
+        :mod:`simulator.metrics.weights`) each account counts as the accounts it
+        stands for and the counts are sums of weights (floats); without, they are
+        integers.
+        """
         truth = np.asarray(is_attacker, dtype=bool)
         flag = np.asarray(alarmed, dtype=bool)
+        if weight is None:
+            return cls(
+                tp=int(np.sum(truth & flag)),
+                fp=int(np.sum(~truth & flag)),
+                fn=int(np.sum(truth & ~flag)),
+                tn=int(np.sum(~truth & ~flag)),
+            )
+        w = np.broadcast_to(np.asarray(weight, dtype=np.float64), truth.shape)
         return cls(
-            tp=int(np.sum(truth & flag)),
-            fp=int(np.sum(~truth & flag)),
-            fn=int(np.sum(truth & ~flag)),
-            tn=int(np.sum(~truth & ~flag)),
+            tp=float(w[truth & flag].sum()),
+            fp=float(w[~truth & flag].sum()),
+            fn=float(w[truth & ~flag].sum()),
+            tn=float(w[~truth & ~flag].sum()),
         )
 
     @property
@@ -93,10 +107,13 @@ def _both_classes(truth: np.ndarray) -> bool:
     return bool(truth.any() and not truth.all())
 
 
-def auprc(is_attacker: ArrayLike, max_score: ArrayLike) -> float:
+def auprc(is_attacker: ArrayLike, max_score: ArrayLike, weight: ArrayLike | None = None) -> float:
     """Area under the precision–recall curve from each account's maximum score, as
     average precision ``Σₙ (Rₙ − Rₙ₋₁)·Pₙ`` over distinct thresholds, in [0, 1].
     NaN when the accounts are all attackers or all legitimate.
+
+    With ``weight`` (one entry per account) Pₙ and Rₙ are ratios of weight sums
+    (scikit-learn's ``sample_weight``): see :mod:`simulator.metrics.weights`.
 
     Attackers scored 0.9 and 0.7, customers 0.8 and 0.1: the thresholds 0.9 and 0.7
     reach recall 0.5 at precision 1 and recall 1 at precision 2/3:
@@ -109,7 +126,8 @@ def auprc(is_attacker: ArrayLike, max_score: ArrayLike) -> float:
     truth = np.asarray(is_attacker, dtype=bool)
     if not _both_classes(truth):
         return math.nan
-    return float(average_precision_score(truth, np.asarray(max_score, dtype=np.float64)))
+    sample_weight = None if weight is None else np.asarray(weight, dtype=np.float64)
+    return float(average_precision_score(truth, np.asarray(max_score, dtype=np.float64), sample_weight=sample_weight))
 
 
 def recall_at_fpr(is_attacker: ArrayLike, max_score: ArrayLike, max_fpr: float = 0.001) -> float:

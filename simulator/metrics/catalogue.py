@@ -1,11 +1,15 @@
 """Every metric the benchmark reports: name, unit, direction, range, and how it
-is summarised over seeds."""
+is summarised over seeds.
+
+:data:`METRICS` are the rows of ``metrics.csv``; :data:`DEPLOYMENT_METRICS` are the
+figures at deployment conditions (:func:`simulator.metrics.deployment.evaluate_deployment`),
+kept apart until the harness reports them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["METRICS", "MetricInfo"]
+__all__ = ["DEPLOYMENT_METRICS", "METRICS", "MetricInfo"]
 
 
 @dataclass(frozen=True)
@@ -66,3 +70,102 @@ METRICS: dict[str, MetricInfo] = {
     ]
 }
 """The metrics in report order (``metrics.csv`` rows follow it)."""
+
+DEPLOYMENT_METRICS: dict[str, MetricInfo] = {
+    info.name: info
+    for info in [
+        # prevalence weights (simulator.metrics.weights)
+        MetricInfo(
+            "deployment_precision",
+            "share",
+            "alarmed active accounts that are attackers, customers weighted to the represented population",
+            True,
+            _SHARE,
+        ),
+        MetricInfo("deployment_fpr", "share", "represented legitimate accounts alarmed", False, _SHARE),
+        MetricInfo(
+            "deployment_auprc", "share", "average precision of the maximum scores, customers weighted", True, _SHARE
+        ),
+        MetricInfo("deployment_alarms_per_day", "alarms/day", "accounts alarmed per day, customers weighted", False),
+        MetricInfo("deployment_legit_flagged", "accounts", "represented legitimate accounts alarmed", False),
+        MetricInfo(
+            "fpr_resolution",
+            "share",
+            "smallest non-zero FPR the simulated customers can show (one customer)",
+            False,
+            _SHARE,
+        ),
+        MetricInfo(
+            "recall_at_zero_fp",
+            "share",
+            "best recall flagging no simulated customer (bound below the resolution)",
+            True,
+            _SHARE,
+        ),
+        MetricInfo(
+            "deployment_recall_at_fpr_0.001",
+            "share",
+            "best recall at FPR ≤ 0.1%; NaN below the resolution",
+            True,
+            _SHARE,
+        ),
+        MetricInfo(
+            "deployment_recall_at_fpr_0.0001",
+            "share",
+            "best recall at FPR ≤ 0.01%; NaN below the resolution",
+            True,
+            _SHARE,
+        ),
+        MetricInfo(
+            "deployment_recall_at_fpr_1e-05",
+            "share",
+            "best recall at FPR ≤ 0.001%; NaN below the resolution",
+            True,
+            _SHARE,
+        ),
+        # analyst budget (simulator.metrics.budget)
+        MetricInfo("budget_precision", "share", "reviewed alarms that are attackers, at k reviews a day", True, _SHARE),
+        MetricInfo("budget_recall", "share", "active attacker accounts reviewed, at k reviews a day", True, _SHARE),
+        MetricInfo(
+            "budget_detection_rate", "share", "campaigns with an account reviewed, at k reviews a day", True, _SHARE
+        ),
+        MetricInfo("budget_backlog", "alarms", "alarms not reviewed by the end of the run", False),
+        MetricInfo(
+            "ranked_precision_at_budget", "share", "attackers among the k·days highest maximum scores", True, _SHARE
+        ),
+        MetricInfo(
+            "ranked_recall_at_budget",
+            "share",
+            "attacker accounts among the k·days highest maximum scores",
+            True,
+            _SHARE,
+        ),
+        # warm-up threshold (simulator.metrics.thresholds)
+        MetricInfo(
+            "calibrated_precision", "share", "precision after the warm-up at its target-FPR threshold", True, _SHARE
+        ),
+        MetricInfo("calibrated_recall", "share", "recall after the warm-up at its target-FPR threshold", True, _SHARE),
+        MetricInfo("calibrated_fpr", "share", "FPR after the warm-up at its target-FPR threshold", False, _SHARE),
+        MetricInfo(
+            "calibrated_alarms_per_day", "alarms/day", "alarms per day after the warm-up at its threshold", False
+        ),
+        # mixed-traffic accounts (simulator.metrics.requests)
+        MetricInfo("extraction_requests_stopped_share", "share", "extraction requests after containment", True, _SHARE),
+        MetricInfo(
+            "extraction_tokens_stopped_share", "share", "extraction output tokens after containment", True, _SHARE
+        ),
+        MetricInfo("legit_requests_blocked", "requests", "legitimate requests after containment", False),
+        MetricInfo(
+            "legit_requests_blocked_share", "share", "legitimate requests after containment, as a share", False, _SHARE
+        ),
+        MetricInfo("legit_tokens_blocked", "tokens", "legitimate output tokens after containment", False),
+        MetricInfo(
+            "legit_tokens_blocked_share",
+            "share",
+            "legitimate output tokens after containment, as a share",
+            False,
+            _SHARE,
+        ),
+    ]
+}
+"""Figures at deployment conditions, in report order. Not (yet) rows of ``metrics.csv``."""

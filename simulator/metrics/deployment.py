@@ -1,0 +1,185 @@
+"""All figures at deployment conditions of one detector on one run, from its results data.
+
+Separate from :func:`~simulator.metrics.evaluate.evaluate` so that ``metrics.csv``
+keeps its rows; each group of :data:`~simulator.metrics.catalogue.DEPLOYMENT_METRICS`
+is computed when its inputs are given:
+
+* prevalence (always): customers weighted to the population the scenario represents
+  (:mod:`simulator.metrics.weights`);
+* budget (``reviews_per_day``): what analysts reviewing k alarms a day get
+  (:mod:`simulator.metrics.budget`), with the same weights;
+* calibration (``calibration`` scores and ``warmup_end``): the threshold chosen on a
+  label-free warm-up and what it achieves afterwards (:mod:`simulator.metrics.thresholds`),
+  with the same weights;
+* requests (``requests`` splits): request-level figures for mixed-traffic accounts
+  (:mod:`simulator.metrics.requests`), unweighted.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike
+
+from simulator.metrics.accounts import Confusion, auprc
+from simulator.metrics.budget import ReviewOrder, budget_outcome, ranked_at_budget
+from simulator.metrics.catalogue import DEPLOYMENT_METRICS
+from simulator.metrics.collateral import DAY
+from simulator.metrics.requests import request_outcome
+from simulator.metrics.thresholds import threshold_outcome, warmup_threshold
+from simulator.metrics.weights import (
+    account_weights,
+    customer_weight,
+    deployment_alarms_per_day,
+    deployment_recall_at_fpr,
+    fpr_resolution,
+    recall_at_zero_fp,
+)
+
+__all__ = ["CALIBRATION_COLUMNS", "RECALL_FPRS", "DeploymentFrame", "evaluate_deployment"]
+
+RECALL_FPRS: tuple[float, ...] = (1e-3, 1e-4, 1e-5)
+"""Target FPRs of the ``deployment_recall_at_fpr_*`` figures."""
+
+CALIBRATION_COLUMNS: tuple[str, ...] = ("account_id", "warmup_score", "after_score")
+"""Per-account maximum scores over the warm-up [0, ``warmup_end``) and over the rest
+of the run (:func:`~simulator.metrics.thresholds.window_max_score`); NaN where the
+account was not active in that window."""
+
+_CALIBRATED = ("calibrated_precision", "calibrated_recall", "calibrated_fpr", "calibrated_alarms_per_day")
+
+
+@dataclass(frozen=True)
+class DeploymentFrame:
+    """What the deployment figures need to know beyond the outcomes."""
+
+    duration: float
+    """Simulated span in seconds (the end of the last tick)."""
+    represented_customers: float | None = None
+    """Customers the scenario's active customers stand for; None: as simulated (weight 1)."""
+    reviews_per_day: float | None = None
+    """Alarms the analysts review per day (k); None: no budget figures."""
+    review_order: ReviewOrder = "arrival"
+    """Order of the review queue; ``"score"`` needs a ``priority`` per account."""
+    warmup_end: float | None = None
+    """End of the warm-up window in seconds (it starts at 0); needed for the calibration figures."""
+    target_fpr: float = 1e-3
+    """Share of the warm-up accounts the calibrated threshold may flag."""
+
+
+def _prevalence(
+    truth: np.ndarray, active: np.ndarray, alarmed: np.ndarray, scores: np.ndarray, w: np.ndarray, duration: float
+) -> dict[str, float]:
+    t, s, wa = truth[active], scores[active], w[active]
+    confusion = Confusion.of(t, alarmed[active], wa)
+    values = {
+        "deployment_precision": confusion.precision,
+        "deployment_fpr": confusion.fpr,
+        "deployment_auprc": auprc(t, s, wa),
+        "deployment_alarms_per_day": deployment_alarms_per_day(alarmed, w, duration),
+        "deployment_legit_flagged": confusion.fp,
+        "fpr_resolution": fpr_resolution(t, wa),
+        "recall_at_zero_fp": recall_at_zero_fp(t, s, wa),
+    }
+    for target in RECALL_FPRS:
+        values[f"deployment_recall_at_fpr_{target:g}"] = deployment_recall_at_fpr(t, s, target, wa)
+    return values
+
+
+def _calibration(
+    outcomes: pd.DataFrame, calibration: pd.DataFrame, w: np.ndarray, frame: DeploymentFrame
+) -> dict[str, float]:
+    if frame.warmup_end is None:
+        raise ValueError("Calibration figures need the warm-up's end: set DeploymentFrame.warmup_end.")
+    missing = [c for c in CALIBRATION_COLUMNS if c not in calibration.columns]
+    if missing:
+        raise ValueError(f"The calibration table lacks the columns {missing}; expected {list(CALIBRATION_COLUMNS)}.")
+    warmup = calibration["warmup_score"].to_numpy(dtype=np.float64)
+    chosen = warmup_threshold(warmup[np.isfinite(warmup)], frame.target_fpr)
+    if math.isnan(chosen.threshold):
+        return dict.fromkeys(_CALIBRATED, math.nan)
+    truth = pd.Series(outcomes["is_attacker"].to_numpy(dtype=bool), index=outcomes["account_id"])
+    weights = pd.Series(w, index=outcomes["account_id"])
+    after = calibration[np.isfinite(calibration["after_score"].to_numpy(dtype=np.float64))]
+    unknown = sorted(set(after["account_id"]) - set(truth.index))
+    if unknown:
+        raise ValueError(f"Calibration accounts without an outcome row: {unknown[:5]}.")
+    t = truth.loc[after["account_id"]].to_numpy()
+    wa = weights.loc[after["account_id"]].to_numpy()
+    confusion = threshold_outcome(t, after["after_score"].to_numpy(dtype=np.float64), chosen.threshold, wa)
+    days = (frame.duration - frame.warmup_end) / DAY
+    return {
+        "calibrated_precision": confusion.precision,
+        "calibrated_recall": confusion.recall,
+        "calibrated_fpr": confusion.fpr,
+        "calibrated_alarms_per_day": (confusion.tp + confusion.fp) / days if days > 0 else math.nan,
+    }
+
+
+def evaluate_deployment(
+    outcomes: pd.DataFrame,
+    frame: DeploymentFrame,
+    *,
+    weight: ArrayLike | None = None,
+    priority: ArrayLike | None = None,
+    calibration: pd.DataFrame | None = None,
+    requests: pd.DataFrame | None = None,
+) -> dict[str, float]:
+    """The figures of :data:`~simulator.metrics.catalogue.DEPLOYMENT_METRICS` whose
+    inputs are given, in catalogue order.
+
+    * ``outcomes``: the columns of :data:`~simulator.metrics.outcomes.OUTCOME_SCHEMA`;
+      truth is its ``is_attacker`` column, active accounts are those with a request;
+    * ``weight``: one weight per outcome row (e.g. from
+      :func:`~simulator.metrics.weights.group_weights` over the archetypes, with
+      ``active`` so that only active customers are counted); without it, customers
+      weigh ``frame.represented_customers`` / active customers (1 if None) and
+      attackers 1;
+    * ``priority``: one score per outcome row for ``frame.review_order == "score"``
+      (the score at the alarm);
+    * ``calibration``: :data:`CALIBRATION_COLUMNS` per account (with ``frame.warmup_end``);
+    * ``requests``: :data:`~simulator.metrics.requests.REQUEST_SPLIT_SCHEMA` per account.
+    """
+    truth = outcomes["is_attacker"].to_numpy(dtype=bool)
+    active = outcomes["requests"].to_numpy() > 0
+    alarmed = np.isfinite(outcomes["alarm_ts"].to_numpy(dtype=np.float64))
+    scores = outcomes["max_score"].to_numpy(dtype=np.float64)
+    if weight is not None:
+        w = account_weights(truth, weight)
+    elif frame.represented_customers is not None:
+        w = account_weights(truth, customer_weight(frame.represented_customers, int((~truth & active).sum())))
+    else:
+        w = np.ones(truth.size)
+
+    values = _prevalence(truth, active, alarmed, scores, w, frame.duration)
+    if frame.reviews_per_day is not None:
+        budget = budget_outcome(
+            outcomes, frame.reviews_per_day, frame.duration, order=frame.review_order, priority=priority, weight=w
+        )
+        ranked = ranked_at_budget(
+            truth[active], scores[active], frame.reviews_per_day * frame.duration / DAY, w[active]
+        )
+        values |= {
+            "budget_precision": budget.precision,
+            "budget_recall": budget.recall,
+            "budget_detection_rate": budget.detection_rate,
+            "budget_backlog": budget.backlog,
+            "ranked_precision_at_budget": ranked[0],
+            "ranked_recall_at_budget": ranked[1],
+        }
+    if calibration is not None:
+        values |= _calibration(outcomes, calibration, w, frame)
+    if requests is not None:
+        r = request_outcome(requests)
+        values |= {
+            "extraction_requests_stopped_share": r.extraction_requests_stopped_share,
+            "extraction_tokens_stopped_share": r.extraction_tokens_stopped_share,
+            "legit_requests_blocked": r.legit_requests_blocked,
+            "legit_requests_blocked_share": r.legit_requests_blocked_share,
+            "legit_tokens_blocked": r.legit_tokens_blocked,
+            "legit_tokens_blocked_share": r.legit_tokens_blocked_share,
+        }
+    return {name: float(values[name]) for name in DEPLOYMENT_METRICS if name in values}
