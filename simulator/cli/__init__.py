@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from simulator.cli import audit as _audit
 from simulator.cli import baseline as _baseline
 from simulator.cli import calibrate as _calibrate
 from simulator.cli import check as _check
@@ -40,6 +41,7 @@ app.command("baseline")(_baseline.baseline)
 app.command("check")(_check.check)
 app.command("schema")(_schema.schema)
 app.command("calibrate")(_calibrate.calibrate)
+app.command("audit")(_audit.audit)
 
 
 def main() -> None:

@@ -54,7 +54,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from simulator.metrics.campaigns import campaign_detection, detection_rate
-from simulator.metrics.collateral import DAY
+from simulator.units import DAY
 
 __all__ = ["BudgetOutcome", "ReviewOrder", "ReviewSchedule", "budget_outcome", "ranked_at_budget", "review_schedule"]
 

@@ -27,7 +27,6 @@ from numpy.typing import ArrayLike
 from simulator.metrics.accounts import Confusion, auprc
 from simulator.metrics.budget import ReviewOrder, budget_outcome, ranked_at_budget
 from simulator.metrics.catalogue import DEPLOYMENT_METRICS
-from simulator.metrics.collateral import DAY
 from simulator.metrics.requests import request_outcome
 from simulator.metrics.thresholds import threshold_outcome, warmup_threshold
 from simulator.metrics.weights import (
@@ -38,6 +37,7 @@ from simulator.metrics.weights import (
     fpr_resolution,
     recall_at_zero_fp,
 )
+from simulator.units import DAY
 
 __all__ = ["CALIBRATION_COLUMNS", "RECALL_FPRS", "DeploymentFrame", "evaluate_deployment"]
 

@@ -55,7 +55,7 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import ArrayLike
 
-from simulator.metrics.collateral import DAY
+from simulator.units import DAY
 
 __all__ = [
     "account_weights",

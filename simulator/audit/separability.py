@@ -1,0 +1,183 @@
+"""How well label-free features, and a supervised model over all of them, separate attackers.
+
+**Lift over chance.** For scores ``x`` over ``n`` accounts of which a share
+``π`` (the base rate) are attackers, the average precision (AUPRC) is
+``AP = Σ_k (R_k − R_{k−1}) P_k`` over the thresholds ``k`` (scikit-learn's
+``average_precision_score``; tied scores form one threshold). A score unrelated
+to the label has ``AP ≈ π``, a perfect one ``AP = 1``, so
+
+    lift = (AP − π) / (1 − π)
+
+is 0 at chance and 1 for a perfect separator. A feature is taken in its better
+direction: ``AP = max(AP(x), AP(−x))``, so a feature that is *lower* for
+attackers counts as fully as one that is higher. Worked values: ``π = 0.1``,
+``AP = 0.55`` ⇒ ``lift = 0.45/0.9 = 0.5``; a constant feature has
+``AP = π`` ⇒ ``lift = 0``. Taking the better of two directions biases a noise
+feature's lift slightly upwards (a few hundredths with tens of attackers).
+
+**Supervised ceiling.** Stratified ``k``-fold cross-validation (shuffled, fixed
+``random_state``) of a gradient-boosted tree model
+(``HistGradientBoostingClassifier``: 100 iterations, 64 bins, leaves of at
+least ``clip(n_train / 20, 2, 20)`` accounts so that small scenarios can still
+split, fixed ``random_state``, no early stopping, one thread)
+over every feature; the ceiling is the mean over folds of the held-out AP, and
+its lift the mean of the folds' lifts (each against its fold's base rate). It
+tells how far a model that knows the labels gets from these aggregates.
+
+**The three-flag rule.** A reference rule that needs no model: flags (1)
+``turn0_share ≥ 0.99`` (every request opens a conversation), (2)
+``model_top_share ≥ 0.99`` (one model only), (3) ``exit_country_mismatch``
+(the main exit country is not the declared one); score = flags + requests /
+(max requests + 1), so ties between equal flag counts go to the busier account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "MODEL_BINS",
+    "MODEL_ITERATIONS",
+    "THREE_FLAG_SIGNALS",
+    "Ceiling",
+    "Separation",
+    "average_precision",
+    "feature_separations",
+    "lift",
+    "separation",
+    "supervised_ceiling",
+    "three_flag_score",
+]
+
+THREE_FLAG_SIGNALS: tuple[str, ...] = ("conversations", "models", "geography")
+"""The signals the three-flag rule reads."""
+
+MODEL_ITERATIONS = 100
+"""Boosting iterations of the ceiling's model."""
+MODEL_BINS = 64
+"""Histogram bins per feature of the ceiling's model (scikit-learn's default is 255)."""
+
+
+def lift(ap: float, base_rate: float) -> float:
+    """``(AP − π) / (1 − π)``: 0 at chance, 1 for a perfect ranking.
+
+    >>> round(lift(0.55, 0.1), 6)
+    0.5
+    """
+    if not 0.0 < base_rate < 1.0:
+        raise ValueError(f"The base rate must be in (0, 1). Got {base_rate} instead.")
+    return (ap - base_rate) / (1.0 - base_rate)
+
+
+def average_precision(scores: np.ndarray, labels: np.ndarray) -> float:
+    """AUPRC of ``scores`` (higher = attacker) against boolean ``labels``."""
+    from sklearn.metrics import average_precision_score
+
+    return float(average_precision_score(np.asarray(labels, dtype=bool), np.asarray(scores, dtype=np.float64)))
+
+
+@dataclass(frozen=True)
+class Separation:
+    """How one score separates attackers, in its better direction."""
+
+    ap: float
+    lift: float
+    direction: int
+    """+1: higher for attackers; −1: lower for attackers."""
+
+
+def separation(values: np.ndarray, labels: np.ndarray) -> Separation:
+    """AP and lift of ``values`` and of ``−values``; the better (ties: +1)."""
+    labels = np.asarray(labels, dtype=bool)
+    values = np.asarray(values, dtype=np.float64)
+    base_rate = float(labels.mean())
+    up, down = average_precision(values, labels), average_precision(-values, labels)
+    ap, direction = (up, 1) if up >= down else (down, -1)
+    return Separation(ap, lift(ap, base_rate), direction)
+
+
+def feature_separations(features: pd.DataFrame, labels: np.ndarray, signals: dict[str, str]) -> pd.DataFrame:
+    """One row per feature column: ``feature``, ``signal`` (from ``signals``), ``ap``,
+    ``lift`` and ``direction`` as :func:`separation` gives them; best lift first, then
+    by name. (Every column in both directions in one multi-label scikit-learn call.)"""
+    from sklearn.metrics import average_precision_score
+
+    y = np.asarray(labels, dtype=bool)
+    base_rate = float(y.mean())
+    lift(base_rate, base_rate)  # checks the base rate
+    values = features.to_numpy(dtype=np.float64)
+    k = values.shape[1]
+    truth = np.repeat(y[:, None].astype(np.int8), 2 * k, axis=1)
+    aps = np.asarray(average_precision_score(truth, np.hstack([values, -values]), average=None), dtype=np.float64)
+    up, down = aps[:k], aps[k:]
+    direction = np.where(up >= down, 1, -1)
+    best = np.where(direction > 0, up, down)
+    table = pd.DataFrame(
+        {
+            "feature": list(features.columns),
+            "signal": [signals[name] for name in features.columns],
+            "ap": best,
+            "lift": (best - base_rate) / (1.0 - base_rate),
+            "direction": direction,
+        }
+    )
+    return table.sort_values(["lift", "feature"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """The cross-validated supervised ceiling."""
+
+    ap: float
+    """Mean held-out AP over the folds."""
+    lift: float
+    """Mean of the folds' lifts."""
+    folds: int
+    fold_ap: tuple[float, ...]
+
+
+def supervised_ceiling(features: pd.DataFrame, labels: np.ndarray, *, folds: int = 5, seed: int = 0) -> Ceiling | None:
+    """Stratified ``folds``-fold cross-validated gradient boosting over every column
+    of ``features`` (fewer folds when there are fewer attackers or customers than
+    ``folds``); None when either class has fewer than two accounts."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.model_selection import StratifiedKFold
+    from threadpoolctl import threadpool_limits
+
+    y = np.asarray(labels, dtype=bool)
+    minority = int(min(y.sum(), (~y).sum()))
+    if minority < 2:
+        return None
+    k = min(folds, minority)
+    X = features.to_numpy(dtype=np.float64)
+    X = X[:, np.ptp(X, axis=0) > 0]  # constant columns cannot split: dropping them only saves time
+    aps, lifts = [], []
+    # one thread: OpenMP threads on a shared machine cost far more than they save on a few thousand rows
+    with threadpool_limits(limits=1):
+        for train, test in StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(X, y):
+            model = HistGradientBoostingClassifier(
+                max_iter=MODEL_ITERATIONS,
+                max_bins=MODEL_BINS,
+                min_samples_leaf=int(np.clip(train.size // 20, 2, 20)),
+                early_stopping=False,
+                random_state=seed,
+            )
+            model.fit(X[train], y[train])
+            ap = average_precision(model.predict_proba(X[test])[:, 1], y[test])
+            aps.append(ap)
+            lifts.append(lift(ap, float(y[test].mean())))
+    return Ceiling(float(np.mean(aps)), float(np.mean(lifts)), k, tuple(aps))
+
+
+def three_flag_score(features: pd.DataFrame) -> np.ndarray:
+    """The three-flag rule's score per row of ``features`` (see the module docstring)."""
+    flags = (
+        (features["turn0_share"].to_numpy() >= 0.99).astype(np.float64)
+        + (features["model_top_share"].to_numpy() >= 0.99)
+        + (features["exit_country_mismatch"].to_numpy() > 0)
+    )
+    requests = features["requests"].to_numpy(dtype=np.float64)
+    return flags + requests / (requests.max(initial=0.0) + 1.0)

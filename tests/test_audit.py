@@ -1,0 +1,478 @@
+"""The separability audit: per-account aggregates, lift over chance, the supervised
+ceiling, the three-flag rule, declared signals, and `extractbench audit`'s exit codes."""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from detectors.testing import make_accounts, make_batch
+from simulator.audit import SIGNALS
+from simulator.audit.aggregates import AccountAggregates
+from simulator.audit.catalogue import (
+    CATEGORICAL_COLUMNS,
+    CATEGORICAL_STATISTICS,
+    FEATURE_NAMES,
+    FEATURE_SIGNALS,
+    FEATURES,
+)
+from simulator.audit.declared import declared_signals
+from simulator.audit.email import email_style
+from simulator.audit.engine import audit, audit_path
+from simulator.audit.results import audit_document
+from simulator.audit.separability import (
+    feature_separations,
+    lift,
+    separation,
+    supervised_ceiling,
+    three_flag_score,
+)
+from simulator.audit.sources import TrafficSource
+from simulator.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
+SMALL = ["--scale", "0.2", "--duration", "6h"]
+ORIGIN = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday, 00:00 UTC
+runner = CliRunner()
+
+
+# -- lift over chance -------------------------------------------------------------------
+
+
+def test_lift_is_zero_at_the_base_rate_one_when_perfect_and_linear_between() -> None:
+    assert lift(0.1, 0.1) == 0.0
+    assert lift(1.0, 0.25) == 1.0
+    assert lift(0.55, 0.1) == pytest.approx(0.5)
+    assert lift(0.4, 0.2) == pytest.approx(0.25)
+
+
+def test_lift_rejects_a_base_rate_outside_the_open_unit_interval() -> None:
+    with pytest.raises(ValueError, match=r"base rate must be in \(0, 1\). Got 0.0 instead"):
+        lift(0.5, 0.0)
+
+
+def labels_and_noise(n: int = 2000, attackers: int = 200, seed: int = 0) -> tuple[np.ndarray, np.random.Generator]:
+    rng = np.random.default_rng(seed)
+    y = np.zeros(n, dtype=bool)
+    y[rng.choice(n, attackers, replace=False)] = True
+    return y, rng
+
+
+def test_a_perfect_separator_has_lift_one_and_a_random_feature_lift_near_zero() -> None:
+    y, rng = labels_and_noise()
+    features = pd.DataFrame({"perfect": y + rng.random(y.size) * 0.5, "noise": rng.random(y.size)})
+    table = feature_separations(features, y, {"perfect": "rate", "noise": "timing"}).set_index("feature")
+    assert table.loc["perfect", "lift"] == pytest.approx(1.0)
+    assert table.loc["perfect", "ap"] == pytest.approx(1.0)
+    assert abs(table.loc["noise", "lift"]) < 0.05
+    assert list(table.index) == ["perfect", "noise"]  # best lift first
+
+
+def test_a_feature_lower_for_attackers_counts_in_its_negated_direction() -> None:
+    y, rng = labels_and_noise()
+    lower = np.where(y, 0.0, 1.0) + rng.random(y.size) * 0.5
+    result = separation(lower, y)
+    assert result.direction == -1
+    assert result.lift == pytest.approx(1.0)
+    table = feature_separations(pd.DataFrame({"lower": lower}), y, {"lower": "rate"})
+    assert table.loc[0, "direction"] == -1 and table.loc[0, "lift"] == pytest.approx(1.0)
+
+
+def test_a_constant_feature_sits_exactly_at_chance() -> None:
+    y, _ = labels_and_noise()
+    assert separation(np.ones(y.size), y).lift == 0.0
+
+
+def test_feature_separations_agree_with_one_feature_at_a_time() -> None:
+    y, rng = labels_and_noise(300, 40)
+    features = pd.DataFrame({f"f{i}": rng.random(y.size) + i * y * rng.random() for i in range(5)})
+    table = feature_separations(features, y, dict.fromkeys(features.columns, "rate")).set_index("feature")
+    for name in features.columns:
+        alone = separation(features[name].to_numpy(), y)
+        assert table.loc[name, "lift"] == pytest.approx(alone.lift)
+        assert table.loc[name, "direction"] == alone.direction
+
+
+# -- the supervised ceiling -------------------------------------------------------------
+
+
+def test_the_ceiling_is_high_on_a_separable_toy_set_and_near_chance_on_noise() -> None:
+    y, rng = labels_and_noise(400, 60)
+    noise = pd.DataFrame(rng.normal(size=(y.size, 4)), columns=list("abcd"))
+    separable = noise.assign(signal=np.where(y, 1.0, -1.0) + rng.normal(scale=0.3, size=y.size))
+    high = supervised_ceiling(separable, y)
+    assert high is not None and high.folds == 5
+    assert high.ap > 0.95 and high.lift > 0.95
+    low = supervised_ceiling(noise, y)
+    assert low is not None
+    assert abs(low.ap - y.mean()) < 0.1 and low.lift < 0.15
+
+
+def test_the_ceiling_is_skipped_with_fewer_than_two_attackers() -> None:
+    y = np.zeros(50, dtype=bool)
+    y[3] = True
+    assert supervised_ceiling(pd.DataFrame({"a": np.arange(50.0)}), y) is None
+
+
+def test_the_ceiling_is_deterministic() -> None:
+    y, rng = labels_and_noise(300, 40)
+    features = pd.DataFrame(rng.normal(size=(y.size, 3)), columns=list("abc")).assign(d=y + rng.normal(size=y.size))
+    assert supervised_ceiling(features, y) == supervised_ceiling(features, y)
+
+
+# -- the three-flag rule ----------------------------------------------------------------
+
+
+def test_the_three_flag_rule_counts_flags_and_breaks_ties_by_requests() -> None:
+    features = pd.DataFrame(
+        {
+            "turn0_share": [1.0, 1.0, 0.5, 1.0, 0.99],
+            "model_top_share": [1.0, 1.0, 1.0, 0.9, 0.99],
+            "exit_country_mismatch": [1.0, 0.0, 0.0, 0.0, 1.0],
+            "requests": [10.0, 99.0, 50.0, 20.0, 5.0],
+        }
+    )
+    score = three_flag_score(features)
+    assert np.floor(score).tolist() == [3, 2, 1, 1, 3]
+    assert score[0] > score[4]  # three flags each: the busier first
+    assert score[2] > score[3]  # one flag each: 50 requests before 20
+    assert np.all(score - np.floor(score) < 1)
+
+
+# -- declared signals and the vocabulary ------------------------------------------------
+
+
+class _Campaign:
+    def __init__(self, signals: list[str] | None) -> None:
+        if signals is not None:
+            self.signals = signals
+
+
+class _Scenario:
+    def __init__(self, *campaigns: _Campaign) -> None:
+        self.campaigns = list(campaigns)
+
+
+def test_declared_signals_are_the_union_over_campaigns_and_none_without_the_field() -> None:
+    scenario = _Scenario(_Campaign(["exits", "rate"]), _Campaign(None), _Campaign(["rate", "templates"]))
+    assert declared_signals(scenario) == {"exits", "rate", "templates"}
+    assert declared_signals(_Scenario(_Campaign(None))) == set()
+    mapping = {"campaigns": [{"name": "a", "signals": ["cot"]}, {"name": "b"}]}
+    assert declared_signals(mapping) == {"cot"}
+
+
+def test_every_feature_has_a_signal_of_the_vocabulary_and_a_unique_name() -> None:
+    assert len(set(FEATURE_NAMES)) == len(FEATURE_NAMES)
+    assert set(FEATURE_SIGNALS.values()) <= set(SIGNALS)
+    assert set(FEATURE_SIGNALS.values()) == set(SIGNALS), "a signal without any feature"
+
+
+def test_the_signal_vocabulary_module_imports_only_the_standard_library_and_numpy() -> None:
+    import simulator.audit.signals as module
+
+    imported = set()
+    for node in ast.walk(ast.parse(Path(module.__file__).read_text())):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert imported <= set(sys.stdlib_module_names) | {"numpy"}
+
+
+def test_every_feature_is_documented() -> None:
+    text = (ROOT / "docs" / "audit.md").read_text()
+    column_statistics = {f"{c}_{s}": c for c in CATEGORICAL_COLUMNS for s in CATEGORICAL_STATISTICS}
+    for statistic in CATEGORICAL_STATISTICS:
+        assert f"`_{statistic}`" in text, statistic
+    for feature in FEATURES:
+        if "=" in feature.name:
+            assert f"`{feature.name.split('=')[0]}=<" in text, feature.name
+        elif feature.name in column_statistics:
+            assert f"`{column_statistics[feature.name]}_*`" in text, feature.name
+        else:
+            assert f"`{feature.name}`" in text, feature.name
+
+
+@pytest.mark.parametrize(
+    ("domain", "style"),
+    [
+        ("gmail.com", "freemail"),
+        ("Yahoo.co.uk", "freemail"),
+        ("naver.com", "freemail"),
+        ("mit.edu", "edu"),
+        ("cam.ac.uk", "edu"),
+        ("usp.edu.br", "edu"),
+        ("mailinator.com", "disposable"),
+        ("my-tempmail.dev", "disposable"),
+        ("acme-robotics.io", "corporate"),
+        ("education.com", "corporate"),
+    ],
+)
+def test_the_email_style_is_read_from_the_domain_text(domain: str, style: str) -> None:
+    assert email_style(domain) == style
+
+
+# -- aggregates on hand-made traffic ----------------------------------------------------
+
+
+def registry() -> pd.DataFrame:
+    return make_accounts(
+        account_id=["a", "b", "c"],
+        org_id=["o1", "o1", "o2"],
+        created_ts=[-86400.0, 3600.0, -10 * 86400.0],
+        signup_pathway=["startup", "direct", "education"],
+        tier=["tier-1", "tier-2", "tier-1"],
+        email=["x12@gmail.com", "ann.lee@acme.io", "bo@ox.ac.uk"],
+        email_domain=["gmail.com", "acme.io", "ox.ac.uk"],
+        payment_fingerprint=["pm_1", "pm_1", "pm_2"],
+        declared_country=["US", "DE", "JP"],
+        verified=[True, False, True],
+    )
+
+
+def hand_made_requests() -> pa.Table:
+    """Account a: 4 requests, each a new conversation, one model, exits from CN (declared US),
+    gaps 10 s; b: 2 requests in one conversation from DE; c: 3 requests, two models, a 429."""
+    batch = make_batch(
+        account_id=["a", "b", "a", "c", "a", "b", "c", "a", "c"],
+        ts=[3600.0, 3605.0, 3610.0, 3615.0, 3620.0, 3625.0, 3630.0, 3630.5, 7300.0],
+        ip=["1.2.3.4", "5.6.7.8", "1.2.3.9", "9.9.9.9", "1.2.4.1", "5.6.7.8", "9.9.9.9", "1.2.3.4", "9.9.9.9"],
+        country=["CN", "DE", "CN", "JP", "CN", "DE", "JP", "CN", "JP"],
+        model=["m1", "m1", "m1", "m1", "m1", "m1", "m2", "m1", "m2"],
+        conversation_id=np.array([1, 2, 3, 4, 5, 2, 4, 6, 7], dtype=np.uint64),
+        turn=np.array([0, 0, 0, 0, 0, 1, 1, 0, 0], dtype=np.int16),
+        status=np.array([200, 200, 200, 200, 200, 200, 429, 200, 200], dtype=np.int16),
+        input_tokens=np.array([100, 10, 100, 50, 100, 30, 50, 100, 50], dtype=np.int32),
+        output_tokens=np.array([1000, 5, 1000, 40, 1000, 15, 0, 1000, 60], dtype=np.int32),
+        max_tokens=np.array([1000, 100, 1000, 100, 1000, 100, 100, 1000, 100], dtype=np.int32),
+        pathway=["direct_api"] * 9,
+        topic=["math", "chit_chat", "math", "coding", "math", "chit_chat", "coding", "math", "rewrite"],
+    )
+    return batch.table
+
+
+def aggregate(table: pa.Table, chunks: list[int] | None = None) -> pd.DataFrame:
+    aggregates = AccountAggregates(ORIGIN)
+    aggregates.register(registry())
+    bounds = [0, *(chunks or []), table.num_rows]
+    for start, end in itertools.pairwise(bounds):
+        aggregates.update(table.slice(start, end - start))
+    return aggregates.features(("tier-1", "tier-2"))
+
+
+def test_aggregates_of_hand_made_traffic() -> None:
+    f = aggregate(hand_made_requests())
+    assert list(f.index) == ["a", "b", "c"] and list(f.columns) == list(FEATURE_NAMES)
+    assert np.isfinite(f.to_numpy()).all()
+    a, b, c = (f.loc[x] for x in "abc")
+    assert (a.requests, b.requests, c.requests) == (4, 2, 3)
+    assert (a.turn0_share, b.turn0_share, c.turn0_share) == (1.0, 0.5, pytest.approx(2 / 3))
+    assert (a.conversations, b.conversations, c.conversations) == (4, 1, 2)
+    assert b.turns_per_conversation == 2.0
+    assert (a.model_top_share, c.model_top_share, c.model_distinct) == (1.0, pytest.approx(2 / 3), 2)
+    assert (a.exit_country_mismatch, b.exit_country_mismatch, c.exit_country_mismatch) == (1.0, 0.0, 0.0)
+    assert (a.declared_country_share, b.declared_country_share) == (0.0, 1.0)
+    assert (a.ip_distinct, a.subnet_distinct, a.ip_top_share) == (3, 2, 0.5)
+    assert b.ip_main_accounts == 0 and b.ip_shared_share == 0.0
+    assert (a.payment_accounts, b.payment_accounts, c.payment_accounts) == (1, 1, 0)
+    assert (a.org_accounts, c.org_accounts) == (1, 0)
+    assert (a["email_style=freemail"], b["email_style=corporate"], c["email_style=edu"]) == (1, 1, 1)
+    assert (a["signup_pathway=startup"], a["signup_pathway=direct"]) == (1, 0)
+    assert (a["declared_country=US"], a["declared_country=other"]) == (1, 0)
+    assert (a.tier_rank, b.tier_rank, b.verified, b.created_during_run) == (0, 1, 0, 1)
+    assert a.age_at_first_request_days == pytest.approx((3600 + 86400) / 86400)
+    assert a.email_local_digit_share == pytest.approx(2 / 3) and b.email_local_dotted == 1
+    # gaps of a: 10, 10, 10.5 s
+    gaps = np.array([10.0, 10.0, 10.5])
+    assert a.gap_cv == pytest.approx(gaps.std() / gaps.mean())
+    assert a.gap_subsecond_share == 0.0 and b.gap_cv == 0.0
+    assert (c.rate_limited_share, c.forbidden_share) == (pytest.approx(1 / 3), 0.0)
+    assert a.output_tokens_mean == 1000 and c.output_tokens_mean == 50  # the 429 was not served
+    assert a.truncated_share == 1.0 and a.output_to_max_mean == 1.0
+    assert (a.first_request_hours, c.active_span_hours) == (1.0, pytest.approx((7300 - 3615) / 3600))
+    assert (a.peak_minute_requests, c.active_hours, a.active_days) == (4, 2, 1)
+    assert (a["topic_share=math"], c["topic_share=coding"], c.topic_distinct) == (1.0, pytest.approx(2 / 3), 2)
+    assert a["pathway_share=direct_api"] == 1.0
+    # 01:00 UTC on a Monday: 20:00 on Sunday in the US (UTC−6 in the table), 10:00 in Tokyo
+    assert (a.local_weekend_share, a.local_night_share) == (1.0, 0.0)
+    assert c.local_office_share == 1.0
+    assert a.utc_hour_entropy == 0.0 and c.utc_hour_entropy == pytest.approx(-(2 / 3) * np.log2(2 / 3) + np.log2(3) / 3)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.integers(1, 8), max_size=6))
+def test_chunked_updates_give_the_features_of_one_update(cuts: list[int]) -> None:
+    table = hand_made_requests()
+    bounds = sorted(set(np.clip(np.cumsum(cuts), 1, table.num_rows - 1).tolist())) if cuts else []
+    whole, chunked = aggregate(table), aggregate(table, bounds)
+    pd.testing.assert_frame_equal(whole, chunked, rtol=1e-12, atol=1e-12)
+
+
+def test_an_account_missing_from_the_registry_gets_neutral_registry_features() -> None:
+    aggregates = AccountAggregates(ORIGIN)
+    aggregates.update(make_batch(account_id=["z", "z"], country=["US", "US"]).table)
+    z = aggregates.features().loc["z"]
+    assert (z.exit_country_mismatch, z.payment_accounts, z["declared_country=other"], z.created_during_run) == (0,) * 4
+
+
+# -- the audit of a source --------------------------------------------------------------
+
+
+class HandMadeTraffic(TrafficSource):
+    """Customers and attackers alike, except that attackers exit from one foreign country."""
+
+    def __init__(self, declared: frozenset[str], customers: int = 240, attackers: int = 60) -> None:
+        super().__init__("hand-made", "<test>", 0, ORIGIN, 86400.0, ("tier-1",), declared)
+        self.customers, self.attackers = customers, attackers
+
+    def stream(self, progress=None):
+        rng = np.random.default_rng(3)
+        n = self.customers + self.attackers
+        ids = np.array([f"acct_{i:04d}" for i in rng.permutation(n)], dtype=object)
+        self._truth = pd.DataFrame({"account_id": ids, "is_attacker": np.arange(n) >= self.customers})
+        rows = 20 * n
+        owner = rng.integers(0, n, rows)
+        attacker = owner >= self.customers
+        home = np.array(["US", "DE", "FR", "GB"], dtype=object)
+        declared = home[np.arange(n) % home.size]
+        requests = make_batch(
+            account_id=ids[owner],
+            ts=np.sort(rng.uniform(0, 86400, rows)),
+            country=np.where(attacker, "SG", declared[owner]),
+            ip=[f"10.{a % 200}.{b}.1" for a, b in zip(owner, rng.integers(0, 4, rows), strict=True)],
+            model=rng.choice(["m1", "m2"], rows),
+            turn=rng.integers(0, 3, rows).astype(np.int16),
+            conversation_id=rng.integers(0, 2**63, rows).astype(np.uint64),
+            input_tokens=rng.integers(10, 1000, rows).astype(np.int32),
+            output_tokens=rng.integers(10, 1000, rows).astype(np.int32),
+            max_tokens=np.full(rows, 2000, dtype=np.int32),
+        ).table
+        accounts = make_accounts(
+            account_id=ids,
+            declared_country=declared,
+            email_domain=["gmail.com"] * n,
+            email=["a@gmail.com"] * n,
+            payment_fingerprint=[f"pm_{i}" for i in range(n)],
+            org_id=[f"o_{i}" for i in range(n)],
+            tier=["tier-1"] * n,
+            signup_pathway=["direct"] * n,
+        )
+        yield requests, accounts
+
+    def labels(self) -> pd.DataFrame:
+        return self._truth
+
+
+def test_an_undeclared_separating_feature_is_an_artefact_and_a_declared_one_is_not() -> None:
+    undeclared = audit(HandMadeTraffic(frozenset()))
+    assert undeclared.audited and undeclared.attackers == 60
+    assert "exit_country_mismatch" in undeclared.artefacts and "declared_country_share" in undeclared.artefacts
+    assert undeclared.worst_undeclared is not None and undeclared.worst_undeclared.lift == pytest.approx(1.0)
+    assert {FEATURE_SIGNALS[name] for name in undeclared.artefacts if name != "three_flag_rule"} <= {
+        "exits",
+        "geography",
+    }
+    declared = audit(HandMadeTraffic(frozenset({"exits", "geography"})))
+    assert declared.artefacts == [], declared.describe_artefacts()
+    assert declared.worst_undeclared is not None and declared.worst_undeclared.lift < 0.4
+    assert declared.ceiling is not None and declared.ceiling.lift > 0.9
+    assert declared.three_flag is not None and declared.three_flag.declared
+
+
+# -- scenarios, folders and the command line ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def quickstart_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("audit") / "quickstart"
+    result = runner.invoke(app, ["simulate", str(QUICKSTART), *SMALL, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_the_same_input_and_seed_give_identical_json() -> None:
+    first = audit_document([audit_path(QUICKSTART, scale=0.2, duration=21600)])
+    second = audit_document([audit_path(QUICKSTART, scale=0.2, duration=21600)])
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+    scenario = first["scenarios"][0]
+    assert scenario["attackers"] > 0 and len(scenario["features"]) == len(FEATURE_NAMES)
+
+
+def test_a_simulated_folder_audits_like_the_scenario_it_came_from(quickstart_folder: Path) -> None:
+    from_folder = audit_path(quickstart_folder).to_dict()
+    in_memory = audit_path(QUICKSTART, scale=0.2, duration=21600).to_dict()
+    for key in ("features", "three_flag_rule", "supervised_ceiling", "accounts", "attackers", "requests"):
+        assert from_folder[key] == in_memory[key], key
+
+
+def invoke(*args: str):
+    return runner.invoke(app, ["audit", *args])
+
+
+def test_the_cli_exits_1_on_an_undeclared_artefact_and_names_it(tmp_path: Path) -> None:
+    result = invoke(str(QUICKSTART), *SMALL, "--out", str(tmp_path))
+    assert result.exit_code == 1, result.output
+    assert "worst undeclared feature:" in result.output and "(artefact)" in result.output
+    assert "three-flag rule" in result.output and "supervised ceiling" in result.output
+    assert "artefacts in 1 of 1 scenario: quickstart" in result.output
+    document = json.loads((tmp_path / "audit.json").read_text())
+    assert document["artefacts"] > 0
+    csv = pd.read_csv(tmp_path / "audit.csv")
+    assert set(csv["kind"]) == {"feature", "rule", "ceiling"}
+    assert len(csv) == len(FEATURE_NAMES) + 2
+
+
+def test_the_cli_exits_0_when_every_separating_signal_is_declared(monkeypatch: pytest.MonkeyPatch) -> None:
+    import simulator.audit.sources as sources
+
+    monkeypatch.setattr(sources, "declared_signals", lambda scenario: set(SIGNALS))
+    result = invoke(str(QUICKSTART), *SMALL, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["artefacts"] == 0
+    assert document["scenarios"][0]["declared_signals"] == sorted(SIGNALS)
+
+
+def test_the_cli_exits_0_on_a_scenario_without_attackers() -> None:
+    result = invoke(str(ROOT / "scenarios" / "legit-only.yaml"), "--scale", "0.02", "--duration", "3h")
+    assert result.exit_code == 0, result.output
+    assert "no attackers: nothing to audit" in result.output
+
+
+def test_the_cli_exits_2_with_a_located_error_on_a_bad_scenario(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(QUICKSTART.read_text().replace("    accounts: 300", "    acounts: 300"))
+    result = invoke(str(bad), str(tmp_path / "missing.yaml"))
+    assert result.exit_code == 2
+    assert f"{bad}:" in result.output and "unknown field 'acounts'" in result.output
+    assert "missing.yaml: expected an existing scenario file; got no such file" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_cli_exits_2_on_a_folder_that_is_not_a_simulation(tmp_path: Path, quickstart_folder: Path) -> None:
+    result = invoke(str(tmp_path))
+    assert result.exit_code == 2
+    assert "expected a folder written by `extractbench simulate`" in result.output
+    assert "missing requests.parquet" in result.output
+    result = invoke(str(quickstart_folder), "--scale", "0.5")
+    assert result.exit_code == 2
+    assert "a simulated folder is audited as written" in result.output
+
+
+def test_the_cli_audits_a_simulated_folder(quickstart_folder: Path) -> None:
+    result = invoke(str(quickstart_folder), "--top", "3")
+    assert result.exit_code == 1, result.output
+    assert "as written" in result.output
