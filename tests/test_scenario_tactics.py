@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
-from test_scenarios import skip_unless_kinds_known
-from traffic_helpers import fingerprint_spread, load, run, scenario_path
+from traffic_helpers import fingerprint_spread, load, run
 
 DAY = 86400.0
 HOUR = 3600.0
@@ -98,7 +97,6 @@ def test_burst_harvest_accounts_run_near_their_limits() -> None:
 
 
 def test_reseller_mix_puts_attack_and_legitimate_accounts_in_one_org_and_key() -> None:
-    skip_unless_kinds_known(scenario_path("reseller-mix"))
     requests, _ = run(load("reseller-mix", scale=0.1, duration=8 * HOUR), ("ts", "account_id", "org_id", "key_id"))
     mixed_orgs = requests.groupby("org_id").attacker.agg(["any", "all"])
     assert ((mixed_orgs["any"]) & ~(mixed_orgs["all"])).sum() >= 1

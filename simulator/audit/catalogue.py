@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from simulator.audit.email import EMAIL_STYLES
 from simulator.audit.signals import SIGNALS
 from simulator.geography import COUNTRIES
-from simulator.identity import ACCESS_PATHWAYS, SIGNUP_PATHWAYS
 from simulator.prompts import LANGUAGES, TOPICS
+from simulator.vocabulary import ACCESS_PATHWAYS, SIGNUP_PATHWAYS
 
 __all__ = [
     "CATEGORICAL_COLUMNS",

@@ -56,7 +56,7 @@ def audit(
     from simulator.audit.results import audit_document, write_audit
     from simulator.audit.sources import AuditInputError
     from simulator.cli.options import tick_progress
-    from simulator.loading import ScenarioError
+    from simulator.scenario.loading import ScenarioError
 
     sources = []
     failed = False
