@@ -181,7 +181,7 @@ def test_every_feature_has_a_signal_of_the_vocabulary_and_a_unique_name() -> Non
 
 
 def test_the_signal_vocabulary_module_imports_only_the_standard_library_and_numpy() -> None:
-    import simulator.audit.signals as module
+    import simulator.scenario.signals as module
 
     imported = set()
     for node in ast.walk(ast.parse(Path(module.__file__).read_text())):

@@ -2,14 +2,13 @@
 
 For each scenario, per-account aggregates of every visible column
 (:mod:`~simulator.audit.aggregates`, named in :mod:`~simulator.audit.catalogue`,
-each under one signal of :data:`~simulator.audit.signals.SIGNALS`) are scored
+each under one signal of :data:`~simulator.scenario.signals.SIGNALS`) are scored
 against the ground truth: each feature's AUPRC lift over chance, the three-flag
 reference rule, and a cross-validated gradient-boosting ceiling
 (:mod:`~simulator.audit.separability`). An undeclared feature with a lift above
 0.4 is an artefact of the simulator (:mod:`~simulator.audit.results`).
 
-Only :mod:`~simulator.audit.signals` is imported eagerly (the scenario schema
-imports it); everything else loads on first use.
+Everything loads on first use.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from simulator.audit.signals import SIGNALS
+from simulator.scenario.signals import SIGNALS
 
 __all__ = [
     "ARTEFACT_LIFT",

@@ -24,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from simulator.audit.email import EMAIL_STYLES
-from simulator.audit.signals import SIGNALS
 from simulator.geography import COUNTRIES
 from simulator.prompts import LANGUAGES, TOPICS
+from simulator.scenario.signals import SIGNALS
 from simulator.vocabulary import ACCESS_PATHWAYS, SIGNUP_PATHWAYS
 
 __all__ = [
@@ -50,7 +50,7 @@ class Feature:
 
     name: str
     signal: str
-    """One of :data:`~simulator.audit.signals.SIGNALS`."""
+    """One of :data:`~simulator.scenario.signals.SIGNALS`."""
     description: str
 
 

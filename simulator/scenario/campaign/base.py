@@ -30,6 +30,7 @@ chain-of-thought).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -44,7 +45,10 @@ from simulator.scenario.campaign.infrastructure import Infrastructure
 from simulator.scenario.campaign.load import LoadPlan
 from simulator.scenario.campaign.pivot import ModelPivot
 from simulator.scenario.campaign.prompts import PromptPhase, PromptPlan
+from simulator.scenario.signals import SIGNALS
 from simulator.units import Duration
+
+Signal = Literal[SIGNALS]  # type: ignore[valid-type]
 
 __all__ = ["CampaignBase"]
 
@@ -53,6 +57,12 @@ class CampaignBase(StrictModel):
     """Fields shared by every campaign kind: one tactic per family."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Campaign name (ground truth label).")
+    signals: list[Signal] = Field(
+        default_factory=list,
+        description="The signals this campaign's tactics are meant to leave (see docs/audit.md), e.g. "
+        "[exits, payment]: `extractbench audit` fails a scenario in which a feature of an undeclared signal "
+        "separates attackers from customers.",
+    )
     accounts: AccountCount = Field(description="Accounts in the pool (all waves together); '2k' allowed.")
     start: Duration = Field(default=0.0, description="When the campaign starts, relative to the scenario start.")
     end: Duration | None = Field(default=None, description="When it stops (default: the end of the scenario).")

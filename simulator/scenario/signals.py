@@ -6,8 +6,8 @@ rate]``). A feature whose signal no campaign of the scenario declares must not
 separate attackers from customers: if it does, it is an artefact of the
 simulator (DESIGN.md, boundary 5).
 
-This module imports only the standard library, so that the scenario schema can
-import it to validate the names a campaign declares.
+The audit (:mod:`simulator.audit`) groups its features by these names; the
+campaign schema validates the names a campaign declares against them.
 """
 
 from __future__ import annotations
