@@ -9,8 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from conftest import SCENARIOS
 
+from detectors.baselines import NullDetector
 from simulator import bench
+from simulator.bench.plan import BenchInputError, plan_run
 from simulator.bench.store import ResumeError
 from simulator.metrics import METRICS
 from simulator.results import RunResults, load_results
@@ -100,7 +103,10 @@ def test_the_python_api_mirrors_the_files(first: RunResults) -> None:
     again = load_results(first.out)
     pd.testing.assert_frame_equal(again.metrics, first.metrics)
     board = first.leaderboard()
-    assert set(board["detector"]) == {"null", "random", "periodic"}
+    assert set(board["detector"]) == {"null", "random", "periodic", "artefacts", "supervised-ceiling"}
+    # the reference rows rank accounts: they report the ranking metrics only
+    references = first.metrics[first.metrics["detector"].isin(["artefacts", "supervised-ceiling"])]
+    assert set(references["metric"]) == {"auprc", "recall_at_fpr_0.001"}
     passive = board[board["mode"] == "passive"]
     assert passive["auprc"].is_monotonic_decreasing
     null = passive.set_index("detector").loc["null"]
@@ -221,6 +227,11 @@ def test_detector_objects_run_under_their_class_name_or_a_label(tmp_path: Path, 
         detectors=[PeriodicDetector(every=5), ("eager", PeriodicDetector(every=2))],
         mode="passive",
     )
-    assert set(results.metrics["detector"]) == {"PeriodicDetector", "eager"}
+    assert set(results.metrics["detector"]) == {"PeriodicDetector", "eager", "artefacts", "supervised-ceiling"}
     described = {d["label"]: d["params"]["every"] for d in results.config["plan"]["detectors"]}
     assert described == {"PeriodicDetector": 5, "eager": 2}
+
+
+def test_a_detector_cannot_take_the_name_of_a_reference_row() -> None:
+    with pytest.raises(BenchInputError, match="artefacts names a reference row"):
+        plan_run([SCENARIOS / "quickstart.yaml"], detectors=[("artefacts", NullDetector())], seeds=1)

@@ -58,7 +58,8 @@ def test_the_report_shows_parameters_leaderboard_with_baselines_and_a_section_pe
     page = report.html.read_text(encoding="utf-8")
     for text in ("Parameters", "detectors.baselines:PeriodicDetector", "quickstart.yaml", "threshold 0.5"):
         assert text in page, text
-    assert page.count('<tr class="baseline">') == 3  # null, random, periodic; periodic-20 is not a baseline
+    # null, random, periodic and the two reference rows; periodic-20 is not a baseline
+    assert page.count('<tr class="baseline">') == 5
     assert "<td>periodic-20</td>" in page
     assert '<section id="scenario-quickstart">' in page
     assert "quickstart · passive · 2 seeds" in page

@@ -46,6 +46,7 @@ __all__ = [
     "Separation",
     "average_precision",
     "feature_separations",
+    "held_out_scores",
     "lift",
     "separation",
     "supervised_ceiling",
@@ -139,25 +140,28 @@ class Ceiling:
     fold_ap: tuple[float, ...]
 
 
-def supervised_ceiling(features: pd.DataFrame, labels: np.ndarray, *, folds: int = 5, seed: int = 0) -> Ceiling | None:
-    """Stratified ``folds``-fold cross-validated gradient boosting over every column
-    of ``features`` (fewer folds when there are fewer attackers or customers than
-    ``folds``); None when either class has fewer than two accounts."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
+def _folds(y: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]] | None:
+    """Stratified, shuffled (train, test) splits: ``folds`` of them, fewer when either
+    class has fewer accounts; None when either class has fewer than two."""
     from sklearn.model_selection import StratifiedKFold
-    from threadpoolctl import threadpool_limits
 
-    y = np.asarray(labels, dtype=bool)
     minority = int(min(y.sum(), (~y).sum()))
     if minority < 2:
         return None
-    k = min(folds, minority)
+    splitter = StratifiedKFold(n_splits=min(folds, minority), shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros((y.size, 1)), y))
+
+
+def _held_out(features: pd.DataFrame, y: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]], seed: int):
+    """(test rows, held-out attacker probabilities) of each split's model."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_limits
+
     X = features.to_numpy(dtype=np.float64)
-    X = X[:, np.ptp(X, axis=0) > 0]  # constant columns cannot split: dropping them only saves time
-    aps, lifts = [], []
+    X = X[:, np.ptp(X, axis=0) > 0] if X.size else X  # constant columns cannot split: dropping them only saves time
     # one thread: OpenMP threads on a shared machine cost far more than they save on a few thousand rows
     with threadpool_limits(limits=1):
-        for train, test in StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(X, y):
+        for train, test in splits:
             model = HistGradientBoostingClassifier(
                 max_iter=MODEL_ITERATIONS,
                 max_bins=MODEL_BINS,
@@ -166,10 +170,37 @@ def supervised_ceiling(features: pd.DataFrame, labels: np.ndarray, *, folds: int
                 random_state=seed,
             )
             model.fit(X[train], y[train])
-            ap = average_precision(model.predict_proba(X[test])[:, 1], y[test])
-            aps.append(ap)
-            lifts.append(lift(ap, float(y[test].mean())))
-    return Ceiling(float(np.mean(aps)), float(np.mean(lifts)), k, tuple(aps))
+            yield test, model.predict_proba(X[test])[:, 1]
+
+
+def supervised_ceiling(features: pd.DataFrame, labels: np.ndarray, *, folds: int = 5, seed: int = 0) -> Ceiling | None:
+    """Stratified ``folds``-fold cross-validated gradient boosting over every column
+    of ``features`` (fewer folds when there are fewer attackers or customers than
+    ``folds``); None when either class has fewer than two accounts."""
+    y = np.asarray(labels, dtype=bool)
+    splits = _folds(y, folds, seed)
+    if splits is None:
+        return None
+    aps, lifts = [], []
+    for test, probability in _held_out(features, y, splits, seed):
+        ap = average_precision(probability, y[test])
+        aps.append(ap)
+        lifts.append(lift(ap, float(y[test].mean())))
+    return Ceiling(float(np.mean(aps)), float(np.mean(lifts)), len(splits), tuple(aps))
+
+
+def held_out_scores(features: pd.DataFrame, labels: np.ndarray, *, folds: int = 5, seed: int = 0) -> np.ndarray | None:
+    """Each account's attacker probability from the ceiling's model of the fold that
+    held it out (the same folds and models as :func:`supervised_ceiling`); None when
+    either class has fewer than two accounts."""
+    y = np.asarray(labels, dtype=bool)
+    splits = _folds(y, folds, seed)
+    if splits is None:
+        return None
+    scores = np.zeros(y.size)
+    for test, probability in _held_out(features, y, splits, seed):
+        scores[test] = probability
+    return scores
 
 
 def three_flag_score(features: pd.DataFrame) -> np.ndarray:

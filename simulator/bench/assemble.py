@@ -34,8 +34,8 @@ from simulator.bench.leakage import LEAKAGE_FILE_SCHEMA
 from simulator.bench.plan import RunPlan
 from simulator.bench.store import OUTCOMES_FILE_SCHEMA, SCORES_FILE_SCHEMA, ResultsStore
 from simulator.export import AtomicParquetWriter, atomic_path, write_json, write_table
-from simulator.metrics.catalogue import METRICS
-from simulator.metrics.evaluate import evaluate
+from simulator.metrics.catalogue import METRICS, REFERENCE_ROWS
+from simulator.metrics.evaluate import evaluate, evaluate_ranking
 from simulator.metrics.outcomes import RunFrame
 from simulator.results.aggregate import COMPARISON_REFERENCE, INTERVAL_METHOD, compare, summarize
 
@@ -133,7 +133,10 @@ def _tables(plan: RunPlan, store: ResultsStore) -> RunTables:
                 where = {"scenario": scenario.label, "mode": cell.mode, "seed": seed}
                 frame = RunFrame(stored.facts.duration, cell.mode, **(undefended if cell.mode == "active" else {}))
                 for label, outcomes in stored.outcomes.items():
-                    values = evaluate(outcomes, stored.campaigns, frame)
+                    if label in REFERENCE_ROWS:
+                        values = evaluate_ranking(outcomes)
+                    else:
+                        values = evaluate(outcomes, stored.campaigns, frame)
                     metric_rows += [
                         {**where, "detector": label, "metric": name, "value": value} for name, value in values.items()
                     ]

@@ -113,10 +113,14 @@ class Cell:
     detectors: tuple[DetectorSpec, ...]
     policy: AlarmPolicy
     record_scores: bool = True
+    references: bool = False
+    """Passive cells: add the reference rows (:mod:`simulator.bench.references`) beside the detectors."""
 
     def __post_init__(self) -> None:
         if self.mode == "active" and len(self.detectors) != 1:
             raise ValueError(f"An active cell runs exactly one detector, got {len(self.detectors)}")
+        if self.mode == "active" and self.references:
+            raise ValueError("Reference rows belong to passive cells (they score the traffic every detector saw)")
 
     def describe(self) -> dict[str, Any]:
         """Everything that determines the cell's results."""
@@ -127,6 +131,7 @@ class Cell:
             "detectors": [d.describe() for d in self.detectors],
             "policy": self.policy.model_dump(mode="json"),
             "record_scores": self.record_scores,
+            "references": self.references,
             "version": __version__,
         }
 

@@ -29,6 +29,7 @@ from simulator import __version__
 from simulator.bench.cells import Cell, DetectorSpec, ScenarioSpec
 from simulator.bench.policy import AlarmPolicy
 from simulator.bench.suite import QUICK_SUITE, Suite, bundled_suite, load_suite
+from simulator.metrics.catalogue import REFERENCE_ROWS
 from simulator.metrics.outcomes import Mode
 from simulator.scenario import Scenario
 from simulator.scenario.loading import ScenarioError, load_scenario
@@ -58,12 +59,15 @@ class RunPlan:
     modes: tuple[Mode, ...]
     policy: AlarmPolicy
     record_scores: bool = True
+    references: bool = True
+    """Add the reference rows (``artefacts``, ``supervised-ceiling``) to passive runs."""
 
     def passive_cell(self, scenario: ScenarioSpec, seed: int) -> Cell:
         """The passive cell of (scenario, seed): every detector, or none when only
         active mode runs (then it is just the undefended reference)."""
-        detectors = self.detectors if "passive" in self.modes else ()
-        return Cell("passive", scenario, seed, detectors, self.policy, self.record_scores)
+        passive = "passive" in self.modes
+        detectors = self.detectors if passive else ()
+        return Cell("passive", scenario, seed, detectors, self.policy, self.record_scores, self.references and passive)
 
     def active_cells(self, scenario: ScenarioSpec, seed: int) -> list[Cell]:
         """The closed-loop cells of (scenario, seed), one per detector (none unless active mode runs)."""
@@ -99,6 +103,7 @@ class RunPlan:
             "threshold": self.policy.threshold,
             "policy": self.policy.model_dump(mode="json"),
             "record_scores": self.record_scores,
+            "references": self.references,
             "fingerprint": self.fingerprint,
         }
 
@@ -132,6 +137,11 @@ def _detector_specs(detectors: Sequence[DetectorChoice] | None, problems: list[s
     repeated = sorted({label for label in labels if labels.count(label) > 1})
     if repeated:
         problems.append(f"detectors: each detector once, got {', '.join(repeated)} more than once")
+    taken = sorted(set(labels) & set(REFERENCE_ROWS))
+    if taken:
+        problems.append(
+            f"detectors: {', '.join(taken)} names a reference row the harness adds; label the detector otherwise"
+        )
     return tuple(specs)
 
 
@@ -206,6 +216,7 @@ def plan_run(
     scale: float = 1.0,
     duration: float | None = None,
     record_scores: bool = True,
+    references: bool = True,
 ) -> RunPlan:
     """Resolve a run request into a :class:`RunPlan`; raise :class:`BenchInputError`
     listing every problem.
@@ -216,7 +227,8 @@ def plan_run(
     mapping of fields that override the suite's (or the default) policy, such as
     ``{"action": "throttle"}``; ``threshold`` overrides its threshold. ``scale``
     multiplies each scenario's scale (the suite's, or 1); ``duration`` (seconds)
-    replaces every scenario's span.
+    replaces every scenario's span. ``references`` adds the reference rows
+    (``artefacts``, ``supervised-ceiling``) beside the detectors of passive runs.
     """
     problems: list[str] = []
     loaded: Suite | None = None
@@ -269,4 +281,5 @@ def plan_run(
         modes=modes,
         policy=chosen_policy,
         record_scores=record_scores,
+        references=references,
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from detectors.base import Detector
@@ -30,6 +31,7 @@ from simulator.bench.cost import CostMeter, peak_rss_mb, reset_peak_rss
 from simulator.bench.guard import DetectorFailedError, Failure, checked_update
 from simulator.bench.leakage import LeakageSeries
 from simulator.bench.ledger import ScoreLog, TrafficLedger
+from simulator.bench.references import ReferenceRows
 from simulator.metrics.outcomes import CAMPAIGN_SCHEMA, OUTCOME_SCHEMA
 from simulator.registry import Registry
 from simulator.traffic import TickTraffic
@@ -90,16 +92,42 @@ def _outcomes(log: ScoreLog, ledger: TrafficLedger, registry: Registry) -> pa.Ta
     """Per-account outcomes (:data:`OUTCOME_SCHEMA`) of accounts that sent a request
     or were alarmed, sorted by account id."""
     n = len(registry)
-    ledger.totals.ensure(n)
     log.accounts.ensure(n)
-    t, a = ledger.totals, log.accounts
-    alarm_ts = a.alarm_ts[:n]
+    a = log.accounts
+    return _outcome_table(
+        ledger, registry, a.peak[:n], a.alarm_ts[:n], a.served_before_alarm[:n], a.output_before_containment[:n]
+    )
+
+
+def _reference_outcomes(scores: pd.Series, ledger: TrafficLedger, registry: Registry) -> pa.Table:
+    """Outcomes of a reference row: ``scores`` (by account id) as maximum scores, no alarms."""
+    n = len(registry)
+    peak = np.zeros(n)
+    peak[registry.codes_of(scores.index)] = scores.to_numpy(dtype=np.float64)
+    never = np.full(n, -1, dtype=np.int64)
+    return _outcome_table(ledger, registry, peak, np.full(n, np.nan), never, never)
+
+
+def _outcome_table(
+    ledger: TrafficLedger,
+    registry: Registry,
+    peak: np.ndarray,
+    alarm_ts: np.ndarray,
+    served_before_alarm: np.ndarray,
+    output_before_containment: np.ndarray,
+) -> pa.Table:
+    """:data:`OUTCOME_SCHEMA` rows of the accounts that sent a request or were alarmed,
+    sorted by account id, from the ledger and per-code score columns (−1 before an
+    alarm or containment: everything served)."""
+    n = len(registry)
+    ledger.totals.ensure(n)
+    t = ledger.totals
     codes = np.flatnonzero((t.requests[:n] > 0) | ~np.isnan(alarm_ts))
     ids = registry.visible.column("account_id")[codes]
     codes = codes[np.argsort(ids.astype(str), kind="stable")]
     truth = registry.truth
-    served_before = a.served_before_alarm[codes]
-    output_before = a.output_before_containment[codes]
+    served_before = served_before_alarm[codes]
+    output_before = output_before_containment[codes]
     return pa.Table.from_arrays(
         [
             pa.array(registry.visible.column("account_id")[codes], type=pa.string()),
@@ -110,8 +138,8 @@ def _outcomes(log: ScoreLog, ledger: TrafficLedger, registry: Registry) -> pa.Ta
             pa.array(t.forbidden[codes]),
             pa.array(t.output[codes]),
             _nullable(t.first_ts[codes]),
-            pa.array(a.peak[codes]),
-            _nullable(a.alarm_ts[codes]),
+            pa.array(peak[codes]),
+            _nullable(alarm_ts[codes]),
             pa.array(np.where(served_before >= 0, served_before, t.served[codes])),
             pa.array(np.where(output_before >= 0, output_before, t.output[codes])),
         ],
@@ -151,11 +179,14 @@ def run_cell(cell: Cell) -> CellResult:
     ledger = TrafficLedger()
     runs = [_DetectorRun(spec, cell) for spec in cell.detectors]
     leakage = LeakageSeries(scenario.n_ticks, float(scenario.tick), cell.mode, [run.label for run in runs])
+    references = ReferenceRows(scenario) if cell.references else None
     requests = 0
     for traffic in world.ticks():
         batch = traffic.batch
         requests += len(batch)
         ledger.add(traffic)
+        if references is not None:
+            references.add(batch)
         leakage.add(
             traffic,
             world.registry.truth.column("is_attacker"),
@@ -181,11 +212,15 @@ def run_cell(cell: Cell) -> CellResult:
         attacker_accounts=int(attackers.sum()),
         customer_output_tokens=int(ledger.totals.output[:n][~attackers].sum()),
     )
+    results = [run.result(ledger, registry) for run in runs]
+    if references is not None:
+        for label, scores in references.scores(registry).items():
+            results.append(DetectorResult(label, _reference_outcomes(scores, ledger, registry), None, None))
     return CellResult(
         key=cell.key,
         facts=facts,
         campaigns=_campaigns(world, ledger),
-        detectors=tuple(run.result(ledger, registry) for run in runs),
+        detectors=tuple(results),
         leakage=leakage.table([run.label for run in runs if run.failure is None]),
         wall_seconds=time.perf_counter() - started,
         peak_rss_mb=peak_rss_mb(),

@@ -30,7 +30,7 @@ from simulator.metrics.campaigns import (
     served_before_alarm,
     ttd_quantile,
 )
-from simulator.metrics.catalogue import DEPLOYMENT_METRICS, METRICS, MetricInfo
+from simulator.metrics.catalogue import DEPLOYMENT_METRICS, METRICS, RANKING_METRICS, REFERENCE_ROWS, MetricInfo
 from simulator.metrics.collateral import (
     alarms_per_day,
     legit_denied_share,
@@ -39,7 +39,7 @@ from simulator.metrics.collateral import (
     legit_output_lost_share,
 )
 from simulator.metrics.deployment import CALIBRATION_COLUMNS, RECALL_FPRS, DeploymentFrame, evaluate_deployment
-from simulator.metrics.evaluate import evaluate
+from simulator.metrics.evaluate import evaluate, evaluate_ranking
 from simulator.metrics.outcomes import CAMPAIGN_SCHEMA, OUTCOME_SCHEMA, Mode, RunFrame
 from simulator.metrics.requests import (
     EXTRACTION_SHARE_THRESHOLD,
@@ -66,7 +66,9 @@ __all__ = [
     "EXTRACTION_SHARE_THRESHOLD",
     "METRICS",
     "OUTCOME_SCHEMA",
+    "RANKING_METRICS",
     "RECALL_FPRS",
+    "REFERENCE_ROWS",
     "REQUEST_SPLIT_SCHEMA",
     "BudgetOutcome",
     "Confusion",
@@ -90,6 +92,7 @@ __all__ = [
     "detection_rate",
     "evaluate",
     "evaluate_deployment",
+    "evaluate_ranking",
     "extraction_truth",
     "fpr_resolution",
     "group_weights",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEPLOYMENT_METRICS", "METRICS", "MetricInfo"]
+__all__ = ["DEPLOYMENT_METRICS", "METRICS", "RANKING_METRICS", "REFERENCE_ROWS", "MetricInfo"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,15 @@ METRICS: dict[str, MetricInfo] = {
     ]
 }
 """The metrics in report order (``metrics.csv`` rows follow it)."""
+
+RANKING_METRICS: tuple[str, ...] = ("auprc", "recall_at_fpr_0.001")
+"""The metrics of a ranking of accounts alone (a score per account, no alarm times):
+all that the reference rows report."""
+
+REFERENCE_ROWS: tuple[str, ...] = ("artefacts", "supervised-ceiling")
+"""Rows the harness adds beside the baselines of passive runs, computed with the
+ground truth (see :mod:`simulator.bench.references`): the best single undeclared
+feature (a label-free artefact) and a cross-validated supervised model."""
 
 DEPLOYMENT_METRICS: dict[str, MetricInfo] = {
     info.name: info

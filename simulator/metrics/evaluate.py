@@ -17,7 +17,7 @@ from simulator.metrics.campaigns import (
     served_before_alarm,
     ttd_quantile,
 )
-from simulator.metrics.catalogue import METRICS
+from simulator.metrics.catalogue import METRICS, RANKING_METRICS
 from simulator.metrics.collateral import (
     alarms_per_day,
     legit_denied_share,
@@ -27,7 +27,7 @@ from simulator.metrics.collateral import (
 )
 from simulator.metrics.outcomes import RunFrame
 
-__all__ = ["evaluate"]
+__all__ = ["evaluate", "evaluate_ranking"]
 
 
 def evaluate(outcomes: pd.DataFrame, campaigns: pd.DataFrame, frame: RunFrame) -> dict[str, float]:
@@ -75,3 +75,13 @@ def evaluate(outcomes: pd.DataFrame, campaigns: pd.DataFrame, frame: RunFrame) -
     return {
         name: float(values[name]) for name, info in METRICS.items() if frame.mode == "active" or not info.active_only
     }
+
+
+def evaluate_ranking(outcomes: pd.DataFrame) -> dict[str, float]:
+    """The :data:`~simulator.metrics.catalogue.RANKING_METRICS` of per-account scores
+    alone (the ``max_score`` of active accounts), as :func:`evaluate` computes them."""
+    active = outcomes[outcomes["requests"] > 0]
+    truth = active["campaign"].notna().to_numpy()
+    scores = active["max_score"].to_numpy(dtype=np.float64)
+    values = {"auprc": auprc(truth, scores), "recall_at_fpr_0.001": recall_at_fpr(truth, scores, 0.001)}
+    return {name: float(values[name]) for name in RANKING_METRICS}

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulator.metrics.catalogue import REFERENCE_ROWS
 from simulator.report.style import detector_order
 from simulator.results.aggregate import leaderboard, summarize
 from simulator.results.folder import ResultsFolderError, load_results
@@ -59,6 +60,14 @@ class ReportData:
         return detector_order([d["label"] for d in self.plan["detectors"]])
 
     @property
+    def references(self) -> list[str]:
+        """The reference rows this folder holds (:data:`~simulator.metrics.catalogue.REFERENCE_ROWS`)."""
+        if self.outcomes is None:
+            return []
+        present = set(self.outcomes["detector"].unique())
+        return [label for label in REFERENCE_ROWS if label in present]
+
+    @property
     def modes(self) -> list[str]:
         return list(self.plan["modes"])
 
@@ -96,13 +105,16 @@ class ReportData:
         ]
         return rows.reset_index(drop=True)
 
-    def max_scores(self, scenario: str, mode: str) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
+    def max_scores(
+        self, scenario: str, mode: str, references: bool = False
+    ) -> Iterator[tuple[str, np.ndarray, np.ndarray]]:
         """(detector, is attacker, maximum score) of the active accounts of every seed pooled, per
-        detector in report order (detectors without outcomes here are skipped)."""
+        detector in report order, then (with ``references``) per reference row (labels without
+        outcomes here are skipped)."""
         rows = self.outcomes_of(scenario, mode)
         if rows.empty:
             return
-        for label in self.detectors:
+        for label in [*self.detectors, *(self.references if references else [])]:
             mine = rows[rows["detector"] == label]
             if not mine.empty:
                 yield label, mine["campaign"].notna().to_numpy(), mine["max_score"].to_numpy(dtype=np.float64)

@@ -38,11 +38,11 @@ def plot_precision_recall(data: ReportData, scenario: str, mode: str) -> Plot | 
     truth = rows["campaign"].notna()
     if not truth.any() or truth.all():
         return Skipped(FAMILY, title, "needs both attacker and legitimate accounts", scenario, mode)
-    styles = detector_styles(data.detectors)
+    styles = detector_styles([*data.detectors, *data.references])
     with figure_style():
         figure = new_figure(7.5, 4.6)
         ax = figure.add_subplot()
-        for label, is_attacker, score in data.max_scores(scenario, mode):
+        for label, is_attacker, score in data.max_scores(scenario, mode, references=True):
             recall, precision = precision_recall(is_attacker, score)
             if recall.size == 0:
                 continue
@@ -51,7 +51,7 @@ def plot_precision_recall(data: ReportData, scenario: str, mode: str) -> Plot | 
                 recall, precision, where="post", label=f"{label} (AP {auprc(is_attacker, score):.2f})", **style.kwargs()
             )
             alarmed = score >= data.threshold
-            if alarmed.any():
+            if alarmed.any() and label not in data.references:  # reference rows rank, they never alarm
                 ax.plot(
                     [is_attacker[alarmed].sum() / is_attacker.sum()],
                     [is_attacker[alarmed].mean()],
@@ -76,7 +76,8 @@ def plot_precision_recall(data: ReportData, scenario: str, mode: str) -> Plot | 
             title,
             "Precision against recall over every threshold on each account's maximum score, accounts of all seeds "
             f"pooled; AP: average precision of the pool; dots: the operating threshold {data.threshold:g}; "
-            "grey dashed: baselines; light grey line: chance.",
+            "grey dashed: baselines and the reference rows (artefacts: the best undeclared single feature; "
+            "supervised-ceiling: a cross-validated model that knows the labels); light grey line: chance.",
             scenario,
             mode,
         )

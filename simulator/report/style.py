@@ -29,6 +29,7 @@ from matplotlib.ticker import EngFormatter
 
 from detectors.registry import BASELINES
 from simulator.export import atomic_path
+from simulator.metrics.catalogue import REFERENCE_ROWS
 
 __all__ = [
     "BASELINE_COLOUR",
@@ -53,7 +54,13 @@ DPI = 100
 BASELINE_COLOUR = "#7f7f7f"
 CHANCE_COLOUR = "#c8c8c8"
 """Reference lines (chance, undefended)."""
-_BASELINE_DASHES: dict[str, Any] = {"null": ":", "random": "--", "periodic": "-."}
+_BASELINE_DASHES: dict[str, Any] = {
+    "null": ":",
+    "random": "--",
+    "periodic": "-.",
+    "artefacts": (0, (5, 1, 1, 1, 1, 1)),
+    "supervised-ceiling": (0, (1, 1)),
+}
 _TAB20 = [
     "#1f77b4",
     "#ff7f0e",
@@ -112,8 +119,9 @@ class LineStyle:
 
 
 def is_baseline(label: str) -> bool:
-    """Whether ``label`` is one of the baselines shown beside every detector."""
-    return label in BASELINES
+    """Whether ``label`` is one of the baselines or reference rows shown beside every detector
+    (drawn grey and dashed)."""
+    return label in BASELINES or label in REFERENCE_ROWS
 
 
 def detector_order(labels: Sequence[str]) -> list[str]:

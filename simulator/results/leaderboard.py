@@ -15,6 +15,7 @@ import pandas as pd
 from rich.table import Table
 
 from detectors.registry import BASELINES
+from simulator.metrics.catalogue import REFERENCE_ROWS
 from simulator.results.aggregate import LEADERBOARD_METRICS
 
 __all__ = ["CAPTION", "HEADERS", "format_cell", "format_duration", "format_number", "leaderboard_tables"]
@@ -36,7 +37,9 @@ HEADERS: dict[str, str] = {
 CAPTION = (
     "mean ±half-width of the 95% t-interval over seeds · found: share of campaigns detected · "
     "TTD: median time to detection over seeds, seeds that detected/seeds · leakage: share of the campaign's "
-    "output tokens served before containment · R@FPR≤.1%: best recall flagging ≤0.1% of customers · dim: baselines"
+    "output tokens served before containment · R@FPR≤.1%: best recall flagging ≤0.1% of customers · "
+    "artefacts: the best single feature of an undeclared signal; supervised-ceiling: a cross-validated model "
+    "that knows the labels (both rank only) · dim: baselines and reference rows"
 )
 
 
@@ -70,7 +73,10 @@ def format_cell(row: pd.Series, metric: str) -> str:
     or for the time to detection the median and the seeds that detected (``12.0m 3/3``)."""
     value = row.get(metric, math.nan)
     if metric == "ttd_median_s":
-        found = int(row.get(f"{metric}_n", 0))
+        found = row.get(f"{metric}_n", 0)
+        if found is None or not math.isfinite(found):  # a row that ranks only (a reference row)
+            return "–"
+        found = int(found)
         seeds = int(row["seeds"])
         return f"{format_duration(value)} {found}/{seeds}" if math.isfinite(value) else f"– {found}/{seeds}"
     if value is None or not math.isfinite(value):
@@ -97,7 +103,7 @@ def leaderboard_tables(board: pd.DataFrame) -> list[Table]:
         for metric in columns:
             table.add_column(HEADERS.get(metric, metric), justify="right")
         for _, row in group.iterrows():
-            style = "dim" if row["detector"] in BASELINES else None
+            style = "dim" if row["detector"] in BASELINES or row["detector"] in REFERENCE_ROWS else None
             cells = [format_cell(row, m) if m != "events_per_s" else format_number(row[m]) for m in columns]
             table.add_row(str(row["detector"]), *cells, style=style)
         tables.append(table)
