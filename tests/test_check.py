@@ -149,6 +149,60 @@ def test_a_baseline_with_a_wrong_field_names_it(tiny_run: Path, baseline_file: P
     )
 
 
+def make_regression(payload: dict[str, Any]) -> None:
+    """The random detector's recall 0.3 better in the baseline than in the results: exit 1 if compared."""
+    row = figure(payload, "random", "recall")
+    row["value"] += 0.3
+    row["low"], row["high"] = row["value"] - 0.01, row["value"] + 0.01
+
+
+@pytest.mark.parametrize(
+    ("fool", "message"),
+    [
+        (lambda row: row.update(value=math.nan), "NaN is not a number a baseline may hold"),
+        (lambda row: row.update(low=-math.inf, high=math.inf), "Infinity is not a number a baseline may hold"),
+        (lambda row: row.update(low=row["value"] + 1, high=row["value"] - 1), "an interval with low"),
+        (lambda row: row.update(n=row["seeds"] + 1), "no larger than seeds"),
+    ],
+    ids=["nan-value", "infinite-interval", "inverted-interval", "more-seeds-than-run"],
+)
+def test_a_baseline_that_would_hide_a_regression_is_refused(
+    tiny_run: Path, baseline_file: Path, tmp_path: Path, fool, message: str
+) -> None:
+    regressed = edited(baseline_file, tmp_path, make_regression)
+    assert invoke("check", tiny_run, "--baseline", regressed).exit_code == 1
+
+    def fooled(payload: dict[str, Any]) -> None:
+        make_regression(payload)
+        fool(figure(payload, "random", "recall"))
+
+    result = invoke("check", tiny_run, "--baseline", edited(baseline_file, tmp_path, fooled))
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+
+
+def test_a_baseline_with_a_figure_twice_is_refused(tiny_run: Path, baseline_file: Path, tmp_path: Path) -> None:
+    def twice(payload: dict[str, Any]) -> None:
+        payload["figures"].append(dict(payload["figures"][0]))
+
+    result = invoke("check", tiny_run, "--baseline", edited(baseline_file, tmp_path, twice))
+    assert result.exit_code == 2 and "appears more than once" in result.output
+
+
+def test_an_oversized_or_deeply_nested_baseline_is_refused(
+    tiny_run: Path, baseline_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"format": "extractbench-baseline", "version": 1, "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    result = invoke("check", tiny_run, "--baseline", deep)
+    assert result.exit_code == 2 and "nested too deeply" in result.output
+    import simulator.results.baseline as module
+
+    monkeypatch.setattr(module, "MAX_BASELINE_BYTES", baseline_file.stat().st_size - 1)
+    result = invoke("check", tiny_run, "--baseline", baseline_file)
+    assert result.exit_code == 2 and "is larger than a baseline can be" in result.output
+
+
 def test_input_errors_exit_2(tiny_run: Path, baseline_file: Path, tmp_path: Path) -> None:
     missing = invoke("check", tmp_path / "nowhere", "--baseline", baseline_file)
     assert missing.exit_code == 2 and "no such folder" in missing.output

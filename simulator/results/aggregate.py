@@ -95,8 +95,12 @@ def _summary_row(metric: str, values: np.ndarray) -> dict[str, object]:
             "n": int(np.isfinite(values).sum()),
         }
     mean, low, high = t_interval(values)
-    if info is not None and info.bounds is not None and math.isfinite(low):
-        low, high = max(low, info.bounds[0]), min(high, info.bounds[1])
+    if info is not None and info.bounds is not None:
+        # the mean of values in range is in range but for rounding; the interval is clipped to it
+        lo, hi = info.bounds
+        mean = min(max(mean, lo), hi) if math.isfinite(mean) else mean
+        if math.isfinite(low):
+            low, high = min(max(low, lo), hi), max(min(high, hi), lo)
     return {"statistic": "mean", "value": mean, "low": low, "high": high, "n": int(np.isfinite(values).sum())}
 
 

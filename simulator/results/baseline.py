@@ -28,10 +28,10 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 
 from simulator.export import atomic_path
 from simulator.results.aggregate import INTERVAL_METHOD, summarize
@@ -51,6 +51,13 @@ __all__ = [
 
 BASELINE_FORMAT = "extractbench-baseline"
 BASELINE_VERSION = 1
+
+MAX_BASELINE_BYTES = 32 * 1024 * 1024
+"""Largest baseline file read (32 MiB; the quick suite's is well under 1 MiB)."""
+MAX_FIGURES = 200_000
+"""Most figures a baseline may hold (scenarios × modes × detectors × metrics of a big suite)."""
+
+Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class BaselineError(ValueError):
@@ -97,11 +104,19 @@ class BaselineFigure(StrictModel):
     detector: str = Field(description="Detector label.")
     metric: str = Field(description="Metric name (see the metric catalogue).")
     statistic: Literal["mean", "median"] = Field(description="Mean over seeds, or median for censored metrics.")
-    value: float | None = Field(description="The statistic; null where undefined.")
-    low: float | None = Field(description="Lower end of the 95% interval (range over seeds for medians).")
-    high: float | None = Field(description="Upper end of the interval.")
+    value: Finite | None = Field(description="The statistic (finite); null where undefined.")
+    low: Finite | None = Field(description="Lower end of the 95% interval (range over seeds for medians).")
+    high: Finite | None = Field(description="Upper end of the interval.")
     n: int = Field(ge=0, description="Seeds on which the metric is defined.")
     seeds: int = Field(ge=1, description="Seeds run.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BaselineFigure:
+        if self.n > self.seeds:
+            raise ValueError(f"n ({self.n}) no larger than seeds ({self.seeds})")
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"an interval with low ({self.low:g}) no larger than high ({self.high:g})")
+        return self
 
 
 class Baseline(StrictModel):
@@ -113,8 +128,21 @@ class Baseline(StrictModel):
     extractbench_version: str = Field(description="extractbench version of that run.")
     interval: str = Field(description="How the intervals were computed.")
     plan: BaselinePlan = Field(description="What makes a run comparable.")
-    figures: list[BaselineFigure] = Field(description="Every figure of the run's summary.")
+    figures: list[BaselineFigure] = Field(
+        max_length=MAX_FIGURES,
+        description="Every figure of the run's summary, each (scenario, mode, detector, metric) once.",
+    )
     failures: list[dict[str, Any]] = Field(default_factory=list, description="Detectors that failed in that run.")
+
+    @model_validator(mode="after")
+    def _unique(self) -> Baseline:
+        seen: set[tuple[str, str, str, str]] = set()
+        for figure in self.figures:
+            key = (figure.scenario, figure.mode, figure.detector, figure.metric)
+            if key in seen:
+                raise ValueError(f"each figure once, but {' · '.join(key)} appears more than once")
+            seen.add(key)
+        return self
 
     def frame(self) -> pd.DataFrame:
         """The figures as a table (undefined values as NaN)."""
@@ -197,6 +225,12 @@ def write_baseline(baseline: Baseline, path: str | Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def _refuse_constant(token: str) -> float:
+    """``json.loads`` accepts ``NaN`` and ``±Infinity``; a baseline figure must be finite
+    (null where undefined): a NaN value or an infinite interval would let every result pass."""
+    raise ValueError(f"{token} is not a number a baseline may hold (undefined figures are null)")
+
+
 def read_baseline(path: str | Path) -> Baseline:
     """Read and validate a baseline file; raises :class:`BaselineError` naming the problem."""
     path = Path(path)
@@ -205,11 +239,21 @@ def read_baseline(path: str | Path) -> Baseline:
             f"{path}: no such baseline file (make one with `extractbench baseline RESULTS_DIR -o {path}`)"
         )
     try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_BASELINE_BYTES:
+            raise BaselineError(
+                f"{path}: {size:,} bytes is larger than a baseline can be ({MAX_BASELINE_BYTES:,}); "
+                "regenerate it with `extractbench baseline`"
+            )
+        payload = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
     except (OSError, UnicodeDecodeError) as exc:
         raise BaselineError(f"{path}: unreadable: {exc}") from None
     except json.JSONDecodeError as exc:
         raise BaselineError(f"{path}:{exc.lineno}:{exc.colno}: not JSON: {exc.msg}") from None
+    except ValueError as exc:  # a NaN or Infinity token
+        raise BaselineError(f"{path}: not a baseline: {exc}") from None
+    except RecursionError:
+        raise BaselineError(f"{path}: not a baseline: JSON nested too deeply") from None
     if not isinstance(payload, dict) or payload.get("format") != BASELINE_FORMAT:
         raise BaselineError(f'{path}: not an extractbench baseline (expected "format": "{BASELINE_FORMAT}")')
     if payload.get("version") != BASELINE_VERSION:
