@@ -30,6 +30,7 @@ __all__ = [
     "STATUS_FORBIDDEN",
     "STATUS_OK",
     "STATUS_RATE_LIMITED",
+    "AccountSerials",
     "RequestBatch",
     "RequestBlock",
     "TickTraffic",
@@ -170,6 +171,26 @@ def concat_blocks(blocks: list[RequestBlock]) -> RequestBlock:
     return block
 
 
+@dataclass(frozen=True, eq=False)
+class AccountSerials:
+    """Serial numbers of the accounts in a batch of a simulated stream.
+
+    An account's serial is its position in the order the stream published the
+    accounts: the registry rows of every earlier batch, then this batch's (each
+    batch's rows sorted by ``account_id``). It is a function of the visible batches
+    only (a consumer reading every batch can number the accounts the same way), so
+    it carries no label; it spares consumers a string look-up per row. Every
+    account is published no later than the batch of its first request.
+    """
+
+    stream: object
+    """Identity of the stream (compare with ``is``): serials of two streams are unrelated."""
+    requests: np.ndarray
+    """Serial of each request's account (int64, read-only, row-aligned with ``table``)."""
+    first: int
+    """Serial of the batch's first registry row; its registry rows have ``first``, ``first + 1``, …"""
+
+
 @dataclass(frozen=True)
 class RequestBatch:
     """What a detector sees at the end of one tick.
@@ -192,6 +213,9 @@ class RequestBatch:
     """The requests as an Arrow table with :data:`REQUEST_SCHEMA`."""
     accounts: pd.DataFrame
     """Account-registry rows of accounts registered since the previous batch."""
+    serials: AccountSerials | None = None
+    """The accounts' serial numbers in a simulated stream (``None`` for hand-made
+    batches and replayed logs, whose consumers look account ids up instead)."""
 
     def __len__(self) -> int:
         return self.table.num_rows
