@@ -40,6 +40,7 @@ from detectors.accounts import AccountIndex
 from detectors.base import Constraint, Detector, Interval, Options, scores_series
 from detectors.features import DAY, FEATURES, AccountFeatures
 from detectors.scoring import Reservoir, ecdf
+from detectors.sharing import shares_scores
 from simulator.traffic import RequestBatch
 
 __all__ = ["EstimatorAdapter", "EventAdapter", "RiverAdapter", "RunningZScore", "instantiate"]
@@ -132,6 +133,7 @@ class EstimatorAdapter(_FeatureModel):
                 estimator.set_params(random_state=self.seed)
         return estimator
 
+    @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "features_"):
             self._start()

@@ -46,6 +46,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+import numpy as np
 import pandas as pd
 
 from simulator.traffic import RequestBatch
@@ -211,5 +212,8 @@ def _clone_value(value: Any) -> Any:
 
 
 def scores_series(account_ids: Any, scores: Any) -> pd.Series:
-    """A score Series as :meth:`Detector.update` returns it (float64, indexed by account_id)."""
-    return pd.Series(scores, index=pd.Index(account_ids, name="account_id"), dtype="float64", name="score")
+    """A score Series as :meth:`Detector.update` returns it (float64, indexed by
+    account_id). The index keeps the given ``str`` objects (object dtype): no copy
+    into another string type per account and tick."""
+    index = pd.Index(np.asarray(account_ids, dtype=object), name="account_id", dtype=object)
+    return pd.Series(np.asarray(scores, dtype=np.float64), index=index, name="score")

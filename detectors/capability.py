@@ -30,7 +30,9 @@ import pandas as pd
 
 from detectors.accounts import DecayedSums
 from detectors.base import Constraint, Detector, Interval, scores_series
-from detectors.features import DAY, entropy, topic_codes
+from detectors.features import DAY, entropy
+from detectors.sharing import shares_scores
+from detectors.view import view
 from simulator.prompts import TOPICS
 from simulator.traffic import RequestBatch
 
@@ -88,18 +90,19 @@ class CapabilityConcentration(Detector):
         self.population_ = np.zeros(2 + width)
         self.population_at_ = -np.inf
 
+    @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "sums_"):
             self._start()
-        r = batch.requests
-        if r.empty:
+        v = view(batch)
+        if v.n == 0:
             return None
-        topics = topic_codes(r["topic"])
-        cot = r["cot_requested"].to_numpy(dtype=np.float64)
-        ones = np.ones(len(r))
-        codes = self.sums_.fold(batch.end, r["account_id"], requests=ones, cot=cot, topics=topics)
+        codes = self.sums_.index.codes_for(v)  # one per account of the batch
+        topics = v.account_histogram("topic")
+        cot = v.account_sum("cot")
+        self.sums_.add(batch.end, codes, requests=v.account_sum("requests"), cot=cot, topics=topics)
         self.population_ *= np.exp2(-(batch.end - self.population_at_) / self.half_life)
-        self.population_ += np.r_[len(r), cot.sum(), np.bincount(topics, minlength=len(TOPICS) + 1)]
+        self.population_ += np.r_[v.n, v.column("cot_requested").sum(), topics.sum(axis=0)]
         self.population_at_ = batch.end
         n = self.sums_.read("requests", codes)
         hist = self.sums_.read("topics", codes)

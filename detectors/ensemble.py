@@ -6,7 +6,10 @@ infrastructure defeats the graph. Fusing independent evidence is how outlier
 ensembles gain robustness (Aggarwal and Sathe, "Outlier Ensembles", 2017). The
 members are detectors by registry name (``members``), each built with its
 defaults and driven with the same batches; the ensemble keeps every account's
-latest score from every member (0 until a member scores it).
+latest score from every member (0 until a member scores it). Where the harness
+already runs an identical detector (same class, parameters and batches) on the
+same batches before the ensemble, its scores are reused instead of computed
+again (:mod:`detectors.sharing`).
 
 ``method`` combines the ``M`` members' latest scores of an account:
 
@@ -36,6 +39,7 @@ from scipy import stats
 from detectors.accounts import AccountIndex
 from detectors.base import Constraint, Detector, Interval, Options, scores_series
 from detectors.scoring import ecdf
+from detectors.sharing import shared_update
 from simulator.traffic import RequestBatch
 
 __all__ = ["DEFAULT_MEMBERS", "Ensemble"]
@@ -88,13 +92,15 @@ class Ensemble(Detector):
         ix = self.index_
         changed = []
         for m, member in enumerate(self.members_):
-            scores = member.update(batch)
-            if scores is None or scores.empty:
+            member, scores = shared_update(member, batch)  # an identical detector's scores, if it shared them
+            self.members_[m] = member
+            if scores is None:
                 continue
-            codes = ix.codes(scores.index)
-            ix["scores"][codes, m] = scores.to_numpy(dtype=np.float64)
+            ids, values = scores
+            codes = ix.codes(ids)
+            ix["scores"][codes, m] = values
             changed.append(codes)
-        if batch.tick % self.refresh == 0 or not len(self.sorted_[0]):
+        if self.method != "mean" and (batch.tick % self.refresh == 0 or not len(self.sorted_[0])):
             self.sorted_ = [np.sort(ix["scores"][:, m]) for m in range(len(self.members_))]
         if not changed:
             return None

@@ -37,12 +37,13 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 from scipy import sparse
 
 from detectors.accounts import AccountIndex, hash_strings
 from detectors.base import Constraint, Detector, Interval, scores_series
 from detectors.scoring import saturating
+from detectors.sharing import shares_scores
+from detectors.view import view
 from simulator.hashing import splitmix64
 from simulator.traffic import RequestBatch
 
@@ -167,6 +168,7 @@ class SharedInfrastructure(Detector):
         self.edges_: list[list[np.ndarray]] = [[], []]  # generations: current, previous; (code << 64 | asset) pairs
         self.generation_ = 0
 
+    @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "index_"):
             self._start()
@@ -175,21 +177,21 @@ class SharedInfrastructure(Detector):
             self.generation_ = batch.tick // self.window
             self.edges_ = [[], self.edges_[0] if steps == 1 else []]
         ix = self.index_
+        v = view(batch)
         if len(batch.accounts):
-            codes = ix.codes(batch.accounts["account_id"])
+            codes = ix.register(v)
             if "payment" in self.links:
-                ix["payment"][codes] = hash_strings(batch.accounts["payment_fingerprint"], salt=21)
+                ix["payment"][codes] = splitmix64(v.registry_hash("payment_fingerprint") ^ np.uint64(21))
             if "email_pattern" in self.links:
                 ix["email_pattern"][codes] = hash_strings(email_patterns(batch.accounts["email"]), salt=22)
-        r = batch.requests
-        if not r.empty:
-            codes = ix.codes(r["account_id"])
+        if v.n:
+            codes = ix.codes_for(v)[v.account_of_row]
             assets = []
             if "subnet" in self.links:
-                assets.append(hash_strings(pc.replace_substring_regex(batch.table.column("ip"), r"\.[0-9]+$", ""), 23))
+                assets.append(splitmix64(v.string_hash("subnet") ^ np.uint64(23)))
             if "asn_fingerprint" in self.links:
-                fingerprint = hash_strings(r["client_fingerprint"], salt=24)
-                assets.append(splitmix64(fingerprint ^ r["asn"].to_numpy().astype(np.uint64)))
+                fingerprint = splitmix64(v.string_hash("client_fingerprint") ^ np.uint64(24))
+                assets.append(splitmix64(fingerprint ^ v.column("asn").astype(np.uint64)))
             if assets:
                 self.edges_[0].append(_pairs(np.tile(codes, len(assets)), np.concatenate(assets)))
         if (batch.tick + 1) % self.every:

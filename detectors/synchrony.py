@@ -35,9 +35,12 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from detectors.accounts import AccountIndex, hash_strings, runs
 from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.sharing import shares_scores
+from detectors.view import BatchView, view
 from simulator.hashing import splitmix64
 from simulator.traffic import RequestBatch
 
@@ -118,29 +121,40 @@ class Lockstep(Detector):
         ix.add_array("score", np.float64, fill=np.nan)
         self.generation_ = 0
 
+    @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "index_"):
             self._start()
         if batch.tick // self.window != self.generation_:
             self._rotate(batch.tick // self.window)
-        r = batch.requests
-        if not r.empty:
-            self._learn(r)
+        v = view(batch)
+        if v.n:
+            self._learn(v)
         if (batch.tick + 1) % self.every:
             return None
         return self._evaluate()
 
-    def _learn(self, r: pd.DataFrame) -> None:
+    def _action(self, v: BatchView) -> np.ndarray:
+        """Per row, the salted hash of the ``action`` column's text (0 without an action):
+        hashed once per distinct value."""
+        if self.action is None:
+            return np.zeros(v.n, dtype=np.uint64)
+        field = v.table.schema.field(self.action)
+        if pa.types.is_dictionary(field.type):
+            codes, vocabulary = v.codes(self.action)
+            hashed = hash_strings(np.array([*vocabulary, "nan"], dtype=object), salt=11)  # "nan": a missing value
+            return hashed[codes]
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+            return splitmix64(v.string_hash(self.action) ^ np.uint64(11))
+        return hash_strings(pd.Series(v.column(self.action)).astype("str"), salt=11)
+
+    def _learn(self, v: BatchView) -> None:
         ix = self.index_
-        codes = ix.codes(r["account_id"])
-        position = r["ts"].to_numpy(dtype=np.float64) / self.bucket_seconds
+        codes = ix.codes_for(v)[v.account_of_row]
+        position = v.column("ts") / self.bucket_seconds
         bucket = np.floor(position).astype(np.int64)
         shifted = np.floor(position + 0.5).astype(np.int64)
-        action = (
-            hash_strings(r[self.action].astype("str"), salt=11)
-            if self.action is not None
-            else np.zeros(len(r), dtype=np.uint64)
-        )
+        action = self._action(v)
         elements = np.concatenate(
             [
                 splitmix64(bucket.astype(np.uint64) ^ action),
@@ -148,14 +162,17 @@ class Lockstep(Detector):
             ]
         )
         owners = np.concatenate([codes, codes])
-        pair = splitmix64(elements ^ splitmix64(owners.astype(np.uint64)))
-        _, first = np.unique(pair, return_index=True)
-        elements, owners = elements[first], owners[first]
-        hashes = splitmix64(elements[:, None] ^ self.salts_[None, :])
-        signature = ix["signature"]
-        flat = signature.reshape(-1)
-        k = self.signature
-        np.minimum.at(flat, (owners * 2 * k)[:, None] + np.arange(k)[None, :], hashes)
+        # MinHash: per account, the minimum of each salted hash over its elements. Few
+        # distinct elements per tick (buckets × actions): hash those once.
+        distinct, element = np.unique(elements, return_inverse=True)
+        hashes = splitmix64(distinct[:, None] ^ self.salts_[None, :])
+        order = np.argsort(owners, kind="stable")
+        owners, element = owners[order], element[order]
+        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        minima = np.minimum.reduceat(hashes[element], starts, axis=0)
+        current = ix["signature"][:, 0]
+        accounts = owners[starts]
+        current[accounts] = np.minimum(current[accounts], minima)
         # distinct buckets per account: a new bucket on the main grid counts one event
         order = np.lexsort((bucket, codes))
         c, b = codes[order], bucket[order]
