@@ -37,10 +37,12 @@ that looks like the reference. Then
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import ThreadpoolController
 
 from detectors.accounts import DecayedSums
 from detectors.base import Constraint, Detector, Interval, scores_series
@@ -69,6 +71,12 @@ def request_vectors(requests: pd.DataFrame) -> np.ndarray:
         ]
     )
     return np.hstack([numeric, topics])
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The process's handle on its BLAS thread pools (looked up once)."""
+    return ThreadpoolController()
 
 
 def _vectors(v: BatchView) -> np.ndarray:
@@ -157,6 +165,12 @@ class WindowShift(Detector):
 
     @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
+        # a tick's matrix products are small: threads would cost more than they save
+        # (and on a busy machine far more); one thread computes the same values
+        with _blas().limit(limits=1, user_api="blas"):
+            return self._update(batch)
+
+    def _update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "accounts_"):
             self._start()
         v = view(batch)
@@ -169,7 +183,7 @@ class WindowShift(Detector):
             group_of, names = _streams(v, self.group)
         ix = self.accounts_.index
         codes = ix.codes_for(v)  # one per account of the batch
-        self.accounts_.fold(batch.end, None, codes=codes[v.account_of_row], n=np.ones(v.n), embedding=phi)
+        self.accounts_.add(batch.end, codes, n=v.account_sum("requests"), embedding=v.account_vector_sum(phi))
         # accounts in the order they first sent a request: the scores' matrix products
         # (BLAS) round a row differently depending on where it sits in the matrix
         first = ix["first"]

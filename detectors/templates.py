@@ -44,6 +44,7 @@ from detectors.features import DAY
 from detectors.scoring import noisy_or
 from detectors.sharing import shares_scores
 from detectors.view import view
+from simulator.hashing import splitmix64
 from simulator.traffic import RequestBatch
 
 __all__ = ["TemplateRepetition", "byte_tables", "lsh_keys"]
@@ -129,11 +130,12 @@ class TemplateRepetition(Detector):
         rng = np.random.default_rng(self.seed)
         self.positions_ = np.stack([np.sort(rng.choice(64, size=self.bits, replace=False)) for _ in range(self.tables)])
         self.lut_ = byte_tables(self.positions_)
-        size = 1 << self.bits
-        self.representative_ = np.zeros((self.tables, size), dtype=np.uint64)
-        self.used_ = np.zeros((self.tables, size), dtype=bool)
-        self.accounts_ = np.zeros((2, self.tables, size), dtype=np.uint64)  # generations: current, previous
-        self.requests_ = np.zeros((2, self.tables, size), dtype=np.float32)
+        buckets = self.tables << self.bits  # table t's bucket k is row t·2^bits + k
+        # one 32-byte record per bucket, so that a look-up touches one cache line: the
+        # representative, the account bitmaps of the current and previous generation,
+        # and their request counts (two float32 in the last word)
+        self.buckets_ = np.zeros((buckets, 4), dtype=np.uint64)
+        self.used_ = np.zeros(buckets, dtype=bool)
         self.generation_ = 0
         self.sums_ = DecayedSums(self.half_life, {"requests": 1, "shared": 1, "repeated": 1})
         self.sums_.index.add_array("bit", np.uint64)
@@ -148,24 +150,30 @@ class TemplateRepetition(Detector):
         if v.n == 0:
             return None
         ix = self.sums_.index
+        if len(batch.accounts):  # an account's bit, from its id: the same in every run
+            registered = ix.register(v)
+            ix["bit"][registered] = np.uint64(1) << (
+                splitmix64(v.registry_hash("account_id") ^ np.uint64(7)) & np.uint64(63)
+            )
         codes = ix.codes_for(v)  # one per account of the batch
         bits = ix["bit"][codes]
         fresh = bits == 0
-        if fresh.any():  # an account's bit, from its id: the same in every run
+        if fresh.any():  # accounts without registry rows (hand-made batches, replayed logs)
             bits[fresh] = np.uint64(1) << (hash_strings(ix.ids(codes[fresh]), salt=7) & np.uint64(63))
             ix["bit"][codes[fresh]] = bits[fresh]
         fingerprints = v.column("prompt_simhash")
         keys = lsh_keys(fingerprints, self.positions_, self.lut_)  # (n, tables)
         flat = keys + (np.arange(self.tables, dtype=np.int64) << self.bits)[None, :]
         self._claim_empty(flat, fingerprints)
-        distance = np.bitwise_count(self.representative_.reshape(-1)[flat] ^ fingerprints[:, None])
+        distance = np.bitwise_count(self.buckets_[flat, 0] ^ fingerprints[:, None])
         match = distance <= self.max_distance
         self._count(flat[match], np.broadcast_to(bits[v.account_of_row][:, None], flat.shape)[match])
-        accounts, requests = self.accounts_.reshape(2, -1), self.requests_.reshape(2, -1)
-        ones = np.bitwise_count(accounts[0][flat] | accounts[1][flat]).astype(np.float64)
+        record = self.buckets_[flat]  # (n, tables, 4), after this tick's counts
+        ones = np.bitwise_count(record[..., 1] | record[..., 2]).astype(np.float64)
         with np.errstate(divide="ignore"):
             distinct = -64.0 * np.log1p(-ones / 64.0)
-        held = requests[0][flat] + requests[1][flat]
+        requests = record[..., 3:].view(np.float32)
+        held = requests[..., 0] + requests[..., 1]
         shared = (match & (distinct >= self.min_accounts)).any(axis=1)
         repeated = (match & (held >= self.min_repeats)).any(axis=1)
         rows, k = v.account_of_row, v.accounts
@@ -187,29 +195,31 @@ class TemplateRepetition(Detector):
         """Add matched requests to their buckets (flat indices) in the current generation."""
         if flat.size == 0:
             return
-        np.add.at(self.requests_[0].reshape(-1), flat, np.float32(1.0))  # counts: exact in float32 below 2^24
-        np.bitwise_or.at(self.accounts_[0].reshape(-1), flat, account_bits)
-        self.used_.reshape(-1)[flat] = True
+        counts = self.buckets_[:, 3:].view(np.float32)[:, 0]
+        np.add.at(counts, flat, np.float32(1.0))  # counts: exact in float32 below 2^24
+        np.bitwise_or.at(self.buckets_[:, 1], flat, account_bits)
+        self.used_[flat] = True
 
     def _claim_empty(self, flat: np.ndarray, fingerprints: np.ndarray) -> None:
         """Give every empty bucket hit in this tick its first request's fingerprint."""
-        empty = ~self.used_.reshape(-1)[flat]
+        empty = ~self.used_[flat]
         if not empty.any():
             return
         rows = np.broadcast_to(np.arange(flat.shape[0])[:, None], flat.shape)[empty]
         first_flat, first = np.unique(flat[empty], return_index=True)
-        self.representative_.reshape(-1)[first_flat] = fingerprints[rows[first]]
+        self.buckets_[first_flat, 0] = fingerprints[rows[first]]
 
     def _rotate(self, generation: int) -> None:
         """Start a new generation; buckets unused for two generations become free."""
         steps = generation - self.generation_
         self.generation_ = generation
+        buckets = self.buckets_
+        requests = buckets[:, 3:].view(np.float32)
         if steps >= 2:
-            self.accounts_[:] = 0
-            self.requests_[:] = 0
+            buckets[:, 1:] = 0
         else:
-            self.accounts_[1] = self.accounts_[0]
-            self.requests_[1] = self.requests_[0]
-            self.accounts_[0] = 0
-            self.requests_[0] = 0
-        self.used_ = self.requests_[1] > 0
+            buckets[:, 2] = buckets[:, 1]
+            buckets[:, 1] = 0
+            requests[:, 1] = requests[:, 0]
+            requests[:, 0] = 0
+        self.used_ = requests[:, 1] > 0

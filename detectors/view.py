@@ -35,9 +35,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from scipy import sparse
 
+from simulator.hashing import text_hashes
 from simulator.prompts import TOPICS
-from simulator.traffic import RequestBatch
+from simulator.traffic import RequestBatch, read_only
 
 __all__ = ["BatchView", "frozen", "view"]
 
@@ -50,10 +52,8 @@ _CACHE = "_detectors_view"
 ``functools.cached_property`` does, so that the frozen dataclass stays frozen)."""
 
 
-def frozen(array: np.ndarray) -> np.ndarray:
-    """A read-only view of ``array`` that cannot be made writeable again (its base is read-only)."""
-    array.flags.writeable = False
-    return array.view()
+frozen = read_only
+"""A read-only view of an array that cannot be made writeable again."""
 
 
 def view(batch: RequestBatch) -> BatchView:
@@ -85,6 +85,7 @@ class BatchView:
         self.table = batch.table
         self.registry = batch.accounts
         self.serials = batch.serials
+        self.text_hashes = batch.text_hashes
         self.origin = batch.origin
         self.n = batch.table.num_rows
         self._columns: dict[str, np.ndarray] = {}
@@ -113,7 +114,8 @@ class BatchView:
             chunk = _chunk(self.table.column(name))
             if not isinstance(chunk, pa.DictionaryArray):
                 chunk = chunk.dictionary_encode()
-            codes = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+            indices = chunk.indices if chunk.indices.null_count == 0 else chunk.indices.fill_null(-1)
+            codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
             cached = (frozen(codes), [str(value) for value in chunk.dictionary.to_pylist()])
             self._categories[name] = cached
         return cached[0], list(cached[1])
@@ -140,6 +142,9 @@ class BatchView:
         :func:`~detectors.accounts.hash_strings` salts), computed once per distinct value.
         ``"subnet"`` is the IPv4 /24 network of ``ip`` (the address without its last octet)."""
         hashes = self._hashes.get(name)
+        if hashes is None and self.text_hashes is not None and name in self.text_hashes:
+            hashes = frozen(np.asarray(self.text_hashes[name], dtype=np.uint64))  # the producer's, once per value
+            self._hashes[name] = hashes
         if hashes is None:
             source = "ip" if name == "subnet" else name
             encoded = _chunk(self.table.column(source))
@@ -148,7 +153,7 @@ class BatchView:
             values = encoded.dictionary
             if name == "subnet":
                 values = pc.replace_substring_regex(values, r"\.[0-9]+$", "")
-            distinct = pd.util.hash_array(np.asarray(values.to_numpy(zero_copy_only=False), dtype=object))
+            distinct = text_hashes(values.to_numpy(zero_copy_only=False))
             hashes = frozen(distinct.astype(np.uint64)[encoded.indices.to_numpy(zero_copy_only=False)])
             self._hashes[name] = hashes
         return hashes
@@ -233,6 +238,21 @@ class BatchView:
     @cached_property
     def _ones(self) -> np.ndarray:
         return frozen(np.ones(self.n))
+
+    def account_vector_sum(self, values: np.ndarray) -> np.ndarray:
+        """Per account, the sum (float64) of the rows of ``values`` (one vector per
+        request row, shape (n, width)), added in row order."""
+        return self._indicator @ values
+
+    @cached_property
+    def _indicator(self) -> sparse.csr_matrix:
+        """(accounts × rows) 0/1 matrix of which account sent which row (each account's
+        rows in order)."""
+        rows = self.account_of_row
+        order = np.argsort(rows, kind="stable")
+        indptr = np.zeros(self.accounts + 1, dtype=np.int64)
+        np.cumsum(self.account_requests, out=indptr[1:])
+        return sparse.csr_matrix((np.ones(self.n), order, indptr), shape=(self.accounts, self.n))
 
     def account_histogram(self, key: str) -> np.ndarray:
         """Per account, counts (int64, shape (accounts, width)) of a per-row category:

@@ -48,6 +48,7 @@ from simulator.traffic import (
     RequestBlock,
     TickTraffic,
     concat_blocks,
+    read_only,
 )
 from simulator.vocabulary import ACCESS_PATHWAYS
 
@@ -381,12 +382,18 @@ class Gateway:
             self._review_accounts(np.arange(self._known_accounts), end)
             self._review_orgs(np.arange(self._known_orgs), end)
 
+        ips, clients = self.network.ips.store, self.network.clients.store
+        ip, client = block.columns["ip"], block.columns["client"]
+        hashes = {
+            "ip": read_only(ips.column("text_hash")[ip]),
+            "subnet": read_only(ips.column("subnet_hash")[ip]),
+            "client_fingerprint": read_only(clients.column("fingerprint_hash")[client]),
+        }
         first = self.registry.published
         accounts = self.registry.publish_new()
         serials = self.registry.serials_of(account)
         if serials.size and int(serials.min()) < 0:
             raise RuntimeError(f"tick {k}: a request of an account that was never published")
-        serials.flags.writeable = False
         batch = RequestBatch(
             tick=k,
             start=start,
@@ -394,7 +401,8 @@ class Gateway:
             origin=self.origin,
             table=table,
             accounts=accounts,
-            serials=AccountSerials(self._stream, serials, first),
+            serials=AccountSerials(self._stream, read_only(serials), first),
+            text_hashes=hashes,
         )
         return TickTraffic(batch=batch, account_codes=account, template_id=block.columns["template_id"])
 

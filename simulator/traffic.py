@@ -13,6 +13,7 @@ logs would contain. Hidden per-request truth travels beside it in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -35,6 +36,7 @@ __all__ = [
     "RequestBlock",
     "TickTraffic",
     "concat_blocks",
+    "read_only",
 ]
 
 STATUS_OK = 200
@@ -122,6 +124,13 @@ ACCOUNT_SCHEMA = pa.schema(
 )
 """Visible account-registry columns; ``created_ts`` is seconds relative to the
 scenario start (negative: created before it)."""
+
+
+def read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view of ``array`` that cannot be made writeable again (its base is
+    read-only): what a batch hands to every consumer alike."""
+    array.flags.writeable = False
+    return array.view()
 
 
 class RequestBlock:
@@ -216,6 +225,12 @@ class RequestBatch:
     serials: AccountSerials | None = None
     """The accounts' serial numbers in a simulated stream (``None`` for hand-made
     batches and replayed logs, whose consumers look account ids up instead)."""
+    text_hashes: Mapping[str, np.ndarray] | None = None
+    """Per request, the stable hash (:func:`simulator.hashing.text_hashes`) of the
+    text of some string columns, computed by the producer once per distinct value
+    (``ip``, ``subnet``: the ``ip`` without its last octet, ``client_fingerprint``);
+    read-only, row-aligned with ``table``. ``None`` or a missing column: consumers
+    hash the text themselves and get the same values."""
 
     def __len__(self) -> int:
         return self.table.num_rows
