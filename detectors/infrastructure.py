@@ -272,7 +272,6 @@ def _pairs(codes: np.ndarray, assets: np.ndarray) -> np.ndarray:
 
 def _distinct(pairs: np.ndarray) -> np.ndarray:
     """The distinct rows of a (n, 2) uint64 array, deduplicated on a 64-bit hash of
-    the row (one sort of n keys instead of a lexicographic row sort)."""
+    the row (one hash table of n keys instead of a lexicographic row sort)."""
     key = splitmix64(pairs[:, 1] ^ splitmix64(pairs[:, 0]))
-    _, first = np.unique(key, return_index=True)
-    return pairs[first]
+    return pairs[~pd.Series(key).duplicated().to_numpy()]  # hashing, not sorting: the order does not matter

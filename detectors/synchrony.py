@@ -35,7 +35,6 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from detectors.accounts import AccountIndex, hash_strings, runs
 from detectors.base import Constraint, Detector, Interval, scores_series
@@ -65,8 +64,8 @@ def band_groups(signatures: np.ndarray, rows: int) -> np.ndarray:
     keys = np.broadcast_to(np.arange(bands, dtype=np.uint64), (n, bands)).copy()
     for j in range(rows):
         keys = splitmix64(keys ^ signatures[:, j : bands * rows : rows])
-    _, inverse, counts = np.unique(keys.ravel(), return_inverse=True, return_counts=True)
-    return counts[inverse].reshape(n, bands)
+    codes, _ = pd.factorize(keys.ravel())  # hashing, not sorting: only the counts matter
+    return np.bincount(codes)[codes].reshape(n, bands)
 
 
 class Lockstep(Detector):
@@ -120,6 +119,7 @@ class Lockstep(Detector):
         ix.add_array("last_bucket", np.int64, fill=-1)
         ix.add_array("score", np.float64, fill=np.nan)
         self.generation_ = 0
+        self.action_hashes_: dict[str, int] = {}
 
     @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
@@ -134,45 +134,55 @@ class Lockstep(Detector):
             return None
         return self._evaluate()
 
-    def _action(self, v: BatchView) -> np.ndarray:
-        """Per row, the salted hash of the ``action`` column's text (0 without an action):
-        hashed once per distinct value."""
+    def _action(self, v: BatchView) -> tuple[np.ndarray, np.ndarray]:
+        """(per row, its action's position in the batch's actions; per action, the
+        salted hash of its text): hashed once per distinct value. Without an
+        ``action`` column, one action of hash 0."""
         if self.action is None:
-            return np.zeros(v.n, dtype=np.uint64)
-        field = v.table.schema.field(self.action)
-        if pa.types.is_dictionary(field.type):
-            codes, vocabulary = v.codes(self.action)
-            hashed = hash_strings(np.array([*vocabulary, "nan"], dtype=object), salt=11)  # "nan": a missing value
-            return hashed[codes]
-        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
-            return splitmix64(v.string_hash(self.action) ^ np.uint64(11))
-        return hash_strings(pd.Series(v.column(self.action)).astype("str"), salt=11)
+            return np.zeros(v.n, dtype=np.int64), np.zeros(1, dtype=np.uint64)
+        codes, vocabulary = v.codes(self.action)
+        names = [*vocabulary, "nan"]  # "nan": a missing value
+        known = self.action_hashes_
+        unseen = [name for name in names if name not in known]
+        if unseen:
+            known.update(zip(unseen, hash_strings(np.array(unseen, dtype=object), salt=11).tolist(), strict=True))
+        return np.where(codes < 0, len(vocabulary), codes), np.array([known[n] for n in names], dtype=np.uint64)
+
+    def _element_hashes(self, grid: np.ndarray, action: np.ndarray, hashes: np.ndarray, shifted: bool) -> np.ndarray:
+        """Per row, the signature's salted hashes (rows × signature) of its element
+        (time bucket on ``grid``, action), computed once per distinct element."""
+        first = int(grid.min())
+        span = int(grid.max()) - first + 1
+        if span * hashes.size <= 4 * grid.size + 64:  # every (bucket, action) of the tick: a small table
+            buckets = (first + np.arange(span, dtype=np.int64)).astype(np.uint64)
+            elements = splitmix64(buckets[:, None] ^ hashes[None, :]).ravel()
+            key = (grid - first) * hashes.size + action
+        else:
+            elements, key = np.unique(splitmix64(grid.astype(np.uint64) ^ hashes[action]), return_inverse=True)
+            if not shifted:
+                return splitmix64(elements[:, None] ^ self.salts_[None, :])[key]
+        if shifted:
+            elements = splitmix64(elements ^ np.uint64(0x5BD1E995))
+        return splitmix64(elements[:, None] ^ self.salts_[None, :])[key]
 
     def _learn(self, v: BatchView) -> None:
         ix = self.index_
-        codes = ix.codes_for(v)[v.account_of_row]
+        per_account = ix.codes_for(v)  # one per account of the batch
+        codes = per_account[v.account_of_row]
         position = v.column("ts") / self.bucket_seconds
         bucket = np.floor(position).astype(np.int64)
         shifted = np.floor(position + 0.5).astype(np.int64)
-        action = self._action(v)
-        elements = np.concatenate(
-            [
-                splitmix64(bucket.astype(np.uint64) ^ action),
-                splitmix64(splitmix64(shifted.astype(np.uint64) ^ action) ^ np.uint64(0x5BD1E995)),
-            ]
+        action, hashes = self._action(v)
+        # MinHash: per account, the minimum of each salted hash over its elements, the
+        # (bucket, action) pairs of its requests on the two grids
+        per_row = np.minimum(
+            self._element_hashes(bucket, action, hashes, False), self._element_hashes(shifted, action, hashes, True)
         )
-        owners = np.concatenate([codes, codes])
-        # MinHash: per account, the minimum of each salted hash over its elements. Few
-        # distinct elements per tick (buckets × actions): hash those once.
-        distinct, element = np.unique(elements, return_inverse=True)
-        hashes = splitmix64(distinct[:, None] ^ self.salts_[None, :])
-        order = np.argsort(owners, kind="stable")
-        owners, element = owners[order], element[order]
-        starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-        minima = np.minimum.reduceat(hashes[element], starts, axis=0)
+        starts = np.zeros(v.accounts, dtype=np.int64)
+        np.cumsum(v.account_requests[:-1], out=starts[1:])
+        minima = np.minimum.reduceat(per_row[v.rows_by_account], starts, axis=0)
         current = ix["signature"][:, 0]
-        accounts = owners[starts]
-        current[accounts] = np.minimum(current[accounts], minima)
+        current[per_account] = np.minimum(current[per_account], minima)
         # distinct buckets per account: a new bucket on the main grid counts one event
         order = np.lexsort((bucket, codes))
         c, b = codes[order], bucket[order]

@@ -245,11 +245,16 @@ class BatchView:
         return self._indicator @ values
 
     @cached_property
+    def rows_by_account(self) -> np.ndarray:
+        """Row numbers grouped by account (in the order of :attr:`account_ids`), each
+        account's rows in order: a stable sort of :attr:`account_of_row`."""
+        return frozen(np.argsort(self.account_of_row, kind="stable"))
+
+    @cached_property
     def _indicator(self) -> sparse.csr_matrix:
         """(accounts × rows) 0/1 matrix of which account sent which row (each account's
         rows in order)."""
-        rows = self.account_of_row
-        order = np.argsort(rows, kind="stable")
+        order = self.rows_by_account
         indptr = np.zeros(self.accounts + 1, dtype=np.int64)
         np.cumsum(self.account_requests, out=indptr[1:])
         return sparse.csr_matrix((np.ones(self.n), order, indptr), shape=(self.accounts, self.n))
