@@ -116,6 +116,11 @@ class AccountIndex:
             return codes
         return self.codes(batch.account_ids)
 
+    def follow(self, batch: BatchView) -> bool:
+        """Learn the batch's registry rows (binding an empty index to its stream);
+        whether the codes are the stream's serials."""
+        return self._bound(batch)
+
     def register(self, batch: BatchView) -> np.ndarray:
         """Codes of the batch's registry rows (in their order), adding unseen accounts."""
         if self._bound(batch):
@@ -178,6 +183,19 @@ class AccountIndex:
         """Codes of known ``account_ids``; -1 for accounts never seen (nothing is added)."""
         code_of = self._dictionary()
         return np.fromiter((code_of.get(str(a), -1) for a in account_ids), dtype=np.int64, count=len(account_ids))
+
+    def scores(self, codes: np.ndarray, values: np.ndarray) -> pd.Series:
+        """Scores of accounts ``codes`` as :meth:`~detectors.base.Detector.update` returns
+        them; on a stream's serials, the Series also carries them
+        (``attrs["serials"]``), so that an ensemble reusing the scores needs no
+        string look-up (:mod:`detectors.sharing`)."""
+        from detectors.base import scores_series  # the protocol module imports nothing from here
+
+        codes = np.asarray(codes, dtype=np.int64)
+        series = scores_series(self.ids(codes), values)
+        if self._stream is not None:
+            series.attrs["serials"] = (self._stream, codes.copy())
+        return series
 
     def ids(self, codes: np.ndarray | None = None) -> np.ndarray:
         """Account ids (object array) of ``codes`` (default: every known account)."""

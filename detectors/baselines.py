@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from detectors.accounts import AccountIndex
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
 from detectors.view import view
 from simulator.traffic import RequestBatch
 
@@ -60,7 +60,7 @@ class RandomDetector(Detector):
         if not new.any():
             return None
         self.index_["seen"][codes[new]] = True
-        return scores_series(self.index_.ids(codes[new]), self.rng_.random(int(new.sum())))
+        return self.index_.scores(codes[new], self.rng_.random(int(new.sum())))
 
 
 class PeriodicDetector(Detector):
@@ -105,4 +105,4 @@ class PeriodicDetector(Detector):
         chosen = self.rng_.choice(candidates.size, size=min(self.accounts, candidates.size), replace=False)
         picked = candidates[np.sort(chosen)]
         self.index_["flagged"][picked] = True
-        return scores_series(self.index_.ids(picked), np.ones(picked.size))
+        return self.index_.scores(picked, np.ones(picked.size))

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from detectors.accounts import DecayedSums
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
 from detectors.features import DAY, entropy
 from detectors.sharing import shares_scores
 from detectors.view import view
@@ -117,4 +117,4 @@ class CapabilityConcentration(Detector):
         w = np.asarray(self.weights, dtype=np.float64) / sum(self.weights)
         with np.errstate(divide="ignore"):
             log_score = w[0] * np.log(focus) + w[1] * np.log(cot_share) + w[2] * np.log(np.clip(sweep, 0.0, 1.0))
-        return scores_series(self.sums_.index.ids(codes), np.exp(log_score))
+        return self.sums_.index.scores(codes, np.exp(log_score))

@@ -37,9 +37,10 @@ import pandas as pd
 from scipy import stats
 
 from detectors.accounts import AccountIndex
-from detectors.base import Constraint, Detector, Interval, Options, scores_series
+from detectors.base import Constraint, Detector, Interval, Options
 from detectors.scoring import ecdf
 from detectors.sharing import shared_update
+from detectors.view import view
 from simulator.traffic import RequestBatch
 
 __all__ = ["DEFAULT_MEMBERS", "Ensemble"]
@@ -84,28 +85,32 @@ class Ensemble(Detector):
         self.members_ = [build(name) for name in self.members]
         self.index_ = AccountIndex()
         self.index_.add_array("scores", np.float64, (len(self.members_),))
+        self.index_.add_array("scored", bool)
         self.sorted_: list[np.ndarray] = [np.zeros(0)] * len(self.members_)
 
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "members_"):
             self._start()
         ix = self.index_
+        bound = ix.follow(view(batch))  # numbered by the stream's serials, if it has them
         changed = []
         for m, member in enumerate(self.members_):
             member, scores = shared_update(member, batch)  # an identical detector's scores, if it shared them
             self.members_[m] = member
             if scores is None:
                 continue
-            ids, values = scores
-            codes = ix.codes(ids)
+            ids, values, serials = scores
+            codes = serials if bound and serials is not None else ix.codes(ids)
+            ix["scored"][codes] = True
             ix["scores"][codes, m] = values
             changed.append(codes)
         if self.method != "mean" and (batch.tick % self.refresh == 0 or not len(self.sorted_[0])):
-            self.sorted_ = [np.sort(ix["scores"][:, m]) for m in range(len(self.members_))]
+            scored = ix["scores"][ix["scored"]]  # accounts some member has scored
+            self.sorted_ = [np.sort(scored[:, m]) for m in range(len(self.members_))]
         if not changed:
             return None
         codes = np.unique(np.concatenate(changed))
-        return scores_series(ix.ids(codes), self._fuse(ix["scores"][codes]))
+        return ix.scores(codes, self._fuse(ix["scores"][codes]))
 
     def _fuse(self, scores: np.ndarray) -> np.ndarray:
         if self.method == "mean":

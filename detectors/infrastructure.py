@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from detectors.accounts import AccountIndex, hash_strings
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
 from detectors.scoring import saturating
 from detectors.sharing import shares_scores
 from detectors.view import view
@@ -262,7 +262,7 @@ class SharedInfrastructure(Detector):
         ix["score"][changed] = score[changed]
         if changed.size == 0:
             return None
-        return scores_series(ix.ids(changed), score[changed])
+        return ix.scores(changed, score[changed])
 
 
 def _pairs(codes: np.ndarray, assets: np.ndarray) -> np.ndarray:

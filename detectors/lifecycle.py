@@ -39,7 +39,7 @@ import pandas as pd
 from scipy import stats
 
 from detectors.accounts import AccountIndex, hash_strings
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
 from detectors.features import DAY
 from detectors.infrastructure import email_patterns
 from detectors.scoring import noisy_or
@@ -137,7 +137,7 @@ class AccountLifecycle(Detector):
         score = noisy_or(ix["risk"] * self._mix(), self._replacement())
         moved = np.flatnonzero(score != ix["score"])
         ix["score"][moved] = score[moved]
-        return scores_series(ix.ids(moved), score[moved]) if moved.size else None
+        return ix.scores(moved, score[moved]) if moved.size else None
 
     def _register(self, v: BatchView) -> None:
         ix = self.index_

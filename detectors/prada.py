@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import special
 
 from detectors.accounts import AccountIndex, runs
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
 from detectors.sharing import shares_scores
 from detectors.view import view
 from simulator.traffic import RequestBatch
@@ -135,11 +135,10 @@ class QueryDistribution(Detector):
         valid = np.arange(self.memory)[None, :] < np.minimum(stored, self.memory)[:, None]
         with_ring = np.where(valid, np.bitwise_count(ring ^ fp[:, None]), 64).min(axis=1)
         distance = np.where(stored > 0, with_ring, np.inf)
+        later = np.flatnonzero(rank >= 1)  # rows with an earlier request of their account in this tick
         for lag in range(1, min(self.memory, int(rank.max())) + 1):
-            same = rank >= lag
-            d = np.full(c.size, np.inf)
-            d[same] = np.bitwise_count(fp[same] ^ fp[np.flatnonzero(same) - lag])
-            distance = np.minimum(distance, d)
+            later = later[rank[later] >= lag]
+            distance[later] = np.minimum(distance[later], np.bitwise_count(fp[later] ^ fp[later - lag]))
 
         self._remember(ix["fingerprints"], ix["stored"], c, rank, size, fp, self.memory)
         measured = np.isfinite(distance)
@@ -156,7 +155,7 @@ class QueryDistribution(Detector):
         if (~flat).any():
             p[~flat] = normaltest_pvalues(window[~flat])
         score = np.where(flat, 1.0, 1.0 - np.nan_to_num(p, nan=1.0))
-        return scores_series(ix.ids(ready), score)
+        return ix.scores(ready, score)
 
     @staticmethod
     def _remember(

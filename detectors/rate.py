@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from detectors.accounts import DecayedSums
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
 from detectors.features import DAY
 from detectors.scoring import noisy_or, saturating
 from detectors.sharing import shares_scores
@@ -87,4 +87,4 @@ class RateSaturation(Detector):
         throttled = sums.read("throttled", touched) / (sums.read("requests", touched) + self.prior_requests)
         pinned = sums.read("pinned", touched) / (sums.read("active", touched) + self.prior_ticks)
         score = noisy_or(throttled, pinned * saturating(peak, self.half_rate))
-        return scores_series(sums.index.ids(touched), score)
+        return sums.index.scores(touched, score)

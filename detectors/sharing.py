@@ -50,8 +50,9 @@ if TYPE_CHECKING:
 
 __all__ = ["StaleMemberError", "share_key", "shared_update", "shares_scores"]
 
-Scores = tuple[np.ndarray, np.ndarray] | None
-"""Account ids (object array) and their scores, or None for no change."""
+Scores = tuple[np.ndarray, np.ndarray, np.ndarray | None] | None
+"""Account ids (object array), their scores and, on a simulated stream, their serial
+numbers (else None); or None for no change."""
 
 
 class StaleMemberError(RuntimeError):
@@ -98,7 +99,7 @@ def shared_update(member: Detector, batch: RequestBatch) -> tuple[Detector, Scor
     """Update an ensemble's ``member`` on ``batch``, taking an identical detector's
     scores when it moves in step with the member (see the module docstring).
     Returns the member (a copy of its source if it had to go on alone) and its
-    account ids and scores (None for no change)."""
+    :data:`Scores`."""
     shared = view(batch)
     history = getattr(member, "history_", 0)
     record = shared.recorded_scores(share_key(member), history)
@@ -121,4 +122,10 @@ def shared_update(member: Detector, batch: RequestBatch) -> tuple[Detector, Scor
     result = member.update(batch)
     if result is None or result.empty:
         return member, None
-    return member, (np.asarray(result.index, dtype=object), result.to_numpy(dtype=np.float64))
+    serials = result.attrs.get("serials")
+    if serials is not None and (
+        serials[0] is not getattr(batch.serials, "stream", None) or len(serials[1]) != len(result)
+    ):
+        serials = None
+    ids = np.asarray(result.index, dtype=object)
+    return member, (ids, result.to_numpy(dtype=np.float64), None if serials is None else serials[1])

@@ -45,7 +45,7 @@ import pandas as pd
 from threadpoolctl import ThreadpoolController
 
 from detectors.accounts import DecayedSums
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
 from detectors.features import DAY, topic_codes
 from detectors.scoring import saturating
 from detectors.sharing import shares_scores
@@ -208,7 +208,7 @@ class WindowShift(Detector):
             scored[accounts] = True
         if not scored.any():
             return None
-        return scores_series(self.accounts_.index.ids(touched[scored]), scores[scored])
+        return self.accounts_.index.scores(touched[scored], scores[scored])
 
     def _stream(self, name: str, batch: RequestBatch) -> dict[str, np.ndarray | float]:
         stream = self.streams_.get(name)

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from detectors.accounts import AccountIndex, hash_strings, runs
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
 from detectors.sharing import shares_scores
 from detectors.view import BatchView, view
 from simulator.hashing import splitmix64
@@ -204,7 +204,7 @@ class Lockstep(Detector):
         previous[changed] = score[changed]
         if changed.size == 0:
             return None
-        return scores_series(ix.ids(changed), score[changed])
+        return ix.scores(changed, score[changed])
 
     def _rotate(self, generation: int) -> None:
         ix = self.index_

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from detectors.accounts import DecayedSums, hash_strings
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
 from detectors.features import DAY
 from detectors.scoring import noisy_or
 from detectors.sharing import shares_scores
@@ -189,7 +189,7 @@ class TemplateRepetition(Detector):
             self.sums_.read("shared", codes) / n,
             self.within_weight * self.sums_.read("repeated", codes) / n,
         )
-        return scores_series(ix.ids(codes), score)
+        return ix.scores(codes, score)
 
     def _count(self, flat: np.ndarray, account_bits: np.ndarray) -> None:
         """Add matched requests to their buckets (flat indices) in the current generation."""

@@ -39,9 +39,9 @@ from scipy import sparse
 
 from simulator.hashing import text_hashes
 from simulator.prompts import TOPICS
-from simulator.traffic import RequestBatch, read_only
+from simulator.traffic import AccountSerials, RequestBatch, read_only
 
-__all__ = ["BatchView", "frozen", "view"]
+__all__ = ["BatchView", "frozen", "scores_serials", "view"]
 
 _SERIALS = itertools.count()
 """Numbers the views of a process, so that a detector's history (the batches it has
@@ -54,6 +54,16 @@ _CACHE = "_detectors_view"
 
 frozen = read_only
 """A read-only view of an array that cannot be made writeable again."""
+
+
+def scores_serials(scores: pd.Series, serials: AccountSerials | None) -> np.ndarray | None:
+    """The serial numbers a detector attached to its scores
+    (:meth:`~detectors.accounts.AccountIndex.scores`), if they number the accounts
+    of ``serials``' stream; else None."""
+    attached = scores.attrs.get("serials")
+    if attached is None or serials is None or attached[0] is not serials.stream or len(attached[1]) != len(scores):
+        return None
+    return attached[1]
 
 
 def view(batch: RequestBatch) -> BatchView:
@@ -316,7 +326,16 @@ class BatchView:
         copied = None
         if scores is not None and not scores.empty:
             ids = frozen(np.asarray(scores.index, dtype=object).copy())
-            copied = (ids, frozen(scores.to_numpy(dtype=np.float64, copy=True)))
+            serials = scores.attrs.get("serials")
+            if serials is not None and (
+                serials[0] is not getattr(self.serials, "stream", None) or len(serials[1]) != len(ids)
+            ):
+                serials = None
+            copied = (
+                ids,
+                frozen(scores.to_numpy(dtype=np.float64, copy=True)),
+                None if serials is None else frozen(serials[1].copy()),
+            )
         self._scores[(key, history)] = (copied, source, after)
 
     def recorded_scores(self, key: object, history: int) -> tuple[Any, Any, int] | None:
