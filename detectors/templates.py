@@ -53,10 +53,10 @@ __all__ = ["TemplateRepetition", "byte_tables", "lsh_keys"]
 def byte_tables(positions: np.ndarray) -> np.ndarray:
     """Lookup tables for :func:`lsh_keys`: shape (8, 256, tables), entry ``[j, v, t]``
     the part of table ``t``'s key that byte ``j`` of a fingerprint contributes when
-    it holds ``v`` (bits ``8j … 8j+7``)."""
+    it holds ``v`` (bits ``8j … 8j+7``); int32 (keys have at most 24 bits)."""
     tables = positions.shape[0]
-    values = np.arange(256, dtype=np.int64)
-    lut = np.zeros((8, 256, tables), dtype=np.int64)
+    values = np.arange(256, dtype=np.int32)
+    lut = np.zeros((8, 256, tables), dtype=np.int32)
     for t in range(tables):
         for i, position in enumerate(positions[t].tolist()):
             byte, bit = divmod(int(position), 8)
@@ -73,11 +73,11 @@ def lsh_keys(fingerprints: np.ndarray, positions: np.ndarray, lut: np.ndarray | 
     [[3, 5]]
     """
     lut = byte_tables(positions) if lut is None else lut
-    data = np.ascontiguousarray(fingerprints, dtype="<u8").view(np.uint8).reshape(-1, 8)
-    keys = lut[0, data[:, 0]]
+    data = np.ascontiguousarray(fingerprints, dtype="<u8").view(np.uint8).reshape(-1, 8).T.astype(np.intp)
+    keys = lut[0].take(data[0], axis=0)
     for j in range(1, 8):
-        keys |= lut[j, data[:, j]]
-    return keys
+        keys |= lut[j].take(data[j], axis=0)
+    return keys.astype(np.int64)
 
 
 class TemplateRepetition(Detector):
@@ -135,7 +135,6 @@ class TemplateRepetition(Detector):
         # representative, the account bitmaps of the current and previous generation,
         # and their request counts (two float32 in the last word)
         self.buckets_ = np.zeros((buckets, 4), dtype=np.uint64)
-        self.used_ = np.zeros(buckets, dtype=bool)
         self.generation_ = 0
         self.sums_ = DecayedSums(self.half_life, {"requests": 1, "shared": 1, "repeated": 1})
         self.sums_.index.add_array("bit", np.uint64)
@@ -164,8 +163,8 @@ class TemplateRepetition(Detector):
         fingerprints = v.column("prompt_simhash")
         keys = lsh_keys(fingerprints, self.positions_, self.lut_)  # (n, tables)
         flat = keys + (np.arange(self.tables, dtype=np.int64) << self.bits)[None, :]
-        self._claim_empty(flat, fingerprints)
-        distance = np.bitwise_count(self.buckets_[flat, 0] ^ fingerprints[:, None])
+        representative = self._claim_empty(flat, fingerprints)
+        distance = np.bitwise_count(representative ^ fingerprints[:, None])
         match = distance <= self.max_distance
         self._count(flat[match], np.broadcast_to(bits[v.account_of_row][:, None], flat.shape)[match])
         record = self.buckets_[flat]  # (n, tables, 4), after this tick's counts
@@ -198,16 +197,25 @@ class TemplateRepetition(Detector):
         counts = self.buckets_[:, 3:].view(np.float32)[:, 0]
         np.add.at(counts, flat, np.float32(1.0))  # counts: exact in float32 below 2^24
         np.bitwise_or.at(self.buckets_[:, 1], flat, account_bits)
-        self.used_[flat] = True
 
-    def _claim_empty(self, flat: np.ndarray, fingerprints: np.ndarray) -> None:
-        """Give every empty bucket hit in this tick its first request's fingerprint."""
-        empty = ~self.used_[flat]
+    def _claim_empty(self, flat: np.ndarray, fingerprints: np.ndarray) -> np.ndarray:
+        """Give every empty bucket hit in this tick its first request's fingerprint;
+        returns the representative of each (request, table). A bucket is in use while
+        its current or previous generation counts requests (a claimed bucket always
+        counts its claimer, which matches itself)."""
+        record = self.buckets_[flat]  # (n, tables, 4)
+        representative = record[..., 0]
+        empty = record[..., 3] == 0  # no request in either generation
         if not empty.any():
-            return
+            return representative
         rows = np.broadcast_to(np.arange(flat.shape[0])[:, None], flat.shape)[empty]
-        first_flat, first = np.unique(flat[empty], return_index=True)
-        self.buckets_[first_flat, 0] = fingerprints[rows[first]]
+        bucket, claimed = pd.factorize(flat[empty])  # numbered 0, 1, 2… in order of first request
+        seen = np.maximum.accumulate(bucket)
+        opens = np.r_[True, seen[1:] > seen[:-1]]  # a bucket's first request (the codes in order)
+        first = rows[opens]
+        self.buckets_[claimed, 0] = fingerprints[first]
+        representative[empty] = fingerprints[first][bucket]
+        return representative
 
     def _rotate(self, generation: int) -> None:
         """Start a new generation; buckets unused for two generations become free."""
@@ -222,4 +230,3 @@ class TemplateRepetition(Detector):
             buckets[:, 1] = 0
             requests[:, 1] = requests[:, 0]
             requests[:, 0] = 0
-        self.used_ = requests[:, 1] > 0

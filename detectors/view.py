@@ -84,6 +84,14 @@ def _chunk(column: pa.ChunkedArray) -> pa.Array:
     return column.combine_chunks()
 
 
+def _first_rows(groups: np.ndarray) -> np.ndarray:
+    """For groups numbered 0, 1, 2… in order of first appearance, the row where each appears first."""
+    if groups.size == 0:
+        return np.empty(0, dtype=np.int64)
+    seen = np.maximum.accumulate(groups)
+    return np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]])
+
+
 class BatchView:
     """What the detectors read from one batch, computed once (see the module docstring).
 
@@ -176,14 +184,11 @@ class BatchView:
         serials = self.serials
         if serials is not None:
             rows, uniques = pd.factorize(serials.requests)
-            first = np.empty(uniques.size, dtype=np.int64)
-            first[rows[::-1]] = np.arange(rows.size - 1, -1, -1)
-            return rows.astype(np.int64), first, np.asarray(uniques, dtype=np.int64)
+            rows = rows.astype(np.int64)
+            return rows, _first_rows(rows), np.asarray(uniques, dtype=np.int64)
         encoded = _chunk(self.table.column("account_id")).dictionary_encode()
         rows = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        first = np.empty(len(encoded.dictionary), dtype=np.int64)
-        first[rows[::-1]] = np.arange(rows.size - 1, -1, -1)
-        return rows, first, None
+        return rows, _first_rows(rows), None
 
     @cached_property
     def account_of_row(self) -> np.ndarray:

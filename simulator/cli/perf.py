@@ -66,10 +66,10 @@ def perf(
             show_default=False,
         ),
     ] = None,
-    scale: Annotated[float, typer.Option(min=0.0001, help="Multiply account counts and volumes.")] = 0.2,
+    scale: Annotated[float, typer.Option(min=0.0001, help="Multiply account counts and volumes.")] = 1.0,
     duration: Annotated[
         str | None,
-        typer.Option(help="Simulated span of the rate figures, e.g. '12h' (12h).", callback=parse_duration_option),
+        typer.Option(help="Simulated span of the rate figures, e.g. '12h' (8h).", callback=parse_duration_option),
     ] = None,
     tick: Annotated[
         str | None,
@@ -80,7 +80,10 @@ def perf(
         typer.Option(help="Comma-separated detector specs (default: every registered detector)."),
     ] = None,
     memory: Annotated[
-        bool, typer.Option("--memory/--no-memory", help="Measure peak memory at two sizes (two more runs).")
+        bool,
+        typer.Option(
+            "--memory/--no-memory", help="Measure peak memory at a quarter of the span and at the span (two more runs)."
+        ),
     ] = True,
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: the scenario's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
@@ -99,12 +102,14 @@ def perf(
         except UnknownDetectorError as error:
             typer.echo(f"extractbench perf: {error}", err=True)
             raise typer.Exit(code=2) from None
+    span = duration if duration is not None else PerfConfig.duration
     config = PerfConfig(
         scenario=scenario,
         scale=scale,
-        duration=duration if duration is not None else PerfConfig.duration,
+        duration=span,
         tick=tick,
         detectors=specs,
+        memory_durations=(span / 4, span),
         memory_scale=scale,
         seed=seed,
     )
