@@ -307,22 +307,35 @@ class DecayedSums:
         self.add(now, touched, **sums)
         return touched
 
-    def add(self, now: float, codes: np.ndarray, **sums: np.ndarray) -> None:
-        """Decay the distinct accounts ``codes`` to ``now``, then add ``sums``: one value
-        (scalar columns) or one row of ``width`` values per account."""
+    def decayed(self, now: float, codes: np.ndarray) -> np.ndarray:
+        """The rows of the distinct accounts ``codes`` decayed to ``now`` (a copy, one
+        row of every column side by side: :meth:`slot` finds a column), and the
+        accounts marked as brought up to date: :meth:`store` the rows back."""
         ix = self.index
         factor = self.decay_factor(codes, now)
         ix["_decayed_at"][codes] = now
-        matrix = ix[self._matrix]
-        block = matrix[codes]
+        block = ix[self._matrix][codes]
         block *= factor[:, None]
+        return block
+
+    def store(self, codes: np.ndarray, block: np.ndarray) -> None:
+        """Write back rows from :meth:`decayed`."""
+        self.index[self._matrix][codes] = block
+
+    def slot(self, name: str) -> int | slice:
+        """Where column ``name`` sits in a row of :meth:`decayed` (an index for a scalar, a slice otherwise)."""
+        part = self._slices[name]
+        return part.start if self.widths[name] == 1 else part
+
+    def add(self, now: float, codes: np.ndarray, **sums: np.ndarray) -> np.ndarray:
+        """Decay the distinct accounts ``codes`` to ``now``, then add ``sums``: one value
+        (scalar columns) or one row of ``width`` values per account. Returns the
+        accounts' rows as stored (:meth:`slot` finds a column)."""
+        block = self.decayed(now, codes)
         for name, value in sums.items():
-            part = self._slices[name]
-            if self.widths[name] == 1:
-                block[:, part.start] += value
-            else:
-                block[:, part] += value
-        matrix[codes] = block
+            block[:, self.slot(name)] += value
+        self.store(codes, block)
+        return block
 
     def read(self, name: str, codes: np.ndarray, now: float | None = None) -> np.ndarray:
         """Column ``name`` of ``codes``; decayed to ``now`` if given (ratios of two

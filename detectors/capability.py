@@ -100,17 +100,18 @@ class CapabilityConcentration(Detector):
         codes = self.sums_.index.codes_for(v)  # one per account of the batch
         topics = v.account_histogram("topic")
         cot = v.account_sum("cot")
-        self.sums_.add(batch.end, codes, requests=v.account_sum("requests"), cot=cot, topics=topics)
+        row = self.sums_.add(batch.end, codes, requests=v.account_sum("requests"), cot=cot, topics=topics)
         self.population_ *= np.exp2(-(batch.end - self.population_at_) / self.half_life)
         self.population_ += np.r_[v.n, v.column("cot_requested").sum(), topics.sum(axis=0)]
         self.population_at_ = batch.end
-        n = self.sums_.read("requests", codes)
-        hist = self.sums_.read("topics", codes)
+        slot = self.sums_.slot
+        n = row[:, slot("requests")]
+        hist = row[:, slot("topics")]
         pop_n, pop_cot, pop_hist = self.population_[0], self.population_[1] / self.population_[0], self.population_[2:]
         strength = self.prior_requests
         in_focus = hist[:, self.columns_]
         focus = (in_focus.sum(axis=1) + strength * pop_hist[self.columns_].sum() / pop_n) / (n + strength)
-        cot_share = (self.sums_.read("cot", codes) + strength * pop_cot) / (n + strength)
+        cot_share = (row[:, slot("cot")] + strength * pop_cot) / (n + strength)
         prior_mix = pop_hist[self.columns_] / max(pop_hist[self.columns_].sum(), 1e-12)
         smoothed = in_focus + strength * prior_mix
         sweep = entropy(smoothed) / np.log(self.columns_.size) if self.columns_.size > 1 else np.ones(codes.size)

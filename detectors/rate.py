@@ -79,12 +79,17 @@ class RateSaturation(Detector):
         sums = self.sums_
         touched = sums.index.codes_for(v)  # one per account of the batch
         per_tick = v.account_requests.astype(np.float64)
-        peak = np.maximum(sums.read("peak", touched, now=batch.end), per_tick)
-        sums.add(batch.end, touched, requests=v.account_sum("requests"), throttled=v.account_sum("rate_limited"))
-        sums.column("peak")[touched] = peak
-        sums.column("active")[touched] += 1.0
-        sums.column("pinned")[touched] += per_tick >= self.near * peak
-        throttled = sums.read("throttled", touched) / (sums.read("requests", touched) + self.prior_requests)
-        pinned = sums.read("pinned", touched) / (sums.read("active", touched) + self.prior_ticks)
-        score = noisy_or(throttled, pinned * saturating(peak, self.half_rate))
+        row = sums.decayed(batch.end, touched)
+        requests, throttled, active, pinned, peak = (
+            sums.slot(name) for name in ("requests", "throttled", "active", "pinned", "peak")
+        )
+        row[:, peak] = np.maximum(row[:, peak], per_tick)
+        row[:, requests] += v.account_sum("requests")
+        row[:, throttled] += v.account_sum("rate_limited")
+        row[:, active] += 1.0
+        row[:, pinned] += per_tick >= self.near * row[:, peak]
+        sums.store(touched, row)
+        share_throttled = row[:, throttled] / (row[:, requests] + self.prior_requests)
+        share_pinned = row[:, pinned] / (row[:, active] + self.prior_ticks)
+        score = noisy_or(share_throttled, share_pinned * saturating(row[:, peak], self.half_rate))
         return sums.index.scores(touched, score)

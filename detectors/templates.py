@@ -176,18 +176,16 @@ class TemplateRepetition(Detector):
         shared = (match & (distinct >= self.min_accounts)).any(axis=1)
         repeated = (match & (held >= self.min_repeats)).any(axis=1)
         rows, k = v.account_of_row, v.accounts
-        self.sums_.add(
+        row = self.sums_.add(
             batch.end,
             codes,
             requests=v.account_sum("requests"),
             shared=np.bincount(rows, weights=shared, minlength=k),
             repeated=np.bincount(rows, weights=repeated, minlength=k),
         )
-        n = self.sums_.read("requests", codes) + self.prior_requests
-        score = noisy_or(
-            self.sums_.read("shared", codes) / n,
-            self.within_weight * self.sums_.read("repeated", codes) / n,
-        )
+        slot = self.sums_.slot
+        n = row[:, slot("requests")] + self.prior_requests
+        score = noisy_or(row[:, slot("shared")] / n, self.within_weight * row[:, slot("repeated")] / n)
         return ix.scores(codes, score)
 
     def _count(self, flat: np.ndarray, account_bits: np.ndarray) -> None:
