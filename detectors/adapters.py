@@ -37,9 +37,10 @@ import numpy as np
 import pandas as pd
 
 from detectors.accounts import AccountIndex
-from detectors.base import Constraint, Detector, Interval, Options, scores_series
+from detectors.base import Constraint, Detector, Interval, Options
 from detectors.features import DAY, FEATURES, AccountFeatures
 from detectors.scoring import Reservoir, ecdf
+from detectors.sharing import shares_scores
 from simulator.traffic import RequestBatch
 
 __all__ = ["EstimatorAdapter", "EventAdapter", "RiverAdapter", "RunningZScore", "instantiate"]
@@ -132,6 +133,7 @@ class EstimatorAdapter(_FeatureModel):
                 estimator.set_params(random_state=self.seed)
         return estimator
 
+    @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "features_"):
             self._start()
@@ -152,7 +154,7 @@ class EstimatorAdapter(_FeatureModel):
         if codes.size == 0:
             return None
         raw = self._raw(self._vectors(codes))
-        return scores_series(self.features_.index.ids(codes), ecdf(self.reference_, raw))
+        return self.features_.index.scores(codes, ecdf(self.reference_, raw))
 
     def _refit(self) -> bool:
         codes = self._eligible(np.arange(len(self.features_)))
@@ -246,7 +248,7 @@ class RiverAdapter(_FeatureModel):
             self.model_.learn_one(x)
         reference = self.raw_.sorted() if len(self.raw_) else np.sort(raw)
         self.raw_.add(raw)
-        return scores_series(self.features_.index.ids(codes), ecdf(reference, raw))
+        return self.features_.index.scores(codes, ecdf(reference, raw))
 
 
 class RunningZScore:
@@ -343,4 +345,4 @@ class EventAdapter(Detector):
             row, weights=ecdf(reference, raw), minlength=touched.size
         )
         ix["at"][touched] = batch.end
-        return scores_series(ix.ids(touched), ix["sum"][touched] / ix["weight"][touched])
+        return ix.scores(touched, ix["sum"][touched] / ix["weight"][touched])

@@ -46,6 +46,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
+import numpy as np
 import pandas as pd
 
 from simulator.traffic import RequestBatch
@@ -211,5 +212,15 @@ def _clone_value(value: Any) -> Any:
 
 
 def scores_series(account_ids: Any, scores: Any) -> pd.Series:
-    """A score Series as :meth:`Detector.update` returns it (float64, indexed by account_id)."""
-    return pd.Series(scores, index=pd.Index(account_ids, name="account_id"), dtype="float64", name="score")
+    """A score Series as :meth:`Detector.update` returns it (float64, indexed by
+    account_id). The index keeps the given ``str`` objects (object dtype): no copy
+    into another string type per account and tick."""
+    ids = np.asarray(account_ids, dtype=object)
+    if ids.base is not None or ids is account_ids:  # never share a caller's storage
+        ids = ids.copy()
+    if ids.ndim == 1 and hasattr(pd.Index, "_simple_new"):
+        # the public constructor inspects every element (tens of microseconds a tick)
+        index = pd.Index._simple_new(ids, name="account_id")
+    else:
+        index = pd.Index(ids, name="account_id", dtype=object)
+    return pd.Series(np.asarray(scores, dtype=np.float64), index=index, name="score")

@@ -16,7 +16,9 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.accounts import AccountIndex
+from detectors.base import Constraint, Detector, Interval
+from detectors.view import view
 from simulator.traffic import RequestBatch
 
 __all__ = ["NullDetector", "PeriodicDetector", "RandomDetector"]
@@ -49,14 +51,16 @@ class RandomDetector(Detector):
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "rng_"):
             self.rng_ = np.random.default_rng(self.seed)
-            self.seen_: set[str] = set()
+            self.index_ = AccountIndex()
+            self.index_.add_array("seen", bool)
+        v = view(batch)
+        codes = self.index_.codes_for(v)
         # first-seen order is time order, so draws do not depend on hashing
-        ids = pd.unique(batch.requests["account_id"].to_numpy())
-        new = [a for a in ids if a not in self.seen_]
-        if not new:
+        new = ~self.index_["seen"][codes]
+        if not new.any():
             return None
-        self.seen_.update(new)
-        return scores_series(new, self.rng_.random(len(new)))
+        self.index_["seen"][codes[new]] = True
+        return self.index_.scores(codes[new], self.rng_.random(int(new.sum())))
 
 
 class PeriodicDetector(Detector):
@@ -78,19 +82,27 @@ class PeriodicDetector(Detector):
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "rng_"):
             self.rng_ = np.random.default_rng(self.seed)
-            self.seen_: list[str] = []
-            self.known_: set[str] = set()
-            self.flagged_: set[str] = set()
-        for account in pd.unique(batch.requests["account_id"].to_numpy()):
-            if account not in self.known_:
-                self.known_.add(account)
-                self.seen_.append(account)
+            self.index_ = AccountIndex()
+            self.index_.add_array("seen", bool)
+            self.index_.add_array("flagged", bool)
+            self.order_ = np.empty(16, dtype=np.int64)  # codes in the order first seen (the first seen_ of them)
+            self.seen_ = 0
+        v = view(batch)
+        codes = self.index_.codes_for(v)
+        new = codes[~self.index_["seen"][codes]]
+        if new.size:
+            self.index_["seen"][new] = True
+            if self.seen_ + new.size > self.order_.size:
+                self.order_ = np.resize(self.order_, 2 * (self.seen_ + new.size))
+            self.order_[self.seen_ : self.seen_ + new.size] = new
+            self.seen_ += new.size
         if (batch.tick + 1) % self.every:
             return None
-        candidates = [a for a in self.seen_ if a not in self.flagged_]
-        if not candidates:
+        order = self.order_[: self.seen_]
+        candidates = order[~self.index_["flagged"][order]]
+        if not candidates.size:
             return None
-        chosen = self.rng_.choice(len(candidates), size=min(self.accounts, len(candidates)), replace=False)
-        picked = [candidates[i] for i in sorted(chosen)]
-        self.flagged_.update(picked)
-        return scores_series(picked, np.ones(len(picked)))
+        chosen = self.rng_.choice(candidates.size, size=min(self.accounts, candidates.size), replace=False)
+        picked = candidates[np.sort(chosen)]
+        self.index_["flagged"][picked] = True
+        return self.index_.scores(picked, np.ones(picked.size))

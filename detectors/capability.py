@@ -29,8 +29,10 @@ import numpy as np
 import pandas as pd
 
 from detectors.accounts import DecayedSums
-from detectors.base import Constraint, Detector, Interval, scores_series
-from detectors.features import DAY, entropy, topic_codes
+from detectors.base import Constraint, Detector, Interval
+from detectors.features import DAY, entropy
+from detectors.sharing import shares_scores
+from detectors.view import view
 from simulator.prompts import TOPICS
 from simulator.traffic import RequestBatch
 
@@ -88,30 +90,32 @@ class CapabilityConcentration(Detector):
         self.population_ = np.zeros(2 + width)
         self.population_at_ = -np.inf
 
+    @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "sums_"):
             self._start()
-        r = batch.requests
-        if r.empty:
+        v = view(batch)
+        if v.n == 0:
             return None
-        topics = topic_codes(r["topic"])
-        cot = r["cot_requested"].to_numpy(dtype=np.float64)
-        ones = np.ones(len(r))
-        codes = self.sums_.fold(batch.end, r["account_id"], requests=ones, cot=cot, topics=topics)
+        codes = self.sums_.index.codes_for(v)  # one per account of the batch
+        topics = v.account_histogram("topic")
+        cot = v.account_sum("cot")
+        row = self.sums_.add(batch.end, codes, requests=v.account_sum("requests"), cot=cot, topics=topics)
         self.population_ *= np.exp2(-(batch.end - self.population_at_) / self.half_life)
-        self.population_ += np.r_[len(r), cot.sum(), np.bincount(topics, minlength=len(TOPICS) + 1)]
+        self.population_ += np.r_[v.n, v.column("cot_requested").sum(), topics.sum(axis=0)]
         self.population_at_ = batch.end
-        n = self.sums_.read("requests", codes)
-        hist = self.sums_.read("topics", codes)
+        slot = self.sums_.slot
+        n = row[:, slot("requests")]
+        hist = row[:, slot("topics")]
         pop_n, pop_cot, pop_hist = self.population_[0], self.population_[1] / self.population_[0], self.population_[2:]
         strength = self.prior_requests
         in_focus = hist[:, self.columns_]
         focus = (in_focus.sum(axis=1) + strength * pop_hist[self.columns_].sum() / pop_n) / (n + strength)
-        cot_share = (self.sums_.read("cot", codes) + strength * pop_cot) / (n + strength)
+        cot_share = (row[:, slot("cot")] + strength * pop_cot) / (n + strength)
         prior_mix = pop_hist[self.columns_] / max(pop_hist[self.columns_].sum(), 1e-12)
         smoothed = in_focus + strength * prior_mix
         sweep = entropy(smoothed) / np.log(self.columns_.size) if self.columns_.size > 1 else np.ones(codes.size)
         w = np.asarray(self.weights, dtype=np.float64) / sum(self.weights)
         with np.errstate(divide="ignore"):
             log_score = w[0] * np.log(focus) + w[1] * np.log(cot_share) + w[2] * np.log(np.clip(sweep, 0.0, 1.0))
-        return scores_series(self.sums_.index.ids(codes), np.exp(log_score))
+        return self.sums_.index.scores(codes, np.exp(log_score))

@@ -6,7 +6,10 @@ infrastructure defeats the graph. Fusing independent evidence is how outlier
 ensembles gain robustness (Aggarwal and Sathe, "Outlier Ensembles", 2017). The
 members are detectors by registry name (``members``), each built with its
 defaults and driven with the same batches; the ensemble keeps every account's
-latest score from every member (0 until a member scores it).
+latest score from every member (0 until a member scores it). Where the harness
+already runs an identical detector (same class, parameters and batches) on the
+same batches before the ensemble, its scores are reused instead of computed
+again (:mod:`detectors.sharing`).
 
 ``method`` combines the ``M`` members' latest scores of an account:
 
@@ -34,8 +37,10 @@ import pandas as pd
 from scipy import stats
 
 from detectors.accounts import AccountIndex
-from detectors.base import Constraint, Detector, Interval, Options, scores_series
+from detectors.base import Constraint, Detector, Interval, Options
 from detectors.scoring import ecdf
+from detectors.sharing import shared_update
+from detectors.view import view
 from simulator.traffic import RequestBatch
 
 __all__ = ["DEFAULT_MEMBERS", "Ensemble"]
@@ -80,26 +85,32 @@ class Ensemble(Detector):
         self.members_ = [build(name) for name in self.members]
         self.index_ = AccountIndex()
         self.index_.add_array("scores", np.float64, (len(self.members_),))
+        self.index_.add_array("scored", bool)
         self.sorted_: list[np.ndarray] = [np.zeros(0)] * len(self.members_)
 
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "members_"):
             self._start()
         ix = self.index_
+        bound = ix.follow(view(batch))  # numbered by the stream's serials, if it has them
         changed = []
         for m, member in enumerate(self.members_):
-            scores = member.update(batch)
-            if scores is None or scores.empty:
+            member, scores = shared_update(member, batch)  # an identical detector's scores, if it shared them
+            self.members_[m] = member
+            if scores is None:
                 continue
-            codes = ix.codes(scores.index)
-            ix["scores"][codes, m] = scores.to_numpy(dtype=np.float64)
+            ids, values, serials = scores
+            codes = serials if bound and serials is not None else ix.codes(ids)
+            ix["scored"][codes] = True
+            ix["scores"][codes, m] = values
             changed.append(codes)
-        if batch.tick % self.refresh == 0 or not len(self.sorted_[0]):
-            self.sorted_ = [np.sort(ix["scores"][:, m]) for m in range(len(self.members_))]
+        if self.method != "mean" and (batch.tick % self.refresh == 0 or not len(self.sorted_[0])):
+            scored = ix["scores"][ix["scored"]]  # accounts some member has scored
+            self.sorted_ = [np.sort(scored[:, m]) for m in range(len(self.members_))]
         if not changed:
             return None
         codes = np.unique(np.concatenate(changed))
-        return scores_series(ix.ids(codes), self._fuse(ix["scores"][codes]))
+        return ix.scores(codes, self._fuse(ix["scores"][codes]))
 
     def _fuse(self, scores: np.ndarray) -> np.ndarray:
         if self.method == "mean":

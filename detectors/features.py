@@ -50,10 +50,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
-from detectors.accounts import DecayedSums, hash_strings, runs
+from detectors.accounts import DecayedSums, runs
 from detectors.sketch import hll_estimate, hll_update
+from detectors.view import BatchView, view
 from simulator.hashing import splitmix64
 from simulator.prompts import TOPICS
 from simulator.traffic import RequestBatch
@@ -157,53 +157,57 @@ class AccountFeatures:
         """Fold in one tick; return the sorted codes of the accounts with requests in it."""
         self.now = max(self.now, float(batch.end))
         ix = self.index
+        v = view(batch)
         if len(batch.accounts):
-            created = ix.codes(batch.accounts["account_id"])
+            created = ix.register(v)
             ix["created_ts"][created] = batch.accounts["created_ts"].to_numpy(dtype=np.float64)
-        r = batch.requests
-        if r.empty:
+        if v.n == 0:
             return np.empty(0, dtype=np.int64)
-        codes = ix.codes(r["account_id"])
-        ts = r["ts"].to_numpy(dtype=np.float64)
-        status = r["status"].to_numpy()
-        gaps = self._gaps(codes, ts)
+        codes = ix.codes_for(v)  # one per account of the batch, in its order
+        rows = v.account_of_row
+        row_codes = codes[rows]
+        ts = v.column("ts")
+        gaps = self._gaps(row_codes, ts)
         has_gap = ~np.isnan(gaps)
         gaps = np.where(has_gap, gaps, 0.0)
         log_gaps = np.log1p(gaps)
-        touched = self.sums.fold(
+        k = v.accounts
+
+        def per_account(values: np.ndarray) -> np.ndarray:
+            return np.bincount(rows, weights=values, minlength=k)
+
+        self.sums.add(
             self.now,
-            None,
-            codes=codes,
-            requests=np.ones(codes.size),
-            served=status == 200,
-            input=r["input_tokens"].to_numpy(dtype=np.float64),
-            output=r["output_tokens"].to_numpy(dtype=np.float64),
-            rate_limited=status == 429,
-            forbidden=status == 403,
-            cot=r["cot_requested"].to_numpy(dtype=bool),
-            first_turn=r["turn"].to_numpy() == 0,
-            gaps=has_gap,
-            gap=gaps,
-            gap_sq=gaps * gaps,
-            log_gap=log_gaps,
-            log_gap_sq=log_gaps * log_gaps,
-            hours=((batch.origin.timestamp() + ts) // 3600 % 24).astype(np.int64),
-            topics=topic_codes(r["topic"]),
-            models=self._model_slots(r["model"]),
+            codes,
+            requests=v.account_sum("requests"),
+            served=v.account_sum("served"),
+            input=v.account_sum("input_tokens"),
+            output=v.account_sum("output_tokens"),
+            rate_limited=v.account_sum("rate_limited"),
+            forbidden=v.account_sum("forbidden"),
+            cot=v.account_sum("cot"),
+            first_turn=v.account_sum("first_turn"),
+            gaps=per_account(has_gap),
+            gap=per_account(gaps),
+            gap_sq=per_account(gaps * gaps),
+            log_gap=per_account(log_gaps),
+            log_gap_sq=per_account(log_gaps * log_gaps),
+            hours=v.account_histogram("hour"),
+            topics=v.account_histogram("topic"),
+            models=self._model_histogram(v),
         )
-        np.add.at(ix["total"], codes, 1)
-        unknown = np.isnan(ix["created_ts"][codes])
+        ix["total"][codes] += v.account_requests
+        unknown = np.isnan(ix["created_ts"][row_codes])
         if unknown.any():  # not in the registry: age counts from the first request
-            np.fmin.at(ix["created_ts"], codes[unknown], ts[unknown])
-        subnet = pc.replace_substring_regex(batch.table.column("ip"), r"\.[0-9]+$", "")
+            np.fmin.at(ix["created_ts"], row_codes[unknown], ts[unknown])
         for name, hashes in (
-            ("fingerprints", hash_strings(r["client_fingerprint"], salt=1)),
-            ("ips", hash_strings(r["ip"], salt=2)),
-            ("subnets", hash_strings(subnet, salt=3)),
-            ("asns", splitmix64(r["asn"].to_numpy().astype(np.uint64))),
+            ("fingerprints", splitmix64(v.string_hash("client_fingerprint") ^ np.uint64(1))),
+            ("ips", splitmix64(v.string_hash("ip") ^ np.uint64(2))),
+            ("subnets", splitmix64(v.string_hash("subnet") ^ np.uint64(3))),
+            ("asns", splitmix64(v.column("asn").astype(np.uint64))),
         ):
-            hll_update(ix[name], codes, hashes)
-        return touched
+            hll_update(ix[name], row_codes, hashes)
+        return np.sort(codes)
 
     def _gaps(self, codes: np.ndarray, ts: np.ndarray) -> np.ndarray:
         """Seconds since the same account's previous request, per row (NaN for an
@@ -221,19 +225,21 @@ class AccountFeatures:
         gaps[order] = np.maximum(t - previous, 0.0)
         return gaps
 
-    def _model_slots(self, model: pd.Series) -> np.ndarray:
-        categorical = model if isinstance(model.dtype, pd.CategoricalDtype) else model.astype("category")
-        present = np.unique(categorical.cat.codes.to_numpy())
-        categories = categorical.cat.categories
-        mapping = np.full(len(categories) + 1, _MAX_MODELS - 1, dtype=np.int64)
-        for code in present[present >= 0]:
-            name = str(categories[code])
+    def _model_histogram(self, v: BatchView) -> np.ndarray:
+        """Per account of the batch, its requests per model slot (models numbered in
+        order of first appearance, the last slot shared by the rest)."""
+        codes, vocabulary = v.codes("model")
+        present = np.unique(codes)
+        mapping = np.full(len(vocabulary) + 1, _MAX_MODELS - 1, dtype=np.int64)
+        for code in present[present >= 0].tolist():
+            name = vocabulary[code]
             slot = self._model_slot.get(name)
             if slot is None:
                 slot = min(len(self._model_slot), _MAX_MODELS - 1)  # beyond the last slot: "other"
                 self._model_slot[name] = slot
             mapping[code] = slot
-        return mapping[categorical.cat.codes.to_numpy()]
+        flat = v.account_of_row * _MAX_MODELS + mapping[codes]
+        return np.bincount(flat, minlength=v.accounts * _MAX_MODELS).reshape(v.accounts, _MAX_MODELS)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -254,7 +260,7 @@ class AccountFeatures:
             gap_mean = col["gap"] / gaps
             gap_var = col["gap_sq"] / gaps - gap_mean**2
             gap_cv = np.where(has & (gap_mean > 0), np.sqrt(np.maximum(gap_var, 0.0)) / gap_mean, 0.0)
-        hours, topics, models = ix["hours"][codes], ix["topics"][codes], ix["models"][codes]
+        hours, topics, models = (self.sums.read(name, codes) for name in ("hours", "topics", "models"))
         distinct = {name: hll_estimate(ix[name][codes]) for name in _SKETCHES}
         total = np.maximum(ix["total"][codes], 1)
         age = np.maximum(self.now - ix["created_ts"][codes], 0.0) / DAY

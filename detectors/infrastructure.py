@@ -37,12 +37,12 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
-from scipy import sparse
 
 from detectors.accounts import AccountIndex, hash_strings
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
 from detectors.scoring import saturating
+from detectors.sharing import shares_scores
+from detectors.view import view
 from simulator.hashing import splitmix64
 from simulator.traffic import RequestBatch
 
@@ -70,8 +70,9 @@ def dense_blocks(
     rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, blocks: int, min_rows: int, epsilon: float
 ) -> list[tuple[np.ndarray, float]]:
     """Dense blocks of a weighted bipartite graph (edges ``rows[i] — cols[i]`` with
-    ``weights[i]``; row and column ids are dense from 0): up to ``blocks`` pairs of
-    (row ids, density), densest first, each with at least ``min_rows`` rows.
+    ``weights[i]``, no edge twice; row and column ids are dense from 0): up to
+    ``blocks`` pairs of (row ids, density), densest first, each with at least
+    ``min_rows`` rows.
 
     >>> r = np.array([0, 0, 1, 1, 2, 2, 3]); c = np.array([0, 1, 0, 1, 0, 1, 2])
     >>> [(ids.tolist(), round(g, 2)) for ids, g in dense_blocks(r, c, np.ones(7), 2, 2, 0.1)]
@@ -80,11 +81,18 @@ def dense_blocks(
     if rows.size == 0:
         return []
     n_rows, n_cols = int(rows.max()) + 1, int(cols.max()) + 1
-    matrix = sparse.csr_matrix((weights, (rows, cols)), shape=(n_rows, n_cols))
+    order = np.lexsort((cols, rows))  # edges row by row, columns ascending (a CSR matrix's order)
+    rows, cols, weights = rows[order], cols[order], np.asarray(weights, dtype=np.float64)[order]
     remaining = np.arange(n_rows)
     found: list[tuple[np.ndarray, float]] = []
     for _ in range(blocks):
-        block, density = _peel(matrix[remaining], remaining, epsilon)
+        alive = np.zeros(n_rows, dtype=bool)
+        alive[remaining] = True
+        edges = alive[rows]
+        position = np.cumsum(alive) - 1
+        block, density = _peel(
+            position[rows[edges]], cols[edges], weights[edges], remaining.size, n_cols, remaining, epsilon
+        )
         if block.size < min_rows or density <= 0:
             break
         found.append((block, density))
@@ -96,27 +104,54 @@ _PEEL_STEP = 0.05
 """Each peeling pass removes at least this share of the remaining nodes."""
 
 
-def _peel(matrix: sparse.csr_matrix, row_ids: np.ndarray, epsilon: float) -> tuple[np.ndarray, float]:
+def _peel(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    weights: np.ndarray,
+    n_rows: int,
+    n_cols: int,
+    row_ids: np.ndarray,
+    epsilon: float,
+) -> tuple[np.ndarray, float]:
     """The densest subgraph met while peeling the lowest-degree nodes in batches:
     each pass removes every node within ``1 + epsilon`` of the smallest weighted
     degree, and at least the lowest ``_PEEL_STEP`` of the nodes, then drops them
-    from the matrix, so that passes get cheaper as the graph shrinks."""
-    used = np.asarray(matrix.sum(axis=0)).ravel() > 0
-    matrix = matrix[:, used]
+    and their edges, so that passes get cheaper as the graph shrinks.
+
+    The graph is a list of edges in row-major order (rows ascending, each row's
+    columns ascending), and degrees are summed exactly as a CSR matrix sums them
+    (a row's weights by ``numpy.add.reduceat``, a column's one edge after the
+    other in row order), so the result does not depend on the representation."""
+    used = np.bincount(cols, weights=weights, minlength=n_cols) > 0
+    rows, cols, weights, n_cols = _keep(rows, cols, weights, np.ones(n_rows, dtype=bool), used)
     best_density, best_rows = -1.0, np.empty(0, dtype=np.int64)
-    while matrix.shape[0] and matrix.shape[1]:
-        row_degree = np.asarray(matrix.sum(axis=1)).ravel()
-        col_degree = np.asarray(matrix.sum(axis=0)).ravel()
-        density = float(row_degree.sum()) / (matrix.shape[0] + matrix.shape[1])
+    while n_rows and n_cols:
+        row_degree = np.zeros(n_rows)
+        if rows.size:
+            starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+            row_degree[rows[starts]] = np.add.reduceat(weights, starts)
+        col_degree = np.bincount(cols, weights=weights, minlength=n_cols)
+        density = float(row_degree.sum()) / (n_rows + n_cols)
         if density > best_density:
             best_density, best_rows = density, row_ids
         degrees = np.concatenate([row_degree, col_degree])
         k = max(1, int(_PEEL_STEP * degrees.size))
         cut = max(np.partition(degrees, k - 1)[k - 1], degrees.min() * (1.0 + epsilon))
         keep_rows, keep_cols = row_degree > cut, col_degree > cut
-        matrix = matrix[keep_rows][:, keep_cols]
+        rows, cols, weights, n_cols = _keep(rows, cols, weights, keep_rows, keep_cols)
+        n_rows = int(keep_rows.sum())
         row_ids = row_ids[keep_rows]
     return best_rows, best_density
+
+
+def _keep(
+    rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, keep_rows: np.ndarray, keep_cols: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The edges between kept rows and kept columns, both renumbered densely in order."""
+    edges = keep_rows[rows] & keep_cols[cols]
+    row_position = np.cumsum(keep_rows) - 1
+    col_position = np.cumsum(keep_cols) - 1
+    return row_position[rows[edges]], col_position[cols[edges]], weights[edges], int(keep_cols.sum())
 
 
 class SharedInfrastructure(Detector):
@@ -167,6 +202,7 @@ class SharedInfrastructure(Detector):
         self.edges_: list[list[np.ndarray]] = [[], []]  # generations: current, previous; (code << 64 | asset) pairs
         self.generation_ = 0
 
+    @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "index_"):
             self._start()
@@ -175,21 +211,21 @@ class SharedInfrastructure(Detector):
             self.generation_ = batch.tick // self.window
             self.edges_ = [[], self.edges_[0] if steps == 1 else []]
         ix = self.index_
+        v = view(batch)
         if len(batch.accounts):
-            codes = ix.codes(batch.accounts["account_id"])
+            codes = ix.register(v)
             if "payment" in self.links:
-                ix["payment"][codes] = hash_strings(batch.accounts["payment_fingerprint"], salt=21)
+                ix["payment"][codes] = splitmix64(v.registry_hash("payment_fingerprint") ^ np.uint64(21))
             if "email_pattern" in self.links:
                 ix["email_pattern"][codes] = hash_strings(email_patterns(batch.accounts["email"]), salt=22)
-        r = batch.requests
-        if not r.empty:
-            codes = ix.codes(r["account_id"])
+        if v.n:
+            codes = ix.codes_for(v)[v.account_of_row]
             assets = []
             if "subnet" in self.links:
-                assets.append(hash_strings(pc.replace_substring_regex(batch.table.column("ip"), r"\.[0-9]+$", ""), 23))
+                assets.append(splitmix64(v.string_hash("subnet") ^ np.uint64(23)))
             if "asn_fingerprint" in self.links:
-                fingerprint = hash_strings(r["client_fingerprint"], salt=24)
-                assets.append(splitmix64(fingerprint ^ r["asn"].to_numpy().astype(np.uint64)))
+                fingerprint = splitmix64(v.string_hash("client_fingerprint") ^ np.uint64(24))
+                assets.append(splitmix64(fingerprint ^ v.column("asn").astype(np.uint64)))
             if assets:
                 self.edges_[0].append(_pairs(np.tile(codes, len(assets)), np.concatenate(assets)))
         if (batch.tick + 1) % self.every:
@@ -226,7 +262,7 @@ class SharedInfrastructure(Detector):
         ix["score"][changed] = score[changed]
         if changed.size == 0:
             return None
-        return scores_series(ix.ids(changed), score[changed])
+        return ix.scores(changed, score[changed])
 
 
 def _pairs(codes: np.ndarray, assets: np.ndarray) -> np.ndarray:
@@ -236,7 +272,6 @@ def _pairs(codes: np.ndarray, assets: np.ndarray) -> np.ndarray:
 
 def _distinct(pairs: np.ndarray) -> np.ndarray:
     """The distinct rows of a (n, 2) uint64 array, deduplicated on a 64-bit hash of
-    the row (one sort of n keys instead of a lexicographic row sort)."""
+    the row (one hash table of n keys instead of a lexicographic row sort)."""
     key = splitmix64(pairs[:, 1] ^ splitmix64(pairs[:, 0]))
-    _, first = np.unique(key, return_index=True)
-    return pairs[first]
+    return pairs[~pd.Series(key).duplicated().to_numpy()]  # hashing, not sorting: the order does not matter

@@ -39,10 +39,13 @@ import pandas as pd
 from scipy import stats
 
 from detectors.accounts import AccountIndex, hash_strings
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
 from detectors.features import DAY
 from detectors.infrastructure import email_patterns
 from detectors.scoring import noisy_or
+from detectors.sharing import shares_scores
+from detectors.view import BatchView, view
+from simulator.hashing import splitmix64
 from simulator.traffic import RequestBatch
 
 __all__ = ["PATHWAY_RISK", "AccountLifecycle"]
@@ -107,24 +110,25 @@ class AccountLifecycle(Detector):
         }
         self.first_ban_ = np.inf
 
+    @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "index_"):
             self._start()
         ix = self.index_
         changed = False
+        v = view(batch)
         if len(batch.accounts):
-            self._register(batch.accounts)
+            self._register(v)
             changed = True
-        r = batch.requests
-        if not r.empty:
-            codes = ix.codes(r["account_id"])
-            ix["fingerprint"][codes] = hash_strings(r["client_fingerprint"], salt=31)
-            forbidden = r["status"].to_numpy() == 403
+        if v.n:
+            codes = ix.codes_for(v)[v.account_of_row]
+            ix["fingerprint"][codes] = splitmix64(v.string_hash("client_fingerprint") ^ np.uint64(31))
+            forbidden = v.row_value("forbidden")
             fresh = np.unique(codes[forbidden])
             fresh = fresh[~ix["banned"][fresh]]
             if fresh.size:
                 ix["banned"][fresh] = True
-                self.first_ban_ = min(self.first_ban_, float(r["ts"].to_numpy()[forbidden].min()))
+                self.first_ban_ = min(self.first_ban_, float(v.column("ts")[forbidden].min()))
                 for name in self.burned_:
                     self.burned_[name] = np.union1d(self.burned_[name], ix[name][fresh])
                 changed = True
@@ -133,11 +137,12 @@ class AccountLifecycle(Detector):
         score = noisy_or(ix["risk"] * self._mix(), self._replacement())
         moved = np.flatnonzero(score != ix["score"])
         ix["score"][moved] = score[moved]
-        return scores_series(ix.ids(moved), score[moved]) if moved.size else None
+        return ix.scores(moved, score[moved]) if moved.size else None
 
-    def _register(self, accounts: pd.DataFrame) -> None:
+    def _register(self, v: BatchView) -> None:
         ix = self.index_
-        codes = ix.codes(accounts["account_id"])
+        accounts = v.registry
+        codes = ix.register(v)
         created = accounts["created_ts"].to_numpy(dtype=np.float64)
         names = accounts["signup_pathway"].astype("str")
         for name in names.unique():
@@ -147,7 +152,7 @@ class AccountLifecycle(Detector):
         ix["created_ts"][codes] = created
         ix["created_bin"][codes] = np.floor(created / self.bin_seconds).astype(np.int64)
         ix["registered"][codes] = True
-        ix["payment"][codes] = hash_strings(accounts["payment_fingerprint"], salt=32)
+        ix["payment"][codes] = splitmix64(v.registry_hash("payment_fingerprint") ^ np.uint64(32))
         ix["email_pattern"][codes] = hash_strings(email_patterns(accounts["email"]), salt=33)
 
     def _mix(self) -> np.ndarray:

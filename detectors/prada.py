@@ -28,13 +28,71 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from detectors.accounts import AccountIndex, runs
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
+from detectors.sharing import shares_scores
+from detectors.view import view
 from simulator.traffic import RequestBatch
 
-__all__ = ["QueryDistribution"]
+__all__ = ["QueryDistribution", "normaltest_pvalues"]
+
+
+def normaltest_pvalues(samples: np.ndarray) -> np.ndarray:
+    """P-values of D'Agostino and Pearson's K² test of normality, one per row of
+    ``samples`` (shape (m, n), n ≥ 8): ``scipy.stats.normaltest(samples, axis=1).pvalue``
+    computed with the very same floating-point operations, without its per-call
+    overhead (array-API dispatch, axis and NaN handling: about a millisecond a tick).
+
+    K² = Z_s² + Z_k², with Z_s the skewness test's statistic (D'Agostino 1970) and
+    Z_k the kurtosis test's (Anscombe and Glynn 1983); p = P(χ²₂ > K²).
+
+    >>> from scipy import stats
+    >>> x = np.random.default_rng(1).normal(size=(3, 40))
+    >>> bool(np.array_equal(normaltest_pvalues(x), stats.normaltest(x, axis=1).pvalue))
+    True
+    """
+    a = np.asarray(samples, dtype=np.float64)
+    n = np.asarray(a.shape[1], dtype=np.float64)
+    eps = np.finfo(np.float64).eps
+    mean = np.mean(a, axis=1, keepdims=True)
+    mean_reduced = np.squeeze(mean, axis=1)
+    deviation = a - mean
+    square = deviation**2
+    m2 = np.mean(square, axis=1)
+    cube = square.copy()
+    cube *= deviation
+    m3 = np.mean(cube, axis=1)
+    m4 = np.mean(square**2, axis=1)
+    with np.errstate(all="ignore"):
+        zero = m2 <= (eps * mean_reduced) ** 2
+        b2 = np.where(zero, np.nan, m3 / m2**1.5)
+        y = b2 * np.sqrt(((n + 1) * (n + 3)) / (6.0 * (n - 2)))
+        beta2 = 3.0 * (n**2 + 27 * n - 70) * (n + 1) * (n + 3) / ((n - 2.0) * (n + 5) * (n + 7) * (n + 9))
+        w2 = -1 + np.sqrt(2 * (beta2 - 1))
+        delta = 1 / np.sqrt(0.5 * np.log(w2))
+        alpha = np.sqrt(2.0 / (w2 - 1))
+        y = np.where(y == 0, 1.0, y)
+        z_skew = delta * np.log(y / alpha + np.sqrt((y / alpha) ** 2 + 1))
+
+        kurtosis = np.where(zero, np.nan, m4 / m2**2.0)
+        expected = 3.0 * (n - 1) / (n + 1)
+        variance = 24.0 * n * (n - 2) * (n - 3) / ((n + 1) * (n + 1.0) * (n + 3) * (n + 5))
+        x = (kurtosis - expected) / variance**0.5
+        sqrtbeta1 = (
+            6.0
+            * (n * n - 5 * n + 2)
+            / ((n + 7) * (n + 9))
+            * ((6.0 * (n + 3) * (n + 5)) / (n * (n - 2) * (n - 3))) ** 0.5
+        )
+        big_a = 6.0 + 8.0 / sqrtbeta1 * (2.0 / sqrtbeta1 + (1 + 4.0 / (sqrtbeta1**2)) ** 0.5)
+        term1 = 1 - 2 / (9.0 * big_a)
+        denom = 1 + x * (2 / (big_a - 4.0)) ** 0.5
+        term2 = np.sign(denom) * np.where(denom == 0.0, np.nan, ((1 - 2.0 / big_a) / np.abs(denom)) ** (1 / 3))
+        z_kurtosis = (term1 - term2) / (2 / (9.0 * big_a)) ** 0.5
+        statistic = z_skew * z_skew + z_kurtosis * z_kurtosis
+    return special.chdtrc(np.asarray(2.0, dtype=statistic.dtype), statistic)
 
 
 class QueryDistribution(Detector):
@@ -59,28 +117,28 @@ class QueryDistribution(Detector):
         ix.add_array("distances", np.float64, (self.distances,))
         ix.add_array("measured", np.int64)
 
+    @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "index_"):
             self._start()
-        r = batch.requests
-        if r.empty:
+        v = view(batch)
+        if v.n == 0:
             return None
         ix = self.index_
-        codes = ix.codes(r["account_id"])
-        order = np.lexsort((r["ts"].to_numpy(), codes))
+        codes = ix.codes_for(v)[v.account_of_row]
+        order = np.lexsort((v.column("ts"), codes))
         c = codes[order]
-        fp = r["prompt_simhash"].to_numpy(dtype=np.uint64)[order]
+        fp = v.column("prompt_simhash")[order]
         rank, size = runs(c)  # position of each request within its account's tick
         stored = ix["stored"][c]
         ring = ix["fingerprints"][c]  # (n, memory): fingerprints of earlier ticks
         valid = np.arange(self.memory)[None, :] < np.minimum(stored, self.memory)[:, None]
         with_ring = np.where(valid, np.bitwise_count(ring ^ fp[:, None]), 64).min(axis=1)
         distance = np.where(stored > 0, with_ring, np.inf)
+        later = np.flatnonzero(rank >= 1)  # rows with an earlier request of their account in this tick
         for lag in range(1, min(self.memory, int(rank.max())) + 1):
-            same = rank >= lag
-            d = np.full(c.size, np.inf)
-            d[same] = np.bitwise_count(fp[same] ^ fp[np.flatnonzero(same) - lag])
-            distance = np.minimum(distance, d)
+            later = later[rank[later] >= lag]
+            distance[later] = np.minimum(distance[later], np.bitwise_count(fp[later] ^ fp[later - lag]))
 
         self._remember(ix["fingerprints"], ix["stored"], c, rank, size, fp, self.memory)
         measured = np.isfinite(distance)
@@ -95,9 +153,9 @@ class QueryDistribution(Detector):
         flat = np.ptp(window, axis=1) == 0
         p = np.ones(ready.size)
         if (~flat).any():
-            p[~flat] = stats.normaltest(window[~flat], axis=1).pvalue
+            p[~flat] = normaltest_pvalues(window[~flat])
         score = np.where(flat, 1.0, 1.0 - np.nan_to_num(p, nan=1.0))
-        return scores_series(ix.ids(ready), score)
+        return ix.scores(ready, score)
 
     @staticmethod
     def _remember(

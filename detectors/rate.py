@@ -29,9 +29,11 @@ import numpy as np
 import pandas as pd
 
 from detectors.accounts import DecayedSums
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
 from detectors.features import DAY
 from detectors.scoring import noisy_or, saturating
+from detectors.sharing import shares_scores
+from detectors.view import view
 from simulator.traffic import RequestBatch
 
 __all__ = ["RateSaturation"]
@@ -64,31 +66,30 @@ class RateSaturation(Detector):
         self.prior_requests = prior_requests
         self.prior_ticks = prior_ticks
 
+    @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "sums_"):
             self.check_params()
             self.sums_ = DecayedSums(
                 self.half_life, {"requests": 1, "throttled": 1, "active": 1, "pinned": 1, "peak": 1}
             )
-        r = batch.requests
-        if r.empty:
+        v = view(batch)
+        if v.n == 0:
             return None
         sums = self.sums_
-        codes = sums.index.codes(r["account_id"])
-        touched, row = np.unique(codes, return_inverse=True)
-        per_tick = np.bincount(row).astype(np.float64)
-        peak = np.maximum(sums.read("peak", touched, now=batch.end), per_tick)
-        sums.fold(
-            batch.end,
-            None,
-            codes=codes,
-            requests=np.ones(codes.size),
-            throttled=r["status"].to_numpy() == 429,
+        touched = sums.index.codes_for(v)  # one per account of the batch
+        per_tick = v.account_requests.astype(np.float64)
+        row = sums.decayed(batch.end, touched)
+        requests, throttled, active, pinned, peak = (
+            sums.slot(name) for name in ("requests", "throttled", "active", "pinned", "peak")
         )
-        sums.index["peak"][touched] = peak
-        sums.index["active"][touched] += 1.0
-        sums.index["pinned"][touched] += per_tick >= self.near * peak
-        throttled = sums.read("throttled", touched) / (sums.read("requests", touched) + self.prior_requests)
-        pinned = sums.read("pinned", touched) / (sums.read("active", touched) + self.prior_ticks)
-        score = noisy_or(throttled, pinned * saturating(peak, self.half_rate))
-        return scores_series(sums.index.ids(touched), score)
+        row[:, peak] = np.maximum(row[:, peak], per_tick)
+        row[:, requests] += v.account_sum("requests")
+        row[:, throttled] += v.account_sum("rate_limited")
+        row[:, active] += 1.0
+        row[:, pinned] += per_tick >= self.near * row[:, peak]
+        sums.store(touched, row)
+        share_throttled = row[:, throttled] / (row[:, requests] + self.prior_requests)
+        share_pinned = row[:, pinned] / (row[:, active] + self.prior_ticks)
+        score = noisy_or(share_throttled, share_pinned * saturating(row[:, peak], self.half_rate))
+        return sums.index.scores(touched, score)

@@ -37,15 +37,19 @@ that looks like the reference. Then
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import ThreadpoolController
 
 from detectors.accounts import DecayedSums
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
 from detectors.features import DAY, topic_codes
 from detectors.scoring import saturating
+from detectors.sharing import shares_scores
+from detectors.view import BatchView, view
 from simulator.prompts import TOPICS
 from simulator.traffic import RequestBatch
 
@@ -67,6 +71,38 @@ def request_vectors(requests: pd.DataFrame) -> np.ndarray:
         ]
     )
     return np.hstack([numeric, topics])
+
+
+@functools.cache
+def _blas() -> ThreadpoolController:
+    """The process's handle on its BLAS thread pools (looked up once)."""
+    return ThreadpoolController()
+
+
+def _vectors(v: BatchView) -> np.ndarray:
+    """:func:`request_vectors` from a batch's shared view."""
+    n = v.n
+    topics = np.zeros((n, len(TOPICS) + 1))
+    topics[np.arange(n), v.topic] = 1.0 / np.sqrt(2.0)
+    numeric = np.column_stack(
+        [
+            np.log10(1.0 + v.column("input_tokens").astype(np.float64)),
+            np.log10(1.0 + v.column("output_tokens").astype(np.float64)),
+            np.log10(1.0 + v.column("max_tokens").astype(np.float64)),
+            v.column("cot_requested").astype(np.float64),
+            (v.column("turn") == 0).astype(np.float64),
+        ]
+    )
+    return np.hstack([numeric, topics])
+
+
+def _streams(v: BatchView, column: str) -> tuple[np.ndarray, list[str]]:
+    """Per row, its stream's position among the batch's streams, and their names (the
+    values of ``column``; a missing value is the stream ``"nan"``)."""
+    codes, vocabulary = v.codes(column)
+    present, group_of = np.unique(codes, return_inverse=True)
+    names = [vocabulary[c] if c >= 0 else "nan" for c in present.tolist()]
+    return group_of, names
 
 
 class WindowShift(Detector):
@@ -115,6 +151,8 @@ class WindowShift(Detector):
         self.weights_ = rng.normal(0.0, 1.0 / self.bandwidth, size=(d, self.components)).astype(np.float32)
         self.offsets_ = rng.uniform(0.0, 2 * np.pi, size=self.components).astype(np.float32)
         self.accounts_ = DecayedSums(self.half_life, {"n": 1, "embedding": self.components})
+        self.accounts_.index.add_array("first", np.int64, fill=-1)
+        self.first_seen_ = 0
         self.streams_: dict[str, dict[str, np.ndarray | float]] = {}
 
     def _embed(self, u: np.ndarray) -> np.ndarray:
@@ -125,22 +163,40 @@ class WindowShift(Detector):
         phase *= np.float32(np.sqrt(2.0 / self.components))
         return phase
 
+    @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
+        # a tick's matrix products are small: threads would cost more than they save
+        # (and on a busy machine far more); one thread computes the same values
+        with _blas().limit(limits=1, user_api="blas"):
+            return self._update(batch)
+
+    def _update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "accounts_"):
             self._start()
-        r = batch.requests
-        if r.empty:
+        v = view(batch)
+        if v.n == 0:
             return None
-        phi = self._embed(request_vectors(r))
+        phi = self._embed(_vectors(v))
         if self.group is None:
-            group_of, names = np.zeros(len(r), dtype=np.int64), np.array(["all"])
+            group_of, names = np.zeros(v.n, dtype=np.int64), ["all"]
         else:
-            group_of, names = pd.factorize(r[self.group], sort=True)
-        codes = self.accounts_.index.codes(r["account_id"])
-        touched = self.accounts_.fold(batch.end, None, codes=codes, n=np.ones(len(r)), embedding=phi)
+            group_of, names = _streams(v, self.group)
+        ix = self.accounts_.index
+        codes = ix.codes_for(v)  # one per account of the batch
+        self.accounts_.add(batch.end, codes, n=v.account_sum("requests"), embedding=v.account_vector_sum(phi))
+        # accounts in the order they first sent a request: the scores' matrix products
+        # (BLAS) round a row differently depending on where it sits in the matrix
+        first = ix["first"]
+        new = codes[first[codes] < 0]
+        first[new] = self.first_seen_ + np.arange(new.size)
+        self.first_seen_ += new.size
+        by_first = np.argsort(first[codes])
+        touched = codes[by_first]
+        place = np.empty(codes.size, dtype=np.int64)
+        place[by_first] = np.arange(codes.size)
+        position = place[v.account_of_row]
         scores = np.zeros(touched.size)
         scored = np.zeros(touched.size, dtype=bool)
-        position = np.searchsorted(touched, codes)
         for g, name in enumerate(names):
             rows = group_of == g
             stream = self._stream(str(name), batch)
@@ -152,7 +208,7 @@ class WindowShift(Detector):
             scored[accounts] = True
         if not scored.any():
             return None
-        return scores_series(self.accounts_.index.ids(touched[scored]), scores[scored])
+        return self.accounts_.index.scores(touched[scored], scores[scored])
 
     def _stream(self, name: str, batch: RequestBatch) -> dict[str, np.ndarray | float]:
         stream = self.streams_.get(name)

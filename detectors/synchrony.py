@@ -37,7 +37,9 @@ import numpy as np
 import pandas as pd
 
 from detectors.accounts import AccountIndex, hash_strings, runs
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
+from detectors.sharing import shares_scores
+from detectors.view import BatchView, view
 from simulator.hashing import splitmix64
 from simulator.traffic import RequestBatch
 
@@ -62,8 +64,8 @@ def band_groups(signatures: np.ndarray, rows: int) -> np.ndarray:
     keys = np.broadcast_to(np.arange(bands, dtype=np.uint64), (n, bands)).copy()
     for j in range(rows):
         keys = splitmix64(keys ^ signatures[:, j : bands * rows : rows])
-    _, inverse, counts = np.unique(keys.ravel(), return_inverse=True, return_counts=True)
-    return counts[inverse].reshape(n, bands)
+    codes, _ = pd.factorize(keys.ravel())  # hashing, not sorting: only the counts matter
+    return np.bincount(codes)[codes].reshape(n, bands)
 
 
 class Lockstep(Detector):
@@ -117,45 +119,70 @@ class Lockstep(Detector):
         ix.add_array("last_bucket", np.int64, fill=-1)
         ix.add_array("score", np.float64, fill=np.nan)
         self.generation_ = 0
+        self.action_hashes_: dict[str, int] = {}
 
+    @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "index_"):
             self._start()
         if batch.tick // self.window != self.generation_:
             self._rotate(batch.tick // self.window)
-        r = batch.requests
-        if not r.empty:
-            self._learn(r)
+        v = view(batch)
+        if v.n:
+            self._learn(v)
         if (batch.tick + 1) % self.every:
             return None
         return self._evaluate()
 
-    def _learn(self, r: pd.DataFrame) -> None:
+    def _action(self, v: BatchView) -> tuple[np.ndarray, np.ndarray]:
+        """(per row, its action's position in the batch's actions; per action, the
+        salted hash of its text): hashed once per distinct value. Without an
+        ``action`` column, one action of hash 0."""
+        if self.action is None:
+            return np.zeros(v.n, dtype=np.int64), np.zeros(1, dtype=np.uint64)
+        codes, vocabulary = v.codes(self.action)
+        names = [*vocabulary, "nan"]  # "nan": a missing value
+        known = self.action_hashes_
+        unseen = [name for name in names if name not in known]
+        if unseen:
+            known.update(zip(unseen, hash_strings(np.array(unseen, dtype=object), salt=11).tolist(), strict=True))
+        return np.where(codes < 0, len(vocabulary), codes), np.array([known[n] for n in names], dtype=np.uint64)
+
+    def _element_hashes(self, grid: np.ndarray, action: np.ndarray, hashes: np.ndarray, shifted: bool) -> np.ndarray:
+        """Per row, the signature's salted hashes (rows × signature) of its element
+        (time bucket on ``grid``, action), computed once per distinct element."""
+        first = int(grid.min())
+        span = int(grid.max()) - first + 1
+        if span * hashes.size <= 4 * grid.size + 64:  # every (bucket, action) of the tick: a small table
+            buckets = (first + np.arange(span, dtype=np.int64)).astype(np.uint64)
+            elements = splitmix64(buckets[:, None] ^ hashes[None, :]).ravel()
+            key = (grid - first) * hashes.size + action
+        else:
+            elements, key = np.unique(splitmix64(grid.astype(np.uint64) ^ hashes[action]), return_inverse=True)
+            if not shifted:
+                return splitmix64(elements[:, None] ^ self.salts_[None, :])[key]
+        if shifted:
+            elements = splitmix64(elements ^ np.uint64(0x5BD1E995))
+        return splitmix64(elements[:, None] ^ self.salts_[None, :])[key]
+
+    def _learn(self, v: BatchView) -> None:
         ix = self.index_
-        codes = ix.codes(r["account_id"])
-        position = r["ts"].to_numpy(dtype=np.float64) / self.bucket_seconds
+        per_account = ix.codes_for(v)  # one per account of the batch
+        codes = per_account[v.account_of_row]
+        position = v.column("ts") / self.bucket_seconds
         bucket = np.floor(position).astype(np.int64)
         shifted = np.floor(position + 0.5).astype(np.int64)
-        action = (
-            hash_strings(r[self.action].astype("str"), salt=11)
-            if self.action is not None
-            else np.zeros(len(r), dtype=np.uint64)
+        action, hashes = self._action(v)
+        # MinHash: per account, the minimum of each salted hash over its elements, the
+        # (bucket, action) pairs of its requests on the two grids
+        per_row = np.minimum(
+            self._element_hashes(bucket, action, hashes, False), self._element_hashes(shifted, action, hashes, True)
         )
-        elements = np.concatenate(
-            [
-                splitmix64(bucket.astype(np.uint64) ^ action),
-                splitmix64(splitmix64(shifted.astype(np.uint64) ^ action) ^ np.uint64(0x5BD1E995)),
-            ]
-        )
-        owners = np.concatenate([codes, codes])
-        pair = splitmix64(elements ^ splitmix64(owners.astype(np.uint64)))
-        _, first = np.unique(pair, return_index=True)
-        elements, owners = elements[first], owners[first]
-        hashes = splitmix64(elements[:, None] ^ self.salts_[None, :])
-        signature = ix["signature"]
-        flat = signature.reshape(-1)
-        k = self.signature
-        np.minimum.at(flat, (owners * 2 * k)[:, None] + np.arange(k)[None, :], hashes)
+        starts = np.zeros(v.accounts, dtype=np.int64)
+        np.cumsum(v.account_requests[:-1], out=starts[1:])
+        minima = np.minimum.reduceat(per_row[v.rows_by_account], starts, axis=0)
+        current = ix["signature"][:, 0]
+        current[per_account] = np.minimum(current[per_account], minima)
         # distinct buckets per account: a new bucket on the main grid counts one event
         order = np.lexsort((bucket, codes))
         c, b = codes[order], bucket[order]
@@ -177,7 +204,7 @@ class Lockstep(Detector):
         previous[changed] = score[changed]
         if changed.size == 0:
             return None
-        return scores_series(ix.ids(changed), score[changed])
+        return ix.scores(changed, score[changed])
 
     def _rotate(self, generation: int) -> None:
         ix = self.index_

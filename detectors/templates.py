@@ -39,25 +39,45 @@ import numpy as np
 import pandas as pd
 
 from detectors.accounts import DecayedSums, hash_strings
-from detectors.base import Constraint, Detector, Interval, scores_series
+from detectors.base import Constraint, Detector, Interval
 from detectors.features import DAY
 from detectors.scoring import noisy_or
+from detectors.sharing import shares_scores
+from detectors.view import view
+from simulator.hashing import splitmix64
 from simulator.traffic import RequestBatch
 
-__all__ = ["TemplateRepetition", "lsh_keys"]
+__all__ = ["TemplateRepetition", "byte_tables", "lsh_keys"]
 
 
-def lsh_keys(fingerprints: np.ndarray, positions: np.ndarray) -> np.ndarray:
+def byte_tables(positions: np.ndarray) -> np.ndarray:
+    """Lookup tables for :func:`lsh_keys`: shape (8, 256, tables), entry ``[j, v, t]``
+    the part of table ``t``'s key that byte ``j`` of a fingerprint contributes when
+    it holds ``v`` (bits ``8j … 8j+7``); int32 (keys have at most 24 bits)."""
+    tables = positions.shape[0]
+    values = np.arange(256, dtype=np.int32)
+    lut = np.zeros((8, 256, tables), dtype=np.int32)
+    for t in range(tables):
+        for i, position in enumerate(positions[t].tolist()):
+            byte, bit = divmod(int(position), 8)
+            lut[byte, :, t] |= ((values >> bit) & 1) << i
+    return lut
+
+
+def lsh_keys(fingerprints: np.ndarray, positions: np.ndarray, lut: np.ndarray | None = None) -> np.ndarray:
     """Bucket keys of 64-bit ``fingerprints`` under bit sampling: shape (n, tables),
-    key ``Σ_i bit(positions[t, i]) · 2^i`` for table ``t``.
+    key ``Σ_i bit(positions[t, i]) · 2^i`` for table ``t``; ``lut``: :func:`byte_tables`
+    of ``positions``, if already built (eight table look-ups per fingerprint).
 
     >>> lsh_keys(np.array([0b1011], dtype=np.uint64), np.array([[0, 1, 2], [3, 2, 0]])).tolist()
     [[3, 5]]
     """
-    fp = np.asarray(fingerprints, dtype=np.uint64)[:, None, None]
-    bits = (fp >> positions[None, :, :].astype(np.uint64)) & np.uint64(1)
-    weights = np.uint64(1) << np.arange(positions.shape[1], dtype=np.uint64)
-    return (bits * weights).sum(axis=2, dtype=np.uint64).astype(np.int64)
+    lut = byte_tables(positions) if lut is None else lut
+    data = np.ascontiguousarray(fingerprints, dtype="<u8").view(np.uint8).reshape(-1, 8).T.astype(np.intp)
+    keys = lut[0].take(data[0], axis=0)
+    for j in range(1, 8):
+        keys |= lut[j].take(data[j], axis=0)
+    return keys.astype(np.int64)
 
 
 class TemplateRepetition(Detector):
@@ -109,86 +129,102 @@ class TemplateRepetition(Detector):
         self.check_params()
         rng = np.random.default_rng(self.seed)
         self.positions_ = np.stack([np.sort(rng.choice(64, size=self.bits, replace=False)) for _ in range(self.tables)])
-        size = 1 << self.bits
-        self.representative_ = np.zeros((self.tables, size), dtype=np.uint64)
-        self.used_ = np.zeros((self.tables, size), dtype=bool)
-        self.accounts_ = np.zeros((2, self.tables, size), dtype=np.uint64)  # generations: current, previous
-        self.requests_ = np.zeros((2, self.tables, size), dtype=np.float32)
+        self.lut_ = byte_tables(self.positions_)
+        buckets = self.tables << self.bits  # table t's bucket k is row t·2^bits + k
+        # one 32-byte record per bucket, so that a look-up touches one cache line: the
+        # representative, the account bitmaps of the current and previous generation,
+        # and their request counts (two float32 in the last word)
+        self.buckets_ = np.zeros((buckets, 4), dtype=np.uint64)
         self.generation_ = 0
         self.sums_ = DecayedSums(self.half_life, {"requests": 1, "shared": 1, "repeated": 1})
         self.sums_.index.add_array("bit", np.uint64)
 
+    @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "sums_"):
             self._start()
         if batch.tick // self.window != self.generation_:
             self._rotate(batch.tick // self.window)
-        r = batch.requests
-        if r.empty:
+        v = view(batch)
+        if v.n == 0:
             return None
         ix = self.sums_.index
-        known = len(ix)
-        codes = ix.codes(r["account_id"])
-        if len(ix) > known:
-            fresh = np.arange(known, len(ix))
-            ix["bit"][fresh] = np.uint64(1) << (hash_strings(ix.ids(fresh), salt=7) & np.uint64(63))
-        fingerprints = r["prompt_simhash"].to_numpy(dtype=np.uint64)
-        keys = lsh_keys(fingerprints, self.positions_)  # (n, tables)
-        table = np.broadcast_to(np.arange(self.tables), keys.shape)
-        self._claim_empty(keys, table, fingerprints)
-        distance = np.bitwise_count(self.representative_[table, keys] ^ fingerprints[:, None])
+        if len(batch.accounts):  # an account's bit, from its id: the same in every run
+            registered = ix.register(v)
+            ix["bit"][registered] = np.uint64(1) << (
+                splitmix64(v.registry_hash("account_id") ^ np.uint64(7)) & np.uint64(63)
+            )
+        codes = ix.codes_for(v)  # one per account of the batch
+        bits = ix["bit"][codes]
+        fresh = bits == 0
+        if fresh.any():  # accounts without registry rows (hand-made batches, replayed logs)
+            bits[fresh] = np.uint64(1) << (hash_strings(ix.ids(codes[fresh]), salt=7) & np.uint64(63))
+            ix["bit"][codes[fresh]] = bits[fresh]
+        fingerprints = v.column("prompt_simhash")
+        keys = lsh_keys(fingerprints, self.positions_, self.lut_)  # (n, tables)
+        flat = keys + (np.arange(self.tables, dtype=np.int64) << self.bits)[None, :]
+        representative = self._claim_empty(flat, fingerprints)
+        distance = np.bitwise_count(representative ^ fingerprints[:, None])
         match = distance <= self.max_distance
-        self._count(
-            table[match] * (1 << self.bits) + keys[match], np.broadcast_to(ix["bit"][codes][:, None], keys.shape)[match]
-        )
-        ones = np.bitwise_count(self.accounts_[0, table, keys] | self.accounts_[1, table, keys]).astype(np.float64)
+        self._count(flat[match], np.broadcast_to(bits[v.account_of_row][:, None], flat.shape)[match])
+        record = self.buckets_[flat]  # (n, tables, 4), after this tick's counts
+        ones = np.bitwise_count(record[..., 1] | record[..., 2]).astype(np.float64)
         with np.errstate(divide="ignore"):
             distinct = -64.0 * np.log1p(-ones / 64.0)
-        held = self.requests_[0, table, keys] + self.requests_[1, table, keys]
+        requests = record[..., 3:].view(np.float32)
+        held = requests[..., 0] + requests[..., 1]
         shared = (match & (distinct >= self.min_accounts)).any(axis=1)
         repeated = (match & (held >= self.min_repeats)).any(axis=1)
-        touched = self.sums_.fold(
-            batch.end, None, codes=codes, requests=np.ones(codes.size), shared=shared, repeated=repeated
+        rows, k = v.account_of_row, v.accounts
+        row = self.sums_.add(
+            batch.end,
+            codes,
+            requests=v.account_sum("requests"),
+            shared=np.bincount(rows, weights=shared, minlength=k),
+            repeated=np.bincount(rows, weights=repeated, minlength=k),
         )
-        n = self.sums_.read("requests", touched) + self.prior_requests
-        score = noisy_or(
-            self.sums_.read("shared", touched) / n,
-            self.within_weight * self.sums_.read("repeated", touched) / n,
-        )
-        return scores_series(ix.ids(touched), score)
+        slot = self.sums_.slot
+        n = row[:, slot("requests")] + self.prior_requests
+        score = noisy_or(row[:, slot("shared")] / n, self.within_weight * row[:, slot("repeated")] / n)
+        return ix.scores(codes, score)
 
     def _count(self, flat: np.ndarray, account_bits: np.ndarray) -> None:
         """Add matched requests to their buckets (flat indices) in the current generation."""
         if flat.size == 0:
             return
-        order = np.argsort(flat, kind="stable")
-        flat, account_bits = flat[order], account_bits[order]
-        start = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
-        buckets = flat[start]
-        self.requests_[0].reshape(-1)[buckets] += np.diff(np.r_[start, flat.size]).astype(np.float32)
-        self.accounts_[0].reshape(-1)[buckets] |= np.bitwise_or.reduceat(account_bits, start)
-        self.used_.reshape(-1)[buckets] = True
+        counts = self.buckets_[:, 3:].view(np.float32)[:, 0]
+        np.add.at(counts, flat, np.float32(1.0))  # counts: exact in float32 below 2^24
+        np.bitwise_or.at(self.buckets_[:, 1], flat, account_bits)
 
-    def _claim_empty(self, keys: np.ndarray, table: np.ndarray, fingerprints: np.ndarray) -> None:
-        """Give every empty bucket hit in this tick its first request's fingerprint."""
-        empty = ~self.used_[table, keys]
+    def _claim_empty(self, flat: np.ndarray, fingerprints: np.ndarray) -> np.ndarray:
+        """Give every empty bucket hit in this tick its first request's fingerprint;
+        returns the representative of each (request, table). A bucket is in use while
+        its current or previous generation counts requests (a claimed bucket always
+        counts its claimer, which matches itself)."""
+        record = self.buckets_[flat]  # (n, tables, 4)
+        representative = record[..., 0]
+        empty = record[..., 3] == 0  # no request in either generation
         if not empty.any():
-            return
-        flat = (table * (1 << self.bits) + keys)[empty]
-        rows = np.broadcast_to(np.arange(keys.shape[0])[:, None], keys.shape)[empty]
-        first_flat, first = np.unique(flat, return_index=True)
-        self.representative_.reshape(-1)[first_flat] = fingerprints[rows[first]]
+            return representative
+        rows = np.broadcast_to(np.arange(flat.shape[0])[:, None], flat.shape)[empty]
+        bucket, claimed = pd.factorize(flat[empty])  # numbered 0, 1, 2… in order of first request
+        seen = np.maximum.accumulate(bucket)
+        opens = np.r_[True, seen[1:] > seen[:-1]]  # a bucket's first request (the codes in order)
+        first = rows[opens]
+        self.buckets_[claimed, 0] = fingerprints[first]
+        representative[empty] = fingerprints[first][bucket]
+        return representative
 
     def _rotate(self, generation: int) -> None:
         """Start a new generation; buckets unused for two generations become free."""
         steps = generation - self.generation_
         self.generation_ = generation
+        buckets = self.buckets_
+        requests = buckets[:, 3:].view(np.float32)
         if steps >= 2:
-            self.accounts_[:] = 0
-            self.requests_[:] = 0
+            buckets[:, 1:] = 0
         else:
-            self.accounts_[1] = self.accounts_[0]
-            self.requests_[1] = self.requests_[0]
-            self.accounts_[0] = 0
-            self.requests_[0] = 0
-        self.used_ = self.requests_[1] > 0
+            buckets[:, 2] = buckets[:, 1]
+            buckets[:, 1] = 0
+            requests[:, 1] = requests[:, 0]
+            requests[:, 0] = 0

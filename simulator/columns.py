@@ -6,6 +6,12 @@ rotation), and the gateway and the harness keep running state per account.
 All of it lives in :class:`ColumnStore`: named numpy columns indexed by integer
 code that grow by doubling, so appending is amortised O(1) and lookups are plain
 fancy indexing. Memory grows with entities, never with requests.
+
+Text columns (ids, addresses, user agents) are Python strings; the gateway
+gathers them into every tick's Arrow table. :class:`ArrowStrings` keeps an Arrow
+copy of such a column, extended with the new entries only, so that a tick's
+strings are gathered by code in Arrow (``take``) instead of converted from
+Python objects row by row.
 """
 
 from __future__ import annotations
@@ -13,8 +19,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["ColumnStore"]
+__all__ = ["ArrowStrings", "ColumnStore"]
 
 
 class ColumnStore:
@@ -101,3 +109,51 @@ class ColumnStore:
             new = np.empty(capacity, dtype=old.dtype)
             new[: self._size] = old[: self._size]
             self._data[name] = new
+
+
+class ArrowStrings:
+    """An append-only Arrow copy of a growing column of Python strings.
+
+    :meth:`sync` converts only the entries added to the source column since the
+    last call; :meth:`take` gathers rows by code in Arrow. New entries go to a
+    tail that is merged into the main array once it reaches a quarter of it, so
+    that each string is copied a bounded number of times (amortised O(1)).
+
+    >>> text = ArrowStrings()
+    >>> text.sync(np.array(["a", "bb"], dtype=object)); text.sync(np.array(["a", "bb", "ccc"], dtype=object))
+    >>> text.take(np.array([2, 0, 2])).to_pylist()
+    ['ccc', 'a', 'ccc']
+    """
+
+    def __init__(self) -> None:
+        self._main: pa.Array = pa.array([], type=pa.string())
+        self._tail: pa.Array = pa.array([], type=pa.string())
+
+    def __len__(self) -> int:
+        return len(self._main) + len(self._tail)
+
+    def sync(self, values: np.ndarray) -> None:
+        """Catch up with ``values``, the source column's live rows (only the rows
+        beyond those already copied are read)."""
+        known = len(self)
+        if values.shape[0] <= known:
+            return
+        new = pa.array(values[known:], type=pa.string())
+        tail = pa.concat_arrays([self._tail, new]) if len(self._tail) else new
+        if 4 * len(tail) >= len(self._main):
+            self._main = pa.concat_arrays([self._main, tail])
+            self._tail = pa.array([], type=pa.string())
+        else:
+            self._tail = tail
+
+    def take(self, codes: np.ndarray) -> pa.Array:
+        """The strings of ``codes`` (int64, each below ``len(self)``), as one Arrow array."""
+        main = len(self._main)
+        if not len(self._tail):
+            return self._main.take(codes)
+        in_tail = codes >= main
+        if not in_tail.any():
+            return self._main.take(codes)
+        head = self._main.take(np.where(in_tail, 0, codes))
+        tail = self._tail.take(np.where(in_tail, codes - main, 0))
+        return pc.if_else(in_tail, tail, head)

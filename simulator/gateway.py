@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pyarrow as pa
 
-from simulator.columns import ColumnStore
+from simulator.columns import ArrowStrings, ColumnStore
 from simulator.geography import COUNTRIES
 from simulator.hashing import splitmix64
 from simulator.network import Network
@@ -43,10 +43,12 @@ from simulator.traffic import (
     STATUS_FORBIDDEN,
     STATUS_OK,
     STATUS_RATE_LIMITED,
+    AccountSerials,
     RequestBatch,
     RequestBlock,
     TickTraffic,
     concat_blocks,
+    read_only,
 )
 from simulator.vocabulary import ACCESS_PATHWAYS
 
@@ -139,6 +141,19 @@ class Gateway:
         self.orgs = ColumnStore({"tier": np.int8, "spend": np.float64}, defaults={"tier": 0, "spend": 0.0})
         self._known_accounts = 0
         self._known_orgs = 0
+        self._next_expiry = np.inf
+        """The earliest end of a throttle in force (seconds)."""
+        self._stream = object()
+        """Identity of this gateway's stream of batches (:class:`~simulator.traffic.AccountSerials`)."""
+        self._texts = {name: ArrowStrings() for name in ("account", "org", "key", "ip", "user_agent", "fingerprint")}
+        self._dictionaries = {
+            "country": pa.array([c.code for c in COUNTRIES]),
+            "pathway": pa.array(list(ACCESS_PATHWAYS)),
+            "model": pa.array([m.name for m in scenario.models]),
+            "topic": pa.array(list(TOPICS)),
+            "language": pa.array(list(LANGUAGES)),
+        }
+        self._empty: tuple[pa.Table, RequestBlock] | None = None
 
     # -- actors ------------------------------------------------------------------------
 
@@ -224,6 +239,7 @@ class Gateway:
         until = self._now() + duration
         self.accounts.throttle[codes] = factor
         self.accounts.throttle_until[codes] = until
+        self._next_expiry = min(self._next_expiry, until)
         self._apply_account_limits(codes)
         self._announce(Enforcement("throttle", codes, self._now(), self.next_tick, factor, until))
 
@@ -321,34 +337,43 @@ class Gateway:
         start = k * self.tick_seconds
         end = min((k + 1) * self.tick_seconds, float(self.scenario.duration))
         self._register_new(start)
-        expired = np.flatnonzero(self.accounts.throttle_until <= start)
-        if expired.size:
+        if start >= self._next_expiry:
+            expired = np.flatnonzero(self.accounts.throttle_until <= start)
             self.accounts.throttle[expired] = 1.0
             self.accounts.throttle_until[expired] = np.inf
             self._apply_account_limits(expired)
+            self._next_expiry = float(self.accounts.throttle_until.min(initial=np.inf))
 
-        block = concat_blocks(self._pending.pop(k, []))
-        cols = block.columns
-        order = np.lexsort((cols["turn"], cols["conversation_id"], cols["ts"]))
-        block = block.take(order)
-        cols = block.columns
-        n = len(block)
-        account = cols["account"]
-        org = self.registry.visible.column("org")[account]
-        status = np.full(n, STATUS_OK, dtype=np.int16)
-        banned = (self.accounts.ban_tick[account] <= k) | (
-            (self.accounts.challenge_tick[account] <= k) & (cols["ts"] < self.accounts.cleared_at[account])
-        )
-        status[banned] = STATUS_FORBIDDEN
-        live = np.flatnonzero(~banned)
-        costs = np.column_stack([np.ones(n), cols["input_tokens"], cols["output_tokens"]]).astype(np.float64)
-        admitted = admit(
-            self.account_buckets, self.org_buckets, account[live], org[live], cols["ts"][live], costs[live]
-        )
-        status[live[~admitted]] = STATUS_RATE_LIMITED
-        served = status == STATUS_OK
-        output_served = np.where(served, cols["output_tokens"], 0).astype(np.int32)
-        self._bill(account, org, served, costs)
+        pending = self._pending.pop(k, None)
+        if pending is None:
+            table, block = self._empty_tick()
+            account = block.columns["account"]
+        else:
+            block = concat_blocks(pending)
+            cols = block.columns
+            order = np.lexsort((cols["turn"], cols["conversation_id"], cols["ts"]))
+            block = block.take(order)
+            cols = block.columns
+            n = len(block)
+            account = cols["account"]
+            org = self.registry.visible.column("org")[account]
+            status = np.full(n, STATUS_OK, dtype=np.int16)
+            banned = (self.accounts.ban_tick[account] <= k) | (
+                (self.accounts.challenge_tick[account] <= k) & (cols["ts"] < self.accounts.cleared_at[account])
+            )
+            status[banned] = STATUS_FORBIDDEN
+            live = np.flatnonzero(~banned)
+            costs = np.column_stack([np.ones(n), cols["input_tokens"], cols["output_tokens"]]).astype(np.float64)
+            admitted = admit(
+                self.account_buckets, self.org_buckets, account[live], org[live], cols["ts"][live], costs[live]
+            )
+            status[live[~admitted]] = STATUS_RATE_LIMITED
+            served = status == STATUS_OK
+            output_served = np.where(served, cols["output_tokens"], 0).astype(np.int32)
+            self._bill(account, org, served, costs)
+            ids = request_ids(self._request_counter, n, self._request_id_key)
+            self._request_counter += n
+            table = self._visible_table(block, org, ids, output_served, status)
 
         self._processed = k
         if end >= self._next_review or k == self.n_ticks - 1:
@@ -357,18 +382,43 @@ class Gateway:
             self._review_accounts(np.arange(self._known_accounts), end)
             self._review_orgs(np.arange(self._known_orgs), end)
 
-        ids = request_ids(self._request_counter, n, self._request_id_key)
-        self._request_counter += n
-        table = self._visible_table(block, org, ids, output_served, status)
+        ips, clients = self.network.ips.store, self.network.clients.store
+        ip, client = block.columns["ip"], block.columns["client"]
+        hashes = {
+            "ip": read_only(ips.column("text_hash")[ip]),
+            "subnet": read_only(ips.column("subnet_hash")[ip]),
+            "client_fingerprint": read_only(clients.column("fingerprint_hash")[client]),
+        }
+        first = self.registry.published
+        accounts = self.registry.publish_new()
+        serials = self.registry.serials_of(account)
+        if serials.size and int(serials.min()) < 0:
+            raise RuntimeError(f"tick {k}: a request of an account that was never published")
         batch = RequestBatch(
             tick=k,
             start=start,
             end=end,
             origin=self.origin,
             table=table,
-            accounts=self.registry.publish_new(),
+            accounts=accounts,
+            serials=AccountSerials(self._stream, read_only(serials), first),
+            text_hashes=hashes,
         )
-        return TickTraffic(batch=batch, account_codes=account, template_id=cols["template_id"])
+        return TickTraffic(batch=batch, account_codes=account, template_id=block.columns["template_id"])
+
+    def _empty_tick(self) -> tuple[pa.Table, RequestBlock]:
+        """The table and block of a tick without requests (built once: Arrow tables are immutable)."""
+        if self._empty is None:
+            block = concat_blocks([])
+            cols = block.columns
+            empty = np.empty(0, dtype=np.int64)
+            table = self._visible_table(
+                block, empty, np.empty(0, dtype=np.uint64), np.empty(0, np.int32), np.empty(0, np.int16)
+            )
+            for array in cols.values():
+                array.flags.writeable = False
+            self._empty = (table, block)
+        return self._empty
 
     def _bill(self, account: np.ndarray, org: np.ndarray, served: np.ndarray, costs: np.ndarray) -> None:
         """Add the list price of served requests to the spend of their accounts and organisations."""
@@ -390,28 +440,34 @@ class Gateway:
         ip = cols["ip"]
         client = cols["client"]
         key = cols["key"]
+        texts = self._texts
+        dictionaries = self._dictionaries
 
-        def category(codes: np.ndarray, vocabulary: list[str]) -> pa.DictionaryArray:
-            return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int16)), pa.array(vocabulary))
+        def text(name: str, source: np.ndarray, codes: np.ndarray) -> pa.Array:
+            texts[name].sync(source)
+            return texts[name].take(codes)
+
+        def category(codes: np.ndarray, name: str) -> pa.DictionaryArray:
+            return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int16)), dictionaries[name])
 
         arrays = [
             pa.array(cols["ts"]),
             pa.array(ids),
-            pa.array(reg.visible.column("account_id")[cols["account"]], type=pa.string()),
-            pa.array(reg.orgs.column("org_id")[org], type=pa.string()),
-            pa.array(reg.keys.column("key_id")[key], type=pa.string()),
-            pa.array(ips.column("text")[ip], type=pa.string()),
+            text("account", reg.visible.column("account_id"), cols["account"]),
+            text("org", reg.orgs.column("org_id"), org),
+            text("key", reg.keys.column("key_id"), key),
+            text("ip", ips.column("text"), ip),
             pa.array(ips.column("asn")[ip]),
-            category(ips.column("country")[ip], [c.code for c in COUNTRIES]),
-            pa.array(clients.column("user_agent")[client], type=pa.string()),
-            pa.array(clients.column("fingerprint")[client], type=pa.string()),
-            category(reg.keys.column("pathway")[key], list(ACCESS_PATHWAYS)),
-            category(cols["model"], [m.name for m in self.scenario.models]),
+            category(ips.column("country")[ip], "country"),
+            text("user_agent", clients.column("user_agent"), client),
+            text("fingerprint", clients.column("fingerprint"), client),
+            category(reg.keys.column("pathway")[key], "pathway"),
+            category(cols["model"], "model"),
             pa.array(cols["input_tokens"]),
             pa.array(output_served),
             pa.array(cols["max_tokens"]),
-            category(cols["topic"], list(TOPICS)),
-            category(cols["language"], list(LANGUAGES)),
+            category(cols["topic"], "topic"),
+            category(cols["language"], "language"),
             pa.array(cols["cot_requested"]),
             pa.array(cols["system_prompt_hash"]),
             pa.array(cols["prompt_simhash"]),

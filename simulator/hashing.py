@@ -1,12 +1,12 @@
-"""A fast, vectorised 64-bit mixing function for opaque derived values, and random
+"""A fast, vectorised 64-bit mixing function for opaque derived values, random
 values derived from keys by it (the same key always gives the same value, with no
-storage)."""
+storage), and the stable 64-bit hash of a text."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["hashed_normal", "hashed_uniform", "splitmix64"]
+__all__ = ["hashed_normal", "hashed_uniform", "splitmix64", "text_hashes"]
 
 
 def splitmix64(values: np.ndarray | int) -> np.ndarray:
@@ -34,3 +34,16 @@ def hashed_normal(keys: np.ndarray, salt: int) -> np.ndarray:
     from scipy.special import ndtri
 
     return ndtri(hashed_uniform(keys, salt))
+
+
+def text_hashes(texts: np.ndarray) -> np.ndarray:
+    """pandas' stable 64-bit hash of each text (SipHash-2-4 of its UTF-8 bytes under
+    pandas' fixed key; ``pandas.util.hash_array``): the same in every run and on
+    every platform, so that a text's hash can be computed once and reused."""
+    # pandas is imported here so that validating a scenario (whose specs import this module) does not load it
+    from pandas.util import hash_array
+
+    values = np.asarray(texts, dtype=object)
+    if values.size == 0:
+        return np.empty(0, dtype=np.uint64)
+    return hash_array(values, categorize=False).astype(np.uint64)

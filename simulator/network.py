@@ -18,9 +18,12 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from simulator.columns import ColumnStore
 from simulator.geography import COUNTRIES
+from simulator.hashing import text_hashes
 
 __all__ = [
     "CGNAT_SUBNETS",
@@ -83,11 +86,21 @@ class AsnCatalogue:
 
 
 class IpTable:
-    """Interned IPv4 addresses with the ASN and country they belong to."""
+    """Interned IPv4 addresses with the ASN and country they belong to, and the
+    stable hashes (:func:`~simulator.hashing.text_hashes`) of the address's text and
+    of its /24 network's (the text without its last octet), computed once per address."""
 
     def __init__(self) -> None:
         self.store = ColumnStore(
-            {"address": np.uint32, "text": object, "asn": np.int32, "country": np.int16, "kind": np.int8}
+            {
+                "address": np.uint32,
+                "text": object,
+                "asn": np.int32,
+                "country": np.int16,
+                "kind": np.int8,
+                "text_hash": np.uint64,
+                "subnet_hash": np.uint64,
+            }
         )
         self._index: dict[int, int] = {}
 
@@ -107,22 +120,27 @@ class IpTable:
             codes[i] = code
         if new_rows:
             rows = np.asarray(new_rows, dtype=np.int64)
+            text = format_ipv4(address[rows])
+            subnet = pc.replace_substring_regex(pa.array(text, type=pa.string()), r"\.[0-9]+$", "")
             self.store.append(
                 address=address[rows],
-                text=format_ipv4(address[rows]),
+                text=text,
                 asn=asn[rows],
                 country=country[rows],
                 kind=kind[rows],
+                text_hash=text_hashes(text),
+                subnet_hash=text_hashes(np.asarray(subnet.to_pylist(), dtype=object)),
             )
         return codes
 
 
 class ClientTable:
     """Client software seen by the gateway: a user-agent string and a fingerprint
-    (a JA3-like hash of the TLS/HTTP client behaviour, 16 hex digits)."""
+    (a JA3-like hash of the TLS/HTTP client behaviour, 16 hex digits), with the
+    fingerprint text's stable hash (:func:`~simulator.hashing.text_hashes`)."""
 
     def __init__(self) -> None:
-        self.store = ColumnStore({"user_agent": object, "fingerprint": object})
+        self.store = ColumnStore({"user_agent": object, "fingerprint": object, "fingerprint_hash": np.uint64})
         self._index: dict[tuple[str, str], int] = {}
 
     def __len__(self) -> int:
@@ -132,7 +150,11 @@ class ClientTable:
         key = (user_agent, fingerprint)
         code = self._index.get(key)
         if code is None:
-            code = int(self.store.append(user_agent=[user_agent], fingerprint=[fingerprint])[0])
+            code = int(
+                self.store.append(
+                    user_agent=[user_agent], fingerprint=[fingerprint], fingerprint_hash=text_hashes([fingerprint])
+                )[0]
+            )
             self._index[key] = code
         return code
 

@@ -98,6 +98,7 @@ class Registry:
         self.keys = ColumnStore({"key_id": object, "account": np.int64, "pathway": np.int8})
         self._by_id: dict[str, int] = {}
         self._published = 0
+        self._serials = ColumnStore({"serial": np.int64}, defaults={"serial": -1})
         self._empty: pd.DataFrame | None = None
 
     def __len__(self) -> int:
@@ -141,15 +142,20 @@ class Registry:
 
     def codes_of(self, account_ids: object) -> np.ndarray:
         """Account codes of the given account ids; unknown ids are an error naming them."""
-        ids = [account_ids] if isinstance(account_ids, str) else list(account_ids)
-        unknown = [a for a in ids if a not in self._by_id]
-        if unknown:
+        ids = [account_ids] if isinstance(account_ids, str) else account_ids
+        codes = list(map(self._by_id.get, ids))
+        if None in codes:
+            unknown = [a for a, code in zip(ids, codes, strict=True) if code is None]
             raise KeyError(f"Unknown account ids {unknown[:5]}{' …' if len(unknown) > 5 else ''}")
-        return np.fromiter((self._by_id[a] for a in ids), dtype=np.int64, count=len(ids))
+        return np.array(codes, dtype=np.int64)
 
     def account_frame(self, codes: np.ndarray) -> pd.DataFrame:
         """Visible registry rows of ``codes``, sorted by ``account_id`` (so that row
         order carries no information about who created the account)."""
+        return self._sorted_frame(codes)[0]
+
+    def _sorted_frame(self, codes: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+        """:meth:`account_frame` and the codes of its rows, in its order."""
         codes = np.asarray(codes, dtype=np.int64)
         v = self.visible
         org = v.column("org")[codes]
@@ -173,17 +179,37 @@ class Registry:
                 "verified": v.column("verified")[codes],
             }
         )
-        return frame.sort_values("account_id", kind="stable").reset_index(drop=True)
+        frame = frame.sort_values("account_id", kind="stable")
+        return frame.reset_index(drop=True), codes[frame.index.to_numpy()]
 
     def publish_new(self) -> pd.DataFrame:
-        """Registry rows of accounts created since the previous call (for the next batch)."""
+        """Registry rows of accounts created since the previous call (for the next batch).
+
+        Each published account gets its serial number (:meth:`serials_of`): the
+        accounts published before it, in the order the batches show them."""
         start, end = self._published, len(self)
         self._published = end
         if start == end:
             if self._empty is None:
                 self._empty = self.account_frame(np.empty(0, dtype=np.int64))
-            return self._empty.copy()
-        return self.account_frame(np.arange(start, end, dtype=np.int64))
+            return self._empty.copy(deep=False)  # no rows to change; a column added to one copy stays there
+        frame, codes = self._sorted_frame(np.arange(start, end, dtype=np.int64))
+        self._serials.ensure(end)
+        self._serials.serial[codes] = np.arange(start, end, dtype=np.int64)
+        return frame
+
+    @property
+    def published(self) -> int:
+        """Accounts published so far (:meth:`publish_new`)."""
+        return self._published
+
+    def serials_of(self, codes: np.ndarray) -> np.ndarray:
+        """Serial numbers of published accounts: their position in the order the batches
+        showed their registry rows (batch by batch, each batch's rows sorted by
+        ``account_id``); −1 for an account not published yet. A function of the
+        visible batches only, so it carries no label."""
+        self._serials.ensure(len(self))
+        return self._serials.serial[np.asarray(codes, dtype=np.int64)]
 
     def label_frame(self) -> pd.DataFrame:
         """Ground truth per account, sorted by ``account_id``: never give this to a detector."""

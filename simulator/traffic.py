@@ -13,6 +13,7 @@ logs would contain. Hidden per-request truth travels beside it in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -30,10 +31,12 @@ __all__ = [
     "STATUS_FORBIDDEN",
     "STATUS_OK",
     "STATUS_RATE_LIMITED",
+    "AccountSerials",
     "RequestBatch",
     "RequestBlock",
     "TickTraffic",
     "concat_blocks",
+    "read_only",
 ]
 
 STATUS_OK = 200
@@ -123,6 +126,13 @@ ACCOUNT_SCHEMA = pa.schema(
 scenario start (negative: created before it)."""
 
 
+def read_only(array: np.ndarray) -> np.ndarray:
+    """A read-only view of ``array`` that cannot be made writeable again (its base is
+    read-only): what a batch hands to every consumer alike."""
+    array.flags.writeable = False
+    return array.view()
+
+
 class RequestBlock:
     """A block of requests emitted by one actor: one numpy array per column of
     :data:`BLOCK_DTYPES`, all of one length (scalars are broadcast). Timestamps need
@@ -170,6 +180,26 @@ def concat_blocks(blocks: list[RequestBlock]) -> RequestBlock:
     return block
 
 
+@dataclass(frozen=True, eq=False)
+class AccountSerials:
+    """Serial numbers of the accounts in a batch of a simulated stream.
+
+    An account's serial is its position in the order the stream published the
+    accounts: the registry rows of every earlier batch, then this batch's (each
+    batch's rows sorted by ``account_id``). It is a function of the visible batches
+    only (a consumer reading every batch can number the accounts the same way), so
+    it carries no label; it spares consumers a string look-up per row. Every
+    account is published no later than the batch of its first request.
+    """
+
+    stream: object
+    """Identity of the stream (compare with ``is``): serials of two streams are unrelated."""
+    requests: np.ndarray
+    """Serial of each request's account (int64, read-only, row-aligned with ``table``)."""
+    first: int
+    """Serial of the batch's first registry row; its registry rows have ``first``, ``first + 1``, …"""
+
+
 @dataclass(frozen=True)
 class RequestBatch:
     """What a detector sees at the end of one tick.
@@ -192,6 +222,15 @@ class RequestBatch:
     """The requests as an Arrow table with :data:`REQUEST_SCHEMA`."""
     accounts: pd.DataFrame
     """Account-registry rows of accounts registered since the previous batch."""
+    serials: AccountSerials | None = None
+    """The accounts' serial numbers in a simulated stream (``None`` for hand-made
+    batches and replayed logs, whose consumers look account ids up instead)."""
+    text_hashes: Mapping[str, np.ndarray] | None = None
+    """Per request, the stable hash (:func:`simulator.hashing.text_hashes`) of the
+    text of some string columns, computed by the producer once per distinct value
+    (``ip``, ``subnet``: the ``ip`` without its last octet, ``client_fingerprint``);
+    read-only, row-aligned with ``table``. ``None`` or a missing column: consumers
+    hash the text themselves and get the same values."""
 
     def __len__(self) -> int:
         return self.table.num_rows

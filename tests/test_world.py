@@ -65,3 +65,41 @@ def test_a_banned_hydra_account_is_replaced_and_gets_403(quickstart_path: Path) 
     assert len(campaign.members) == 40 + 10
     labels = world.registry.label_frame()
     assert int(labels.is_attacker.sum()) == 50
+
+
+def test_serials_number_accounts_as_the_batches_publish_them(quickstart_path: Path) -> None:
+    # a consumer reading the batches alone numbers the accounts the same way: no label in a serial
+    world = World(load_scenario(quickstart_path).resolved(duration=2 * 3600, scale=0.2))
+    numbering: dict[str, int] = {}
+    stream = None
+    for traffic in world.ticks():
+        batch = traffic.batch
+        serials = batch.serials
+        assert serials is not None and not serials.requests.flags.writeable
+        stream = serials.stream if stream is None else stream
+        assert serials.stream is stream
+        assert serials.first == len(numbering)
+        for account in batch.accounts["account_id"]:
+            numbering[account] = len(numbering)
+        expected = [numbering[a] for a in batch.table.column("account_id").to_pylist()]
+        assert serials.requests.tolist() == expected
+    assert len(numbering) == len(world.registry)
+
+
+def test_text_hashes_of_a_batch_are_the_hashes_of_its_texts(quickstart_path: Path) -> None:
+    from detectors.accounts import hash_strings
+    from simulator.hashing import splitmix64
+
+    world = World(load_scenario(quickstart_path).resolved(duration=3600, scale=0.2))
+    for traffic in world.ticks():
+        batch = traffic.batch
+        hashes = batch.text_hashes
+        assert hashes is not None and not hashes["ip"].flags.writeable
+        subnets = [ip.rsplit(".", 1)[0] for ip in batch.table.column("ip").to_pylist()]
+        for name, texts in (
+            ("ip", batch.table.column("ip").to_pylist()),
+            ("subnet", subnets),
+            ("client_fingerprint", batch.table.column("client_fingerprint").to_pylist()),
+        ):
+            expected = hash_strings(np.asarray(texts, dtype=object), salt=5)
+            assert np.array_equal(splitmix64(hashes[name] ^ np.uint64(5)), expected)

@@ -16,6 +16,7 @@ from simulator.cli import baseline as _baseline
 from simulator.cli import calibrate as _calibrate
 from simulator.cli import check as _check
 from simulator.cli import detectors as _detectors
+from simulator.cli import perf as _perf
 from simulator.cli import report as _report
 from simulator.cli import run as _run
 from simulator.cli import schema as _schema
@@ -42,6 +43,7 @@ app.command("check")(_check.check)
 app.command("schema")(_schema.schema)
 app.command("calibrate")(_calibrate.calibrate)
 app.command("audit")(_audit.audit)
+app.command("perf")(_perf.perf)
 
 
 def main() -> None:
