@@ -72,6 +72,12 @@ class RunResults:
         return pd.read_parquet(self.out / "leakage.parquet")
 
 
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A table the harness wrote, with ``nan`` (or nothing) for undefined values: a
+    detector named ``null`` stays a name."""
+    return pd.read_csv(path, keep_default_na=False, na_values=["nan", ""])
+
+
 class ResultsFolderError(ValueError):
     """A folder is not a finished run's results; the message says why and what to do."""
 
@@ -110,8 +116,8 @@ def load_results(out: str | Path) -> RunResults:
             run_id=config["run_id"],
             config=config,
             metrics=pd.read_parquet(out / "metrics.parquet"),
-            cost=pd.read_csv(out / "cost.csv"),
-            failures=pd.read_csv(out / "failures.csv"),
+            cost=_read_csv(out / "cost.csv"),
+            failures=_read_csv(out / "failures.csv"),
         )
     except (OSError, ValueError) as exc:
         raise ResultsFolderError(f"{out}: unreadable results: {exc}") from None
