@@ -1,5 +1,5 @@
 """The scenario's `deployment` section: the customer base a scenario stands for, validated
-with located errors and described in the JSON Schema."""
+with located errors, described in the JSON Schema, and left out of the fingerprint."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 from conftest import tiny_scenario
 from typer.testing import CliRunner
 
+from simulator.bench.cells import ScenarioSpec
 from simulator.cli import app
 from simulator.scenario import ScenarioError, parse_scenario
 from simulator.scenario.schema import Deployment, Scenario
@@ -77,6 +78,15 @@ def test_bad_deployment_sections_are_located(block: str, located: str, message: 
 def test_a_deployment_needs_a_population_to_stand_for() -> None:
     with pytest.raises(ValueError, match="a population for the customers to stand for"):
         tiny_scenario(deployment={"customers": 1000})
+
+
+def test_the_deployment_section_does_not_change_what_is_simulated() -> None:
+    plain = tiny_scenario(population=CHAT)
+    declared = tiny_scenario(population=CHAT, deployment={"customers": "2M"})
+    # the fingerprint (what the baseline check compares) and the scaled scenario ignore it
+    assert ScenarioSpec("a", plain, "-").fingerprint == ScenarioSpec("a", declared, "-").fingerprint
+    assert declared.resolved(scale=0.5).deployment == declared.deployment
+    assert ScenarioSpec("a", declared, "-").describe()["deployment"] == {"customers": 2_000_000, "groups": {}}
 
 
 def test_the_json_schema_describes_the_deployment_section() -> None:
