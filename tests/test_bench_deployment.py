@@ -1,6 +1,6 @@
 """Figures at deployment conditions through the harness: weights of a declared customer base,
 the collapse of precision at a realistic prevalence, the warm-up threshold and the analysts'
-budget end to end, and the settings reaching the plan."""
+budget end to end, and the settings reaching the run."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from conftest import tiny_scenario
+from typer.testing import CliRunner
 
 from detectors.base import Detector, scores_series
 from simulator import bench
 from simulator.bench.plan import BenchInputError, plan_run
+from simulator.cli import app
 from simulator.metrics import (
     DEPLOYMENT_RANKING_METRICS,
     HARNESS_DEPLOYMENT_METRICS,
@@ -27,6 +29,7 @@ from simulator.metrics import (
     warmup_threshold,
 )
 from simulator.results import RunResults
+from simulator.results.leaderboard import table_columns
 from simulator.scenario.schema import Scenario
 
 TICK = 300.0
@@ -153,6 +156,25 @@ def test_every_passive_detector_gets_the_deployment_rows_and_the_reference_rows_
     # the rows follow the catalogue: the figures as simulated first, unchanged
     rows = m[(m["scenario"] == "a-million") & (m["detector"] == "fixed")]["metric"].tolist()
     assert rows.index("alarms_per_day") < rows.index("deployment_precision")
+
+
+def test_the_leaderboard_leads_with_the_deployment_figures_and_says_what_they_assume(collapse: RunResults) -> None:
+    board = collapse.leaderboard()
+    passive = board[board["scenario"] == "a-million"]
+    assert table_columns(passive)[:4] == [
+        "deployment_auprc",
+        "deployment_recall_at_fpr_0.001",
+        "budget_precision",
+        "budget_recall",
+    ]
+    assert passive["detector"].iloc[0] in ("fixed", "supervised-ceiling", "artefacts")  # ranked by deployment AUPRC
+    result = CliRunner().invoke(app, ["report", str(collapse.out)])
+    assert result.exit_code == 0, result.output
+    summary = (collapse.out / "summary.md").read_text()
+    assert "k = 50 reviews/day, first come first served" in summary
+    assert "at 1,000,000 customers: attackers" in summary and "customers as simulated" in summary
+    page = (collapse.out / "report.html").read_text()
+    assert "at 10,000 customers: attackers" in page
 
 
 # -- the warm-up threshold ------------------------------------------------------------------

@@ -26,12 +26,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from simulator.metrics.catalogue import METRICS
+from simulator.metrics.catalogue import CATALOGUE
 
 __all__ = [
     "COMPARISON_REFERENCE",
     "INTERVAL_METHOD",
     "LEADERBOARD_METRICS",
+    "RANKING_METRIC",
     "compare",
     "leaderboard",
     "summarize",
@@ -45,8 +46,14 @@ INTERVAL_METHOD = (
 )
 
 LEADERBOARD_METRICS: tuple[str, ...] = (
+    "deployment_auprc",
+    "deployment_recall_at_fpr_0.001",
+    "budget_precision",
+    "budget_recall",
+    "calibrated_precision",
+    "calibrated_recall",
+    "calibrated_alarms_per_day",
     "auprc",
-    "recall_at_fpr_0.001",
     "precision",
     "recall",
     "detection_rate",
@@ -55,7 +62,13 @@ LEADERBOARD_METRICS: tuple[str, ...] = (
     "legit_flagged",
     "alarms_per_day",
 )
-"""The columns of the terminal leaderboard (every metric is in ``summary.json``)."""
+"""The columns of the leaderboard (every metric is in ``summary.json``): first the
+figures at deployment conditions (passive runs: at the prevalence the scenario
+declares, the analysts' budget, the warm-up threshold), then the figures as
+simulated at the alarm policy's fixed threshold."""
+
+RANKING_METRIC = "deployment_auprc"
+"""Passive leaderboards rank by it (by ``auprc`` where a run has no deployment figures)."""
 
 COMPARISON_REFERENCE = "random"
 """The detector every other is compared with, seed by seed, in ``summary.json``
@@ -83,7 +96,7 @@ def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, flo
 
 
 def _summary_row(metric: str, values: np.ndarray) -> dict[str, object]:
-    info = METRICS.get(metric)
+    info = CATALOGUE.get(metric)
     if info is not None and info.censored:
         observed = np.where(np.isfinite(values), values, np.inf)
         median = float(np.median(observed))
@@ -117,7 +130,7 @@ def compare(metrics: pd.DataFrame, reference: str) -> pd.DataFrame:
     the seeds where both are defined: ``mean``, ``low``, ``high`` (t-interval), ``n``.
     Censored metrics are left out. Empty if ``reference`` did not run."""
     rows = []
-    plain = metrics[~metrics["metric"].map(lambda m: METRICS[m].censored if m in METRICS else False)]
+    plain = metrics[~metrics["metric"].map(lambda m: CATALOGUE[m].censored if m in CATALOGUE else False)]
     for (scenario, mode, metric), group in plain.groupby(["scenario", "mode", "metric"], sort=True):
         table = group.pivot(index="seed", columns="detector", values="value")
         if reference not in table:
@@ -149,7 +162,8 @@ def leaderboard(
     (columns ``<metric>``, ``<metric>_low``, ``<metric>_high``, ``<metric>_n``), the
     mean ``events_per_s`` if ``cost`` is given and ``seeds``. Scenarios come in the
     order of ``scenarios`` (default: by name), passive before active; within each,
-    detectors are ranked by AUPRC in passive mode and by leakage share in active mode."""
+    detectors are ranked by AUPRC at deployment weight (:data:`RANKING_METRIC`; plain
+    AUPRC for runs without it) in passive mode and by leakage share in active mode."""
     shown = summary[summary["metric"].isin(LEADERBOARD_METRICS)]
     rows = []
     for (scenario, mode, detector), group in shown.groupby(["scenario", "mode", "detector"], sort=True):
@@ -172,7 +186,8 @@ def leaderboard(
         return board[name].astype(float).fillna(missing) if name in board else pd.Series(missing, index=board.index)
 
     # best first; an undefined figure ranks last
-    rank = np.where(board["mode"] == "passive", -column("auprc", -1.0), column("leakage_share", 2.0))
+    ranking = column(RANKING_METRIC, np.nan).where(lambda v: v.notna(), column("auprc", -1.0)).fillna(-1.0)
+    rank = np.where(board["mode"] == "passive", -ranking, column("leakage_share", 2.0))
     order = {name: i for i, name in enumerate(scenarios or sorted(board["scenario"].unique()))}
     board = board.assign(
         _scenario=board["scenario"].map(order).fillna(len(order)),
