@@ -284,3 +284,32 @@ def test_the_suite_sets_the_operating_points_and_each_scenario_may_have_its_own_
     assert [s.warmup for s in plan.scenarios] == [7200.0, 3600.0]
     # a warm-up given to the run replaces every scenario's
     assert {s.warmup for s in plan_run(suite=suite, detectors=["null"], warmup=600.0).scenarios} == {600.0}
+
+
+def test_command_line_options_reach_the_run(tmp_path: Path) -> None:
+    path = tmp_path / "world.yaml"
+    path.write_text(json.dumps(scenario("world", {"customers": 50_000}).model_dump(mode="json")))
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        app,
+        [
+            "run",
+            str(path),
+            *("--detectors", "null,random", "--seeds", "1", "--jobs", "1", "--no-report", "--out", str(out)),
+            *("--reviews-per-day", "7", "--review-order", "score", "--warmup", "90m", "--target-fpr", "0.01"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    plan = json.loads((out / "run.json").read_text())["plan"]
+    assert plan["operating"] == {"reviews_per_day": 7.0, "review_order": "score", "warmup": "90m", "target_fpr": 0.01}
+    assert plan["scenarios"][0]["warmup_s"] == 5400.0
+    assert plan["scenarios"][0]["deployment"] == {"customers": 50_000, "groups": {}}
+    assert "at 50,000 customers: attackers" in result.output and "warm-up 1.5h" in result.output
+    assert "k = 7 reviews/day, highest score first · warm-up threshold for FPR ≤ 1%" in result.output
+    for bad, message in (
+        (["--reviews-per-day", "-1"], "Invalid value for '--reviews-per-day'"),
+        (["--warmup", "soon"], "Invalid value for '--warmup'"),
+        (["--review-order", "loudest"], "Invalid value for '--review-order'"),
+    ):
+        refused = CliRunner().invoke(app, ["run", str(path), "--detectors", "null", *bad])
+        assert refused.exit_code == 2 and message in refused.output, refused.output
