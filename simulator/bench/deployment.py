@@ -106,9 +106,15 @@ def cell_weights(groups: pd.DataFrame | None, spec: ScenarioSpec) -> pd.Series |
 
 
 def _row_weights(outcomes: pd.DataFrame, weights: pd.Series | None) -> np.ndarray | None:
+    """The weight of each outcome row (both tables are sorted by account id)."""
     if weights is None:
         return None
-    return weights.reindex(outcomes["account_id"].to_numpy(dtype=object)).to_numpy(dtype=np.float64)
+    ids = weights.index.to_numpy(dtype=str)
+    wanted = outcomes["account_id"].to_numpy(dtype=str)
+    rows = np.searchsorted(ids, wanted)
+    if wanted.size and (rows.max() >= ids.size or (ids[rows] != wanted).any()):
+        raise ValueError("Outcome accounts missing from the cell's registered accounts.")
+    return weights.to_numpy(dtype=np.float64)[rows]
 
 
 def deployment_frame(cell: Cell, duration: float, operating: OperatingPoints) -> DeploymentFrame:

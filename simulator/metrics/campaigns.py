@@ -52,19 +52,25 @@ def campaign_detection(outcomes: pd.DataFrame, end: float) -> pd.DataFrame:
     0        a      True  350.0        950.0       1
     1        b     False    NaN        990.0       0
     """
-    attackers = outcomes[outcomes["campaign"].notna()]
+    campaign = outcomes["campaign"].to_numpy(dtype=object)
+    member = pd.notna(campaign)
+    names = np.unique(campaign[member].astype(str))
+    requests = outcomes["requests"].to_numpy()
+    first_ts = outcomes["first_ts"].to_numpy(dtype=np.float64)
+    alarm_ts = outcomes["alarm_ts"].to_numpy(dtype=np.float64)
     rows = []
-    for name, accounts in attackers.groupby("campaign", sort=True):
-        active = accounts["requests"].to_numpy() > 0
+    for name in names.tolist():
+        mine = member & (campaign == name)
+        active = requests[mine] > 0
         if not active.any():
             continue
-        start = float(accounts["first_ts"].to_numpy()[active].min())
-        alarms = accounts["alarm_ts"].to_numpy(dtype=np.float64)
+        start = float(first_ts[mine][active].min())
+        alarms = alarm_ts[mine]
         detected = bool(np.isfinite(alarms).any())
         detected_ts = float(np.nanmin(alarms)) if detected else math.nan
         rows.append(
             {
-                "campaign": str(name),
+                "campaign": name,
                 "start": start,
                 "detected": detected,
                 "detected_ts": detected_ts,

@@ -117,15 +117,14 @@ def _calibration(
     chosen = warmup_threshold(warmup[np.isfinite(warmup)], frame.target_fpr)
     if math.isnan(chosen.threshold):
         return dict.fromkeys(_CALIBRATED, math.nan)
-    truth = pd.Series(outcomes["is_attacker"].to_numpy(dtype=bool), index=outcomes["account_id"])
-    weights = pd.Series(w, index=outcomes["account_id"])
-    after = calibration[np.isfinite(calibration["after_score"].to_numpy(dtype=np.float64))]
-    unknown = sorted(set(after["account_id"]) - set(truth.index))
-    if unknown:
-        raise ValueError(f"Calibration accounts without an outcome row: {unknown[:5]}.")
-    t = truth.loc[after["account_id"]].to_numpy()
-    wa = weights.loc[after["account_id"]].to_numpy()
-    confusion = threshold_outcome(t, after["after_score"].to_numpy(dtype=np.float64), chosen.threshold, wa)
+    after_scores = calibration["after_score"].to_numpy(dtype=np.float64)
+    after = np.isfinite(after_scores)
+    ids = calibration["account_id"].to_numpy(dtype=object)[after]
+    rows = pd.Index(outcomes["account_id"].to_numpy(dtype=object)).get_indexer(ids)
+    if (rows < 0).any():
+        raise ValueError(f"Calibration accounts without an outcome row: {sorted(ids[rows < 0])[:5]}.")
+    t = outcomes["is_attacker"].to_numpy(dtype=bool)[rows]
+    confusion = threshold_outcome(t, after_scores[after], chosen.threshold, w[rows])
     days = (frame.duration - frame.warmup_end) / DAY
     return {
         "calibrated_precision": confusion.precision,
