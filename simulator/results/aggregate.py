@@ -29,9 +29,11 @@ from scipy import stats
 from simulator.metrics.catalogue import CATALOGUE
 
 __all__ = [
+    "ACTIVE_ONLY_COLUMNS",
     "COMPARISON_REFERENCE",
     "INTERVAL_METHOD",
     "LEADERBOARD_METRICS",
+    "LEADERBOARD_SUPPORT",
     "RANKING_METRIC",
     "compare",
     "leaderboard",
@@ -65,7 +67,15 @@ LEADERBOARD_METRICS: tuple[str, ...] = (
 """The columns of the leaderboard (every metric is in ``summary.json``): first the
 figures at deployment conditions (passive runs: at the prevalence the scenario
 declares, the analysts' budget, the warm-up threshold), then the figures as
-simulated at the alarm policy's fixed threshold."""
+simulated at the alarm policy's fixed threshold. Passive tables leave out
+:data:`ACTIVE_ONLY_COLUMNS` (their workload is the warm-up threshold's alarms per day)."""
+
+ACTIVE_ONLY_COLUMNS: tuple[str, ...] = ("alarms_per_day",)
+"""Leaderboard columns shown for closed loops only."""
+
+LEADERBOARD_SUPPORT: tuple[str, ...] = ("recall_at_zero_fp",)
+"""Metrics the leaderboard frame carries without a column of their own (the bound shown
+for an unresolved recall at FPR ≤ 0.1%)."""
 
 RANKING_METRIC = "deployment_auprc"
 """Passive leaderboards rank by it (by ``auprc`` where a run has no deployment figures)."""
@@ -164,7 +174,7 @@ def leaderboard(
     order of ``scenarios`` (default: by name), passive before active; within each,
     detectors are ranked by AUPRC at deployment weight (:data:`RANKING_METRIC`; plain
     AUPRC for runs without it) in passive mode and by leakage share in active mode."""
-    shown = summary[summary["metric"].isin(LEADERBOARD_METRICS)]
+    shown = summary[summary["metric"].isin(LEADERBOARD_METRICS + LEADERBOARD_SUPPORT)]
     rows = []
     for (scenario, mode, detector), group in shown.groupby(["scenario", "mode", "detector"], sort=True):
         row: dict[str, object] = {"scenario": scenario, "mode": mode, "detector": detector}

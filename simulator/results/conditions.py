@@ -64,7 +64,7 @@ def scenario_notes(config: Mapping[str, Any], prevalence: pd.DataFrame) -> dict[
                 f"(as simulated {simulated})"
             )
         else:
-            text = f"customers as simulated (no deployment section): attackers {simulated} of active accounts"
+            text = f"with customers as simulated (no deployment section): attackers {simulated} of active accounts"
         warmup = float(entry.get("warmup_s") or 0.0)
         if warmup <= 0:
             text += " · no warm-up threshold"
