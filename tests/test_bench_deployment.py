@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import zlib
 from pathlib import Path
 
@@ -313,3 +314,34 @@ def test_command_line_options_reach_the_run(tmp_path: Path) -> None:
     ):
         refused = CliRunner().invoke(app, ["run", str(path), "--detectors", "null", *bad])
         assert refused.exit_code == 2 and message in refused.output, refused.output
+
+
+def test_the_warmup_figures_do_not_need_the_score_trajectories(warm: RunResults, tmp_path: Path) -> None:
+    world = scenario("warm", {"customers": 100_000})
+    lean = run(tmp_path, [world], [("rising", Rising())], warmup=7200.0, target_fpr=0.05, record_scores=False)
+    assert not (lean.out / "scores.parquet").exists()
+    pd.testing.assert_frame_equal(lean.metrics, warm.metrics)
+    pd.testing.assert_frame_equal(lean.thresholds(), warm.thresholds())
+
+
+def test_other_budgets_reread_the_stored_cells_and_a_score_ordered_queue_reviews_high_scores_first(
+    warm: RunResults, tmp_path: Path
+) -> None:
+    copy = tmp_path / "run"
+    shutil.copytree(warm.out, copy)
+    world = scenario("warm", {"customers": 100_000})
+    options = {"warmup": 7200.0, "target_fpr": 0.05, "reviews_per_day": 3.0, "review_order": "score"}
+    again = bench.run([world], detectors=[("rising", Rising())], seeds=1, jobs=1, out=copy, **options)
+    assert again.config["cells_reused"] == again.config["cells"] == 1
+    windows = pq.read_table(next((copy / "cells").glob("*/windows.parquet"))).to_pandas()
+    outcomes = again.outcomes().query("detector == 'rising'")
+    truth = outcomes["is_attacker"].to_numpy()
+    w = np.where(truth, 1.0, again.prevalence()["customer_weight"].iloc[0])
+    schedule = review_schedule(
+        windows["queue_ts"], 3.0, 6 * 3600.0, order="score", priority=windows["queue_score"].fillna(0.0), weight=w
+    )
+    done = np.where(windows["queue_ts"].notna(), w - schedule.left, 0.0)
+    got = figures(again, "warm", "rising")
+    assert got["budget_precision"] == pytest.approx(done[truth].sum() / done.sum())
+    assert got["budget_backlog"] == pytest.approx(schedule.left.sum())
+    assert again.config["plan"]["operating"]["review_order"] == "score"
