@@ -6,12 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import tiny_scenario
+import yaml
+from conftest import SCENARIOS, tiny_scenario
 from typer.testing import CliRunner
 
 from simulator.bench.cells import ScenarioSpec
 from simulator.cli import app
-from simulator.scenario import ScenarioError, parse_scenario
+from simulator.scenario import ScenarioError, load_scenario, parse_scenario
 from simulator.scenario.schema import Deployment, Scenario
 
 GOOD = """\
@@ -95,6 +96,23 @@ def test_the_json_schema_describes_the_deployment_section() -> None:
     assert set(section["properties"]) == {"customers", "groups"}
     assert all(field.get("description") for field in section["properties"].values())
     assert "deployment" in schema["properties"]
+
+
+def test_shipped_scenarios_at_realistic_prevalence_declare_a_customer_base() -> None:
+    declared = {}
+    for path in sorted(SCENARIOS.glob("*.yaml")):
+        scenario = load_scenario(path)
+        if scenario.deployment is not None:
+            attackers = sum(campaign.accounts for campaign in scenario.campaigns)
+            declared[scenario.name] = attackers / (attackers + scenario.deployment.customers)
+    assert {"hydra-cluster", "low-and-slow", "mimicry"} <= set(declared)
+    assert all(share <= 0.01 for share in declared.values()), declared
+    # each block is commented with where its figure comes from
+    for name in declared:
+        text = (SCENARIOS / f"{name}.yaml").read_text()
+        before = text[: text.index("\ndeployment:")].rsplit("\n\n", 1)[-1]
+        assert before.lstrip().startswith("#") and "docs/scenarios.md" in before, name
+        assert yaml.safe_load(text)["deployment"]["customers"]
 
 
 def test_validate_says_which_customer_base_a_scenario_stands_for(tmp_path: Path) -> None:
