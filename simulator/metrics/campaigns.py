@@ -118,8 +118,9 @@ def accounts_caught(campaigns: pd.DataFrame) -> float:
     return float((campaigns["caught"] / campaigns["active"]).mean())
 
 
-def _active_attackers(outcomes: pd.DataFrame) -> pd.DataFrame:
-    return outcomes[outcomes["campaign"].notna() & (outcomes["requests"] > 0)]
+def _active_attackers(outcomes: pd.DataFrame) -> np.ndarray:
+    """Row mask of the active attacker accounts."""
+    return pd.notna(outcomes["campaign"].to_numpy(dtype=object)) & (outcomes["requests"].to_numpy() > 0)
 
 
 def served_before_alarm(outcomes: pd.DataFrame) -> float:
@@ -131,7 +132,8 @@ def served_before_alarm(outcomes: pd.DataFrame) -> float:
     5.0
     """
     attackers = _active_attackers(outcomes)
-    return float(attackers["served_before_alarm"].mean()) if len(attackers) else math.nan
+    served = outcomes["served_before_alarm"].to_numpy()[attackers]
+    return float(served.mean(dtype=np.float64)) if served.size else math.nan
 
 
 def leakage_tokens(outcomes: pd.DataFrame, campaigns: pd.DataFrame, mode: str) -> float:
@@ -152,7 +154,7 @@ def leakage_tokens(outcomes: pd.DataFrame, campaigns: pd.DataFrame, mode: str) -
     """
     if mode == "active":
         return float(campaigns["output_tokens"].sum())
-    return float(_active_attackers(outcomes)["output_before_containment"].sum())
+    return float(outcomes["output_before_containment"].to_numpy()[_active_attackers(outcomes)].sum())
 
 
 def leakage_share(leaked: float, collected: float) -> float:
