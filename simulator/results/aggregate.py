@@ -19,6 +19,7 @@ summarised with the same t-interval.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -87,6 +88,12 @@ COMPARISON_REFERENCE = "random"
 _KEYS = ["scenario", "mode", "detector", "metric"]
 
 
+@functools.lru_cache(maxsize=64)
+def _t_quantile(q: float, df: int) -> float:
+    """Student's t quantile (the same few degrees of freedom come back for every figure)."""
+    return float(stats.t.ppf(q, df))
+
+
 def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
     """(mean, low, high) of the finite ``values`` with a Student t-interval.
 
@@ -101,7 +108,7 @@ def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, flo
     mean = float(finite.mean())
     if finite.size < 2:
         return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, finite.size - 1) * finite.std(ddof=1) / math.sqrt(finite.size))
+    half = float(_t_quantile(0.5 + confidence / 2, finite.size - 1) * finite.std(ddof=1) / math.sqrt(finite.size))
     return mean, mean - half, mean + half
 
 
@@ -123,45 +130,75 @@ def _summary_row(metric: str, values: np.ndarray) -> dict[str, object]:
     return {"statistic": "mean", "value": mean, "low": low, "high": high, "n": int(np.isfinite(values).sum())}
 
 
+def _runs(frame: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
+    """``frame`` sorted by ``keys`` then seed, and the (start, end) rows of each run of
+    equal keys: the groups of ``frame.groupby(keys, sort=True)``, each in seed order,
+    without building a frame per group (there is one per figure of the run)."""
+    ordered = frame.sort_values([*keys, "seed"], kind="stable")
+    n = len(ordered)
+    if not n:
+        return ordered, []
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for key in keys:
+        column = ordered[key].to_numpy(dtype=object)
+        change[1:] |= column[1:] != column[:-1]
+    starts = np.flatnonzero(change).tolist()
+    return ordered, list(zip(starts, [*starts[1:], n], strict=True))
+
+
 def summarize(metrics: pd.DataFrame) -> pd.DataFrame:
     """One row per (scenario, mode, detector, metric) of the tidy ``metrics`` table:
     ``statistic`` (mean or median), ``value``, ``low``, ``high``, ``n`` (seeds where
     defined) and ``seeds`` (seeds run)."""
+    ordered, runs = _runs(metrics, _KEYS)
+    keys = [ordered[key].to_numpy(dtype=object) for key in _KEYS]
+    values = ordered["value"].to_numpy(dtype=np.float64)
     rows = []
-    for key, group in metrics.groupby(_KEYS, sort=True):
-        values = group.sort_values("seed")["value"].to_numpy(dtype=np.float64)
-        rows.append({**dict(zip(_KEYS, key, strict=True)), **_summary_row(str(key[3]), values), "seeds": len(values)})
+    for start, end in runs:
+        key = [column[start] for column in keys]
+        rows.append(
+            {**dict(zip(_KEYS, key, strict=True)), **_summary_row(str(key[3]), values[start:end]), "seeds": end - start}
+        )
     columns = [*_KEYS, "statistic", "value", "low", "high", "n", "seeds"]
     return pd.DataFrame(rows, columns=columns)
 
 
 def compare(metrics: pd.DataFrame, reference: str) -> pd.DataFrame:
     """Paired differences ``detector − reference`` per (scenario, mode, metric), over
-    the seeds where both are defined: ``mean``, ``low``, ``high`` (t-interval), ``n``.
-    Censored metrics are left out. Empty if ``reference`` did not run."""
-    rows = []
-    plain = metrics[~metrics["metric"].map(lambda m: CATALOGUE[m].censored if m in CATALOGUE else False)]
-    for (scenario, mode, metric), group in plain.groupby(["scenario", "mode", "metric"], sort=True):
-        table = group.pivot(index="seed", columns="detector", values="value")
-        if reference not in table:
-            continue
-        for detector in sorted(c for c in table.columns if c != reference):
-            diffs = (table[detector] - table[reference]).to_numpy(dtype=np.float64)
-            mean, low, high = t_interval(diffs)
-            rows.append(
-                {
-                    "scenario": scenario,
-                    "mode": mode,
-                    "metric": metric,
-                    "detector": detector,
-                    "reference": reference,
-                    "mean": mean,
-                    "low": low,
-                    "high": high,
-                    "n": int(np.isfinite(diffs).sum()),
-                }
-            )
+    the seeds where both are defined: ``mean``, ``low``, ``high`` (t-interval), ``n``
+    (seeds where both are defined). Censored metrics are left out. Empty if
+    ``reference`` did not run."""
     columns = ["scenario", "mode", "metric", "detector", "reference", "mean", "low", "high", "n"]
+    plain = metrics[~metrics["metric"].map(lambda m: CATALOGUE[m].censored if m in CATALOGUE else False)]
+    where = ["scenario", "mode", "metric"]
+    ours = plain[plain["detector"] == reference][[*where, "seed", "value"]].rename(columns={"value": "reference"})
+    if ours.empty:
+        return pd.DataFrame([], columns=columns)
+    # every detector of a (scenario, mode, metric) that the reference ran, on its seeds
+    paired = plain[plain["detector"] != reference].merge(ours, on=[*where, "seed"], how="left")
+    ran = pd.MultiIndex.from_frame(ours[where].drop_duplicates())
+    paired = paired[pd.MultiIndex.from_frame(paired[where]).isin(ran)]
+    ordered, runs = _runs(paired, [*where, "detector"])
+    keys = [ordered[key].to_numpy(dtype=object) for key in [*where, "detector"]]
+    diffs = ordered["value"].to_numpy(dtype=np.float64) - ordered["reference"].to_numpy(dtype=np.float64)
+    rows = []
+    for start, end in runs:
+        scenario, mode, metric, detector = (column[start] for column in keys)
+        mean, low, high = t_interval(diffs[start:end])
+        rows.append(
+            {
+                "scenario": scenario,
+                "mode": mode,
+                "metric": metric,
+                "detector": detector,
+                "reference": reference,
+                "mean": mean,
+                "low": low,
+                "high": high,
+                "n": int(np.isfinite(diffs[start:end]).sum()),
+            }
+        )
     return pd.DataFrame(rows, columns=columns)
 
 
