@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from simulator.cli import app
-from simulator.metrics import METRICS
+from simulator.metrics import CATALOGUE, DEPLOYMENT_METRICS, METRICS
 from simulator.results.check import Tolerance, ToleranceError, judge, parse_tolerances
 
 runner = CliRunner()
@@ -256,6 +256,9 @@ def test_what_cannot_be_compared_is_listed_and_the_rest_checked(
         ("ttd_median_s", math.nan, 600.0, "improved"),  # detected now, not before
         ("precision", 0.5, math.nan, "undefined"),
         ("precision", math.nan, math.nan, "unchanged"),
+        ("budget_precision", 0.5, 0.2, "regressed"),
+        ("calibrated_fpr", 0.001, 0.01, "regressed"),
+        ("deployment_alarms_per_day", 4e4, 1e4, "improved"),
     ],
 )
 def test_each_metric_is_judged_in_its_good_direction(metric: str, baseline: float, result: float, verdict: str):
@@ -264,8 +267,74 @@ def test_each_metric_is_judged_in_its_good_direction(metric: str, baseline: floa
 
 
 def test_every_metric_has_a_direction() -> None:
-    assert all(isinstance(info.higher_is_better, bool) for info in METRICS.values())
+    assert all(isinstance(info.higher_is_better, bool) for info in CATALOGUE.values())
     assert METRICS["recall"].higher_is_better and not METRICS["leakage_share"].higher_is_better
+    assert DEPLOYMENT_METRICS["budget_recall"].higher_is_better
+    assert parse_tolerances(["budget_recall=0.05"])["budget_recall"] == Tolerance(0.05)
+
+
+def made_before_the_deployment_figures(payload: dict[str, Any]) -> None:
+    """A baseline as extractbench wrote it before the harness computed deployment figures."""
+    payload["figures"] = [f for f in payload["figures"] if f["metric"] in METRICS]
+    payload["plan"].pop("operating")
+    for scenario in payload["plan"]["scenarios"]:
+        del scenario["warmup_s"], scenario["deployment"]
+
+
+def test_a_baseline_made_before_the_deployment_figures_gates_the_rest_and_lists_them(
+    tiny_run: Path, baseline_file: Path, tmp_path: Path
+) -> None:
+    path = edited(baseline_file, tmp_path, made_before_the_deployment_figures)
+    result = invoke("check", tiny_run, "--baseline", path)
+    assert result.exit_code == 0, result.output
+    assert "metrics not in the baseline (regenerate it to gate them): deployment_precision, " in result.output
+
+    def and_better_recall(payload: dict[str, Any]) -> None:
+        made_before_the_deployment_figures(payload)
+        row = figure(payload, "random", "recall")
+        row["value"], row["low"], row["high"] = row["value"] + 0.3, row["value"] + 0.29, row["value"] + 0.31
+
+    assert invoke("check", tiny_run, "--baseline", edited(baseline_file, tmp_path, and_better_recall)).exit_code == 1
+
+
+def test_deployment_figures_are_gated_in_their_good_direction(
+    tiny_run: Path, baseline_file: Path, tmp_path: Path
+) -> None:
+    def reviewed_better(payload: dict[str, Any]) -> None:
+        row = figure(payload, "random", "budget_recall")
+        row["value"], row["low"], row["high"] = row["value"] + 0.3, row["value"] + 0.29, row["value"] + 0.31
+
+    result = invoke("check", tiny_run, "--baseline", edited(baseline_file, tmp_path, reviewed_better))
+    assert result.exit_code == 1 and "| ❌ | quickstart | passive | random | budget_recall |" in result.output
+
+    def fewer_alarms(payload: dict[str, Any]) -> None:
+        row = figure(payload, "random", "deployment_alarms_per_day")
+        row["value"], row["low"], row["high"] = row["value"] / 2, row["value"] / 2 - 1, row["value"] / 2 + 1
+
+    result = invoke("check", tiny_run, "--baseline", edited(baseline_file, tmp_path, fewer_alarms))
+    assert result.exit_code == 1 and "| random | deployment_alarms_per_day |" in result.output
+
+
+def test_deployment_figures_read_at_other_conditions_are_not_compared(
+    tiny_run: Path, baseline_file: Path, tmp_path: Path
+) -> None:
+    def other_budget(payload: dict[str, Any]) -> None:
+        payload["plan"]["operating"]["reviews_per_day"] = 5.0
+        row = figure(payload, "random", "budget_recall")
+        row["value"], row["low"], row["high"] = row["value"] + 0.3, row["value"] + 0.29, row["value"] + 0.31
+
+    result = invoke("check", tiny_run, "--baseline", edited(baseline_file, tmp_path, other_budget))
+    assert result.exit_code == 0, result.output
+    assert "budget figures read at other operating points (reviews_per_day 5.0 → 50.0): not compared" in result.output
+
+    def other_customers(payload: dict[str, Any]) -> None:
+        payload["plan"]["scenarios"][0]["deployment"] = {"customers": 1000, "groups": {}}
+        row = figure(payload, "random", "deployment_precision")
+        row["value"], row["low"], row["high"] = 0.99, 0.98, 1.0
+
+    result = invoke("check", tiny_run, "--baseline", edited(baseline_file, tmp_path, other_customers))
+    assert result.exit_code == 0, result.output
+    assert "scenario quickstart: customer base {'customers': 1000, 'groups': {}} → None" in result.output
 
 
 def test_tolerances_are_absolute_or_relative() -> None:

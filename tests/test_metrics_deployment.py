@@ -13,10 +13,17 @@ from hypothesis import strategies as st
 
 from simulator.bench.ledger import TRAJECTORY_SCHEMA
 from simulator.metrics import (
+    BUDGET_METRICS,
     CALIBRATION_COLUMNS,
+    CALIBRATION_METRICS,
+    CATALOGUE,
     DEPLOYMENT_METRICS,
+    DEPLOYMENT_RANKING_METRICS,
     EXTRACTION_SHARE_THRESHOLD,
+    HARNESS_DEPLOYMENT_METRICS,
     METRICS,
+    PREVALENCE_METRICS,
+    REQUEST_METRICS,
     REQUEST_SPLIT_SCHEMA,
     Confusion,
     DeploymentFrame,
@@ -30,9 +37,11 @@ from simulator.metrics import (
     deployment_recall_at_fpr,
     evaluate,
     evaluate_deployment,
+    evaluate_deployment_ranking,
     extraction_truth,
     fpr_resolution,
     group_weights,
+    population_weights,
     ranked_at_budget,
     recall_at_fpr,
     recall_at_zero_fp,
@@ -561,3 +570,61 @@ def test_no_attackers_and_no_alarms_leave_the_undefined_figures_nan() -> None:
     assert customers_only["deployment_precision"] == 0 and math.isnan(customers_only["deployment_auprc"])
     assert math.isnan(customers_only["budget_recall"]) and math.isnan(customers_only["budget_detection_rate"])
     assert set(CALIBRATION_COLUMNS) == {"account_id", "warmup_score", "after_score"}
+
+
+# -- a declared customer base, the review queue, rankings ------------------------------------
+
+
+def test_a_declared_customer_base_weighs_each_group_over_its_active_customers() -> None:
+    truth = [False, False, False, False, True, True]
+    group = ["chat", "chat", "chat", "batch", "hydra", "hydra"]
+    active = [True, True, False, True, True, False]
+    w = population_weights(truth, group, active, 1_000, {"batch": 10}, attacker_weight=4.0)
+    # the unlisted chat group shares 1,000 − 10 over its 2 active customers; the inactive one takes that weight
+    assert w.tolist() == [495.0, 495.0, 495.0, 10.0, 4.0, 4.0]
+    # the represented active customers add up to the declared base
+    assert w[~np.array(truth) & np.array(active)].sum() == 1_000
+    # a group without an active customer stands for nobody in this run
+    quiet = population_weights(truth, group, [True, True, False, False, True, True], 1_000, {"batch": 10})
+    assert quiet.tolist() == [495.0, 495.0, 495.0, 0.0, 1.0, 1.0]
+    with pytest.raises(ValueError, match="more than the 100 customers"):
+        population_weights(truth, group, active, 100, {"batch": 200})
+    with pytest.raises(ValueError, match="'attacker_weight' parameter must be a number"):
+        population_weights(truth, group, active, 100, attacker_weight=-1.0)
+
+
+def test_the_budget_may_review_the_alarms_of_another_threshold_than_the_outcomes() -> None:
+    rows = run_rows()
+    frame = DeploymentFrame(DAY, reviews_per_day=2)
+    # at the operating threshold only the two campaign-a attackers join the queue, late in the day
+    review_ts = np.where(rows["campaign"].eq("a"), 7_200.0, NAN)
+    queued = evaluate_deployment(rows, frame, review_ts=review_ts)
+    assert queued["budget_precision"] == 1 and queued["budget_recall"] == pytest.approx(2 / 3)
+    assert queued["budget_backlog"] == 0
+    # the figures at the fixed threshold keep the outcomes' alarms
+    plain = evaluate_deployment(rows, frame)
+    for name in ("deployment_precision", "deployment_alarms_per_day", "deployment_legit_flagged"):
+        assert queued[name] == plain[name]
+    assert plain["budget_precision"] == pytest.approx(1 / 2)  # the sign-up alarm and the first attacker
+
+
+def test_a_ranking_alone_gets_the_ranking_figures_of_the_full_evaluation() -> None:
+    rows = run_rows()
+    frame = DeploymentFrame(DAY, represented_customers=4_000, reviews_per_day=500)
+    ranking = evaluate_deployment_ranking(rows, frame)
+    assert list(ranking) == list(DEPLOYMENT_RANKING_METRICS)
+    full = evaluate_deployment(rows, frame)
+    for name, value in ranking.items():
+        assert value == pytest.approx(full[name], nan_ok=True), name
+    # alarm times are not read
+    assert evaluate_deployment_ranking(rows.assign(alarm_ts=NAN), frame) == pytest.approx(ranking, nan_ok=True)
+    without_budget = evaluate_deployment_ranking(rows, DeploymentFrame(DAY))
+    assert "ranked_precision_at_budget" not in without_budget
+
+
+def test_the_deployment_catalogue_is_split_into_its_groups() -> None:
+    groups = (PREVALENCE_METRICS, BUDGET_METRICS, CALIBRATION_METRICS, REQUEST_METRICS)
+    assert [name for group in groups for name in group] == list(DEPLOYMENT_METRICS)
+    assert HARNESS_DEPLOYMENT_METRICS == PREVALENCE_METRICS + BUDGET_METRICS + CALIBRATION_METRICS
+    assert set(DEPLOYMENT_RANKING_METRICS) <= set(HARNESS_DEPLOYMENT_METRICS)
+    assert list(CATALOGUE) == [*METRICS, *DEPLOYMENT_METRICS]

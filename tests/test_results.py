@@ -125,3 +125,12 @@ def test_an_unfinished_or_incomplete_folder_says_what_to_do(tmp_path: Path) -> N
         load_results(incomplete)
     with pytest.raises(ResultsFolderError, match="no such folder"):
         load_results(tmp_path / "nowhere")
+
+
+def test_a_detector_named_null_reads_back_as_a_name(tmp_path: Path) -> None:
+    out = write_folder(tmp_path / "run")
+    (out / "cost.csv").write_text("scenario,detector,mode,seed,events_per_s\ntiny,null,passive,0,nan\n")
+    (out / "failures.csv").write_text("scenario,detector,mode,seed,tick,reason\ntiny,null,passive,0,3,boom\n")
+    results = load_results(out)
+    assert results.cost["detector"].tolist() == ["null"] and results.cost["events_per_s"].isna().all()
+    assert results.failures["detector"].tolist() == ["null"]

@@ -5,6 +5,7 @@ metrics over seeds, results on disk. ``extractbench run`` is a thin layer over
 Modules, one concept each:
 
 * :mod:`~simulator.bench.policy`: the alarm policy (threshold, review delay, action);
+* :mod:`~simulator.bench.operating`: the analysts' budget and the warm-up threshold passive runs are read at;
 * :mod:`~simulator.bench.ledger`: bounded per-account traffic totals and score logs;
 * :mod:`~simulator.bench.guard`: a misbehaving detector fails alone;
 * :mod:`~simulator.bench.cost`: events/s and memory of a detector;
@@ -15,6 +16,7 @@ Modules, one concept each:
 * :mod:`~simulator.bench.executors`: serial, process pool, Dask;
 * :mod:`~simulator.bench.store`: the results folder, per-cell resume;
 * :mod:`~simulator.bench.assemble`: metrics, cost, failures, scores tables;
+* :mod:`~simulator.bench.deployment`: the figures at deployment conditions of a passive cell;
 * :mod:`~simulator.bench.leakage`: attacker output over time, in bounded bins;
 * :mod:`~simulator.bench.api`: :func:`run` and :func:`execute`.
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 from simulator.bench.api import execute, output_folder, run
 from simulator.bench.cells import Cell, CellResult, DetectorSpec, ScenarioSpec
 from simulator.bench.executors import DaskExecutor, ProcessExecutor, SerialExecutor, default_jobs, make_executor
+from simulator.bench.operating import OperatingPoints
 from simulator.bench.plan import BenchInputError, RunPlan, plan_run
 from simulator.bench.policy import AlarmPolicy
 from simulator.bench.runner import run_cell
@@ -51,6 +54,7 @@ __all__ = [
     "DaskExecutor",
     "DetectorSpec",
     "NotComparableError",
+    "OperatingPoints",
     "ProcessExecutor",
     "ResultsFolderError",
     "ResumeError",

@@ -25,6 +25,7 @@ from typing import Any
 
 from simulator.bench.assemble import assemble
 from simulator.bench.executors import make_executor
+from simulator.bench.operating import OperatingPoints
 from simulator.bench.plan import DetectorChoice, ModeChoice, RunPlan, plan_run
 from simulator.bench.policy import AlarmPolicy
 from simulator.bench.store import ResultsStore
@@ -77,6 +78,11 @@ def run(
     run_id: str | None = None,
     record_scores: bool = True,
     progress: ProgressCallback | None = None,
+    operating: OperatingPoints | Mapping[str, Any] | None = None,
+    reviews_per_day: float | None = None,
+    review_order: str | None = None,
+    warmup: float | None = None,
+    target_fpr: float | None = None,
 ) -> RunResults:
     """Benchmark detectors on scenarios and write ``results/<run-id>/``.
 
@@ -88,7 +94,10 @@ def run(
     is passive, active or both; ``policy`` (an :class:`AlarmPolicy` or a mapping
     of fields to override) and ``threshold`` set the alarm policy; ``scale`` and
     ``duration`` (seconds) resize every scenario. ``jobs`` worker processes (default: the cores, at most
-    8) or a Dask ``scheduler`` (``tcp://…`` or ``local``) run the cells.
+    8) or a Dask ``scheduler`` (``tcp://…`` or ``local``) run the cells. ``operating`` (an
+    :class:`~simulator.bench.operating.OperatingPoints` or a mapping of its fields),
+    ``reviews_per_day``, ``review_order``, ``warmup`` (seconds) and ``target_fpr`` set the
+    analysts' budget and the warm-up threshold that passive runs are read at.
 
     Rerunning with the same ``out`` (or ``run_id``) resumes: completed cells are
     kept. Raises :class:`~simulator.bench.plan.BenchInputError` for bad input and
@@ -105,6 +114,11 @@ def run(
         scale=scale,
         duration=duration,
         record_scores=record_scores,
+        operating=operating,
+        reviews_per_day=reviews_per_day,
+        review_order=review_order,
+        warmup=warmup,
+        target_fpr=target_fpr,
     )
     return execute(plan, out=out, run_id=run_id, jobs=jobs, scheduler=scheduler, progress=progress)
 

@@ -6,9 +6,12 @@ run and a fresh one, or a serial and a parallel one, produce the same bytes.
 
 ``metrics.csv`` and ``metrics.parquet`` are tidy (scenario, detector, mode, seed,
 metric, value), sorted by scenario, mode, detector, seed and metric (in the order
-of :data:`~simulator.metrics.catalogue.METRICS`), and hold detection figures only;
-values are written with 12 significant digits (``nan`` where undefined).
-Everything that varies from run to run (time, memory) is in ``cost.csv``.
+of :data:`~simulator.metrics.catalogue.CATALOGUE`: the figures as simulated, then, in
+passive mode, the figures at deployment conditions, :mod:`simulator.bench.deployment`),
+and hold detection figures only; values are written with 12 significant digits
+(``nan`` where undefined). Everything that varies from run to run (time, memory) is
+in ``cost.csv``. ``prevalence.csv`` and ``thresholds.csv`` say at which prevalence
+each passive (scenario, seed) was read and which warm-up threshold each detector got.
 
 ``scores.parquet``, ``outcomes.parquet`` and ``leakage.parquet`` hold every
 cell's table with the cell's ``scenario``, ``mode`` and ``seed`` in front: the
@@ -30,11 +33,20 @@ import pandas as pd
 import pyarrow as pa
 
 from simulator.bench.cells import Cell
+from simulator.bench.deployment import (
+    PREVALENCE_COLUMNS,
+    THRESHOLD_COLUMNS,
+    cell_weights,
+    deployment_frame,
+    deployment_values,
+    prevalence_row,
+    threshold_row,
+)
 from simulator.bench.leakage import LEAKAGE_FILE_SCHEMA
 from simulator.bench.plan import RunPlan
 from simulator.bench.store import OUTCOMES_FILE_SCHEMA, SCORES_FILE_SCHEMA, ResultsStore
 from simulator.export import AtomicParquetWriter, atomic_path, write_json, write_table
-from simulator.metrics.catalogue import METRICS, REFERENCE_ROWS
+from simulator.metrics.catalogue import CATALOGUE, REFERENCE_ROWS
 from simulator.metrics.evaluate import evaluate, evaluate_ranking
 from simulator.metrics.outcomes import RunFrame
 from simulator.results.aggregate import COMPARISON_REFERENCE, INTERVAL_METHOD, compare, summarize
@@ -102,11 +114,13 @@ class RunTables:
     metrics: pd.DataFrame
     cost: pd.DataFrame
     failures: pd.DataFrame
+    prevalence: pd.DataFrame
+    thresholds: pd.DataFrame
 
 
 def _sorted_metrics(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=METRIC_COLUMNS)
-    order = {name: i for i, name in enumerate(METRICS)}
+    order = {name: i for i, name in enumerate(CATALOGUE)}
     frame["_order"] = frame["metric"].map(order)
     frame = frame.sort_values(["scenario", "mode", "detector", "seed", "_order"], kind="stable")
     frame = frame.drop(columns="_order").reset_index(drop=True)
@@ -119,6 +133,8 @@ def _tables(plan: RunPlan, store: ResultsStore) -> RunTables:
     metric_rows: list[dict[str, Any]] = []
     cost_rows: list[dict[str, Any]] = []
     failure_rows: list[dict[str, Any]] = []
+    prevalence_rows: list[dict[str, Any]] = []
+    threshold_rows: list[dict[str, Any]] = []
     for scenario in plan.scenarios:
         for seed in plan.seeds:
             reference_cell = plan.passive_cell(scenario, seed)
@@ -132,11 +148,23 @@ def _tables(plan: RunPlan, store: ResultsStore) -> RunTables:
                 stored = reference if cell is reference_cell else store.load(cell)
                 where = {"scenario": scenario.label, "mode": cell.mode, "seed": seed}
                 frame = RunFrame(stored.facts.duration, cell.mode, **(undefended if cell.mode == "active" else {}))
+                deployed = cell.mode == "passive" and bool(stored.outcomes)
+                if deployed:
+                    weights = cell_weights(stored.groups, scenario)
+                    conditions = deployment_frame(cell, stored.facts.duration, plan.operating)
+                    prevalence_rows.append(
+                        {"scenario": scenario.label, "seed": seed, **prevalence_row(stored.groups, weights, scenario)}
+                    )
                 for label, outcomes in stored.outcomes.items():
-                    if label in REFERENCE_ROWS:
-                        values = evaluate_ranking(outcomes)
-                    else:
-                        values = evaluate(outcomes, stored.campaigns, frame)
+                    reference = label in REFERENCE_ROWS
+                    values = evaluate_ranking(outcomes) if reference else evaluate(outcomes, stored.campaigns, frame)
+                    if deployed:
+                        windows = stored.windows.get(label)
+                        values |= deployment_values(label, outcomes, windows, weights, conditions, reference=reference)
+                        if not reference and windows is not None:
+                            threshold_rows.append(
+                                {**where, "detector": label, **threshold_row(windows, outcomes, conditions)}
+                            )
                     metric_rows += [
                         {**where, "detector": label, "metric": name, "value": value} for name, value in values.items()
                     ]
@@ -154,7 +182,16 @@ def _tables(plan: RunPlan, store: ResultsStore) -> RunTables:
                     failure_rows.append({**where, "detector": label, "tick": failure.tick, "reason": failure.reason})
     cost = pd.DataFrame(cost_rows, columns=COST_COLUMNS).sort_values(["scenario", "mode", "detector", "seed"])
     failures = pd.DataFrame(failure_rows, columns=FAILURE_COLUMNS).sort_values(["scenario", "mode", "detector", "seed"])
-    return RunTables(_sorted_metrics(metric_rows), cost.reset_index(drop=True), failures.reset_index(drop=True))
+    prevalence = pd.DataFrame(prevalence_rows, columns=PREVALENCE_COLUMNS).sort_values(["scenario", "seed"])
+    thresholds = pd.DataFrame(threshold_rows, columns=["mode", *THRESHOLD_COLUMNS]).drop(columns="mode")
+    thresholds = thresholds.sort_values(["scenario", "detector", "seed"])
+    return RunTables(
+        _sorted_metrics(metric_rows),
+        cost.reset_index(drop=True),
+        failures.reset_index(drop=True),
+        prevalence.reset_index(drop=True),
+        thresholds.reset_index(drop=True),
+    )
 
 
 def _json_number(value: float) -> float | None:
@@ -216,6 +253,10 @@ def assemble(plan: RunPlan, store: ResultsStore) -> RunTables:
     )
     write_csv(out / "cost.csv", tables.cost)
     write_csv(out / "failures.csv", tables.failures)
+    write_csv(out / "prevalence.csv", tables.prevalence)
+    # a threshold is often the float just above a warm-up score: every digit of it counts
+    exact = tables.thresholds["threshold"].map(lambda v: "nan" if math.isnan(v) else repr(float(v)))
+    write_csv(out / "thresholds.csv", tables.thresholds.assign(threshold=exact))
     summary = summarize(tables.metrics)
     write_json(
         out / "summary.json",

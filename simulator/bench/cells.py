@@ -25,11 +25,23 @@ from detectors.base import Detector
 from simulator import __version__
 from simulator.bench.cost import DetectorCost
 from simulator.bench.guard import Failure
+from simulator.bench.operating import warmup_ticks
 from simulator.bench.policy import AlarmPolicy
 from simulator.metrics.outcomes import Mode
 from simulator.scenario import Scenario
 
-__all__ = ["Cell", "CellResult", "DetectorResult", "DetectorSpec", "RunFacts", "ScenarioSpec"]
+__all__ = ["GROUPS_SCHEMA", "Cell", "CellResult", "DetectorResult", "DetectorSpec", "RunFacts", "ScenarioSpec"]
+
+GROUPS_SCHEMA = pa.schema(
+    [
+        pa.field("account_id", pa.string()),
+        pa.field("is_attacker", pa.bool_()),
+        pa.field("group", pa.string()),  # the population group (customers) or campaign (attackers) owning it
+        pa.field("active", pa.bool_()),  # sent at least one request in the run
+    ]
+)
+"""Every account registered in a cell, sorted by id, with the group that owns it
+(hidden truth, read by the deployment weights only)."""
 
 
 def _class_path(cls: type) -> str:
@@ -72,6 +84,23 @@ class ScenarioSpec:
     source: str
     """The file it came from (or ``<object>``)."""
     scale: float = 1.0
+    warmup: float = 0.0
+    """Warm-up window in seconds for the warm-up threshold (:mod:`simulator.bench.operating`); 0: none."""
+
+    @property
+    def warmup_ticks(self) -> int:
+        """Ticks of the warm-up: ``ceil(warmup / tick)``, at most every tick."""
+        return warmup_ticks(self.warmup, float(self.scenario.tick), self.scenario.n_ticks)
+
+    @property
+    def warmup_end(self) -> float:
+        """End of the warm-up in seconds (a tick end, at most the duration)."""
+        return min(self.warmup_ticks * float(self.scenario.tick), float(self.scenario.duration))
+
+    @property
+    def has_warmup(self) -> bool:
+        """Whether the warm-up leaves part of the run after it to judge its threshold on."""
+        return 0 < self.warmup_ticks < self.scenario.n_ticks
 
     @property
     def weight(self) -> float:
@@ -81,8 +110,9 @@ class ScenarioSpec:
 
     @cached_property
     def fingerprint(self) -> str:
-        """A hash of the resolved scenario: two specs with the same fingerprint simulate the same world."""
-        text = json.dumps(self.scenario.model_dump(mode="json"), sort_keys=True, default=repr)
+        """A hash of the resolved scenario: two specs with the same fingerprint simulate the same world.
+        The ``deployment`` section is left out: it changes how a run is read, not what is simulated."""
+        text = json.dumps(self.scenario.model_dump(mode="json", exclude={"deployment"}), sort_keys=True, default=repr)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def describe(self) -> dict[str, Any]:
@@ -93,6 +123,8 @@ class ScenarioSpec:
             "duration_s": float(self.scenario.duration),
             "ticks": self.scenario.n_ticks,
             "fingerprint": self.fingerprint,
+            "warmup_s": self.warmup_end,
+            "deployment": None if self.scenario.deployment is None else self.scenario.deployment.model_dump(),
         }
 
 
@@ -115,12 +147,19 @@ class Cell:
     record_scores: bool = True
     references: bool = False
     """Passive cells: add the reference rows (:mod:`simulator.bench.references`) beside the detectors."""
+    warmup_ticks: int = 0
+    """Passive cells: ticks of the warm-up the score logs keep maxima for (0: none)."""
+    target_fpr: float | None = None
+    """Passive cells with a warm-up: the warm-up threshold's target FPR, which sets the
+    operating threshold of the review queue (None: the policy's threshold)."""
 
     def __post_init__(self) -> None:
         if self.mode == "active" and len(self.detectors) != 1:
             raise ValueError(f"An active cell runs exactly one detector, got {len(self.detectors)}")
         if self.mode == "active" and self.references:
             raise ValueError("Reference rows belong to passive cells (they score the traffic every detector saw)")
+        if self.mode == "active" and (self.warmup_ticks or self.target_fpr is not None):
+            raise ValueError("Warm-up thresholds belong to passive cells (active runs are read as they ran)")
 
     def describe(self) -> dict[str, Any]:
         """Everything that determines the cell's results."""
@@ -132,6 +171,8 @@ class Cell:
             "policy": self.policy.model_dump(mode="json"),
             "record_scores": self.record_scores,
             "references": self.references,
+            "warmup_ticks": self.warmup_ticks,
+            "target_fpr": self.target_fpr,
             "version": __version__,
         }
 
@@ -174,6 +215,9 @@ class DetectorResult:
     """Score changes (:data:`~simulator.bench.ledger.TRAJECTORY_SCHEMA`), if recorded."""
     cost: DetectorCost | None
     failure: Failure | None = None
+    windows: pa.Table | None = None
+    """Per-account scores around the warm-up (:data:`~simulator.bench.ledger.WINDOW_SCHEMA`),
+    row-aligned with ``outcomes``; None for the reference rows."""
 
 
 @dataclass(frozen=True)
@@ -187,5 +231,7 @@ class CellResult:
     detectors: tuple[DetectorResult, ...] = field(default=())
     leakage: pa.Table | None = None
     """Attacker output per time bin (:data:`~simulator.bench.leakage.LEAKAGE_FILE_SCHEMA`)."""
+    groups: pa.Table | None = None
+    """Every registered account's owning group (:data:`GROUPS_SCHEMA`)."""
     wall_seconds: float = 0.0
     peak_rss_mb: float = 0.0

@@ -1,7 +1,8 @@
 """Planning a benchmark run: from what the user asked to the list of cells.
 
 A :class:`RunPlan` is the whole configuration of a run (scenarios at their
-sizes, detectors, seeds, modes, alarm policy). Its cells are:
+sizes, detectors, seeds, modes, alarm policy, the operating points passive runs
+are read at). Its cells are:
 
 * passive: one cell per (scenario, seed) with every detector;
 * active: one cell per (scenario, detector, seed), plus, when passive cells are
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -27,6 +28,7 @@ from detectors.base import Detector, ParameterError
 from detectors.registry import UnknownDetectorError, configure, names, parse_spec, resolve
 from simulator import __version__
 from simulator.bench.cells import Cell, DetectorSpec, ScenarioSpec
+from simulator.bench.operating import OperatingPoints
 from simulator.bench.policy import AlarmPolicy
 from simulator.bench.suite import QUICK_SUITE, Suite, bundled_suite, load_suite
 from simulator.metrics.catalogue import REFERENCE_ROWS
@@ -61,13 +63,27 @@ class RunPlan:
     record_scores: bool = True
     references: bool = True
     """Add the reference rows (``artefacts``, ``supervised-ceiling``) to passive runs."""
+    operating: OperatingPoints = field(default_factory=OperatingPoints)
+    """The analysts' budget and the warm-up threshold passive runs are read at (each
+    scenario's warm-up is its :attr:`~simulator.bench.cells.ScenarioSpec.warmup`)."""
 
     def passive_cell(self, scenario: ScenarioSpec, seed: int) -> Cell:
         """The passive cell of (scenario, seed): every detector, or none when only
         active mode runs (then it is just the undefended reference)."""
         passive = "passive" in self.modes
         detectors = self.detectors if passive else ()
-        return Cell("passive", scenario, seed, detectors, self.policy, self.record_scores, self.references and passive)
+        warmup = passive and scenario.has_warmup
+        return Cell(
+            "passive",
+            scenario,
+            seed,
+            detectors,
+            self.policy,
+            self.record_scores,
+            self.references and passive,
+            warmup_ticks=scenario.warmup_ticks if warmup else 0,
+            target_fpr=self.operating.target_fpr if warmup else None,
+        )
 
     def active_cells(self, scenario: ScenarioSpec, seed: int) -> list[Cell]:
         """The closed-loop cells of (scenario, seed), one per detector (none unless active mode runs)."""
@@ -104,6 +120,7 @@ class RunPlan:
             "policy": self.policy.model_dump(mode="json"),
             "record_scores": self.record_scores,
             "references": self.references,
+            "operating": self.operating.model_dump(mode="json"),
             "fingerprint": self.fingerprint,
         }
 
@@ -153,13 +170,14 @@ def _resolve(
     duration: float | None,
     problems: list[str],
     tick: float | None = None,
+    warmup: float = 0.0,
 ) -> ScenarioSpec | None:
     try:
         resolved = scenario.resolved(duration=duration, scale=scale, tick=tick)
     except (ValueError, ValidationError) as exc:
         problems.append(f"{source}: the scale, duration or tick does not fit this scenario: {exc}")
         return None
-    return ScenarioSpec(label or scenario.name, resolved, source, scale)
+    return ScenarioSpec(label or scenario.name, resolved, source, scale, warmup)
 
 
 def _load(path: Path, problems: list[str]) -> Scenario | None:
@@ -171,15 +189,28 @@ def _load(path: Path, problems: list[str]) -> Scenario | None:
 
 
 def _suite_scenarios(
-    suite: Suite, suite_path: Path, scale: float, duration: float | None, problems: list[str]
+    suite: Suite,
+    suite_path: Path,
+    scale: float,
+    duration: float | None,
+    warmup: float | None,
+    problems: list[str],
 ) -> list[ScenarioSpec]:
     specs = []
     for entry in suite.scenarios:
         path = (suite_path.parent / entry.path).resolve()
         scenario = _load(path, problems)
         if scenario is not None:
+            window = next(w for w in (warmup, entry.warmup, suite.operating.warmup) if w is not None)
             spec = _resolve(
-                scenario, str(path), entry.label, entry.scale * scale, duration or entry.duration, problems, entry.tick
+                scenario,
+                str(path),
+                entry.label,
+                entry.scale * scale,
+                duration or entry.duration,
+                problems,
+                entry.tick,
+                float(window),
             )
             if spec is not None:
                 specs.append(spec)
@@ -199,8 +230,28 @@ def _policy(
         return AlarmPolicy.model_validate({**base.model_dump(), **overrides})
     except ValidationError as exc:
         for error in exc.errors():
-            field = ".".join(str(part) for part in error["loc"])
-            problems.append(f"{field}: {error['msg'][0].lower()}{error['msg'][1:]}, got {error['input']!r}")
+            where = ".".join(str(part) for part in error["loc"])
+            problems.append(f"{where}: {error['msg'][0].lower()}{error['msg'][1:]}, got {error['input']!r}")
+        return base
+
+
+def _operating(
+    operating: OperatingPoints | Mapping[str, Any] | None,
+    overrides: dict[str, Any],
+    base: OperatingPoints,
+    problems: list[str],
+) -> OperatingPoints:
+    if isinstance(operating, OperatingPoints):
+        base, given = operating, {}
+    else:
+        given = dict(operating or {})
+    given |= {name: value for name, value in overrides.items() if value is not None}
+    try:
+        return OperatingPoints.model_validate({**base.model_dump(), **given})
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"])
+            problems.append(f"{where}: {error['msg'][0].lower()}{error['msg'][1:]}, got {error['input']!r}")
         return base
 
 
@@ -217,6 +268,11 @@ def plan_run(
     duration: float | None = None,
     record_scores: bool = True,
     references: bool = True,
+    operating: OperatingPoints | Mapping[str, Any] | None = None,
+    reviews_per_day: float | None = None,
+    review_order: str | None = None,
+    warmup: float | None = None,
+    target_fpr: float | None = None,
 ) -> RunPlan:
     """Resolve a run request into a :class:`RunPlan`; raise :class:`BenchInputError`
     listing every problem.
@@ -229,22 +285,19 @@ def plan_run(
     multiplies each scenario's scale (the suite's, or 1); ``duration`` (seconds)
     replaces every scenario's span. ``references`` adds the reference rows
     (``artefacts``, ``supervised-ceiling``) beside the detectors of passive runs.
+    ``operating`` (an :class:`OperatingPoints` or a mapping of fields that override
+    the suite's, or the defaults) sets the analysts' budget and the warm-up threshold
+    passive runs are read at; ``reviews_per_day``, ``review_order``, ``warmup``
+    (seconds; it replaces every scenario's warm-up) and ``target_fpr`` override one field each.
     """
     problems: list[str] = []
     loaded: Suite | None = None
     specs: list[ScenarioSpec] = []
     if scale <= 0:
         problems.append(f"scale: expected a number > 0, got {scale}")
-    if scenarios:
-        for item in scenarios:
-            if isinstance(item, Scenario):
-                spec = _resolve(item, "<object>", None, scale, duration, problems)
-            else:
-                scenario = _load(Path(item), problems)
-                spec = None if scenario is None else _resolve(scenario, str(item), None, scale, duration, problems)
-            if spec is not None:
-                specs.append(spec)
-    else:
+    base_operating = OperatingPoints()
+    suite_path: Path | None = None
+    if not scenarios:
         suite_path = Path(suite) if suite is not None else bundled_suite(QUICK_SUITE)
         if suite_path is None:
             raise BenchInputError(["no scenario given and the bundled suite (scenarios/suites/quick.yaml) not found"])
@@ -252,8 +305,35 @@ def plan_run(
             loaded = load_suite(suite_path)
         except ScenarioError as error:
             raise BenchInputError([str(problem) for problem in error.problems]) from None
+        base_operating = loaded.operating
+    chosen_operating = _operating(
+        operating,
+        {"reviews_per_day": reviews_per_day, "review_order": review_order, "warmup": warmup, "target_fpr": target_fpr},
+        base_operating,
+        problems,
+    )
+    if scenarios:
+        window = float(chosen_operating.warmup)
+        for item in scenarios:
+            if isinstance(item, Scenario):
+                spec = _resolve(item, "<object>", None, scale, duration, problems, warmup=window)
+            else:
+                scenario = _load(Path(item), problems)
+                spec = (
+                    None
+                    if scenario is None
+                    else _resolve(scenario, str(item), None, scale, duration, problems, warmup=window)
+                )
+            if spec is not None:
+                specs.append(spec)
+    else:
+        assert loaded is not None and suite_path is not None
+        # a warm-up given here replaces every scenario's; else each takes the suite's
+        given = warmup is not None or isinstance(operating, OperatingPoints)
+        given = given or (isinstance(operating, Mapping) and "warmup" in operating)
         if scale > 0:
-            specs = _suite_scenarios(loaded, suite_path, scale, duration, problems)
+            window = float(chosen_operating.warmup) if given else None
+            specs = _suite_scenarios(loaded, suite_path, scale, duration, window, problems)
     labels = [spec.label for spec in specs]
     repeated = sorted({label for label in labels if labels.count(label) > 1})
     if repeated:
@@ -282,4 +362,5 @@ def plan_run(
         policy=chosen_policy,
         record_scores=record_scores,
         references=references,
+        operating=chosen_operating,
     )

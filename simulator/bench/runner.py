@@ -2,13 +2,15 @@
 
 At the end of every tick the runner
 
-1. folds the tick into the traffic ledger (per-account totals) and the leakage
-   series (attacker output per bin, :mod:`simulator.bench.leakage`);
+1. folds the tick into the traffic ledger (per-account totals, requests in the
+   warm-up) and the leakage series (attacker output per bin, :mod:`simulator.bench.leakage`);
 2. hands the **same** batch object to every detector (each a fresh clone), through
    the guard (:mod:`simulator.bench.guard`) and the cost meter;
 3. records the returned scores in the detector's score log, which alarms accounts
    whose score reaches the policy's threshold and, ``review_delay`` later, contains
-   them;
+   them, keeps each account's maximum score within the warm-up and after it, and
+   queues the alarms of the operating threshold (the warm-up threshold, set when the
+   warm-up ends) for the analysts' budget;
 4. in **active** mode only, turns those containments into gateway actions (ban,
    throttle, challenge), which apply from the next tick; the campaigns react.
 
@@ -26,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 
 from detectors.base import Detector
-from simulator.bench.cells import Cell, CellResult, DetectorResult, DetectorSpec, RunFacts
+from simulator.bench.cells import GROUPS_SCHEMA, Cell, CellResult, DetectorResult, DetectorSpec, RunFacts
 from simulator.bench.cost import CostMeter, peak_rss_mb, reset_peak_rss
 from simulator.bench.guard import DetectorFailedError, Failure, checked_update
 from simulator.bench.leakage import LeakageSeries
@@ -55,7 +57,12 @@ class _DetectorRun:
         except Exception as exc:  # a bad configuration fails this detector only
             self.failure = Failure(-1, f"could not be built: {type(exc).__name__}: {exc}")
         self.log = ScoreLog(
-            cell.policy.threshold, cell.policy.containment_lag(float(scenario.tick)), record=cell.record_scores
+            cell.policy.threshold,
+            cell.policy.containment_lag(float(scenario.tick)),
+            record=cell.record_scores,
+            warmup_ticks=cell.warmup_ticks,
+            warmup_end=cell.warmup_ticks * float(scenario.tick),
+            target_fpr=cell.target_fpr,
         )
         self.meter = CostMeter(scenario.n_ticks)
 
@@ -81,22 +88,34 @@ class _DetectorRun:
             return DetectorResult(self.label, None, None, None, self.failure)
         ids = registry.visible.column("account_id")
         scores = self.log.trajectory(ids) if self.log.record else None
-        return DetectorResult(self.label, _outcomes(self.log, ledger, registry), scores, self.meter.result())
+        n = len(registry)
+        self.log.accounts.ensure(n)
+        a = self.log.accounts
+        codes = _outcome_codes(ledger, registry, a.alarm_ts[:n])
+        outcomes = _outcome_table(
+            ledger,
+            registry,
+            codes,
+            a.peak[:n],
+            a.alarm_ts[:n],
+            a.served_before_alarm[:n],
+            a.output_before_containment[:n],
+        )
+        windows = self.log.windows(codes, ids, ledger)
+        return DetectorResult(self.label, outcomes, scores, self.meter.result(), windows=windows)
 
 
 def _nullable(values: np.ndarray) -> pa.Array:
     return pa.array(values, type=pa.float64(), from_pandas=True)
 
 
-def _outcomes(log: ScoreLog, ledger: TrafficLedger, registry: Registry) -> pa.Table:
-    """Per-account outcomes (:data:`OUTCOME_SCHEMA`) of accounts that sent a request
-    or were alarmed, sorted by account id."""
+def _outcome_codes(ledger: TrafficLedger, registry: Registry, alarm_ts: np.ndarray) -> np.ndarray:
+    """Codes of the accounts that sent a request or were alarmed, sorted by account id."""
     n = len(registry)
-    log.accounts.ensure(n)
-    a = log.accounts
-    return _outcome_table(
-        ledger, registry, a.peak[:n], a.alarm_ts[:n], a.served_before_alarm[:n], a.output_before_containment[:n]
-    )
+    ledger.totals.ensure(n)
+    codes = np.flatnonzero((ledger.totals.requests[:n] > 0) | ~np.isnan(alarm_ts))
+    ids = registry.visible.column("account_id")[codes]
+    return codes[np.argsort(ids.astype(str), kind="stable")]
 
 
 def _reference_outcomes(scores: pd.Series, ledger: TrafficLedger, registry: Registry) -> pa.Table:
@@ -105,26 +124,23 @@ def _reference_outcomes(scores: pd.Series, ledger: TrafficLedger, registry: Regi
     peak = np.zeros(n)
     peak[registry.codes_of(scores.index)] = scores.to_numpy(dtype=np.float64)
     never = np.full(n, -1, dtype=np.int64)
-    return _outcome_table(ledger, registry, peak, np.full(n, np.nan), never, never)
+    alarm_ts = np.full(n, np.nan)
+    codes = _outcome_codes(ledger, registry, alarm_ts)
+    return _outcome_table(ledger, registry, codes, peak, alarm_ts, never, never)
 
 
 def _outcome_table(
     ledger: TrafficLedger,
     registry: Registry,
+    codes: np.ndarray,
     peak: np.ndarray,
     alarm_ts: np.ndarray,
     served_before_alarm: np.ndarray,
     output_before_containment: np.ndarray,
 ) -> pa.Table:
-    """:data:`OUTCOME_SCHEMA` rows of the accounts that sent a request or were alarmed,
-    sorted by account id, from the ledger and per-code score columns (−1 before an
-    alarm or containment: everything served)."""
-    n = len(registry)
-    ledger.totals.ensure(n)
+    """:data:`OUTCOME_SCHEMA` rows of ``codes`` (:func:`_outcome_codes`), from the ledger
+    and per-code score columns (−1 before an alarm or containment: everything served)."""
     t = ledger.totals
-    codes = np.flatnonzero((t.requests[:n] > 0) | ~np.isnan(alarm_ts))
-    ids = registry.visible.column("account_id")[codes]
-    codes = codes[np.argsort(ids.astype(str), kind="stable")]
     truth = registry.truth
     served_before = served_before_alarm[codes]
     output_before = output_before_containment[codes]
@@ -169,6 +185,26 @@ def _campaigns(world: World, ledger: TrafficLedger) -> pa.Table:
     )
 
 
+def _groups(world: World, ledger: TrafficLedger) -> pa.Table:
+    """Every registered account with the population group or campaign that owns it and
+    whether it sent a request (:data:`GROUPS_SCHEMA`), sorted by account id."""
+    registry = world.registry
+    n = len(registry)
+    ledger.totals.ensure(n)
+    ids = registry.visible.column("account_id")[:n].astype(str)
+    order = np.argsort(ids, kind="stable")
+    owners = np.array([actor.name for actor in world.actors], dtype=object)
+    return pa.Table.from_arrays(
+        [
+            pa.array(ids[order], type=pa.string()),
+            pa.array(registry.truth.column("is_attacker")[:n][order]),
+            pa.array(owners[registry.truth.column("actor")[:n][order]], type=pa.string()),
+            pa.array(ledger.totals.requests[:n][order] > 0),
+        ],
+        schema=GROUPS_SCHEMA,
+    )
+
+
 def run_cell(cell: Cell) -> CellResult:
     """Simulate ``cell`` and return its results (a pure function of the cell)."""
     reset_peak_rss()
@@ -176,7 +212,7 @@ def run_cell(cell: Cell) -> CellResult:
     scenario = cell.scenario.scenario
     world = World(scenario, cell.seed)
     world.build()
-    ledger = TrafficLedger()
+    ledger = TrafficLedger(cell.warmup_ticks)
     runs = [_DetectorRun(spec, cell) for spec in cell.detectors]
     leakage = LeakageSeries(scenario.n_ticks, float(scenario.tick), cell.mode, [run.label for run in runs])
     references = ReferenceRows(scenario) if cell.references else None
@@ -222,6 +258,7 @@ def run_cell(cell: Cell) -> CellResult:
         campaigns=_campaigns(world, ledger),
         detectors=tuple(results),
         leakage=leakage.table([run.label for run in runs if run.failure is None]),
+        groups=_groups(world, ledger) if cell.mode == "passive" else None,
         wall_seconds=time.perf_counter() - started,
         peak_rss_mb=peak_rss_mb(),
     )

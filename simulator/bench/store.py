@@ -4,7 +4,8 @@ Layout of ``results/<run-id>/``::
 
     run.json                 the plan (scenarios, seeds, detectors, policy, versions) and the run's status
     cells/<cell>/cell.json   facts, per-detector cost and failure of one cell (written last: the cell is complete)
-    cells/<cell>/outcomes.parquet, campaigns.parquet, scores.parquet, leakage.parquet
+    cells/<cell>/outcomes.parquet, campaigns.parquet, scores.parquet, leakage.parquet,
+                 windows.parquet (scores around the warm-up), groups.parquet (who owns each account)
     metrics.csv, metrics.parquet, cost.csv, failures.csv, summary.json, scores.parquet,
     outcomes.parquet, leakage.parquet                                                    (the run's tables)
 
@@ -25,10 +26,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from simulator.bench.cells import Cell, CellResult, RunFacts
+from simulator.bench.cells import GROUPS_SCHEMA, Cell, CellResult, RunFacts
 from simulator.bench.guard import Failure
 from simulator.bench.leakage import LEAKAGE_FILE_SCHEMA
-from simulator.bench.ledger import TRAJECTORY_SCHEMA
+from simulator.bench.ledger import TRAJECTORY_SCHEMA, WINDOW_SCHEMA
 from simulator.bench.plan import RunPlan
 from simulator.export import write_json, write_table
 from simulator.metrics.outcomes import OUTCOME_SCHEMA
@@ -38,6 +39,7 @@ __all__ = ["ResultsStore", "ResumeError", "StoredCell"]
 _DETECTOR = pa.field("detector", pa.string())
 OUTCOMES_FILE_SCHEMA = pa.schema([_DETECTOR, *OUTCOME_SCHEMA])
 SCORES_FILE_SCHEMA = pa.schema([_DETECTOR, *TRAJECTORY_SCHEMA])
+WINDOWS_FILE_SCHEMA = pa.schema([_DETECTOR, *WINDOW_SCHEMA])
 
 
 class ResumeError(ValueError):
@@ -57,6 +59,11 @@ class StoredCell:
     costs: dict[str, dict[str, float]]
     wall_seconds: float
     peak_rss_mb: float
+    windows: dict[str, pd.DataFrame]
+    """Per-account scores around the warm-up by detector label, row-aligned with ``outcomes``
+    (detectors only: the reference rows have none)."""
+    groups: pd.DataFrame | None
+    """Every registered account's owning group (passive cells), or None."""
 
 
 def _with_detector(label: str, table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -109,6 +116,12 @@ class ResultsStore:
             pa.concat_tables(outcomes) if outcomes else OUTCOMES_FILE_SCHEMA.empty_table(),
         )
         write_table(folder / "campaigns.parquet", result.campaigns)
+        windows = [_with_detector(d.label, d.windows, WINDOWS_FILE_SCHEMA) for d in done if d.windows is not None]
+        write_table(
+            folder / "windows.parquet", pa.concat_tables(windows) if windows else WINDOWS_FILE_SCHEMA.empty_table()
+        )
+        if result.groups is not None:
+            write_table(folder / "groups.parquet", result.groups)
         if result.leakage is not None:
             write_table(folder / "leakage.parquet", result.leakage)
         if cell.record_scores:
@@ -152,6 +165,16 @@ class ResultsStore:
         }
         labels = [d["label"] for d in info["detectors"]]
         empty = pd.DataFrame({name: pd.Series(dtype=object) for name in OUTCOME_SCHEMA.names})
+        windows = self._table(cell, "windows.parquet", WINDOWS_FILE_SCHEMA)
+        by_window = (
+            {}
+            if windows is None
+            else {
+                str(label): frame.drop(columns="detector").reset_index(drop=True)
+                for label, frame in windows.to_pandas().groupby("detector", sort=False)
+            }
+        )
+        groups = self._table(cell, "groups.parquet", GROUPS_SCHEMA)
         return StoredCell(
             cell=cell,
             facts=RunFacts(**info["facts"]),
@@ -165,6 +188,8 @@ class ResultsStore:
             costs={d["label"]: d["cost"] for d in info["detectors"] if d["cost"] is not None},
             wall_seconds=info["wall_seconds"],
             peak_rss_mb=info["peak_rss_mb"],
+            windows=by_window,
+            groups=None if groups is None else groups.to_pandas(),
         )
 
     def _table(self, cell: Cell, name: str, schema: pa.Schema) -> pa.Table | None:

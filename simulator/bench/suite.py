@@ -12,6 +12,11 @@ rejected, located errors)::
       - path: ../hydra-cluster.yaml
         scale: 0.02                   # account counts and volumes × 0.02
         duration: 1d                  # instead of the scenario's own span
+        warmup: 3h                    # instead of the suite's warm-up (operating.warmup)
+    operating:                        # how passive runs are read (simulator.bench.operating)
+      reviews_per_day: 50
+      warmup: 6h
+      target_fpr: 0.001
 
 ``extractbench run`` with no scenario runs the bundled quick suite
 (``scenarios/suites/quick.yaml``), which lists every bundled scenario at a
@@ -25,6 +30,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from simulator.bench.operating import OperatingPoints
 from simulator.bench.policy import AlarmPolicy
 from simulator.scenario.base import StrictModel
 from simulator.scenario.loading import load_document
@@ -50,6 +56,11 @@ class SuiteScenario(StrictModel):
     tick: Duration | None = Field(
         default=None, gt=0, description="Gateway tick (default: the scenario's); coarser ticks make quick runs cheaper."
     )
+    warmup: Duration | None = Field(
+        default=None,
+        ge=0,
+        description="Warm-up window of the warm-up threshold (default: the suite's operating.warmup), e.g. '1h'.",
+    )
 
 
 class Suite(StrictModel):
@@ -67,6 +78,10 @@ class Suite(StrictModel):
         "e.g. 'lockstep(half_group=3)' (default: every registered detector).",
     )
     policy: AlarmPolicy = Field(default_factory=AlarmPolicy, description="The alarm policy.")
+    operating: OperatingPoints = Field(
+        default_factory=OperatingPoints,
+        description="The analysts' budget and the warm-up threshold passive runs are read at.",
+    )
     scenarios: list[SuiteScenario] = Field(min_length=1, description="The scenarios, in report order.")
 
     @model_validator(mode="after")

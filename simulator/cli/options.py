@@ -14,19 +14,28 @@ from simulator.scenario import Scenario
 from simulator.scenario.loading import ScenarioError, load_scenario
 from simulator.units import parse_duration
 
-__all__ = ["load_or_exit", "parse_duration_option", "resolve_or_exit", "tick_progress"]
+__all__ = ["load_or_exit", "parse_duration_option", "parse_span_option", "resolve_or_exit", "tick_progress"]
 
 
 def parse_duration_option(value: str | None) -> float | None:
-    """Typer callback: a human-friendly duration ('6h', '90s') or None."""
+    """Typer callback: a positive human-friendly duration ('6h', '90s') or None."""
+    return _duration(value, allow_zero=False)
+
+
+def parse_span_option(value: str | None) -> float | None:
+    """Typer callback: a non-negative human-friendly duration ('6h', '0s') or None."""
+    return _duration(value, allow_zero=True)
+
+
+def _duration(value: str | None, allow_zero: bool) -> float | None:
     if value is None:
         return None
     try:
         seconds = parse_duration(value)
     except ValueError as exc:
         raise typer.BadParameter(f"expected {str(exc).removeprefix('a ')}") from None
-    if seconds <= 0:
-        raise typer.BadParameter(f"expected a positive duration, got {value!r}")
+    if seconds < 0 or (seconds == 0 and not allow_zero):
+        raise typer.BadParameter(f"expected a {'non-negative' if allow_zero else 'positive'} duration, got {value!r}")
     return seconds
 
 

@@ -15,9 +15,10 @@ from detectors.registry import split_specs
 from simulator.bench.api import execute, output_folder
 from simulator.bench.plan import BenchInputError, plan_run
 from simulator.bench.store import ResumeError
-from simulator.cli.options import parse_duration_option
+from simulator.cli.options import parse_duration_option, parse_span_option
 from simulator.report import write_report
-from simulator.results.leaderboard import leaderboard_tables
+from simulator.results.conditions import operating_note, scenario_notes
+from simulator.results.leaderboard import CAPTION, leaderboard_tables
 
 __all__ = ["run"]
 
@@ -32,6 +33,11 @@ class ActionOption(StrEnum):
     ban = "ban"
     throttle = "throttle"
     challenge = "challenge"
+
+
+class ReviewOrderOption(StrEnum):
+    arrival = "arrival"
+    score = "score"
 
 
 def _names(value: str | None) -> list[str] | None:
@@ -77,6 +83,30 @@ def run(
     throttle_duration: Annotated[
         str | None,
         typer.Option(help="For --action throttle: how long it lasts, e.g. '6h' (1d).", callback=parse_duration_option),
+    ] = None,
+    reviews_per_day: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Analysts' budget: alarms reviewed per day, at deployment weight (default 50): precision and "
+            "recall within budget.",
+        ),
+    ] = None,
+    review_order: Annotated[
+        ReviewOrderOption | None,
+        typer.Option(help="Review queue: arrival (first come, first served; default) or score (highest first)."),
+    ] = None,
+    warmup: Annotated[
+        str | None,
+        typer.Option(
+            help="Label-free warm-up at the start of every run, e.g. '6h' (default 6h, or the suite's): each "
+            "detector's threshold is chosen on it for --target-fpr and judged after it; '0s' for none.",
+            callback=parse_span_option,
+        ),
+    ] = None,
+    target_fpr: Annotated[
+        float | None,
+        typer.Option(help="Share of the warm-up's accounts the warm-up threshold may flag, in [0, 1) (0.001)."),
     ] = None,
     scale: Annotated[
         float, typer.Option(help="Multiply account counts and volumes (on top of the suite's own scale).")
@@ -138,6 +168,10 @@ def run(
             scale=scale,
             duration=duration,  # type: ignore[arg-type]
             record_scores=scores,
+            reviews_per_day=reviews_per_day,
+            review_order=review_order.value if review_order else None,
+            warmup=warmup,  # type: ignore[arg-type]
+            target_fpr=target_fpr,
         )
         folder, run_name = output_folder(plan, out, run_id)
         with progress:
@@ -172,7 +206,9 @@ def run(
     stdout = Console()
     if not stdout.is_terminal:  # a log or a pipe: no need to squeeze the table into 80 columns
         stdout = Console(width=200)
-    for table in leaderboard_tables(results.leaderboard()):
+    operating = operating_note(config)
+    notes = scenario_notes(config, results.prevalence())
+    for table in leaderboard_tables(results.leaderboard(), notes, f"{operating} · {CAPTION}" if operating else None):
         stdout.print(table)
     if report:
         _write_report(results.out)

@@ -34,6 +34,7 @@ def validate(
             f"ok {path}: {scenario.name}, {format_duration(scenario.duration)} in ticks of "
             f"{format_duration(scenario.tick)}, {groups} customer group{'s' * (groups != 1)} ({accounts:,} accounts), "
             f"{campaigns} campaign{'s' * (campaigns != 1)} ({attackers:,} accounts)"
+            + (f", standing for {scenario.deployment.customers:,} customers" if scenario.deployment is not None else "")
         )
     if failed:
         raise typer.Exit(code=2)

@@ -30,7 +30,20 @@ from simulator.metrics.campaigns import (
     served_before_alarm,
     ttd_quantile,
 )
-from simulator.metrics.catalogue import DEPLOYMENT_METRICS, METRICS, RANKING_METRICS, REFERENCE_ROWS, MetricInfo
+from simulator.metrics.catalogue import (
+    BUDGET_METRICS,
+    CALIBRATION_METRICS,
+    CATALOGUE,
+    DEPLOYMENT_METRICS,
+    DEPLOYMENT_RANKING_METRICS,
+    HARNESS_DEPLOYMENT_METRICS,
+    METRICS,
+    PREVALENCE_METRICS,
+    RANKING_METRICS,
+    REFERENCE_ROWS,
+    REQUEST_METRICS,
+    MetricInfo,
+)
 from simulator.metrics.collateral import (
     alarms_per_day,
     legit_denied_share,
@@ -38,7 +51,13 @@ from simulator.metrics.collateral import (
     legit_flagged_token_share,
     legit_output_lost_share,
 )
-from simulator.metrics.deployment import CALIBRATION_COLUMNS, RECALL_FPRS, DeploymentFrame, evaluate_deployment
+from simulator.metrics.deployment import (
+    CALIBRATION_COLUMNS,
+    RECALL_FPRS,
+    DeploymentFrame,
+    evaluate_deployment,
+    evaluate_deployment_ranking,
+)
 from simulator.metrics.evaluate import evaluate, evaluate_ranking
 from simulator.metrics.outcomes import CAMPAIGN_SCHEMA, OUTCOME_SCHEMA, Mode, RunFrame
 from simulator.metrics.requests import (
@@ -56,19 +75,27 @@ from simulator.metrics.weights import (
     deployment_recall_at_fpr,
     fpr_resolution,
     group_weights,
+    population_weights,
     recall_at_zero_fp,
 )
 
 __all__ = [
+    "BUDGET_METRICS",
     "CALIBRATION_COLUMNS",
+    "CALIBRATION_METRICS",
     "CAMPAIGN_SCHEMA",
+    "CATALOGUE",
     "DEPLOYMENT_METRICS",
+    "DEPLOYMENT_RANKING_METRICS",
     "EXTRACTION_SHARE_THRESHOLD",
+    "HARNESS_DEPLOYMENT_METRICS",
     "METRICS",
     "OUTCOME_SCHEMA",
+    "PREVALENCE_METRICS",
     "RANKING_METRICS",
     "RECALL_FPRS",
     "REFERENCE_ROWS",
+    "REQUEST_METRICS",
     "REQUEST_SPLIT_SCHEMA",
     "BudgetOutcome",
     "Confusion",
@@ -92,6 +119,7 @@ __all__ = [
     "detection_rate",
     "evaluate",
     "evaluate_deployment",
+    "evaluate_deployment_ranking",
     "evaluate_ranking",
     "extraction_truth",
     "fpr_resolution",
@@ -102,6 +130,7 @@ __all__ = [
     "legit_flagged",
     "legit_flagged_token_share",
     "legit_output_lost_share",
+    "population_weights",
     "ranked_at_budget",
     "recall_at_fpr",
     "recall_at_zero_fp",

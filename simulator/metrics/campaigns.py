@@ -52,19 +52,25 @@ def campaign_detection(outcomes: pd.DataFrame, end: float) -> pd.DataFrame:
     0        a      True  350.0        950.0       1
     1        b     False    NaN        990.0       0
     """
-    attackers = outcomes[outcomes["campaign"].notna()]
+    campaign = outcomes["campaign"].to_numpy(dtype=object)
+    member = pd.notna(campaign)
+    names = np.unique(campaign[member].astype(str))
+    requests = outcomes["requests"].to_numpy()
+    first_ts = outcomes["first_ts"].to_numpy(dtype=np.float64)
+    alarm_ts = outcomes["alarm_ts"].to_numpy(dtype=np.float64)
     rows = []
-    for name, accounts in attackers.groupby("campaign", sort=True):
-        active = accounts["requests"].to_numpy() > 0
+    for name in names.tolist():
+        mine = member & (campaign == name)
+        active = requests[mine] > 0
         if not active.any():
             continue
-        start = float(accounts["first_ts"].to_numpy()[active].min())
-        alarms = accounts["alarm_ts"].to_numpy(dtype=np.float64)
+        start = float(first_ts[mine][active].min())
+        alarms = alarm_ts[mine]
         detected = bool(np.isfinite(alarms).any())
         detected_ts = float(np.nanmin(alarms)) if detected else math.nan
         rows.append(
             {
-                "campaign": str(name),
+                "campaign": name,
                 "start": start,
                 "detected": detected,
                 "detected_ts": detected_ts,
@@ -112,8 +118,9 @@ def accounts_caught(campaigns: pd.DataFrame) -> float:
     return float((campaigns["caught"] / campaigns["active"]).mean())
 
 
-def _active_attackers(outcomes: pd.DataFrame) -> pd.DataFrame:
-    return outcomes[outcomes["campaign"].notna() & (outcomes["requests"] > 0)]
+def _active_attackers(outcomes: pd.DataFrame) -> np.ndarray:
+    """Row mask of the active attacker accounts."""
+    return pd.notna(outcomes["campaign"].to_numpy(dtype=object)) & (outcomes["requests"].to_numpy() > 0)
 
 
 def served_before_alarm(outcomes: pd.DataFrame) -> float:
@@ -125,7 +132,8 @@ def served_before_alarm(outcomes: pd.DataFrame) -> float:
     5.0
     """
     attackers = _active_attackers(outcomes)
-    return float(attackers["served_before_alarm"].mean()) if len(attackers) else math.nan
+    served = outcomes["served_before_alarm"].to_numpy()[attackers]
+    return float(served.mean(dtype=np.float64)) if served.size else math.nan
 
 
 def leakage_tokens(outcomes: pd.DataFrame, campaigns: pd.DataFrame, mode: str) -> float:
@@ -146,7 +154,7 @@ def leakage_tokens(outcomes: pd.DataFrame, campaigns: pd.DataFrame, mode: str) -
     """
     if mode == "active":
         return float(campaigns["output_tokens"].sum())
-    return float(_active_attackers(outcomes)["output_before_containment"].sum())
+    return float(outcomes["output_before_containment"].to_numpy()[_active_attackers(outcomes)].sum())
 
 
 def leakage_share(leaked: float, collected: float) -> float:

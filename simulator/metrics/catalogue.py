@@ -1,15 +1,31 @@
 """Every metric the benchmark reports: name, unit, direction, range, and how it
 is summarised over seeds.
 
-:data:`METRICS` are the rows of ``metrics.csv``; :data:`DEPLOYMENT_METRICS` are the
-figures at deployment conditions (:func:`simulator.metrics.deployment.evaluate_deployment`),
-kept apart until the harness reports them."""
+:data:`METRICS` are the figures of every run as simulated; :data:`DEPLOYMENT_METRICS`
+are the figures at deployment conditions
+(:func:`simulator.metrics.deployment.evaluate_deployment`). ``metrics.csv`` holds, per
+(scenario, mode, detector, seed), the :data:`METRICS` rows, then, for passive runs, the
+:data:`HARNESS_DEPLOYMENT_METRICS` rows; :data:`CATALOGUE` holds both, and is what the
+summary, the leaderboard and the baseline check read."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["DEPLOYMENT_METRICS", "METRICS", "RANKING_METRICS", "REFERENCE_ROWS", "MetricInfo"]
+__all__ = [
+    "BUDGET_METRICS",
+    "CALIBRATION_METRICS",
+    "CATALOGUE",
+    "DEPLOYMENT_METRICS",
+    "DEPLOYMENT_RANKING_METRICS",
+    "HARNESS_DEPLOYMENT_METRICS",
+    "METRICS",
+    "PREVALENCE_METRICS",
+    "RANKING_METRICS",
+    "REFERENCE_ROWS",
+    "REQUEST_METRICS",
+    "MetricInfo",
+]
 
 
 @dataclass(frozen=True)
@@ -177,4 +193,67 @@ DEPLOYMENT_METRICS: dict[str, MetricInfo] = {
         ),
     ]
 }
-"""Figures at deployment conditions, in report order. Not (yet) rows of ``metrics.csv``."""
+"""Figures at deployment conditions, in report order."""
+
+PREVALENCE_METRICS: tuple[str, ...] = (
+    "deployment_precision",
+    "deployment_fpr",
+    "deployment_auprc",
+    "deployment_alarms_per_day",
+    "deployment_legit_flagged",
+    "fpr_resolution",
+    "recall_at_zero_fp",
+    "deployment_recall_at_fpr_0.001",
+    "deployment_recall_at_fpr_0.0001",
+    "deployment_recall_at_fpr_1e-05",
+)
+"""Customers weighted to the represented population (:mod:`simulator.metrics.weights`)."""
+
+BUDGET_METRICS: tuple[str, ...] = (
+    "budget_precision",
+    "budget_recall",
+    "budget_detection_rate",
+    "budget_backlog",
+    "ranked_precision_at_budget",
+    "ranked_recall_at_budget",
+)
+"""The analysts' budget of k reviews a day (:mod:`simulator.metrics.budget`)."""
+
+CALIBRATION_METRICS: tuple[str, ...] = (
+    "calibrated_precision",
+    "calibrated_recall",
+    "calibrated_fpr",
+    "calibrated_alarms_per_day",
+)
+"""The threshold chosen on a label-free warm-up (:mod:`simulator.metrics.thresholds`)."""
+
+REQUEST_METRICS: tuple[str, ...] = (
+    "extraction_requests_stopped_share",
+    "extraction_tokens_stopped_share",
+    "legit_requests_blocked",
+    "legit_requests_blocked_share",
+    "legit_tokens_blocked",
+    "legit_tokens_blocked_share",
+)
+"""Request-level figures of mixed-traffic accounts (:mod:`simulator.metrics.requests`)."""
+
+HARNESS_DEPLOYMENT_METRICS: tuple[str, ...] = PREVALENCE_METRICS + BUDGET_METRICS + CALIBRATION_METRICS
+"""The deployment figures the harness adds to ``metrics.csv`` for every detector of a
+passive run (NaN where undefined); the request-level ones wait for per-request truth
+in the harness."""
+
+DEPLOYMENT_RANKING_METRICS: tuple[str, ...] = (
+    "deployment_auprc",
+    "fpr_resolution",
+    "recall_at_zero_fp",
+    "deployment_recall_at_fpr_0.001",
+    "deployment_recall_at_fpr_0.0001",
+    "deployment_recall_at_fpr_1e-05",
+    "ranked_precision_at_budget",
+    "ranked_recall_at_budget",
+)
+"""The deployment figures of a ranking of accounts alone (maximum scores, no alarm
+times): what the reference rows report at deployment weight, beside :data:`RANKING_METRICS`."""
+
+CATALOGUE: dict[str, MetricInfo] = {**METRICS, **DEPLOYMENT_METRICS}
+"""Every metric ``metrics.csv`` may hold, in its row order."""

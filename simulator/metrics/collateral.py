@@ -31,8 +31,10 @@ __all__ = [
 ]
 
 
-def _active_customers(outcomes: pd.DataFrame) -> pd.DataFrame:
-    return outcomes[outcomes["campaign"].isna() & (outcomes["requests"] > 0)]
+def _active_customers(outcomes: pd.DataFrame) -> np.ndarray:
+    """Row mask of the active legitimate accounts (a mask, not a filtered copy: these
+    figures run for every detector of every run)."""
+    return pd.isna(outcomes["campaign"].to_numpy(dtype=object)) & (outcomes["requests"].to_numpy() > 0)
 
 
 def _alarmed(outcomes: pd.DataFrame) -> np.ndarray:
@@ -46,7 +48,7 @@ def legit_flagged(outcomes: pd.DataFrame) -> float:
     >>> legit_flagged(rows)
     1.0
     """
-    return float(_alarmed(_active_customers(outcomes)).sum())
+    return float((_alarmed(outcomes) & _active_customers(outcomes)).sum())
 
 
 def legit_flagged_token_share(outcomes: pd.DataFrame) -> float:
@@ -58,10 +60,11 @@ def legit_flagged_token_share(outcomes: pd.DataFrame) -> float:
     0.75
     """
     customers = _active_customers(outcomes)
-    total = float(customers["output_tokens"].sum())
+    tokens = outcomes["output_tokens"].to_numpy()
+    total = float(tokens[customers].sum())
     if not total:
         return math.nan
-    return float(customers["output_tokens"].to_numpy()[_alarmed(customers)].sum()) / total
+    return float(tokens[customers & _alarmed(outcomes)].sum()) / total
 
 
 def alarms_per_day(outcomes: pd.DataFrame, duration: float) -> float:
@@ -81,8 +84,8 @@ def legit_denied_share(outcomes: pd.DataFrame) -> float:
     0.25
     """
     customers = _active_customers(outcomes)
-    total = float(customers["requests"].sum())
-    return float(customers["forbidden"].sum()) / total if total else math.nan
+    total = float(outcomes["requests"].to_numpy()[customers].sum())
+    return float(outcomes["forbidden"].to_numpy()[customers].sum()) / total if total else math.nan
 
 
 def legit_output_lost_share(outcomes: pd.DataFrame, undefended: float | None) -> float:
@@ -95,4 +98,4 @@ def legit_output_lost_share(outcomes: pd.DataFrame, undefended: float | None) ->
     """
     if not undefended:
         return math.nan
-    return 1.0 - float(_active_customers(outcomes)["output_tokens"].sum()) / undefended
+    return 1.0 - float(outcomes["output_tokens"].to_numpy()[_active_customers(outcomes)].sum()) / undefended

@@ -7,7 +7,9 @@ is computed when its inputs are given:
 * prevalence (always): customers weighted to the population the scenario represents
   (:mod:`simulator.metrics.weights`);
 * budget (``reviews_per_day``): what analysts reviewing k alarms a day get
-  (:mod:`simulator.metrics.budget`), with the same weights;
+  (:mod:`simulator.metrics.budget`), with the same weights, from the outcomes' alarms
+  or from other alarm times (``review_ts``: those of the threshold the provider
+  operates at, e.g. a warm-up threshold);
 * calibration (``calibration`` scores and ``warmup_end``): the threshold chosen on a
   label-free warm-up and what it achieves afterwards (:mod:`simulator.metrics.thresholds`),
   with the same weights;
@@ -26,7 +28,7 @@ from numpy.typing import ArrayLike
 
 from simulator.metrics.accounts import Confusion, auprc
 from simulator.metrics.budget import ReviewOrder, budget_outcome, ranked_at_budget
-from simulator.metrics.catalogue import DEPLOYMENT_METRICS
+from simulator.metrics.catalogue import DEPLOYMENT_METRICS, DEPLOYMENT_RANKING_METRICS
 from simulator.metrics.requests import request_outcome
 from simulator.metrics.thresholds import threshold_outcome, warmup_threshold
 from simulator.metrics.weights import (
@@ -39,7 +41,13 @@ from simulator.metrics.weights import (
 )
 from simulator.units import DAY
 
-__all__ = ["CALIBRATION_COLUMNS", "RECALL_FPRS", "DeploymentFrame", "evaluate_deployment"]
+__all__ = [
+    "CALIBRATION_COLUMNS",
+    "RECALL_FPRS",
+    "DeploymentFrame",
+    "evaluate_deployment",
+    "evaluate_deployment_ranking",
+]
 
 RECALL_FPRS: tuple[float, ...] = (1e-3, 1e-4, 1e-5)
 """Target FPRs of the ``deployment_recall_at_fpr_*`` figures."""
@@ -68,6 +76,14 @@ class DeploymentFrame:
     """End of the warm-up window in seconds (it starts at 0); needed for the calibration figures."""
     target_fpr: float = 1e-3
     """Share of the warm-up accounts the calibrated threshold may flag."""
+
+
+def _weights(truth: np.ndarray, active: np.ndarray, frame: DeploymentFrame, weight: ArrayLike | None) -> np.ndarray:
+    if weight is not None:
+        return account_weights(truth, weight)
+    if frame.represented_customers is not None:
+        return account_weights(truth, customer_weight(frame.represented_customers, int((~truth & active).sum())))
+    return np.ones(truth.size)
 
 
 def _prevalence(
@@ -101,15 +117,14 @@ def _calibration(
     chosen = warmup_threshold(warmup[np.isfinite(warmup)], frame.target_fpr)
     if math.isnan(chosen.threshold):
         return dict.fromkeys(_CALIBRATED, math.nan)
-    truth = pd.Series(outcomes["is_attacker"].to_numpy(dtype=bool), index=outcomes["account_id"])
-    weights = pd.Series(w, index=outcomes["account_id"])
-    after = calibration[np.isfinite(calibration["after_score"].to_numpy(dtype=np.float64))]
-    unknown = sorted(set(after["account_id"]) - set(truth.index))
-    if unknown:
-        raise ValueError(f"Calibration accounts without an outcome row: {unknown[:5]}.")
-    t = truth.loc[after["account_id"]].to_numpy()
-    wa = weights.loc[after["account_id"]].to_numpy()
-    confusion = threshold_outcome(t, after["after_score"].to_numpy(dtype=np.float64), chosen.threshold, wa)
+    after_scores = calibration["after_score"].to_numpy(dtype=np.float64)
+    after = np.isfinite(after_scores)
+    ids = calibration["account_id"].to_numpy(dtype=object)[after]
+    rows = pd.Index(outcomes["account_id"].to_numpy(dtype=object)).get_indexer(ids)
+    if (rows < 0).any():
+        raise ValueError(f"Calibration accounts without an outcome row: {sorted(ids[rows < 0])[:5]}.")
+    t = outcomes["is_attacker"].to_numpy(dtype=bool)[rows]
+    confusion = threshold_outcome(t, after_scores[after], chosen.threshold, w[rows])
     days = (frame.duration - frame.warmup_end) / DAY
     return {
         "calibrated_precision": confusion.precision,
@@ -127,6 +142,7 @@ def evaluate_deployment(
     priority: ArrayLike | None = None,
     calibration: pd.DataFrame | None = None,
     requests: pd.DataFrame | None = None,
+    review_ts: ArrayLike | None = None,
 ) -> dict[str, float]:
     """The figures of :data:`~simulator.metrics.catalogue.DEPLOYMENT_METRICS` whose
     inputs are given, in catalogue order.
@@ -140,6 +156,10 @@ def evaluate_deployment(
       attackers 1;
     * ``priority``: one score per outcome row for ``frame.review_order == "score"``
       (the score at the alarm);
+    * ``review_ts``: one time per outcome row (s; NaN: never) at which the account's
+      alarm joins the analysts' queue, when the budget reviews other alarms than the
+      outcomes' ``alarm_ts`` (those of the operating threshold); the other figures keep
+      ``alarm_ts``;
     * ``calibration``: :data:`CALIBRATION_COLUMNS` per account (with ``frame.warmup_end``);
     * ``requests``: :data:`~simulator.metrics.requests.REQUEST_SPLIT_SCHEMA` per account.
     """
@@ -147,17 +167,13 @@ def evaluate_deployment(
     active = outcomes["requests"].to_numpy() > 0
     alarmed = np.isfinite(outcomes["alarm_ts"].to_numpy(dtype=np.float64))
     scores = outcomes["max_score"].to_numpy(dtype=np.float64)
-    if weight is not None:
-        w = account_weights(truth, weight)
-    elif frame.represented_customers is not None:
-        w = account_weights(truth, customer_weight(frame.represented_customers, int((~truth & active).sum())))
-    else:
-        w = np.ones(truth.size)
+    w = _weights(truth, active, frame, weight)
 
     values = _prevalence(truth, active, alarmed, scores, w, frame.duration)
     if frame.reviews_per_day is not None:
+        queue = outcomes if review_ts is None else outcomes.assign(alarm_ts=np.asarray(review_ts, dtype=np.float64))
         budget = budget_outcome(
-            outcomes, frame.reviews_per_day, frame.duration, order=frame.review_order, priority=priority, weight=w
+            queue, frame.reviews_per_day, frame.duration, order=frame.review_order, priority=priority, weight=w
         )
         ranked = ranked_at_budget(
             truth[active], scores[active], frame.reviews_per_day * frame.duration / DAY, w[active]
@@ -183,3 +199,28 @@ def evaluate_deployment(
             "legit_tokens_blocked_share": r.legit_tokens_blocked_share,
         }
     return {name: float(values[name]) for name in DEPLOYMENT_METRICS if name in values}
+
+
+def evaluate_deployment_ranking(
+    outcomes: pd.DataFrame, frame: DeploymentFrame, *, weight: ArrayLike | None = None
+) -> dict[str, float]:
+    """The :data:`~simulator.metrics.catalogue.DEPLOYMENT_RANKING_METRICS` of a ranking of
+    accounts alone (each active account's ``max_score``; alarm times are not read), as
+    :func:`evaluate_deployment` computes them with the same ``weight`` and ``frame``
+    (the ranked budget figures only when ``frame.reviews_per_day`` is set)."""
+    truth = outcomes["is_attacker"].to_numpy(dtype=bool)
+    active = outcomes["requests"].to_numpy() > 0
+    scores = outcomes["max_score"].to_numpy(dtype=np.float64)
+    w = _weights(truth, active, frame, weight)
+    t, s, wa = truth[active], scores[active], w[active]
+    values = {
+        "deployment_auprc": auprc(t, s, wa),
+        "fpr_resolution": fpr_resolution(t, wa),
+        "recall_at_zero_fp": recall_at_zero_fp(t, s, wa),
+    }
+    for target in RECALL_FPRS:
+        values[f"deployment_recall_at_fpr_{target:g}"] = deployment_recall_at_fpr(t, s, target, wa)
+    if frame.reviews_per_day is not None:
+        precision, recall = ranked_at_budget(t, s, frame.reviews_per_day * frame.duration / DAY, wa)
+        values |= {"ranked_precision_at_budget": precision, "ranked_recall_at_budget": recall}
+    return {name: float(values[name]) for name in DEPLOYMENT_RANKING_METRICS if name in values}

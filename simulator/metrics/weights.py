@@ -64,6 +64,7 @@ __all__ = [
     "deployment_recall_at_fpr",
     "fpr_resolution",
     "group_weights",
+    "population_weights",
     "recall_at_zero_fp",
 ]
 
@@ -147,6 +148,57 @@ def group_weights(
     inactive_only = sorted(set(groups[~truth].tolist()) - set(names.tolist()))
     if inactive_only:
         raise ValueError(f"Customer groups {inactive_only} have no active customer to take a weight from.")
+    return w
+
+
+def population_weights(
+    is_attacker: ArrayLike,
+    group: ArrayLike,
+    active: ArrayLike,
+    customers: float,
+    groups: Mapping[str, float] | None = None,
+    attacker_weight: float = 1.0,
+) -> np.ndarray:
+    """Weights for a declared customer base of ``customers`` active customers, of which
+    ``groups`` gives some groups' share (the ``deployment`` section of a scenario).
+
+    A customer of a listed group ``g`` weighs ``groups[g] / n_g`` and a customer of any
+    other group ``(customers − Σ groups) / n_rest``, where ``n_g`` and ``n_rest`` count
+    the **active** customers (``active``) of ``g`` and of the groups not listed; a
+    group with no active customer stands for nobody, and an inactive customer takes
+    its group's weight (0 if the group had no active customer). Attackers weigh
+    ``attacker_weight`` (``1 / scale`` for a run scaled by ``scale``: each attacker
+    account stands for the accounts of the campaign at full size).
+
+    Two active developers and an active batch customer standing for 1,000 customers, of
+    which the batch group is 10; the attacker of a run at half scale stands for two:
+
+    >>> population_weights([False, False, False, True], ["dev", "dev", "batch", "c"], [True] * 4, 1_000,
+    ...                    {"batch": 10}, attacker_weight=2.0).tolist()
+    [495.0, 495.0, 10.0, 2.0]
+    """
+    truth = np.asarray(is_attacker, dtype=bool)
+    names = np.asarray(group, dtype=object).astype(str)
+    on = np.asarray(active, dtype=bool)
+    if names.shape != truth.shape or on.shape != truth.shape:
+        raise ValueError(f"Got {names.size} groups and {on.size} activity flags for {truth.size} accounts.")
+    if not (attacker_weight >= 0 and math.isfinite(attacker_weight)):
+        raise ValueError(
+            f"The 'attacker_weight' parameter must be a number in the range [0, inf). Got {attacker_weight!r} instead."
+        )
+    listed = dict(groups or {})
+    rest = float(customers) - sum(listed.values())
+    if rest < -1e-9 * max(1.0, float(customers)):
+        raise ValueError(f"The groups add up to {sum(listed.values()):g}, more than the {customers:g} customers.")
+    w = np.where(truth, float(attacker_weight), 0.0)
+    in_rest = ~truth & ~np.isin(names, list(listed))
+    for members, represented in [
+        *((~truth & (names == name), float(count)) for name, count in listed.items()),
+        (in_rest, max(rest, 0.0)),
+    ]:
+        n = int((members & on).sum())
+        if n and represented > 0:
+            w[members] = customer_weight(represented, n)
     return w
 
 

@@ -1,7 +1,7 @@
 """What a report is drawn from: a finished run's folder, read back and checked.
 
 Everything comes from the results folder (``run.json``, ``metrics.parquet``,
-``cost.csv``, ``failures.csv``, ``outcomes.parquet``, ``leakage.parquet``), never
+``cost.csv``, ``failures.csv``, ``prevalence.csv``, ``outcomes.parquet``, ``leakage.parquet``), never
 from a simulation: a report can be rebuilt at any time. A folder that is not a
 finished run is a :class:`~simulator.results.folder.ResultsFolderError` saying what is missing.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,8 @@ class ReportData:
     """Per-account outcomes (None if the harness that made the folder did not write them)."""
     leakage: pd.DataFrame | None
     """Attacker output per time bin (None if not recorded)."""
+    prevalence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The prevalence each passive (scenario, seed) was read at (empty for older runs)."""
 
     @property
     def plan(self) -> dict[str, Any]:
@@ -141,4 +143,5 @@ def load_report_data(folder: str | Path) -> ReportData:
         failures=results.failures,
         outcomes=outcomes,
         leakage=leakage,
+        prevalence=results.prevalence(),
     )

@@ -8,7 +8,8 @@ so that browsers do not ask for one). Sections:
 1. the run's parameters (suite, seeds, modes, alarm policy, scenarios with their
    sizes, detectors with their parameters);
 2. the leaderboard: one table per scenario and mode, best first, baselines in grey
-   italics beside the detectors;
+   italics beside the detectors, leading with the figures at deployment conditions
+   and saying which customer base, prevalence, budget and warm-up they assume;
 3. failures, if any detector failed;
 4. overviews: heatmaps across scenarios and detectors, parameter sweeps;
 5. one section per scenario with its plots (or why one is missing).
@@ -25,6 +26,7 @@ from pathlib import Path
 from simulator.report.data import ReportData
 from simulator.report.plots import Plot, Skipped
 from simulator.report.tables import leader_tables, parameter_rows
+from simulator.results.conditions import operating_note, scenario_notes
 from simulator.results.leaderboard import CAPTION
 
 __all__ = ["png_size", "render_html"]
@@ -52,6 +54,7 @@ figcaption { font-size: 0.85rem; color: #444; max-width: 60rem; }
 
 
 _BASELINE_ROW = '<tr class="baseline">'
+_SCENARIO_HEADERS = ("scenario", "file", "scale", "duration", "ticks", "warm-up", "customers")
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -112,7 +115,10 @@ def _items(items: list[Plot | Skipped], folder: Path) -> str:
 def _leaderboard(data: ReportData) -> tuple[str, dict[str, list[str]]]:
     """The leaderboard section, and the anchors of each scenario's tables."""
     parts, anchors = [], {}
-    for table in leader_tables(data.leaderboard):
+    operating = operating_note(data.config)
+    if operating:
+        parts.append(f"<p>Passive runs lead with the figures at deployment conditions: {_e(operating)}.</p>")
+    for table in leader_tables(data.leaderboard, scenario_notes(data.config, data.prevalence)):
         anchor = _anchor("board", table.scenario, table.mode)
         anchors.setdefault(table.scenario, []).append(anchor)
         head = "".join(f"<th>{_e(h)}</th>" for h in ("detector", *table.headers))
@@ -123,8 +129,9 @@ def _leaderboard(data: ReportData) -> tuple[str, dict[str, list[str]]]:
             + "</tr>"
             for name, baseline, cells in table.rows
         )
+        note = f'<p class="note">Read {_e(table.note)}.</p>' if table.note else ""
         parts.append(
-            f'<h3 id="{_e(anchor)}">{_e(table.title)}</h3>'
+            f'<h3 id="{_e(anchor)}">{_e(table.title)}</h3>{note}'
             f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
         )
     if not parts:
@@ -183,7 +190,7 @@ def render_html(data: ReportData, items: list[Plot | Skipped]) -> str:
 <section id="parameters"><h2>Parameters</h2>
 {_table(("parameter", "value"), params["run"])}
 <h3>Scenarios</h3>
-{_table(("scenario", "file", "scale", "duration", "ticks"), params["scenarios"], numeric_from=2)}
+{_table(_SCENARIO_HEADERS, params["scenarios"], numeric_from=2)}
 <h3>Detectors</h3>
 {_table(("detector", "class", "parameters"), params["detectors"])}
 </section>

@@ -1,7 +1,9 @@
 """``summary.md``: the run in Markdown, for a CI job summary or a pull-request comment.
 
-The run in one line, one leaderboard table per (scenario, mode) with the
-baselines in italics, and the detectors that failed. GitHub renders it as the
+The run in one line (with the operating points its deployment figures assume), one
+leaderboard table per (scenario, mode) with the baselines in italics and, for a
+passive table, the customer base and prevalence it was read at, and the detectors
+that failed. GitHub renders it as the
 job summary when CI appends it to ``$GITHUB_STEP_SUMMARY``.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 from simulator.markdown import markdown_cell, markdown_table
 from simulator.report.data import ReportData
 from simulator.report.tables import leader_tables
+from simulator.results.conditions import operating_note, scenario_notes
 from simulator.results.leaderboard import CAPTION
 
 __all__ = ["render_markdown"]
@@ -20,6 +23,7 @@ def render_markdown(data: ReportData) -> str:
     plan = data.plan
     seeds = ", ".join(str(s) for s in data.seeds)
     scenarios = len(data.scenarios)
+    operating = operating_note(data.config)
     lines = [
         f"# extractbench · {data.run_id}",
         "",
@@ -30,9 +34,12 @@ def render_markdown(data: ReportData) -> str:
         "",
         "## Leaderboard",
         "",
+        *([f"Passive runs lead with the figures at deployment conditions: {operating}.", ""] if operating else []),
     ]
-    for table in leader_tables(data.leaderboard):
+    for table in leader_tables(data.leaderboard, scenario_notes(data.config, data.prevalence)):
         lines += [f"### {table.title}", ""]
+        if table.note:
+            lines += [f"_Read {table.note}._", ""]
         rows = [[f"_{name}_" if baseline else f"**{name}**", *cells] for name, baseline, cells in table.rows]
         lines += [*markdown_table(["detector", *table.headers], rows, align="r"), ""]
     lines += [f"<sub>{CAPTION.replace('dim: baselines', '_italics_: baselines')}</sub>", "", "## Failures", ""]

@@ -10,6 +10,7 @@ Modules, one concept each:
 * :mod:`~simulator.results.folder`: :func:`load_results` and :class:`RunResults`;
 * :mod:`~simulator.results.aggregate`: over seeds (intervals, paired comparisons, the leaderboard frame);
 * :mod:`~simulator.results.leaderboard`: the leaderboard as Rich tables;
+* :mod:`~simulator.results.conditions`: the prevalence and budget the deployment figures assume, in words;
 * :mod:`~simulator.results.baseline`: baseline files (a run's figures, versioned JSON);
 * :mod:`~simulator.results.check`: a run against a baseline (directions, tolerances, intervals);
 * :mod:`~simulator.results.verdict`: the check as Markdown and JUnit XML.
@@ -39,6 +40,7 @@ from simulator.results.check import (
     check_results,
     parse_tolerances,
 )
+from simulator.results.conditions import operating_note, scenario_notes
 from simulator.results.folder import ResultsFolderError, RunResults, load_results
 from simulator.results.leaderboard import leaderboard_tables
 from simulator.results.verdict import check_junit, check_markdown
@@ -63,8 +65,10 @@ __all__ = [
     "leaderboard_tables",
     "load_results",
     "make_baseline",
+    "operating_note",
     "parse_tolerances",
     "read_baseline",
+    "scenario_notes",
     "summarize",
     "t_interval",
     "write_baseline",

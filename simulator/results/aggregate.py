@@ -19,6 +19,7 @@ summarised with the same t-interval.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -26,12 +27,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from simulator.metrics.catalogue import METRICS
+from simulator.metrics.catalogue import CATALOGUE
 
 __all__ = [
+    "ACTIVE_ONLY_COLUMNS",
     "COMPARISON_REFERENCE",
     "INTERVAL_METHOD",
     "LEADERBOARD_METRICS",
+    "LEADERBOARD_SUPPORT",
+    "RANKING_METRIC",
     "compare",
     "leaderboard",
     "summarize",
@@ -45,8 +49,14 @@ INTERVAL_METHOD = (
 )
 
 LEADERBOARD_METRICS: tuple[str, ...] = (
+    "deployment_auprc",
+    "deployment_recall_at_fpr_0.001",
+    "budget_precision",
+    "budget_recall",
+    "calibrated_precision",
+    "calibrated_recall",
+    "calibrated_alarms_per_day",
     "auprc",
-    "recall_at_fpr_0.001",
     "precision",
     "recall",
     "detection_rate",
@@ -55,13 +65,33 @@ LEADERBOARD_METRICS: tuple[str, ...] = (
     "legit_flagged",
     "alarms_per_day",
 )
-"""The columns of the terminal leaderboard (every metric is in ``summary.json``)."""
+"""The columns of the leaderboard (every metric is in ``summary.json``): first the
+figures at deployment conditions (passive runs: at the prevalence the scenario
+declares, the analysts' budget, the warm-up threshold), then the figures as
+simulated at the alarm policy's fixed threshold. Passive tables leave out
+:data:`ACTIVE_ONLY_COLUMNS` (their workload is the warm-up threshold's alarms per day)."""
+
+ACTIVE_ONLY_COLUMNS: tuple[str, ...] = ("alarms_per_day",)
+"""Leaderboard columns shown for closed loops only."""
+
+LEADERBOARD_SUPPORT: tuple[str, ...] = ("recall_at_zero_fp",)
+"""Metrics the leaderboard frame carries without a column of their own (the bound shown
+for an unresolved recall at FPR ≤ 0.1%)."""
+
+RANKING_METRIC = "deployment_auprc"
+"""Passive leaderboards rank by it (by ``auprc`` where a run has no deployment figures)."""
 
 COMPARISON_REFERENCE = "random"
 """The detector every other is compared with, seed by seed, in ``summary.json``
 (chance: a detector must beat it to mean anything)."""
 
 _KEYS = ["scenario", "mode", "detector", "metric"]
+
+
+@functools.lru_cache(maxsize=64)
+def _t_quantile(q: float, df: int) -> float:
+    """Student's t quantile (the same few degrees of freedom come back for every figure)."""
+    return float(stats.t.ppf(q, df))
 
 
 def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -78,12 +108,12 @@ def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, flo
     mean = float(finite.mean())
     if finite.size < 2:
         return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, finite.size - 1) * finite.std(ddof=1) / math.sqrt(finite.size))
+    half = float(_t_quantile(0.5 + confidence / 2, finite.size - 1) * finite.std(ddof=1) / math.sqrt(finite.size))
     return mean, mean - half, mean + half
 
 
 def _summary_row(metric: str, values: np.ndarray) -> dict[str, object]:
-    info = METRICS.get(metric)
+    info = CATALOGUE.get(metric)
     if info is not None and info.censored:
         observed = np.where(np.isfinite(values), values, np.inf)
         median = float(np.median(observed))
@@ -104,45 +134,75 @@ def _summary_row(metric: str, values: np.ndarray) -> dict[str, object]:
     return {"statistic": "mean", "value": mean, "low": low, "high": high, "n": int(np.isfinite(values).sum())}
 
 
+def _runs(frame: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, list[tuple[int, int]]]:
+    """``frame`` sorted by ``keys`` then seed, and the (start, end) rows of each run of
+    equal keys: the groups of ``frame.groupby(keys, sort=True)``, each in seed order,
+    without building a frame per group (there is one per figure of the run)."""
+    ordered = frame.sort_values([*keys, "seed"], kind="stable")
+    n = len(ordered)
+    if not n:
+        return ordered, []
+    change = np.zeros(n, dtype=bool)
+    change[0] = True
+    for key in keys:
+        column = ordered[key].to_numpy(dtype=object)
+        change[1:] |= column[1:] != column[:-1]
+    starts = np.flatnonzero(change).tolist()
+    return ordered, list(zip(starts, [*starts[1:], n], strict=True))
+
+
 def summarize(metrics: pd.DataFrame) -> pd.DataFrame:
     """One row per (scenario, mode, detector, metric) of the tidy ``metrics`` table:
     ``statistic`` (mean or median), ``value``, ``low``, ``high``, ``n`` (seeds where
     defined) and ``seeds`` (seeds run)."""
+    ordered, runs = _runs(metrics, _KEYS)
+    keys = [ordered[key].to_numpy(dtype=object) for key in _KEYS]
+    values = ordered["value"].to_numpy(dtype=np.float64)
     rows = []
-    for key, group in metrics.groupby(_KEYS, sort=True):
-        values = group.sort_values("seed")["value"].to_numpy(dtype=np.float64)
-        rows.append({**dict(zip(_KEYS, key, strict=True)), **_summary_row(str(key[3]), values), "seeds": len(values)})
+    for start, end in runs:
+        key = [column[start] for column in keys]
+        rows.append(
+            {**dict(zip(_KEYS, key, strict=True)), **_summary_row(str(key[3]), values[start:end]), "seeds": end - start}
+        )
     columns = [*_KEYS, "statistic", "value", "low", "high", "n", "seeds"]
     return pd.DataFrame(rows, columns=columns)
 
 
 def compare(metrics: pd.DataFrame, reference: str) -> pd.DataFrame:
     """Paired differences ``detector − reference`` per (scenario, mode, metric), over
-    the seeds where both are defined: ``mean``, ``low``, ``high`` (t-interval), ``n``.
-    Censored metrics are left out. Empty if ``reference`` did not run."""
-    rows = []
-    plain = metrics[~metrics["metric"].map(lambda m: METRICS[m].censored if m in METRICS else False)]
-    for (scenario, mode, metric), group in plain.groupby(["scenario", "mode", "metric"], sort=True):
-        table = group.pivot(index="seed", columns="detector", values="value")
-        if reference not in table:
-            continue
-        for detector in sorted(c for c in table.columns if c != reference):
-            diffs = (table[detector] - table[reference]).to_numpy(dtype=np.float64)
-            mean, low, high = t_interval(diffs)
-            rows.append(
-                {
-                    "scenario": scenario,
-                    "mode": mode,
-                    "metric": metric,
-                    "detector": detector,
-                    "reference": reference,
-                    "mean": mean,
-                    "low": low,
-                    "high": high,
-                    "n": int(np.isfinite(diffs).sum()),
-                }
-            )
+    the seeds where both are defined: ``mean``, ``low``, ``high`` (t-interval), ``n``
+    (seeds where both are defined). Censored metrics are left out. Empty if
+    ``reference`` did not run."""
     columns = ["scenario", "mode", "metric", "detector", "reference", "mean", "low", "high", "n"]
+    plain = metrics[~metrics["metric"].map(lambda m: CATALOGUE[m].censored if m in CATALOGUE else False)]
+    where = ["scenario", "mode", "metric"]
+    ours = plain[plain["detector"] == reference][[*where, "seed", "value"]].rename(columns={"value": "reference"})
+    if ours.empty:
+        return pd.DataFrame([], columns=columns)
+    # every detector of a (scenario, mode, metric) that the reference ran, on its seeds
+    paired = plain[plain["detector"] != reference].merge(ours, on=[*where, "seed"], how="left")
+    ran = pd.MultiIndex.from_frame(ours[where].drop_duplicates())
+    paired = paired[pd.MultiIndex.from_frame(paired[where]).isin(ran)]
+    ordered, runs = _runs(paired, [*where, "detector"])
+    keys = [ordered[key].to_numpy(dtype=object) for key in [*where, "detector"]]
+    diffs = ordered["value"].to_numpy(dtype=np.float64) - ordered["reference"].to_numpy(dtype=np.float64)
+    rows = []
+    for start, end in runs:
+        scenario, mode, metric, detector = (column[start] for column in keys)
+        mean, low, high = t_interval(diffs[start:end])
+        rows.append(
+            {
+                "scenario": scenario,
+                "mode": mode,
+                "metric": metric,
+                "detector": detector,
+                "reference": reference,
+                "mean": mean,
+                "low": low,
+                "high": high,
+                "n": int(np.isfinite(diffs[start:end]).sum()),
+            }
+        )
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -153,8 +213,9 @@ def leaderboard(
     (columns ``<metric>``, ``<metric>_low``, ``<metric>_high``, ``<metric>_n``), the
     mean ``events_per_s`` if ``cost`` is given and ``seeds``. Scenarios come in the
     order of ``scenarios`` (default: by name), passive before active; within each,
-    detectors are ranked by AUPRC in passive mode and by leakage share in active mode."""
-    shown = summary[summary["metric"].isin(LEADERBOARD_METRICS)]
+    detectors are ranked by AUPRC at deployment weight (:data:`RANKING_METRIC`; plain
+    AUPRC for runs without it) in passive mode and by leakage share in active mode."""
+    shown = summary[summary["metric"].isin(LEADERBOARD_METRICS + LEADERBOARD_SUPPORT)]
     rows = []
     for (scenario, mode, detector), group in shown.groupby(["scenario", "mode", "detector"], sort=True):
         row: dict[str, object] = {"scenario": scenario, "mode": mode, "detector": detector}
@@ -176,7 +237,8 @@ def leaderboard(
         return board[name].astype(float).fillna(missing) if name in board else pd.Series(missing, index=board.index)
 
     # best first; an undefined figure ranks last
-    rank = np.where(board["mode"] == "passive", -column("auprc", -1.0), column("leakage_share", 2.0))
+    ranking = column(RANKING_METRIC, np.nan).where(lambda v: v.notna(), column("auprc", -1.0)).fillna(-1.0)
+    rank = np.where(board["mode"] == "passive", -ranking, column("leakage_share", 2.0))
     order = {name: i for i, name in enumerate(scenarios or sorted(board["scenario"].unique()))}
     board = board.assign(
         _scenario=board["scenario"].map(order).fillna(len(order)),

@@ -3,8 +3,9 @@
 ``extractbench baseline RESULTS_DIR -o BASELINE.json`` writes one entry per
 (scenario, mode, detector, metric) of the run's summary (the mean, or median,
 and the 95% interval over seeds, with the seeds counted) and what makes the run
-comparable: its seeds, modes and alarm policy, each scenario's size and
-fingerprint (a hash of the resolved scenario), each detector's class and
+comparable: its seeds, modes and alarm policy, the operating points its
+deployment figures were read at, each scenario's size, fingerprint (a hash of the
+resolved scenario), warm-up and declared customer base, each detector's class and
 parameters, the plan fingerprint and the extractbench version. The file holds no
 time stamp: the same results give the same bytes, so it can be committed and
 diffed.
@@ -13,12 +14,14 @@ Layout (version 1)::
 
     {"format": "extractbench-baseline", "version": 1, "run_id": ..., "extractbench_version": ...,
      "interval": "<method>", "plan": {"suite", "fingerprint", "seeds", "modes", "threshold", "policy",
-     "scenarios": [{"label", "scale", "duration_s", "ticks", "fingerprint"}],
+     "operating", "scenarios": [{"label", "scale", "duration_s", "ticks", "fingerprint", "warmup_s", "deployment"}],
      "detectors": [{"label", "class", "params"}]},
      "figures": [{"scenario", "mode", "detector", "metric", "statistic", "value", "low", "high", "n", "seeds"}],
      "failures": [{"scenario", "mode", "detector", "seed", "tick", "reason"}]}
 
-Undefined values (an interval with one seed, a TTD not reached) are ``null``.
+Undefined values (an interval with one seed, a TTD not reached) are ``null``, and so
+are ``operating``, ``warmup_s`` and ``deployment`` in a baseline made before the
+harness computed deployment figures (such a file stays readable).
 A file that does not follow this layout is a :class:`BaselineError` naming the
 field at fault.
 """
@@ -73,6 +76,10 @@ class BaselineScenario(StrictModel):
     duration_s: float = Field(description="Simulated span in seconds.")
     ticks: int = Field(description="Ticks simulated.")
     fingerprint: str | None = Field(default=None, description="Hash of the resolved scenario.")
+    warmup_s: float | None = Field(default=None, description="Warm-up of the warm-up threshold, in seconds.")
+    deployment: dict[str, Any] | None = Field(
+        default=None, description="The customer base the scenario declares (null: read as simulated)."
+    )
 
 
 class BaselineDetector(StrictModel):
@@ -92,6 +99,9 @@ class BaselinePlan(StrictModel):
     modes: list[Literal["passive", "active"]] = Field(description="Evaluation modes.")
     threshold: float = Field(description="Operating threshold.")
     policy: dict[str, Any] = Field(description="The alarm policy.")
+    operating: dict[str, Any] | None = Field(
+        default=None, description="The analysts' budget and the warm-up target the deployment figures were read at."
+    )
     scenarios: list[BaselineScenario] = Field(description="Scenarios with their sizes.")
     detectors: list[BaselineDetector] = Field(description="Detectors with their parameters.")
 
@@ -195,9 +205,13 @@ def make_baseline(results: RunResults) -> Baseline:
                 "modes": plan["modes"],
                 "threshold": plan["threshold"],
                 "policy": plan["policy"],
+                "operating": plan.get("operating"),
                 "scenarios": [
                     {
-                        **{k: s.get(k) for k in ("label", "scale", "duration_s", "ticks", "fingerprint")},
+                        **{
+                            k: s.get(k)
+                            for k in ("label", "scale", "duration_s", "ticks", "fingerprint", "warmup_s", "deployment")
+                        },
                         # where the run was made does not matter: the file name only
                         "source": Path(s["source"]).name if s.get("source") else None,
                     }

@@ -28,6 +28,14 @@ whole comparison meaningless: :class:`NotComparableError`. A scenario whose size
 or definition (fingerprint) differs, a detector whose class or parameters
 differ, or anything present on one side only is left out, with a warning
 listing it; if nothing is left to compare, that is an error too.
+
+The figures at deployment conditions are gated like the others, in their
+catalogue direction, where they were read the same way: a scenario whose declared
+customer base changed leaves all of them out; other operating points leave out the
+budget figures (``reviews_per_day``, ``review_order``) or the warm-up ones
+(``target_fpr``, or the scenario's warm-up), with a warning. A metric of the results
+that the baseline lacks (a baseline made before the metric existed) is listed in a
+warning ("regenerate the baseline to gate it"), never a failure.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from simulator.metrics.catalogue import METRICS
+from simulator.metrics.catalogue import BUDGET_METRICS, CALIBRATION_METRICS, CATALOGUE, HARNESS_DEPLOYMENT_METRICS
 from simulator.results.aggregate import summarize
 from simulator.results.baseline import Baseline, BaselineError
 from simulator.results.folder import RunResults
@@ -121,8 +129,8 @@ def parse_tolerances(items: Sequence[str]) -> dict[str, Tolerance]:
                 "or leakage_share=10%"
             )
         metric, amount, percent = match.groups()
-        if metric not in METRICS:
-            raise ToleranceError(f"--tolerance {item!r}: unknown metric {metric!r}; metrics: {', '.join(METRICS)}")
+        if metric not in CATALOGUE:
+            raise ToleranceError(f"--tolerance {item!r}: unknown metric {metric!r}; metrics: {', '.join(CATALOGUE)}")
         value = float(amount)
         tolerances[metric] = Tolerance(value / 100 if percent else value, relative=bool(percent))
     return tolerances
@@ -182,7 +190,7 @@ class CheckResult:
 
 
 def _censored(metric: str) -> bool:
-    info = METRICS.get(metric)
+    info = CATALOGUE.get(metric)
     return bool(info is not None and info.censored)
 
 
@@ -215,7 +223,7 @@ def judge(
     allowed = tolerance.allowed(baseline) if tolerance is not None else 0.0
     if baseline == result:
         return "unchanged", allowed
-    info = METRICS.get(metric)
+    info = CATALOGUE.get(metric)
     higher_is_better = info.higher_is_better if info is not None else True
     worse = (baseline - result) if higher_is_better else (result - baseline)
     slack = allowed + _ROUNDING * max(1.0, abs(baseline) if math.isfinite(baseline) else 1.0)
@@ -271,6 +279,40 @@ def _comparable_detectors(baseline: Baseline, plan: dict, warnings: list[str]) -
     return usable
 
 
+def _differently_read(baseline: Baseline, plan: dict, warnings: list[str]) -> set[tuple[str, str]]:
+    """(scenario, metric) pairs of deployment figures read at other conditions than the
+    baseline's: not compared. ``("*", metric)`` stands for every scenario."""
+    skipped: set[tuple[str, str]] = set()
+    before, now = baseline.plan.operating, plan.get("operating")
+    if before is not None and now is not None:
+        for names, keys, what in (
+            (BUDGET_METRICS, ("reviews_per_day", "review_order"), "budget"),
+            (CALIBRATION_METRICS, ("target_fpr",), "warm-up threshold"),
+        ):
+            changed = [f"{key} {before.get(key)} → {now.get(key)}" for key in keys if before.get(key) != now.get(key)]
+            if changed:
+                warnings.append(f"{what} figures read at other operating points ({'; '.join(changed)}): not compared")
+                skipped |= {("*", name) for name in names}
+    mine = {s["label"]: s for s in plan["scenarios"]}
+    for scenario in baseline.plan.scenarios:
+        current = mine.get(scenario.label)
+        if current is None or scenario.warmup_s is None:
+            continue
+        if scenario.deployment != current.get("deployment"):
+            warnings.append(
+                f"scenario {scenario.label}: customer base {scenario.deployment} → {current.get('deployment')}: "
+                "deployment figures not compared"
+            )
+            skipped |= {(scenario.label, name) for name in HARNESS_DEPLOYMENT_METRICS}
+        elif current.get("warmup_s") is not None and not math.isclose(scenario.warmup_s, current["warmup_s"]):
+            warnings.append(
+                f"scenario {scenario.label}: warm-up {scenario.warmup_s:g}s → {current['warmup_s']:g}s: "
+                "warm-up threshold figures not compared"
+            )
+            skipped |= {(scenario.label, name) for name in CALIBRATION_METRICS}
+    return skipped
+
+
 def _require_same_run_settings(baseline: Baseline, plan: dict) -> None:
     problems = []
     if list(baseline.plan.seeds) != [int(s) for s in plan["seeds"]]:
@@ -310,10 +352,25 @@ def check_results(
     figures = figures[
         figures["scenario"].isin(scenarios) & figures["detector"].isin(detectors) & figures["mode"].isin(plan["modes"])
     ]
-    unknown = sorted(set(figures["metric"]) - set(METRICS))
+    unknown = sorted(set(figures["metric"]) - set(CATALOGUE))
     if unknown:
         warnings.append(f"metrics no longer computed: {', '.join(unknown)}: not compared")
-        figures = figures[figures["metric"].isin(METRICS)]
+        figures = figures[figures["metric"].isin(CATALOGUE)]
+    skipped = _differently_read(baseline, plan, warnings)
+    if skipped:
+        keep = [
+            (scenario, metric) not in skipped and ("*", metric) not in skipped
+            for scenario, metric in zip(figures["scenario"], figures["metric"], strict=True)
+        ]
+        figures = figures[keep]
+    compared = results.metrics[
+        results.metrics["scenario"].isin(scenarios)
+        & results.metrics["detector"].isin(detectors)
+        & results.metrics["mode"].isin(baseline.plan.modes)
+    ]
+    new = [m for m in CATALOGUE if m in set(compared["metric"]) - set(baseline.frame()["metric"])]
+    if new:
+        warnings.append(f"metrics not in the baseline (regenerate it to gate them): {', '.join(new)}")
     if figures.empty:
         raise NotComparableError(
             "nothing to compare: no scenario, detector and mode is both in the baseline and (configured the same) "

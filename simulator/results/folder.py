@@ -2,8 +2,9 @@
 
 ``results/<run>/`` holds ``run.json`` (the plan, seeds, versions and status),
 ``metrics.parquet`` (tidy: scenario, detector, mode, seed, metric, value),
-``cost.csv``, ``failures.csv`` and, when recorded, ``scores.parquet``,
-``outcomes.parquet`` and ``leakage.parquet``. Reading it needs none of the
+``cost.csv``, ``failures.csv``, ``prevalence.csv`` and ``thresholds.csv`` (the
+prevalence and warm-up thresholds passive runs were read at) and, when recorded,
+``scores.parquet``, ``outcomes.parquet`` and ``leakage.parquet``. Reading it needs none of the
 machinery that wrote it::
 
     from simulator.results import load_results
@@ -66,10 +67,32 @@ class RunResults:
         :data:`~simulator.metrics.outcomes.OUTCOME_SCHEMA` (maximum score, alarm time…)."""
         return pd.read_parquet(self.out / "outcomes.parquet")
 
+    def prevalence(self) -> pd.DataFrame:
+        """The prevalence each passive (scenario, seed) was read at (``prevalence.csv``,
+        :data:`~simulator.bench.deployment.PREVALENCE_COLUMNS`); empty for a run made
+        before the harness wrote it."""
+        return _optional_csv(self.out / "prevalence.csv")
+
+    def thresholds(self) -> pd.DataFrame:
+        """Each detector's warm-up threshold per passive (scenario, seed) (``thresholds.csv``);
+        empty for a run made before the harness wrote it."""
+        return _optional_csv(self.out / "thresholds.csv")
+
     def leakage(self) -> pd.DataFrame:
         """Attacker output per time bin: scenario, mode, seed, detector (null: everything
         served to the campaigns), bin, start_s, end_s, output_tokens (see :mod:`simulator.bench.leakage`)."""
         return pd.read_parquet(self.out / "leakage.parquet")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    """A table the harness wrote, with ``nan`` (or nothing) for undefined values: a
+    detector named ``null`` stays a name."""
+    return pd.read_csv(path, keep_default_na=False, na_values=["nan", ""])
+
+
+def _optional_csv(path: Path) -> pd.DataFrame:
+    """:func:`_read_csv`, or an empty table if the file is missing."""
+    return _read_csv(path) if path.is_file() else pd.DataFrame()
 
 
 class ResultsFolderError(ValueError):
@@ -110,8 +133,8 @@ def load_results(out: str | Path) -> RunResults:
             run_id=config["run_id"],
             config=config,
             metrics=pd.read_parquet(out / "metrics.parquet"),
-            cost=pd.read_csv(out / "cost.csv"),
-            failures=pd.read_csv(out / "failures.csv"),
+            cost=_read_csv(out / "cost.csv"),
+            failures=_read_csv(out / "failures.csv"),
         )
     except (OSError, ValueError) as exc:
         raise ResultsFolderError(f"{out}: unreadable results: {exc}") from None

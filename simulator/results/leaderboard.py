@@ -1,43 +1,72 @@
 """The leaderboard as Rich tables: one per (scenario, mode), best detector first.
 
-Each cell shows the mean over seeds and the half-width of its 95% interval
-(``0.83±0.05``; the wider side when the interval is clipped to the metric's
-range); time to detection shows the median over seeds and how many seeds
-detected the campaign (``12m 3/3``). Baselines are dimmed, so that a detector's
-figures can be read against chance.
+Passive tables lead with the figures at deployment conditions (the prevalence the
+scenario declares, the analysts' budget, the warm-up threshold; the title says
+which), then the figures as simulated at the fixed threshold. Each cell shows the
+mean over seeds and the half-width of its 95% interval (``0.83±0.05``; the wider
+side when the interval is clipped to the metric's range); time to detection shows
+the median over seeds and how many seeds detected the campaign (``12m 3/3``).
+Baselines are dimmed, so that a detector's figures can be read against chance. A
+column a table's runs do not have (the deployment figures of an active run) is left out.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import pandas as pd
 from rich.table import Table
 
 from detectors.registry import BASELINES
 from simulator.metrics.catalogue import REFERENCE_ROWS
-from simulator.results.aggregate import LEADERBOARD_METRICS
+from simulator.results.aggregate import ACTIVE_ONLY_COLUMNS, LEADERBOARD_METRICS
 
-__all__ = ["CAPTION", "HEADERS", "format_cell", "format_duration", "format_number", "leaderboard_tables"]
+__all__ = [
+    "CAPTION",
+    "HEADERS",
+    "UNRESOLVED_BOUNDS",
+    "format_cell",
+    "format_duration",
+    "format_number",
+    "format_speed",
+    "leaderboard_tables",
+    "table_columns",
+    "table_title",
+]
 
 HEADERS: dict[str, str] = {
-    "auprc": "AUPRC",
-    "recall_at_fpr_0.001": "R@FPR≤.1%",
-    "precision": "prec.",
-    "recall": "recall",
+    "deployment_auprc": "AUPRC",
+    "deployment_recall_at_fpr_0.001": "R@FPR≤.1%",
+    "budget_precision": "prec@k",
+    "budget_recall": "recall@k",
+    "calibrated_precision": "warm prec.",
+    "calibrated_recall": "warm recall",
+    "calibrated_alarms_per_day": "warm alarms/d",
+    "auprc": "sim AUPRC",
+    "recall_at_fpr_0.001": "sim R@FPR≤.1%",
+    "precision": "sim prec.",
+    "recall": "sim recall",
     "detection_rate": "found",
     "ttd_median_s": "TTD",
     "leakage_share": "leakage",
     "legit_flagged": "cust. flagged",
-    "alarms_per_day": "alarms/day",
+    "alarms_per_day": "sim alarms/d",
     "events_per_s": "events/s",
 }
 """Short column headers (the caption explains them)."""
 
 CAPTION = (
-    "mean ±half-width of the 95% t-interval over seeds · found: share of campaigns detected · "
-    "TTD: median time to detection over seeds, seeds that detected/seeds · leakage: share of the campaign's "
-    "output tokens served before containment · R@FPR≤.1%: best recall flagging ≤0.1% of customers · "
+    "mean ±half-width of the 95% t-interval over seeds · at deployment conditions (each table's title says which "
+    "customer base and warm-up): AUPRC and R@FPR≤.1% (best recall flagging ≤0.1% of customers; ≤x when the "
+    "simulated customers cannot resolve 0.1%: x is the recall flagging none of them, an optimistic bound) with "
+    "customers weighted to the customer base; prec@k, recall@k: "
+    "precision of the alarms analysts reviewed and recall of the attacker accounts reviewed, at k reviews a "
+    "day; warm: the threshold chosen on the label-free warm-up for the target FPR, judged after it (alarms/d "
+    "at deployment weight) · sim: as simulated, at the alarm policy's fixed threshold · found: share of "
+    "campaigns detected · TTD: median time to detection over seeds, seeds that detected/seeds · leakage: share "
+    "of the campaign's output tokens served before containment · cust. flagged: simulated customers alarmed "
+    "(closed loops: and alarms/d) · "
     "artefacts: the best single feature of an undeclared signal; supervised-ceiling: a cross-validated model "
     "that knows the labels (both rank only) · dim: baselines and reference rows"
 )
@@ -56,16 +85,37 @@ def format_duration(seconds: float) -> str:
 
 
 def format_number(value: float) -> str:
-    """Three significant figures or so, thousands separated.
+    """Three significant figures or so, thousands separated, and from 10,000 on with an
+    SI prefix.
 
-    >>> format_number(0.8312), format_number(12.34), format_number(12345.6)
-    ('0.83', '12.3', '12,346')
+    >>> format_number(0.8312), format_number(12.34), format_number(1234.5), format_number(12345.6)
+    ('0.83', '12.3', '1,234', '12.3k')
+    >>> format_number(431_324.0), format_number(1_914_900.0), format_number(19_441_000.0)
+    ('431k', '1.91M', '19.4M')
     """
+    for size, prefix in ((1e9, "G"), (1e6, "M"), (1e4, "k")):
+        if abs(value) >= size:
+            scaled = value / (size if size > 1e4 else 1e3)
+            return f"{scaled:.3g}{prefix}" if abs(scaled) < 1000 else f"{scaled:,.0f}{prefix}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     if abs(value) >= 10:
         return f"{value:.1f}"
     return f"{value:.2f}"
+
+
+UNRESOLVED_BOUNDS: dict[str, str] = {"deployment_recall_at_fpr_0.001": "recall_at_zero_fp"}
+"""A figure the simulated customers cannot resolve (NaN) shows the optimistic bound of
+this other figure instead, as ``≤x``."""
+
+
+def format_speed(value: object) -> str:
+    """Events per second, or ``–`` for a row that did not run a detector (a reference row).
+
+    >>> format_speed(12345.6), format_speed(float("nan"))
+    ('12.3k', '–')
+    """
+    return format_number(float(value)) if pd.notna(value) else "–"  # type: ignore[arg-type]
 
 
 def format_cell(row: pd.Series, metric: str) -> str:
@@ -80,6 +130,10 @@ def format_cell(row: pd.Series, metric: str) -> str:
         seeds = int(row["seeds"])
         return f"{format_duration(value)} {found}/{seeds}" if math.isfinite(value) else f"– {found}/{seeds}"
     if value is None or not math.isfinite(value):
+        bound = row.get(UNRESOLVED_BOUNDS.get(metric, ""), math.nan)
+        if bound is not None and isinstance(bound, float) and math.isfinite(bound):
+            # not resolved by the simulated customers: what flagging none of them gets, at most
+            return f"≤{format_number(bound)}"
         return "–"
     text = format_number(value)
     low, high = row.get(f"{metric}_low", math.nan), row.get(f"{metric}_high", math.nan)
@@ -89,14 +143,38 @@ def format_cell(row: pd.Series, metric: str) -> str:
     return text
 
 
-def leaderboard_tables(board: pd.DataFrame) -> list[Table]:
-    """Rich tables of a :func:`~simulator.results.aggregate.leaderboard` frame."""
+def table_columns(group: pd.DataFrame) -> list[str]:
+    """The leaderboard columns of one (scenario, mode) table: those of
+    :data:`~simulator.results.aggregate.LEADERBOARD_METRICS` its runs have (a metric
+    that is undefined on every seed stays: it shows as ``–``; passive tables leave out
+    :data:`~simulator.results.aggregate.ACTIVE_ONLY_COLUMNS`), then ``events_per_s``."""
+    passive = bool((group["mode"] == "passive").all()) if "mode" in group.columns else False
+    columns = [
+        m
+        for m in LEADERBOARD_METRICS
+        if f"{m}_n" in group.columns and group[f"{m}_n"].notna().any() and not (passive and m in ACTIVE_ONLY_COLUMNS)
+    ]
+    return [*columns, *(["events_per_s"] if "events_per_s" in group.columns else [])]
+
+
+def table_title(scenario: str, mode: str, seeds: int) -> str:
+    """``<scenario> · <mode> · <n> seeds``."""
+    return f"{scenario} · {mode} · {seeds} seed{'s' if seeds != 1 else ''}"
+
+
+def leaderboard_tables(
+    board: pd.DataFrame, notes: Mapping[str, str] | None = None, caption: str | None = None
+) -> list[Table]:
+    """Rich tables of a :func:`~simulator.results.aggregate.leaderboard` frame; ``notes``
+    (by scenario, :func:`~simulator.results.conditions.scenario_notes`) goes under the
+    title of its passive table, and ``caption`` (default :data:`CAPTION`) under the last."""
     tables = []
-    columns = [m for m in (*LEADERBOARD_METRICS, "events_per_s") if m in board.columns]
     for (scenario, mode), group in board.groupby(["scenario", "mode"], sort=False):
         seeds = int(group["seeds"].max())
+        note = (notes or {}).get(str(scenario), "") if mode == "passive" else ""
+        columns = table_columns(group)
         table = Table(
-            title=f"{scenario} · {mode} · {seeds} seed{'s' if seeds != 1 else ''}",
+            title=table_title(str(scenario), str(mode), seeds) + (f"\n{note}" if note else ""),
             title_justify="left",
         )
         table.add_column("detector", no_wrap=True)
@@ -104,10 +182,10 @@ def leaderboard_tables(board: pd.DataFrame) -> list[Table]:
             table.add_column(HEADERS.get(metric, metric), justify="right")
         for _, row in group.iterrows():
             style = "dim" if row["detector"] in BASELINES or row["detector"] in REFERENCE_ROWS else None
-            cells = [format_cell(row, m) if m != "events_per_s" else format_number(row[m]) for m in columns]
+            cells = [format_cell(row, m) if m != "events_per_s" else format_speed(row[m]) for m in columns]
             table.add_row(str(row["detector"]), *cells, style=style)
         tables.append(table)
     if tables:
-        tables[-1].caption = CAPTION
+        tables[-1].caption = CAPTION if caption is None else caption
         tables[-1].caption_justify = "left"
     return tables

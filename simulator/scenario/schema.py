@@ -6,6 +6,8 @@ which legitimate customers use the API (``population``) and which extraction
 campaigns attack it (``campaigns``). Population entries and campaigns are
 discriminated unions on ``kind``; their models live in
 :mod:`simulator.scenario.population` and :mod:`simulator.scenario.campaign`.
+An optional ``deployment`` section says which real customer base the simulated
+customers stand for; it changes how a run is evaluated, never what is simulated.
 
 Loading a file with located error messages is :mod:`simulator.scenario.loading`'s job;
 this module only defines the models.
@@ -13,19 +15,22 @@ this module only defines the models.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from simulator.scenario.base import StrictModel
+from simulator.scenario.base import AccountCount, StrictModel
 from simulator.scenario.campaign import CampaignConfig
 from simulator.scenario.population import ArchetypeConfig
 from simulator.units import DAY, Duration, Rate, SignedDuration
 
 __all__ = [
     "ClassifierNoise",
+    "Deployment",
     "GatewayConfig",
     "Limits",
     "ModelRelease",
@@ -157,6 +162,59 @@ class ClassifierNoise(StrictModel):
     language: float = Field(default=0.02, ge=0, le=1, description="Error rate of language identification.")
 
 
+class Deployment(StrictModel):
+    """The customer base a scenario stands for: the prevalence its figures are read at.
+
+    A scenario simulates thousands of customers beside campaigns at the size of the
+    public reports, so attackers are 10–60% of its active accounts; a provider has
+    millions of customers. For the figures at deployment conditions
+    (:mod:`simulator.metrics.weights`), every simulated **active** customer (one that
+    sent a request in the run) of a population group ``g`` stands for
+
+        w_g = represented_g / simulated active customers of g      (accounts per account)
+
+    customers, where ``represented_g`` is ``groups[g]`` for a listed group and, for the
+    groups not listed, their share of what is left, ``customers − Σ groups``, in
+    proportion to their active customers (one weight for all of them). A group with no
+    active customer in a run stands for nobody in that run. Attacker accounts stand for
+    ``1 / scale`` accounts each (themselves at full size), so that a scaled-down run
+    estimates the full scenario's figures at this prevalence.
+
+    ``customers`` counts the customers active over the scenario's span (a week for a
+    week-long scenario), like the simulated customers it is compared with. It does not
+    change what is simulated, only how it is evaluated; ``--scale`` leaves it as it is.
+    """
+
+    customers: AccountCount = Field(
+        gt=0,
+        description="Active customer accounts of the real customer base the simulated active customers stand for, "
+        "e.g. '2M'.",
+    )
+    groups: dict[str, AccountCount] = Field(
+        default_factory=dict,
+        description="Represented customers per population group name (e.g. {'batch-4': '20k'}); groups not listed "
+        "share the rest of 'customers' in proportion to their simulated active customers.",
+    )
+
+    @model_validator(mode="after")
+    def _groups_within_customers(self) -> Deployment:
+        listed = sum(self.groups.values())
+        if listed > self.customers:
+            raise ValueError(f"groups adding up to at most customers ({self.customers:,}; they add up to {listed:,})")
+        zero = sorted(name for name, count in self.groups.items() if count <= 0)
+        if zero:
+            raise ValueError(f"groups standing for at least one customer each, got 0 for {zero}")
+        return self
+
+
+def _located(loc: tuple[str, ...], message: str, given: object) -> ValidationError:
+    """A validation error at ``loc`` (so that the loader points at that key's line), saying
+    what was expected (``message``) and what was given."""
+    return ValidationError.from_exception_data(
+        "Scenario", [InitErrorDetails(type=PydanticCustomError("value_error", message), loc=loc, input=given)]
+    )
+
+
 class Scenario(StrictModel):
     """One simulated world: legitimate customers, extraction campaigns and the gateway."""
 
@@ -179,6 +237,11 @@ class Scenario(StrictModel):
     )
     campaigns: list[CampaignConfig] = Field(
         default_factory=list, description="Extraction campaigns (discriminated on 'kind')."
+    )
+    deployment: Deployment | None = Field(
+        default=None,
+        description="The real customer base the simulated customers stand for (the prevalence figures at deployment "
+        "conditions are read at); default: evaluated as simulated.",
     )
 
     @field_validator("start")
@@ -206,7 +269,36 @@ class Scenario(StrictModel):
         tiers = [tier.name for tier in self.gateway.tiers]
         for campaign in self.campaigns:
             campaign.check_against(group_kinds, tiers)
+        if self.deployment is not None:
+            self._check_deployment(self.deployment, list(group_kinds))
         return self
+
+    @staticmethod
+    def _check_deployment(deployment: Deployment, groups: list[str]) -> None:
+        if not groups:
+            raise _located(("deployment",), "a population for the customers to stand for (no population group)", None)
+        for name in deployment.groups:
+            if name not in groups:
+                close = difflib.get_close_matches(name, groups, n=1, cutoff=0.5)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise _located(
+                    ("deployment", "groups", name),
+                    f"a population group name ({hint}groups here: {', '.join(groups)})",
+                    name,
+                )
+        listed = sum(deployment.groups.values())
+        if set(groups) <= set(deployment.groups) and listed != deployment.customers:
+            raise _located(
+                ("deployment", "groups"),
+                f"groups adding up to customers ({deployment.customers:,}) when every population group is listed "
+                f"(they add up to {listed:,})",
+                dict(deployment.groups),
+            )
+
+    @property
+    def group_names(self) -> list[str]:
+        """Population group names, in scenario order (``name``, or ``<kind>-<index>``)."""
+        return [group.actor_name(i) for i, group in enumerate(self.population)]
 
     def resolved(
         self, *, seed: int | None = None, duration: float | None = None, scale: float = 1.0, tick: float | None = None
