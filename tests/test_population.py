@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from scipy import stats
 
 from simulator.population import ResellerGroup
-from simulator.population.adoption import adoption_delays, choose_adopted_models
+from simulator.population.adoption import adoption_delays, choose_models, model_exponentials
 from simulator.population.arrivals import burst_multipliers, renewal_offsets
 from simulator.population.jobs import JobQueue
 from simulator.scenario import Scenario
@@ -114,26 +114,71 @@ def test_job_requests_per_step_follow_the_job_rate() -> None:
     assert job.size == 600 and ts.min() >= 600
 
 
+def pinned(release, weights, t, delays, seeds=None, mix=None, uniform=None) -> np.ndarray:
+    """Models of requests at ``t`` by accounts with the given delays (one row each)."""
+    n = np.size(t)
+    seeds = np.arange(n, dtype=np.uint64) if seeds is None else seeds
+    names = [f"m{i}" for i in range(len(release))]
+    return choose_models(
+        np.asarray(release, dtype=float),
+        np.asarray(weights, dtype=float),
+        np.asarray(t, dtype=float),
+        delays,
+        model_exponentials(seeds, names),
+        np.zeros(n) if mix is None else mix,
+        np.ones(n) if uniform is None else uniform,
+    )
+
+
 def test_an_account_switches_to_a_new_model_at_its_own_adoption_time() -> None:
-    rng = np.random.default_rng(7)
     release = np.array([-100 * DAY, 2 * DAY])
     delays = np.full(4, DAY)
     t = np.array([2.5 * DAY, 2.9 * DAY, 3.1 * DAY, 5 * DAY])
-    models = choose_adopted_models(rng, release, np.array([0.0, 1.0]), t, delays)
     # only the new model is wanted (base weight 0 on the old): before adoption the account falls back
-    assert models.tolist() == [0, 0, 1, 1]
+    assert pinned(release, [0.0, 1.0], t, delays).tolist() == [0, 0, 1, 1]
 
 
 def test_the_population_adopts_a_new_model_over_days() -> None:
     rng = np.random.default_rng(8)
     delays = adoption_delays(rng.random(20_000), 2 * DAY)
+    seeds = rng.integers(0, 2**62, size=20_000).astype(np.uint64)
     release = np.array([-100 * DAY, 0.0])
-    share = [
-        (choose_adopted_models(rng, release, np.array([1.0, 1.0]), np.full(20_000, d * DAY), delays) == 1).mean()
-        for d in (0.5, 2.0, 6.0)
-    ]
+    share = [(pinned(release, [1.0, 1.0], np.full(20_000, d * DAY), delays, seeds) == 1).mean() for d in (0.5, 2, 6)]
     expected = [0.5 * (1 - np.exp(-d / 2)) for d in (0.5, 2.0, 6.0)]
     assert share == pytest.approx(expected, abs=0.02)
+
+
+def test_an_account_pins_one_model_and_switches_at_most_once_per_release() -> None:
+    # three models (two old, one released on day 1), equal weights, every account adopts after a day
+    accounts, times = 2000, np.linspace(0, 5 * DAY, 40)
+    seeds = np.repeat(np.arange(accounts, dtype=np.uint64), times.size)
+    t = np.tile(times, accounts)
+    models = pinned([-200 * DAY, -100 * DAY, DAY], [1.0, 1.0, 1.0], t, np.full(t.size, DAY), seeds)
+    per_account = models.reshape(accounts, times.size)
+    before, after = per_account[:, times < 2 * DAY], per_account[:, times >= 2 * DAY]
+    # one model at a time: the same model before the adoption and the same after it
+    assert (before == before[:, :1]).all() and (after == after[:, :1]).all()
+    # a third of the accounts move to the new model, the rest keep theirs: none moves between old ones
+    moved = after[:, 0] != before[:, 0]
+    assert moved.mean() == pytest.approx(1 / 3, abs=0.04)
+    assert (after[moved, 0] == 2).all()
+    # the old models split the population by their (equal) weights
+    assert (before[:, 0] == 0).mean() == pytest.approx(0.5, abs=0.04)
+
+
+def test_mixing_accounts_send_their_share_to_a_second_model() -> None:
+    rng = np.random.default_rng(9)
+    n = 50_000
+    uniform = rng.random(n)
+    seeds = np.zeros(n, dtype=np.uint64)  # one account
+    release, weights, t = [-200 * DAY, -100 * DAY], [1.0, 1.0], np.zeros(n)
+    single = pinned(release, weights, t, np.zeros(n), seeds, mix=np.zeros(n), uniform=uniform)
+    mixed = pinned(release, weights, t, np.zeros(n), seeds, mix=np.full(n, 0.3), uniform=uniform)
+    assert np.unique(single).size == 1
+    assert (mixed != single).mean() == pytest.approx(0.3, abs=0.01)
+    # with one weighted model there is no second one to mix in
+    only = pinned(release, [1.0, 0.0], t, np.zeros(n), seeds, mix=np.full(n, 0.3), uniform=uniform)
+    assert (only == 0).all()
 
 
 def test_a_model_released_mid_run_gains_traffic_day_by_day() -> None:

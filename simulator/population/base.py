@@ -20,7 +20,7 @@ from simulator.actor import Actor
 from simulator.geography import country_codes, default_country_weights
 from simulator.identity import payment_fingerprints
 from simulator.network import AsnKind
-from simulator.population.adoption import adoption_delays, choose_adopted_models
+from simulator.population.adoption import adoption_delays, choose_models, model_exponentials
 from simulator.population.arrivals import burst_multipliers
 from simulator.registry import NewAccounts
 from simulator.rhythm import diurnal_weight, local_hour_and_weekday, weekly_weight
@@ -60,6 +60,8 @@ class CustomerGroup(Actor):
     def extra_member_columns(self) -> dict[str, Any]:
         return {
             "adoption_delay": np.float64,
+            "model_seed": np.uint64,
+            "mix_fraction": np.float64,
             "egress_start": np.int64,
             "egress_count": np.int64,
             **self.archetype_member_columns(),
@@ -214,6 +216,8 @@ class CustomerGroup(Actor):
             language=self.home_languages(countries, cfg.english_share),
             activity=activity,
             adoption_delay=adoption_delays(rng.random(n), cfg.adoption),
+            model_seed=rng.integers(0, np.iinfo(np.int64).max, size=n).astype(np.uint64),
+            mix_fraction=self.mix_fractions(n),
             egress_start=egress_start,
             egress_count=egress_count,
         )
@@ -278,11 +282,33 @@ class CustomerGroup(Actor):
             base = np.ones(len(models))
         return release, base
 
-    def models_at(self, rows: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """Model codes for requests of members ``rows`` at times ``t`` (per-account adoption)."""
+    def mix_fractions(self, n: int) -> np.ndarray:
+        """Share of each new account's traffic on its second model: 0 for single-model
+        accounts, uniform in ``model_use.mixed_traffic`` for a share ``mixed_share``."""
+        use = self.config.model_use
+        low, high = use.mixed_traffic
+        mixed = self.rng.random(n) < use.mixed_share
+        return np.where(mixed, self.rng.uniform(low, high, size=n), 0.0)
+
+    def models_at(self, rows: np.ndarray, t: np.ndarray, uniform: np.ndarray | None = None) -> np.ndarray:
+        """Model codes for requests (sessions, jobs) of members ``rows`` at times ``t``:
+        each account's pinned model, its second model for a share of its traffic, and
+        a switch at its own adoption time (:func:`~simulator.population.adoption.choose_models`).
+        ``uniform`` decides the second model per row (default: fresh draws)."""
         release, base = self.model_weights()
-        delays = self.members.column("adoption_delay")[rows]
-        return choose_adopted_models(self.rng, release, base, t, delays)
+        m = self.members
+        names = [model.name for model in self.ctx.scenario.models]
+        if uniform is None:
+            uniform = self.rng.random(np.size(rows))
+        return choose_models(
+            release,
+            base,
+            t,
+            m.column("adoption_delay")[rows],
+            model_exponentials(m.column("model_seed")[rows], names),
+            m.column("mix_fraction")[rows],
+            uniform,
+        )
 
     def bursts(self, rows: np.ndarray) -> np.ndarray:
         """Mean-one Gamma multipliers for members ``rows`` for one planning step, of

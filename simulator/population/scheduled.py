@@ -9,7 +9,9 @@ like the interactive archetypes' sessions. A job's size is log-normal times
 ``activity^¼``: a busy account runs many jobs through the day (a pipeline serving
 many internal users), so heavy accounts are steadier, as in ServeGen. A job runs
 at ``min(request_rate, limit_fraction × binding limit)`` (see
-:class:`~simulator.population.jobs.JobQueue`).
+:class:`~simulator.population.jobs.JobQueue`) on one model: the account's pinned
+model, its second model for a share of its jobs, or the new model for a run
+triggered by a release.
 """
 
 from __future__ import annotations

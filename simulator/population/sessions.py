@@ -3,9 +3,9 @@
 Given the members starting sessions and the start times, :func:`session_requests`
 draws every request of every session at once: the number of turns, think times
 between turns, token lengths (with context carried over, so input grows along
-a conversation), topic, chain-of-thought requests, language, model, prompt
-fingerprints and system prompts. One call produces one
-:class:`~simulator.traffic.RequestBlock`.
+a conversation), topic, chain-of-thought requests, language, model (one per
+session: the account's pinned model, or its second one), prompt fingerprints
+and system prompts. One call produces one :class:`~simulator.traffic.RequestBlock`.
 
 The shape's fields and their calibrated defaults are in
 :mod:`simulator.scenario.population.sessions`.

@@ -25,7 +25,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from simulator.scenario.population.base import Egress, PopulationBase, Rhythmic
+from simulator.scenario.population.base import Egress, ModelUse, PopulationBase, Rhythmic
 from simulator.scenario.population.interactive import (
     AgentFrameworks,
     ChatUsers,
@@ -48,6 +48,7 @@ __all__ = [
     "Egress",
     "EvalHarness",
     "Interactive",
+    "ModelUse",
     "PopulationBase",
     "PowerUsers",
     "Resellers",

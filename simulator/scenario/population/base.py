@@ -22,13 +22,18 @@ offices, VPN exits, travel): ``pool · activity^½ · exp(0.8 z)`` of them
 (rounded, at most :data:`~simulator.population.base.EGRESS_MAX`), a share
 ``abroad`` of them in other countries, and a share ``share`` of requests (or
 sessions) leave through one of them.
+
+Models (:class:`ModelUse`): an account pins one model per integration and moves
+to a newer one only when it adopts it; a share ``mixed_share`` of accounts also
+send part of their traffic to a second model (a flagship for one feature, a
+cheap model for another). The rule is in :mod:`simulator.population.adoption`.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from simulator.scenario.base import (
     AccountCount,
@@ -45,6 +50,7 @@ from simulator.vocabulary import ACCESS_PATHWAYS
 __all__ = [
     "AccessWeights",
     "Egress",
+    "ModelUse",
     "NetworkWeights",
     "PopulationBase",
     "Rhythmic",
@@ -61,6 +67,32 @@ class Egress(StrictModel):
     abroad: float = Field(
         default=0.05, ge=0, le=1, description="Share of the pool's addresses in other countries (cloud regions, VPNs)."
     )
+
+
+class ModelUse(StrictModel):
+    """How an account spreads its traffic over the models it has adopted.
+
+    Each account pins one model (its integration's); a share ``mixed_share`` of
+    accounts send a share of their requests (sessions, jobs), uniform in
+    ``mixed_traffic`` per account, to a second model. See
+    :mod:`simulator.population.adoption` for which models and when they change.
+    """
+
+    mixed_share: float = Field(
+        default=0.15, ge=0, le=1, description="Share of accounts that also use a second model (another feature)."
+    )
+    mixed_traffic: tuple[float, float] = Field(
+        default=(0.1, 0.5),
+        description="Range (low, high) of the share of a mixing account's traffic on its second model; uniform "
+        "per account.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ModelUse:
+        low, high = self.mixed_traffic
+        if not 0 <= low <= high <= 1:
+            raise ValueError(f"mixed_traffic as (low, high) with 0 <= low <= high <= 1, got ({low:g}, {high:g})")
+        return self
 
 
 NetworkWeights = dict[
@@ -101,6 +133,9 @@ class PopulationBase(StrictModel):
     )
     models: dict[str, Annotated[float, Field(ge=0)]] | None = Field(
         default=None, description="Base weights over model names (default: equal over all models)."
+    )
+    model_use: ModelUse = Field(
+        default_factory=ModelUse, description="How accounts spread their traffic over models (pinned, mixed)."
     )
     adoption: Duration = Field(
         default=7 * DAY,

@@ -32,6 +32,7 @@ from simulator.scenario.lengths import Mode, TokenLengths
 from simulator.scenario.population.base import (
     AccessWeights,
     Egress,
+    ModelUse,
     NetworkWeights,
     Rhythmic,
 )
@@ -58,6 +59,10 @@ class ChatUsers(Interactive):
     peak_hour: float = Field(default=17.0, ge=0, lt=24, description="Local hour of peak activity (fit: 17.3).")
     peak_to_trough: float = Field(default=4.0, ge=1, description="Ratio of peak to trough hourly activity.")
     weekend_factor: float = Field(default=0.8, ge=0, description="Weekend activity relative to weekdays.")
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.1),
+        description="How accounts spread their traffic over models (pinned, mixed).",
+    )
 
 
 def _power_session() -> SessionShape:
@@ -107,6 +112,10 @@ class PowerUsers(Interactive):
     adoption: Duration = Field(
         default=2 * DAY, gt=0, description="Mean delay before an account moves to a newly released model."
     )
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.35),
+        description="How accounts spread their traffic over models (a flagship for hard tasks, a cheap one else).",
+    )
 
 
 def _coding_session() -> SessionShape:
@@ -139,6 +148,10 @@ class CodingAssistants(Interactive):
     """Developers' IDE assistants: bursts of short completions over file context."""
 
     kind: Literal["coding_assistant"] = Field(description="Coding assistants in IDEs.")
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.3),
+        description="How accounts spread their traffic over models (completions on a cheap model, chat on a flagship).",
+    )
     sessions_per_day: Rate = Field(default=3.0 / DAY, description="Median coding bursts per account per day.")
     session: SessionShape = Field(
         default_factory=_coding_session, description="Shape of one coding burst (token lengths: Azure 2023 code fit)."
@@ -204,6 +217,10 @@ class AgentFrameworks(Interactive):
     org_size: int = Field(default=2, ge=1, description="Accounts per organisation.")
     email_styles: EmailStyleWeights = Field(
         default_factory=lambda: {"corporate": 0.8, "freemail": 0.2}, description="Weights over e-mail styles."
+    )
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.4),
+        description="How accounts spread their traffic over models (sub-tasks routed to a cheap model).",
     )
     networks: NetworkWeights = Field(
         default_factory=lambda: {"datacenter": 0.8, "corporate": 0.2},

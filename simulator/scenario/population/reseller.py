@@ -28,7 +28,7 @@ from typing import Literal
 from pydantic import Field
 
 from simulator.scenario.base import EmailStyleWeights, PathwayWeights
-from simulator.scenario.population.base import Egress
+from simulator.scenario.population.base import Egress, ModelUse
 from simulator.scenario.population.interactive import Interactive
 from simulator.scenario.population.sessions import SessionShape
 from simulator.units import DAY, Duration, Rate
@@ -77,6 +77,10 @@ class Resellers(Interactive):
     )
     email_styles: EmailStyleWeights = Field(
         default_factory=lambda: {"freemail": 0.7, "corporate": 0.3}, description="Weights over e-mail styles."
+    )
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.25),
+        description="How end customers spread their traffic over the models the reseller offers.",
     )
     adoption: Duration = Field(
         default=2 * DAY, gt=0, description="Mean delay before an end customer moves to a newly released model."

@@ -26,6 +26,7 @@ from simulator.scenario.base import EmailStyleWeights, LogNormal, TopicWeights
 from simulator.scenario.population.base import (
     AccessWeights,
     Egress,
+    ModelUse,
     NetworkWeights,
     Rhythmic,
 )
@@ -129,6 +130,10 @@ class BatchJobs(Scheduled):
         default_factory=lambda: {"datacenter": 0.7, "corporate": 0.3},
         description="Weights over the kinds of network customers connect from.",
     )
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.15),
+        description="How accounts spread their jobs over models (one pipeline on a cheaper model).",
+    )
     browser_share: float = Field(default=0.0, ge=0, le=1, description="Share of accounts using a browser client.")
     adoption: Duration = Field(
         default=30 * DAY,
@@ -190,6 +195,10 @@ class EvalHarness(Scheduled):
     org_size: int = Field(default=3, ge=1, description="Accounts per organisation.")
     email_styles: EmailStyleWeights = Field(
         default_factory=lambda: {"corporate": 0.7, "edu": 0.3}, description="Weights over e-mail styles."
+    )
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.6),
+        description="How accounts spread their scheduled runs over models (comparing two models).",
     )
     networks: NetworkWeights = Field(
         default_factory=lambda: {"datacenter": 0.5, "corporate": 0.3, "education": 0.2},
@@ -267,6 +276,10 @@ class DataLabelling(Scheduled):
     )
     networks: NetworkWeights = Field(
         default_factory=lambda: {"datacenter": 1.0}, description="Weights over the kinds of network customers use."
+    )
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.3),
+        description="How accounts spread their jobs over models (labels on a cheap model, generation on a flagship).",
     )
     access_pathways: AccessWeights = Field(
         default_factory=lambda: {"direct_api": 0.6, "cloud_marketplace": 0.4},
