@@ -29,7 +29,7 @@ from simulator.scenario.population import PopulationBase, Rhythmic
 from simulator.units import DAY
 from simulator.vocabulary import SIGNUP_PATHWAYS
 
-__all__ = ["AGE_ACTIVITY_CORRELATION", "EGRESS_MAX", "CustomerGroup"]
+__all__ = ["ABROAD_WEIGHTS", "AGE_ACTIVITY_CORRELATION", "EGRESS_MAX", "CustomerGroup", "abroad_countries"]
 
 
 AGE_ACTIVITY_CORRELATION = 0.6
@@ -37,6 +37,47 @@ AGE_ACTIVITY_CORRELATION = 0.6
 
 EGRESS_MAX = 5000
 """Most addresses in one account's egress pool."""
+
+ABROAD_WEIGHTS: dict[str, float] = {
+    "US": 0.40,
+    "DE": 0.08,
+    "NL": 0.07,
+    "GB": 0.07,
+    "SG": 0.07,
+    "JP": 0.05,
+    "FR": 0.04,
+    "CA": 0.04,
+    "SE": 0.03,
+    "IN": 0.03,
+    "AU": 0.03,
+    "HK": 0.03,
+    "KR": 0.02,
+    "BR": 0.02,
+    "ES": 0.01,
+    "PL": 0.01,
+    "IL": 0.01,
+    "AE": 0.01,
+    "ID": 0.01,
+    "MX": 0.01,
+}
+"""Relative weights of the foreign countries an account's traffic leaves from when it
+leaves abroad: where cloud regions, VPN exits and hosting concentrate (most of it
+in the United States, the rest in a few European and Asian hubs). A judgement from
+public region lists and traffic reports, not a fit; countries missing here get a
+weight of 0.005."""
+
+
+def abroad_countries(rng: np.random.Generator, declared: np.ndarray) -> np.ndarray:
+    """A foreign country (index into :data:`~simulator.geography.COUNTRIES`) for each
+    of ``declared``: drawn by :data:`ABROAD_WEIGHTS`, never the declared country itself."""
+    codes = country_codes()
+    weights = np.array([ABROAD_WEIGHTS.get(code, 0.005) for code in codes], dtype=np.float64)
+    declared = np.asarray(declared, dtype=np.int64)
+    p = np.broadcast_to(weights, (declared.size, weights.size)).copy()
+    p[np.arange(declared.size), declared] = 0.0
+    cumulative = np.cumsum(p, axis=1)
+    draws = rng.random(declared.size) * cumulative[:, -1]
+    return np.minimum((cumulative <= draws[:, None]).sum(axis=1), len(codes) - 1).astype(np.int16)
 
 
 _NETWORK_KINDS = {
@@ -98,17 +139,26 @@ class CustomerGroup(Actor):
         key1 = self.new_keys(codes, access) if self.config.keys_per_account > 1 else key0
         return key0, key1
 
+    def home_countries(self, declared: np.ndarray) -> np.ndarray:
+        """The country of each new account's home network: the declared one, or for a
+        share ``egress.home_abroad`` of accounts a foreign one (:func:`abroad_countries`)."""
+        home = declared.copy()
+        abroad = self.rng.random(declared.size) < self.config.egress.home_abroad
+        home[abroad] = abroad_countries(self.rng, declared[abroad])
+        return home
+
     def account_network(
-        self, countries: np.ndarray, org_of: np.ndarray
+        self, countries: np.ndarray, home: np.ndarray, org_of: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(home address, second address, client, second client) of each new account:
-        a home network of the configured kinds plus a mobile address; one client
-        install, a second one for 30% of accounts."""
+        a home network of the configured kinds in its ``home`` country plus a mobile
+        address in its declared country; one client install, a second one for 30%
+        of accounts."""
         cfg = self.config
         rng = self.rng
         n = countries.size
         # each account's home network, plus a second address (a phone)
-        ip0 = self.network_addresses(countries)
+        ip0 = self.network_addresses(home)
         ip1 = self.ctx.network.allocate(rng, n, AsnKind.MOBILE, countries)
         browser = rng.random(n) < cfg.browser_share
         client0 = np.array([self.ctx.network.new_client(rng, browser=bool(b)) for b in browser], dtype=np.int64)
@@ -141,7 +191,7 @@ class CustomerGroup(Actor):
         owner = np.repeat(np.arange(countries.size), size)
         where = countries[owner].copy()
         abroad = rng.random(owner.size) < cfg.egress.abroad
-        where[abroad] = rng.integers(0, len(country_codes()), size=int(abroad.sum()))
+        where[abroad] = abroad_countries(rng, where[abroad])
         addresses = self.network_addresses(where)
         start = self.egress_ips.size + np.r_[0, np.cumsum(size)[:-1]].astype(np.int64)
         self.egress_ips = np.concatenate([self.egress_ips, addresses])
@@ -201,8 +251,9 @@ class CustomerGroup(Actor):
             )
         )
         key0, key1 = self.account_keys(codes, org_of, orgs)
-        ip0, ip1, client0, client1 = self.account_network(countries, org_of)
-        egress_start, egress_count = self.egress_pools(countries, activity)
+        home = self.home_countries(countries)
+        ip0, ip1, client0, client1 = self.account_network(countries, home, org_of)
+        egress_start, egress_count = self.egress_pools(home, activity)
         members = dict(
             code=codes,
             key0=key0,

@@ -21,7 +21,13 @@ a pool of further addresses its traffic leaves from (servers behind autoscaling,
 offices, VPN exits, travel): ``pool · activity^½ · exp(0.8 z)`` of them
 (rounded, at most :data:`~simulator.population.base.EGRESS_MAX`), a share
 ``abroad`` of them in other countries, and a share ``share`` of requests (or
-sessions) leave through one of them.
+sessions) leave through one of them. A share ``home_abroad`` of accounts have
+their home network itself in another country than the one they declared (an
+application hosted in a foreign cloud region, a corporate VPN that egresses at
+headquarters, someone living abroad), so that their main exit country differs
+from the declared one; their pool is then in that country too. Foreign
+countries are drawn by :data:`~simulator.population.base.ABROAD_WEIGHTS`
+(cloud regions and VPN exits concentrate in a few hubs).
 
 Models (:class:`ModelUse`): an account pins one model per integration and moves
 to a newer one only when it adopts it; a share ``mixed_share`` of accounts also
@@ -66,6 +72,13 @@ class Egress(StrictModel):
     share: float = Field(default=0.2, ge=0, le=1, description="Share of requests (sessions) leaving through the pool.")
     abroad: float = Field(
         default=0.05, ge=0, le=1, description="Share of the pool's addresses in other countries (cloud regions, VPNs)."
+    )
+    home_abroad: float = Field(
+        default=0.04,
+        ge=0,
+        le=1,
+        description="Share of accounts whose home network is in another country than the declared one (travel, "
+        "VPN, living abroad; for servers: a foreign cloud region).",
     )
 
 

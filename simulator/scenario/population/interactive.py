@@ -108,6 +108,10 @@ class PowerUsers(Interactive):
         default_factory=lambda: {"corporate": 0.5, "residential": 0.4, "mobile": 0.1},
         description="Weights over the kinds of network customers connect from.",
     )
+    egress: Egress = Field(
+        default_factory=lambda: Egress(home_abroad=0.08),
+        description="Further addresses the account's traffic leaves from (offices, corporate VPNs, travel).",
+    )
     browser_share: float = Field(default=0.3, ge=0, le=1, description="Share of accounts using a browser client.")
     adoption: Duration = Field(
         default=2 * DAY, gt=0, description="Mean delay before an account moves to a newly released model."
@@ -148,6 +152,10 @@ class CodingAssistants(Interactive):
     """Developers' IDE assistants: bursts of short completions over file context."""
 
     kind: Literal["coding_assistant"] = Field(description="Coding assistants in IDEs.")
+    egress: Egress = Field(
+        default_factory=lambda: Egress(home_abroad=0.1),
+        description="Further addresses the traffic leaves from (offices, corporate VPNs, cloud development boxes).",
+    )
     model_use: ModelUse = Field(
         default_factory=lambda: ModelUse(mixed_share=0.3),
         description="How accounts spread their traffic over models (completions on a cheap model, chat on a flagship).",
@@ -204,8 +212,9 @@ class AgentFrameworks(Interactive):
 
     kind: Literal["agent"] = Field(description="Agent frameworks running tool loops.")
     egress: Egress = Field(
-        default_factory=lambda: Egress(pool=6.0, share=0.5, abroad=0.25),
-        description="Further addresses the traffic leaves from (cloud workers, in several regions).",
+        default_factory=lambda: Egress(pool=6.0, share=0.5, abroad=0.25, home_abroad=0.35),
+        description="Further addresses the traffic leaves from (cloud workers, in several regions, often in "
+        "another country's).",
     )
     sessions_per_day: Rate = Field(default=6.0 / DAY, description="Median agent runs per account per day.")
     session: SessionShape = Field(

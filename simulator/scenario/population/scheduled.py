@@ -71,8 +71,9 @@ class Scheduled(Rhythmic):
     start_hours: tuple[float, float] = Field(default=(0.0, 6.0), description="Local hours between which jobs start.")
     volume_sigma: float = Field(default=0.8, ge=0, le=4, description="Log-normal sigma of per-account activity.")
     egress: Egress = Field(
-        default_factory=lambda: Egress(pool=6.0, share=0.6, abroad=0.25),
-        description="Further addresses the traffic leaves from (workers behind autoscaling, in several cloud regions).",
+        default_factory=lambda: Egress(pool=6.0, share=0.6, abroad=0.25, home_abroad=0.3),
+        description="Further addresses the traffic leaves from (workers behind autoscaling, in several cloud regions, "
+        "often in another country's).",
     )
 
     def mean_output_tokens(self) -> float:
@@ -276,6 +277,10 @@ class DataLabelling(Scheduled):
     )
     networks: NetworkWeights = Field(
         default_factory=lambda: {"datacenter": 1.0}, description="Weights over the kinds of network customers use."
+    )
+    egress: Egress = Field(
+        default_factory=lambda: Egress(pool=6.0, share=0.6, abroad=0.25, home_abroad=0.4),
+        description="Further addresses the traffic leaves from (workers in cloud regions, often abroad).",
     )
     model_use: ModelUse = Field(
         default_factory=lambda: ModelUse(mixed_share=0.3),
