@@ -124,13 +124,22 @@ class PopulationBase(StrictModel):
     )
     account_age: AgeRange = Field(default_factory=AgeRange, description="Account age at the scenario start.")
     signup_pathways: PathwayWeights = Field(
-        default_factory=lambda: {"direct": 1.0}, description="Weights over sign-up pathways."
+        default_factory=lambda: {
+            "direct": 0.8,
+            "education": 0.06,
+            "startup": 0.05,
+            "marketplace": 0.04,
+            "enterprise": 0.03,
+            "research": 0.02,
+        },
+        description="Weights over sign-up pathways.",
     )
     access_pathways: AccessWeights = Field(
         default_factory=lambda: {"direct_api": 1.0}, description="Weights over how requests reach the API."
     )
     email_styles: EmailStyleWeights = Field(
-        default_factory=lambda: {"freemail": 0.6, "corporate": 0.4}, description="Weights over e-mail styles."
+        default_factory=lambda: {"freemail": 0.55, "corporate": 0.33, "edu": 0.08, "disposable": 0.04},
+        description="Weights over e-mail styles.",
     )
     org_size: int = Field(default=1, ge=1, description="Accounts per organisation (1: individuals).")
     keys_per_account: int = Field(default=1, ge=1, le=2, description="API keys per account.")

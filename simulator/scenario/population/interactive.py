@@ -27,7 +27,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from simulator.scenario.base import EmailStyleWeights, LogNormal
+from simulator.scenario.base import AgeRange, EmailStyleWeights, LogNormal, PathwayWeights
 from simulator.scenario.lengths import Mode, TokenLengths
 from simulator.scenario.population.base import (
     AccessWeights,
@@ -59,6 +59,22 @@ class ChatUsers(Interactive):
     peak_hour: float = Field(default=17.0, ge=0, lt=24, description="Local hour of peak activity (fit: 17.3).")
     peak_to_trough: float = Field(default=4.0, ge=1, description="Ratio of peak to trough hourly activity.")
     weekend_factor: float = Field(default=0.8, ge=0, description="Weekend activity relative to weekdays.")
+    signup_pathways: PathwayWeights = Field(
+        default_factory=lambda: {
+            "direct": 0.85,
+            "education": 0.07,
+            "startup": 0.02,
+            "marketplace": 0.02,
+            "enterprise": 0.02,
+            "research": 0.02,
+        },
+        description="Weights over sign-up pathways (students through education programmes).",
+    )
+    email_styles: EmailStyleWeights = Field(
+        default_factory=lambda: {"freemail": 0.68, "corporate": 0.15, "edu": 0.13, "disposable": 0.04},
+        description="Weights over e-mail styles (students' university addresses, privacy and throwaway inboxes).",
+    )
+    verified_share: float = Field(default=0.8, ge=0, le=1, description="Share of accounts with verified identity.")
     model_use: ModelUse = Field(
         default_factory=lambda: ModelUse(mixed_share=0.1),
         description="How accounts spread their traffic over models (pinned, mixed).",
@@ -101,8 +117,23 @@ class PowerUsers(Interactive):
     peak_hour: float = Field(default=15.0, ge=0, lt=24, description="Local hour of peak activity.")
     peak_to_trough: float = Field(default=4.0, ge=1, description="Ratio of peak to trough hourly activity.")
     weekend_factor: float = Field(default=0.5, ge=0, description="Weekend activity relative to weekdays.")
+    signup_pathways: PathwayWeights = Field(
+        default_factory=lambda: {
+            "direct": 0.72,
+            "enterprise": 0.08,
+            "startup": 0.07,
+            "education": 0.05,
+            "research": 0.05,
+            "marketplace": 0.03,
+        },
+        description="Weights over sign-up pathways.",
+    )
     email_styles: EmailStyleWeights = Field(
-        default_factory=lambda: {"corporate": 0.6, "freemail": 0.4}, description="Weights over e-mail styles."
+        default_factory=lambda: {"corporate": 0.55, "freemail": 0.33, "edu": 0.09, "disposable": 0.03},
+        description="Weights over e-mail styles (researchers and students at universities among them).",
+    )
+    account_age: AgeRange = Field(
+        default_factory=lambda: AgeRange(min=7 * DAY, max=2 * 365 * DAY), description="Account age at the start."
     )
     networks: NetworkWeights = Field(
         default_factory=lambda: {"corporate": 0.5, "residential": 0.4, "mobile": 0.1},
@@ -152,6 +183,22 @@ class CodingAssistants(Interactive):
     """Developers' IDE assistants: bursts of short completions over file context."""
 
     kind: Literal["coding_assistant"] = Field(description="Coding assistants in IDEs.")
+    signup_pathways: PathwayWeights = Field(
+        default_factory=lambda: {
+            "direct": 0.68,
+            "startup": 0.1,
+            "enterprise": 0.08,
+            "education": 0.08,
+            "marketplace": 0.04,
+            "research": 0.02,
+        },
+        description="Weights over sign-up pathways (students, start-up credits, company contracts).",
+    )
+    email_styles: EmailStyleWeights = Field(
+        default_factory=lambda: {"freemail": 0.45, "corporate": 0.42, "edu": 0.1, "disposable": 0.03},
+        description="Weights over e-mail styles.",
+    )
+    verified_share: float = Field(default=0.85, ge=0, le=1, description="Share of accounts with verified identity.")
     egress: Egress = Field(
         default_factory=lambda: Egress(home_abroad=0.1),
         description="Further addresses the traffic leaves from (offices, corporate VPNs, cloud development boxes).",
@@ -224,8 +271,23 @@ class AgentFrameworks(Interactive):
     peak_to_trough: float = Field(default=2.0, ge=1, description="Ratio of peak to trough hourly activity.")
     weekend_factor: float = Field(default=0.7, ge=0, description="Weekend activity relative to weekdays.")
     org_size: int = Field(default=2, ge=1, description="Accounts per organisation.")
+    signup_pathways: PathwayWeights = Field(
+        default_factory=lambda: {
+            "direct": 0.5,
+            "startup": 0.22,
+            "marketplace": 0.14,
+            "enterprise": 0.09,
+            "research": 0.03,
+            "education": 0.02,
+        },
+        description="Weights over sign-up pathways (start-up credit programmes, cloud marketplaces).",
+    )
     email_styles: EmailStyleWeights = Field(
-        default_factory=lambda: {"corporate": 0.8, "freemail": 0.2}, description="Weights over e-mail styles."
+        default_factory=lambda: {"corporate": 0.72, "freemail": 0.2, "edu": 0.05, "disposable": 0.03},
+        description="Weights over e-mail styles.",
+    )
+    account_age: AgeRange = Field(
+        default_factory=lambda: AgeRange(min=3 * DAY, max=540 * DAY), description="Account age at the start."
     )
     model_use: ModelUse = Field(
         default_factory=lambda: ModelUse(mixed_share=0.4),

@@ -76,7 +76,11 @@ class Resellers(Interactive):
         default_factory=lambda: {"reseller": 1.0}, description="Weights over sign-up pathways."
     )
     email_styles: EmailStyleWeights = Field(
-        default_factory=lambda: {"freemail": 0.7, "corporate": 0.3}, description="Weights over e-mail styles."
+        default_factory=lambda: {"freemail": 0.65, "corporate": 0.22, "edu": 0.08, "disposable": 0.05},
+        description="Weights over e-mail styles.",
+    )
+    verified_share: float = Field(
+        default=0.6, ge=0, le=1, description="Share of accounts with verified identity (the reseller vouches for them)."
     )
     model_use: ModelUse = Field(
         default_factory=lambda: ModelUse(mixed_share=0.25),
