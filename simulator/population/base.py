@@ -18,6 +18,7 @@ from scipy import stats
 
 from simulator.actor import Actor
 from simulator.geography import country_codes, default_country_weights
+from simulator.hashing import splitmix64
 from simulator.identity import payment_fingerprints
 from simulator.network import AsnKind
 from simulator.population.adoption import adoption_delays, choose_models, model_exponentials
@@ -26,6 +27,7 @@ from simulator.registry import NewAccounts
 from simulator.rhythm import diurnal_weight, local_hour_and_weekday, weekly_weight
 from simulator.scenario.base import normalised
 from simulator.scenario.population import PopulationBase, Rhythmic
+from simulator.seeding import stable_key
 from simulator.units import DAY
 from simulator.vocabulary import SIGNUP_PATHWAYS
 
@@ -66,6 +68,8 @@ in the United States, the rest in a few European and Asian hubs). A judgement fr
 public region lists and traffic reports, not a fit; countries missing here get a
 weight of 0.005."""
 
+_REASONING_MAX_SALT = stable_key("customer/reasoning-max-tokens")
+
 
 def abroad_countries(rng: np.random.Generator, declared: np.ndarray) -> np.ndarray:
     """A foreign country (index into :data:`~simulator.geography.COUNTRIES`) for each
@@ -103,6 +107,7 @@ class CustomerGroup(Actor):
             "adoption_delay": np.float64,
             "model_seed": np.uint64,
             "mix_fraction": np.float64,
+            "reasoning": np.bool_,
             "egress_start": np.int64,
             "egress_count": np.int64,
             **self.archetype_member_columns(),
@@ -269,6 +274,7 @@ class CustomerGroup(Actor):
             adoption_delay=adoption_delays(rng.random(n), cfg.adoption),
             model_seed=rng.integers(0, np.iinfo(np.int64).max, size=n).astype(np.uint64),
             mix_fraction=self.mix_fractions(n),
+            reasoning=rng.random(n) < cfg.reasoning.share,
             egress_start=egress_start,
             egress_count=egress_count,
         )
@@ -360,6 +366,25 @@ class CustomerGroup(Actor):
             m.column("mix_fraction")[rows],
             uniform,
         )
+
+    def thinking_tokens(self, rows: np.ndarray) -> np.ndarray:
+        """Thinking tokens of one request per entry of ``rows`` (members): drawn from
+        ``reasoning.thinking_tokens`` for reasoning accounts, 0 for the others."""
+        reasoning = self.members.column("reasoning")[rows]
+        out = np.zeros(np.size(rows), dtype=np.int64)
+        if reasoning.any():
+            out[reasoning] = self.config.reasoning.thinking_tokens.sample(self.rng, int(reasoning.sum()))
+        return out
+
+    def reasoning_max_tokens(self, rows: np.ndarray, default: np.ndarray | int) -> np.ndarray:
+        """``max_tokens`` of requests by members ``rows``: for reasoning accounts their own
+        choice among ``reasoning.max_tokens`` (fixed per account), else ``default``."""
+        choices = np.asarray(self.config.reasoning.max_tokens, dtype=np.int64)
+        m = self.members
+        own = choices[
+            splitmix64(m.column("code")[rows].astype(np.uint64) ^ np.uint64(_REASONING_MAX_SALT)) % choices.size
+        ]
+        return np.where(m.column("reasoning")[rows], own, default).astype(np.int64)
 
     def bursts(self, rows: np.ndarray) -> np.ndarray:
         """Mean-one Gamma multipliers for members ``rows`` for one planning step, of

@@ -25,7 +25,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from simulator.scenario.population.base import Egress, ModelUse, PopulationBase, Rhythmic
+from simulator.scenario.population.base import Egress, ModelUse, PopulationBase, Reasoning, Rhythmic
 from simulator.scenario.population.interactive import (
     AgentFrameworks,
     ChatUsers,
@@ -51,6 +51,7 @@ __all__ = [
     "ModelUse",
     "PopulationBase",
     "PowerUsers",
+    "Reasoning",
     "Resellers",
     "Rhythmic",
     "Scheduled",

@@ -33,6 +33,10 @@ Models (:class:`ModelUse`): an account pins one model per integration and moves
 to a newer one only when it adopts it; a share ``mixed_share`` of accounts also
 send part of their traffic to a second model (a flagship for one feature, a
 cheap model for another). The rule is in :mod:`simulator.population.adoption`.
+
+Reasoning (:class:`Reasoning`): a share of accounts run a reasoning model or
+extended thinking; their answers carry thinking tokens, billed and logged as
+output tokens, so their outputs are thousands of tokens long.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from simulator.scenario.base import (
     StrictModel,
     scale_count,
 )
+from simulator.scenario.lengths import TokenLengths
 from simulator.units import DAY, Duration
 from simulator.vocabulary import ACCESS_PATHWAYS
 
@@ -59,6 +64,7 @@ __all__ = [
     "ModelUse",
     "NetworkWeights",
     "PopulationBase",
+    "Reasoning",
     "Rhythmic",
 ]
 
@@ -106,6 +112,29 @@ class ModelUse(StrictModel):
         if not 0 <= low <= high <= 1:
             raise ValueError(f"mixed_traffic as (low, high) with 0 <= low <= high <= 1, got ({low:g}, {high:g})")
         return self
+
+
+class Reasoning(StrictModel):
+    """Accounts that run a reasoning model (or extended thinking) for their integration.
+
+    A request of such an account produces ``answer + thinking`` output tokens, with
+    ``thinking`` drawn from ``thinking_tokens``, capped at the request's
+    ``max_tokens``, which such an account takes from ``max_tokens`` (the budget
+    must exceed the thinking: Anthropic's extended thinking needs at least 1,024
+    thinking tokens and ``max_tokens`` above the budget; thinking tokens are
+    billed as output). Thinking is not carried over as context in later turns.
+    """
+
+    share: float = Field(default=0.0, ge=0, le=1, description="Share of accounts using a reasoning model.")
+    thinking_tokens: TokenLengths = Field(
+        default_factory=lambda: TokenLengths(median=1200, sigma=1.0, min=64, max=64_000),
+        description="Thinking tokens per request before max_tokens (added to the answer's output tokens).",
+    )
+    max_tokens: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: [16_000, 32_000, 64_000],
+        min_length=1,
+        description="max_tokens values reasoning accounts choose from (one per account).",
+    )
 
 
 NetworkWeights = dict[
@@ -158,6 +187,9 @@ class PopulationBase(StrictModel):
     )
     model_use: ModelUse = Field(
         default_factory=ModelUse, description="How accounts spread their traffic over models (pinned, mixed)."
+    )
+    reasoning: Reasoning = Field(
+        default_factory=Reasoning, description="Accounts running a reasoning model: thinking tokens in their outputs."
     )
     adoption: Duration = Field(
         default=7 * DAY,

@@ -34,6 +34,7 @@ from simulator.scenario.population.base import (
     Egress,
     ModelUse,
     NetworkWeights,
+    Reasoning,
     Rhythmic,
 )
 from simulator.scenario.population.sessions import SessionShape
@@ -79,10 +80,22 @@ class ChatUsers(Interactive):
         default_factory=lambda: ModelUse(mixed_share=0.1),
         description="How accounts spread their traffic over models (pinned, mixed).",
     )
+    reasoning: Reasoning = Field(
+        default_factory=lambda: Reasoning(share=0.02),
+        description="Accounts running a reasoning model: thinking tokens in their outputs.",
+    )
 
 
 def _power_session() -> SessionShape:
     return SessionShape(
+        # the chat fit plus long-form answers: reports, documents, whole files
+        output_tokens=TokenLengths(
+            median=100,
+            sigma=0.77,
+            min=1,
+            max=16_000,
+            modes=[Mode(share=0.31, median=406, sigma=0.05), Mode(share=0.1, median=1800, sigma=0.5)],
+        ),
         single_turn_share=0.5,
         mean_extra_turns=4,
         think_time=LogNormal(median=60, sigma=1.3, min=1, max=3600),
@@ -150,6 +163,10 @@ class PowerUsers(Interactive):
     model_use: ModelUse = Field(
         default_factory=lambda: ModelUse(mixed_share=0.35),
         description="How accounts spread their traffic over models (a flagship for hard tasks, a cheap one else).",
+    )
+    reasoning: Reasoning = Field(
+        default_factory=lambda: Reasoning(share=0.3),
+        description="Accounts running a reasoning model: thinking tokens in their outputs.",
     )
 
 
@@ -228,8 +245,13 @@ def _agent_session() -> SessionShape:
         max_turns=200,
         think_time=LogNormal(median=4, sigma=1.5, min=0.2, max=600),
         input_tokens=TokenLengths(median=300, sigma=1.2, min=5, max=100_000),
+        # the Mooncake fit plus files and reports written in one turn
         output_tokens=TokenLengths(
-            median=412, sigma=0.35, min=1, max=16_000, modes=[Mode(share=0.33, median=49, sigma=1.61)]
+            median=412,
+            sigma=0.35,
+            min=1,
+            max=16_000,
+            modes=[Mode(share=0.33, median=49, sigma=1.61), Mode(share=0.05, median=2500, sigma=0.6)],
         ),
         carry_context=True,
         context_budget=None,
@@ -292,6 +314,10 @@ class AgentFrameworks(Interactive):
     model_use: ModelUse = Field(
         default_factory=lambda: ModelUse(mixed_share=0.4),
         description="How accounts spread their traffic over models (sub-tasks routed to a cheap model).",
+    )
+    reasoning: Reasoning = Field(
+        default_factory=lambda: Reasoning(share=0.15),
+        description="Accounts running a reasoning model: thinking tokens in their outputs.",
     )
     networks: NetworkWeights = Field(
         default_factory=lambda: {"datacenter": 0.8, "corporate": 0.2},

@@ -28,7 +28,7 @@ from typing import Literal
 from pydantic import Field
 
 from simulator.scenario.base import EmailStyleWeights, PathwayWeights
-from simulator.scenario.population.base import Egress, ModelUse
+from simulator.scenario.population.base import Egress, ModelUse, Reasoning
 from simulator.scenario.population.interactive import Interactive
 from simulator.scenario.population.sessions import SessionShape
 from simulator.units import DAY, Duration, Rate
@@ -85,6 +85,10 @@ class Resellers(Interactive):
     model_use: ModelUse = Field(
         default_factory=lambda: ModelUse(mixed_share=0.25),
         description="How end customers spread their traffic over the models the reseller offers.",
+    )
+    reasoning: Reasoning = Field(
+        default_factory=lambda: Reasoning(share=0.05),
+        description="End customers choosing a reasoning model: thinking tokens in their outputs.",
     )
     adoption: Duration = Field(
         default=2 * DAY, gt=0, description="Mean delay before an end customer moves to a newly released model."

@@ -28,6 +28,7 @@ from simulator.scenario.population.base import (
     Egress,
     ModelUse,
     NetworkWeights,
+    Reasoning,
     Rhythmic,
 )
 from simulator.scenario.system_prompts import SystemPromptMix
@@ -144,6 +145,10 @@ class BatchJobs(Scheduled):
         default_factory=lambda: ModelUse(mixed_share=0.15),
         description="How accounts spread their jobs over models (one pipeline on a cheaper model).",
     )
+    reasoning: Reasoning = Field(
+        default_factory=lambda: Reasoning(share=0.05),
+        description="Accounts whose pipelines run a reasoning model: thinking tokens in their outputs.",
+    )
     browser_share: float = Field(default=0.0, ge=0, le=1, description="Share of accounts using a browser client.")
     adoption: Duration = Field(
         default=30 * DAY,
@@ -224,6 +229,10 @@ class EvalHarness(Scheduled):
     model_use: ModelUse = Field(
         default_factory=lambda: ModelUse(mixed_share=0.6),
         description="How accounts spread their scheduled runs over models (comparing two models).",
+    )
+    reasoning: Reasoning = Field(
+        default_factory=lambda: Reasoning(share=0.3),
+        description="Accounts evaluating a reasoning model: thinking tokens in their outputs.",
     )
     networks: NetworkWeights = Field(
         default_factory=lambda: {"datacenter": 0.5, "corporate": 0.3, "education": 0.2},
@@ -318,6 +327,10 @@ class DataLabelling(Scheduled):
     model_use: ModelUse = Field(
         default_factory=lambda: ModelUse(mixed_share=0.3),
         description="How accounts spread their jobs over models (labels on a cheap model, generation on a flagship).",
+    )
+    reasoning: Reasoning = Field(
+        default_factory=lambda: Reasoning(share=0.2),
+        description="Accounts generating with a reasoning model (reasoning traces as synthetic data).",
     )
     access_pathways: AccessWeights = Field(
         default_factory=lambda: {"direct_api": 0.6, "cloud_marketplace": 0.4},
