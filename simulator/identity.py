@@ -24,6 +24,7 @@ from faker import Faker
 from simulator.geography import COUNTRIES
 
 __all__ = [
+    "ACADEMIC_DOMAINS",
     "EmailStyle",
     "IdFactory",
     "ProfileFactory",
@@ -35,6 +36,38 @@ EmailStyle = str
 
 _DISPOSABLE_DOMAINS = ("mailinator.com", "guerrillamail.com", "10minutemail.net", "tempmail.dev", "sharklasers.com")
 _POOL = 120
+
+ACADEMIC_DOMAINS: dict[str, str] = {
+    "US": "{}.edu",
+    "GB": "{}.ac.uk",
+    "JP": "{}.ac.jp",
+    "KR": "{}.ac.kr",
+    "IN": "{}.ac.in",
+    "IL": "{}.ac.il",
+    "ID": "{}.ac.id",
+    "AE": "{}.ac.ae",
+    "AU": "{}.edu.au",
+    "BR": "{}.edu.br",
+    "MX": "{}.edu.mx",
+    "CN": "{}.edu.cn",
+    "HK": "{}.edu.hk",
+    "SG": "{}.edu.sg",
+    "TR": "{}.edu.tr",
+    "VN": "{}.edu.vn",
+    "PL": "{}.edu.pl",
+    "DE": "uni-{}.de",
+    "FR": "univ-{}.fr",
+    "ES": "{}.es",
+    "NL": "{}.nl",
+    "SE": "{}.se",
+    "RU": "{}.ru",
+    "CA": "{}.ca",
+}
+"""How a university's e-mail domain looks in each country, ``{}`` standing for its
+name: ``.edu`` in the United States, an academic second-level domain (``ac.uk``,
+``edu.au``…) where the country has one, and a plain national domain where it does
+not (German, French, Dutch, Swedish, Spanish, Russian and Canadian universities),
+so that a student's address there reads like any organisation's."""
 
 
 class IdFactory:
@@ -116,7 +149,7 @@ class ProfileFactory:
                 domain = pool.company_domains[c % len(pool.company_domains)]
             elif kind == "edu":
                 stem = pool.company_domains[c % len(pool.company_domains)].split(".")[0]
-                domain = f"{stem}.edu"
+                domain = ACADEMIC_DOMAINS.get(COUNTRIES[int(countries[i])].code, "{}.edu").format(stem)
             elif kind == "disposable":
                 domain = _DISPOSABLE_DOMAINS[c % len(_DISPOSABLE_DOMAINS)]
                 handle = f"{handle[:4]}{d % 100000:05d}"

@@ -24,5 +24,7 @@ ACCESS_PATHWAYS: tuple[str, ...] = ("cloud_marketplace", "direct_api", "reseller
 
 EMAIL_STYLES: tuple[str, ...] = ("corporate", "disposable", "edu", "freemail")
 """E-mail styles of new identities: ``corporate`` (first.last@company), ``freemail``
-(handle@gmail.com…), ``edu`` (handle@university.edu) or ``disposable`` (random
+(handle@gmail.com…), ``edu`` (handle@ a university's domain, as it looks in the
+person's country: ``.edu``, ``.ac.uk``, ``uni-….de``; see
+:data:`simulator.identity.ACADEMIC_DOMAINS`) or ``disposable`` (random
 handle@throwaway domain)."""

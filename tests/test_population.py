@@ -9,14 +9,15 @@ from conftest import tiny_scenario
 from pydantic import ValidationError
 from scipy import stats
 
+from simulator.audit.email import email_styles
 from simulator.population import ResellerGroup
-from simulator.population.adoption import adoption_delays, choose_adopted_models
+from simulator.population.adoption import adoption_delays, choose_models, model_exponentials
 from simulator.population.arrivals import burst_multipliers, renewal_offsets
 from simulator.population.jobs import JobQueue
 from simulator.scenario import Scenario
 from simulator.scenario.lengths import Mode, TokenLengths
 from simulator.scenario.population import ARCHETYPES
-from simulator.vocabulary import ACCESS_PATHWAYS
+from simulator.vocabulary import ACCESS_PATHWAYS, EMAIL_STYLES, SIGNUP_PATHWAYS
 from simulator.world import World
 
 DAY = 86400.0
@@ -114,26 +115,71 @@ def test_job_requests_per_step_follow_the_job_rate() -> None:
     assert job.size == 600 and ts.min() >= 600
 
 
+def pinned(release, weights, t, delays, seeds=None, mix=None, uniform=None) -> np.ndarray:
+    """Models of requests at ``t`` by accounts with the given delays (one row each)."""
+    n = np.size(t)
+    seeds = np.arange(n, dtype=np.uint64) if seeds is None else seeds
+    names = [f"m{i}" for i in range(len(release))]
+    return choose_models(
+        np.asarray(release, dtype=float),
+        np.asarray(weights, dtype=float),
+        np.asarray(t, dtype=float),
+        delays,
+        model_exponentials(seeds, names),
+        np.zeros(n) if mix is None else mix,
+        np.ones(n) if uniform is None else uniform,
+    )
+
+
 def test_an_account_switches_to_a_new_model_at_its_own_adoption_time() -> None:
-    rng = np.random.default_rng(7)
     release = np.array([-100 * DAY, 2 * DAY])
     delays = np.full(4, DAY)
     t = np.array([2.5 * DAY, 2.9 * DAY, 3.1 * DAY, 5 * DAY])
-    models = choose_adopted_models(rng, release, np.array([0.0, 1.0]), t, delays)
     # only the new model is wanted (base weight 0 on the old): before adoption the account falls back
-    assert models.tolist() == [0, 0, 1, 1]
+    assert pinned(release, [0.0, 1.0], t, delays).tolist() == [0, 0, 1, 1]
 
 
 def test_the_population_adopts_a_new_model_over_days() -> None:
     rng = np.random.default_rng(8)
     delays = adoption_delays(rng.random(20_000), 2 * DAY)
+    seeds = rng.integers(0, 2**62, size=20_000).astype(np.uint64)
     release = np.array([-100 * DAY, 0.0])
-    share = [
-        (choose_adopted_models(rng, release, np.array([1.0, 1.0]), np.full(20_000, d * DAY), delays) == 1).mean()
-        for d in (0.5, 2.0, 6.0)
-    ]
+    share = [(pinned(release, [1.0, 1.0], np.full(20_000, d * DAY), delays, seeds) == 1).mean() for d in (0.5, 2, 6)]
     expected = [0.5 * (1 - np.exp(-d / 2)) for d in (0.5, 2.0, 6.0)]
     assert share == pytest.approx(expected, abs=0.02)
+
+
+def test_an_account_pins_one_model_and_switches_at_most_once_per_release() -> None:
+    # three models (two old, one released on day 1), equal weights, every account adopts after a day
+    accounts, times = 2000, np.linspace(0, 5 * DAY, 40)
+    seeds = np.repeat(np.arange(accounts, dtype=np.uint64), times.size)
+    t = np.tile(times, accounts)
+    models = pinned([-200 * DAY, -100 * DAY, DAY], [1.0, 1.0, 1.0], t, np.full(t.size, DAY), seeds)
+    per_account = models.reshape(accounts, times.size)
+    before, after = per_account[:, times < 2 * DAY], per_account[:, times >= 2 * DAY]
+    # one model at a time: the same model before the adoption and the same after it
+    assert (before == before[:, :1]).all() and (after == after[:, :1]).all()
+    # a third of the accounts move to the new model, the rest keep theirs: none moves between old ones
+    moved = after[:, 0] != before[:, 0]
+    assert moved.mean() == pytest.approx(1 / 3, abs=0.04)
+    assert (after[moved, 0] == 2).all()
+    # the old models split the population by their (equal) weights
+    assert (before[:, 0] == 0).mean() == pytest.approx(0.5, abs=0.04)
+
+
+def test_mixing_accounts_send_their_share_to_a_second_model() -> None:
+    rng = np.random.default_rng(9)
+    n = 50_000
+    uniform = rng.random(n)
+    seeds = np.zeros(n, dtype=np.uint64)  # one account
+    release, weights, t = [-200 * DAY, -100 * DAY], [1.0, 1.0], np.zeros(n)
+    single = pinned(release, weights, t, np.zeros(n), seeds, mix=np.zeros(n), uniform=uniform)
+    mixed = pinned(release, weights, t, np.zeros(n), seeds, mix=np.full(n, 0.3), uniform=uniform)
+    assert np.unique(single).size == 1
+    assert (mixed != single).mean() == pytest.approx(0.3, abs=0.01)
+    # with one weighted model there is no second one to mix in
+    only = pinned(release, [1.0, 0.0], t, np.zeros(n), seeds, mix=np.full(n, 0.3), uniform=uniform)
+    assert (only == 0).all()
 
 
 def test_a_model_released_mid_run_gains_traffic_day_by_day() -> None:
@@ -224,3 +270,115 @@ def test_customers_leave_from_their_own_country_and_busy_automated_ones_from_man
     assert automated.ips.median() >= 3 and automated.ips.max() >= 20 and automated.countries.max() >= 3
     # client-side apps: an address per end user
     assert chat.ips.max() >= 50
+
+
+# -- what customers share with attackers (boundary 5): registry, models, exits, lengths, single turns --
+
+
+def test_every_sign_up_pathway_and_email_style_has_customers_by_default() -> None:
+    pathways = {
+        p
+        for spec in ARCHETYPES.values()
+        for p, w in spec.model_fields["signup_pathways"].get_default(call_default_factory=True).items()
+        if w > 0
+    }
+    styles = {
+        s
+        for spec in ARCHETYPES.values()
+        for s, w in spec.model_fields["email_styles"].get_default(call_default_factory=True).items()
+        if w > 0
+    }
+    assert pathways == set(SIGNUP_PATHWAYS)
+    assert styles == set(EMAIL_STYLES)
+
+
+@pytest.fixture(scope="module")
+def mixed_world() -> tuple[World, pd.DataFrame, pd.DataFrame]:
+    """A day of every kind of customer: requests with hidden roles, and the registry."""
+    from traffic_helpers import run as run_columns
+
+    sizes = {"batch": 20, "eval_harness": 20, "data_labelling": 20, "reseller": 60}
+    population = [{"kind": kind, "accounts": sizes.get(kind, 150)} for kind in ARCHETYPES]
+    scenario = tiny_scenario(population=population, duration="1d", tick="15m", seed=5)
+    columns = (
+        "ts",
+        "account_id",
+        "country",
+        "model",
+        "output_tokens",
+        "max_tokens",
+        "turn",
+        "conversation_id",
+        "system_prompt_hash",
+        "status",
+    )
+    requests, world = run_columns(scenario, columns)
+    registry = world.registry.account_frame(np.arange(len(world.registry)))
+    registry["role"] = world.registry.label_frame().set_index("account_id").role.reindex(registry.account_id).to_numpy()
+    return world, requests, registry
+
+
+def test_customers_sign_up_through_every_pathway_with_every_email_style(mixed_world) -> None:
+    _, _, registry = mixed_world
+    assert set(registry.signup_pathway.astype(str)) == set(SIGNUP_PATHWAYS)
+    styles = email_styles(registry.email_domain.to_numpy(dtype=object))
+    assert set(styles) == set(EMAIL_STYLES)
+    # students and university teams: edu addresses among chat users and evaluation teams alike
+    edu = pd.Series(styles == "edu").groupby(registry.role.to_numpy()).mean()
+    assert edu["chat"] > 0.03 and edu["eval_harness"] > 0.1
+    assert 0.6 < registry.verified.mean() < 0.95
+
+
+def test_most_customers_pin_one_model_and_some_mix_in_a_second(mixed_world) -> None:
+    _, requests, _ = mixed_world
+    served = requests[requests.status == 200]
+    busy = served.groupby("account_id").filter(lambda rows: len(rows) >= 30)
+    top = busy.groupby("account_id").model.agg(lambda m: m.value_counts(normalize=True).iloc[0])
+    assert 0.5 < (top == 1.0).mean() < 0.95
+    assert (top < 0.9).mean() > 0.05
+
+
+def test_cloud_hosted_customers_often_leave_from_another_country_and_people_rarely(mixed_world) -> None:
+    _, requests, registry = mixed_world
+    main_exit = requests.groupby("account_id").country.agg(lambda c: c.value_counts().index[0])
+    declared = registry.set_index("account_id").declared_country.astype(str)
+    abroad = (
+        (main_exit != declared.reindex(main_exit.index))
+        .groupby(registry.set_index("account_id").role.reindex(main_exit.index))
+        .mean()
+    )
+    assert abroad["chat"] < 0.12
+    assert abroad["api_integration"] > 0.25 and abroad["agent"] > 0.2 and abroad["data_labelling"] > 0.15
+    assert abroad["coding_assistant"] < abroad["agent"]
+
+
+def test_a_realistic_minority_of_customers_has_long_outputs(mixed_world) -> None:
+    _, requests, _ = mixed_world
+    served = requests[requests.status == 200]
+    per_account = served.groupby(["role", "account_id"]).output_tokens.mean()
+    long = (per_account > 1000).groupby(level=0).mean()
+    # reasoning models and long-form writing among power users, agents and integrations; chat stays short
+    assert long["chat"] < 0.08
+    for role in ("power_user", "agent", "api_integration"):
+        assert 0.08 < long[role] < 0.6, role
+    assert 0.05 < (per_account > 1000).mean() < 0.3
+    # thinking needs room: reasoning accounts send budgets of 16k and more
+    assert (served.max_tokens >= 16_000).any() and (served[served.role == "chat"].max_tokens >= 16_000).mean() < 0.1
+
+
+def test_api_integrations_send_single_turn_requests_per_feature(mixed_world) -> None:
+    _, requests, _ = mixed_world
+    api = requests[requests.role == "api_integration"]
+    assert len(api) > 1000
+    assert (api.turn == 0).all()
+    assert api.conversation_id.is_unique
+    per_account = api.groupby("account_id").agg(
+        prompts=("system_prompt_hash", "nunique"), requests=("ts", "size"), models=("model", "nunique")
+    )
+    # a few features, each with its own system prompt; most on one model
+    assert per_account.prompts.median() <= 5 and per_account.prompts.max() <= 40
+    assert (per_account.models == 1).mean() > 0.6
+    # a feature's outputs cluster: within (account, system prompt) the spread is smaller than across
+    log_out = np.log(api.output_tokens.clip(lower=1))
+    within = log_out.groupby([api.account_id, api.system_prompt_hash]).std().median()
+    assert within < log_out.std()

@@ -4,17 +4,19 @@ The archetypes' specs (what a scenario may say about them) are in
 :mod:`simulator.scenario.population`; :data:`GROUPS` maps each ``kind`` to the
 actor that runs it. One actor serves several kinds where only the numbers
 differ: every session-based archetype is an :class:`InteractiveGroup`, every
-job-based one a :class:`JobGroup`.
+job-based one a :class:`JobGroup`; resellers and single-turn API integrations have
+their own (:class:`ResellerGroup`, :class:`IntegrationGroup`).
 """
 
 from __future__ import annotations
 
 from simulator.population.base import CustomerGroup
+from simulator.population.integration import IntegrationGroup
 from simulator.population.interactive import InteractiveGroup
 from simulator.population.reseller import ResellerGroup
 from simulator.population.scheduled import JobGroup
 
-__all__ = ["GROUPS", "CustomerGroup", "InteractiveGroup", "JobGroup", "ResellerGroup"]
+__all__ = ["GROUPS", "CustomerGroup", "IntegrationGroup", "InteractiveGroup", "JobGroup", "ResellerGroup"]
 
 GROUPS: dict[str, type[CustomerGroup]] = {
     "chat": InteractiveGroup,
@@ -25,5 +27,6 @@ GROUPS: dict[str, type[CustomerGroup]] = {
     "eval_harness": JobGroup,
     "data_labelling": JobGroup,
     "reseller": ResellerGroup,
+    "api_integration": IntegrationGroup,
 }
 """The actor class of each customer archetype ``kind``."""

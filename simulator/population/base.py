@@ -18,18 +18,20 @@ from scipy import stats
 
 from simulator.actor import Actor
 from simulator.geography import country_codes, default_country_weights
+from simulator.hashing import splitmix64
 from simulator.identity import payment_fingerprints
 from simulator.network import AsnKind
-from simulator.population.adoption import adoption_delays, choose_adopted_models
+from simulator.population.adoption import adoption_delays, choose_models, model_exponentials
 from simulator.population.arrivals import burst_multipliers
 from simulator.registry import NewAccounts
 from simulator.rhythm import diurnal_weight, local_hour_and_weekday, weekly_weight
 from simulator.scenario.base import normalised
 from simulator.scenario.population import PopulationBase, Rhythmic
+from simulator.seeding import stable_key
 from simulator.units import DAY
 from simulator.vocabulary import SIGNUP_PATHWAYS
 
-__all__ = ["AGE_ACTIVITY_CORRELATION", "EGRESS_MAX", "CustomerGroup"]
+__all__ = ["ABROAD_WEIGHTS", "AGE_ACTIVITY_CORRELATION", "EGRESS_MAX", "CustomerGroup", "abroad_countries"]
 
 
 AGE_ACTIVITY_CORRELATION = 0.6
@@ -37,6 +39,49 @@ AGE_ACTIVITY_CORRELATION = 0.6
 
 EGRESS_MAX = 5000
 """Most addresses in one account's egress pool."""
+
+ABROAD_WEIGHTS: dict[str, float] = {
+    "US": 0.40,
+    "DE": 0.08,
+    "NL": 0.07,
+    "GB": 0.07,
+    "SG": 0.07,
+    "JP": 0.05,
+    "FR": 0.04,
+    "CA": 0.04,
+    "SE": 0.03,
+    "IN": 0.03,
+    "AU": 0.03,
+    "HK": 0.03,
+    "KR": 0.02,
+    "BR": 0.02,
+    "ES": 0.01,
+    "PL": 0.01,
+    "IL": 0.01,
+    "AE": 0.01,
+    "ID": 0.01,
+    "MX": 0.01,
+}
+"""Relative weights of the foreign countries an account's traffic leaves from when it
+leaves abroad: where cloud regions, VPN exits and hosting concentrate (most of it
+in the United States, the rest in a few European and Asian hubs). A judgement from
+public region lists and traffic reports, not a fit; countries missing here get a
+weight of 0.005."""
+
+_REASONING_MAX_SALT = stable_key("customer/reasoning-max-tokens")
+
+
+def abroad_countries(rng: np.random.Generator, declared: np.ndarray) -> np.ndarray:
+    """A foreign country (index into :data:`~simulator.geography.COUNTRIES`) for each
+    of ``declared``: drawn by :data:`ABROAD_WEIGHTS`, never the declared country itself."""
+    codes = country_codes()
+    weights = np.array([ABROAD_WEIGHTS.get(code, 0.005) for code in codes], dtype=np.float64)
+    declared = np.asarray(declared, dtype=np.int64)
+    p = np.broadcast_to(weights, (declared.size, weights.size)).copy()
+    p[np.arange(declared.size), declared] = 0.0
+    cumulative = np.cumsum(p, axis=1)
+    draws = rng.random(declared.size) * cumulative[:, -1]
+    return np.minimum((cumulative <= draws[:, None]).sum(axis=1), len(codes) - 1).astype(np.int16)
 
 
 _NETWORK_KINDS = {
@@ -60,6 +105,9 @@ class CustomerGroup(Actor):
     def extra_member_columns(self) -> dict[str, Any]:
         return {
             "adoption_delay": np.float64,
+            "model_seed": np.uint64,
+            "mix_fraction": np.float64,
+            "reasoning": np.bool_,
             "egress_start": np.int64,
             "egress_count": np.int64,
             **self.archetype_member_columns(),
@@ -96,17 +144,26 @@ class CustomerGroup(Actor):
         key1 = self.new_keys(codes, access) if self.config.keys_per_account > 1 else key0
         return key0, key1
 
+    def home_countries(self, declared: np.ndarray) -> np.ndarray:
+        """The country of each new account's home network: the declared one, or for a
+        share ``egress.home_abroad`` of accounts a foreign one (:func:`abroad_countries`)."""
+        home = declared.copy()
+        abroad = self.rng.random(declared.size) < self.config.egress.home_abroad
+        home[abroad] = abroad_countries(self.rng, declared[abroad])
+        return home
+
     def account_network(
-        self, countries: np.ndarray, org_of: np.ndarray
+        self, countries: np.ndarray, home: np.ndarray, org_of: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(home address, second address, client, second client) of each new account:
-        a home network of the configured kinds plus a mobile address; one client
-        install, a second one for 30% of accounts."""
+        a home network of the configured kinds in its ``home`` country plus a mobile
+        address in its declared country; one client install, a second one for 30%
+        of accounts."""
         cfg = self.config
         rng = self.rng
         n = countries.size
         # each account's home network, plus a second address (a phone)
-        ip0 = self.network_addresses(countries)
+        ip0 = self.network_addresses(home)
         ip1 = self.ctx.network.allocate(rng, n, AsnKind.MOBILE, countries)
         browser = rng.random(n) < cfg.browser_share
         client0 = np.array([self.ctx.network.new_client(rng, browser=bool(b)) for b in browser], dtype=np.int64)
@@ -139,7 +196,7 @@ class CustomerGroup(Actor):
         owner = np.repeat(np.arange(countries.size), size)
         where = countries[owner].copy()
         abroad = rng.random(owner.size) < cfg.egress.abroad
-        where[abroad] = rng.integers(0, len(country_codes()), size=int(abroad.sum()))
+        where[abroad] = abroad_countries(rng, where[abroad])
         addresses = self.network_addresses(where)
         start = self.egress_ips.size + np.r_[0, np.cumsum(size)[:-1]].astype(np.int64)
         self.egress_ips = np.concatenate([self.egress_ips, addresses])
@@ -199,8 +256,9 @@ class CustomerGroup(Actor):
             )
         )
         key0, key1 = self.account_keys(codes, org_of, orgs)
-        ip0, ip1, client0, client1 = self.account_network(countries, org_of)
-        egress_start, egress_count = self.egress_pools(countries, activity)
+        home = self.home_countries(countries)
+        ip0, ip1, client0, client1 = self.account_network(countries, home, org_of)
+        egress_start, egress_count = self.egress_pools(home, activity)
         members = dict(
             code=codes,
             key0=key0,
@@ -214,6 +272,9 @@ class CustomerGroup(Actor):
             language=self.home_languages(countries, cfg.english_share),
             activity=activity,
             adoption_delay=adoption_delays(rng.random(n), cfg.adoption),
+            model_seed=rng.integers(0, np.iinfo(np.int64).max, size=n).astype(np.uint64),
+            mix_fraction=self.mix_fractions(n),
+            reasoning=rng.random(n) < cfg.reasoning.share,
             egress_start=egress_start,
             egress_count=egress_count,
         )
@@ -278,11 +339,52 @@ class CustomerGroup(Actor):
             base = np.ones(len(models))
         return release, base
 
-    def models_at(self, rows: np.ndarray, t: np.ndarray) -> np.ndarray:
-        """Model codes for requests of members ``rows`` at times ``t`` (per-account adoption)."""
+    def mix_fractions(self, n: int) -> np.ndarray:
+        """Share of each new account's traffic on its second model: 0 for single-model
+        accounts, uniform in ``model_use.mixed_traffic`` for a share ``mixed_share``."""
+        use = self.config.model_use
+        low, high = use.mixed_traffic
+        mixed = self.rng.random(n) < use.mixed_share
+        return np.where(mixed, self.rng.uniform(low, high, size=n), 0.0)
+
+    def models_at(self, rows: np.ndarray, t: np.ndarray, uniform: np.ndarray | None = None) -> np.ndarray:
+        """Model codes for requests (sessions, jobs) of members ``rows`` at times ``t``:
+        each account's pinned model, its second model for a share of its traffic, and
+        a switch at its own adoption time (:func:`~simulator.population.adoption.choose_models`).
+        ``uniform`` decides the second model per row (default: fresh draws)."""
         release, base = self.model_weights()
-        delays = self.members.column("adoption_delay")[rows]
-        return choose_adopted_models(self.rng, release, base, t, delays)
+        m = self.members
+        names = [model.name for model in self.ctx.scenario.models]
+        if uniform is None:
+            uniform = self.rng.random(np.size(rows))
+        return choose_models(
+            release,
+            base,
+            t,
+            m.column("adoption_delay")[rows],
+            model_exponentials(m.column("model_seed")[rows], names),
+            m.column("mix_fraction")[rows],
+            uniform,
+        )
+
+    def thinking_tokens(self, rows: np.ndarray) -> np.ndarray:
+        """Thinking tokens of one request per entry of ``rows`` (members): drawn from
+        ``reasoning.thinking_tokens`` for reasoning accounts, 0 for the others."""
+        reasoning = self.members.column("reasoning")[rows]
+        out = np.zeros(np.size(rows), dtype=np.int64)
+        if reasoning.any():
+            out[reasoning] = self.config.reasoning.thinking_tokens.sample(self.rng, int(reasoning.sum()))
+        return out
+
+    def reasoning_max_tokens(self, rows: np.ndarray, default: np.ndarray | int) -> np.ndarray:
+        """``max_tokens`` of requests by members ``rows``: for reasoning accounts their own
+        choice among ``reasoning.max_tokens`` (fixed per account), else ``default``."""
+        choices = np.asarray(self.config.reasoning.max_tokens, dtype=np.int64)
+        m = self.members
+        own = choices[
+            splitmix64(m.column("code")[rows].astype(np.uint64) ^ np.uint64(_REASONING_MAX_SALT)) % choices.size
+        ]
+        return np.where(m.column("reasoning")[rows], own, default).astype(np.int64)
 
     def bursts(self, rows: np.ndarray) -> np.ndarray:
         """Mean-one Gamma multipliers for members ``rows`` for one planning step, of

@@ -78,9 +78,10 @@ class ResellerGroup(InteractiveGroup):
         return key0, key1
 
     def account_network(
-        self, countries: np.ndarray, org_of: np.ndarray
+        self, countries: np.ndarray, home: np.ndarray, org_of: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The reseller's egress addresses and SDK install, shared by its end customers."""
+        """The reseller's egress addresses and SDK install, shared by its end customers
+        (wherever the reseller's servers are, whatever the end customers declared)."""
         cfg: Resellers = self.config
         rng = self.rng
         n = countries.size

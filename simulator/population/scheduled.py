@@ -9,7 +9,9 @@ like the interactive archetypes' sessions. A job's size is log-normal times
 ``activity^¼``: a busy account runs many jobs through the day (a pipeline serving
 many internal users), so heavy accounts are steadier, as in ServeGen. A job runs
 at ``min(request_rate, limit_fraction × binding limit)`` (see
-:class:`~simulator.population.jobs.JobQueue`).
+:class:`~simulator.population.jobs.JobQueue`) on one model: the account's pinned
+model, its second model for a share of its jobs, or the new model for a run
+triggered by a release. Reasoning accounts add thinking tokens to every answer.
 """
 
 from __future__ import annotations
@@ -152,6 +154,8 @@ class JobGroup(CustomerGroup):
         job_factor = np.exp(cfg.job_output_sigma * hashed_normal(job_key, _JOB_OUTPUT))[of_job]
         job_prompt = cfg.system_prompts.for_keys(job_key, m.column("code")[job_member], m.column("client0")[job_member])
         output = cfg.output_tokens.sample(rng, n) * job_factor * np.where(cot, cfg.cot_output_factor, 1.0)
+        # reasoning accounts: thinking tokens on top of the answer, under their larger budget
+        output = output + self.thinking_tokens(member)
         return job_block(
             ts=ts,
             account=m.column("code")[member],
@@ -161,7 +165,7 @@ class JobGroup(CustomerGroup):
             model=queue.model[job],
             input_tokens=cfg.input_tokens.sample(rng, n),
             output_tokens=np.maximum(np.rint(output), 1).astype(np.int64),
-            max_tokens=cfg.max_tokens,
+            max_tokens=self.reasoning_max_tokens(member, cfg.max_tokens),
             labels=self.noisy_labels(topic, language, cot),
             system_prompt_hash=job_prompt[of_job],
             fingerprint=fingerprint,

@@ -3,9 +3,10 @@
 Given the members starting sessions and the start times, :func:`session_requests`
 draws every request of every session at once: the number of turns, think times
 between turns, token lengths (with context carried over, so input grows along
-a conversation), topic, chain-of-thought requests, language, model, prompt
-fingerprints and system prompts. One call produces one
-:class:`~simulator.traffic.RequestBlock`.
+a conversation; reasoning accounts add thinking tokens to every answer), topic,
+chain-of-thought requests, language, model (one per session: the account's
+pinned model, or its second one), prompt fingerprints and system prompts. One
+call produces one :class:`~simulator.traffic.RequestBlock`.
 
 The shape's fields and their calibrated defaults are in
 :mod:`simulator.scenario.population.sessions`.
@@ -73,12 +74,16 @@ def session_requests(
     ]
     switch = rng.random(s) < shape.max_tokens_switch
     session_max[switch] = max_tokens_choice[rng.integers(0, max_tokens_choice.size, size=int(switch.sum()))]
-    account_max = session_max[session]
-    output = np.minimum(shape.output_tokens.sample(rng, n), account_max)
+    # reasoning accounts send their own, larger budget: it must leave room for the thinking
+    account_max = group.reasoning_max_tokens(rows, session_max)[session]
+    answer = shape.output_tokens.sample(rng, n)
+    # thinking tokens are output tokens (billed and logged), but not carried into the next turn
+    output = np.minimum(answer + group.thinking_tokens(member), account_max)
+    answer = np.minimum(answer, output)
     system = shape.system_prompt_tokens
     system_tokens = system.sample(rng, s)[session] if system is not None else np.zeros(n, dtype=np.int64)
     if shape.carry_context:
-        history = np.cumsum(new_input + output) - (new_input + output)
+        history = np.cumsum(new_input + answer) - (new_input + answer)
         session_base = np.repeat(history[first], turns)
         context = history - session_base
     else:

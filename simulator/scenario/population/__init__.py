@@ -16,6 +16,7 @@ kind                      who
 ``eval_harness``          evaluation and benchmark harnesses (suites, releases)
 ``data_labelling``        data-labelling and synthetic-data businesses
 ``reseller``              resellers serving many end customers through one org
+``api_integration``       product backends: single-turn requests per feature
 ========================  ======================================================
 """
 
@@ -25,7 +26,8 @@ from typing import Annotated
 
 from pydantic import Field
 
-from simulator.scenario.population.base import Egress, PopulationBase, Rhythmic
+from simulator.scenario.population.base import Egress, ModelUse, PopulationBase, Reasoning, Rhythmic
+from simulator.scenario.population.integration import ApiIntegrations
 from simulator.scenario.population.interactive import (
     AgentFrameworks,
     ChatUsers,
@@ -40,6 +42,7 @@ from simulator.scenario.population.sessions import SessionShape
 __all__ = [
     "ARCHETYPES",
     "AgentFrameworks",
+    "ApiIntegrations",
     "ArchetypeConfig",
     "BatchJobs",
     "ChatUsers",
@@ -48,8 +51,10 @@ __all__ = [
     "Egress",
     "EvalHarness",
     "Interactive",
+    "ModelUse",
     "PopulationBase",
     "PowerUsers",
+    "Reasoning",
     "Resellers",
     "Rhythmic",
     "Scheduled",
@@ -57,7 +62,15 @@ __all__ = [
 ]
 
 ArchetypeConfig = Annotated[
-    ChatUsers | PowerUsers | CodingAssistants | AgentFrameworks | BatchJobs | EvalHarness | DataLabelling | Resellers,
+    ChatUsers
+    | PowerUsers
+    | CodingAssistants
+    | AgentFrameworks
+    | BatchJobs
+    | EvalHarness
+    | DataLabelling
+    | Resellers
+    | ApiIntegrations,
     Field(discriminator="kind"),
 ]
 """One entry of ``population``, chosen by its ``kind``."""
@@ -71,5 +84,6 @@ ARCHETYPES: dict[str, type[PopulationBase]] = {
     "eval_harness": EvalHarness,
     "data_labelling": DataLabelling,
     "reseller": Resellers,
+    "api_integration": ApiIntegrations,
 }
 """Archetype specs by ``kind``."""

@@ -21,14 +21,29 @@ a pool of further addresses its traffic leaves from (servers behind autoscaling,
 offices, VPN exits, travel): ``pool · activity^½ · exp(0.8 z)`` of them
 (rounded, at most :data:`~simulator.population.base.EGRESS_MAX`), a share
 ``abroad`` of them in other countries, and a share ``share`` of requests (or
-sessions) leave through one of them.
+sessions) leave through one of them. A share ``home_abroad`` of accounts have
+their home network itself in another country than the one they declared (an
+application hosted in a foreign cloud region, a corporate VPN that egresses at
+headquarters, someone living abroad), so that their main exit country differs
+from the declared one; their pool is then in that country too. Foreign
+countries are drawn by :data:`~simulator.population.base.ABROAD_WEIGHTS`
+(cloud regions and VPN exits concentrate in a few hubs).
+
+Models (:class:`ModelUse`): an account pins one model per integration and moves
+to a newer one only when it adopts it; a share ``mixed_share`` of accounts also
+send part of their traffic to a second model (a flagship for one feature, a
+cheap model for another). The rule is in :mod:`simulator.population.adoption`.
+
+Reasoning (:class:`Reasoning`): a share of accounts run a reasoning model or
+extended thinking; their answers carry thinking tokens, billed and logged as
+output tokens, so their outputs are thousands of tokens long.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from simulator.scenario.base import (
     AccountCount,
@@ -39,14 +54,17 @@ from simulator.scenario.base import (
     StrictModel,
     scale_count,
 )
+from simulator.scenario.lengths import TokenLengths
 from simulator.units import DAY, Duration
 from simulator.vocabulary import ACCESS_PATHWAYS
 
 __all__ = [
     "AccessWeights",
     "Egress",
+    "ModelUse",
     "NetworkWeights",
     "PopulationBase",
+    "Reasoning",
     "Rhythmic",
 ]
 
@@ -60,6 +78,62 @@ class Egress(StrictModel):
     share: float = Field(default=0.2, ge=0, le=1, description="Share of requests (sessions) leaving through the pool.")
     abroad: float = Field(
         default=0.05, ge=0, le=1, description="Share of the pool's addresses in other countries (cloud regions, VPNs)."
+    )
+    home_abroad: float = Field(
+        default=0.04,
+        ge=0,
+        le=1,
+        description="Share of accounts whose home network is in another country than the declared one (travel, "
+        "VPN, living abroad; for servers: a foreign cloud region).",
+    )
+
+
+class ModelUse(StrictModel):
+    """How an account spreads its traffic over the models it has adopted.
+
+    Each account pins one model (its integration's); a share ``mixed_share`` of
+    accounts send a share of their requests (sessions, jobs), uniform in
+    ``mixed_traffic`` per account, to a second model. See
+    :mod:`simulator.population.adoption` for which models and when they change.
+    """
+
+    mixed_share: float = Field(
+        default=0.15, ge=0, le=1, description="Share of accounts that also use a second model (another feature)."
+    )
+    mixed_traffic: tuple[float, float] = Field(
+        default=(0.1, 0.5),
+        description="Range (low, high) of the share of a mixing account's traffic on its second model; uniform "
+        "per account.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ModelUse:
+        low, high = self.mixed_traffic
+        if not 0 <= low <= high <= 1:
+            raise ValueError(f"mixed_traffic as (low, high) with 0 <= low <= high <= 1, got ({low:g}, {high:g})")
+        return self
+
+
+class Reasoning(StrictModel):
+    """Accounts that run a reasoning model (or extended thinking) for their integration.
+
+    A request of such an account produces ``answer + thinking`` output tokens, with
+    ``thinking`` drawn from ``thinking_tokens``, capped at the request's
+    ``max_tokens``, which such an account takes from ``max_tokens`` (the budget
+    must exceed the thinking: Anthropic's extended thinking needs at least 1,024
+    thinking tokens and ``max_tokens`` above the budget; thinking tokens are
+    billed as output). Thinking is not carried over as context in later turns.
+    """
+
+    share: float = Field(default=0.0, ge=0, le=1, description="Share of accounts using a reasoning model.")
+    thinking_tokens: TokenLengths = Field(
+        default_factory=lambda: TokenLengths(median=1200, sigma=1.0, min=64, max=64_000),
+        description="Thinking tokens per request before max_tokens (added to the answer's output tokens).",
+    )
+    max_tokens: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: [16_000, 32_000, 64_000],
+        min_length=1,
+        description="max_tokens values reasoning accounts choose from (one per account).",
     )
 
 
@@ -79,13 +153,22 @@ class PopulationBase(StrictModel):
     )
     account_age: AgeRange = Field(default_factory=AgeRange, description="Account age at the scenario start.")
     signup_pathways: PathwayWeights = Field(
-        default_factory=lambda: {"direct": 1.0}, description="Weights over sign-up pathways."
+        default_factory=lambda: {
+            "direct": 0.8,
+            "education": 0.06,
+            "startup": 0.05,
+            "marketplace": 0.04,
+            "enterprise": 0.03,
+            "research": 0.02,
+        },
+        description="Weights over sign-up pathways.",
     )
     access_pathways: AccessWeights = Field(
         default_factory=lambda: {"direct_api": 1.0}, description="Weights over how requests reach the API."
     )
     email_styles: EmailStyleWeights = Field(
-        default_factory=lambda: {"freemail": 0.6, "corporate": 0.4}, description="Weights over e-mail styles."
+        default_factory=lambda: {"freemail": 0.55, "corporate": 0.33, "edu": 0.08, "disposable": 0.04},
+        description="Weights over e-mail styles.",
     )
     org_size: int = Field(default=1, ge=1, description="Accounts per organisation (1: individuals).")
     keys_per_account: int = Field(default=1, ge=1, le=2, description="API keys per account.")
@@ -101,6 +184,12 @@ class PopulationBase(StrictModel):
     )
     models: dict[str, Annotated[float, Field(ge=0)]] | None = Field(
         default=None, description="Base weights over model names (default: equal over all models)."
+    )
+    model_use: ModelUse = Field(
+        default_factory=ModelUse, description="How accounts spread their traffic over models (pinned, mixed)."
+    )
+    reasoning: Reasoning = Field(
+        default_factory=Reasoning, description="Accounts running a reasoning model: thinking tokens in their outputs."
     )
     adoption: Duration = Field(
         default=7 * DAY,

@@ -27,12 +27,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from simulator.scenario.base import EmailStyleWeights, LogNormal
+from simulator.scenario.base import AgeRange, EmailStyleWeights, LogNormal, PathwayWeights
 from simulator.scenario.lengths import Mode, TokenLengths
 from simulator.scenario.population.base import (
     AccessWeights,
     Egress,
+    ModelUse,
     NetworkWeights,
+    Reasoning,
     Rhythmic,
 )
 from simulator.scenario.population.sessions import SessionShape
@@ -58,10 +60,42 @@ class ChatUsers(Interactive):
     peak_hour: float = Field(default=17.0, ge=0, lt=24, description="Local hour of peak activity (fit: 17.3).")
     peak_to_trough: float = Field(default=4.0, ge=1, description="Ratio of peak to trough hourly activity.")
     weekend_factor: float = Field(default=0.8, ge=0, description="Weekend activity relative to weekdays.")
+    signup_pathways: PathwayWeights = Field(
+        default_factory=lambda: {
+            "direct": 0.85,
+            "education": 0.07,
+            "startup": 0.02,
+            "marketplace": 0.02,
+            "enterprise": 0.02,
+            "research": 0.02,
+        },
+        description="Weights over sign-up pathways (students through education programmes).",
+    )
+    email_styles: EmailStyleWeights = Field(
+        default_factory=lambda: {"freemail": 0.68, "corporate": 0.15, "edu": 0.13, "disposable": 0.04},
+        description="Weights over e-mail styles (students' university addresses, privacy and throwaway inboxes).",
+    )
+    verified_share: float = Field(default=0.8, ge=0, le=1, description="Share of accounts with verified identity.")
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.1),
+        description="How accounts spread their traffic over models (pinned, mixed).",
+    )
+    reasoning: Reasoning = Field(
+        default_factory=lambda: Reasoning(share=0.02),
+        description="Accounts running a reasoning model: thinking tokens in their outputs.",
+    )
 
 
 def _power_session() -> SessionShape:
     return SessionShape(
+        # the chat fit plus long-form answers: reports, documents, whole files
+        output_tokens=TokenLengths(
+            median=100,
+            sigma=0.77,
+            min=1,
+            max=16_000,
+            modes=[Mode(share=0.31, median=406, sigma=0.05), Mode(share=0.1, median=1800, sigma=0.5)],
+        ),
         single_turn_share=0.5,
         mean_extra_turns=4,
         think_time=LogNormal(median=60, sigma=1.3, min=1, max=3600),
@@ -96,16 +130,43 @@ class PowerUsers(Interactive):
     peak_hour: float = Field(default=15.0, ge=0, lt=24, description="Local hour of peak activity.")
     peak_to_trough: float = Field(default=4.0, ge=1, description="Ratio of peak to trough hourly activity.")
     weekend_factor: float = Field(default=0.5, ge=0, description="Weekend activity relative to weekdays.")
+    signup_pathways: PathwayWeights = Field(
+        default_factory=lambda: {
+            "direct": 0.72,
+            "enterprise": 0.08,
+            "startup": 0.07,
+            "education": 0.05,
+            "research": 0.05,
+            "marketplace": 0.03,
+        },
+        description="Weights over sign-up pathways.",
+    )
     email_styles: EmailStyleWeights = Field(
-        default_factory=lambda: {"corporate": 0.6, "freemail": 0.4}, description="Weights over e-mail styles."
+        default_factory=lambda: {"corporate": 0.55, "freemail": 0.33, "edu": 0.09, "disposable": 0.03},
+        description="Weights over e-mail styles (researchers and students at universities among them).",
+    )
+    account_age: AgeRange = Field(
+        default_factory=lambda: AgeRange(min=7 * DAY, max=2 * 365 * DAY), description="Account age at the start."
     )
     networks: NetworkWeights = Field(
         default_factory=lambda: {"corporate": 0.5, "residential": 0.4, "mobile": 0.1},
         description="Weights over the kinds of network customers connect from.",
     )
+    egress: Egress = Field(
+        default_factory=lambda: Egress(home_abroad=0.08),
+        description="Further addresses the account's traffic leaves from (offices, corporate VPNs, travel).",
+    )
     browser_share: float = Field(default=0.3, ge=0, le=1, description="Share of accounts using a browser client.")
     adoption: Duration = Field(
         default=2 * DAY, gt=0, description="Mean delay before an account moves to a newly released model."
+    )
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.35),
+        description="How accounts spread their traffic over models (a flagship for hard tasks, a cheap one else).",
+    )
+    reasoning: Reasoning = Field(
+        default_factory=lambda: Reasoning(share=0.3),
+        description="Accounts running a reasoning model: thinking tokens in their outputs.",
     )
 
 
@@ -139,6 +200,30 @@ class CodingAssistants(Interactive):
     """Developers' IDE assistants: bursts of short completions over file context."""
 
     kind: Literal["coding_assistant"] = Field(description="Coding assistants in IDEs.")
+    signup_pathways: PathwayWeights = Field(
+        default_factory=lambda: {
+            "direct": 0.68,
+            "startup": 0.1,
+            "enterprise": 0.08,
+            "education": 0.08,
+            "marketplace": 0.04,
+            "research": 0.02,
+        },
+        description="Weights over sign-up pathways (students, start-up credits, company contracts).",
+    )
+    email_styles: EmailStyleWeights = Field(
+        default_factory=lambda: {"freemail": 0.45, "corporate": 0.42, "edu": 0.1, "disposable": 0.03},
+        description="Weights over e-mail styles.",
+    )
+    verified_share: float = Field(default=0.85, ge=0, le=1, description="Share of accounts with verified identity.")
+    egress: Egress = Field(
+        default_factory=lambda: Egress(home_abroad=0.1),
+        description="Further addresses the traffic leaves from (offices, corporate VPNs, cloud development boxes).",
+    )
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.3),
+        description="How accounts spread their traffic over models (completions on a cheap model, chat on a flagship).",
+    )
     sessions_per_day: Rate = Field(default=3.0 / DAY, description="Median coding bursts per account per day.")
     session: SessionShape = Field(
         default_factory=_coding_session, description="Shape of one coding burst (token lengths: Azure 2023 code fit)."
@@ -160,8 +245,13 @@ def _agent_session() -> SessionShape:
         max_turns=200,
         think_time=LogNormal(median=4, sigma=1.5, min=0.2, max=600),
         input_tokens=TokenLengths(median=300, sigma=1.2, min=5, max=100_000),
+        # the Mooncake fit plus files and reports written in one turn
         output_tokens=TokenLengths(
-            median=412, sigma=0.35, min=1, max=16_000, modes=[Mode(share=0.33, median=49, sigma=1.61)]
+            median=412,
+            sigma=0.35,
+            min=1,
+            max=16_000,
+            modes=[Mode(share=0.33, median=49, sigma=1.61), Mode(share=0.05, median=2500, sigma=0.6)],
         ),
         carry_context=True,
         context_budget=None,
@@ -191,8 +281,9 @@ class AgentFrameworks(Interactive):
 
     kind: Literal["agent"] = Field(description="Agent frameworks running tool loops.")
     egress: Egress = Field(
-        default_factory=lambda: Egress(pool=6.0, share=0.5, abroad=0.25),
-        description="Further addresses the traffic leaves from (cloud workers, in several regions).",
+        default_factory=lambda: Egress(pool=6.0, share=0.5, abroad=0.25, home_abroad=0.35),
+        description="Further addresses the traffic leaves from (cloud workers, in several regions, often in "
+        "another country's).",
     )
     sessions_per_day: Rate = Field(default=6.0 / DAY, description="Median agent runs per account per day.")
     session: SessionShape = Field(
@@ -202,8 +293,31 @@ class AgentFrameworks(Interactive):
     peak_to_trough: float = Field(default=2.0, ge=1, description="Ratio of peak to trough hourly activity.")
     weekend_factor: float = Field(default=0.7, ge=0, description="Weekend activity relative to weekdays.")
     org_size: int = Field(default=2, ge=1, description="Accounts per organisation.")
+    signup_pathways: PathwayWeights = Field(
+        default_factory=lambda: {
+            "direct": 0.5,
+            "startup": 0.22,
+            "marketplace": 0.14,
+            "enterprise": 0.09,
+            "research": 0.03,
+            "education": 0.02,
+        },
+        description="Weights over sign-up pathways (start-up credit programmes, cloud marketplaces).",
+    )
     email_styles: EmailStyleWeights = Field(
-        default_factory=lambda: {"corporate": 0.8, "freemail": 0.2}, description="Weights over e-mail styles."
+        default_factory=lambda: {"corporate": 0.72, "freemail": 0.2, "edu": 0.05, "disposable": 0.03},
+        description="Weights over e-mail styles.",
+    )
+    account_age: AgeRange = Field(
+        default_factory=lambda: AgeRange(min=3 * DAY, max=540 * DAY), description="Account age at the start."
+    )
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.4),
+        description="How accounts spread their traffic over models (sub-tasks routed to a cheap model).",
+    )
+    reasoning: Reasoning = Field(
+        default_factory=lambda: Reasoning(share=0.15),
+        description="Accounts running a reasoning model: thinking tokens in their outputs.",
     )
     networks: NetworkWeights = Field(
         default_factory=lambda: {"datacenter": 0.8, "corporate": 0.2},

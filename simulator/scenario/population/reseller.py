@@ -28,7 +28,7 @@ from typing import Literal
 from pydantic import Field
 
 from simulator.scenario.base import EmailStyleWeights, PathwayWeights
-from simulator.scenario.population.base import Egress
+from simulator.scenario.population.base import Egress, ModelUse, Reasoning
 from simulator.scenario.population.interactive import Interactive
 from simulator.scenario.population.sessions import SessionShape
 from simulator.units import DAY, Duration, Rate
@@ -76,7 +76,19 @@ class Resellers(Interactive):
         default_factory=lambda: {"reseller": 1.0}, description="Weights over sign-up pathways."
     )
     email_styles: EmailStyleWeights = Field(
-        default_factory=lambda: {"freemail": 0.7, "corporate": 0.3}, description="Weights over e-mail styles."
+        default_factory=lambda: {"freemail": 0.65, "corporate": 0.22, "edu": 0.08, "disposable": 0.05},
+        description="Weights over e-mail styles.",
+    )
+    verified_share: float = Field(
+        default=0.6, ge=0, le=1, description="Share of accounts with verified identity (the reseller vouches for them)."
+    )
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.25),
+        description="How end customers spread their traffic over the models the reseller offers.",
+    )
+    reasoning: Reasoning = Field(
+        default_factory=lambda: Reasoning(share=0.05),
+        description="End customers choosing a reasoning model: thinking tokens in their outputs.",
     )
     adoption: Duration = Field(
         default=2 * DAY, gt=0, description="Mean delay before an end customer moves to a newly released model."

@@ -22,11 +22,13 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from simulator.scenario.base import EmailStyleWeights, LogNormal, TopicWeights
+from simulator.scenario.base import AgeRange, EmailStyleWeights, LogNormal, PathwayWeights, TopicWeights
 from simulator.scenario.population.base import (
     AccessWeights,
     Egress,
+    ModelUse,
     NetworkWeights,
+    Reasoning,
     Rhythmic,
 )
 from simulator.scenario.system_prompts import SystemPromptMix
@@ -70,8 +72,9 @@ class Scheduled(Rhythmic):
     start_hours: tuple[float, float] = Field(default=(0.0, 6.0), description="Local hours between which jobs start.")
     volume_sigma: float = Field(default=0.8, ge=0, le=4, description="Log-normal sigma of per-account activity.")
     egress: Egress = Field(
-        default_factory=lambda: Egress(pool=6.0, share=0.6, abroad=0.25),
-        description="Further addresses the traffic leaves from (workers behind autoscaling, in several cloud regions).",
+        default_factory=lambda: Egress(pool=6.0, share=0.6, abroad=0.25, home_abroad=0.3),
+        description="Further addresses the traffic leaves from (workers behind autoscaling, in several cloud regions, "
+        "often in another country's).",
     )
 
     def mean_output_tokens(self) -> float:
@@ -122,12 +125,29 @@ class BatchJobs(Scheduled):
         description="Weights over topics of the pipelines' templates.",
     )
     org_size: int = Field(default=4, ge=1, description="Accounts per organisation.")
+    signup_pathways: PathwayWeights = Field(
+        default_factory=lambda: {"enterprise": 0.45, "direct": 0.25, "marketplace": 0.22, "startup": 0.08},
+        description="Weights over sign-up pathways (enterprise contracts, cloud marketplaces).",
+    )
     email_styles: EmailStyleWeights = Field(
-        default_factory=lambda: {"corporate": 1.0}, description="Weights over e-mail styles."
+        default_factory=lambda: {"corporate": 0.95, "freemail": 0.04, "edu": 0.01},
+        description="Weights over e-mail styles.",
+    )
+    verified_share: float = Field(default=0.97, ge=0, le=1, description="Share of accounts with verified identity.")
+    account_age: AgeRange = Field(
+        default_factory=lambda: AgeRange(min=30 * DAY, max=3 * 365 * DAY), description="Account age at the start."
     )
     networks: NetworkWeights = Field(
         default_factory=lambda: {"datacenter": 0.7, "corporate": 0.3},
         description="Weights over the kinds of network customers connect from.",
+    )
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.15),
+        description="How accounts spread their jobs over models (one pipeline on a cheaper model).",
+    )
+    reasoning: Reasoning = Field(
+        default_factory=lambda: Reasoning(share=0.05),
+        description="Accounts whose pipelines run a reasoning model: thinking tokens in their outputs.",
     )
     browser_share: float = Field(default=0.0, ge=0, le=1, description="Share of accounts using a browser client.")
     adoption: Duration = Field(
@@ -188,8 +208,31 @@ class EvalHarness(Scheduled):
         description="Where runs' system prompts come from (one per run): most benchmarks send none.",
     )
     org_size: int = Field(default=3, ge=1, description="Accounts per organisation.")
+    signup_pathways: PathwayWeights = Field(
+        default_factory=lambda: {
+            "research": 0.35,
+            "education": 0.2,
+            "direct": 0.2,
+            "enterprise": 0.1,
+            "startup": 0.1,
+            "marketplace": 0.05,
+        },
+        description="Weights over sign-up pathways (researcher-access and university programmes).",
+    )
     email_styles: EmailStyleWeights = Field(
-        default_factory=lambda: {"corporate": 0.7, "edu": 0.3}, description="Weights over e-mail styles."
+        default_factory=lambda: {"corporate": 0.55, "edu": 0.35, "freemail": 0.1},
+        description="Weights over e-mail styles (evaluation teams at universities).",
+    )
+    account_age: AgeRange = Field(
+        default_factory=lambda: AgeRange(min=7 * DAY, max=2 * 365 * DAY), description="Account age at the start."
+    )
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.6),
+        description="How accounts spread their scheduled runs over models (comparing two models).",
+    )
+    reasoning: Reasoning = Field(
+        default_factory=lambda: Reasoning(share=0.3),
+        description="Accounts evaluating a reasoning model: thinking tokens in their outputs.",
     )
     networks: NetworkWeights = Field(
         default_factory=lambda: {"datacenter": 0.5, "corporate": 0.3, "education": 0.2},
@@ -262,11 +305,32 @@ class DataLabelling(Scheduled):
     weekend_factor: float = Field(default=0.9, ge=0, description="Weekend activity relative to weekdays.")
     volume_sigma: float = Field(default=0.8, ge=0, le=4, description="Log-normal sigma of per-account activity.")
     org_size: int = Field(default=5, ge=1, description="Accounts per organisation.")
+    signup_pathways: PathwayWeights = Field(
+        default_factory=lambda: {"direct": 0.35, "startup": 0.25, "enterprise": 0.2, "marketplace": 0.2},
+        description="Weights over sign-up pathways.",
+    )
     email_styles: EmailStyleWeights = Field(
-        default_factory=lambda: {"corporate": 1.0}, description="Weights over e-mail styles."
+        default_factory=lambda: {"corporate": 0.85, "freemail": 0.12, "edu": 0.03},
+        description="Weights over e-mail styles.",
+    )
+    verified_share: float = Field(default=0.95, ge=0, le=1, description="Share of accounts with verified identity.")
+    account_age: AgeRange = Field(
+        default_factory=lambda: AgeRange(min=14 * DAY, max=2 * 365 * DAY), description="Account age at the start."
     )
     networks: NetworkWeights = Field(
         default_factory=lambda: {"datacenter": 1.0}, description="Weights over the kinds of network customers use."
+    )
+    egress: Egress = Field(
+        default_factory=lambda: Egress(pool=6.0, share=0.6, abroad=0.25, home_abroad=0.4),
+        description="Further addresses the traffic leaves from (workers in cloud regions, often abroad).",
+    )
+    model_use: ModelUse = Field(
+        default_factory=lambda: ModelUse(mixed_share=0.3),
+        description="How accounts spread their jobs over models (labels on a cheap model, generation on a flagship).",
+    )
+    reasoning: Reasoning = Field(
+        default_factory=lambda: Reasoning(share=0.2),
+        description="Accounts generating with a reasoning model (reasoning traces as synthetic data).",
     )
     access_pathways: AccessWeights = Field(
         default_factory=lambda: {"direct_api": 0.6, "cloud_marketplace": 0.4},
