@@ -84,6 +84,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "infrastructure.rotation": {kind: kind for kind in ("request", "interval", "account")},
     "load.timing": {"synchronised": {"kind": "synchronised"}, "independent": {"kind": "independent"}},
     "load.rhythm": {"flat": {"kind": "flat"}, "human": {"kind": "human"}, "shift": {"kind": "shift"}},
+    "conversations": {
+        "single_turn": {"kind": "single_turn"},
+        "threads": {"kind": "threads"},
+        "trajectories": {"kind": "trajectories", "context": "file"},
+    },
     "adaptation.on_ban": {"replace": {"kind": "replace"}, "none": {"kind": "none"}},
     "adaptation.on_throttle": {
         "ignore": {"kind": "ignore"},

@@ -121,9 +121,13 @@ def test_phases_switch_templates_and_topics_at_their_time() -> None:
             | HARNESS_ONLY
         ],
     }
-    requests, _ = run(campaign_scenario(campaign, duration="2h"), (*COLUMNS, "topic", "system_prompt_hash"))
+    requests, _ = run(
+        campaign_scenario(campaign, duration="2h"), (*COLUMNS, "topic", "system_prompt_hash", "conversation_id")
+    )
     attack = requests[requests.attacker]
-    before, after = attack[attack.ts < HOUR], attack[attack.ts >= HOUR]
+    # a conversation keeps the plan it opened under
+    opened = attack.groupby("conversation_id").ts.transform("min")
+    before, after = attack[opened < HOUR], attack[opened >= HOUR]
     assert before.template_id.nunique() <= 30 and after.template_id.nunique() <= 5
     assert not set(before.template_id) & set(after.template_id)
     assert (after.topic == "reasoning").mean() > 0.85 and (before.topic == "coding").mean() > 0.85
@@ -162,8 +166,11 @@ def test_a_pivot_moves_its_share_after_the_release_delay() -> None:
     assert share[0] == 0 and share[1] == 0
     assert share[2] == pytest.approx(0.6 * (1 - np.exp(-1)))
     assert share[3] == pytest.approx(0.6)
-    rng = np.random.default_rng(1)
-    assert (choice.choose(rng, np.full(20_000, 40 * HOUR)) == 1).mean() == pytest.approx(0.6, abs=0.02)
+    conversations = np.random.default_rng(1).integers(1, 2**63, size=20_000).astype(np.uint64)
+    moved = choice.choose(np.full(20_000, 40 * HOUR), conversations) == 1
+    assert moved.mean() == pytest.approx(0.6, abs=0.02)
+    # a conversation stays on the model it opened on
+    assert (choice.choose(np.full(20_000, 40 * HOUR), conversations) == 1).tolist() == moved.tolist()
 
 
 def test_filler_is_untemplated_everyday_traffic_in_its_share() -> None:

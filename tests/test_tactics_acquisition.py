@@ -95,10 +95,14 @@ def test_warm_up_traffic_seeds_spend_before_harvesting() -> None:
         },
         duration="4h",
     )
-    requests, world = run(scenario, ("ts", "account_id", "output_tokens", "status"))
+    requests, world = run(scenario, ("ts", "account_id", "output_tokens", "status", "conversation_id"))
     attack = requests[requests.attacker]
     first_harvest = attack[attack.template_id >= 0].groupby("account_id").ts.min()
-    last_warm_up = attack[attack.template_id < 0].groupby("account_id").ts.max()
+    # every warm-up conversation opens before the account's first harvest (its follow-ups may end later)
+    warm_up = attack[attack.template_id < 0]
+    last_warm_up = (
+        warm_up.groupby("conversation_id").ts.min().groupby(warm_up.groupby("conversation_id").account_id.first()).max()
+    )
     assert len(first_harvest) == 4
     assert (last_warm_up < first_harvest).all()
     # each account spent its two dollars on warm-up first

@@ -3,7 +3,7 @@
 The specs (what a scenario may say) are in :mod:`simulator.scenario.campaign`.
 Here, one module per tactic family holds the behaviour of each of its variants
 in a table keyed by ``kind`` (:mod:`.acquisition`, :mod:`.access`,
-:mod:`.infrastructure`, :mod:`.load`, :mod:`.adaptation`; :mod:`.prompts`,
+:mod:`.infrastructure`, :mod:`.load`, :mod:`.conversations`, :mod:`.adaptation`; :mod:`.prompts`,
 :mod:`.pivot`, :mod:`.camouflage`, :mod:`.budget` and :mod:`.goal` have a single
 behaviour); every behaviour works on a :class:`~.state.CampaignState`.
 :mod:`.engine` runs them, and :data:`CAMPAIGNS` maps each campaign ``kind`` to
@@ -18,6 +18,7 @@ from typing import Any
 from simulator.campaign.access import ROUTES
 from simulator.campaign.acquisition import CREATION, SEEDING
 from simulator.campaign.adaptation import ON_BAN, ON_CHALLENGE, ON_THROTTLE
+from simulator.campaign.conversations import CONVERSATIONS
 from simulator.campaign.engine import CampaignActor, CampaignOutcome
 from simulator.campaign.infrastructure import CLIENTS, ROTATIONS
 from simulator.campaign.load import RHYTHMS, TIMINGS
@@ -32,6 +33,7 @@ TACTICS: dict[str, Mapping[str, Callable[..., Any]]] = {
     "infrastructure.rotation": ROTATIONS,
     "load.timing": TIMINGS,
     "load.rhythm": RHYTHMS,
+    "conversations": CONVERSATIONS,
     "adaptation.on_ban": ON_BAN,
     "adaptation.on_throttle": ON_THROTTLE,
     "adaptation.on_challenge": ON_CHALLENGE,

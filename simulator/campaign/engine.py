@@ -35,15 +35,16 @@ from simulator.campaign.acquisition import CREATION, SEEDING
 from simulator.campaign.adaptation import ON_BAN, ON_CHALLENGE, ON_THROTTLE, Enlistment
 from simulator.campaign.budget import Ledger
 from simulator.campaign.camouflage import filler_requests
+from simulator.campaign.conversations import CONVERSATIONS, converse, interleave
 from simulator.campaign.goal import Extraction
 from simulator.campaign.infrastructure import Exits
-from simulator.campaign.load import rhythm_weight, schedule
+from simulator.campaign.load import rhythm_weight
 from simulator.campaign.pivot import ModelChoice
 from simulator.campaign.prompts import PhaseLibrary
 from simulator.campaign.state import GONE, HARVEST, RESERVE, WARMING, CampaignState, Requests
 from simulator.campaign.tactic import behaviour
 from simulator.gateway import Enforcement
-from simulator.prompts import LANGUAGES, random_fingerprints
+from simulator.prompts import LANGUAGES
 from simulator.registry import NewAccounts
 from simulator.scenario.base import normalised
 from simulator.scenario.campaign import CampaignBase
@@ -108,6 +109,7 @@ class CampaignActor(Actor):
         self.state = CampaignState(cfg, rng, self.members, self.ledger, self.ctx, self)
         self.exits = Exits.build(self.state)
         self.route = behaviour(ROUTES, cfg.access, self.state)
+        self.threading = behaviour(CONVERSATIONS, cfg.conversations)
         self.seeding = behaviour(SEEDING, cfg.acquisition.seeding, self.state)
         self.on_ban = behaviour(ON_BAN, cfg.adaptation.on_ban, self.state)
         self.on_throttle = behaviour(ON_THROTTLE, cfg.adaptation.on_throttle, self.state)
@@ -129,6 +131,7 @@ class CampaignActor(Actor):
         self.requests = self.served = 0
         self.finished_at: float | None = None
         self.finish_reason = "running"
+        self._held: RequestBlock | None = None
 
         reserve = round(cfg.accounts * cfg.acquisition.reserve)
         created = behaviour(CREATION, cfg.acquisition.creation, rng, cfg.accounts + reserve, cfg.start)
@@ -280,8 +283,9 @@ class CampaignActor(Actor):
                 requests = plan(t0, t1)
                 if requests is not None:
                     blocks.append(self._block(requests))
-            if blocks:
-                self.ctx.gateway.submit(concat_blocks(blocks))
+            due = self._release(blocks, t0, t1)
+            if due is not None:
+                self.ctx.gateway.submit(due)
             yield self.env.timeout(max(t1 - t0, 1e-9))
         self._finish("end")
 
@@ -289,6 +293,27 @@ class CampaignActor(Actor):
         if self.finished_at is None:
             self.finished_at = float(self.env.now)
             self.finish_reason = reason
+            self._held = None
+
+    def _release(self, blocks: list[RequestBlock], t0: float, t1: float) -> RequestBlock | None:
+        """The requests to send in the step ``[t0, t1)``: this step's and the follow-ups
+        held from earlier steps that fall in it. The rest are held for later steps. A
+        harness sends a follow-up only when its time comes: follow-ups of accounts lost
+        (banned, abandoned) or paused (solving a challenge) by ``t0`` are dropped, and
+        all of them when the campaign stops."""
+        if self._held is not None:
+            blocks = [self._held, *blocks]
+        if not blocks:
+            return None
+        block = concat_blocks(blocks)
+        m = self.members
+        rows = self.rows_of(block.columns["account"])
+        state = m.column("state")[rows]
+        live = (state != GONE) & (state != RESERVE) & (m.column("paused_until")[rows] <= t0)
+        due = live & (block.columns["ts"] < t1)
+        later = np.flatnonzero(live & ~due)
+        self._held = block.take(later) if later.size else None
+        return block.take(np.flatnonzero(due)) if due.any() else None
 
     def phase_at(self, t: float) -> PhaseLibrary:
         """The prompt phase in force at ``t``."""
@@ -300,7 +325,9 @@ class CampaignActor(Actor):
         return float((mean_in * self._price[0] + mean_out * self._price[1]) * per_token)
 
     def _harvest(self, t0: float, t1: float) -> Requests | None:
-        """This step's requests of harvesting accounts: templated prompts plus filler."""
+        """This step's requests of harvesting accounts: conversations opened by templated
+        prompts or filler, with their follow-ups. An account at rate ``r`` (requests/s)
+        opens ``Poisson(r · step / E[T])`` conversations of ``E[T]`` requests on average."""
         cfg = self.config
         load = cfg.load
         m = self.members
@@ -314,27 +341,36 @@ class CampaignActor(Actor):
         cam = cfg.camouflage
         mean_in = (1 - share) * mean_in + share * cam.input_tokens.mean
         mean_out = (1 - share) * mean_out + share * min(cam.output_tokens.mean, cam.max_tokens)
+        mean_in += self.threading.mean_context(mean_in, mean_out)
+        turns = self.threading.mean_turns()
         limits = self.ctx.gateway.limits_of(m.column("code")[rows])
         binding = (limits / np.array([1.0, mean_in, mean_out])).min(axis=1)
         slow = np.where(m.column("slow_until")[rows] > t0, m.column("slow")[rows], 1.0)
         rhythm = rhythm_weight(load.rhythm, self.ctx.scenario.start, (t0 + t1) / 2, m.column("utc_offset")[rows])
         wanted = load.requests_per_account * m.column("activity")[rows] * rhythm * slow
         rate = np.minimum(wanted, load.limit_fraction * binding)
-        counts = rng.poisson(rate * (t1 - t0))
-        counts = self.ledger.thin(rng, counts, self._unit_cost(mean_in, mean_out))
-        who, ts = schedule(load.timing, rng, rows, counts, t0, t1)
-        if who.size == 0:
+        counts = rng.poisson(rate * (t1 - t0) / turns)
+        counts = self.ledger.thin(rng, counts, turns * self._unit_cost(mean_in, mean_out))
+        if counts.sum() == 0:
             return None
-        filler = rng.random(who.size) < share
-        who = np.r_[who[~filler], who[filler]]
-        ts = np.r_[ts[~filler], ts[filler]]
-        harvest_rows = who[: who.size - int(filler.sum())]
-        filler_rows = who[harvest_rows.size :]
-        harvest = phase.render(rng, m.column("language")[harvest_rows])
+        openers = np.repeat(rows, counts)
+        filler = rng.random(openers.size) < share
+        layout = self.threading.layout(rng, openers.size)
+        who = layout.spread(openers)
+        harvest_layout, harvest_rows = layout.subset(~filler)
+        filler_layout, filler_rows = layout.subset(filler)
+        language = m.column("language")
+        harvest = phase.render(rng, language[who[harvest_rows]], harvest_layout)
         chaff = filler_requests(
-            rng, cam, m.column("code")[filler_rows], m.column("language")[filler_rows], self._filler_salt
+            rng,
+            cam,
+            m.column("code")[who[filler_rows]],
+            language[who[filler_rows]],
+            self._filler_salt,
+            filler_layout,
         )
-        return Requests(who, ts, {name: np.concatenate([harvest[name], chaff[name]]) for name in harvest})
+        content = interleave(harvest, chaff, harvest_rows)
+        return converse(self.state, self.threading, load.timing, rows, counts, layout, content, t0, t1)
 
     def _block(self, requests: Requests) -> RequestBlock:
         """The request block of members ``who`` at ``ts`` with rendered ``content``."""
@@ -352,7 +388,7 @@ class CampaignActor(Actor):
             key=key,
             ip=self.exits.exits(codes, m.column("ip0")[who], ts),
             client=self.exits.request_clients(m.column("client0")[who]),
-            model=self.models.choose(rng, ts),
+            model=self.models.choose(requests.opened, requests.conversation),
             input_tokens=content["input_tokens"],
             output_tokens=content["output_tokens"],
             max_tokens=content["max_tokens"],
@@ -361,8 +397,8 @@ class CampaignActor(Actor):
             cot_requested=cot,
             system_prompt_hash=content["system_prompt_hash"],
             prompt_simhash=content["fingerprint"],
-            conversation_id=random_fingerprints(rng, n),
-            turn=0,
+            conversation_id=requests.conversation,
+            turn=requests.turn,
             template_id=content["template_id"],
         )
 

@@ -26,7 +26,13 @@ __all__ = ["RHYTHMS", "TIMINGS", "rhythm_weight", "schedule"]
 
 
 def _synchronised(
-    spec: Synchronised, rng: np.random.Generator, counts: np.ndarray, who: np.ndarray, t0: float, t1: float
+    spec: Synchronised,
+    rng: np.random.Generator,
+    counts: np.ndarray,
+    who: np.ndarray,
+    t0: float,
+    t1: float,
+    response: np.ndarray | None,
 ) -> np.ndarray:
     """One shared grid of firing times in random (not time) order; account ``i`` takes
     the grid's first ``counts[i]`` slots, each moved by normal jitter. The first slot is
@@ -36,30 +42,47 @@ def _synchronised(
     slots = rng.uniform(t0, t1, size=int(counts.max()))
     first = np.r_[0, np.cumsum(counts)[:-1]]
     position = np.arange(who.size) - np.repeat(first, counts)
-    return slots[position] + rng.normal(0.0, spec.jitter, size=who.size)
+    ts = slots[position] + rng.normal(0.0, spec.jitter, size=who.size)
+    return np.clip(ts, t0, np.nextafter(t1, t0))
 
 
 def _independent(
-    spec: Independent, rng: np.random.Generator, counts: np.ndarray, who: np.ndarray, t0: float, t1: float
+    spec: Independent,
+    rng: np.random.Generator,
+    counts: np.ndarray,
+    who: np.ndarray,
+    t0: float,
+    t1: float,
+    response: np.ndarray | None,
 ) -> np.ndarray:
     """Every request at an independent uniform time of the step."""
     return rng.uniform(t0, t1, size=who.size)
 
 
 TIMINGS: dict[str, Callable[..., np.ndarray]] = {"synchronised": _synchronised, "independent": _independent}
-"""Request times of one planning step by ``timing.kind``: ``(spec, rng, counts, who, t0, t1) → times``."""
+"""Start times of one planning step's jobs by ``timing.kind``:
+``(spec, rng, counts, who, t0, t1, response) → times`` (``response``: each job's
+response time in seconds, or None where unknown)."""
 
 
 def schedule(
-    timing: Any, rng: np.random.Generator, rows: np.ndarray, counts: np.ndarray, t0: float, t1: float
+    timing: Any,
+    rng: np.random.Generator,
+    rows: np.ndarray,
+    counts: np.ndarray,
+    t0: float,
+    t1: float,
+    response: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(member row, timestamp) of every request of one planning step: ``counts[i]``
-    requests of ``rows[i]`` inside ``[t0, t1)``, placed as ``timing`` says."""
+    """(member row, start time) of every job (a conversation's opening) of one planning
+    step: ``counts[i]`` jobs of ``rows[i]`` from ``t0`` on, placed as ``timing`` says
+    (inside ``[t0, t1)``, except that a queue's last jobs may run past ``t1``);
+    ``response`` is each job's response time (s), in that order."""
     who = np.repeat(rows, counts)
     if who.size == 0:
         return who, np.empty(0)
-    ts = behaviour(TIMINGS, timing, rng, counts, who, t0, t1)
-    return who, np.clip(ts, t0, np.nextafter(t1, t0))
+    ts = behaviour(TIMINGS, timing, rng, counts, who, t0, t1, response)
+    return who, np.maximum(ts, t0)
 
 
 def _flat(spec: FlatRhythm, origin: datetime, t: float, utc_offset: np.ndarray) -> np.ndarray:

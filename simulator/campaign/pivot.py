@@ -8,9 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.hashing import hashed_uniform
 from simulator.scenario.campaign.pivot import ModelPivot
 
 __all__ = ["ModelChoice"]
+
+_PIVOT_SALT = 0x5049564F54
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,9 @@ class ModelChoice:
         since = t - self.released - float(self.pivot.delay)
         return np.where(since >= 0, self.pivot.share * -np.expm1(-np.maximum(since, 0) / float(self.pivot.ramp)), 0.0)
 
-    def choose(self, rng: np.random.Generator, ts: np.ndarray) -> np.ndarray:
-        """Model codes of requests at ``ts``."""
-        moved = rng.random(ts.size) < self.share_at(ts)
+    def choose(self, opened: np.ndarray, conversations: np.ndarray) -> np.ndarray:
+        """Model codes of requests of ``conversations`` (their opaque ids) opened at
+        ``opened``: a conversation stays on one model, the pivot model with probability
+        ``p(opened)`` (decided by a uniform value hashed from the conversation id)."""
+        moved = hashed_uniform(conversations, _PIVOT_SALT) < self.share_at(opened)
         return np.where(moved, self.target if self.target is not None else self.base, self.base).astype(np.int16)

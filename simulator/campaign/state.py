@@ -45,12 +45,16 @@ class Registrar(Protocol):
 
 @dataclass(frozen=True)
 class Requests:
-    """Requests a tactic wants sent: the member row and time of each, and their content
-    (true labels and prompt columns, see :meth:`simulator.campaign.prompts.PhaseLibrary.render`)."""
+    """Requests a tactic wants sent: the member row and time of each, their content
+    (true labels and prompt columns, see :meth:`simulator.campaign.prompts.PhaseLibrary.render`)
+    and their place in a conversation: its opaque id, the turn, and when it opened (s)."""
 
     who: np.ndarray
     ts: np.ndarray
     content: dict[str, np.ndarray]
+    conversation: np.ndarray
+    turn: np.ndarray
+    opened: np.ndarray
 
 
 @dataclass

@@ -11,6 +11,7 @@ block               module
 ``access``          :mod:`~simulator.campaign.access` (direct, or behind a reseller)
 ``infrastructure``  :mod:`~simulator.campaign.infrastructure` (proxies, rotation, clients, payment)
 ``load``            :mod:`~simulator.campaign.load` (load spreading, timing, rhythm)
+``conversations``   :mod:`~simulator.campaign.conversations` (single turns, threads, trajectories)
 ``prompts``         :mod:`~simulator.campaign.prompts` (templates, CoT, languages; ``phases``)
 ``pivot``           :mod:`~simulator.campaign.pivot` (move to a new model)
 ``camouflage``      :mod:`~simulator.campaign.camouflage` (benign filler)
@@ -40,6 +41,7 @@ from simulator.scenario.campaign.acquisition import Acquisition
 from simulator.scenario.campaign.adaptation import Adaptation
 from simulator.scenario.campaign.budget import Budget
 from simulator.scenario.campaign.camouflage import Camouflage
+from simulator.scenario.campaign.conversations import Conversations, Threads
 from simulator.scenario.campaign.goal import Goal
 from simulator.scenario.campaign.infrastructure import Infrastructure
 from simulator.scenario.campaign.load import LoadPlan
@@ -79,6 +81,11 @@ class CampaignBase(StrictModel):
         default_factory=Infrastructure, description="Proxies, rotation, client fingerprints and payment."
     )
     load: LoadPlan = Field(default_factory=LoadPlan, description="Load spreading over accounts and time.")
+    conversations: Conversations = Field(
+        default_factory=lambda: Threads(kind="threads"),
+        description="How requests are threaded into conversations: single_turn, threads (default: like chat "
+        "customers') or trajectories (agent and coding sessions).",
+    )
     prompts: PromptPlan = Field(default_factory=PromptPlan, description="What the campaign asks from its start.")
     phases: list[PromptPhase] = Field(
         default_factory=list, description="Later prompt plans, each from its 'after' on (in order)."

@@ -122,6 +122,17 @@ class LoadPlan(StrictModel):
     )
     rhythm: Rhythm = Field(default_factory=lambda: FlatRhythm(kind="flat"), description="Daily and weekly rhythm.")
     plan_interval: Duration = Field(default=600.0, gt=0, description="How often work is handed out, e.g. '10m'.")
+    output_speed: float = Field(
+        default=60.0,
+        gt=0,
+        description="Output tokens per second the model generates: an answer takes latency + output / output_speed "
+        "(what a harness waits for before its next job or turn; customers' sessions use 60).",
+    )
+    latency: Duration = Field(default=1.0, description="Seconds before an answer's first token, e.g. '1s'.")
+
+    def response_times(self, output_tokens: np.ndarray) -> np.ndarray:
+        """Seconds each answer takes: ``latency + output_tokens / output_speed``."""
+        return float(self.latency) + np.asarray(output_tokens, dtype=np.float64) / self.output_speed
 
     def volumes(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Per-account volume multipliers with mean 1: ``exp(N(−σ²/2, σ))``."""
