@@ -185,3 +185,55 @@ def test_filler_is_untemplated_everyday_traffic_in_its_share() -> None:
     filler = attack.template_id < 0
     assert filler.mean() == pytest.approx(0.3, abs=0.04)
     assert attack.cot_requested[filler].mean() < 0.2 and attack.cot_requested[~filler].mean() > 0.9
+
+
+@pytest.mark.parametrize("mix", ["conversation", "account"])
+def test_a_campaign_mixes_models_by_their_weights_per_conversation_or_per_account(mix: str) -> None:
+    models = [
+        {"name": "frontier-pro-1", "released": "-200d"},
+        {"name": "frontier-flash-1", "released": "-120d"},
+        {"name": "frontier-pro-2", "released": "1h"},
+    ]
+    campaign = {
+        "accounts": 60,
+        "load": {"requests_per_account": "300/day"},
+        "models": {"frontier-pro-1": 3, "frontier-flash-1": 1, "frontier-pro-2": 4},
+        "model_mix": mix,
+    }
+    scenario = campaign_scenario(campaign, population=[], duration="4h", models=models)
+    requests, _ = run(scenario, (*COLUMNS, "model", "conversation_id"))
+    attack = requests[requests.attacker]
+    # nothing on a model before its release; before it, 3:1 between the two released ones
+    early = attack[attack.groupby("conversation_id").ts.transform("min") < HOUR]
+    assert not (early.model == "frontier-pro-2").any()
+    late = attack[attack.groupby("conversation_id").ts.transform("min") >= HOUR]
+    unit = "conversation_id" if mix == "conversation" else "account_id"
+    shares = late.groupby(unit).model.first().value_counts(normalize=True)
+    assert shares["frontier-pro-2"] == pytest.approx(0.5, abs=0.12)
+    assert shares["frontier-pro-1"] == pytest.approx(0.375, abs=0.12)
+    assert (attack.groupby("conversation_id").model.nunique() == 1).all()
+    if mix == "account":
+        assert (late.groupby("account_id").model.nunique() == 1).all()
+
+
+def test_one_model_by_default_and_model_with_models_is_a_located_error() -> None:
+    requests, _ = run(campaign_scenario({"accounts": 10}, duration="1h"), (*COLUMNS, "model"))
+    assert requests[requests.attacker].model.nunique() == 1
+    from simulator.scenario.loading import ScenarioError, parse_scenario
+
+    text = """
+version: 1
+name: bad
+start: 2026-03-02T00:00:00Z
+duration: 1h
+campaigns:
+  - kind: hydra
+    name: c
+    accounts: 3
+    model: frontier-pro-1
+    models: {frontier-flash-1: 1}
+"""
+    with pytest.raises(ScenarioError, match=r"either one 'model' or weights over 'models'"):
+        parse_scenario(text, "bad.yaml")
+    with pytest.raises(ScenarioError, match=r"uses model 'nope'"):
+        parse_scenario(text.replace("    model: frontier-pro-1\n", "").replace("frontier-flash-1", "nope"), "bad.yaml")

@@ -114,7 +114,7 @@ class CampaignActor(Actor):
         self.on_ban = behaviour(ON_BAN, cfg.adaptation.on_ban, self.state)
         self.on_throttle = behaviour(ON_THROTTLE, cfg.adaptation.on_throttle, self.state)
         self.on_challenge = behaviour(ON_CHALLENGE, cfg.adaptation.on_challenge, self.state)
-        self.models = ModelChoice.build(scenario.models, cfg.model, cfg.pivot, cfg.start)
+        self.models = ModelChoice.build(scenario.models, cfg.model, cfg.pivot, cfg.start, cfg.models, cfg.model_mix)
         plans = [cfg.prompts, *cfg.phases]
         self.phases = [
             PhaseLibrary.build(rng, plan, self.next_template_ids(plan.templates), f"{self.name}/system/{i}")
@@ -388,7 +388,7 @@ class CampaignActor(Actor):
             key=key,
             ip=self.exits.exits(codes, m.column("ip0")[who], ts),
             client=self.exits.request_clients(m.column("client0")[who]),
-            model=self.models.choose(requests.opened, requests.conversation),
+            model=self.models.choose(requests.opened, requests.conversation, codes),
             input_tokens=content["input_tokens"],
             output_tokens=content["output_tokens"],
             max_tokens=content["max_tokens"],

@@ -31,7 +31,7 @@ chain-of-thought).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -71,6 +71,15 @@ class CampaignBase(StrictModel):
     model: str | None = Field(
         default=None, description="Model harvested (default: the newest model released when the campaign starts)."
     )
+    models: dict[str, Annotated[float, Field(ge=0)]] | None = Field(
+        default=None,
+        description="Weights over the models harvested, instead of one 'model' (default: one model). Each "
+        "conversation (or account, see model_mix) draws one among those released by then.",
+    )
+    model_mix: Literal["conversation", "account"] = Field(
+        default="conversation",
+        description="With 'models': draw the model for every conversation, or once per account (pinned).",
+    )
     pivot: ModelPivot | None = Field(default=None, description="Move traffic to a newly released model (default: no).")
     acquisition: Acquisition = Field(default_factory=Acquisition, description="How accounts are obtained and readied.")
     access: Access = Field(
@@ -107,6 +116,12 @@ class CampaignBase(StrictModel):
         names = [phase.name for phase in self.phases]
         if len(set(names)) != len(names):
             raise ValueError(f"unique phase names, got {names}")
+        if self.model is not None and self.models is not None:
+            raise ValueError(
+                f"either one 'model' or weights over 'models', got both ({self.model!r} and {self.models})"
+            )
+        if self.models is not None and sum(self.models.values()) <= 0:
+            raise ValueError(f"'models' weights that add up to more than 0, got {self.models}")
         return self
 
     def actor_name(self, index: int) -> str:
@@ -114,7 +129,7 @@ class CampaignBase(StrictModel):
 
     def model_names(self) -> list[str]:
         """Models this campaign names (checked against the scenario's models)."""
-        names = [self.model] if self.model else []
+        names = [self.model] if self.model else sorted(self.models or {})
         if self.pivot is not None and self.pivot.to is not None:
             names.append(self.pivot.to)
         return names
