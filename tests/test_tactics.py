@@ -69,7 +69,8 @@ def test_client_fingerprints_shared_spoofed_or_rotating(clients: dict, per_accou
     if distinct_at_most is not None:
         assert attack.client_fingerprint.nunique() <= distinct_at_most
     else:
-        assert attack.client_fingerprint.nunique() == attack.account_id.nunique()
+        # an install of its own per account; a fingerprint belongs to the client software, so a few coincide
+        assert attack.client_fingerprint.nunique() >= 0.8 * attack.account_id.nunique()
         assert (attack.groupby("account_id").client_fingerprint.nunique() == 1).all()
 
 

@@ -1,8 +1,10 @@
 """Acquisition tactics at work: when accounts come to exist, and how they reach the
 spend that their target tier asks for.
 
-The specs are in :mod:`simulator.scenario.campaign.acquisition`. Two families
-vary by ``kind``, each through its own table:
+The specs are in :mod:`simulator.scenario.campaign.acquisition`. Sign-up settings
+left unset are resolved when the campaign is set up, like the customers'
+(:mod:`simulator.campaign.customers`). Two families vary by ``kind``,
+each through its own table:
 
 * creation (:data:`CREATION`): creation times of ``aged`` accounts (log-uniform
   ages before the campaign starts) or of sign-up ``waves``;
@@ -36,19 +38,23 @@ from simulator.seeding import stable_key
 __all__ = ["CREATION", "SEEDING", "NoSeed", "Prepaid", "Seeding", "WarmUp"]
 
 
-def _aged(spec: AgedAccounts, rng: np.random.Generator, n: int, campaign_start: float) -> np.ndarray:
-    """Creation times (s since the scenario start; negative: before it): ``start − age``."""
-    return campaign_start + spec.age.sample_created(rng, n)
+def _aged(spec: AgedAccounts, state: CampaignState, n: int, campaign_start: float) -> np.ndarray:
+    """Creation times (s since the scenario start; negative: before it): ``start − age``,
+    ages like the customers' without an ``age``."""
+    if spec.age is None:
+        return campaign_start + state.customers.ages_created(state.rng, n)
+    return campaign_start + spec.age.sample_created(state.rng, n)
 
 
-def _waves(spec: AccountWaves, rng: np.random.Generator, n: int, campaign_start: float) -> np.ndarray:
+def _waves(spec: AccountWaves, state: CampaignState, n: int, campaign_start: float) -> np.ndarray:
     """Creation times: wave ``i mod waves`` at ``start + first + wave·every + U(0, spread)``."""
+    rng = state.rng
     wave = rng.permutation(np.arange(n) % spec.waves)
     return campaign_start + spec.first + wave * spec.every + rng.uniform(0.0, spec.spread, size=n)
 
 
 CREATION: dict[str, Callable[..., np.ndarray]] = {"aged": _aged, "waves": _waves}
-"""Creation times by ``creation.kind``: ``(spec, rng, n, campaign start) → times``."""
+"""Creation times by ``creation.kind``: ``(spec, state, n, campaign start) → times``."""
 
 
 class Seeding:

@@ -36,6 +36,7 @@ from simulator.campaign.adaptation import ON_BAN, ON_CHALLENGE, ON_THROTTLE, Enl
 from simulator.campaign.budget import Ledger
 from simulator.campaign.camouflage import filler_requests
 from simulator.campaign.conversations import CONVERSATIONS, converse, interleave
+from simulator.campaign.customers import like_customers
 from simulator.campaign.goal import Extraction
 from simulator.campaign.infrastructure import Exits
 from simulator.campaign.load import rhythm_weight
@@ -102,11 +103,13 @@ class CampaignActor(Actor):
     # -- set-up ------------------------------------------------------------------------
 
     def setup(self) -> None:
+        scenario = self.ctx.scenario
+        # settings left unset are the customers': resolved once, here
+        self.config, customers = like_customers(self.config, scenario)
         cfg = self.config
         rng = self.rng
-        scenario = self.ctx.scenario
         self.ledger = Ledger(cfg.budget)
-        self.state = CampaignState(cfg, rng, self.members, self.ledger, self.ctx, self)
+        self.state = CampaignState(cfg, rng, self.members, self.ledger, self.ctx, self, customers)
         self.exits = Exits.build(self.state)
         self.route = behaviour(ROUTES, cfg.access, self.state)
         self.threading = behaviour(CONVERSATIONS, cfg.conversations)
@@ -134,7 +137,7 @@ class CampaignActor(Actor):
         self._held: RequestBlock | None = None
 
         reserve = round(cfg.accounts * cfg.acquisition.reserve)
-        created = behaviour(CREATION, cfg.acquisition.creation, rng, cfg.accounts + reserve, cfg.start)
+        created = behaviour(CREATION, cfg.acquisition.creation, self.state, cfg.accounts + reserve, cfg.start)
         state = np.r_[np.full(cfg.accounts, WARMING), np.full(reserve, RESERVE)].astype(np.int8)
         order = np.argsort(created, kind="stable")
         created, state = created[order], state[order]

@@ -35,13 +35,18 @@ class DirectAccess(StrictModel):
     """The campaign's own organisations and keys, straight to the API or via a cloud marketplace."""
 
     kind: Literal["direct"] = Field(description="Own organisations and API keys.")
-    pathways: PathwayWeights = Field(
-        default_factory=lambda: {"direct_api": 1.0},
-        description="Weights over how requests reach the API: direct_api or cloud_marketplace.",
+    pathways: PathwayWeights | None = Field(
+        default=None,
+        description="Weights over how requests reach the API: direct_api or cloud_marketplace (default: like the "
+        "customers' who do not come through a reseller).",
     )
 
     def reseller_name(self) -> str | None:
         return None
+
+    def with_default_pathways(self, weights: dict[str, float]) -> DirectAccess:
+        """This access with ``weights`` as its pathways if it has none."""
+        return self if self.pathways is not None else self.model_copy(update={"pathways": weights})
 
 
 class ResellerAccess(StrictModel):
@@ -55,6 +60,10 @@ class ResellerAccess(StrictModel):
 
     def reseller_name(self) -> str | None:
         return self.reseller
+
+    def with_default_pathways(self, weights: dict[str, float]) -> ResellerAccess:
+        """This access (requests through a reseller take its pathway)."""
+        return self
 
 
 Access = Annotated[DirectAccess | ResellerAccess, Field(discriminator="kind")]
