@@ -82,6 +82,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "rotating": {"kind": "rotating", "count": 5},
     },
     "infrastructure.rotation": {kind: kind for kind in ("request", "interval", "account")},
+    "infrastructure.geography": {
+        "declared": {"kind": "declared", "abroad": 0.2, "abroad_requests": 0.1},
+        "fixed": {"kind": "fixed", "countries": {"JP": 1, "BR": 1}},
+    },
     "load.timing": {"synchronised": {"kind": "synchronised"}, "independent": {"kind": "independent"}},
     "load.rhythm": {"flat": {"kind": "flat"}, "human": {"kind": "human"}, "shift": {"kind": "shift"}},
     "conversations": {

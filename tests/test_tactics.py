@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
+import pandas as pd
 import pytest
 from traffic_helpers import campaign_actor, campaign_scenario, fingerprint_spread, run
 
@@ -238,3 +239,90 @@ campaigns:
         parse_scenario(text, "bad.yaml")
     with pytest.raises(ScenarioError, match=r"uses model 'nope'"):
         parse_scenario(text.replace("    model: frontier-pro-1\n", "").replace("frontier-flash-1", "nope"), "bad.yaml")
+
+
+def exits_by_account(campaign: dict, duration: str = "3h") -> tuple[pd.DataFrame, object]:
+    """Attack requests with each account's declared country."""
+    requests, world = run(campaign_scenario(campaign, population=[], duration=duration), COLUMNS)
+    attack = requests[requests.attacker].copy()
+    frame = world.registry.account_frame(np.arange(len(world.registry)))
+    declared = dict(zip(frame.account_id, frame.declared_country.astype(str), strict=True))
+    attack["declared"] = attack.account_id.map(declared)
+    return attack, world
+
+
+def test_residential_exits_lie_in_the_declared_country_and_rotate_within_it() -> None:
+    campaign = {
+        "accounts": 200,
+        "acquisition": {"declared_countries": {"US": 2, "DE": 1, "JP": 1, "BR": 1}},
+        "infrastructure": {"proxy_pool": 3000, "geography": {"kind": "declared", "abroad": 0.1}},
+        "load": {"requests_per_account": "400/day"},
+    }
+    attack, _ = exits_by_account(campaign)
+    per_account = attack.groupby("account_id").agg(
+        declared=("declared", "first"),
+        main=("country", lambda c: c.mode().iloc[0]),
+        countries=("country", "nunique"),
+        ips=("ip", "nunique"),
+        requests=("ip", "size"),
+    )
+    assert (per_account.main != per_account.declared).mean() == pytest.approx(0.1, abs=0.05)
+    assert (per_account.countries == 1).all()
+    # rotation per request, within the country's residential networks
+    assert (per_account.ips[per_account.requests >= 5] >= 4).mean() > 0.9
+    assert attack.groupby("account_id").asn.nunique().max() <= 4
+
+
+def test_datacenter_exits_are_in_cloud_regions_and_requests_may_leave_elsewhere() -> None:
+    campaign = {
+        "accounts": 100,
+        "acquisition": {"declared_countries": {"US": 1, "BR": 1, "FR": 1}},
+        "infrastructure": {
+            "proxies": "datacenter",
+            "proxy_pool": 500,
+            "geography": {"kind": "declared", "abroad": 0, "abroad_requests": 0.2},
+        },
+        "load": {"requests_per_account": "600/day"},
+    }
+    attack, _ = exits_by_account(campaign)
+    assert set(attack.country) <= {"US", "DE", "GB", "NL", "JP", "SG", "IN", "AU", "CA"}
+    main = attack.groupby("account_id").country.agg(lambda c: c.mode().iloc[0])
+    declared = attack.groupby("account_id").declared.first()
+    assert (main[declared == "US"] == "US").all()
+    # a fifth of the requests leave from another region than the account's
+    assert (attack.country != attack.account_id.map(main)).mean() == pytest.approx(0.2, abs=0.04)
+
+
+def test_proxy_countries_are_fixed_exits_whatever_the_accounts_declare() -> None:
+    campaign = {
+        "accounts": 60,
+        "acquisition": {"declared_countries": {"US": 1}},
+        "infrastructure": {"proxy_pool": 600, "proxy_countries": {"JP": 1, "BR": 1}},
+    }
+    attack, world = exits_by_account(campaign)
+    assert set(attack.country) == {"JP", "BR"} and set(attack.declared) == {"US"}
+    infrastructure = campaign_actor(world).config.infrastructure
+    assert infrastructure.geography.kind == "fixed"
+
+
+def test_fresh_identities_exit_from_new_addresses_in_the_declared_country() -> None:
+    from simulator.world import World
+
+    campaign = {
+        "accounts": 20,
+        "acquisition": {"declared_countries": {"KR": 1}},
+        "infrastructure": {"rotation": "account", "geography": {"kind": "declared", "abroad": 0}},
+        "adaptation": {"on_ban": {"kind": "replace", "identity": "fresh"}},
+    }
+    world = World(campaign_scenario(campaign, population=[], duration="1h"))
+    for traffic in world.ticks():
+        if traffic.batch.tick == 10:
+            actor = campaign_actor(world)
+            world.gateway.ban(actor.members.column("code")[:5])
+    from simulator.geography import country_codes
+
+    actor = campaign_actor(world)
+    new = actor.members.column("ip0")[20:]
+    assert new.size == 5 and not set(new) & set(actor.exits.proxies)
+    countries = world.network.ips.store.column("country")[new]
+    assert {country_codes()[int(c)] for c in countries} == {"KR"}

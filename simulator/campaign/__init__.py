@@ -20,7 +20,7 @@ from simulator.campaign.acquisition import CREATION, SEEDING
 from simulator.campaign.adaptation import ON_BAN, ON_CHALLENGE, ON_THROTTLE
 from simulator.campaign.conversations import CONVERSATIONS
 from simulator.campaign.engine import CampaignActor, CampaignOutcome
-from simulator.campaign.infrastructure import CLIENTS, ROTATIONS
+from simulator.campaign.infrastructure import CLIENTS, GEOGRAPHIES, ROTATIONS
 from simulator.campaign.load import RHYTHMS, TIMINGS
 
 __all__ = ["CAMPAIGNS", "TACTICS", "CampaignActor", "CampaignOutcome"]
@@ -29,6 +29,7 @@ TACTICS: dict[str, Mapping[str, Callable[..., Any]]] = {
     "acquisition.creation": CREATION,
     "acquisition.seeding": SEEDING,
     "access": ROUTES,
+    "infrastructure.geography": GEOGRAPHIES,
     "infrastructure.clients": CLIENTS,
     "infrastructure.rotation": ROTATIONS,
     "load.timing": TIMINGS,

@@ -38,7 +38,7 @@ from simulator.campaign.camouflage import filler_requests
 from simulator.campaign.conversations import CONVERSATIONS, converse, interleave
 from simulator.campaign.customers import like_customers
 from simulator.campaign.goal import Extraction
-from simulator.campaign.infrastructure import Exits
+from simulator.campaign.infrastructure import Exits, Identity
 from simulator.campaign.load import rhythm_weight
 from simulator.campaign.pivot import ModelChoice
 from simulator.campaign.prompts import PhaseLibrary
@@ -94,6 +94,8 @@ class CampaignActor(Actor):
     def extra_member_columns(self) -> dict[str, Any]:
         return {
             "state": np.int8,
+            "cell": np.int64,
+            "card": object,
             "created": np.float64,
             "paused_until": np.float64,
             "slow": np.float64,
@@ -154,11 +156,14 @@ class CampaignActor(Actor):
         self,
         created_ts: np.ndarray,
         state: np.ndarray,
-        identity: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        identity: str = "pool",
+        like: np.ndarray | None = None,
     ) -> np.ndarray:
         """Register accounts created at ``created_ts`` in ``state``, as many as the
-        budget pays for. ``identity`` is (exit, client, card) per account; default:
-        drawn from the campaign's pools. Returns the new accounts' codes."""
+        budget pays for, with an identity (exit cell, exits, clients, card) from the
+        campaign's pools (``pool``), never seen before (``fresh``), or that of the
+        members ``like`` they replace (``matching``: their declared country too).
+        Returns the new accounts' codes."""
         cfg = self.config
         acq = cfg.acquisition
         rng = self.rng
@@ -169,12 +174,27 @@ class CampaignActor(Actor):
         created_ts, state = created_ts[:n], state[:n]
         orgs = self.route.orgs(created_ts)
         created_ts = self.route.created(created_ts, orgs)
-        declared = self.state.declared_countries(n)
+        m = self.members
+        matching = identity == "matching" and like is not None and like.size >= n
+        declared = m.column("country")[like[:n]] if matching else self.state.declared_countries(n)
         styles = np.array(sorted(acq.email_styles), dtype=object)
         style_p = np.array([acq.email_styles[s] for s in styles])
         style = styles[rng.choice(styles.size, size=n, p=style_p / style_p.sum())]
         names, emails, domains = self.profiles.people(rng, declared, style)
-        home, client, card = identity if identity is not None else self.exits.assign(n)
+        if matching:
+            old = like[:n]
+            ident = Identity(
+                m.column("cell")[old],
+                m.column("ip0")[old],
+                m.column("ip1")[old],
+                m.column("client0")[old],
+                m.column("client1")[old],
+                m.column("card")[old],
+            )
+        elif identity == "fresh":
+            ident = self.exits.fresh(declared, orgs)
+        else:
+            ident = self.exits.assign(declared, orgs)
         codes = self.new_accounts(
             NewAccounts(
                 org=orgs,
@@ -184,7 +204,7 @@ class CampaignActor(Actor):
                 name=names,
                 email=emails,
                 email_domain=domains,
-                payment_fingerprint=card[:n],
+                payment_fingerprint=ident.card,
                 declared_country=declared,
                 verified=rng.random(n) < acq.verified_share,
                 initial_spend=np.full(n, prepaid),
@@ -195,19 +215,21 @@ class CampaignActor(Actor):
         )
         key0, key1 = self.route.keys(codes, orgs)
         languages = rng.choice(len(LANGUAGES), size=n, p=normalised(cfg.prompts.languages, LANGUAGES))
-        self.members.append(
+        m.append(
             code=codes,
             key0=key0,
             key1=key1,
-            ip0=home[:n],
-            ip1=home[:n],
-            client0=client[:n],
-            client1=client[:n],
+            ip0=ident.ip0,
+            ip1=ident.ip1,
+            client0=ident.client0,
+            client1=ident.client1,
             country=declared,
             utc_offset=self.utc_offsets(declared),
             language=languages.astype(np.int16),
             activity=cfg.load.volumes(rng, n),
             state=state,
+            cell=ident.cell,
+            card=ident.card,
             created=created_ts,
             paused_until=np.full(n, -np.inf),
             slow=np.ones(n),
@@ -277,7 +299,7 @@ class CampaignActor(Actor):
                 return
             t0 = self.env.now
             t1 = min(t0 + step, end)
-            pool = self.exits.proxies.size
+            pool = self.exits.pool_size
             self.ledger.charge("proxies", pool * cfg.budget.per_proxy_ip * (t1 - t0) / DAY)
             self._promote(t0)
             blocks = []
@@ -389,8 +411,12 @@ class CampaignActor(Actor):
             ts=ts,
             account=codes,
             key=key,
-            ip=self.exits.exits(codes, m.column("ip0")[who], ts),
-            client=self.exits.request_clients(m.column("client0")[who]),
+            ip=self.exits.ips(
+                codes, m.column("ip0")[who], m.column("ip1")[who], m.column("cell")[who], ts, requests.conversation
+            ),
+            client=self.exits.request_clients(
+                m.column("client0")[who], m.column("client1")[who], requests.conversation
+            ),
             model=self.models.choose(requests.opened, requests.conversation, codes),
             input_tokens=content["input_tokens"],
             output_tokens=content["output_tokens"],
@@ -468,15 +494,8 @@ class CampaignActor(Actor):
         state[reserve] = WARMING
         k = n - reserve.size
         if k > 0:
-            chosen = None
-            if wanted.identity == "fresh":
-                chosen = self.exits.fresh_identity(self.state, k)
-            elif wanted.identity == "matching" and rows is not None:
-                m = self.members
-                old = rows[reserve.size :]
-                cards = self.ctx.registry.visible.column("payment_fingerprint")[m.column("code")[old]]
-                chosen = (m.column("ip0")[old], m.column("client0")[old], cards)
-            self.enlist(np.full(k, float(self.env.now)), np.full(k, WARMING, dtype=np.int8), chosen)
+            like = rows[reserve.size :] if rows is not None else None
+            self.enlist(np.full(k, float(self.env.now)), np.full(k, WARMING, dtype=np.int8), wanted.identity, like)
         if wanted.replacement:
             self.replaced += n
 
