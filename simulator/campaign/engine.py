@@ -38,7 +38,7 @@ from simulator.campaign.camouflage import filler_requests
 from simulator.campaign.conversations import CONVERSATIONS, converse, interleave
 from simulator.campaign.customers import like_customers
 from simulator.campaign.goal import Extraction
-from simulator.campaign.infrastructure import Exits, Identity
+from simulator.campaign.infrastructure import Identity
 from simulator.campaign.load import rhythm_weight
 from simulator.campaign.pivot import ModelChoice
 from simulator.campaign.prompts import PhaseLibrary
@@ -112,8 +112,8 @@ class CampaignActor(Actor):
         rng = self.rng
         self.ledger = Ledger(cfg.budget)
         self.state = CampaignState(cfg, rng, self.members, self.ledger, self.ctx, self, customers)
-        self.exits = Exits.build(self.state)
         self.route = behaviour(ROUTES, cfg.access, self.state)
+        self.exits = self.route.egress()
         self.threading = behaviour(CONVERSATIONS, cfg.conversations)
         self.seeding = behaviour(SEEDING, cfg.acquisition.seeding, self.state)
         self.on_ban = behaviour(ON_BAN, cfg.adaptation.on_ban, self.state)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -44,6 +45,7 @@ __all__ = [
     "ROTATIONS",
     "ClientPool",
     "DeclaredGeography",
+    "Egress",
     "Exits",
     "FixedGeography",
     "Geography",
@@ -151,6 +153,36 @@ class Identity:
     client1: np.ndarray
     card: np.ndarray
     """Payment fingerprint."""
+
+
+class Egress(Protocol):
+    """What a campaign's accounts send from, run on and pay with: its own
+    infrastructure (:class:`Exits`), or a reseller's
+    (:class:`~simulator.campaign.access.ResellerEgress`)."""
+
+    @property
+    def pool_size(self) -> int:
+        """Exit addresses the campaign pays for (USD ``per_proxy_ip`` a day each)."""
+
+    def assign(self, declared: np.ndarray, orgs: np.ndarray) -> Identity:
+        """The identity of new accounts declared in ``declared`` in organisations ``orgs``."""
+
+    def fresh(self, declared: np.ndarray, orgs: np.ndarray) -> Identity:
+        """An identity never seen before, as far as the infrastructure allows."""
+
+    def ips(
+        self,
+        codes: np.ndarray,
+        ip0: np.ndarray,
+        ip1: np.ndarray,
+        cell: np.ndarray,
+        ts: np.ndarray,
+        conversation: np.ndarray,
+    ) -> np.ndarray:
+        """Exit address per request."""
+
+    def request_clients(self, client0: np.ndarray, client1: np.ndarray, conversation: np.ndarray) -> np.ndarray:
+        """Client per request."""
 
 
 class ClientPool:

@@ -6,8 +6,13 @@
   are registered into the reseller's organisation(s) and send through the
   reseller's shared API keys (pathway ``reseller``), interleaved with the
   reseller's legitimate end customers; tokens cost the reseller's discounted
-  price. The reseller is a population group of ``kind: reseller`` named in the
-  scenario; its actor exposes ``org_codes()`` and ``shared_keys(org_code)``.
+  price. Unless it keeps ``own_infrastructure``, the campaign's traffic leaves
+  from the reseller's servers, bills to the reseller organisation's card and
+  runs on the reseller's SDK, as the end customers' does (the campaign's
+  ``infrastructure`` block then does not apply). The reseller is a population
+  group of ``kind: reseller`` named in the scenario; its actor exposes
+  ``org_codes()``, ``shared_keys(org)``, ``servers(org)``, ``client(org)`` and
+  ``card(org)``.
 
 Source: Anthropic, "Detecting and preventing distillation attacks" (2026-02-23):
 commercial proxy services resell access to frontier models through "hydra
@@ -56,6 +61,11 @@ class ResellerAccess(StrictModel):
     reseller: str = Field(description="Name of the population group (kind: reseller) the campaign buys access from.")
     discount: float = Field(
         default=0.3, ge=0, lt=1, description="Reseller's discount on list token prices (0.3: pays 70%)."
+    )
+    own_infrastructure: bool = Field(
+        default=False,
+        description="Keep the campaign's own proxies, clients and cards (its 'infrastructure' block) behind the "
+        "reseller; default: the reseller's servers, SDK and organisation card, like its end customers.",
     )
 
     def reseller_name(self) -> str | None:
