@@ -86,7 +86,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "declared": {"kind": "declared", "abroad": 0.2, "abroad_requests": 0.1},
         "fixed": {"kind": "fixed", "countries": {"JP": 1, "BR": 1}},
     },
-    "load.timing": {"synchronised": {"kind": "synchronised"}, "independent": {"kind": "independent"}},
+    "load.timing": {
+        "queue": {"kind": "queue", "workers": 2},
+        "synchronised": {"kind": "synchronised"},
+        "independent": {"kind": "independent"},
+    },
     "load.rhythm": {"flat": {"kind": "flat"}, "human": {"kind": "human"}, "shift": {"kind": "shift"}},
     "conversations": {
         "single_turn": {"kind": "single_turn"},

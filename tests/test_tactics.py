@@ -326,3 +326,34 @@ def test_fresh_identities_exit_from_new_addresses_in_the_declared_country() -> N
     assert new.size == 5 and not set(new) & set(actor.exits.proxies)
     countries = world.network.ips.store.column("country")[new]
     assert {country_codes()[int(c)] for c in countries} == {"KR"}
+
+
+def test_a_work_queue_keeps_at_most_its_workers_busy_and_sends_in_bursts() -> None:
+    from simulator.scenario.campaign.load import Queue
+
+    rng = np.random.default_rng(3)
+    counts = np.array([12, 0, 3, 40])
+    response = rng.uniform(5, 40, size=counts.sum())
+    who, ts = schedule(Queue(kind="queue", workers=3, pickup=1.0), rng, np.arange(4), counts, 0.0, 600.0, response)
+    for account in (0, 2):
+        start, end = ts[who == account], ts[who == account] + response[who == account]
+        busy = [((start <= t) & (t < end - 1e-6)).sum() for t in start]
+        assert max(busy) <= 3
+        # a burst: the account's jobs back to back from one arrival, within the step
+        assert start.min() >= 0 and end.max() <= 600
+        assert start.max() - start.min() <= response[who == account].sum() / min(3, (who == account).sum()) + 45
+    # forty jobs of ~22 s do not fit three workers in ten minutes: more workers, the step still holds them
+    assert ts[who == 3].max() < 600
+
+
+def test_the_default_queue_keeps_the_planned_rate_and_looks_bursty() -> None:
+    campaign = {"accounts": 20, "load": {"requests_per_account": "3000/day"}}
+    requests, world = run(campaign_scenario(campaign, population=[], duration="4h"), (*COLUMNS, "turn"))
+    assert campaign_actor(world).config.load.timing.kind == "queue"
+    attack = requests[requests.attacker]
+    assert len(attack) / 20 == pytest.approx(500, rel=0.1)
+    # openings of an account come in bursts: most within seconds of the previous one, then an idle gap
+    openings = attack[attack.turn == 0].sort_values("ts")
+    gaps = openings.groupby("account_id").ts.diff().dropna()
+    assert gaps.median() < 0.25 * gaps.mean()
+    assert (gaps > 120).sum() / (20 * 24) == pytest.approx(1.0, abs=0.3)
