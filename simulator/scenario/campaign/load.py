@@ -78,7 +78,9 @@ class Queue(StrictModel):
         description="Workers per account (more when a step's work would not fit in the step at this many).",
     )
     pickup: Duration = Field(
-        default=2.0, description="Workers pick their first job up within this long of the work arriving, e.g. '2s'."
+        default=15.0,
+        description="Each worker picks its first job of a step up within this long of the work arriving "
+        "(uniformly: workers poll the queue, or finish other work first), e.g. '15s'.",
     )
 
 
