@@ -3,9 +3,10 @@
 The specs (what a scenario may say) are in :mod:`simulator.scenario.campaign`.
 Here, one module per tactic family holds the behaviour of each of its variants
 in a table keyed by ``kind`` (:mod:`.acquisition`, :mod:`.access`,
-:mod:`.infrastructure`, :mod:`.load`, :mod:`.conversations`, :mod:`.adaptation`; :mod:`.prompts`,
-:mod:`.pivot`, :mod:`.camouflage`, :mod:`.budget` and :mod:`.goal` have a single
-behaviour); every behaviour works on a :class:`~.state.CampaignState`.
+:mod:`.infrastructure`, :mod:`.load`, :mod:`.conversations`, :mod:`.adaptation`;
+:mod:`.prompts`, :mod:`.pivot`, :mod:`.camouflage`, :mod:`.budget` and :mod:`.goal`
+have a single behaviour); every behaviour works on a :class:`~.state.CampaignState`.
+:mod:`.customers` resolves the settings a campaign leaves to the customers.
 :mod:`.engine` runs them, and :data:`CAMPAIGNS` maps each campaign ``kind`` to
 its actor.
 """

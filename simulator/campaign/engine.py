@@ -11,12 +11,17 @@ Processes (each wakes per planning step, wave or enforcement, never per request)
 
 * the planner, every ``load.plan_interval`` from the campaign start: promotes
   ready accounts, hands out work to harvesting accounts under their limits and
-  the budget, adds warm-up traffic, and stops at the goal, the budget or the end;
+  the budget (conversations, :mod:`simulator.campaign.conversations`), adds
+  warm-up traffic, sends the requests due in the step (follow-ups are held
+  until their step, and dropped for accounts lost or paused by then), and stops
+  at the goal, the budget or the end;
 * the sign-up waves: registers accounts whose creation time falls during the run
   (at most once per tick while a wave lasts);
 * one short process per reaction that enlists accounts later.
 
-At the end of every tick the actor reads the responses to its own requests
+Sign-up settings the spec leaves unset are resolved like the customers' at set-up
+(:func:`~simulator.campaign.customers.like_customers`; :attr:`CampaignActor.config`
+is the resolved spec). At the end of every tick the actor reads the responses to its own requests
 (:meth:`CampaignActor.on_tick`): tokens served count toward the goal and are paid for.
 """
 

@@ -76,7 +76,7 @@ class CampaignState:
     """What the customers look like at sign-up (for settings left to them)."""
 
     def declared_countries(self, n: int) -> np.ndarray:
-        """Declared country codes of ``n`` fake identities (``acquisition.declared_countries``)."""
+        """Declared country codes of ``n`` fake identities (``acquisition.declared_countries``, resolved)."""
         weights = normalised(self.spec.acquisition.declared_countries, country_codes())
         return self.rng.choice(weights.size, size=n, p=weights).astype(np.int16)
 
