@@ -134,6 +134,8 @@ _SCENARIO = {
             "load": {"requests_per_account": "600/day", "timing": {"kind": "synchronised", "jitter": "3s"}},
             "infrastructure": {"proxy_pool": 200, "clients": {"kind": "shared", "count": 2}, "payment_instruments": 2},
             "prompts": {"templates": 20},
+            # the reported weak-pathway sign-ups (campaigns otherwise sign up like the customers)
+            "acquisition": {"signup_pathways": {"education": 0.4, "research": 0.3, "startup": 0.3}},
         }
     ],
 }

@@ -82,8 +82,21 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "rotating": {"kind": "rotating", "count": 5},
     },
     "infrastructure.rotation": {kind: kind for kind in ("request", "interval", "account")},
-    "load.timing": {"synchronised": {"kind": "synchronised"}, "independent": {"kind": "independent"}},
+    "infrastructure.geography": {
+        "declared": {"kind": "declared", "abroad": 0.2, "abroad_requests": 0.1},
+        "fixed": {"kind": "fixed", "countries": {"JP": 1, "BR": 1}},
+    },
+    "load.timing": {
+        "queue": {"kind": "queue", "workers": 2},
+        "synchronised": {"kind": "synchronised"},
+        "independent": {"kind": "independent"},
+    },
     "load.rhythm": {"flat": {"kind": "flat"}, "human": {"kind": "human"}, "shift": {"kind": "shift"}},
+    "conversations": {
+        "single_turn": {"kind": "single_turn"},
+        "threads": {"kind": "threads"},
+        "trajectories": {"kind": "trajectories", "context": "file"},
+    },
     "adaptation.on_ban": {"replace": {"kind": "replace"}, "none": {"kind": "none"}},
     "adaptation.on_throttle": {
         "ignore": {"kind": "ignore"},

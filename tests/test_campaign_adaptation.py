@@ -66,13 +66,13 @@ def throttle_half(world: World) -> None:
 
 
 def test_slowing_down_on_a_throttle_cuts_the_throttled_accounts_rate() -> None:
-    campaign = {"load": {"requests_per_account": "600/day", "timing": {"kind": "independent"}}}
+    campaign = {"load": {"requests_per_account": "3000/day", "timing": {"kind": "independent"}}}
     world, requests = drive(campaign_scenario(campaign, duration="3h"), 59, throttle_half)
     codes = campaign_actor(world).members.column("code")
     during = requests[requests.ts.between(HOUR, 2 * HOUR)]
     slowed = during.code.isin(codes[:5]).sum()
     others = during.code.isin(codes[5:]).sum()
-    assert slowed / others == pytest.approx(0.25, abs=0.12)
+    assert slowed / others == pytest.approx(0.25, abs=0.08)
     assert campaign_actor(world).throttled == 5
 
 
@@ -118,12 +118,17 @@ def test_abandoning_challenged_accounts_replaces_them() -> None:
 
 
 def test_a_campaign_stops_when_its_goal_is_reached() -> None:
-    campaign = {"load": {"requests_per_account": "5000/day"}, "goal": {"output_tokens": "500k"}}
+    campaign = {
+        "load": {"requests_per_account": "5000/day", "plan_interval": "5m"},
+        "goal": {"output_tokens": "500k"},
+    }
     requests, world = run(campaign_scenario(campaign, duration="6h"))
     outcome = campaign_actor(world).outcome()
     assert outcome.goal_reached and outcome.finish_reason == "goal"
-    assert 500_000 <= outcome.harvest_output_tokens < 700_000
-    assert requests[requests.attacker].ts.max() <= outcome.finished_at + 600
+    # overshoot: at most about one planning step's output (10 accounts · 5000/day · 5 min · 1,600 tokens)
+    assert 500_000 <= outcome.harvest_output_tokens < 800_000
+    # follow-ups due after the stop are never sent
+    assert requests[requests.attacker].ts.max() <= outcome.finished_at
     assert outcome.served == (requests.attacker & (requests.status == 200)).sum()
 
 

@@ -67,4 +67,4 @@ def test_every_family_of_kinds_is_a_discriminated_one_of() -> None:
     assert campaigns["discriminator"]["propertyName"] == "kind"
     timing = document["$defs"]["LoadPlan"]["properties"]["timing"]
     assert timing["discriminator"]["propertyName"] == "kind"
-    assert set(timing["discriminator"]["mapping"]) == {"synchronised", "independent"}
+    assert set(timing["discriminator"]["mapping"]) == {"queue", "synchronised", "independent"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 from traffic_helpers import campaign_actor, campaign_scenario, run
 
@@ -76,3 +78,53 @@ campaigns:
         parse_scenario(text, "bad.yaml")
     with pytest.raises(ScenarioError, match=r"group of kind reseller, but 'relay' is a chat group"):
         parse_scenario(text.replace("reseller: RELAY", "reseller: relay"), "bad.yaml")
+
+
+def test_behind_a_reseller_the_campaign_sends_from_its_servers_with_its_sdk_and_card() -> None:
+    requests, world = run(
+        reseller_scenario({"load": {"requests_per_account": "300/day"}}),
+        ("ts", "account_id", "org_id", "ip", "client_fingerprint", "status"),
+    )
+    attack, relay = requests[requests.attacker], requests[requests.role == "reseller"]
+    assert len(attack) > 0
+
+    # per organisation, the campaign's exits (the reseller's servers, one /24) and clients are the end customers'
+    def subnet(ips: pd.Series) -> set[str]:
+        return {ip.rsplit(".", 1)[0] for ip in ips}
+
+    for org, rows in attack.groupby("org_id"):
+        theirs = relay[relay.org_id == org]
+        assert subnet(rows.ip) == subnet(theirs.ip) and len(subnet(rows.ip)) == 1
+        assert set(rows.client_fingerprint) == set(theirs.client_fingerprint)
+    frame = world.registry.account_frame(np.arange(len(world.registry)))
+    labels = world.registry.label_frame()
+    cards = frame.groupby("org_id").payment_fingerprint.nunique()
+    assert (cards[frame[labels.is_attacker.to_numpy()].org_id.unique()] == 1).all()
+    actor = campaign_actor(world)
+    assert actor.exits.pool_size == 0 and actor.ledger.spent["proxies"] == 0
+
+
+def test_a_campaign_keeping_its_own_infrastructure_behind_a_reseller_exits_from_its_proxies() -> None:
+    campaign = {
+        "access": {"kind": "reseller", "reseller": "relay", "own_infrastructure": True},
+        "infrastructure": {"proxy_pool": 200},
+        "load": {"requests_per_account": "300/day"},
+    }
+    requests, world = run(reseller_scenario(campaign), ("ts", "account_id", "ip", "status"))
+    attack, relay = requests[requests.attacker], requests[requests.role == "reseller"]
+    assert len(attack) > 0 and not set(attack.ip) & set(relay.ip)
+    assert campaign_actor(world).exits.pool_size == 200
+
+
+def test_behind_a_reseller_the_accounts_declare_what_its_end_customers_declare() -> None:
+    population = [
+        {"kind": "chat", "accounts": 200, "countries": {"BR": 1}},
+        {"kind": "reseller", "name": "relay", "accounts": 200, "resellers": 2, "countries": {"JP": 1}},
+    ]
+    scenario = campaign_scenario(
+        {"accounts": 40, "access": {"kind": "reseller", "reseller": "relay"}}, population=population, duration="10m"
+    )
+    world = run(scenario)[1]
+    codes = campaign_actor(world).members.column("code")
+    declared = world.registry.account_frame(codes).declared_country.astype(str)
+    assert set(declared) == {"JP"}

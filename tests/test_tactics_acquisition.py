@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from traffic_helpers import campaign_actor, campaign_scenario, run
 
@@ -95,10 +96,14 @@ def test_warm_up_traffic_seeds_spend_before_harvesting() -> None:
         },
         duration="4h",
     )
-    requests, world = run(scenario, ("ts", "account_id", "output_tokens", "status"))
+    requests, world = run(scenario, ("ts", "account_id", "output_tokens", "status", "conversation_id"))
     attack = requests[requests.attacker]
     first_harvest = attack[attack.template_id >= 0].groupby("account_id").ts.min()
-    last_warm_up = attack[attack.template_id < 0].groupby("account_id").ts.max()
+    # every warm-up conversation opens before the account's first harvest (its follow-ups may end later)
+    warm_up = attack[attack.template_id < 0]
+    last_warm_up = (
+        warm_up.groupby("conversation_id").ts.min().groupby(warm_up.groupby("conversation_id").account_id.first()).max()
+    )
     assert len(first_harvest) == 4
     assert (last_warm_up < first_harvest).all()
     # each account spent its two dollars on warm-up first
@@ -143,3 +148,81 @@ campaigns:
         parse_scenario(text, "bad.yaml")
     with pytest.raises(ScenarioError, match=r"aim for a tier among \['tier-1'"):
         parse_scenario(text.replace("seeding: {kind: prepaid}", "target_tier: tier-9"), "bad.yaml")
+
+
+def registry_frame(world: World) -> pd.DataFrame:
+    """The visible registry with each account's hidden label and e-mail style."""
+    from simulator.audit.email import email_style
+
+    codes = np.arange(len(world.registry))
+    frame = world.registry.account_frame(codes)
+    truth = world.registry.label_frame()
+    frame["attacker"] = truth.is_attacker.to_numpy()
+    frame["style"] = [email_style(str(domain)) for domain in frame.email_domain]
+    return frame
+
+
+def test_a_campaign_on_defaults_signs_up_like_the_customers() -> None:
+    population = [
+        {"kind": "chat", "accounts": 600},
+        {
+            "kind": "agent",
+            "accounts": 300,
+            "signup_pathways": {"startup": 1},
+            "countries": {"JP": 1},
+            "verified_share": 0.5,
+            "account_age": {"min": "100d", "max": "100d"},
+        },
+    ]
+    world = World(campaign_scenario({"accounts": 900}, population=population, duration="10m"))
+    list(world.ticks())
+    frame = registry_frame(world)
+    attack, legit = frame[frame.attacker], frame[~frame.attacker]
+    for column in ("signup_pathway", "declared_country", "style"):
+        shares = pd.concat(
+            [attack[column].value_counts(normalize=True), legit[column].value_counts(normalize=True)], axis=1
+        ).fillna(0.0)
+        assert (shares.iloc[:, 0] - shares.iloc[:, 1]).abs().max() < 0.06, column
+    assert attack.verified.mean() == pytest.approx(legit.verified.mean(), abs=0.06)
+    # a third of the accounts are exactly 100 days old, the rest log-uniform over 1 day – 2 years
+    age = -attack.created_ts / DAY
+    assert (np.abs(age - 100) < 0.01).mean() == pytest.approx(1 / 3, abs=0.05)
+    assert age.min() >= 1 and age.max() <= 730
+    # and the keys they send through: direct API, or the agents' cloud marketplace
+    attackers = np.flatnonzero(world.registry.truth.column("is_attacker"))
+    pathways = world.registry.keys.column("pathway")[np.isin(world.registry.keys.column("account"), attackers)]
+    assert len(set(pathways.tolist())) == 2
+
+
+def test_explicit_sign_up_settings_override_the_customers() -> None:
+    acquisition = {
+        "signup_pathways": {"education": 1},
+        "declared_countries": {"SG": 1},
+        "email_styles": {"disposable": 1},
+        "verified_share": 0.0,
+        "creation": {"kind": "aged", "age": {"min": "2d", "max": "3d"}},
+    }
+    world = World(campaign_scenario({"accounts": 30, "acquisition": acquisition}, duration="10m"))
+    list(world.ticks())
+    attack = registry_frame(world).query("attacker")
+    assert set(attack.signup_pathway) == {"education"} and set(attack.declared_country) == {"SG"}
+    assert set(attack["style"]) == {"disposable"} and not attack.verified.any()
+    assert (-attack.created_ts / DAY).between(2, 3).all()
+
+
+def test_the_customer_mix_is_account_weighted_and_never_signs_up_through_a_reseller() -> None:
+    from simulator.campaign.customers import CustomerMix
+    from simulator.scenario.population import ChatUsers, Resellers
+
+    mix = CustomerMix.of(
+        [
+            ChatUsers(kind="chat", accounts=300, signup_pathways={"direct": 1}, verified_share=1.0),
+            ChatUsers(kind="chat", accounts=100, signup_pathways={"education": 1}, verified_share=0.0),
+            Resellers(kind="reseller", accounts=600),
+        ]
+    )
+    assert mix.signup_pathways == pytest.approx({"direct": 0.75, "education": 0.25})
+    assert mix.verified_share == pytest.approx((300 + 600 * 0.9) / 1000)
+    assert mix.age_weights.tolist() == pytest.approx([0.3, 0.1, 0.6])
+    empty = CustomerMix.of([])
+    assert empty.signup_pathways == {"direct": 1.0} and empty.verified_share == pytest.approx(0.9)

@@ -3,9 +3,10 @@
 The specs (what a scenario may say) are in :mod:`simulator.scenario.campaign`.
 Here, one module per tactic family holds the behaviour of each of its variants
 in a table keyed by ``kind`` (:mod:`.acquisition`, :mod:`.access`,
-:mod:`.infrastructure`, :mod:`.load`, :mod:`.adaptation`; :mod:`.prompts`,
-:mod:`.pivot`, :mod:`.camouflage`, :mod:`.budget` and :mod:`.goal` have a single
-behaviour); every behaviour works on a :class:`~.state.CampaignState`.
+:mod:`.infrastructure`, :mod:`.load`, :mod:`.conversations`, :mod:`.adaptation`;
+:mod:`.prompts`, :mod:`.pivot`, :mod:`.camouflage`, :mod:`.budget` and :mod:`.goal`
+have a single behaviour); every behaviour works on a :class:`~.state.CampaignState`.
+:mod:`.customers` resolves the settings a campaign leaves to the customers.
 :mod:`.engine` runs them, and :data:`CAMPAIGNS` maps each campaign ``kind`` to
 its actor.
 """
@@ -18,8 +19,9 @@ from typing import Any
 from simulator.campaign.access import ROUTES
 from simulator.campaign.acquisition import CREATION, SEEDING
 from simulator.campaign.adaptation import ON_BAN, ON_CHALLENGE, ON_THROTTLE
+from simulator.campaign.conversations import CONVERSATIONS
 from simulator.campaign.engine import CampaignActor, CampaignOutcome
-from simulator.campaign.infrastructure import CLIENTS, ROTATIONS
+from simulator.campaign.infrastructure import CLIENTS, GEOGRAPHIES, ROTATIONS
 from simulator.campaign.load import RHYTHMS, TIMINGS
 
 __all__ = ["CAMPAIGNS", "TACTICS", "CampaignActor", "CampaignOutcome"]
@@ -28,10 +30,12 @@ TACTICS: dict[str, Mapping[str, Callable[..., Any]]] = {
     "acquisition.creation": CREATION,
     "acquisition.seeding": SEEDING,
     "access": ROUTES,
+    "infrastructure.geography": GEOGRAPHIES,
     "infrastructure.clients": CLIENTS,
     "infrastructure.rotation": ROTATIONS,
     "load.timing": TIMINGS,
     "load.rhythm": RHYTHMS,
+    "conversations": CONVERSATIONS,
     "adaptation.on_ban": ON_BAN,
     "adaptation.on_throttle": ON_THROTTLE,
     "adaptation.on_challenge": ON_CHALLENGE,

@@ -1,8 +1,10 @@
 """Acquisition tactics at work: when accounts come to exist, and how they reach the
 spend that their target tier asks for.
 
-The specs are in :mod:`simulator.scenario.campaign.acquisition`. Two families
-vary by ``kind``, each through its own table:
+The specs are in :mod:`simulator.scenario.campaign.acquisition`. Sign-up settings
+left unset are resolved when the campaign is set up, like the customers'
+(:mod:`simulator.campaign.customers`). Two families vary by ``kind``,
+each through its own table:
 
 * creation (:data:`CREATION`): creation times of ``aged`` accounts (log-uniform
   ages before the campaign starts) or of sign-up ``waves``;
@@ -20,8 +22,9 @@ from collections.abc import Callable
 import numpy as np
 
 from simulator.campaign.camouflage import filler_requests
-from simulator.campaign.load import schedule
+from simulator.campaign.conversations import CONVERSATIONS, converse
 from simulator.campaign.state import WARMING, CampaignState, Requests
+from simulator.campaign.tactic import behaviour
 from simulator.scenario.campaign.acquisition import (
     AccountWaves,
     AgedAccounts,
@@ -35,19 +38,23 @@ from simulator.seeding import stable_key
 __all__ = ["CREATION", "SEEDING", "NoSeed", "Prepaid", "Seeding", "WarmUp"]
 
 
-def _aged(spec: AgedAccounts, rng: np.random.Generator, n: int, campaign_start: float) -> np.ndarray:
-    """Creation times (s since the scenario start; negative: before it): ``start − age``."""
-    return campaign_start + spec.age.sample_created(rng, n)
+def _aged(spec: AgedAccounts, state: CampaignState, n: int, campaign_start: float) -> np.ndarray:
+    """Creation times (s since the scenario start; negative: before it): ``start − age``,
+    ages like the customers' without an ``age``."""
+    if spec.age is None:
+        return campaign_start + state.customers.ages_created(state.rng, n)
+    return campaign_start + spec.age.sample_created(state.rng, n)
 
 
-def _waves(spec: AccountWaves, rng: np.random.Generator, n: int, campaign_start: float) -> np.ndarray:
+def _waves(spec: AccountWaves, state: CampaignState, n: int, campaign_start: float) -> np.ndarray:
     """Creation times: wave ``i mod waves`` at ``start + first + wave·every + U(0, spread)``."""
+    rng = state.rng
     wave = rng.permutation(np.arange(n) % spec.waves)
     return campaign_start + spec.first + wave * spec.every + rng.uniform(0.0, spec.spread, size=n)
 
 
 CREATION: dict[str, Callable[..., np.ndarray]] = {"aged": _aged, "waves": _waves}
-"""Creation times by ``creation.kind``: ``(spec, rng, n, campaign start) → times``."""
+"""Creation times by ``creation.kind``: ``(spec, state, n, campaign start) → times``."""
 
 
 class Seeding:
@@ -92,13 +99,15 @@ class WarmUp(Seeding):
         self.spec = spec
         self.target = spec.spend if spec.spend is not None else state.target_tier_spend()
         self.salt = stable_key(f"{state.spec.name}/filler")
+        self.threading = behaviour(CONVERSATIONS, state.spec.conversations)
 
     def ready(self, codes: np.ndarray) -> np.ndarray:
         return self.state.world.gateway.spend_of(codes) >= self.target
 
     def warm_up(self, t0: float, t1: float) -> Requests | None:
         """Each warming account below the target sends filler at ``requests_per_account``
-        (at most ``load.limit_fraction`` of its binding limit) at independent times."""
+        (at most ``load.limit_fraction`` of its binding limit), in conversations threaded
+        as the campaign's, opened at independent times."""
         state = self.state
         m = state.members
         rows = np.flatnonzero(m.column("state") == WARMING)
@@ -109,22 +118,29 @@ class WarmUp(Seeding):
         if rows.size == 0:
             return None
         cam = state.spec.camouflage
-        per_request = np.array([1.0, cam.input_tokens.mean, self.spec.output_tokens.mean])
+        mean_in, mean_out = cam.input_tokens.mean, self.spec.output_tokens.mean
+        per_request = np.array([1.0, mean_in + self.threading.mean_context(mean_in, mean_out), mean_out])
         binding = (gateway.limits_of(m.column("code")[rows]) / per_request).min(axis=1)
         rate = np.minimum(self.spec.requests_per_account, state.spec.load.limit_fraction * binding)
-        counts = state.rng.poisson(rate * (t1 - t0))
-        who, ts = schedule(Independent(kind="independent"), state.rng, rows, counts, t0, t1)
-        if who.size == 0:
+        counts = state.rng.poisson(rate * (t1 - t0) / self.threading.mean_turns())
+        if counts.sum() == 0:
             return None
+        layout = self.threading.layout(state.rng, int(counts.sum()))
+        who = layout.spread(np.repeat(rows, counts))
         content = filler_requests(
             state.rng,
             cam,
             m.column("code")[who],
             m.column("language")[who],
             self.salt,
+            layout,
             output_tokens=self.spec.output_tokens,
         )
-        return Requests(who, ts, content)
+        return converse(state, self.threading, _AT_RANDOM, rows, counts, layout, content, t0, t1)
+
+
+_AT_RANDOM = Independent(kind="independent")
+"""Warm-up conversations open at independent random times."""
 
 
 SEEDING: dict[str, Callable[..., Seeding]] = {"none": NoSeed, "prepaid": Prepaid, "warmup": WarmUp}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from simulator.campaign.conversations import Layout
 from simulator.hashing import splitmix64
 from simulator.prompts import TOPICS, random_fingerprints
 from simulator.scenario.base import LogNormal, normalised
@@ -26,24 +27,27 @@ def filler_requests(
     codes: np.ndarray,
     account_language: np.ndarray,
     salt: int,
+    layout: Layout,
     output_tokens: LogNormal | None = None,
 ) -> dict[str, np.ndarray]:
-    """Columns of filler requests by accounts ``codes`` (one per entry), in the shape
-    of :meth:`~simulator.campaign.prompts.PhaseLibrary.render`; template id -1.
-    ``output_tokens`` overrides the answer lengths (warm-up traffic)."""
-    n = codes.size
-    topic = rng.choice(len(TOPICS), size=n, p=normalised(camouflage.topics, TOPICS)).astype(np.int16)
+    """Columns of the filler requests of ``layout``'s conversations by accounts ``codes``
+    (one per request), in the shape of :meth:`~simulator.campaign.prompts.PhaseLibrary.render`;
+    template id -1. A conversation keeps one topic, chain-of-thought request and
+    system prompt. ``output_tokens`` overrides the answer lengths (warm-up traffic)."""
+    n, s = layout.n, layout.size
+    topic = rng.choice(len(TOPICS), size=s, p=normalised(camouflage.topics, TOPICS)).astype(np.int16)
     lengths = output_tokens or camouflage.output_tokens
     max_tokens = max(camouflage.max_tokens, int(lengths.max)) if output_tokens else camouflage.max_tokens
+    owners = codes[layout.first].astype(np.uint64)
     return {
         "template_id": np.full(n, -1, dtype=np.int64),
-        "topic": topic,
+        "topic": layout.spread(topic),
         "language": account_language,
-        "cot": rng.random(n) < camouflage.cot_share,
+        "cot": layout.spread(rng.random(s) < camouflage.cot_share),
         "input_tokens": camouflage.input_tokens.sample(rng, n),
         "output_tokens": np.minimum(lengths.sample(rng, n), max_tokens),
         "max_tokens": np.full(n, max_tokens),
         "fingerprint": random_fingerprints(rng, n),
         # the account's own prompts (a product integration's), as a customer's
-        "system_prompt_hash": FILLER_SYSTEM_PROMPTS.draw(rng, splitmix64(codes.astype(np.uint64) ^ np.uint64(salt))),
+        "system_prompt_hash": layout.spread(FILLER_SYSTEM_PROMPTS.draw(rng, splitmix64(owners ^ np.uint64(salt)))),
     }

@@ -11,12 +11,17 @@ Processes (each wakes per planning step, wave or enforcement, never per request)
 
 * the planner, every ``load.plan_interval`` from the campaign start: promotes
   ready accounts, hands out work to harvesting accounts under their limits and
-  the budget, adds warm-up traffic, and stops at the goal, the budget or the end;
+  the budget (conversations, :mod:`simulator.campaign.conversations`), adds
+  warm-up traffic, sends the requests due in the step (follow-ups are held
+  until their step, and dropped for accounts lost or paused by then), and stops
+  at the goal, the budget or the end;
 * the sign-up waves: registers accounts whose creation time falls during the run
   (at most once per tick while a wave lasts);
 * one short process per reaction that enlists accounts later.
 
-At the end of every tick the actor reads the responses to its own requests
+Sign-up settings the spec leaves unset are resolved like the customers' at set-up
+(:func:`~simulator.campaign.customers.like_customers`; :attr:`CampaignActor.config`
+is the resolved spec). At the end of every tick the actor reads the responses to its own requests
 (:meth:`CampaignActor.on_tick`): tokens served count toward the goal and are paid for.
 """
 
@@ -35,15 +40,17 @@ from simulator.campaign.acquisition import CREATION, SEEDING
 from simulator.campaign.adaptation import ON_BAN, ON_CHALLENGE, ON_THROTTLE, Enlistment
 from simulator.campaign.budget import Ledger
 from simulator.campaign.camouflage import filler_requests
+from simulator.campaign.conversations import CONVERSATIONS, converse, interleave
+from simulator.campaign.customers import like_customers
 from simulator.campaign.goal import Extraction
-from simulator.campaign.infrastructure import Exits
-from simulator.campaign.load import rhythm_weight, schedule
+from simulator.campaign.infrastructure import Identity
+from simulator.campaign.load import rhythm_weight
 from simulator.campaign.pivot import ModelChoice
 from simulator.campaign.prompts import PhaseLibrary
 from simulator.campaign.state import GONE, HARVEST, RESERVE, WARMING, CampaignState, Requests
 from simulator.campaign.tactic import behaviour
 from simulator.gateway import Enforcement
-from simulator.prompts import LANGUAGES, random_fingerprints
+from simulator.prompts import LANGUAGES
 from simulator.registry import NewAccounts
 from simulator.scenario.base import normalised
 from simulator.scenario.campaign import CampaignBase
@@ -92,6 +99,8 @@ class CampaignActor(Actor):
     def extra_member_columns(self) -> dict[str, Any]:
         return {
             "state": np.int8,
+            "cell": np.int64,
+            "card": object,
             "created": np.float64,
             "paused_until": np.float64,
             "slow": np.float64,
@@ -101,18 +110,21 @@ class CampaignActor(Actor):
     # -- set-up ------------------------------------------------------------------------
 
     def setup(self) -> None:
+        scenario = self.ctx.scenario
+        # settings left unset are the customers': resolved once, here
+        self.config, customers = like_customers(self.config, scenario)
         cfg = self.config
         rng = self.rng
-        scenario = self.ctx.scenario
         self.ledger = Ledger(cfg.budget)
-        self.state = CampaignState(cfg, rng, self.members, self.ledger, self.ctx, self)
-        self.exits = Exits.build(self.state)
+        self.state = CampaignState(cfg, rng, self.members, self.ledger, self.ctx, self, customers)
         self.route = behaviour(ROUTES, cfg.access, self.state)
+        self.exits = self.route.egress()
+        self.threading = behaviour(CONVERSATIONS, cfg.conversations)
         self.seeding = behaviour(SEEDING, cfg.acquisition.seeding, self.state)
         self.on_ban = behaviour(ON_BAN, cfg.adaptation.on_ban, self.state)
         self.on_throttle = behaviour(ON_THROTTLE, cfg.adaptation.on_throttle, self.state)
         self.on_challenge = behaviour(ON_CHALLENGE, cfg.adaptation.on_challenge, self.state)
-        self.models = ModelChoice.build(scenario.models, cfg.model, cfg.pivot, cfg.start)
+        self.models = ModelChoice.build(scenario.models, cfg.model, cfg.pivot, cfg.start, cfg.models, cfg.model_mix)
         plans = [cfg.prompts, *cfg.phases]
         self.phases = [
             PhaseLibrary.build(rng, plan, self.next_template_ids(plan.templates), f"{self.name}/system/{i}")
@@ -129,9 +141,10 @@ class CampaignActor(Actor):
         self.requests = self.served = 0
         self.finished_at: float | None = None
         self.finish_reason = "running"
+        self._held: RequestBlock | None = None
 
         reserve = round(cfg.accounts * cfg.acquisition.reserve)
-        created = behaviour(CREATION, cfg.acquisition.creation, rng, cfg.accounts + reserve, cfg.start)
+        created = behaviour(CREATION, cfg.acquisition.creation, self.state, cfg.accounts + reserve, cfg.start)
         state = np.r_[np.full(cfg.accounts, WARMING), np.full(reserve, RESERVE)].astype(np.int8)
         order = np.argsort(created, kind="stable")
         created, state = created[order], state[order]
@@ -148,11 +161,14 @@ class CampaignActor(Actor):
         self,
         created_ts: np.ndarray,
         state: np.ndarray,
-        identity: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+        identity: str = "pool",
+        like: np.ndarray | None = None,
     ) -> np.ndarray:
         """Register accounts created at ``created_ts`` in ``state``, as many as the
-        budget pays for. ``identity`` is (exit, client, card) per account; default:
-        drawn from the campaign's pools. Returns the new accounts' codes."""
+        budget pays for, with an identity (exit cell, exits, clients, card) from the
+        campaign's pools (``pool``), never seen before (``fresh``), or that of the
+        members ``like`` they replace (``matching``: their declared country too).
+        Returns the new accounts' codes."""
         cfg = self.config
         acq = cfg.acquisition
         rng = self.rng
@@ -163,12 +179,27 @@ class CampaignActor(Actor):
         created_ts, state = created_ts[:n], state[:n]
         orgs = self.route.orgs(created_ts)
         created_ts = self.route.created(created_ts, orgs)
-        declared = self.state.declared_countries(n)
+        m = self.members
+        matching = identity == "matching" and like is not None and like.size >= n
+        declared = m.column("country")[like[:n]] if matching else self.state.declared_countries(n)
         styles = np.array(sorted(acq.email_styles), dtype=object)
         style_p = np.array([acq.email_styles[s] for s in styles])
         style = styles[rng.choice(styles.size, size=n, p=style_p / style_p.sum())]
         names, emails, domains = self.profiles.people(rng, declared, style)
-        home, client, card = identity if identity is not None else self.exits.assign(n)
+        if matching:
+            old = like[:n]
+            ident = Identity(
+                m.column("cell")[old],
+                m.column("ip0")[old],
+                m.column("ip1")[old],
+                m.column("client0")[old],
+                m.column("client1")[old],
+                m.column("card")[old],
+            )
+        elif identity == "fresh":
+            ident = self.exits.fresh(declared, orgs)
+        else:
+            ident = self.exits.assign(declared, orgs)
         codes = self.new_accounts(
             NewAccounts(
                 org=orgs,
@@ -178,7 +209,7 @@ class CampaignActor(Actor):
                 name=names,
                 email=emails,
                 email_domain=domains,
-                payment_fingerprint=card[:n],
+                payment_fingerprint=ident.card,
                 declared_country=declared,
                 verified=rng.random(n) < acq.verified_share,
                 initial_spend=np.full(n, prepaid),
@@ -189,19 +220,21 @@ class CampaignActor(Actor):
         )
         key0, key1 = self.route.keys(codes, orgs)
         languages = rng.choice(len(LANGUAGES), size=n, p=normalised(cfg.prompts.languages, LANGUAGES))
-        self.members.append(
+        m.append(
             code=codes,
             key0=key0,
             key1=key1,
-            ip0=home[:n],
-            ip1=home[:n],
-            client0=client[:n],
-            client1=client[:n],
+            ip0=ident.ip0,
+            ip1=ident.ip1,
+            client0=ident.client0,
+            client1=ident.client1,
             country=declared,
             utc_offset=self.utc_offsets(declared),
             language=languages.astype(np.int16),
             activity=cfg.load.volumes(rng, n),
             state=state,
+            cell=ident.cell,
+            card=ident.card,
             created=created_ts,
             paused_until=np.full(n, -np.inf),
             slow=np.ones(n),
@@ -271,7 +304,7 @@ class CampaignActor(Actor):
                 return
             t0 = self.env.now
             t1 = min(t0 + step, end)
-            pool = self.exits.proxies.size
+            pool = self.exits.pool_size
             self.ledger.charge("proxies", pool * cfg.budget.per_proxy_ip * (t1 - t0) / DAY)
             self._promote(t0)
             blocks = []
@@ -280,8 +313,9 @@ class CampaignActor(Actor):
                 requests = plan(t0, t1)
                 if requests is not None:
                     blocks.append(self._block(requests))
-            if blocks:
-                self.ctx.gateway.submit(concat_blocks(blocks))
+            due = self._release(blocks, t0, t1)
+            if due is not None:
+                self.ctx.gateway.submit(due)
             yield self.env.timeout(max(t1 - t0, 1e-9))
         self._finish("end")
 
@@ -289,6 +323,27 @@ class CampaignActor(Actor):
         if self.finished_at is None:
             self.finished_at = float(self.env.now)
             self.finish_reason = reason
+            self._held = None
+
+    def _release(self, blocks: list[RequestBlock], t0: float, t1: float) -> RequestBlock | None:
+        """The requests to send in the step ``[t0, t1)``: this step's and the follow-ups
+        held from earlier steps that fall in it. The rest are held for later steps. A
+        harness sends a follow-up only when its time comes: follow-ups of accounts lost
+        (banned, abandoned) or paused (solving a challenge) by ``t0`` are dropped, and
+        all of them when the campaign stops."""
+        if self._held is not None:
+            blocks = [self._held, *blocks]
+        if not blocks:
+            return None
+        block = concat_blocks(blocks)
+        m = self.members
+        rows = self.rows_of(block.columns["account"])
+        state = m.column("state")[rows]
+        live = (state != GONE) & (state != RESERVE) & (m.column("paused_until")[rows] <= t0)
+        due = live & (block.columns["ts"] < t1)
+        later = np.flatnonzero(live & ~due)
+        self._held = block.take(later) if later.size else None
+        return block.take(np.flatnonzero(due)) if due.any() else None
 
     def phase_at(self, t: float) -> PhaseLibrary:
         """The prompt phase in force at ``t``."""
@@ -300,7 +355,9 @@ class CampaignActor(Actor):
         return float((mean_in * self._price[0] + mean_out * self._price[1]) * per_token)
 
     def _harvest(self, t0: float, t1: float) -> Requests | None:
-        """This step's requests of harvesting accounts: templated prompts plus filler."""
+        """This step's requests of harvesting accounts: conversations opened by templated
+        prompts or filler, with their follow-ups. An account at rate ``r`` (requests/s)
+        opens ``Poisson(r · step / E[T])`` conversations of ``E[T]`` requests on average."""
         cfg = self.config
         load = cfg.load
         m = self.members
@@ -314,27 +371,36 @@ class CampaignActor(Actor):
         cam = cfg.camouflage
         mean_in = (1 - share) * mean_in + share * cam.input_tokens.mean
         mean_out = (1 - share) * mean_out + share * min(cam.output_tokens.mean, cam.max_tokens)
+        mean_in += self.threading.mean_context(mean_in, mean_out)
+        turns = self.threading.mean_turns()
         limits = self.ctx.gateway.limits_of(m.column("code")[rows])
         binding = (limits / np.array([1.0, mean_in, mean_out])).min(axis=1)
         slow = np.where(m.column("slow_until")[rows] > t0, m.column("slow")[rows], 1.0)
         rhythm = rhythm_weight(load.rhythm, self.ctx.scenario.start, (t0 + t1) / 2, m.column("utc_offset")[rows])
         wanted = load.requests_per_account * m.column("activity")[rows] * rhythm * slow
         rate = np.minimum(wanted, load.limit_fraction * binding)
-        counts = rng.poisson(rate * (t1 - t0))
-        counts = self.ledger.thin(rng, counts, self._unit_cost(mean_in, mean_out))
-        who, ts = schedule(load.timing, rng, rows, counts, t0, t1)
-        if who.size == 0:
+        counts = rng.poisson(rate * (t1 - t0) / turns)
+        counts = self.ledger.thin(rng, counts, turns * self._unit_cost(mean_in, mean_out))
+        if counts.sum() == 0:
             return None
-        filler = rng.random(who.size) < share
-        who = np.r_[who[~filler], who[filler]]
-        ts = np.r_[ts[~filler], ts[filler]]
-        harvest_rows = who[: who.size - int(filler.sum())]
-        filler_rows = who[harvest_rows.size :]
-        harvest = phase.render(rng, m.column("language")[harvest_rows])
+        openers = np.repeat(rows, counts)
+        filler = rng.random(openers.size) < share
+        layout = self.threading.layout(rng, openers.size)
+        who = layout.spread(openers)
+        harvest_layout, harvest_rows = layout.subset(~filler)
+        filler_layout, filler_rows = layout.subset(filler)
+        language = m.column("language")
+        harvest = phase.render(rng, language[who[harvest_rows]], harvest_layout)
         chaff = filler_requests(
-            rng, cam, m.column("code")[filler_rows], m.column("language")[filler_rows], self._filler_salt
+            rng,
+            cam,
+            m.column("code")[who[filler_rows]],
+            language[who[filler_rows]],
+            self._filler_salt,
+            filler_layout,
         )
-        return Requests(who, ts, {name: np.concatenate([harvest[name], chaff[name]]) for name in harvest})
+        content = interleave(harvest, chaff, harvest_rows)
+        return converse(self.state, self.threading, load.timing, rows, counts, layout, content, t0, t1)
 
     def _block(self, requests: Requests) -> RequestBlock:
         """The request block of members ``who`` at ``ts`` with rendered ``content``."""
@@ -350,9 +416,13 @@ class CampaignActor(Actor):
             ts=ts,
             account=codes,
             key=key,
-            ip=self.exits.exits(codes, m.column("ip0")[who], ts),
-            client=self.exits.request_clients(m.column("client0")[who]),
-            model=self.models.choose(rng, ts),
+            ip=self.exits.ips(
+                codes, m.column("ip0")[who], m.column("ip1")[who], m.column("cell")[who], ts, requests.conversation
+            ),
+            client=self.exits.request_clients(
+                m.column("client0")[who], m.column("client1")[who], requests.conversation
+            ),
+            model=self.models.choose(requests.opened, requests.conversation, codes),
             input_tokens=content["input_tokens"],
             output_tokens=content["output_tokens"],
             max_tokens=content["max_tokens"],
@@ -361,8 +431,8 @@ class CampaignActor(Actor):
             cot_requested=cot,
             system_prompt_hash=content["system_prompt_hash"],
             prompt_simhash=content["fingerprint"],
-            conversation_id=random_fingerprints(rng, n),
-            turn=0,
+            conversation_id=requests.conversation,
+            turn=requests.turn,
             template_id=content["template_id"],
         )
 
@@ -429,15 +499,8 @@ class CampaignActor(Actor):
         state[reserve] = WARMING
         k = n - reserve.size
         if k > 0:
-            chosen = None
-            if wanted.identity == "fresh":
-                chosen = self.exits.fresh_identity(self.state, k)
-            elif wanted.identity == "matching" and rows is not None:
-                m = self.members
-                old = rows[reserve.size :]
-                cards = self.ctx.registry.visible.column("payment_fingerprint")[m.column("code")[old]]
-                chosen = (m.column("ip0")[old], m.column("client0")[old], cards)
-            self.enlist(np.full(k, float(self.env.now)), np.full(k, WARMING, dtype=np.int8), chosen)
+            like = rows[reserve.size :] if rows is not None else None
+            self.enlist(np.full(k, float(self.env.now)), np.full(k, WARMING, dtype=np.int8), wanted.identity, like)
         if wanted.replacement:
             self.replaced += n
 

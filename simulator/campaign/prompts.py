@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.campaign.conversations import Layout
 from simulator.prompts import LANGUAGES, TemplateLibrary
 from simulator.scenario.base import normalised
 from simulator.scenario.campaign.prompts import PromptPlan
@@ -33,16 +34,21 @@ class PhaseLibrary:
         library = TemplateLibrary.build(rng, first_id, plan.topics, plan.templates, plan.concentration)
         return cls(plan, library, plan.system_prompt_mix(), np.uint64(stable_key(salt)))
 
-    def render(self, rng: np.random.Generator, account_language: np.ndarray) -> dict[str, np.ndarray]:
-        """True labels and prompt columns of ``account_language.size`` requests:
-        ``template_id`` (global, hidden truth), ``topic``, ``language``, ``cot``, ``input_tokens``,
-        ``output_tokens``, ``max_tokens``, ``fingerprint``, ``system_prompt_hash``."""
+    def render(self, rng: np.random.Generator, account_language: np.ndarray, layout: Layout) -> dict[str, np.ndarray]:
+        """True labels and prompt columns of the ``layout.n`` requests of ``layout``'s
+        conversations (``account_language`` per request): ``template_id`` (global, hidden
+        truth), ``topic``, ``language``, ``cot``, ``input_tokens`` (the rendered prompt;
+        follow-ups' context is added by the threading), ``output_tokens``, ``max_tokens``,
+        ``fingerprint``, ``system_prompt_hash``. A conversation keeps one template (its
+        follow-ups are rendered from it), chain-of-thought request, language and system
+        prompt."""
         plan = self.plan
-        n = account_language.size
-        template = self.library.draw(rng, n)
-        cot = rng.random(n) < plan.cot_share
+        n, s = layout.n, layout.size
+        template = layout.spread(self.library.draw(rng, s))
+        cot = layout.spread(rng.random(s) < plan.cot_share)
         if plan.language_mix == "request":
-            language = rng.choice(len(LANGUAGES), size=n, p=normalised(plan.languages, LANGUAGES)).astype(np.int16)
+            drawn = rng.choice(len(LANGUAGES), size=s, p=normalised(plan.languages, LANGUAGES)).astype(np.int16)
+            language = layout.spread(drawn)
         else:
             language = account_language
         output = plan.output_tokens.sample(rng, n)
@@ -56,5 +62,5 @@ class PhaseLibrary:
             "output_tokens": np.minimum(output, plan.max_tokens),
             "max_tokens": np.full(n, plan.max_tokens),
             "fingerprint": self.library.render(rng, template, plan.variation),
-            "system_prompt_hash": self.system_prompts.draw(rng, np.full(n, self.harness)),
+            "system_prompt_hash": layout.spread(self.system_prompts.draw(rng, np.full(s, self.harness))),
         }

@@ -4,7 +4,7 @@ A tactic's behaviour (:mod:`simulator.campaign`'s family modules) never sees the
 actor that runs the campaign. It gets a :class:`CampaignState`: the campaign's
 spec, its random stream, its members (one row per account), its budget ledger,
 the world's shared services, and the few registration services of its owner
-(:class:`Registrar`).
+(:class:`Registrar`), and what the customers look like (:class:`~simulator.campaign.customers.CustomerMix`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 
 from simulator.actor import WorldContext
 from simulator.campaign.budget import Ledger
+from simulator.campaign.customers import CustomerMix
 from simulator.columns import ColumnStore
 from simulator.geography import country_codes
 from simulator.scenario.base import normalised
@@ -45,12 +46,16 @@ class Registrar(Protocol):
 
 @dataclass(frozen=True)
 class Requests:
-    """Requests a tactic wants sent: the member row and time of each, and their content
-    (true labels and prompt columns, see :meth:`simulator.campaign.prompts.PhaseLibrary.render`)."""
+    """Requests a tactic wants sent: the member row and time of each, their content
+    (true labels and prompt columns, see :meth:`simulator.campaign.prompts.PhaseLibrary.render`)
+    and their place in a conversation: its opaque id, the turn, and when it opened (s)."""
 
     who: np.ndarray
     ts: np.ndarray
     content: dict[str, np.ndarray]
+    conversation: np.ndarray
+    turn: np.ndarray
+    opened: np.ndarray
 
 
 @dataclass
@@ -58,6 +63,7 @@ class CampaignState:
     """One campaign as its tactics see it."""
 
     spec: CampaignBase
+    """The campaign's spec, its sign-up settings resolved (:func:`~simulator.campaign.customers.like_customers`)."""
     rng: np.random.Generator
     """The campaign's own stream (tactics draw from it in a fixed order)."""
     members: ColumnStore
@@ -66,9 +72,11 @@ class CampaignState:
     world: WorldContext
     """The world's shared services: clock, scenario, gateway, registry, network, profiles."""
     registrar: Registrar
+    customers: CustomerMix
+    """What the customers look like at sign-up (for settings left to them)."""
 
     def declared_countries(self, n: int) -> np.ndarray:
-        """Declared country codes of ``n`` fake identities (``acquisition.declared_countries``)."""
+        """Declared country codes of ``n`` fake identities (``acquisition.declared_countries``, resolved)."""
         weights = normalised(self.spec.acquisition.declared_countries, country_codes())
         return self.rng.choice(weights.size, size=n, p=weights).astype(np.int16)
 

@@ -5,8 +5,10 @@ registered to its first account (the reseller's service account),
 ``servers_per_org`` egress addresses in one /24 network and one client install.
 Traffic is session-based, as for the other interactive groups.
 
-Contract with campaigns: :meth:`ResellerGroup.org_codes` and
-:meth:`ResellerGroup.shared_keys` work as soon as :meth:`~ResellerGroup.setup` has run.
+Contract with campaigns: :meth:`ResellerGroup.org_codes`,
+:meth:`ResellerGroup.shared_keys` and the read-only :meth:`~ResellerGroup.servers`,
+:meth:`~ResellerGroup.client` and :meth:`~ResellerGroup.card` of an organisation
+work as soon as :meth:`~ResellerGroup.setup` has run.
 """
 
 from __future__ import annotations
@@ -47,6 +49,33 @@ class ResellerGroup(InteractiveGroup):
                 f"Organisation {org_code} is not one of reseller {self.name!r}'s; its organisations: "
                 f"{self._orgs.tolist()}"
             ) from None
+
+    def _org_rows(self, org_code: int) -> np.ndarray:
+        """Member rows of the end customers in organisation ``org_code``."""
+        orgs = self.ctx.registry.visible.column("org")[self.members.column("code")]
+        rows = np.flatnonzero(orgs == int(org_code))
+        if rows.size == 0:
+            raise KeyError(
+                f"Organisation {org_code} is not one of reseller {self.name!r}'s; its organisations: "
+                f"{self._orgs.tolist()}"
+            )
+        return rows
+
+    def servers(self, org_code: int) -> np.ndarray:
+        """IP codes of the egress addresses the end customers of ``org_code`` send from
+        (the reseller's servers), sorted."""
+        rows = self._org_rows(org_code)
+        m = self.members
+        return np.unique(np.concatenate([m.column("ip0")[rows], m.column("ip1")[rows]]))
+
+    def client(self, org_code: int) -> int:
+        """Client code of the reseller's SDK install that organisation ``org_code`` runs."""
+        return int(self.members.column("client0")[self._org_rows(org_code)[0]])
+
+    def card(self, org_code: int) -> str:
+        """Payment fingerprint of organisation ``org_code`` (the reseller's card)."""
+        code = self.members.column("code")[self._org_rows(org_code)[0]]
+        return str(self.ctx.registry.visible.column("payment_fingerprint")[code])
 
     # -- account creation ----------------------------------------------------------------
 

@@ -3,9 +3,14 @@
 * **creation** (``kind: aged`` or ``kind: waves``): accounts bought or registered
   long before use, at log-uniform ages; or registered in sign-up waves (a burst
   of registrations every few days, each spread over a few hours).
-* **sign-up pathways**: the weakest verification paths (education, research and
-  start-up programmes), fake identities with throwaway or edu e-mail, a claimed
-  country.
+* **sign-up pathways**, e-mail styles, claimed countries, verification and
+  account ages: left unset (``null``), each is drawn like the scenario's
+  customers' (the account-weighted mix of its population groups' settings, or
+  of the reseller group's behind a reseller), so that a campaign on defaults is
+  not told apart by one registry column. Scenarios that model the reported
+  sign-ups through the weakest verification paths (education, research and
+  start-up programmes, throwaway or edu e-mail) set them and declare
+  ``signals: [signup, identity]``.
 * **ageing and spend seeding**: accounts climb rate-limit tiers by age and
   cumulative spend; a campaign may hold accounts idle until they are old enough
   (``ageing``) and reach a ``target_tier`` before harvesting, paying the spend
@@ -43,9 +48,10 @@ class AgedAccounts(StrictModel):
     """Accounts that exist long before the campaign uses them (bought or farmed)."""
 
     kind: Literal["aged"] = Field(description="Accounts created at log-uniform ages before the campaign starts.")
-    age: AgeRange = Field(
-        default_factory=lambda: AgeRange(min=DAY, max=30 * DAY),
-        description="Age of each account when the campaign starts, drawn log-uniformly between min and max.",
+    age: AgeRange | None = Field(
+        default=None,
+        description="Age of each account when the campaign starts, drawn log-uniformly between min and max "
+        "(default: like the customers' ages, an account-weighted mix of their groups' ranges).",
     )
 
 
@@ -117,21 +123,22 @@ class Acquisition(StrictModel):
         description="Spare accounts, as a share of 'accounts', created with the pool and kept dormant to replace "
         "banned ones at once.",
     )
-    signup_pathways: PathwayWeights = Field(
-        default_factory=lambda: {"education": 0.4, "research": 0.3, "startup": 0.3},
-        description="Weights over sign-up pathways (the weakest verification paths). Ignored behind a reseller, "
-        "whose own sign-up path is used.",
+    signup_pathways: PathwayWeights | None = Field(
+        default=None,
+        description="Weights over sign-up pathways (default: like the customers'; the reported campaigns used "
+        "education, research and startup programmes). Ignored behind a reseller, whose own sign-up path is used.",
     )
-    email_styles: EmailStyleWeights = Field(
-        default_factory=lambda: {"freemail": 0.6, "edu": 0.25, "disposable": 0.15},
-        description="Weights over e-mail styles of the fake identities.",
+    email_styles: EmailStyleWeights | None = Field(
+        default=None, description="Weights over e-mail styles of the identities (default: like the customers')."
     )
-    declared_countries: CountryWeights = Field(
-        default_factory=lambda: {"US": 0.6, "GB": 0.2, "SG": 0.2},
-        description="Weights over the countries the accounts claim (compare the proxies' exit countries and the "
-        "load rhythm's active hours).",
+    declared_countries: CountryWeights | None = Field(
+        default=None,
+        description="Weights over the countries the accounts claim (default: like the customers'; compare the "
+        "proxies' exit countries and the load rhythm's active hours).",
     )
-    verified_share: float = Field(default=0.3, ge=0, le=1, description="Share of accounts passing verification.")
+    verified_share: float | None = Field(
+        default=None, ge=0, le=1, description="Share of accounts passing verification (default: like the customers')."
+    )
     org_size: int = Field(
         default=1, ge=1, description="Accounts per organisation the campaign registers (1: personal accounts)."
     )

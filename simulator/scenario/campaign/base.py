@@ -11,6 +11,7 @@ block               module
 ``access``          :mod:`~simulator.campaign.access` (direct, or behind a reseller)
 ``infrastructure``  :mod:`~simulator.campaign.infrastructure` (proxies, rotation, clients, payment)
 ``load``            :mod:`~simulator.campaign.load` (load spreading, timing, rhythm)
+``conversations``   :mod:`~simulator.campaign.conversations` (single turns, threads, trajectories)
 ``prompts``         :mod:`~simulator.campaign.prompts` (templates, CoT, languages; ``phases``)
 ``pivot``           :mod:`~simulator.campaign.pivot` (move to a new model)
 ``camouflage``      :mod:`~simulator.campaign.camouflage` (benign filler)
@@ -30,7 +31,7 @@ chain-of-thought).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -40,6 +41,7 @@ from simulator.scenario.campaign.acquisition import Acquisition
 from simulator.scenario.campaign.adaptation import Adaptation
 from simulator.scenario.campaign.budget import Budget
 from simulator.scenario.campaign.camouflage import Camouflage
+from simulator.scenario.campaign.conversations import Conversations, Threads
 from simulator.scenario.campaign.goal import Goal
 from simulator.scenario.campaign.infrastructure import Infrastructure
 from simulator.scenario.campaign.load import LoadPlan
@@ -69,6 +71,15 @@ class CampaignBase(StrictModel):
     model: str | None = Field(
         default=None, description="Model harvested (default: the newest model released when the campaign starts)."
     )
+    models: dict[str, Annotated[float, Field(ge=0)]] | None = Field(
+        default=None,
+        description="Weights over the models harvested, instead of one 'model' (default: one model). Each "
+        "conversation (or account, see model_mix) draws one among those released by then.",
+    )
+    model_mix: Literal["conversation", "account"] = Field(
+        default="conversation",
+        description="With 'models': draw the model for every conversation, or once per account (pinned).",
+    )
     pivot: ModelPivot | None = Field(default=None, description="Move traffic to a newly released model (default: no).")
     acquisition: Acquisition = Field(default_factory=Acquisition, description="How accounts are obtained and readied.")
     access: Access = Field(
@@ -79,6 +90,11 @@ class CampaignBase(StrictModel):
         default_factory=Infrastructure, description="Proxies, rotation, client fingerprints and payment."
     )
     load: LoadPlan = Field(default_factory=LoadPlan, description="Load spreading over accounts and time.")
+    conversations: Conversations = Field(
+        default_factory=lambda: Threads(kind="threads"),
+        description="How requests are threaded into conversations: single_turn, threads (default: like chat "
+        "customers') or trajectories (agent and coding sessions).",
+    )
     prompts: PromptPlan = Field(default_factory=PromptPlan, description="What the campaign asks from its start.")
     phases: list[PromptPhase] = Field(
         default_factory=list, description="Later prompt plans, each from its 'after' on (in order)."
@@ -100,6 +116,12 @@ class CampaignBase(StrictModel):
         names = [phase.name for phase in self.phases]
         if len(set(names)) != len(names):
             raise ValueError(f"unique phase names, got {names}")
+        if self.model is not None and self.models is not None:
+            raise ValueError(
+                f"either one 'model' or weights over 'models', got both ({self.model!r} and {self.models})"
+            )
+        if self.models is not None and sum(self.models.values()) <= 0:
+            raise ValueError(f"'models' weights that add up to more than 0, got {self.models}")
         return self
 
     def actor_name(self, index: int) -> str:
@@ -107,7 +129,7 @@ class CampaignBase(StrictModel):
 
     def model_names(self) -> list[str]:
         """Models this campaign names (checked against the scenario's models)."""
-        names = [self.model] if self.model else []
+        names = [self.model] if self.model else sorted(self.models or {})
         if self.pivot is not None and self.pivot.to is not None:
             names.append(self.pivot.to)
         return names

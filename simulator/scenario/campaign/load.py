@@ -11,9 +11,14 @@ the smallest of the account's request limit and its token limits divided by
 the campaign's mean tokens per request: many accounts, each kept under a
 fraction of its limit.
 
-* **timing** (``kind``): ``synchronised`` accounts fire on one shared schedule
-  (plus ``jitter``), the lockstep synchrony detectors look for;
-  ``independent`` accounts fire at independent random times.
+* **timing** (``kind``): how jobs (conversation openings) are placed in a
+  planning step. ``queue`` (default): a work queue; each account runs
+  ``workers`` workers, its step's work arrives at one random moment and every
+  worker takes the next job as soon as its previous answer is back (response
+  time ``latency + output / output_speed``), so work comes in bursts with idle
+  gaps when the queue is empty. ``synchronised`` accounts fire on one shared
+  schedule (plus ``jitter``), the lockstep synchrony detectors look for;
+  ``independent`` accounts fire at independent uniform times.
 * **rhythm** (``kind``): ``flat`` round the clock (bots); ``human``: a daily
   and weekly rhythm in each account's declared time zone, or the operators'
   (mimicry of people); ``shift``: the operators' working hours in their own
@@ -21,7 +26,10 @@ fraction of its limit.
 
 Source: Anthropic, "Detecting and preventing distillation attacks" (2026-02-23):
 traffic spread across accounts to stay under per-account limits, with
-coordinated timing; DESIGN.md (load spreading, human rhythms).
+coordinated timing; DESIGN.md (load spreading, human rhythms). A harness that
+collects at scale runs a job queue with a pool of concurrent workers per key,
+each waiting for its answer before taking the next job (the pattern of batch
+clients and SDK concurrency limits).
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ __all__ = [
     "HumanRhythm",
     "Independent",
     "LoadPlan",
+    "Queue",
     "Rhythm",
     "ShiftRhythm",
     "Synchronised",
@@ -59,7 +68,23 @@ class Independent(StrictModel):
     kind: Literal["independent"] = Field(description="Independent random timing per account.")
 
 
-Timing = Annotated[Synchronised | Independent, Field(discriminator="kind")]
+class Queue(StrictModel):
+    """A work queue: each account's workers take the next job as soon as they are free."""
+
+    kind: Literal["queue"] = Field(description="A work queue drained by a few workers per account.")
+    workers: int = Field(
+        default=4,
+        ge=1,
+        description="Workers per account (more when a step's work would not fit in the step at this many).",
+    )
+    pickup: Duration = Field(
+        default=15.0,
+        description="Each worker picks its first job of a step up within this long of the work arriving "
+        "(uniformly: workers poll the queue, or finish other work first), e.g. '15s'.",
+    )
+
+
+Timing = Annotated[Queue | Synchronised | Independent, Field(discriminator="kind")]
 """How accounts' requests are placed in time, chosen by ``kind``."""
 
 
@@ -118,10 +143,22 @@ class LoadPlan(StrictModel):
         default=0.5, gt=0, le=1, description="Never more than this fraction of an account's binding limit."
     )
     timing: Timing = Field(
-        default_factory=lambda: Synchronised(kind="synchronised"), description="Synchronised or independent timing."
+        default_factory=lambda: Queue(kind="queue"),
+        description="How jobs are placed in a step: a work queue (default), synchronised or independent timing.",
     )
     rhythm: Rhythm = Field(default_factory=lambda: FlatRhythm(kind="flat"), description="Daily and weekly rhythm.")
     plan_interval: Duration = Field(default=600.0, gt=0, description="How often work is handed out, e.g. '10m'.")
+    output_speed: float = Field(
+        default=60.0,
+        gt=0,
+        description="Output tokens per second the model generates: an answer takes latency + output / output_speed "
+        "(what a harness waits for before its next job or turn; customers' sessions use 60).",
+    )
+    latency: Duration = Field(default=1.0, description="Seconds before an answer's first token, e.g. '1s'.")
+
+    def response_times(self, output_tokens: np.ndarray) -> np.ndarray:
+        """Seconds each answer takes: ``latency + output_tokens / output_speed``."""
+        return float(self.latency) + np.asarray(output_tokens, dtype=np.float64) / self.output_speed
 
     def volumes(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Per-account volume multipliers with mean 1: ``exp(N(−σ²/2, σ))``."""
