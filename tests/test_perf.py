@@ -71,9 +71,9 @@ def test_references_are_positive_rates() -> None:
 
 def test_peak_memory_runs_each_size_in_a_fresh_process() -> None:
     config = PerfConfig(
-        scenario=load_scenario(SCENARIOS / "quickstart.yaml"), memory_durations=(600.0, 1200.0), memory_scale=0.02
+        scenario=load_scenario(SCENARIOS / "quickstart.yaml"), memory_durations=(1800.0, 3600.0), memory_scale=0.05
     )
     first, second = peak_memory(config, ["null"])
-    assert (first.duration, second.duration) == (600.0, 1200.0)
+    assert (first.duration, second.duration) == (1800.0, 3600.0)
     assert 0 < first.requests <= second.requests
     assert first.peak_rss_mb >= first.baseline_rss_mb > 0

@@ -212,7 +212,7 @@ def test_explicit_sign_up_settings_override_the_customers() -> None:
 
 def test_the_customer_mix_is_account_weighted_and_never_signs_up_through_a_reseller() -> None:
     from simulator.campaign.customers import CustomerMix
-    from simulator.scenario.population import ChatUsers, Resellers
+    from simulator.scenario.population import ChatUsers, PopulationBase, Resellers
 
     mix = CustomerMix.of(
         [
@@ -222,7 +222,11 @@ def test_the_customer_mix_is_account_weighted_and_never_signs_up_through_a_resel
         ]
     )
     assert mix.signup_pathways == pytest.approx({"direct": 0.75, "education": 0.25})
-    assert mix.verified_share == pytest.approx((300 + 600 * 0.9) / 1000)
+    reseller_verified = Resellers(kind="reseller", accounts=1).verified_share
+    assert mix.verified_share == pytest.approx((300 + 600 * reseller_verified) / 1000)
     assert mix.age_weights.tolist() == pytest.approx([0.3, 0.1, 0.6])
     empty = CustomerMix.of([])
-    assert empty.signup_pathways == {"direct": 1.0} and empty.verified_share == pytest.approx(0.9)
+    base = PopulationBase(accounts=1)
+    assert "reseller" not in empty.signup_pathways and sum(empty.signup_pathways.values()) == pytest.approx(1.0)
+    assert set(empty.signup_pathways) <= set(base.signup_pathways)
+    assert empty.verified_share == pytest.approx(base.verified_share)
