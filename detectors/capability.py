@@ -2,8 +2,9 @@
 ask for the model's reasoning.
 
 Follows the 2026 provider disclosures on distillation campaigns: extraction
-traffic is "concentrated in a few high-value areas" (reasoning, coding, agentic
-tool use, rubric grading, rewrites) and "often elicits chain-of-thought", while
+traffic is "concentrated in a few high-value areas" (agentic reasoning and tool
+use, coding, computer use, rubric grading, rewrites, vision, data analysis) and
+"often elicits chain-of-thought", while
 sweeping the capability taxonomy systematically. Ordinary customers spread
 over many topics (chat), stay in one (a coding assistant), or rarely ask for
 step-by-step reasoning.
@@ -41,12 +42,18 @@ __all__ = ["HIGH_VALUE_CAPABILITIES", "CapabilityConcentration"]
 HIGH_VALUE_CAPABILITIES: tuple[str, ...] = (
     "agentic_tool_use",
     "coding",
-    "math",
+    "computer_use",
+    "data_analysis",
     "reasoning",
     "rewrite",
     "rubric_grading",
+    "vision",
 )
-"""The capabilities the 2026 disclosures name as the targets of distillation."""
+"""What a defender knows: the capabilities the 2026 provider disclosure names as the
+targets of distillation (agentic reasoning and tool use, coding, computer use,
+rubric-based grading, censorship-safe rewrites, vision, data analysis, reasoning
+traces). Defender knowledge, not the simulator's campaign defaults: a campaign may
+target other capabilities, and the scenarios vary them."""
 
 
 class CapabilityConcentration(Detector):

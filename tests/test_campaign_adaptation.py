@@ -66,8 +66,10 @@ def throttle_half(world: World) -> None:
 
 
 def test_slowing_down_on_a_throttle_cuts_the_throttled_accounts_rate() -> None:
-    campaign = {"load": {"requests_per_account": "3000/day", "timing": {"kind": "independent"}}}
-    world, requests = drive(campaign_scenario(campaign, duration="3h"), 59, throttle_half)
+    load = {"requests_per_account": "3000/day", "timing": {"kind": "independent"}, "volume_sigma": 0}
+    world, requests = drive(
+        campaign_scenario({"load": load | {"rhythm": {"kind": "flat"}}}, duration="3h"), 59, throttle_half
+    )
     codes = campaign_actor(world).members.column("code")
     during = requests[requests.ts.between(HOUR, 2 * HOUR)]
     slowed = during.code.isin(codes[:5]).sum()

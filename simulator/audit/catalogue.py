@@ -127,7 +127,8 @@ _SCALARS: tuple[tuple[str, str, str], ...] = (
     ("email_local_digit_share", "identity", "share of digits in the e-mail's local part"),
     ("email_local_dotted", "identity", "the e-mail's local part contains a dot (0/1)"),
     ("turn0_share", "conversations", "share of requests opening a conversation (turn 0)"),
-    ("conversations", "conversations", "distinct conversation ids"),
+    # a count of conversations is requests / turns per conversation: how much, not how structured
+    ("conversations", "volume", "distinct conversation ids"),
     ("turns_per_conversation", "conversations", "requests / distinct conversations"),
     ("turn_mean", "conversations", "mean turn number"),
     ("turn_max", "conversations", "highest turn number"),

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from simulator.audit.aggregates import AccountAggregates
 from simulator.audit.catalogue import FEATURE_SIGNALS
-from simulator.audit.results import ARTEFACT_LIFT, FeatureResult, RuleResult, ScenarioAudit
+from simulator.audit.results import ARTEFACT_LIFT, VOLUME_FOLLOWING_RHO, FeatureResult, RuleResult, ScenarioAudit
 from simulator.audit.separability import (
     THREE_FLAG_SIGNALS,
     average_precision,
@@ -88,18 +91,23 @@ def audit(
         note = "no attackers: nothing to audit" if y.sum() == 0 else "no customers: nothing to audit"
         return ScenarioAudit(**common, notes=(note,))
     table = feature_separations(features, y, FEATURE_SIGNALS)
-    results = tuple(
-        FeatureResult(
-            name=row.feature,
-            signal=row.signal,
-            ap=float(row.ap),
-            lift=float(row.lift),
-            direction=int(row.direction),
-            declared=row.signal in source.declared,
-            artefact=row.signal not in source.declared and float(row.lift) > threshold,
+    following = volume_following(features)
+    results = []
+    for row in table.itertuples(index=False):
+        follows = row.feature in following
+        is_declared = row.signal in source.declared or (follows and "volume" in source.declared)
+        results.append(
+            FeatureResult(
+                name=row.feature,
+                signal=row.signal,
+                ap=float(row.ap),
+                lift=float(row.lift),
+                direction=int(row.direction),
+                declared=is_declared,
+                artefact=not is_declared and float(row.lift) > threshold,
+                follows_volume=follows,
+            )
         )
-        for row in table.itertuples(index=False)
-    )
     rule_ap = average_precision(three_flag_score(features), y)  # a rule has its direction: higher = attacker
     rule_lift = lift(rule_ap, float(y.mean()))
     rule_declared = any(signal in source.declared for signal in THREE_FLAG_SIGNALS)
@@ -111,7 +119,20 @@ def audit(
     )
     ceiling = supervised_ceiling(features, y, folds=folds)
     notes = () if ceiling is not None else ("too few attackers or customers for a cross-validated ceiling",)
-    return ScenarioAudit(**common, features=results, three_flag=three_flag, ceiling=ceiling, notes=notes)
+    return ScenarioAudit(**common, features=tuple(results), three_flag=three_flag, ceiling=ceiling, notes=notes)
+
+
+def volume_following(features: pd.DataFrame, *, rho: float = VOLUME_FOLLOWING_RHO) -> frozenset[str]:
+    """Names of the features whose Spearman rank correlation with the accounts'
+    request count (the ``requests`` feature) is at least ``rho`` in absolute value:
+    they measure volume, whatever signal their name belongs to. Constant features
+    correlate with nothing."""
+    if "requests" not in features or len(features) < 3:
+        return frozenset()
+    ranks = features.rank()  # Spearman's ρ is Pearson's on ranks; constant columns give NaN
+    with np.errstate(invalid="ignore", divide="ignore"):
+        correlations = ranks.corrwith(ranks["requests"])
+    return frozenset(str(name) for name, value in correlations.items() if np.isfinite(value) and abs(value) >= rho)
 
 
 def audit_path(

@@ -2,7 +2,10 @@
 
 A feature is an **artefact** when its signal is not declared by any campaign of
 the scenario and its lift exceeds the threshold (:data:`ARTEFACT_LIFT`): it
-separates attackers without the scenario having asked for it. The three-flag
+separates attackers without the scenario having asked for it. A feature that
+ranks accounts as their request count does (:data:`VOLUME_FOLLOWING_RHO`) also
+carries the ``volume`` signal, whatever its own: a count of conversations or of
+active minutes is a count of requests in other words, declared when ``volume`` is. The three-flag
 rule is an artefact when its lift exceeds the threshold and none of the three
 signals it reads is declared. The supervised ceiling is reported, never judged:
 declared tactics are meant to be learnable.
@@ -36,6 +39,9 @@ __all__ = [
 ARTEFACT_LIFT = 0.4
 """Lift above which an undeclared feature is an artefact."""
 
+VOLUME_FOLLOWING_RHO = 0.9
+"""|Spearman ρ| with the request count from which a feature follows volume."""
+
 CSV_COLUMNS: tuple[str, ...] = (
     "scenario",
     "kind",
@@ -46,6 +52,7 @@ CSV_COLUMNS: tuple[str, ...] = (
     "direction",
     "declared",
     "artefact",
+    "follows_volume",
 )
 """Columns of ``audit.csv``: one row per feature, one for the three-flag rule, one for the ceiling."""
 
@@ -67,8 +74,10 @@ class FeatureResult:
     direction: int
     """+1: higher for attackers; −1: lower."""
     declared: bool
-    """Whether a campaign declares the feature's signal."""
+    """Whether a campaign declares the feature's signal (or ``volume``, if the feature follows it)."""
     artefact: bool
+    follows_volume: bool = False
+    """Whether the feature ranks accounts as their request count does (|ρ| ≥ :data:`VOLUME_FOLLOWING_RHO`)."""
 
 
 @dataclass(frozen=True)
@@ -182,6 +191,7 @@ def _feature(result: FeatureResult) -> dict[str, Any]:
         "direction": result.direction,
         "declared": result.declared,
         "artefact": result.artefact,
+        "follows_volume": result.follows_volume,
     }
 
 

@@ -141,7 +141,7 @@ def _show(console: Console, result: ScenarioAudit, top: int, seconds: float) -> 
             f.signal,
             f"{f.lift:.3f}",
             "attackers" if f.direction > 0 else "customers",
-            "yes" if f.declared else "no",
+            ("yes" if f.declared else "no") + (" (volume)" if f.follows_volume and f.signal != "volume" else ""),
             "ARTEFACT" if f.artefact else "",
         )
     console.print(table)

@@ -19,10 +19,14 @@ fraction of its limit.
   gaps when the queue is empty. ``synchronised`` accounts fire on one shared
   schedule (plus ``jitter``), the lockstep synchrony detectors look for;
   ``independent`` accounts fire at independent uniform times.
-* **rhythm** (``kind``): ``flat`` round the clock (bots); ``human``: a daily
-  and weekly rhythm in each account's declared time zone, or the operators'
-  (mimicry of people); ``shift``: the operators' working hours in their own
-  time zone, whatever the accounts claim.
+* **rhythm** (``kind``): ``human`` (default): a daily and weekly rhythm in
+  each account's declared time zone, or the operators', like most customers
+  (people and the products serving them); ``flat`` round the clock (bots, a
+  declared tactic); ``shift``: the operators' working hours in their own time
+  zone, whatever the accounts claim.
+* **volume** (``volume_sigma``): accounts differ in volume as customers do
+  (default 2.27, the customers' spread); 0 makes every account send alike,
+  a declared tactic.
 
 Source: Anthropic, "Detecting and preventing distillation attacks" (2026-02-23):
 traffic spread across accounts to stay under per-account limits, with
@@ -134,10 +138,11 @@ class LoadPlan(StrictModel):
         default=100 / DAY, description="Mean requests per harvesting account, e.g. '100/day'."
     )
     volume_sigma: float = Field(
-        default=0.0,
+        default=2.27,
         ge=0,
         le=3,
-        description="Log-normal sigma of per-account volume around the mean (0: every account alike).",
+        description="Log-normal sigma of per-account volume around the mean (0: every account alike; default: the "
+        "customers' spread, from ServeGen's per-client Gini, docs/calibration.md).",
     )
     limit_fraction: float = Field(
         default=0.5, gt=0, le=1, description="Never more than this fraction of an account's binding limit."
@@ -146,7 +151,11 @@ class LoadPlan(StrictModel):
         default_factory=lambda: Queue(kind="queue"),
         description="How jobs are placed in a step: a work queue (default), synchronised or independent timing.",
     )
-    rhythm: Rhythm = Field(default_factory=lambda: FlatRhythm(kind="flat"), description="Daily and weekly rhythm.")
+    rhythm: Rhythm = Field(
+        default_factory=lambda: HumanRhythm(kind="human"),
+        description="Daily and weekly rhythm (default: a human day in each account's declared time zone, like "
+        "the customers'; 'flat' round the clock is a declared tactic).",
+    )
     plan_interval: Duration = Field(default=600.0, gt=0, description="How often work is handed out, e.g. '10m'.")
     output_speed: float = Field(
         default=60.0,
