@@ -151,6 +151,12 @@ class CampaignBase(StrictModel):
                     f"campaign {self.name!r} to route through a group of kind reseller, "
                     f"but {reseller!r} is a {kind} group"
                 )
+        moved = getattr(self.adaptation.on_audit, "reseller", None)
+        if moved is not None and group_kinds.get(moved) != "reseller":
+            raise ValueError(
+                f"campaign {self.name!r} to move after an audit behind a population group of kind reseller, but "
+                f"{moved!r} is {'not among ' + str(sorted(group_kinds)) if moved not in group_kinds else 'a ' + group_kinds[moved] + ' group'}"
+            )
         acq = self.acquisition
         if acq.target_tier is not None and acq.target_tier not in tiers:
             raise ValueError(
