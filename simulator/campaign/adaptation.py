@@ -63,10 +63,10 @@ __all__ = [
     "ON_WATERMARK",
     "AuditReaction",
     "ChallengeReaction",
-    "Laundering",
-    "TakedownReaction",
     "Enlistment",
+    "Laundering",
     "Replacement",
+    "TakedownReaction",
     "ThrottleReaction",
 ]
 

@@ -28,7 +28,7 @@ is the resolved spec). At the end of every tick the actor reads the responses to
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -102,7 +102,7 @@ class CampaignOutcome:
     """Accounts asked to verify their identity (step-up)."""
     identities_bought: int = 0
     """Verified identities paid for at step-ups."""
-    laundering: Laundering = Laundering()
+    laundering: Laundering = field(default_factory=Laundering)
     """What the campaign did to its outputs before training (read by the provenance test)."""
 
 
