@@ -19,7 +19,8 @@ banned, what each campaign paid, and its provenance evidence (watermark).
 Results (:data:`DEFENCE_SCHEMA`, one row per subject and figure): subject
 ``customers`` with ``asked`` (accounts asked to verify), ``delayed_hours`` (hours from
 the ask to the pass, summed over those who passed, a pass after the end of the run
-included), ``churned`` (asked, not passed by the end, not banned), ``banned_linked``, ``banned_audit``, ``banned_alarm``; and per
+included), ``churned`` (asked, not passed by the end, not banned), ``banned_linked``,
+``banned_audit``, ``banned_alarm``; and per
 campaign ``spent_usd``, ``spent_verification_usd``, ``identities`` (accounts registered +
 identities bought), ``asked``, ``blocked_hours``, ``banned_linked``, ``banned_audit``,
 ``harvested_tokens``, and with a watermark ``provenance_z`` (expected z at the end),
