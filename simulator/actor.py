@@ -37,6 +37,18 @@ __all__ = ["MEMBER_COLUMNS", "Actor", "WorldContext"]
 CHALLENGE_SECONDS = (120.0, 1.0, 20.0, 3600.0)
 """How long a person takes to pass a challenge: log-normal (median, sigma, min, max) in seconds."""
 
+VERIFICATION_SIGMA = 1.0
+"""Spread (log-normal sigma) of the time a person takes to pass an identity verification
+around the procedure's median (:attr:`simulator.gateway.Enforcement.median_delay`)."""
+
+
+def verification_delays(rng: np.random.Generator, n: int, median: float) -> np.ndarray:
+    """Seconds ``n`` people take to pass an identity verification whose median is ``median``:
+    log-normal(ln median, :data:`VERIFICATION_SIGMA`), clipped to [60 s, 7 days]. Customers
+    and campaigns that pass draw from the same law, so the pass time labels nobody."""
+    return np.clip(rng.lognormal(np.log(max(median, 1.0)), VERIFICATION_SIGMA, n), 60.0, 7 * 86400.0)
+
+
 TEMPLATE_ID_STRIDE = 1 << 32
 """Template ids of actor ``i`` lie in ``[i·stride, (i+1)·stride)``: unique per scenario."""
 
@@ -86,6 +98,7 @@ class Actor(ABC):
         self.ctx = ctx
         self.rng = ctx.streams.generator(f"actor/{name}")
         self._challenge_rng = ctx.streams.generator(f"actor/{name}/challenges")
+        self._verification_rng = ctx.streams.generator(f"actor/{name}/verification")
         self.profiles = ctx.profiles
         self.members = ColumnStore({**MEMBER_COLUMNS, **self.extra_member_columns()})
         self._serials: dict[str, int] = {}
@@ -112,9 +125,16 @@ class Actor(ABC):
         Default: bans and throttles are accepted silently; a challenge is passed
         the way a person passes one, after a log-normal delay of about two minutes
         (:data:`CHALLENGE_SECONDS`), drawn from a stream of its own so that the
-        actor's traffic draws do not shift.
+        actor's traffic draws do not shift. An identity verification (step-up) is
+        given up by a share ``event.abandon`` of the owners (the account falls
+        silent: churn) and passed by the others after :func:`verification_delays`.
         """
-        if event.action == "challenge":
+        if event.action == "verify":
+            rng = self._verification_rng
+            stay = rng.random(event.accounts.size) >= event.abandon
+            delay = verification_delays(rng, int(stay.sum()), event.median_delay)
+            self.ctx.gateway.pass_challenge(event.accounts[stay], at=event.time + delay)
+        elif event.action == "challenge":
             median, sigma, low, high = CHALLENGE_SECONDS
             delay = np.clip(self._challenge_rng.lognormal(np.log(median), sigma, event.accounts.size), low, high)
             self.ctx.gateway.pass_challenge(event.accounts, at=event.time + delay)

@@ -24,7 +24,7 @@ account can react; a challenged account's owner decides when it passes
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -58,13 +58,14 @@ if TYPE_CHECKING:
 __all__ = ["Enforcement", "Gateway", "request_ids"]
 
 NEVER = np.iinfo(np.int64).max
+_NO_ACCOUNTS = np.empty(0, dtype=np.int64)
 
 
 @dataclass(frozen=True)
 class Enforcement:
     """An action taken against accounts, announced to listeners."""
 
-    action: Literal["ban", "throttle", "challenge"]
+    action: Literal["ban", "throttle", "challenge", "verify"]
     accounts: np.ndarray
     """Registry codes of the accounts newly affected."""
     time: float
@@ -75,6 +76,13 @@ class Enforcement:
     """For throttles: the factor applied to the account's limits."""
     until: float = float("inf")
     """For throttles: when the limits return to normal (seconds)."""
+    reason: Literal["alarm", "linked", "audit"] = "alarm"
+    """For bans: an alarm on the account itself, a link to a banned account (a
+    takedown), or an audit that closed the account's organisation."""
+    median_delay: float = 0.0
+    """For identity verification: the median time a person takes to verify (seconds)."""
+    abandon: float = 0.0
+    """For identity verification: the share of people who give up instead."""
 
 
 def request_ids(counter_start: int, n: int, key: int) -> np.ndarray:
@@ -218,16 +226,23 @@ class Gateway:
         """Call ``listener`` with every :class:`Enforcement` from now on."""
         self._listeners.append(listener)
 
-    def ban(self, accounts: np.ndarray | list[str] | str) -> np.ndarray:
-        """Ban accounts (codes, or account ids) from the next unprocessed tick on.
-        Returns the codes of accounts newly banned."""
+    def ban(
+        self, accounts: np.ndarray | list[str] | str, reason: Literal["alarm", "linked", "audit"] = "alarm"
+    ) -> np.ndarray:
+        """Ban accounts (codes, or account ids) from the next unprocessed tick on, for
+        ``reason`` (see :attr:`Enforcement.reason`). Returns the codes of accounts newly banned."""
         codes = self._codes(accounts)
         self._register_new(self._now())
         fresh = np.unique(codes[self.accounts.ban_tick[codes] == NEVER])
         if fresh.size:
             self.accounts.ban_tick[fresh] = self.next_tick
-            self._announce(Enforcement("ban", fresh, self._now(), self.next_tick))
+            self._announce(Enforcement("ban", fresh, self._now(), self.next_tick, reason=reason))
         return fresh
+
+    def is_banned(self, accounts: np.ndarray) -> np.ndarray:
+        """Whether each account is banned (from a tick already processed or the next one)."""
+        self._register_new(self._now())
+        return self.accounts.ban_tick[np.asarray(accounts, dtype=np.int64)] != NEVER
 
     def throttle(self, accounts: np.ndarray | list[str] | str, factor: float, duration: float) -> None:
         """Scale the limits of accounts by ``factor`` (0 < factor ≤ 1) for ``duration``
@@ -248,7 +263,20 @@ class Gateway:
         tick on: their requests get 403 until their owner passes the challenge with
         :meth:`pass_challenge`. Banned accounts and accounts with a challenge still
         open are skipped. Returns the codes of accounts newly challenged."""
-        codes = self._codes(accounts)
+        return self._block_until_passed(self._codes(accounts), Enforcement("challenge", _NO_ACCOUNTS, 0.0, 0))
+
+    def verify(self, accounts: np.ndarray, median_delay: float, abandon: float) -> np.ndarray:
+        """Require identity verification (step-up: an identity document, a card check) of
+        accounts from the next unprocessed tick on: like :meth:`challenge`, their requests
+        get 403 until their owner passes it (:meth:`pass_challenge`). The event tells owners
+        how demanding the procedure is (a person's ``median_delay`` in seconds and the share
+        who ``abandon``). Returns the codes of accounts newly asked."""
+        template = Enforcement("verify", _NO_ACCOUNTS, 0.0, 0, median_delay=median_delay, abandon=abandon)
+        return self._block_until_passed(np.asarray(accounts, dtype=np.int64), template)
+
+    def _block_until_passed(self, codes: np.ndarray, template: Enforcement) -> np.ndarray:
+        """Refuse ``codes`` from the next tick until they pass; announce ``template`` for
+        those newly blocked (banned accounts and open challenges are skipped)."""
         self._register_new(self._now())
         acc = self.accounts
         open_challenge = (acc.challenge_tick[codes] != NEVER) & np.isinf(acc.cleared_at[codes])
@@ -256,7 +284,7 @@ class Gateway:
         if fresh.size:
             acc.challenge_tick[fresh] = self.next_tick
             acc.cleared_at[fresh] = np.inf
-            self._announce(Enforcement("challenge", fresh, self._now(), self.next_tick))
+            self._announce(replace(template, accounts=fresh, time=self._now(), effective_tick=self.next_tick))
         return fresh
 
     def pass_challenge(self, accounts: np.ndarray, at: float | np.ndarray) -> None:

@@ -17,6 +17,7 @@ tick ending at ``T`` are in the gateway when it is processed.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import simpy
 
@@ -87,9 +88,7 @@ class World:
         owners = self.registry.truth.column("actor")[event.accounts]
         for actor_index in sorted(set(owners.tolist())):
             mine = event.accounts[owners == actor_index]
-            self.actors[actor_index].on_enforcement(
-                Enforcement(event.action, mine, event.time, event.effective_tick, event.factor, event.until)
-            )
+            self.actors[actor_index].on_enforcement(replace(event, accounts=mine))
 
     def campaign_outcomes(self) -> list[CampaignOutcome]:
         """What each campaign did and got so far, in scenario order (hidden truth)."""

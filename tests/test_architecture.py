@@ -104,6 +104,14 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "spread": {"kind": "spread"},
     },
     "adaptation.on_challenge": {"solve": {"kind": "solve", "delay": "5m"}, "abandon": {"kind": "abandon"}},
+    "adaptation.on_verify": {"buy": {"kind": "buy", "success": 0.5}, "abandon": {"kind": "abandon"}},
+    "adaptation.on_takedown": {"same": {"kind": "same"}, "fresh": {"kind": "fresh"}},
+    "adaptation.on_audit": {"stay": {"kind": "stay"}, "reseller": {"kind": "reseller", "reseller": "shop"}},
+    "adaptation.on_watermark": {
+        "none": {"kind": "none"},
+        "paraphrase": {"kind": "paraphrase"},
+        "filter": {"kind": "filter"},
+    },
 }
 """One runnable spec for every kind of every family (what the test below runs)."""
 
@@ -120,11 +128,14 @@ def nested(path: str, value: Any) -> dict[str, Any]:
 
 
 def enforce(world: World) -> None:
-    """Ban, throttle and challenge two harvesting accounts each."""
+    """Ban (after an alarm, a link, an audit), throttle, challenge and ask to verify harvesting accounts."""
     codes = campaign_actor(world).members.column("code")
-    world.gateway.ban(codes[:2])
+    world.gateway.ban(codes[:1])
+    world.gateway.ban(codes[1:2], reason="linked")
+    world.gateway.ban(codes[8:9], reason="audit")
     world.gateway.throttle(codes[2:4], 0.25, 1800.0)
     world.gateway.challenge(codes[4:6])
+    world.gateway.verify(codes[6:8], median_delay=600.0, abandon=0.1)
 
 
 CASES = [(path, kind) for path, kinds in VARIANTS.items() for kind in kinds]
@@ -151,4 +162,4 @@ def test_every_kind_of_every_family_runs_in_a_world(path: str, kind: str) -> Non
             enforce(world)
     outcome = campaign_actor(world).outcome()
     assert campaign_rows > 0 and outcome.requests == campaign_rows
-    assert (outcome.banned, outcome.throttled, outcome.challenged) == (2, 2, 2)
+    assert (outcome.banned, outcome.throttled, outcome.challenged, outcome.verified) == (3, 2, 2, 2)

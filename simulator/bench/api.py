@@ -83,6 +83,7 @@ def run(
     review_order: str | None = None,
     warmup: float | None = None,
     target_fpr: float | None = None,
+    defences: Sequence[Any] | None = None,
 ) -> RunResults:
     """Benchmark detectors on scenarios and write ``results/<run-id>/``.
 
@@ -97,7 +98,9 @@ def run(
     8) or a Dask ``scheduler`` (``tcp://…`` or ``local``) run the cells. ``operating`` (an
     :class:`~simulator.bench.operating.OperatingPoints` or a mapping of its fields),
     ``reviews_per_day``, ``review_order``, ``warmup`` (seconds) and ``target_fpr`` set the
-    analysts' budget and the warm-up threshold that passive runs are read at.
+    analysts' budget and the warm-up threshold that passive runs are read at. ``defences``
+    lists the defence stacks compared in active mode (``--stack`` texts or
+    :class:`~simulator.bench.defences.DefenceStack` objects).
 
     Rerunning with the same ``out`` (or ``run_id``) resumes: completed cells are
     kept. Raises :class:`~simulator.bench.plan.BenchInputError` for bad input and
@@ -119,6 +122,7 @@ def run(
         review_order=review_order,
         warmup=warmup,
         target_fpr=target_fpr,
+        defences=defences,
     )
     return execute(plan, out=out, run_id=run_id, jobs=jobs, scheduler=scheduler, progress=progress)
 

@@ -278,4 +278,24 @@ def assemble(plan: RunPlan, store: ResultsStore) -> RunTables:
         )
     _write_cell_tables(with_detectors, out / "outcomes.parquet", OUTCOMES_SCHEMA, store.outcomes)
     _write_cell_tables(list(plan.cells), out / "leakage.parquet", LEAKAGE_SCHEMA, store.leakage)
+    if plan.stacks:
+        write_csv(out / "defences.csv", _defence_rows(plan, store))
     return tables
+
+
+def _defence_rows(plan: RunPlan, store: ResultsStore) -> pd.DataFrame:
+    """Every defended cell's figures (:data:`~simulator.bench.defences.loop.DEFENCE_SCHEMA`)
+    with its scenario, detector label and seed."""
+    frames = []
+    for scenario in plan.scenarios:
+        for seed in plan.seeds:
+            for cell in plan.active_cells(scenario, seed):
+                table = store.defences(cell) if cell.defended else None
+                if table is not None:
+                    frame = table.to_pandas()
+                    frame.insert(0, "seed", seed)
+                    frame.insert(0, "detector", cell.detectors[0].label)
+                    frame.insert(0, "scenario", scenario.label)
+                    frames.append(frame)
+    columns = ["scenario", "detector", "seed", "subject", "metric", "value"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)

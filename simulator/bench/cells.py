@@ -24,6 +24,7 @@ import pyarrow as pa
 from detectors.base import Detector
 from simulator import __version__
 from simulator.bench.cost import DetectorCost
+from simulator.bench.defences.specs import DefenceStack
 from simulator.bench.guard import Failure
 from simulator.bench.operating import warmup_ticks
 from simulator.bench.policy import AlarmPolicy
@@ -152,6 +153,8 @@ class Cell:
     target_fpr: float | None = None
     """Passive cells with a warm-up: the warm-up threshold's target FPR, which sets the
     operating threshold of the review queue (None: the policy's threshold)."""
+    defences: DefenceStack | None = None
+    """Active cells: the defence stack beside the alarm policy (None or empty: the policy alone)."""
 
     def __post_init__(self) -> None:
         if self.mode == "active" and len(self.detectors) != 1:
@@ -174,7 +177,14 @@ class Cell:
             "warmup_ticks": self.warmup_ticks,
             "target_fpr": self.target_fpr,
             "version": __version__,
+            # only a defended cell says so: undefended cells keep their keys
+            **({"defences": self.defences.model_dump(mode="json")} if self.defended else {}),
         }
+
+    @property
+    def defended(self) -> bool:
+        """Whether a non-empty defence stack runs in this (active) cell."""
+        return self.mode == "active" and self.defences is not None and not self.defences.empty
 
     @cached_property
     def key(self) -> str:
@@ -233,5 +243,7 @@ class CellResult:
     """Attacker output per time bin (:data:`~simulator.bench.leakage.LEAKAGE_FILE_SCHEMA`)."""
     groups: pa.Table | None = None
     """Every registered account's owning group (:data:`GROUPS_SCHEMA`)."""
+    defences: pa.Table | None = None
+    """Defended cells: what the defences cost (:data:`~simulator.bench.defences.loop.DEFENCE_SCHEMA`)."""
     wall_seconds: float = 0.0
     peak_rss_mb: float = 0.0

@@ -28,6 +28,7 @@ from detectors.base import Detector, ParameterError
 from detectors.registry import UnknownDetectorError, configure, names, parse_spec, resolve
 from simulator import __version__
 from simulator.bench.cells import Cell, DetectorSpec, ScenarioSpec
+from simulator.bench.defences.specs import DefenceStack, parse_stack
 from simulator.bench.operating import OperatingPoints
 from simulator.bench.policy import AlarmPolicy
 from simulator.bench.suite import QUICK_SUITE, Suite, bundled_suite, load_suite
@@ -66,6 +67,8 @@ class RunPlan:
     operating: OperatingPoints = field(default_factory=OperatingPoints)
     """The analysts' budget and the warm-up threshold passive runs are read at (each
     scenario's warm-up is its :attr:`~simulator.bench.cells.ScenarioSpec.warmup`)."""
+    stacks: tuple[DefenceStack, ...] = ()
+    """Defence stacks of the active cells (none: the alarm policy alone)."""
 
     def passive_cell(self, scenario: ScenarioSpec, seed: int) -> Cell:
         """The passive cell of (scenario, seed): every detector, or none when only
@@ -89,7 +92,12 @@ class RunPlan:
         """The closed-loop cells of (scenario, seed), one per detector (none unless active mode runs)."""
         if "active" not in self.modes:
             return []
-        return [Cell("active", scenario, seed, (d,), self.policy, self.record_scores) for d in self.detectors]
+        stacks = self.stacks or (None,)
+        return [
+            Cell("active", scenario, seed, (stacked(d, stack),), self.policy, self.record_scores, defences=stack)
+            for d in self.detectors
+            for stack in stacks
+        ]
 
     @cached_property
     def cells(self) -> tuple[Cell, ...]:
@@ -122,7 +130,16 @@ class RunPlan:
             "references": self.references,
             "operating": self.operating.model_dump(mode="json"),
             "fingerprint": self.fingerprint,
+            **({"defences": [stack.model_dump(mode="json") for stack in self.stacks]} if self.stacks else {}),
         }
+
+
+def stacked(detector: DetectorSpec, stack: DefenceStack | None) -> DetectorSpec:
+    """``detector`` as it is labelled in a cell with ``stack``: ``<label>@<stack>`` for a
+    non-empty stack, so that every stack is a row of its own in the results."""
+    if stack is None or stack.empty:
+        return detector
+    return DetectorSpec(f"{detector.label}@{stack.name}", detector.prototype, detector.seeded)
 
 
 DetectorChoice = str | Detector | tuple[str, Detector]
@@ -273,6 +290,7 @@ def plan_run(
     review_order: str | None = None,
     warmup: float | None = None,
     target_fpr: float | None = None,
+    defences: Sequence[DefenceStack | str] | None = None,
 ) -> RunPlan:
     """Resolve a run request into a :class:`RunPlan`; raise :class:`BenchInputError`
     listing every problem.
@@ -351,6 +369,7 @@ def plan_run(
         problems.append(f"mode: expected passive, active or both, got {chosen_mode!r}")
     modes: tuple[Mode, ...] = ("passive", "active") if chosen_mode == "both" else (chosen_mode,)  # type: ignore[assignment]
     chosen_policy = _policy(policy, threshold, loaded.policy if loaded else AlarmPolicy(), problems)
+    stacks = _stacks(defences if defences is not None else (loaded.defences if loaded else None), problems)
     if problems:
         raise BenchInputError(problems)
     return RunPlan(
@@ -363,4 +382,19 @@ def plan_run(
         record_scores=record_scores,
         references=references,
         operating=chosen_operating,
+        stacks=stacks,
     )
+
+
+def _stacks(given: Sequence[DefenceStack | str] | None, problems: list[str]) -> tuple[DefenceStack, ...]:
+    stacks = []
+    for item in given or ():
+        try:
+            stacks.append(item if isinstance(item, DefenceStack) else parse_stack(item))
+        except ValueError as exc:
+            problems.append(f"defences: {exc}")
+    names = [stack.name for stack in stacks]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        problems.append(f"defences: each stack once, got {', '.join(repeated)} more than once")
+    return tuple(stacks)

@@ -12,7 +12,9 @@ At the end of every tick the runner
    queues the alarms of the operating threshold (the warm-up threshold, set when the
    warm-up ends) for the analysts' budget;
 4. in **active** mode only, turns those containments into gateway actions (ban,
-   throttle, challenge), which apply from the next tick; the campaigns react.
+   throttle, challenge), which apply from the next tick; the campaigns react. With a
+   defence stack (:mod:`simulator.bench.defences`), the containments go to the stack,
+   which confirms and enforces them and adds its own actions at the end of the tick.
 
 In **passive** mode the world never hears of the alarms: every detector sees
 identical traffic, and containment is a counterfactual for the leakage metric.
@@ -30,6 +32,7 @@ import pyarrow as pa
 from detectors.base import Detector
 from simulator.bench.cells import GROUPS_SCHEMA, Cell, CellResult, DetectorResult, DetectorSpec, RunFacts
 from simulator.bench.cost import CostMeter, peak_rss_mb, reset_peak_rss
+from simulator.bench.defences.loop import DefenceLoop
 from simulator.bench.guard import DetectorFailedError, Failure, checked_update
 from simulator.bench.leakage import LeakageSeries
 from simulator.bench.ledger import ScoreLog, TrafficLedger
@@ -216,6 +219,7 @@ def run_cell(cell: Cell) -> CellResult:
     runs = [_DetectorRun(spec, cell) for spec in cell.detectors]
     leakage = LeakageSeries(scenario.n_ticks, float(scenario.tick), cell.mode, [run.label for run in runs])
     references = ReferenceRows(scenario) if cell.references else None
+    defences = DefenceLoop(cell.defences, world, cell.policy) if cell.defended and cell.defences else None
     requests = 0
     for traffic in world.ticks():
         batch = traffic.batch
@@ -229,13 +233,20 @@ def run_cell(cell: Cell) -> CellResult:
             {run.label: run.log for run in runs if run.failure is None},
         )
         if all(run.failure is not None for run in runs):
+            if defences is not None:  # the other defences go on without the detector
+                defences.after_tick(traffic, ledger, runs[0].log)
             continue  # keep simulating: the facts and campaign totals describe the whole run
         # the shared DataFrame is built once, outside every detector's timing
         _ = batch.requests
         for run in runs:
             due = run.step(traffic, ledger, world.registry)
             if cell.mode == "active" and due.size:
-                cell.policy.enforce(world.gateway, due)
+                if defences is not None:
+                    defences.alarmed(due)
+                else:
+                    cell.policy.enforce(world.gateway, due)
+        if defences is not None:
+            defences.after_tick(traffic, ledger, runs[0].log)
     registry = world.registry
     n = len(registry)
     attackers = registry.truth.column("is_attacker")[:n]
@@ -259,6 +270,7 @@ def run_cell(cell: Cell) -> CellResult:
         detectors=tuple(results),
         leakage=leakage.table([run.label for run in runs if run.failure is None]),
         groups=_groups(world, ledger) if cell.mode == "passive" else None,
+        defences=defences.table() if defences is not None else None,
         wall_seconds=time.perf_counter() - started,
         peak_rss_mb=peak_rss_mb(),
     )

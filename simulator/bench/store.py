@@ -5,7 +5,8 @@ Layout of ``results/<run-id>/``::
     run.json                 the plan (scenarios, seeds, detectors, policy, versions) and the run's status
     cells/<cell>/cell.json   facts, per-detector cost and failure of one cell (written last: the cell is complete)
     cells/<cell>/outcomes.parquet, campaigns.parquet, scores.parquet, leakage.parquet,
-                 windows.parquet (scores around the warm-up), groups.parquet (who owns each account)
+                 windows.parquet (scores around the warm-up), groups.parquet (who owns each account),
+                 defences.parquet (defended active cells: what the defence stack cost)
     metrics.csv, metrics.parquet, cost.csv, failures.csv, summary.json, scores.parquet,
     outcomes.parquet, leakage.parquet                                                    (the run's tables)
 
@@ -27,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulator.bench.cells import GROUPS_SCHEMA, Cell, CellResult, RunFacts
+from simulator.bench.defences.loop import DEFENCE_SCHEMA
 from simulator.bench.guard import Failure
 from simulator.bench.leakage import LEAKAGE_FILE_SCHEMA
 from simulator.bench.ledger import TRAJECTORY_SCHEMA, WINDOW_SCHEMA
@@ -124,6 +126,8 @@ class ResultsStore:
             write_table(folder / "groups.parquet", result.groups)
         if result.leakage is not None:
             write_table(folder / "leakage.parquet", result.leakage)
+        if result.defences is not None:
+            write_table(folder / "defences.parquet", result.defences)
         if cell.record_scores:
             scores = [_with_detector(d.label, d.scores, SCORES_FILE_SCHEMA) for d in done if d.scores is not None]
             write_table(
@@ -203,6 +207,10 @@ class ResultsStore:
     def outcomes(self, cell: Cell) -> pa.Table | None:
         """The cell's per-account outcomes (``detector`` + outcome columns) of the detectors that did not fail."""
         return self._table(cell, "outcomes.parquet", OUTCOMES_FILE_SCHEMA)
+
+    def defences(self, cell: Cell) -> pa.Table | None:
+        """A defended cell's defence figures (None for any other cell)."""
+        return self._table(cell, "defences.parquet", DEFENCE_SCHEMA)
 
     def leakage(self, cell: Cell) -> pa.Table | None:
         """The cell's leakage series (None for a cell stored before the harness recorded it)."""

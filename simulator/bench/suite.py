@@ -13,6 +13,9 @@ rejected, located errors)::
         scale: 0.02                   # account counts and volumes × 0.02
         duration: 1d                  # instead of the scenario's own span
         warmup: 3h                    # instead of the suite's warm-up (operating.warmup)
+    defences:                         # active cells: one per defence stack (simulator.bench.defences)
+      - {name: none}
+      - {name: step-up, defences: [{kind: step-up, tier: 1}]}
     operating:                        # how passive runs are read (simulator.bench.operating)
       reviews_per_day: 50
       warmup: 6h
@@ -30,6 +33,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from simulator.bench.defences.specs import DefenceStack
 from simulator.bench.operating import OperatingPoints
 from simulator.bench.policy import AlarmPolicy
 from simulator.scenario.base import StrictModel
@@ -78,6 +82,11 @@ class Suite(StrictModel):
         "e.g. 'lockstep(half_group=3)' (default: every registered detector).",
     )
     policy: AlarmPolicy = Field(default_factory=AlarmPolicy, description="The alarm policy.")
+    defences: list[DefenceStack] | None = Field(
+        default=None,
+        min_length=1,
+        description="Defence stacks compared in active mode, one closed loop each (default: the alarm policy alone).",
+    )
     operating: OperatingPoints = Field(
         default_factory=OperatingPoints,
         description="The analysts' budget and the warm-up threshold passive runs are read at.",
@@ -90,6 +99,10 @@ class Suite(StrictModel):
         repeated = sorted({label for label in labels if labels.count(label) > 1})
         if repeated:
             raise ValueError(f"unique scenario labels, got {repeated} more than once")
+        stacks = [stack.name for stack in self.defences or []]
+        repeated = sorted({name for name in stacks if stacks.count(name) > 1})
+        if repeated:
+            raise ValueError(f"unique defence stack names, got {repeated} more than once")
         return self
 
 

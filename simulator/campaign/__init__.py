@@ -18,7 +18,15 @@ from typing import Any
 
 from simulator.campaign.access import ROUTES
 from simulator.campaign.acquisition import CREATION, SEEDING
-from simulator.campaign.adaptation import ON_BAN, ON_CHALLENGE, ON_THROTTLE
+from simulator.campaign.adaptation import (
+    ON_AUDIT,
+    ON_BAN,
+    ON_CHALLENGE,
+    ON_TAKEDOWN,
+    ON_THROTTLE,
+    ON_VERIFY,
+    ON_WATERMARK,
+)
 from simulator.campaign.conversations import CONVERSATIONS
 from simulator.campaign.engine import CampaignActor, CampaignOutcome
 from simulator.campaign.infrastructure import CLIENTS, GEOGRAPHIES, ROTATIONS
@@ -39,6 +47,10 @@ TACTICS: dict[str, Mapping[str, Callable[..., Any]]] = {
     "adaptation.on_ban": ON_BAN,
     "adaptation.on_throttle": ON_THROTTLE,
     "adaptation.on_challenge": ON_CHALLENGE,
+    "adaptation.on_verify": ON_VERIFY,
+    "adaptation.on_takedown": ON_TAKEDOWN,
+    "adaptation.on_audit": ON_AUDIT,
+    "adaptation.on_watermark": ON_WATERMARK,
 }
 """Every tactic family whose variants differ in behaviour, by its field path in a
 campaign spec, with the table that maps each variant's ``kind`` (for

@@ -12,7 +12,15 @@ registers accounts itself: a reaction that wants more accounts returns an
   capacity over new accounts;
 * on challenge (:data:`ON_CHALLENGE`): :meth:`ChallengeReaction.react` —
   ``solve`` (pay, wait, pass) or ``abandon``; it returns the accounts given up
-  and whether they are to be replaced.
+  and whether they are to be replaced;
+* on verify (:data:`ON_VERIFY`): :meth:`ChallengeReaction.react` too — ``buy``
+  an identity (pay, wait the time a person takes, pass at a rate) or ``abandon``;
+* on takedown (:data:`ON_TAKEDOWN`): :meth:`TakedownReaction.identity` — the
+  identity later replacements get (``same``: as on ban; ``fresh`` after a takedown);
+* on audit (:data:`ON_AUDIT`): :meth:`AuditReaction.route_after` — the access
+  route of later sign-ups (``stay``, or behind a ``reseller``);
+* on watermark (:data:`ON_WATERMARK`): a :class:`Laundering` — what the campaign
+  does to outputs before training on them (``none``, ``paraphrase``, ``filter``).
 """
 
 from __future__ import annotations
@@ -22,25 +30,43 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.actor import verification_delays
 from simulator.campaign.state import CampaignState
 from simulator.gateway import Enforcement
+from simulator.scenario.campaign.access import ResellerAccess
 from simulator.scenario.campaign.adaptation import (
     AbandonChallenge,
+    AbandonVerification,
+    BuyIdentities,
+    FilterOutputs,
+    FreshAfterTakedown,
     IgnoreThrottle,
     KeepBanned,
+    MoveToReseller,
+    NoLaundering,
+    Paraphrase,
     ReplaceBanned,
+    SameAfterTakedown,
     SlowDown,
     SolveChallenge,
     SpreadWider,
+    StayAfterAudit,
 )
 
 __all__ = [
+    "ON_AUDIT",
     "ON_BAN",
     "ON_CHALLENGE",
+    "ON_TAKEDOWN",
     "ON_THROTTLE",
+    "ON_VERIFY",
+    "ON_WATERMARK",
+    "AuditReaction",
     "ChallengeReaction",
     "Enlistment",
+    "Laundering",
     "Replacement",
+    "TakedownReaction",
     "ThrottleReaction",
 ]
 
@@ -185,3 +211,143 @@ class Abandon(ChallengeReaction):
 
 ON_CHALLENGE: dict[str, Callable[..., ChallengeReaction]] = {"solve": Solve, "abandon": Abandon}
 """The challenge reaction of each ``on_challenge.kind``."""
+
+
+class BuyIdentity(ChallengeReaction):
+    """Pass a step-up verification with a bought or farmed identity: each account asked
+    costs ``cost`` (while the budget lasts) and passes with probability ``success``,
+    after a delay drawn like a customer's (:func:`~simulator.actor.verification_delays`);
+    the rest are given up and replaced."""
+
+    def __init__(self, spec: BuyIdentities, state: CampaignState) -> None:
+        self.spec = spec
+        self.state = state
+        self.bought = 0
+        """Identities paid for so far."""
+
+    def react(self, rows: np.ndarray, event: Enforcement) -> tuple[np.ndarray, bool]:
+        state = self.state
+        m = state.members
+        tried = rows[: state.ledger.affordable(self.spec.cost, rows.size)]
+        passed = tried[state.rng.random(tried.size) < self.spec.success]
+        done = event.time + verification_delays(state.rng, passed.size, event.median_delay)
+        m.column("paused_until")[passed] = done
+        state.world.gateway.pass_challenge(m.column("code")[passed], at=done)
+        state.ledger.charge("verification", self.spec.cost * tried.size)
+        self.bought += tried.size
+        return np.setdiff1d(rows, passed), True
+
+
+class AbandonVerify(ChallengeReaction):
+    """Give accounts asked to verify up, as a customer who churns; replace them if the spec says so."""
+
+    def __init__(self, spec: AbandonVerification, state: CampaignState) -> None:
+        self.spec = spec
+
+    def react(self, rows: np.ndarray, event: Enforcement) -> tuple[np.ndarray, bool]:
+        return rows, self.spec.replace
+
+
+ON_VERIFY: dict[str, Callable[..., ChallengeReaction]] = {"buy": BuyIdentity, "abandon": AbandonVerify}
+"""The step-up verification reaction of each ``on_verify.kind``."""
+
+
+class TakedownReaction:
+    """The identity replacements get, before and after the campaign's first takedown."""
+
+    def __init__(self, spec: SameAfterTakedown | FreshAfterTakedown, state: CampaignState) -> None:
+        self.spec = spec
+        self.state = state
+        self.taken_down = False
+        """Whether the campaign has lost accounts to a takedown."""
+
+    def hear(self, event: Enforcement) -> None:
+        """Note a ban: a ban for a link to another account is a takedown."""
+        self.taken_down = self.taken_down or (event.action == "ban" and event.reason == "linked")
+
+    def identity(self, enlistment: Enlistment) -> Enlistment:
+        """``enlistment`` with the identity this reaction wants (unchanged by default)."""
+        return enlistment
+
+
+class FreshIdentity(TakedownReaction):
+    """Once taken down, every replacement gets a fresh card, exits and clients, at ``cost`` extra each."""
+
+    def identity(self, enlistment: Enlistment) -> Enlistment:
+        if not self.taken_down:
+            return enlistment
+        self.state.ledger.charge("accounts", self.spec.cost * enlistment.n)  # type: ignore[union-attr]
+        return Enlistment(enlistment.at, enlistment.n, enlistment.rows, "fresh", enlistment.replacement)
+
+
+ON_TAKEDOWN: dict[str, Callable[..., TakedownReaction]] = {"same": TakedownReaction, "fresh": FreshIdentity}
+"""The takedown reaction of each ``on_takedown.kind``."""
+
+
+class AuditReaction:
+    """Where the campaign signs up after an audit closed one of its organisations."""
+
+    def __init__(self, spec: StayAfterAudit | MoveToReseller, state: CampaignState) -> None:
+        self.spec = spec
+        self.conceal = spec.conceal
+        """Share of the evidence an audit looks for that the campaign hides."""
+
+    def route_after(self) -> ResellerAccess | None:
+        """The access spec of sign-ups after an audit (None: the same route)."""
+        return None
+
+
+class MoveBehindReseller(AuditReaction):
+    """After an audit, later sign-ups go behind the named reseller (its organisations, keys
+    and discount), still sending from the campaign's own proxies."""
+
+    def route_after(self) -> ResellerAccess | None:
+        spec = self.spec
+        assert isinstance(spec, MoveToReseller)
+        return ResellerAccess(kind="reseller", reseller=spec.reseller, discount=spec.discount, own_infrastructure=True)
+
+
+ON_AUDIT: dict[str, Callable[..., AuditReaction]] = {"stay": AuditReaction, "reseller": MoveBehindReseller}
+"""The audit reaction of each ``on_audit.kind``."""
+
+
+@dataclass(frozen=True)
+class Laundering:
+    """What the campaign does to outputs before training its student.
+
+    ``retention``: share of the watermark's green-list bias left in the training data;
+    ``kept``: share of the output tokens trained on; ``usefulness``: value for training
+    per token kept (the goal counts ``output · kept · usefulness``); ``cost_per_mtok``:
+    USD per million output tokens processed; ``student_share``: share of the student's
+    training tokens from this provider (:mod:`simulator.metrics.provenance` reads all four)."""
+
+    retention: float = 1.0
+    kept: float = 1.0
+    usefulness: float = 1.0
+    cost_per_mtok: float = 0.0
+    student_share: float = 0.5
+
+    @property
+    def value(self) -> float:
+        """Share of a served token's value that reaches the student: ``kept · usefulness``."""
+        return self.kept * self.usefulness
+
+
+def _no_laundering(spec: NoLaundering, state: CampaignState) -> Laundering:
+    return Laundering(student_share=spec.student_share)
+
+
+def _paraphrase(spec: Paraphrase, state: CampaignState) -> Laundering:
+    return Laundering(spec.retention, 1.0, spec.usefulness, spec.cost_per_mtok, spec.student_share)
+
+
+def _filter(spec: FilterOutputs, state: CampaignState) -> Laundering:
+    return Laundering(spec.retention, 1 - spec.drop, 1.0, 0.0, spec.student_share)
+
+
+ON_WATERMARK: dict[str, Callable[..., Laundering]] = {
+    "none": _no_laundering,
+    "paraphrase": _paraphrase,
+    "filter": _filter,
+}
+"""The output laundering of each ``on_watermark.kind``."""

@@ -8,7 +8,9 @@ Costs, in USD:
 * ``tokens``: tokens served at the list price × ``token_price`` × the access
   route's factor (a reseller's discount), charged as responses arrive;
 * ``seeding``: prepaid spend bought to climb tiers;
-* ``challenges``: each challenge solved.
+* ``challenges``: each challenge solved;
+* ``verification``: each verified identity tried at a step-up verification;
+* ``laundering``: paraphrasing outputs against watermarks.
 
 When ``total`` is spent the campaign stops; before, each planning step sends no
 more requests than the remainder can pay for at the expected cost per request
@@ -25,7 +27,7 @@ from simulator.scenario.campaign.budget import Budget
 
 __all__ = ["CATEGORIES", "Ledger"]
 
-CATEGORIES = ("accounts", "proxies", "tokens", "seeding", "challenges")
+CATEGORIES = ("accounts", "proxies", "tokens", "seeding", "challenges", "verification", "laundering")
 
 
 @dataclass

@@ -28,7 +28,7 @@ is the resolved spec). At the end of every tick the actor reads the responses to
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,7 +37,18 @@ import simpy
 from simulator.actor import Actor
 from simulator.campaign.access import ROUTES
 from simulator.campaign.acquisition import CREATION, SEEDING
-from simulator.campaign.adaptation import ON_BAN, ON_CHALLENGE, ON_THROTTLE, Enlistment
+from simulator.campaign.adaptation import (
+    ON_AUDIT,
+    ON_BAN,
+    ON_CHALLENGE,
+    ON_TAKEDOWN,
+    ON_THROTTLE,
+    ON_VERIFY,
+    ON_WATERMARK,
+    BuyIdentity,
+    Enlistment,
+    Laundering,
+)
 from simulator.campaign.budget import Ledger
 from simulator.campaign.camouflage import filler_requests
 from simulator.campaign.conversations import CONVERSATIONS, converse, interleave
@@ -87,6 +98,12 @@ class CampaignOutcome:
     """When the campaign stopped (s), or None if it ran to the end of the scenario."""
     finish_reason: str
     """``goal``, ``budget``, ``end`` (its own end time) or ``running``."""
+    verified: int = 0
+    """Accounts asked to verify their identity (step-up)."""
+    identities_bought: int = 0
+    """Verified identities paid for at step-ups."""
+    laundering: Laundering = field(default_factory=Laundering)
+    """What the campaign did to its outputs before training (read by the provenance test)."""
 
 
 class CampaignActor(Actor):
@@ -124,6 +141,10 @@ class CampaignActor(Actor):
         self.on_ban = behaviour(ON_BAN, cfg.adaptation.on_ban, self.state)
         self.on_throttle = behaviour(ON_THROTTLE, cfg.adaptation.on_throttle, self.state)
         self.on_challenge = behaviour(ON_CHALLENGE, cfg.adaptation.on_challenge, self.state)
+        self.on_verify = behaviour(ON_VERIFY, cfg.adaptation.on_verify, self.state)
+        self.on_takedown = behaviour(ON_TAKEDOWN, cfg.adaptation.on_takedown, self.state)
+        self.on_audit = behaviour(ON_AUDIT, cfg.adaptation.on_audit, self.state)
+        self.laundering = behaviour(ON_WATERMARK, cfg.adaptation.on_watermark, self.state)
         self.models = ModelChoice.build(scenario.models, cfg.model, cfg.pivot, cfg.start, cfg.models, cfg.model_mix)
         plans = [cfg.prompts, *cfg.phases]
         self.phases = [
@@ -137,7 +158,7 @@ class CampaignActor(Actor):
         pricing = scenario.gateway.pricing
         self._price = np.array([pricing.input_per_mtok, pricing.output_per_mtok]) / 1e6
         self.extraction = Extraction(cfg.goal)
-        self.enlisted = self.banned = self.replaced = self.challenged = self.throttled = 0
+        self.enlisted = self.banned = self.replaced = self.challenged = self.throttled = self.verified = 0
         self.requests = self.served = 0
         self.finished_at: float | None = None
         self.finish_reason = "running"
@@ -456,7 +477,13 @@ class CampaignActor(Actor):
         self.ledger.charge("tokens", cost * self.config.budget.token_price * self.route.price_factor)
         template = traffic.template_id[rows]
         harvest = served & (template >= 0)
-        self.extraction.record(self._template_topic[template[harvest] - self._template_base], output[harvest])
+        harvested = output[harvest]
+        laundering = self.laundering
+        if laundering.cost_per_mtok:
+            self.ledger.charge("laundering", float(harvested.sum()) * laundering.cost_per_mtok / 1e6)
+        if laundering.value != 1.0:  # what reaches the student after paraphrasing or filtering
+            harvested = np.floor(harvested * laundering.value)
+        self.extraction.record(self._template_topic[template[harvest] - self._template_base], harvested)
 
     def on_enforcement(self, event: Enforcement) -> None:
         rows = self.rows_of(event.accounts)
@@ -466,21 +493,42 @@ class CampaignActor(Actor):
         if event.action == "ban":
             state[rows] = GONE
             self.banned += rows.size
+            self.on_takedown.hear(event)
+            if event.reason == "audit":
+                self._move_after_audit()
             self._replace(rows)
         elif event.action == "throttle":
             self.throttled += rows.size
             self._carry_out(self.on_throttle.react(rows, event))
         elif event.action == "challenge":
             self.challenged += rows.size
-            dropped, replace = self.on_challenge.react(rows, event)
-            if dropped.size:
-                state[dropped] = GONE
-                if replace:
-                    self._replace(dropped, abandoned=True)
+            self._give_up(*self.on_challenge.react(rows, event))
+        elif event.action == "verify":
+            self.verified += rows.size
+            self._give_up(*self.on_verify.react(rows, event))
+
+    def _give_up(self, dropped: np.ndarray, replace: bool) -> None:
+        """Members ``dropped`` are lost; replace them if the reaction said so."""
+        if dropped.size:
+            self.members.column("state")[dropped] = GONE
+            if replace:
+                self._replace(dropped, abandoned=True)
+
+    def _move_after_audit(self) -> None:
+        """Switch later sign-ups to the route the audit reaction chooses, once."""
+        access = self.on_audit.route_after()
+        if access is not None and access != self.config.access:
+            self.config = self.config.model_copy(update={"access": access})
+            # members keep their exits (indexed into the campaign's own pools): the route
+            # moves organisations, keys and price only
+            self.route = behaviour(ROUTES, access, self.state)
 
     def _replace(self, rows: np.ndarray, abandoned: bool = False) -> None:
         if self.finished_at is None:
-            self._carry_out(self.on_ban.replace(rows, float(self.env.now), abandoned))
+            enlistment = self.on_ban.replace(rows, float(self.env.now), abandoned)
+            if enlistment is not None:
+                enlistment = self.on_takedown.identity(enlistment)
+            self._carry_out(enlistment)
 
     def _carry_out(self, enlistment: Enlistment | None) -> None:
         if enlistment is not None:
@@ -524,4 +572,7 @@ class CampaignActor(Actor):
             spent={name: round(value, 2) for name, value in self.ledger.spent.items()},
             finished_at=self.finished_at,
             finish_reason=self.finish_reason,
+            verified=self.verified,
+            identities_bought=self.on_verify.bought if isinstance(self.on_verify, BuyIdentity) else 0,
+            laundering=self.laundering,
         )

@@ -129,6 +129,14 @@ def run(
     report: Annotated[
         bool, typer.Option(help="Write the plots, report.html and summary.md at the end (see `extractbench report`).")
     ] = True,
+    stack: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A defence stack for active mode, repeatable: 'none', or defences joined by '+', each "
+            "kind[:key=value,...], e.g. 'step-up:tier=1+takedown:links=payment|client' (docs/defences.md). "
+            "Default: the suite's stacks, or the alarm policy alone.",
+        ),
+    ] = None,
 ) -> None:
     """Benchmark detectors on scenarios: passive and closed-loop runs over seeds, metrics with
     95% intervals, results under results/<run-id>/, a leaderboard, and a report (plots,
@@ -172,6 +180,7 @@ def run(
             review_order=review_order.value if review_order else None,
             warmup=warmup,  # type: ignore[arg-type]
             target_fpr=target_fpr,
+            defences=stack or None,
         )
         folder, run_name = output_folder(plan, out, run_id)
         with progress:

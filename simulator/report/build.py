@@ -16,6 +16,7 @@ from pathlib import Path
 from simulator.export import atomic_path
 from simulator.report.collateral import plot_collateral
 from simulator.report.data import ReportData, load_report_data
+from simulator.report.defences import defence_comparison, plot_defences
 from simulator.report.heatmaps import plot_heatmaps
 from simulator.report.html import render_html
 from simulator.report.leakage import plot_leakage
@@ -57,6 +58,9 @@ def draw_plots(data: ReportData) -> list[Plot | Skipped]:
     for scenario in data.scenarios:
         for mode in data.modes:
             items += [family(data, scenario, mode) for family in SCENARIO_FAMILIES]
+    stacks = defence_comparison(data)
+    if stacks is not None:
+        items += [plot_defences(data, scenario, stacks) for scenario in data.scenarios]
     return items
 
 

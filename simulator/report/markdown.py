@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from simulator.markdown import markdown_cell, markdown_table
 from simulator.report.data import ReportData
+from simulator.report.defences import defence_comparison, defence_markdown
 from simulator.report.tables import leader_tables
 from simulator.results.conditions import operating_note, scenario_notes
 from simulator.results.leaderboard import CAPTION
@@ -51,5 +52,8 @@ def render_markdown(data: ReportData) -> str:
                 f"- `{failure.detector}` on {failure.scenario} ({failure.mode}, seed {failure.seed}) "
                 f"at tick {failure.tick}: {markdown_cell(failure.reason)}"
             )
+    stacks = defence_comparison(data)
+    if stacks is not None:
+        lines += ["", *defence_markdown(stacks)]
     lines += ["", "The plots are in `report.html` and `plots/` beside this file.", ""]
     return "\n".join(lines)

@@ -151,6 +151,13 @@ class CampaignBase(StrictModel):
                     f"campaign {self.name!r} to route through a group of kind reseller, "
                     f"but {reseller!r} is a {kind} group"
                 )
+        moved = getattr(self.adaptation.on_audit, "reseller", None)
+        if moved is not None and group_kinds.get(moved) != "reseller":
+            found = f"a {group_kinds[moved]} group" if moved in group_kinds else f"not among {sorted(group_kinds)}"
+            raise ValueError(
+                f"campaign {self.name!r} to move after an audit behind a population group of kind reseller, but "
+                f"{moved!r} is {found}"
+            )
         acq = self.acquisition
         if acq.target_tier is not None and acq.target_tier not in tiers:
             raise ValueError(
