@@ -36,7 +36,7 @@ from simulator.replay.formats import CHUNK_ROWS, Format, read_chunks
 from simulator.replay.labels import AccountLabels
 from simulator.replay.mapping import ReplayMapping
 from simulator.replay.needs import skip_reason
-from simulator.replay.normalise import Normaliser
+from simulator.replay.normalise import WIDE, Normaliser
 from simulator.replay.ticking import Tick, Ticker
 from simulator.traffic import ACCOUNT_SCHEMA, REQUEST_SCHEMA, RequestBatch, TickTraffic
 
@@ -171,7 +171,8 @@ def replay_logs(spec: ReplayInput, progress: ProgressCallback | None = None) -> 
             run.log.contain(batch.tick, ledger)
 
     for path in spec.logs:
-        for chunk in read_chunks(path, spec.fmt, bad, spec.chunk_rows):
+        wide = tuple(sorted({spec.mapping.source(name) for name in WIDE}))
+        for chunk in read_chunks(path, spec.fmt, bad, spec.chunk_rows, wide):
             rows_read += chunk.table.num_rows
             rows = normaliser.rows(chunk)
             if not started_detectors and normaliser.present is not None:

@@ -86,23 +86,25 @@ def _open_text(path: Path) -> IO[bytes]:
 
 
 def read_chunks(
-    path: Path, fmt: Format | None, bad: BadRows, chunk_rows: int = CHUNK_ROWS
+    path: Path, fmt: Format | None, bad: BadRows, chunk_rows: int = CHUNK_ROWS, wide: tuple[str, ...] = ()
 ) -> Iterator[RawChunk]:
     """The rows of the log at ``path`` in chunks of at most ``chunk_rows`` rows;
-    malformed rows are counted in ``bad`` and skipped."""
+    malformed rows are counted in ``bad`` and skipped. JSON numbers of the ``wide``
+    columns (64-bit ids and hashes) are read as unsigned 64-bit integers, not as
+    doubles that would round them."""
     path = Path(path)
     if not path.is_file():
         raise LogFormatError(f"{path}: no such file")
     fmt = fmt or detect_format(path)
     if fmt == "jsonl":
-        yield from _jsonl(path, bad, chunk_rows)
+        yield from _jsonl(path, bad, chunk_rows, wide)
     elif fmt == "csv":
         yield from _csv(path, bad, chunk_rows)
     else:
         yield from _parquet(path, chunk_rows)
 
 
-def _jsonl(path: Path, bad: BadRows, chunk_rows: int) -> Iterator[RawChunk]:
+def _jsonl(path: Path, bad: BadRows, chunk_rows: int, wide: tuple[str, ...]) -> Iterator[RawChunk]:
     file = str(path)
     try:
         with _open_text(path) as handle:
@@ -114,24 +116,31 @@ def _jsonl(path: Path, bad: BadRows, chunk_rows: int) -> Iterator[RawChunk]:
                 lines.append(line)
                 numbers.append(number)
                 if len(lines) >= chunk_rows:
-                    yield from _json_block(file, lines, numbers, bad)
+                    yield from _json_block(file, lines, numbers, bad, wide)
                     lines, numbers = [], []
             if lines:
-                yield from _json_block(file, lines, numbers, bad)
+                yield from _json_block(file, lines, numbers, bad, wide)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         raise LogFormatError(f"{path}: cannot read it ({exc})") from None
 
 
-def _json_block(file: str, lines: list[bytes], numbers: list[int], bad: BadRows) -> Iterator[RawChunk]:
+def _json_block(
+    file: str, lines: list[bytes], numbers: list[int], bad: BadRows, wide: tuple[str, ...]
+) -> Iterator[RawChunk]:
     data = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)
     try:
-        table = pjson.read_json(io.BytesIO(data), read_options=pjson.ReadOptions(block_size=max(len(data), 1 << 20)))
+        table = pjson.read_json(
+            io.BytesIO(data),
+            read_options=pjson.ReadOptions(block_size=max(len(data), 1 << 20)),
+            parse_options=pjson.ParseOptions(explicit_schema=pa.schema([(name, pa.uint64()) for name in wide])),
+        )
         if table.num_rows == len(lines):
             yield RawChunk(file, table, np.asarray(numbers, dtype=np.int64))
             return
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    # slow path, only for blocks with a malformed line (or mixed types Arrow refuses to unify)
+    # slow path, only for blocks with a malformed line, or types Arrow refuses to unify (text
+    # ids among numbers); Python's integers are exact, whatever their size
     rows, kept, broken = [], [], []
     for number, line in zip(numbers, lines, strict=True):
         try:

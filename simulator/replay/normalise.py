@@ -34,7 +34,7 @@ from simulator.replay.mapping import LOG_COLUMNS, ReplayMapping
 from simulator.replay.timestamps import parse_times
 from simulator.traffic import REQUEST_SCHEMA
 
-__all__ = ["DERIVED", "REQUIRED", "Normaliser", "Rows"]
+__all__ = ["DERIVED", "REQUIRED", "WIDE", "Normaliser", "Rows"]
 
 REQUIRED: tuple[str, ...] = ("ts", "account_id")
 """Columns a log must have."""
@@ -52,6 +52,8 @@ _TOKENS = ("input_tokens", "output_tokens", "max_tokens")
 _STRINGS = ("account_id", "org_id", "key_id", "ip", "user_agent", "client_fingerprint")
 _CATEGORIES = ("country", "pathway", "model", "topic", "language")
 _HASHED64 = ("request_id", "conversation_id", "system_prompt_hash", "prompt_simhash")
+WIDE = _HASHED64
+"""Visible columns holding 64-bit unsigned values (read exactly, never through a double)."""
 _INERT: dict[str, object] = {"status": 200, "topic": "general_qa", "language": "en"}
 """Fill values of missing columns where the plain zero value would not be a valid one."""
 
