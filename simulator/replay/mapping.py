@@ -65,8 +65,8 @@ class TimeSpec(StrictModel):
     origin: datetime | None = Field(
         default=None,
         description=(
-            "The time of ts = 0 (ISO 8601; UTC if no zone). Required for format 'seconds'; "
-            "otherwise the default is the start (a multiple of the tick) of the first row's tick."
+            "The time of ts = 0 (ISO 8601; UTC if no zone); rows before it are bad rows. Required for format "
+            "'seconds'; otherwise the default is the start of the tick one order_window before the first row."
         ),
     )
 
@@ -223,7 +223,7 @@ columns:
 time:
   column: timestamp
   format: auto                 # auto | iso | epoch_s | epoch_ms | seconds (since origin)
-  # origin: 2026-03-02T00:00:00Z   # time of ts = 0 (default: start of the first row's tick)
+  # origin: 2026-03-02T00:00:00Z   # time of ts = 0 (default: the tick one order_window before the first row)
 
 # Raw text, from which derived columns are computed (see docs/replay.md):
 text:

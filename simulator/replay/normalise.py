@@ -176,11 +176,13 @@ class Normaliser:
         values, base = parse_times(times, m.time.format, self.origin)
         reject("bad_timestamp", np.isnan(values))
         if self.origin is None and good.any():
-            first = float(values[good][0]) + base.timestamp()
+            # one sorting window before the first row: a row that may still be sorted in is never before it
+            first = float(values[good][0]) + base.timestamp() - float(m.order_window)
             self.origin = datetime.fromtimestamp(math.floor(first / self.tick) * self.tick, tz=base.tzinfo)
         assert self.origin is not None or not good.any()
         ts = values + (base - self.origin).total_seconds() if self.origin is not None else values
-        reject("bad_timestamp", ~(ts >= 0))
+        if m.time.origin is not None:
+            reject("bad_timestamp", ~(ts >= 0))  # before the declared origin
 
         out: dict[str, object] = {}
         account = column("account_id")
