@@ -35,6 +35,7 @@ class AccountBook:
         self._registry: pd.DataFrame | None = None
         self._due: np.ndarray = np.empty(0, dtype=np.int64)
         self._published = 0
+        self._empty = ACCOUNT_SCHEMA.empty_table().to_pandas()
         if accounts_file is not None:
             try:
                 table = pq.read_table(accounts_file)
@@ -88,16 +89,18 @@ class AccountBook:
         unseen = [i for i in order.tolist() if unique[i] not in self._codes]
         if unseen:
             new_ids = unique[unseen]
-            frame = ACCOUNT_SCHEMA.empty_table().to_pandas()
-            frame = pd.DataFrame({name: pd.Series([None] * len(unseen), dtype=object) for name in frame.columns})
-            frame["account_id"] = new_ids
-            frame["org_id"] = org_ids[first[unseen]]
-            frame["created_ts"] = np.nan
-            rows.append(pa.Table.from_pandas(frame, schema=ACCOUNT_SCHEMA, preserve_index=False).to_pandas())
+            k = len(unseen)
+            columns = {
+                "account_id": pa.array(new_ids, type=pa.string()),
+                "org_id": pa.array(org_ids[first[unseen]], type=pa.string()),
+                "created_ts": pa.array(np.full(k, np.nan), from_pandas=True),
+            }
+            arrays = [columns.get(f.name, pa.nulls(k, f.type)) for f in ACCOUNT_SCHEMA]
+            rows.append(pa.Table.from_arrays(arrays, schema=ACCOUNT_SCHEMA).to_pandas())
             self._add(new_ids.tolist())
         codes = self.codes_of(account_ids.tolist()) if account_ids.size else np.empty(0, dtype=np.int64)
         if not rows:
-            return codes, ACCOUNT_SCHEMA.empty_table().to_pandas()
+            return codes, self._empty.copy(deep=False)
         published = pd.concat(rows, ignore_index=True) if len(rows) > 1 else rows[0]
         published = published.sort_values("account_id", kind="stable").reset_index(drop=True)
         return codes, published

@@ -155,7 +155,6 @@ def replay_logs(spec: ReplayInput, progress: ProgressCallback | None = None) -> 
         ticks = tick.index + 1
         rows_replayed += len(batch)
         ledger.add(TickTraffic(batch, codes, np.full(len(batch), -1, dtype=np.int64)))
-        _ = batch.requests  # the shared DataFrame, built once
         for run in runs:
             if run.detector is None:
                 continue

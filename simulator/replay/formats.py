@@ -39,7 +39,7 @@ __all__ = ["CHUNK_ROWS", "FORMATS", "Format", "LogFormatError", "RawChunk", "det
 
 Format = Literal["jsonl", "csv", "parquet"]
 FORMATS: tuple[str, ...] = ("jsonl", "csv", "parquet")
-CHUNK_ROWS = 200_000
+CHUNK_ROWS = 20_000
 """Rows per chunk by default: a few tens of MB of text at most."""
 
 _SUFFIXES: dict[str, Format] = {
