@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from simulator.bench.plan import detector_specs
 from simulator.cli import app
+from simulator.prompts import LANGUAGES, TOPICS
 from simulator.replay import (
     EXAMPLE_MAPPING,
     MappingError,
@@ -24,7 +25,6 @@ from simulator.replay import (
 )
 from simulator.replay.derive import classify_cot, classify_language, classify_topic, prompt_simhash
 from simulator.replay.mapping import parse_mapping
-from simulator.prompts import LANGUAGES, TOPICS
 
 GATEWAY_MAPPING = """\
 version: 1
@@ -55,7 +55,8 @@ def gateway_lines(seed: int = 7) -> list[str]:
     """A gateway log: 30 customers with varied prompts, 6 accounts of campaign 'hydra'
     sending one template step by step, in minute order with a few seconds of jitter."""
     rng = np.random.default_rng(seed)
-    words = "apple river quantum table violet engine harbor pencil lantern meadow crystal orbit".split()
+    words = ["apple", "river", "quantum", "table", "violet", "engine", "harbor", "pencil"]
+    words += ["lantern", "meadow", "crystal", "orbit"]
     rows = []
     for i in range(1200):
         t = i * 3.0 + rng.uniform(0, 2.5)
@@ -150,10 +151,21 @@ def test_replay_command_writes_the_results_folder_byte_identically(gateway_log: 
     assert {"account_id", "top_score", "top_detector", "score:templates", "score:capability"} <= set(triage.columns)
 
 
-def test_without_labels_the_replay_writes_alarms_and_triage_instead_of_metrics(gateway_log: Path, tmp_path: Path) -> None:
+def test_without_labels_the_replay_writes_alarms_and_triage_instead_of_metrics(
+    gateway_log: Path, tmp_path: Path
+) -> None:
     gz = tmp_path / "gateway.jsonl.gz"
     gz.write_bytes(gzip.compress(gateway_log.read_bytes()))
-    args = ["replay", str(gz), "--map", "account_id=user", "--map", "prompt=prompt", "--map", "output_tokens=token_count"]
+    args = [
+        "replay",
+        str(gz),
+        "--map",
+        "account_id=user",
+        "--map",
+        "prompt=prompt",
+        "--map",
+        "output_tokens=token_count",
+    ]
     result = CliRunner().invoke(app, [*args, "--detectors", "templates", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"
@@ -180,7 +192,7 @@ def test_a_log_far_from_time_order_is_refused_with_how_to_sort_it(tmp_path: Path
     times = np.random.default_rng(1).permutation(3000) * 10
     log.write_text("time,user\n" + "".join(f"{t},u{t % 7}\n" for t in times))
     mapping = mapping_from_pairs(["ts=time", "account_id=user"])
-    with pytest.raises(NotInOrderError, match="not in time order. Sort it by time first"):
+    with pytest.raises(NotInOrderError, match=r"not in time order\. Sort it by time first"):
         _replay(log, mapping, ["null"])
     result = CliRunner().invoke(app, ["replay", str(log), "--map", "ts=time", "--map", "account_id=user"])
     assert result.exit_code == 2 and "Sort it by time first" in result.output

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +13,7 @@ from simulator.cli.options import parse_duration_option
 __all__ = ["replay"]
 
 
-class ReplayFormat(str, Enum):
+class ReplayFormat(StrEnum):
     """Formats a log can be read in."""
 
     auto = "auto"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +14,7 @@ from simulator.simulate import simulate as run_simulation
 __all__ = ["LogFormat", "simulate"]
 
 
-class LogFormat(str, Enum):
+class LogFormat(StrEnum):
     """Formats of the exported request log."""
 
     parquet = "parquet"

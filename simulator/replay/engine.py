@@ -274,7 +274,10 @@ def top_accounts(run: ReplayRun, count: int = 20) -> pd.DataFrame:
     scores = pd.concat(frames, axis=1).fillna(0.0)
     first = next(iter(run.outcomes.values())).to_pandas().set_index("account_id")
     alarms = pd.concat(
-        [o.select(["account_id", "alarm_ts"]).to_pandas().set_index("account_id")["alarm_ts"] for o in run.outcomes.values()],
+        [
+            o.select(["account_id", "alarm_ts"]).to_pandas().set_index("account_id")["alarm_ts"]
+            for o in run.outcomes.values()
+        ],
         axis=1,
     ).min(axis=1)
     table = pd.DataFrame(

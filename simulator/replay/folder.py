@@ -69,7 +69,9 @@ def _alarms(run: ReplayRun) -> pd.DataFrame:
         frame = frame[np.isfinite(frame["alarm_ts"].to_numpy(dtype=np.float64))]
         frame.insert(0, "detector", label)
         rows.append(frame)
-    alarms = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["detector", "account_id", "alarm_ts"])
+    alarms = (
+        pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["detector", "account_id", "alarm_ts"])
+    )
     alarms = alarms.sort_values(["alarm_ts", "detector", "account_id"], kind="stable").reset_index(drop=True)
     origin = run.origin
     alarms["alarm_time"] = [
@@ -179,5 +181,3 @@ def write_folder(spec: ReplayInput, run: ReplayRun, out: Path) -> None:
     write_csv(out / "cost.csv", cost.assign(wall_seconds=run.wall_seconds))
     with atomic_path(out / "summary.md") as tmp:
         tmp.write_text(_summary(spec, run, alarms, triage), encoding="utf-8")
-
-

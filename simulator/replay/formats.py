@@ -82,7 +82,7 @@ def detect_format(path: Path) -> Format:
 def _open_text(path: Path) -> IO[bytes]:
     if path.suffix.lower() == ".gz":
         return gzip.open(path, "rb")
-    return open(path, "rb")  # noqa: SIM115 - closed by the caller's with
+    return open(path, "rb")
 
 
 def read_chunks(

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from simulator.scenario.base import StrictModel
 from simulator.scenario.loading import Problem, ScenarioError, load_document, parse_document
@@ -184,12 +184,11 @@ def mapping_from_pairs(pairs: list[str], base: ReplayMapping | None = None) -> R
         raise MappingError(problems)
     try:
         return ReplayMapping.model_validate(data)
-    except Exception as exc:  # a pydantic ValidationError: say which pair, in the mapping's words
-        errors = getattr(exc, "errors", lambda: [{"loc": (), "msg": str(exc)}])()
+    except ValidationError as exc:
         raise MappingError(
             [
                 Problem("--map", None, None, ".".join(str(p) for p in e["loc"]), e["msg"].lower(), None)
-                for e in errors
+                for e in exc.errors()
             ]
         ) from None
 

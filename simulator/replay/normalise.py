@@ -187,9 +187,10 @@ class Normaliser:
         out: dict[str, object] = {}
         account = column("account_id")
         ids = account.cast(pa.string()) if account is not None else pa.nulls(n, pa.string())
-        reject("missing_account", ~pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(ids), ""), False).to_numpy(
-            zero_copy_only=False
-        ))
+        reject(
+            "missing_account",
+            ~pc.fill_null(pc.not_equal(pc.utf8_trim_whitespace(ids), ""), False).to_numpy(zero_copy_only=False),
+        )
         for name in _TOKENS:
             raw = column(name)
             if raw is None or name not in self.present:
@@ -260,8 +261,7 @@ class Normaliser:
     def _cast(self, name: str, raw: pa.Array) -> pa.Array:
         default = self.mapping.defaults.get(name)
         if name in _STRINGS or name in _CATEGORIES:
-            text = raw.cast(pa.string()) if not pa.types.is_dictionary(raw.type) else raw.cast(pa.string())
-            return pc.fill_null(text, str(default) if default is not None else "")
+            return pc.fill_null(raw.cast(pa.string()), str(default) if default is not None else "")
         if name in _HASHED64:
             return pa.array(_uint64(raw))
         raise AssertionError(f"no cast for {name}")  # every other column is parsed before filtering
