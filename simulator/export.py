@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -78,7 +78,29 @@ def write_table(path: Path, table: pa.Table) -> None:
         writer.write(table)
 
 
-class AtomicParquetWriter:
+class _Atomic:
+    """A file written under a temporary name: used as a context manager, it is closed (moved
+    into place) on success and aborted (deleted) on error."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class AtomicParquetWriter(_Atomic):
     """Append Arrow tables to a Parquet file in row groups of ``row_group_rows``;
     the file appears under its name only after :meth:`close`."""
 
@@ -122,19 +144,8 @@ class AtomicParquetWriter:
         with contextlib.suppress(RuntimeError):
             self._context.__exit__(RuntimeError, RuntimeError("aborted"), None)
 
-    def __enter__(self) -> AtomicParquetWriter:
-        return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self.abort()
-
-
-class AtomicLogWriter:
+class AtomicLogWriter(_Atomic):
     """Append Arrow tables to a log in ``fmt`` (``parquet``, ``jsonl`` or ``csv``); the file
     appears under its name only after :meth:`close`.
 
@@ -195,14 +206,3 @@ class AtomicLogWriter:
             self._handle.close()
         with contextlib.suppress(RuntimeError):
             self._context.__exit__(RuntimeError, RuntimeError("aborted"), None)
-
-    def __enter__(self) -> AtomicLogWriter:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self.abort()
