@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from detectors.base import Detector
+from detectors.registry import BASELINES
 from simulator.bench.cells import DetectorSpec
 from simulator.bench.guard import DetectorFailedError, Failure, checked_update
 from simulator.bench.ledger import ScoreLog, TrafficLedger
@@ -264,20 +265,19 @@ def _finish(run: ReplayRun, ledger: TrafficLedger, book: AccountBook, labels: Ac
 def top_accounts(run: ReplayRun, count: int = 20) -> pd.DataFrame:
     """The ``count`` accounts with the highest score from any detector, for triage: each
     detector's maximum score (what drove the account's rank), the detector that scored it
-    highest, its first alarm and its traffic totals. Ties: by account id."""
+    highest, its first alarm and its traffic totals. Ties: by account id. The baselines
+    (``null``, ``random``, ``periodic``) are left out: their scores say nothing of an account."""
     frames = []
-    for label, outcomes in run.outcomes.items():
+    ranked = {label: o for label, o in run.outcomes.items() if label not in BASELINES} or run.outcomes
+    for label, outcomes in ranked.items():
         columns = outcomes.select(["account_id", "max_score"]).to_pandas().set_index("account_id")["max_score"]
         frames.append(columns.rename(label))
     if not frames:
         return pd.DataFrame()
     scores = pd.concat(frames, axis=1).fillna(0.0)
-    first = next(iter(run.outcomes.values())).to_pandas().set_index("account_id")
+    first = next(iter(ranked.values())).to_pandas().set_index("account_id")
     alarms = pd.concat(
-        [
-            o.select(["account_id", "alarm_ts"]).to_pandas().set_index("account_id")["alarm_ts"]
-            for o in run.outcomes.values()
-        ],
+        [o.select(["account_id", "alarm_ts"]).to_pandas().set_index("account_id")["alarm_ts"] for o in ranked.values()],
         axis=1,
     ).min(axis=1)
     table = pd.DataFrame(
