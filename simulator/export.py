@@ -10,18 +10,24 @@ with fixed writer options, so the same rows give byte-identical files.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-__all__ = ["AtomicParquetWriter", "atomic_path", "write_json", "write_table"]
+__all__ = ["LOG_FORMATS", "AtomicLogWriter", "AtomicParquetWriter", "atomic_path", "write_json", "write_table"]
+
+LOG_FORMATS: tuple[str, ...] = ("parquet", "jsonl", "csv")
+"""Formats a request log can be exported in."""
 
 ROW_GROUP_ROWS = 256_000
 _WRITER_OPTIONS: dict[str, Any] = {
@@ -72,7 +78,29 @@ def write_table(path: Path, table: pa.Table) -> None:
         writer.write(table)
 
 
-class AtomicParquetWriter:
+class _Atomic:
+    """A file written under a temporary name: used as a context manager, it is closed (moved
+    into place) on success and aborted (deleted) on error."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class AtomicParquetWriter(_Atomic):
     """Append Arrow tables to a Parquet file in row groups of ``row_group_rows``;
     the file appears under its name only after :meth:`close`."""
 
@@ -116,13 +144,65 @@ class AtomicParquetWriter:
         with contextlib.suppress(RuntimeError):
             self._context.__exit__(RuntimeError, RuntimeError("aborted"), None)
 
-    def __enter__(self) -> AtomicParquetWriter:
-        return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, value: BaseException | None, traceback: TracebackType | None
-    ) -> None:
-        if kind is None:
-            self.close()
+class AtomicLogWriter(_Atomic):
+    """Append Arrow tables to a log in ``fmt`` (``parquet``, ``jsonl`` or ``csv``); the file
+    appears under its name only after :meth:`close`.
+
+    JSON Lines: one object per row, keys in schema order, floats written exactly
+    (shortest round-trip form), 64-bit integers as JSON integers. CSV: a header line,
+    then Arrow's writer (floats exact as well, text quoted where needed). Dictionary
+    (categorical) columns are written as their text in both.
+    """
+
+    def __init__(self, path: Path, schema: pa.Schema, fmt: str = "parquet") -> None:
+        if fmt not in LOG_FORMATS:
+            raise ValueError(f"Unknown log format {fmt!r}; expected one of {', '.join(LOG_FORMATS)}")
+        self.fmt = fmt
+        self.rows = 0
+        self._parquet = AtomicParquetWriter(path, schema) if fmt == "parquet" else None
+        if self._parquet is None:
+            self._context = atomic_path(Path(path))
+            self._handle = open(self._context.__enter__(), "wb")  # noqa: SIM115 - closed in close/abort
+            self._header = True
+
+    def write(self, table: pa.Table) -> None:
+        """Append rows."""
+        self.rows += table.num_rows
+        if self._parquet is not None:
+            self._parquet.write(table)
+            return
+        if table.num_rows == 0:
+            return
+        plain = pa.table(
+            {
+                name: pc.cast(column, pa.string()) if pa.types.is_dictionary(column.type) else column
+                for name, column in zip(table.schema.names, table.columns, strict=True)
+            }
+        )
+        if self.fmt == "csv":
+            buffer = io.BytesIO()
+            pcsv.write_csv(plain, buffer, pcsv.WriteOptions(include_header=self._header))
+            self._header = False
+            self._handle.write(buffer.getvalue())
         else:
-            self.abort()
+            text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in plain.to_pylist())
+            self._handle.write(text.encode("utf-8"))
+
+    def close(self) -> None:
+        """Finish the file and move it into place."""
+        if self._parquet is not None:
+            self._parquet.close()
+            return
+        self._handle.close()
+        self._context.__exit__(None, None, None)
+
+    def abort(self) -> None:
+        """Discard the file."""
+        if self._parquet is not None:
+            self._parquet.abort()
+            return
+        with contextlib.suppress(Exception):
+            self._handle.close()
+        with contextlib.suppress(RuntimeError):
+            self._context.__exit__(RuntimeError, RuntimeError("aborted"), None)

@@ -2,7 +2,10 @@
 
 Output folder:
 
-* ``requests.parquet``: visible request columns only (schema v1), in time order;
+* ``requests.parquet`` (or ``.jsonl`` / ``.csv`` with ``fmt``): visible request columns only
+  (schema v1), in time order; ``ts`` is seconds since the scenario start;
+* ``mapping.yaml``: the replay mapping that reads the request log back
+  (``extractbench replay``: ``ts`` as seconds since the scenario's start);
 * ``accounts.parquet``: the visible account registry;
 * ``labels.parquet``: ground truth per account (``is_attacker``, ``campaign``, ``role``);
 * ``request_labels.parquet``: ground truth per request (``request_id``, ``template_id``);
@@ -26,13 +29,13 @@ import numpy as np
 import pyarrow as pa
 
 from simulator import __version__
-from simulator.export import AtomicParquetWriter, write_json, write_table
+from simulator.export import AtomicLogWriter, AtomicParquetWriter, atomic_path, write_json, write_table
 from simulator.registry import Registry
 from simulator.scenario import Scenario
 from simulator.traffic import ACCOUNT_SCHEMA, REQUEST_SCHEMA
 from simulator.world import World
 
-__all__ = ["SimulationSummary", "accounts_table", "labels_table", "simulate"]
+__all__ = ["SimulationSummary", "accounts_table", "labels_table", "replay_mapping", "simulate"]
 
 REQUEST_LABEL_SCHEMA = pa.schema([pa.field("request_id", pa.uint64()), pa.field("template_id", pa.int64())])
 LABEL_SCHEMA = pa.schema(
@@ -81,11 +84,31 @@ def _peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+def replay_mapping(scenario: Scenario) -> str:
+    """The replay mapping (YAML) of an exported request log: every visible column under its
+    own name, ``ts`` as seconds since the scenario's start."""
+    start = scenario.start.isoformat().replace("+00:00", "Z")
+    return (
+        "# Replays this folder's request log: extractbench replay requests.<ext> --mapping mapping.yaml\n"
+        "#   --labels labels.parquet --accounts accounts.parquet\n"
+        "version: 1\n"
+        "time:\n"
+        "  column: ts\n"
+        "  format: seconds\n"
+        f"  origin: '{start}'\n"
+    )
+
+
 def simulate(
-    scenario: Scenario, out: Path, *, seed: int | None = None, progress: ProgressCallback | None = None
+    scenario: Scenario,
+    out: Path,
+    *,
+    seed: int | None = None,
+    progress: ProgressCallback | None = None,
+    fmt: str = "parquet",
 ) -> SimulationSummary:
     """Simulate ``scenario`` (already resolved for scale and duration) and write
-    its traffic and ground truth under ``out``."""
+    its traffic (the request log in ``fmt``: parquet, jsonl or csv) and ground truth under ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -93,7 +116,7 @@ def simulate(
     statuses: dict[int, int] = {}
     attacker_requests = 0
     with (
-        AtomicParquetWriter(out / "requests.parquet", REQUEST_SCHEMA) as requests,
+        AtomicLogWriter(out / f"requests.{fmt}", REQUEST_SCHEMA, fmt) as requests,
         AtomicParquetWriter(out / "request_labels.parquet", REQUEST_LABEL_SCHEMA) as request_labels,
     ):
         for traffic in world.ticks():
@@ -109,6 +132,8 @@ def simulate(
             attacker_requests += int(world.registry.truth.column("is_attacker")[traffic.account_codes].sum())
             if progress is not None:
                 progress(traffic.batch.tick + 1, scenario.n_ticks)
+    with atomic_path(out / "mapping.yaml") as tmp:
+        tmp.write_text(replay_mapping(scenario), encoding="utf-8")
     write_table(out / "accounts.parquet", accounts_table(world.registry))
     write_table(out / "labels.parquet", labels_table(world.registry))
     truth = world.registry.truth.column("is_attacker")

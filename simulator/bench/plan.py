@@ -179,6 +179,16 @@ def _detector_specs(detectors: Sequence[DetectorChoice] | None, problems: list[s
     return tuple(specs)
 
 
+def detector_specs(detectors: Sequence[DetectorChoice] | None) -> tuple[DetectorSpec, ...]:
+    """The detectors of a run as :func:`plan_run` reads them (default: every registered one);
+    raises :class:`BenchInputError` for unknown names or bad parameters."""
+    problems: list[str] = []
+    specs = _detector_specs(detectors, problems)
+    if problems:
+        raise BenchInputError(problems)
+    return specs
+
+
 def _resolve(
     scenario: Scenario,
     source: str,

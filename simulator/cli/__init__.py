@@ -17,6 +17,7 @@ from simulator.cli import calibrate as _calibrate
 from simulator.cli import check as _check
 from simulator.cli import detectors as _detectors
 from simulator.cli import perf as _perf
+from simulator.cli import replay as _replay
 from simulator.cli import report as _report
 from simulator.cli import run as _run
 from simulator.cli import schema as _schema
@@ -44,6 +45,7 @@ app.command("schema")(_schema.schema)
 app.command("calibrate")(_calibrate.calibrate)
 app.command("audit")(_audit.audit)
 app.command("perf")(_perf.perf)
+app.command("replay")(_replay.replay)
 
 
 def main() -> None:

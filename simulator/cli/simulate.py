@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,15 @@ import typer
 from simulator.cli.options import load_or_exit, parse_duration_option, resolve_or_exit, tick_progress
 from simulator.simulate import simulate as run_simulation
 
-__all__ = ["simulate"]
+__all__ = ["LogFormat", "simulate"]
+
+
+class LogFormat(StrEnum):
+    """Formats of the exported request log."""
+
+    parquet = "parquet"
+    jsonl = "jsonl"
+    csv = "csv"
 
 
 def simulate(
@@ -23,13 +32,18 @@ def simulate(
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: results/simulate/<name>-seed<N>).", file_okay=False)
     ] = None,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option("--format", help="Format of the request log (accounts and ground truth stay Parquet)."),
+    ] = LogFormat.parquet,
 ) -> None:
-    """Simulate a scenario and write requests, accounts and ground truth as Parquet."""
+    """Simulate a scenario and write requests (Parquet, JSON Lines or CSV), accounts and ground truth
+    (Parquet), and mapping.yaml to replay the requests with `extractbench replay`."""
     scenario = load_or_exit(scenario_file)
     scenario = resolve_or_exit(scenario, scenario_file, seed=seed, duration=duration, scale=scale)  # type: ignore[arg-type]
     target = out or Path("results") / "simulate" / f"{scenario.name}-seed{scenario.seed}"
     with tick_progress(f"simulating {scenario.name}", scenario.n_ticks) as progress:
-        summary = run_simulation(scenario, target, progress=progress)
+        summary = run_simulation(scenario, target, progress=progress, fmt=log_format.value)
     rate = summary.requests / max(summary.wall_seconds, 1e-9)
     typer.echo(
         f"wrote {target}: {summary.requests:,} requests ({summary.attacker_requests:,} from attackers), "
