@@ -49,6 +49,7 @@ __all__ = [
     "apply_point",
     "expand_sweep",
     "point_label",
+    "range_number",
     "show_value",
     "sweep_key_line",
     "sweep_problems",
@@ -61,7 +62,7 @@ SweepPoint = tuple[tuple[str, Any], ...]
 """One point of a sweep: (path, value) pairs in the order the sweep gives its paths."""
 
 
-def _number(value: float | str) -> float:
+def range_number(value: float | str) -> float:
     """A range end: a number, or a count, rate or duration in the scenario's units."""
     if isinstance(value, int | float):
         return float(value)
@@ -83,14 +84,14 @@ class SweepRange(StrictModel):
 
     @model_validator(mode="after")
     def _ends(self) -> SweepRange:
-        lo, hi = _number(self.start), _number(self.stop)
+        lo, hi = range_number(self.start), range_number(self.stop)
         if self.log and (lo <= 0 or hi <= 0):
             raise ValueError(f"ends > 0 for a log range, got {lo:g} and {hi:g}")
         return self
 
     def values(self) -> list[float | int]:
         """The range's values (repeats dropped); whole numbers when both ends are written as integers."""
-        lo, hi = _number(self.start), _number(self.stop)
+        lo, hi = range_number(self.start), range_number(self.stop)
         grid = np.geomspace(lo, hi, self.steps) if self.log else np.linspace(lo, hi, self.steps)
         if isinstance(self.start, int) and isinstance(self.stop, int):
             return list(dict.fromkeys(int(np.rint(v)) for v in grid))

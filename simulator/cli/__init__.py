@@ -16,6 +16,7 @@ from simulator.cli import baseline as _baseline
 from simulator.cli import calibrate as _calibrate
 from simulator.cli import check as _check
 from simulator.cli import detectors as _detectors
+from simulator.cli import frontier as _frontier
 from simulator.cli import perf as _perf
 from simulator.cli import report as _report
 from simulator.cli import run as _run
@@ -44,6 +45,7 @@ app.command("schema")(_schema.schema)
 app.command("calibrate")(_calibrate.calibrate)
 app.command("audit")(_audit.audit)
 app.command("perf")(_perf.perf)
+app.command("frontier")(_frontier.frontier)
 
 
 def main() -> None:
