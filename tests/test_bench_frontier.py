@@ -75,7 +75,10 @@ def test_the_frontier_command_runs_a_tiny_search_and_draws_it(tmp_path: Path) ->
     assert "null" in result.output and "fails throughout" in result.output
     evaluations = pd.read_csv(out / "frontier.csv")
     assert sorted(set(evaluations["x"])) == [2, 12] and (out / "frontier.png").stat().st_size > 0
-    assert set(pd.read_csv(out / "breaking.csv")["detector"]) == {"null", "periodic(every=1,accounts=50)"}
+    assert set(pd.read_csv(out / "breaking.csv", keep_default_na=False)["detector"]) == {
+        "null",
+        "periodic(every=1,accounts=50)",
+    }
 
 
 def test_an_unknown_parameter_exits_with_a_located_message(tmp_path: Path) -> None:
