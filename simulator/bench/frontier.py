@@ -20,7 +20,6 @@ there is none). With one seed the interval is the last bracket.
 from __future__ import annotations
 
 import math
-import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from simulator.bench.sweep import show_value
 from simulator.metrics.catalogue import CATALOGUE
 from simulator.results.aggregate import t_interval
 from simulator.scenario import Scenario
-from simulator.scenario.paths import PathError, check_path, with_values
+from simulator.scenario.paths import PathError, check_path, is_integer_field, with_values
 
 __all__ = ["Breaking", "Evaluate", "Target", "bisect_frontier", "frontier_search", "parse_target"]
 
@@ -200,7 +199,7 @@ def frontier_search(
         types_ = check_path(path)
     except PathError as exc:
         raise BenchInputError([f"--param: expected {exc}"]) from None
-    integer = int in types_ or any(typing.get_args(t)[:1] == (int,) for t in types_)
+    integer = is_integer_field(types_)
     log = (lo > 0 and hi >= 10 * lo) if log is None else log
     plan = plan_run([scenario], detectors=detectors, seeds=seeds, mode=mode, warmup=warmup)  # checks detectors
     labels = [spec.label for spec in plan.detectors]

@@ -18,6 +18,7 @@ from simulator.cli import check as _check
 from simulator.cli import detectors as _detectors
 from simulator.cli import frontier as _frontier
 from simulator.cli import perf as _perf
+from simulator.cli import redteam as _redteam
 from simulator.cli import report as _report
 from simulator.cli import run as _run
 from simulator.cli import schema as _schema
@@ -46,6 +47,7 @@ app.command("calibrate")(_calibrate.calibrate)
 app.command("audit")(_audit.audit)
 app.command("perf")(_perf.perf)
 app.command("frontier")(_frontier.frontier)
+app.command("red-team")(_redteam.red_team)
 
 
 def main() -> None:

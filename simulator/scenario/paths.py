@@ -25,7 +25,16 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from simulator.scenario.schema import Scenario
 
-__all__ = ["PathError", "check_path", "check_value", "format_path", "get_value", "parse_path", "with_values"]
+__all__ = [
+    "PathError",
+    "check_path",
+    "check_value",
+    "format_path",
+    "get_value",
+    "is_integer_field",
+    "parse_path",
+    "with_values",
+]
 
 _STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 
@@ -119,6 +128,11 @@ def check_path(path: str) -> list[Any]:
             raise PathError(f"a scenario parameter path ({hint}{fields}), got {path!r}")
         current = reached
     return current
+
+
+def is_integer_field(types_: list[Any]) -> bool:
+    """Whether the types from :func:`check_path` are whole numbers (plain or annotated ``int``)."""
+    return any(_unwrap(tp) is int for tp in types_)
 
 
 def check_value(types_: list[Any], value: Any) -> str | None:
