@@ -164,8 +164,11 @@ def bisect_frontier(
             status = "holds throughout" if at_lo else "fails throughout"
             results.append(Breaking(d, status, math.nan, math.nan, math.nan, "everywhere" if at_lo else "nowhere"))
     rows = []
+    bounds = CATALOGUE[target.metric].bounds if target.metric in CATALOGUE else None
     for (x, d), values in sorted(cache.items()):
         mean, low, high = t_interval(np.asarray(values, dtype=np.float64))
+        if bounds is not None:  # a share's interval stays within [0, 1]
+            low, high = max(low, bounds[0]), min(high, bounds[1])
         rows.append({"x": x, "detector": d, "mean": mean, "low": low, "high": high, "seeds": len(values)})
     return results, pd.DataFrame(rows, columns=["x", "detector", "mean", "low", "high", "seeds"])
 
