@@ -23,12 +23,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from simulator.bench.assemble import assemble
+from simulator.bench.assemble import assemble, write_csv
 from simulator.bench.executors import make_executor
 from simulator.bench.operating import OperatingPoints
 from simulator.bench.plan import DetectorChoice, ModeChoice, RunPlan, plan_run
 from simulator.bench.policy import AlarmPolicy
 from simulator.bench.store import ResultsStore
+from simulator.bench.sweep import sweep_table
 from simulator.results.folder import RunResults
 from simulator.scenario import Scenario
 
@@ -170,6 +171,11 @@ def execute(
             if progress is not None:
                 progress(done, total)
     tables = assemble(plan, store)
+    swept = [(spec.label, spec.point) for spec in plan.scenarios if spec.point]
+    if swept:
+        table = sweep_table(swept)
+        write_csv(folder / "sweep.csv", table)
+        write_csv(folder / "sweep_metrics.csv", table.merge(tables.metrics, on="scenario", how="inner", sort=False))
     store.write_run(
         plan,
         run_id,

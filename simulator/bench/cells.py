@@ -87,6 +87,8 @@ class ScenarioSpec:
     scale: float = 1.0
     warmup: float = 0.0
     """Warm-up window in seconds for the warm-up threshold (:mod:`simulator.bench.operating`); 0: none."""
+    point: tuple[tuple[str, Any], ...] = ()
+    """The sweep point this scenario runs at ((path, value) pairs, :mod:`simulator.bench.sweep`); () outside sweeps."""
 
     @property
     def warmup_ticks(self) -> int:
@@ -126,6 +128,7 @@ class ScenarioSpec:
             "fingerprint": self.fingerprint,
             "warmup_s": self.warmup_end,
             "deployment": None if self.scenario.deployment is None else self.scenario.deployment.model_dump(),
+            **({"sweep": dict(self.point)} if self.point else {}),
         }
 
 

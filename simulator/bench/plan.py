@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -32,6 +32,7 @@ from simulator.bench.defences.specs import DefenceStack, parse_stack
 from simulator.bench.operating import OperatingPoints
 from simulator.bench.policy import AlarmPolicy
 from simulator.bench.suite import QUICK_SUITE, Suite, bundled_suite, load_suite
+from simulator.bench.sweep import apply_point, expand_sweep, point_label
 from simulator.metrics.catalogue import REFERENCE_ROWS
 from simulator.metrics.outcomes import Mode
 from simulator.scenario import Scenario
@@ -215,6 +216,20 @@ def _load(path: Path, problems: list[str]) -> Scenario | None:
         return None
 
 
+def _sweep_points(spec: ScenarioSpec, suite: Suite, suite_path: Path, problems: list[str]) -> list[ScenarioSpec]:
+    """``spec`` at every point of the suite's sweep (itself, without one)."""
+    if not suite.sweep:
+        return [spec]
+    specs = []
+    for point in expand_sweep(suite.sweep):
+        swept = apply_point(spec.scenario, point, suite_path)
+        if isinstance(swept, list):
+            problems += [str(problem) for problem in swept if str(problem) not in problems]
+            continue
+        specs.append(replace(spec, label=point_label(spec.label, point), scenario=swept, point=point))
+    return specs
+
+
 def _suite_scenarios(
     suite: Suite,
     suite_path: Path,
@@ -240,7 +255,7 @@ def _suite_scenarios(
                 float(window),
             )
             if spec is not None:
-                specs.append(spec)
+                specs += _sweep_points(spec, suite, suite_path, problems)
     return specs
 
 

@@ -183,6 +183,7 @@ def _campaigns(world: World, ledger: TrafficLedger) -> pa.Table:
             "output_tokens": [
                 int(ledger.totals.output[:n][attacker & (labels == outcome.campaign)].sum()) for outcome in outcomes
             ],
+            "spent_usd": [float(sum(outcome.spent.values())) for outcome in outcomes],
         },
         schema=CAMPAIGN_SCHEMA,
     )

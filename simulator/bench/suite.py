@@ -20,6 +20,8 @@ rejected, located errors)::
       reviews_per_day: 50
       warmup: 6h
       target_fpr: 0.001
+    sweep:                            # optional: every scenario over a grid (simulator.bench.sweep)
+      campaigns[0].accounts: [20, 80, 320]
 
 ``extractbench run`` with no scenario runs the bundled quick suite
 (``scenarios/suites/quick.yaml``), which lists every bundled scenario at a
@@ -31,11 +33,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from simulator.bench.defences.specs import DefenceStack
 from simulator.bench.operating import OperatingPoints
 from simulator.bench.policy import AlarmPolicy
+from simulator.bench.sweep import SweepValues, sweep_problems
 from simulator.scenario.base import StrictModel
 from simulator.scenario.loading import load_document
 from simulator.units import Duration
@@ -92,6 +96,11 @@ class Suite(StrictModel):
         description="The analysts' budget and the warm-up threshold passive runs are read at.",
     )
     scenarios: list[SuiteScenario] = Field(min_length=1, description="The scenarios, in report order.")
+    sweep: dict[str, SweepValues] | None = Field(
+        default=None,
+        description="Scenario parameters by dotted path (e.g. 'campaigns[0].accounts') and the values each scenario "
+        "runs at: a list, or a range {from, to, steps, log}; every point of the grid is run (simulator.bench.sweep).",
+    )
 
     @model_validator(mode="after")
     def _unique_labels(self) -> Suite:
@@ -103,6 +112,20 @@ class Suite(StrictModel):
         repeated = sorted({name for name in stacks if stacks.count(name) > 1})
         if repeated:
             raise ValueError(f"unique defence stack names, got {repeated} more than once")
+        return self
+
+    @model_validator(mode="after")
+    def _sweep_paths(self) -> Suite:
+        problems = sweep_problems(self.sweep or {})
+        if problems:
+            # located at the offending key, so that the loader points at its line
+            raise ValidationError.from_exception_data(
+                "Suite",
+                [
+                    InitErrorDetails(type=PydanticCustomError("value_error", why), loc=("sweep", path), input=given)
+                    for path, (why, given) in problems.items()
+                ],
+            )
         return self
 
 

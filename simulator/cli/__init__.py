@@ -16,7 +16,9 @@ from simulator.cli import baseline as _baseline
 from simulator.cli import calibrate as _calibrate
 from simulator.cli import check as _check
 from simulator.cli import detectors as _detectors
+from simulator.cli import frontier as _frontier
 from simulator.cli import perf as _perf
+from simulator.cli import redteam as _redteam
 from simulator.cli import replay as _replay
 from simulator.cli import report as _report
 from simulator.cli import run as _run
@@ -46,6 +48,8 @@ app.command("calibrate")(_calibrate.calibrate)
 app.command("audit")(_audit.audit)
 app.command("perf")(_perf.perf)
 app.command("replay")(_replay.replay)
+app.command("frontier")(_frontier.frontier)
+app.command("red-team")(_redteam.red_team)
 
 
 def main() -> None:

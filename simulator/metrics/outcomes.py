@@ -50,6 +50,7 @@ CAMPAIGN_SCHEMA = pa.schema(
         pa.field("accounts", pa.int64()),  # accounts created over the run, replacements included
         pa.field("replacements", pa.int64()),  # accounts created to replace banned ones
         pa.field("output_tokens", pa.int64()),  # output tokens served to the campaign over the run
+        pa.field("spent_usd", pa.float64()),  # what the campaign paid over the run (accounts, proxies, tokens, ...)
     ]
 )
 """Per-campaign totals of one run."""

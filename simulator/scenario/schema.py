@@ -26,6 +26,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from simulator.scenario.base import AccountCount, StrictModel
 from simulator.scenario.campaign import CampaignConfig
 from simulator.scenario.population import ArchetypeConfig
+from simulator.scenario.search import SearchParam
 from simulator.units import DAY, Duration, Rate, SignedDuration
 
 __all__ = [
@@ -242,6 +243,12 @@ class Scenario(StrictModel):
         default=None,
         description="The real customer base the simulated customers stand for (the prevalence figures at deployment "
         "conditions are read at); default: evaluated as simulated.",
+    )
+    search: list[SearchParam] | None = Field(
+        default=None,
+        exclude=True,
+        description="Campaign parameters the red-team search may vary, with their bounds (default: accounts, rate, "
+        "limit fraction, rotation, proxy kind, timing, camouflage share and sign-up mix of the first campaign).",
     )
 
     @field_validator("start")

@@ -1,0 +1,265 @@
+"""The red-team search: the campaign tactics that get the most past one detector.
+
+A black-box search (Optuna's TPE sampler, seeded, so that the same call gives the
+same trials) over the campaign parameters the scenario's ``search:`` block declares
+(:mod:`simulator.scenario.search`), or :func:`default_space` when it declares none.
+Every trial is a closed loop (active cells, one per seed): the detector's alarms
+become the policy's bans, the campaign reacts as its scenario says, and what it gets
+is what it actually got. Objectives, maximised, averaged over seeds:
+
+* ``leakage``: output tokens served to the campaign over the run (tokens);
+* ``cost-per-token``: those tokens per USD the campaign spent (tokens/USD; 0 when it
+  spent nothing and got nothing).
+
+``budget`` (USD) caps every trial's spending through the campaign's own
+``budget.total``, so a campaign that buys more accounts has less left for tokens.
+Trials run in batches of ``batch`` on the executors (ask, run every cell of the batch,
+tell in trial order): results do not depend on the executor. A trial whose values the
+scenario rejects is told as failed, with the reason kept in the history.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import pyarrow as pa
+import yaml
+from pydantic import ValidationError
+
+from simulator.bench.cells import Cell, ScenarioSpec
+from simulator.bench.executors import make_executor
+from simulator.bench.plan import BenchInputError, DetectorChoice, plan_run
+from simulator.bench.sweep import range_number, show_value
+from simulator.export import atomic_path, write_json, write_table
+from simulator.scenario import Scenario
+from simulator.scenario.paths import PathError, check_path, get_value, is_integer_field, parse_path, with_values
+from simulator.scenario.search import SearchParam
+
+__all__ = ["Objective", "RedTeamResult", "default_space", "red_team", "scenario_yaml", "write_red_team"]
+
+Objective = Literal["leakage", "cost-per-token"]
+
+
+def default_space(scenario: Scenario, campaign: int = 0) -> list[SearchParam]:
+    """The tactics searched when a scenario declares none, around campaign ``campaign``'s own:
+    pool size ¼–4×, rate per account ⅒–3×, limit fraction, exit rotation, proxy kind,
+    timing, camouflage share and the sign-up mix (the customers' or the weak pathways)."""
+    c = scenario.campaigns[campaign]
+    at = f"campaigns[{campaign}]"
+    rate = float(c.load.requests_per_account)
+    return [
+        SearchParam(path=f"{at}.accounts", low=max(1, c.accounts // 4), high=max(2, c.accounts * 4), log=True),
+        SearchParam(path=f"{at}.load.requests_per_account", low=rate / 10, high=rate * 3, log=True),
+        SearchParam(path=f"{at}.load.limit_fraction", low=0.05, high=1.0),
+        SearchParam(path=f"{at}.infrastructure.rotation", choices=["request", "interval", "account"]),
+        SearchParam(path=f"{at}.infrastructure.proxies", choices=["residential", "datacenter", "mobile"]),
+        SearchParam(
+            path=f"{at}.load.timing",
+            choices=[{"kind": "queue"}, {"kind": "synchronised"}, {"kind": "independent"}],
+        ),
+        SearchParam(path=f"{at}.camouflage.filler_share", low=0.0, high=0.8),
+        SearchParam(
+            path=f"{at}.acquisition.signup_pathways",
+            choices=[None, {"education": 1.0, "research": 1.0, "startup": 1.0}],
+        ),
+    ]
+
+
+@dataclass(frozen=True)
+class RedTeamResult:
+    """What the search found."""
+
+    history: pd.DataFrame
+    """One row per trial: ``trial``, ``state``, ``objective``, ``tokens``, ``spent_usd``,
+    ``banned``-free facts (``accounts``, ``replacements``), one column per parameter, ``error``."""
+    best: list[tuple[int, Scenario]]
+    """The best complete trials (trial number, ready-to-run scenario), best first."""
+    original: dict[str, Any]
+    """The original's value of every searched parameter."""
+    baseline: float
+    """The original campaign's objective against the detector."""
+    importance: dict[str, float] = field(default_factory=dict)
+    """Optuna's parameter importances (empty when fewer than two trials completed)."""
+
+
+def _suggest(trial: Any, param: SearchParam, integer: bool) -> Any:
+    if param.choices is not None:
+        index = trial.suggest_categorical(param.path, list(range(len(param.choices))))
+        return param.choices[index]
+    low, high = range_number(param.low), range_number(param.high)  # type: ignore[arg-type]
+    if integer:
+        return trial.suggest_int(param.path, math.ceil(low), int(high), log=param.log)
+    return trial.suggest_float(param.path, low, high, log=param.log)
+
+
+def _objective(results: list[pd.DataFrame], objective: Objective, campaign: str) -> dict[str, float]:
+    tokens = [float(r.loc[r["campaign"] == campaign, "output_tokens"].sum()) for r in results]
+    spent = [float(r.loc[r["campaign"] == campaign, "spent_usd"].sum()) for r in results]
+    accounts = [float(r.loc[r["campaign"] == campaign, "accounts"].sum()) for r in results]
+    replaced = [float(r.loc[r["campaign"] == campaign, "replacements"].sum()) for r in results]
+    mean = lambda values: sum(values) / len(values)  # noqa: E731 - a one-line helper
+    if objective == "leakage":
+        value = mean(tokens)
+    else:
+        value = mean([t / s if s > 0 else 0.0 for t, s in zip(tokens, spent, strict=True)])
+    return {
+        "objective": value,
+        "tokens": mean(tokens),
+        "spent_usd": mean(spent),
+        "accounts": mean(accounts),
+        "replacements": mean(replaced),
+    }
+
+
+def red_team(
+    scenario: Scenario,
+    detector: DetectorChoice,
+    *,
+    budget: float | None = None,
+    trials: int = 20,
+    objective: Objective = "leakage",
+    seeds: int = 1,
+    seed: int = 0,
+    batch: int | None = None,
+    keep: int = 3,
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    space: Sequence[SearchParam] | None = None,
+) -> RedTeamResult:
+    """Search ``scenario``'s first campaign's tactics against ``detector`` (see the module
+    docstring); ``scenario`` as it runs (scale and span applied). ``seed`` seeds the
+    sampler; ``seeds`` root seeds per trial. Raises :class:`BenchInputError` for bad input."""
+    import optuna
+
+    if not scenario.campaigns:
+        raise BenchInputError([f"{scenario.name}: a scenario with a campaign to search, got none"])
+    if trials < 1:
+        raise BenchInputError([f"trials: expected at least 1, got {trials}"])
+    plan = plan_run([scenario], detectors=[detector], seeds=seeds, mode="active", references=False)
+    spec = plan.detectors[0]
+    chosen = list(space or scenario.search or default_space(scenario))
+    dump = scenario.model_dump()
+    problems = []
+    original: dict[str, Any] = {}
+    integer: dict[str, bool] = {}
+    for param in chosen:
+        try:
+            types_ = check_path(param.path)
+            original[param.path] = get_value(dump, parse_path(param.path))
+            integer[param.path] = is_integer_field(types_)
+        except PathError as exc:
+            problems.append(f"search {param.path}: expected {exc}")
+    if problems:
+        raise BenchInputError(problems)
+    fixed = {} if budget is None else {"campaigns[0].budget.total": budget}
+    campaign = scenario.campaigns[0].name
+
+    def cells(candidate: Scenario, label: str) -> list[Cell]:
+        scenario_spec = ScenarioSpec(label, candidate, "<red-team>")
+        return [Cell("active", scenario_spec, s, (spec,), plan.policy, record_scores=False) for s in plan.seeds]
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+    size = batch or (jobs if jobs is not None else 4)
+    rows: list[dict[str, Any]] = []
+    candidates: dict[int, Scenario] = {}
+    with make_executor(jobs, scheduler, size * len(plan.seeds)) as executor:
+        try:
+            original_scenario = with_values(scenario, fixed)
+        except (PathError, ValidationError) as exc:
+            raise BenchInputError([f"--budget: the scenario rejects it: {exc}"]) from None
+        baseline_cells = cells(original_scenario, "original")
+        done = {cell.key: result for cell, result in executor.run(baseline_cells)}
+        baseline = _objective([done[c.key].campaigns.to_pandas() for c in baseline_cells], objective, campaign)[
+            "objective"
+        ]
+        while len(rows) < trials:
+            asked = [study.ask() for _ in range(min(size, trials - len(rows)))]
+            pending: dict[int, tuple[dict[str, Any], list[Cell] | str]] = {}
+            for trial in asked:
+                values = {p.path: _suggest(trial, p, integer[p.path]) for p in chosen}
+                try:
+                    candidate = with_values(scenario, {**values, **fixed})
+                    candidates[trial.number] = candidate
+                    pending[trial.number] = (values, cells(candidate, f"trial-{trial.number}"))
+                except (PathError, ValidationError) as exc:
+                    pending[trial.number] = (values, str(exc).splitlines()[0])
+            runnable = [c for _, work in pending.values() if not isinstance(work, str) for c in work]
+            results = {cell.key: result for cell, result in executor.run(runnable)}
+            for trial in asked:  # told in trial order, whatever order the cells came back in
+                values, work = pending[trial.number]
+                shown = {p: show_value(v) for p, v in values.items()}
+                if isinstance(work, str):
+                    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+                    rows.append(
+                        {"trial": trial.number, "state": "failed", "objective": math.nan, **shown, "error": work}
+                    )
+                    continue
+                figures = _objective([results[c.key].campaigns.to_pandas() for c in work], objective, campaign)
+                study.tell(trial, figures["objective"])
+                rows.append({"trial": trial.number, "state": "complete", **figures, **shown, "error": ""})
+    history = pd.DataFrame(rows)
+    complete = history[history["state"] == "complete"].sort_values(["objective", "trial"], ascending=[False, True])
+    best = [(int(t), candidates[int(t)]) for t in complete["trial"].head(keep)]
+    importance: dict[str, float] = {}
+    if len(complete) >= 2:
+        try:
+            evaluator = optuna.importance.FanovaImportanceEvaluator(seed=seed)
+            importance = dict(optuna.importance.get_param_importances(study, evaluator=evaluator))
+        except (RuntimeError, ValueError):  # every trial alike: nothing to attribute
+            importance = {}
+    return RedTeamResult(history, best, original, baseline, importance)
+
+
+def scenario_yaml(scenario: Scenario, header: str) -> str:
+    """``scenario`` as a ready-to-run YAML file (``extractbench validate`` accepts it), with
+    ``header`` as a comment on top."""
+    comment = "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
+    return comment + yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+def write_red_team(result: RedTeamResult, out: Path, detector: str, objective: Objective, command: str) -> list[Path]:
+    """Write ``history.csv`` and ``history.parquet`` (every trial), ``best-<k>.yaml`` (the best
+    campaigns, ready to run) and ``red-team.json`` (the original's values, its objective, the
+    importances) into ``out``; returns the scenario files written."""
+    from simulator.bench.assemble import write_csv
+
+    out.mkdir(parents=True, exist_ok=True)
+    history = result.history.astype({c: str for c in result.history.columns if result.history[c].dtype == object})
+    write_csv(out / "history.csv", history)
+    write_table(out / "history.parquet", pa.Table.from_pandas(history, preserve_index=False))
+    written = []
+    for rank, (trial, scenario) in enumerate(result.best, start=1):
+        row = result.history[result.history["trial"] == trial].iloc[0]
+        named = scenario.model_copy(update={"name": f"{scenario.name}-vs-{_slug(detector)}-{rank}"})
+        header = (
+            f"Red-team result {rank} against {detector}: trial {trial}, {objective} {row['objective']:.6g} "
+            f"(the original: {result.baseline:.6g}).\nRegenerate: {command}"
+        )
+        path = out / f"best-{rank}.yaml"
+        with atomic_path(path) as tmp:
+            tmp.write_text(scenario_yaml(named, header), encoding="utf-8")
+        written.append(path)
+    write_json(
+        out / "red-team.json",
+        {
+            "detector": detector,
+            "objective": objective,
+            "baseline": result.baseline,
+            "original": {path: show_value(value) for path, value in result.original.items()},
+            "importance": {path: float(value) for path, value in result.importance.items()},
+            "best_trials": [trial for trial, _ in result.best],
+            "command": command,
+        },
+    )
+    return written
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "detector"
