@@ -230,8 +230,6 @@ def run_cell(cell: Cell) -> CellResult:
         )
         if all(run.failure is not None for run in runs):
             continue  # keep simulating: the facts and campaign totals describe the whole run
-        # the shared DataFrame is built once, outside every detector's timing
-        _ = batch.requests
         for run in runs:
             due = run.step(traffic, ledger, world.registry)
             if cell.mode == "active" and due.size:
