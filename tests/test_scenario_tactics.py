@@ -15,6 +15,11 @@ from traffic_helpers import fingerprint_spread, load, run
 
 DAY = 86400.0
 HOUR = 3600.0
+TICK = 600.0
+"""Ten-minute ticks for the tests that measure requests by their own times (``ts``),
+not by tick: the actors plan the same requests whatever the tick (mimicry at scale
+0.1 over three days: 329,646 at either), and a world costs about 3 ms of CPU per
+tick whatever its traffic, so a tenth of the ticks is most of the cost saved."""
 
 
 def hour_profile(requests: pd.DataFrame) -> np.ndarray:
@@ -56,7 +61,7 @@ def test_hydra_cluster_shares_infrastructure_and_fires_in_lockstep() -> None:
 
 
 def test_low_and_slow_accounts_send_what_customers_send_per_day() -> None:
-    requests, world = run(load("low-and-slow", scale=0.02, duration=2 * DAY), ("ts", "account_id", "status"))
+    requests, world = run(load("low-and-slow", scale=0.02, duration=2 * DAY, tick=TICK), ("ts", "account_id", "status"))
     daily = requests.groupby([requests.account_id, (requests.ts // DAY).astype(int)]).size().groupby(level=0).mean()
     attacker = requests.groupby("account_id").attacker.first().loc[daily.index]
     attack, legit = daily[attacker], daily[~attacker]
@@ -106,7 +111,9 @@ def test_reseller_mix_puts_attack_and_legitimate_accounts_in_one_org_and_key() -
 
 def test_model_pivot_moves_most_of_the_campaign_within_a_day_of_the_release() -> None:
     release = 36 * HOUR
-    requests, _ = run(load("model-pivot", scale=0.03, duration=release + 25 * HOUR), ("ts", "account_id", "model"))
+    requests, _ = run(
+        load("model-pivot", scale=0.03, duration=release + 25 * HOUR, tick=TICK), ("ts", "account_id", "model")
+    )
     new = requests.model == "frontier-pro-2"
     attack = requests.attacker
     assert not new[requests.ts < release].any()
@@ -118,7 +125,7 @@ def test_model_pivot_moves_most_of_the_campaign_within_a_day_of_the_release() ->
 
 
 def test_multilingual_cot_speaks_many_languages_and_elicits_reasoning() -> None:
-    scenario = load("multilingual-cot", scale=0.03, duration=54 * HOUR)
+    scenario = load("multilingual-cot", scale=0.03, duration=54 * HOUR, tick=TICK)
     requests, _ = run(scenario, ("ts", "account_id", "language", "cot_requested", "topic", "output_tokens"))
     attack, legit = requests[requests.attacker], requests[~requests.attacker]
     languages = attack.language.value_counts(normalize=True)
@@ -134,13 +141,16 @@ def test_multilingual_cot_speaks_many_languages_and_elicits_reasoning() -> None:
 
 def test_mimicry_keeps_human_hours_paraphrases_and_hides_in_filler() -> None:
     requests, _ = run(
-        load("mimicry", scale=0.1, duration=3 * DAY), ("ts", "account_id", "status", "prompt_simhash", "user_agent")
+        load("mimicry", scale=0.1, duration=3 * DAY, tick=TICK),
+        ("ts", "account_id", "status", "prompt_simhash", "user_agent"),
     )
     attack = requests[requests.attacker]
     customers = requests[requests.role.isin(["chat", "coding_assistant"])]
     assert np.corrcoef(hour_profile(attack), hour_profile(customers))[0, 1] >= 0.6
     assert (attack.template_id < 0).mean() == pytest.approx(0.4, abs=0.05)
-    hydra, _ = run(load("hydra-cluster", scale=0.02, duration=12 * HOUR), ("ts", "account_id", "prompt_simhash"))
+    hydra, _ = run(
+        load("hydra-cluster", scale=0.02, duration=12 * HOUR, tick=TICK), ("ts", "account_id", "prompt_simhash")
+    )
     mimic_spread, hydra_spread = fingerprint_spread(attack), fingerprint_spread(hydra[hydra.attacker])
     assert mimic_spread > 3 * hydra_spread
     # one client install per account, like customers
@@ -149,7 +159,7 @@ def test_mimicry_keeps_human_hours_paraphrases_and_hides_in_filler() -> None:
 
 
 def test_report_scale_2026_at_one_percent_keeps_the_disclosed_proportions() -> None:
-    scenario = load("report-scale-2026", scale=0.01, duration=DAY)
+    scenario = load("report-scale-2026", scale=0.01, duration=DAY, tick=TICK)
     requests, world = run(scenario, ("ts", "account_id", "status"))
     truth = world.registry.truth
     assert truth.column("is_attacker").sum() == pytest.approx(240, abs=5)
@@ -161,7 +171,7 @@ def test_report_scale_2026_at_one_percent_keeps_the_disclosed_proportions() -> N
 
 
 def test_qwen_scale_at_one_percent_keeps_the_disclosed_rate() -> None:
-    requests, world = run(load("qwen-scale", scale=0.01, duration=DAY), ("ts", "account_id", "status"))
+    requests, world = run(load("qwen-scale", scale=0.01, duration=DAY, tick=TICK), ("ts", "account_id", "status"))
     attackers = int(world.registry.truth.column("is_attacker").sum())
     assert attackers == pytest.approx(250 * 1.05, abs=3)
     # 44 days at full size: about 28.8 million requests from 25,000 accounts

@@ -237,8 +237,6 @@ def run_cell(cell: Cell) -> CellResult:
             if defences is not None:  # the other defences go on without the detector
                 defences.after_tick(traffic, ledger, runs[0].log)
             continue  # keep simulating: the facts and campaign totals describe the whole run
-        # the shared DataFrame is built once, outside every detector's timing
-        _ = batch.requests
         for run in runs:
             due = run.step(traffic, ledger, world.registry)
             if cell.mode == "active" and due.size:

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from simulator.scenario.loading import Problem, ScenarioError, load_document, load_scenario, parse_scenario
 from simulator.scenario.schema import ClassifierNoise, GatewayConfig, Limits, ModelRelease, Pricing, Scenario, Tier
+from simulator.scenario.volume import GroupVolume, expected_requests, total_expected_requests
 
 __all__ = [
     "ClassifierNoise",
     "GatewayConfig",
+    "GroupVolume",
     "Limits",
     "ModelRelease",
     "Pricing",
@@ -31,7 +33,9 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "Tier",
+    "expected_requests",
     "load_document",
     "load_scenario",
     "parse_scenario",
+    "total_expected_requests",
 ]
