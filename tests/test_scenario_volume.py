@@ -78,12 +78,12 @@ def test_a_campaign_sends_over_its_own_span() -> None:
 STATED: dict[str, list[tuple[str, str, float]]] = {
     "burst-harvest": [
         ("Ten accounts", "attack accounts", 10),
-        ("3,000 legitimate accounts", "legitimate accounts", 3_000),
+        ("3,400 legitimate accounts", "legitimate accounts", 3_400),
     ],
     "hydra-cluster": [
         ("About 2,000 attacker accounts", "attack accounts", 2_000),
         ("around 150 requests a day", "hydra-main per account per day", 150),
-        ("13,800 legitimate accounts", "legitimate accounts", 13_800),
+        ("14,100 legitimate accounts", "legitimate accounts", 14_100),
     ],
     "legit-only": [
         ("about 6,000 legitimate accounts", "legitimate accounts", 6_000),
@@ -92,19 +92,19 @@ STATED: dict[str, list[tuple[str, str, float]]] = {
     "low-and-slow": [
         ("3,000 attacker accounts", "attack accounts", 3_000),
         ("about 25 requests a day", "slow-drip per account per day", 25),
-        ("12,000 legitimate accounts", "legitimate accounts", 12_000),
+        ("13,400 legitimate accounts", "legitimate accounts", 13_400),
     ],
     "mimicry": [
         ("800 attacker accounts", "attack accounts", 800),
-        ("5,000 legitimate accounts", "legitimate accounts", 5_000),
+        ("5,600 legitimate accounts", "legitimate accounts", 5_600),
     ],
     "model-pivot": [
         ("600-account campaign", "attack accounts", 600),
-        ("4,000 legitimate accounts", "legitimate accounts", 4_000),
+        ("4,400 legitimate accounts", "legitimate accounts", 4_400),
     ],
     "multilingual-cot": [
         ("500 attacker accounts", "attack accounts", 500),
-        ("4,000 legitimate accounts", "legitimate accounts", 4_000),
+        ("4,400 legitimate accounts", "legitimate accounts", 4_400),
     ],
     "quickstart": [
         ("40-account hydra pool", "attack accounts", 40),
@@ -112,30 +112,24 @@ STATED: dict[str, list[tuple[str, str, float]]] = {
     "qwen-scale": [
         ("25,000-account campaign", "attack accounts", 25_000),
         ("about 28.8 million requests", "attack requests", 28.8e6),
-        ("17,300 legitimate accounts", "legitimate accounts", 17_300),
+        ("19,700 legitimate accounts", "legitimate accounts", 19_700),
     ],
     "report-scale-2026": [
         ("1,000, 5,000 and 18,000 accounts", "attack accounts", 24_000),
         ("about 150k, 3.4M and 13M requests", "reasoning-rubric requests", 150e3),
         ("about 150k, 3.4M and 13M requests", "agentic-vision requests", 3.4e6),
         ("about 150k, 3.4M and 13M requests", "agentic-coding requests", 13e6),
-        ("39,760 legitimate accounts", "legitimate accounts", 39_760),
-        ("about 20 million requests", "legitimate requests", 20e6),
+        ("45,120 legitimate accounts", "legitimate accounts", 45_120),
+        ("about 70 million requests", "legitimate requests", 70e6),
     ],
     "reseller-mix": [
         ("600 end-customer accounts", "relay accounts", 600),
         ("300 attack accounts", "attack accounts", 300),
-        ("5,000 direct legitimate accounts", "direct legitimate accounts", 5_000),
+        ("5,500 direct legitimate accounts", "direct legitimate accounts", 5_500),
     ],
 }
 
-PENDING = {
-    ("report-scale-2026", "legitimate requests"): (
-        "pending a fix of scenarios/report-scale-2026.yaml: its description says about 20M legitimate "
-        "requests, its groups send about 41M (36,000 chat accounts at 40.9 requests a day on average, "
-        "3,600 coding assistants at 337): issue 15"
-    ),
-}
+PENDING: dict[tuple[str, str], str] = {}
 """Statements known to disagree with their scenario, until the file is fixed."""
 
 TOLERANCE = {"accounts": 0.05, "requests": 0.25, "per account per day": 0.05}
