@@ -163,7 +163,7 @@ def table_title(scenario: str, mode: str, seeds: int) -> str:
 
 
 def leaderboard_tables(
-    board: pd.DataFrame, notes: Mapping[str, str] | None = None, caption: str | None = None
+    board: pd.DataFrame, notes: Mapping[str, str] | None = None, caption: str | None = None, wide: bool = True
 ) -> list[Table]:
     """Rich tables of a :func:`~simulator.results.aggregate.leaderboard` frame; ``notes``
     (by scenario, :func:`~simulator.results.conditions.scenario_notes`) goes under the
