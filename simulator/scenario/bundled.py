@@ -36,12 +36,13 @@ def bundled_root() -> Path | None:
     """The folder of the bundled scenarios (its ``suites/`` beside them), or None
     when neither the installed package data nor a source checkout has them."""
     try:
-        root = resources.files(BUNDLE_PACKAGE)
+        # a data-only package has no __init__.py: a namespace package, whose files() is a
+        # MultiplexedPath; joining a child gives the plain path of the folder that has it
+        suites = resources.files(BUNDLE_PACKAGE) / "suites"
     except ModuleNotFoundError:
-        root = None
-    # installed from a wheel the data are plain files; a zipped install is not supported
-    if isinstance(root, Path) and (root / "suites").is_dir():
-        return root
+        suites = None
+    if isinstance(suites, Path) and suites.is_dir():  # plain files (a zipped install is not supported)
+        return suites.parent
     if (_CHECKOUT / "suites").is_dir():
         return _CHECKOUT
     return None
