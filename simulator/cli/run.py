@@ -15,7 +15,7 @@ __all__ = ["WARN_CELLS", "WARN_SECONDS", "run"]
 
 WARN_CELLS = 100
 """A run of more cells than this says so (with its estimated time) before it starts."""
-WARN_SECONDS = 15 * 60.0
+WARN_SECONDS = 60 * 60.0
 """A run estimated to take longer than this (seconds of wall time) says so before it starts."""
 
 

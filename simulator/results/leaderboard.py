@@ -23,7 +23,7 @@ import pandas as pd
 from rich.table import Table
 
 from detectors.registry import BASELINES
-from simulator.metrics.catalogue import METRICS, REFERENCE_ROWS
+from simulator.metrics.catalogue import CATALOGUE, REFERENCE_ROWS
 from simulator.results.aggregate import ACTIVE_ONLY_COLUMNS, LEADERBOARD_METRICS, RANKING_NOTE
 
 __all__ = [
@@ -156,13 +156,21 @@ def format_cell(row: pd.Series, metric: str) -> str:
     text = format_number(value)
     low, high = row.get(f"{metric}_low", math.nan), row.get(f"{metric}_high", math.nan)
     if math.isfinite(low) and math.isfinite(high) and high > low:
-        info = METRICS.get(metric)
+        info = CATALOGUE.get(metric)
         bounds = info.bounds if info is not None and info.bounds is not None else (0.0, math.inf)
+        if format_number(low) == format_number(high):  # all seeds agree to the digits shown
+            return text
         if low <= bounds[0] or high >= bounds[1]:
             # clipped to the range (or reaching it): a ± would run past it, so show the interval
-            return f"{text}[{format_number(low)},{format_number(high)}]".replace(".00", "")
+            return f"{text}[{_bound(low)},{_bound(high)}]"
         text += f"±{format_number((high - low) / 2)}"
     return text
+
+
+def _bound(value: float) -> str:
+    """An interval bound, short: ``0``, ``1``, ``0.45``."""
+    text = format_number(value)
+    return text.rstrip("0").rstrip(".") if "." in text and text[-1].isdigit() else text
 
 
 def table_columns(group: pd.DataFrame, *, wide: bool = True, speed: bool = True) -> list[str]:
