@@ -137,7 +137,7 @@ def run(
         typer.Option("--verbose", "-v", help="Print the plan first, and a line per finished cell even on a terminal."),
     ] = False,
     wide: Annotated[
-        bool, typer.Option(help="Every leaderboard column (default: the columns that fit 80 characters).")
+        bool, typer.Option("--wide", help="Every leaderboard column (default: the columns that fit 80 characters).")
     ] = False,
 ) -> None:
     """Benchmark detectors on scenarios: passive and closed-loop runs over seeds, metrics with

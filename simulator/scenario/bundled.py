@@ -10,6 +10,7 @@ is the bundled one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
@@ -74,36 +75,25 @@ def bundled_suite(name: str) -> Path | None:
     return bundled_suites().get(name.removesuffix(".yaml"))
 
 
-def _is_bare(value: str) -> bool:
-    return "/" not in value and "\\" not in value
+def _resolve(value: str | Path, find: Callable[[str], Path | None]) -> Path:
+    path = Path(value)
+    if path.exists():
+        return path
+    text = str(value)
+    found = find(text) if "/" not in text and "\\" not in text else None
+    return found if found is not None else path
 
 
 def resolve_scenario_path(value: str | Path) -> Path:
     """The file a scenario argument means: the path itself when it exists (or names a
     folder), else the bundled scenario of that bare name (``quickstart``); otherwise
     the path unchanged, for the loader to report as missing."""
-    path = Path(value)
-    if path.exists():
-        return path
-    text = str(value)
-    if _is_bare(text):
-        found = bundled_scenario(text)
-        if found is not None:
-            return found
-    return path
+    return _resolve(value, bundled_scenario)
 
 
 def resolve_suite_path(value: str | Path) -> Path:
     """The file a suite argument means: the path when it exists, else the bundled suite of that bare name."""
-    path = Path(value)
-    if path.exists():
-        return path
-    text = str(value)
-    if _is_bare(text):
-        found = bundled_suite(text)
-        if found is not None:
-            return found
-    return path
+    return _resolve(value, bundled_suite)
 
 
 def missing_hint(value: str | Path) -> str:
