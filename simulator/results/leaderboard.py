@@ -74,7 +74,8 @@ FEW_SEEDS = 5
 
 CAPTION = (
     f"{RANKING_NOTE} · "
-    "mean ±half-width of the 95% t-interval over seeds ([low,high] where it was clipped to the metric's range) "
+    "mean ±half-width of the 95% t-interval over seeds (its low and high bounds in brackets where it was clipped "
+    "to the metric's range) "
     "· at deployment conditions (each table's title says which "
     "customer base and warm-up): AUPRC and R@FPR≤.1% (best recall flagging ≤0.1% of customers; ≤x when the "
     "simulated customers cannot resolve 0.1%: x is the recall flagging none of them, an optimistic bound) with "
