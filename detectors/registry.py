@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import os
 import re
+import sys
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any
@@ -88,12 +90,40 @@ class DetectorInfo:
         return doc[0].replace("``", "") if doc else ""
 
 
+def _add_cwd() -> bool:
+    """Put the current folder first on the import path, as ``python -m`` does, so that
+    ``mymodule:Class`` finds ``./mymodule.py``; worker processes inherit the path.
+    False if it was there already."""
+    cwd = os.getcwd()
+    if any(os.path.abspath(entry or ".") == cwd for entry in sys.path):
+        return False
+    sys.path.insert(0, cwd)
+    importlib.invalidate_caches()
+    return True
+
+
+def _import_again(module_name: str, path: str) -> Any:
+    try:
+        return importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UnknownDetectorError(
+            f"Cannot import {module_name!r} for detector {path!r}: {exc}; looked in the current folder "
+            f"({os.getcwd()}) and on the import path (sys.path, PYTHONPATH); put {module_name.replace('.', '/')}.py "
+            "in the current folder, add its folder to PYTHONPATH, or install its package"
+        ) from None
+
+
 def _import(path: str) -> type[Detector]:
     module_name, _, attribute = path.partition(":")
     if not module_name or not attribute:
         raise UnknownDetectorError(f"Expected 'package.module:Class', got {path!r}")
     try:
         module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name is None or module_name.partition(".")[0] != exc.name.partition(".")[0]:
+            raise UnknownDetectorError(f"Cannot import {module_name!r} for detector {path!r}: {exc}") from None
+        _add_cwd()
+        module = _import_again(module_name, path)
     except ImportError as exc:
         raise UnknownDetectorError(f"Cannot import {module_name!r} for detector {path!r}: {exc}") from None
     cls = getattr(module, attribute, None)

@@ -65,8 +65,6 @@ __all__ = [
 DEFAULT_SCENARIO = "hydra-cluster"
 """The bundled scenario ``perf`` measures by default (the reference threat)."""
 
-_ROOT = Path(__file__).resolve().parents[1]
-
 _clock = time.process_time
 """CPU seconds of this process: on a machine shared with other work, wall-clock
 time measures the other work too; on an idle one the two agree."""
@@ -76,13 +74,10 @@ Progress = Callable[[str], None]
 
 
 def bundled_scenario(name: str = DEFAULT_SCENARIO) -> Path | None:
-    """The path of a bundled scenario (``scenarios/<name>.yaml`` beside the package or
-    under the working directory), or None."""
-    for root in (_ROOT, Path.cwd()):
-        path = root / "scenarios" / f"{name}.yaml"
-        if path.is_file():
-            return path
-    return None
+    """The path of a bundled scenario (``scenarios/<name>.yaml``), or None."""
+    from simulator.scenario.bundled import bundled_scenario as find
+
+    return find(name)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ import platform
 import resource
 import sys
 import time
+import types
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -160,3 +161,17 @@ def simulate(
         },
     )
     return summary
+
+
+class _CallableModule(types.ModuleType):
+    """``simulator.simulate`` is this module (``from simulator.simulate import simulate``
+    writes a folder) and, called, the Python API :func:`simulator.simulation.simulate`:
+    the package attribute and the submodule share one name, so the module answers both."""
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        from simulator.simulation import simulate as simulate_frames
+
+        return simulate_frames(*args, **kwargs)  # type: ignore[arg-type]
+
+
+sys.modules[__name__].__class__ = _CallableModule

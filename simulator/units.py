@@ -25,6 +25,7 @@ __all__ = [
     "COUNT_PATTERN",
     "DAY",
     "DURATION_PATTERN",
+    "MAX_OPTION_DURATION",
     "RATE_PATTERN",
     "Count",
     "Duration",
@@ -33,6 +34,7 @@ __all__ = [
     "format_duration",
     "parse_count",
     "parse_duration",
+    "parse_option_duration",
     "parse_rate",
 ]
 
@@ -83,6 +85,44 @@ def parse_duration(value: object) -> float:
     number, unit = match.groups()
     unit = {"": "s", "days": "d", "hours": "h", "weeks": "w"}.get(unit, unit)
     return _finite_non_negative(float(number) * _DURATION_UNITS[unit], "duration", value)
+
+
+MAX_OPTION_DURATION = 365 * DAY
+"""The longest span a command-line or API duration may ask for (one year of 365 days)."""
+
+_OPTION_RE = re.compile(rf"^({_NUMBER})(ms|s|m|h|d|w)?$")
+
+
+def parse_option_duration(value: object, *, maximum: float = MAX_OPTION_DURATION) -> float:
+    """Parse a duration given on the command line or to the Python API, strictly: a
+    number of seconds or a number glued to one short unit (``ms s m h d w``); spelled-out
+    or spaced units (``'2days'``, ``'2 d'``), which scenario files tolerate, are refused as
+    ambiguous, and so are spans past ``maximum`` seconds (default a year, 31,536,000 s).
+
+    >>> parse_option_duration("6h"), parse_option_duration(90)
+    (21600.0, 90.0)
+    >>> parse_option_duration("2 d")
+    Traceback (most recent call last):
+    ...
+    ValueError: a duration written as a number glued to one unit of ms, s, m, h, d, w (e.g. '2d'), got '2 d'
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        match = _OPTION_RE.match(text)
+        if match is None:
+            years = re.match(rf"^({_NUMBER})\s*(y|yr|yrs|years?)$", text)
+            hint = "; years are not a unit: write days, e.g. '365d' at most" if years else ""
+            raise ValueError(
+                f"a duration written as a number glued to one unit of ms, s, m, h, d, w (e.g. '2d'), got {value!r}"
+                + hint
+            )
+    seconds = parse_duration(value)
+    if seconds > maximum:
+        raise ValueError(
+            f"a duration of at most {format_duration(maximum)} ({maximum:,.0f} s), got {value!r} "
+            f"({seconds / DAY:,.0f} days)"
+        )
+    return seconds
 
 
 def parse_count(value: object) -> float:

@@ -42,7 +42,7 @@ def test_run_without_report_then_report_alone(
     def broken(folder: Path) -> None:
         raise RuntimeError("no fonts")
 
-    monkeypatch.setattr("simulator.cli.run.write_report", broken)
+    monkeypatch.setattr("simulator.report.write_report", broken)
     result = invoke("run", quickstart_path, *small, "--out", out)  # every cell reused
     assert result.exit_code == 1
     assert f"the report could not be written (RuntimeError: no fonts); the results in {out} are complete" in (

@@ -2,7 +2,7 @@
 
 from simulator import bench
 
-results = bench.run(["scenarios/quickstart.yaml"], detectors=["null", "random"], seeds=2, jobs=1)
+results = bench.run(["quickstart"], detectors=["null", "random"], seeds=2, duration="2h", report=True)
 results.leaderboard()                          # a DataFrame, best detector first
 results.metrics.query("metric == 'auprc'")     # tidy: one row per seed
 results.summary                                # means and 95% intervals over seeds
@@ -26,7 +26,7 @@ from typing import Any
 from simulator.bench.assemble import assemble, write_csv
 from simulator.bench.executors import make_executor
 from simulator.bench.operating import OperatingPoints
-from simulator.bench.plan import DetectorChoice, ModeChoice, RunPlan, plan_run
+from simulator.bench.plan import BenchInputError, DetectorChoice, ModeChoice, RunPlan, plan_run
 from simulator.bench.policy import AlarmPolicy
 from simulator.bench.store import ResultsStore
 from simulator.bench.sweep import sweep_table
@@ -72,8 +72,8 @@ def run(
     policy: AlarmPolicy | Mapping[str, Any] | None = None,
     threshold: float | None = None,
     scale: float = 1.0,
-    duration: float | None = None,
-    jobs: int | None = None,
+    duration: str | float | None = None,
+    jobs: int | None = 1,
     scheduler: str | None = None,
     out: str | Path | None = None,
     run_id: str | None = None,
@@ -82,26 +82,32 @@ def run(
     operating: OperatingPoints | Mapping[str, Any] | None = None,
     reviews_per_day: float | None = None,
     review_order: str | None = None,
-    warmup: float | None = None,
+    warmup: str | float | None = None,
     target_fpr: float | None = None,
     defences: Sequence[Any] | None = None,
+    report: bool = False,
 ) -> RunResults:
     """Benchmark detectors on scenarios and write ``results/<run-id>/``.
 
-    Scenarios are files or :class:`~simulator.scenario.Scenario` objects; with none,
+    Scenarios are files, bundled scenario names (``"quickstart"``) or
+    :class:`~simulator.scenario.Scenario` objects; with none,
     the suite (default: the bundled quick suite) runs. Detectors are registered
     names, ``package.module:Class`` paths, :class:`~detectors.base.Detector`
     instances (labelled by class) or ``(label, detector)`` pairs (default: every
     registered detector). ``seeds`` is a count (seeds 0 … N−1) or a list; ``mode``
     is passive, active or both; ``policy`` (an :class:`AlarmPolicy` or a mapping
     of fields to override) and ``threshold`` set the alarm policy; ``scale`` and
-    ``duration`` (seconds) resize every scenario. ``jobs`` worker processes (default: the cores, at most
-    8) or a Dask ``scheduler`` (``tcp://…`` or ``local``) run the cells. ``operating`` (an
+    ``duration`` (seconds or a string such as ``"2h"``) resize every scenario. The cells run
+    in this process by default (``jobs=1``: safe in a notebook and in a script without an
+    ``if __name__ == "__main__":`` guard); ``jobs`` worker processes (``None``: the cores, at
+    most 8; a script then needs the guard, as for any spawned process) or a Dask ``scheduler``
+    (``tcp://…`` or ``local``) run them in parallel. ``operating`` (an
     :class:`~simulator.bench.operating.OperatingPoints` or a mapping of its fields),
-    ``reviews_per_day``, ``review_order``, ``warmup`` (seconds) and ``target_fpr`` set the
+    ``reviews_per_day``, ``review_order``, ``warmup`` (seconds or a string) and ``target_fpr`` set the
     analysts' budget and the warm-up threshold that passive runs are read at. ``defences``
     lists the defence stacks compared in active mode (``--stack`` texts or
-    :class:`~simulator.bench.defences.DefenceStack` objects).
+    :class:`~simulator.bench.defences.DefenceStack` objects). ``report=True``
+    also writes the plots, ``report.html`` and ``summary.md`` (as ``extractbench run`` does).
 
     Rerunning with the same ``out`` (or ``run_id``) resumes: completed cells are
     kept. Raises :class:`~simulator.bench.plan.BenchInputError` for bad input and
@@ -116,16 +122,37 @@ def run(
         policy=policy,
         threshold=threshold,
         scale=scale,
-        duration=duration,
+        duration=_seconds("duration", duration),
         record_scores=record_scores,
         operating=operating,
         reviews_per_day=reviews_per_day,
         review_order=review_order,
-        warmup=warmup,
+        warmup=_seconds("warmup", warmup, allow_zero=True),
         target_fpr=target_fpr,
         defences=defences,
     )
-    return execute(plan, out=out, run_id=run_id, jobs=jobs, scheduler=scheduler, progress=progress)
+    results = execute(plan, out=out, run_id=run_id, jobs=jobs, scheduler=scheduler, progress=progress)
+    if report:
+        from simulator.report import write_report
+
+        write_report(results.out)
+    return results
+
+
+def _seconds(name: str, value: str | float | None, allow_zero: bool = False) -> float | None:
+    """A duration argument in seconds (numbers as they are, strings such as ``'2h'`` parsed),
+    or a :class:`BenchInputError` saying what was expected."""
+    if value is None:
+        return None
+    from simulator.units import parse_option_duration
+
+    try:
+        seconds = parse_option_duration(value)
+    except ValueError as exc:
+        raise BenchInputError([f"{name}: expected {str(exc).removeprefix('a ')}"]) from None
+    if seconds == 0 and not allow_zero:
+        raise BenchInputError([f"{name}: expected a positive duration, got {value!r}"])
+    return seconds
 
 
 def output_folder(plan: RunPlan, out: str | Path | None = None, run_id: str | None = None) -> tuple[Path, str]:

@@ -36,6 +36,7 @@ from simulator.bench.sweep import apply_point, expand_sweep, point_label
 from simulator.metrics.catalogue import REFERENCE_ROWS
 from simulator.metrics.outcomes import Mode
 from simulator.scenario import Scenario
+from simulator.scenario.bundled import missing_hint, resolve_scenario_path, resolve_suite_path
 from simulator.scenario.loading import ScenarioError, load_scenario
 
 __all__ = ["BenchInputError", "DetectorChoice", "ModeChoice", "RunPlan", "plan_run"]
@@ -209,6 +210,10 @@ def _resolve(
 
 
 def _load(path: Path, problems: list[str]) -> Scenario | None:
+    path = resolve_scenario_path(path)
+    if not path.exists():
+        problems.append(missing_hint(path))
+        return None
     try:
         return load_scenario(path)
     except ScenarioError as error:
@@ -341,9 +346,15 @@ def plan_run(
     base_operating = OperatingPoints()
     suite_path: Path | None = None
     if not scenarios:
-        suite_path = Path(suite) if suite is not None else bundled_suite(QUICK_SUITE)
+        suite_path = resolve_suite_path(suite) if suite is not None else bundled_suite(QUICK_SUITE)
         if suite_path is None:
-            raise BenchInputError(["no scenario given and the bundled suite (scenarios/suites/quick.yaml) not found"])
+            raise BenchInputError(
+                [
+                    "no scenario given and the bundled quick suite was found neither in the installed package "
+                    "(simulator.bundled) nor in a source checkout (scenarios/suites/quick.yaml); "
+                    "reinstall extractbench or give scenario files"
+                ]
+            )
         try:
             loaded = load_suite(suite_path)
         except ScenarioError as error:

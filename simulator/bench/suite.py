@@ -40,6 +40,7 @@ from simulator.bench.defences.specs import DefenceStack
 from simulator.bench.operating import OperatingPoints
 from simulator.bench.policy import AlarmPolicy
 from simulator.bench.sweep import SweepValues, sweep_problems
+from simulator.scenario import bundled
 from simulator.scenario.base import StrictModel
 from simulator.scenario.loading import load_document
 from simulator.units import Duration
@@ -47,7 +48,6 @@ from simulator.units import Duration
 __all__ = ["QUICK_SUITE", "Suite", "SuiteScenario", "bundled_suite", "load_suite"]
 
 QUICK_SUITE = "quick"
-_ROOT = Path(__file__).resolve().parents[2]
 
 
 class SuiteScenario(StrictModel):
@@ -137,9 +137,5 @@ def load_suite(path: str | Path) -> Suite:
 
 def bundled_suite(name: str = QUICK_SUITE) -> Path | None:
     """The path of a suite shipped with extractbench (``scenarios/suites/<name>.yaml``
-    beside the package, or under the working directory), or None."""
-    for root in (_ROOT, Path.cwd()):
-        path = root / "scenarios" / "suites" / f"{name}.yaml"
-        if path.is_file():
-            return path
-    return None
+    in a checkout, the package data of an installed wheel), or None."""
+    return bundled.bundled_suite(name)

@@ -2,12 +2,15 @@
 
 One module per command; each parses options, calls the library and prints.
 Input errors exit with code 2 and a located message, never a traceback.
+Command modules import only Typer at load time, and the libraries they need
+inside the command, so that ``extractbench --help`` starts at once.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from typing import Annotated
 
 import typer
 
@@ -22,6 +25,7 @@ from simulator.cli import redteam as _redteam
 from simulator.cli import replay as _replay
 from simulator.cli import report as _report
 from simulator.cli import run as _run
+from simulator.cli import scenarios as _scenarios
 from simulator.cli import schema as _schema
 from simulator.cli import simulate as _simulate
 from simulator.cli import validate as _validate
@@ -36,6 +40,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from simulator import __version__
+
+        typer.echo(f"extractbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True),
+    ] = False,
+) -> None:
+    """Simulate coordinated model-extraction traffic on an LLM API and benchmark detectors of it."""
+
+
 app.command("validate")(_validate.validate)
 app.command("simulate")(_simulate.simulate)
 app.command("run")(_run.run)
@@ -44,6 +68,7 @@ app.command("report")(_report.report)
 app.command("baseline")(_baseline.baseline)
 app.command("check")(_check.check)
 app.command("schema")(_schema.schema)
+app.command("scenarios")(_scenarios.scenarios)
 app.command("calibrate")(_calibrate.calibrate)
 app.command("audit")(_audit.audit)
 app.command("perf")(_perf.perf)

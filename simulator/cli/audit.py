@@ -56,11 +56,12 @@ def audit(
     from simulator.audit.results import audit_document, write_audit
     from simulator.audit.sources import AuditInputError
     from simulator.cli.options import tick_progress
+    from simulator.scenario.bundled import resolve_scenario_path
     from simulator.scenario.loading import ScenarioError
 
     sources = []
     failed = False
-    for path in scenarios:
+    for path in map(resolve_scenario_path, scenarios):
         try:
             sources.append(open_source(path, seed=seed, duration=duration, scale=scale, tick=tick))  # type: ignore[arg-type]
         except ScenarioError as error:

@@ -7,9 +7,6 @@ from typing import Annotated
 
 import typer
 
-from simulator.results.baseline import make_baseline, write_baseline
-from simulator.results.folder import ResultsFolderError, load_results
-
 __all__ = ["baseline"]
 
 
@@ -22,6 +19,9 @@ def baseline(
     """Write a baseline: every figure of the run (mean or median and 95% interval over seeds, per
     scenario, mode, detector and metric) with what makes a later run comparable (seeds, policy,
     scenario sizes and fingerprints, detector parameters). Check later runs with `extractbench check`."""
+    from simulator.results.baseline import make_baseline, write_baseline
+    from simulator.results.folder import ResultsFolderError, load_results
+
     try:
         results = load_results(results_dir)
     except ResultsFolderError as error:

@@ -8,8 +8,6 @@ from typing import Annotated
 
 import typer
 
-from simulator.calibration import TraceError, run_calibration
-from simulator.calibration.traces import find_traces
 from simulator.cli.options import load_or_exit, parse_duration_option, resolve_or_exit, tick_progress
 
 __all__ = ["DEFAULT_TRACES", "calibrate"]
@@ -28,9 +26,9 @@ def calibrate(
             show_default=False,
         ),
     ] = None,
-    scenario_file: Annotated[Path, typer.Option("--scenario", help="Scenario to simulate against the traces.")] = Path(
-        "scenarios/legit-only.yaml"
-    ),
+    scenario_file: Annotated[
+        Path, typer.Option("--scenario", help="Scenario to simulate against the traces (a file or a bundled name).")
+    ] = Path("legit-only"),
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: the scenario's).")] = None,
     duration: Annotated[
         str | None, typer.Option(help="Override the simulated span, e.g. '2d'.", callback=parse_duration_option)
@@ -40,6 +38,9 @@ def calibrate(
 ) -> None:
     """Fit token lengths, arrival burstiness, per-client volume and the daily profile to real traces,
     simulate the scenario, and write calibration.md, calibration.png and fit.json."""
+    from simulator.calibration import TraceError, run_calibration
+    from simulator.calibration.traces import find_traces
+
     if trace_dir is None:
         if not DEFAULT_TRACES.is_dir():
             typer.echo(

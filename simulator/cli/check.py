@@ -7,16 +7,11 @@ malformed or incomparable baseline, missing results, an unknown metric in
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from simulator.export import atomic_path
-from simulator.results.baseline import BaselineError, read_baseline
-from simulator.results.check import ToleranceError, check_results, parse_tolerances
-from simulator.results.folder import ResultsFolderError, load_results
-from simulator.results.verdict import check_junit, check_markdown
 
 __all__ = ["check"]
 
@@ -43,9 +38,18 @@ def check(
         Path | None,
         typer.Option(metavar="FILE", help="Also write JUnit XML: one test per scenario, mode and detector."),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the outcome as JSON (ok, warnings, every changed figure).")
+    ] = False,
 ) -> None:
     """Compare a run with a baseline, figure by figure in each metric's good direction, and print a
     Markdown table of what changed. Exit 0 if nothing regressed, 1 on a regression, 2 on bad input."""
+    from simulator.export import atomic_path
+    from simulator.results.baseline import BaselineError, read_baseline
+    from simulator.results.check import ToleranceError, check_results, parse_tolerances
+    from simulator.results.folder import ResultsFolderError, load_results
+    from simulator.results.verdict import check_document, check_junit, check_markdown
+
     try:
         tolerances = parse_tolerances(tolerance or [])
         results = load_results(results_dir)
@@ -54,7 +58,10 @@ def check(
     except (ToleranceError, ResultsFolderError, BaselineError) as error:
         typer.echo(f"extractbench check: {error}", err=True)
         raise typer.Exit(code=2) from None
-    typer.echo(check_markdown(outcome))
+    if as_json:
+        typer.echo(json.dumps(check_document(outcome), indent=2))
+    else:
+        typer.echo(check_markdown(outcome))
     if junit is not None:
         with atomic_path(junit) as tmp:
             tmp.write_text(check_junit(outcome), encoding="utf-8")

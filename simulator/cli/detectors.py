@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from detectors.registry import DetectorInfo, UnknownDetectorError, names, resolve
+if TYPE_CHECKING:
+    from detectors.registry import DetectorInfo
 
 __all__ = ["detectors"]
 
@@ -36,6 +36,20 @@ def _details(info: DetectorInfo) -> list[str]:
     return lines
 
 
+def _document(info: DetectorInfo) -> dict[str, Any]:
+    defaults = info.cls.default_params()
+    return {
+        "name": info.name,
+        "source": info.source,
+        "path": info.path,
+        "summary": info.summary,
+        "signal": info.cls.signal or None,
+        "reference": info.cls.reference or None,
+        "parameters": {name: defaults.get(name) for name in info.cls.parameter_names()},
+        "required": [name for name in info.cls.parameter_names() if name not in defaults],
+    }
+
+
 def detectors(
     names_: Annotated[
         list[str] | None,
@@ -45,10 +59,28 @@ def detectors(
             show_default=False,
         ),
     ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print a JSON list (name, source, summary, signal, parameters and defaults)."),
+    ] = False,
 ) -> None:
     """List the built-in and installed detectors with their signal, parameters and a
     one-line description; with names, describe those in detail. An unknown name exits
     with code 2 and lists the valid ones."""
+    from detectors.registry import UnknownDetectorError, names, resolve
+
+    if as_json:
+        documents = []
+        for name in names_ or names():
+            try:
+                documents.append(_document(resolve(name)))
+            except UnknownDetectorError as error:
+                if names_:
+                    typer.echo(f"extractbench detectors: {error}", err=True)
+                    raise typer.Exit(code=2) from None
+                documents.append({"name": name, "error": f"cannot be loaded: {error}"})
+        typer.echo(json.dumps(documents, indent=2, default=repr))
+        return
     if names_:
         infos = []
         for name in names_:
@@ -67,6 +99,9 @@ def detectors(
             rows.append((name, "-", "-", f"cannot be loaded: {error}"))
             continue
         rows.append((name, info.cls.signal or "-", _parameters(info), info.summary))
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     if console.is_terminal:
         table = Table(title="Detectors (extractbench detectors NAME for details)")

@@ -5,16 +5,21 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from simulator.scenario import Scenario
-from simulator.scenario.loading import ScenarioError, load_scenario
-from simulator.units import parse_duration
+if TYPE_CHECKING:
+    from simulator.scenario import Scenario
 
-__all__ = ["load_or_exit", "parse_duration_option", "parse_span_option", "resolve_or_exit", "tick_progress"]
+__all__ = [
+    "load_or_exit",
+    "parse_duration_option",
+    "parse_span_option",
+    "resolve_or_exit",
+    "scenario_path_or_exit",
+    "tick_progress",
+]
 
 
 def parse_duration_option(value: str | None) -> float | None:
@@ -30,8 +35,10 @@ def parse_span_option(value: str | None) -> float | None:
 def _duration(value: str | None, allow_zero: bool) -> float | None:
     if value is None:
         return None
+    from simulator.units import parse_option_duration
+
     try:
-        seconds = parse_duration(value)
+        seconds = parse_option_duration(value)
     except ValueError as exc:
         raise typer.BadParameter(f"expected {str(exc).removeprefix('a ')}") from None
     if seconds < 0 or (seconds == 0 and not allow_zero):
@@ -39,8 +46,23 @@ def _duration(value: str | None, allow_zero: bool) -> float | None:
     return seconds
 
 
+def scenario_path_or_exit(value: Path) -> Path:
+    """The file a scenario argument names (a bundled scenario by bare name, e.g.
+    ``quickstart``), or say where it was looked for and exit with code 2."""
+    from simulator.scenario.bundled import missing_hint, resolve_scenario_path
+
+    path = resolve_scenario_path(value)
+    if not path.exists():
+        typer.echo(missing_hint(value), err=True)
+        raise typer.Exit(code=2)
+    return path
+
+
 def load_or_exit(path: Path) -> Scenario:
-    """Load a scenario or print its problems and exit with code 2."""
+    """Load a scenario (a file, or a bundled one by bare name) or print its problems and exit with code 2."""
+    from simulator.scenario.loading import ScenarioError, load_scenario
+
+    path = scenario_path_or_exit(path)
     try:
         return load_scenario(path)
     except ScenarioError as error:
@@ -64,6 +86,9 @@ def resolve_or_exit(
 def tick_progress(label: str, total: int) -> Iterator[Callable[[int, int], None]]:
     """A progress bar of simulated ticks on standard error (only on a terminal);
     yields the ``progress(ticks_done, ticks_total)`` callback to hand to the engine."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     console = Console(stderr=True)
     with Progress(
         TextColumn(label),

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from detectors.registry import UnknownDetectorError, resolve, split_specs
 from simulator.cli.options import load_or_exit, parse_duration_option
-from simulator.perf import PerfConfig, PerfReport, bundled_scenario, measure
+
+if TYPE_CHECKING:
+    from simulator.perf import PerfReport
 
 __all__ = ["perf"]
 
@@ -90,6 +91,9 @@ def perf(
 ) -> None:
     """Measure the simulation rate beside bare-SimPy and numpy references, each detector's events/s
     beside the null detector's, the per-tick overhead, and peak memory at two sizes."""
+    from detectors.registry import UnknownDetectorError, resolve, split_specs
+    from simulator.perf import PerfConfig, bundled_scenario, measure
+
     path = scenario_file or bundled_scenario()
     if path is None:
         typer.echo("extractbench perf: the bundled hydra-cluster.yaml was not found; give a SCENARIO", err=True)

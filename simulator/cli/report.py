@@ -7,9 +7,6 @@ from typing import Annotated
 
 import typer
 
-from simulator.report import write_report
-from simulator.results.folder import ResultsFolderError
-
 __all__ = ["report"]
 
 
@@ -20,6 +17,9 @@ def report(
 ) -> None:
     """Draw the plots (plots/*.png, *.svg) and write report.html (self-contained) and summary.md
     (Markdown, for CI job summaries) from a finished run's results, without re-running anything."""
+    from simulator.report import write_report
+    from simulator.results.folder import ResultsFolderError
+
     try:
         written = write_report(results_dir)
     except ResultsFolderError as error:

@@ -8,19 +8,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from detectors.registry import split_specs
-from simulator.bench.api import execute, output_folder
-from simulator.bench.plan import BenchInputError, plan_run
-from simulator.bench.store import ResumeError
 from simulator.cli.options import parse_duration_option, parse_span_option
-from simulator.report import write_report
-from simulator.results.conditions import operating_note, scenario_notes
-from simulator.results.leaderboard import CAPTION, leaderboard_tables
 
-__all__ = ["run"]
+__all__ = ["WARN_CELLS", "WARN_SECONDS", "run"]
+
+WARN_CELLS = 100
+"""A run of more cells than this says so (with its estimated time) before it starts."""
+WARN_SECONDS = 60 * 60.0
+"""A run estimated to take longer than this (seconds of wall time) says so before it starts."""
 
 
 class ModeOption(StrEnum):
@@ -43,6 +39,8 @@ class ReviewOrderOption(StrEnum):
 def _names(value: str | None) -> list[str] | None:
     if value is None:
         return None
+    from detectors.registry import split_specs
+
     return split_specs(value)
 
 
@@ -51,11 +49,13 @@ def run(
         list[Path] | None,
         typer.Argument(
             metavar="SCENARIO",
-            help="Scenario YAML files (default: the bundled quick suite).",
+            help="Scenario YAML files or bundled scenario names, e.g. quickstart (default: the bundled quick suite).",
             show_default=False,
         ),
     ] = None,
-    suite: Annotated[Path | None, typer.Option(help="A suite manifest to run instead of the quick suite.")] = None,
+    suite: Annotated[
+        Path | None, typer.Option(help="A suite manifest (a file or a bundled name) to run instead of the quick suite.")
+    ] = None,
     detectors: Annotated[
         str | None,
         typer.Option(
@@ -137,11 +137,34 @@ def run(
             "Default: the suite's stacks, or the alarm policy alone.",
         ),
     ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress and no notes: the leaderboard and errors only.")
+    ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Print the plan first, and a line per finished cell even on a terminal."),
+    ] = False,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Every leaderboard column (default: the columns that fit 80 characters).")
+    ] = False,
 ) -> None:
     """Benchmark detectors on scenarios: passive and closed-loop runs over seeds, metrics with
     95% intervals, results under results/<run-id>/, a leaderboard, and a report (plots,
     report.html, summary.md). With no scenario, the bundled quick suite runs (every bundled
     scenario, small, every detector, 3 seeds)."""
+    from rich.console import Console
+
+    from simulator.bench.api import execute, output_folder
+    from simulator.bench.estimate import estimate_run
+    from simulator.bench.plan import BenchInputError, plan_run
+    from simulator.bench.store import ResumeError
+    from simulator.cli.progress import CellProgress, format_seconds
+    from simulator.results.conditions import operating_note, scenario_notes
+    from simulator.results.leaderboard import CAPTION, leaderboard_tables
+
+    if quiet and verbose:
+        typer.echo("extractbench run: --quiet and --verbose exclude each other", err=True)
+        raise typer.Exit(code=2)
     policy: dict[str, Any] = {}
     for name, value in (
         ("action", action.value if action else None),
@@ -151,18 +174,8 @@ def run(
     ):
         if value is not None:
             policy[name] = value
-    console = Console(stderr=True)
-    progress = Progress(
-        TextColumn("benchmarking"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("cells"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,
-    )
-    task = progress.add_task("run", total=None)
+    terminal = Console(stderr=True).is_terminal
+    style = "none" if quiet else "lines" if verbose or not terminal else "bar"
     folder: Path | None = None
     try:
         plan = plan_run(
@@ -183,15 +196,19 @@ def run(
             defences=stack or None,
         )
         folder, run_name = output_folder(plan, out, run_id)
-        with progress:
-            results = execute(
-                plan,
-                out=folder,
-                run_id=run_name,
-                jobs=jobs,
-                scheduler=scheduler,
-                progress=lambda done, total: progress.update(task, completed=done, total=total),
+        estimate = estimate_run(plan, jobs=jobs)
+        if verbose or (not quiet and (estimate.cells > WARN_CELLS or estimate.seconds > WARN_SECONDS)):
+            big = estimate.cells > WARN_CELLS or estimate.seconds > WARN_SECONDS
+            typer.echo(
+                f"{'warning: a big run: ' if big else ''}{estimate.cells} cells ({len(plan.scenarios)} scenarios × "
+                f"{len(plan.seeds)} seeds, {', '.join(plan.modes)}, {len(plan.detectors)} detectors) on "
+                f"{estimate.workers} worker{'s' * (estimate.workers != 1)}, roughly {format_seconds(estimate.seconds)} "
+                "(a rough estimate from the simulated accounts × time; it can be several times off)"
+                + ("; fewer --seeds, a smaller --scale or --duration, or --mode passive shrink it" if big else ""),
+                err=True,
             )
+        with CellProgress(style) as progress:
+            results = execute(plan, out=folder, run_id=run_name, jobs=jobs, scheduler=scheduler, progress=progress)
     except (BenchInputError, ResumeError) as error:
         for line in getattr(error, "problems", [str(error)]):
             typer.echo(line, err=True)
@@ -201,11 +218,12 @@ def run(
         typer.echo(f"interrupted: completed cells are kept{resume}", err=True)
         raise typer.Exit(code=130) from None
     config = results.config
-    typer.echo(
-        f"wrote {results.out}: {config['cells']} cells ({config['cells_reused']} reused) on "
-        f"{config['executor']} in {config['wall_seconds']:.1f} s; metrics.csv, summary.json, cost.csv, "
-        f"outcomes.parquet, leakage.parquet{', scores.parquet' if scores else ''}"
-    )
+    if not quiet:
+        typer.echo(
+            f"wrote {results.out}: {config['cells']} cells ({config['cells_reused']} reused) on "
+            f"{config['executor']} in {config['wall_seconds']:.1f} s; metrics.csv, summary.json, cost.csv, "
+            f"outcomes.parquet, leakage.parquet{', scores.parquet' if scores else ''}"
+        )
     for _, failure in results.failures.iterrows():
         typer.echo(
             f"failed: {failure['detector']} on {failure['scenario']} ({failure['mode']}, seed {failure['seed']}) "
@@ -213,18 +231,22 @@ def run(
             err=True,
         )
     stdout = Console()
-    if not stdout.is_terminal:  # a log or a pipe: no need to squeeze the table into 80 columns
-        stdout = Console(width=200)
+    if not stdout.is_terminal:  # a log or a pipe: 80 columns, or room for every column with --wide
+        stdout = Console(width=200 if wide else 80)
     operating = operating_note(config)
     notes = scenario_notes(config, results.prevalence())
-    for table in leaderboard_tables(results.leaderboard(), notes, f"{operating} · {CAPTION}" if operating else None):
+    for table in leaderboard_tables(
+        results.leaderboard(), notes, f"{operating} · {CAPTION}" if operating else None, wide=wide
+    ):
         stdout.print(table)
     if report:
-        _write_report(results.out)
+        _write_report(results.out, quiet)
 
 
-def _write_report(folder: Path) -> None:
+def _write_report(folder: Path, quiet: bool) -> None:
     """The report of a finished run; if drawing fails, say that the results are safe."""
+    from simulator.report import write_report
+
     try:
         written = write_report(folder)
     except Exception as exc:
@@ -236,4 +258,5 @@ def _write_report(folder: Path) -> None:
             err=True,
         )
         raise typer.Exit(code=1) from None
-    typer.echo(f"report: {written.html} ({len(written.plots)} plots), {written.markdown}")
+    if not quiet:
+        typer.echo(f"report: {written.html} ({len(written.plots)} plots), {written.markdown}")

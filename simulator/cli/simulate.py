@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from simulator.cli.options import load_or_exit, parse_duration_option, resolve_or_exit, tick_progress
-from simulator.simulate import simulate as run_simulation
 
 __all__ = ["LogFormat", "simulate"]
 
@@ -23,7 +22,9 @@ class LogFormat(StrEnum):
 
 
 def simulate(
-    scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO", help="Scenario YAML file.", show_default=False)],
+    scenario_file: Annotated[
+        Path, typer.Argument(metavar="SCENARIO", help="Scenario file or bundled name.", show_default=False)
+    ],
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: the scenario's).")] = None,
     duration: Annotated[
         str | None, typer.Option(help="Override the simulated span, e.g. '6h' or '2d'.", callback=parse_duration_option)
@@ -37,8 +38,11 @@ def simulate(
         typer.Option("--format", help="Format of the request log (accounts and ground truth stay Parquet)."),
     ] = LogFormat.parquet,
 ) -> None:
-    """Simulate a scenario and write requests (Parquet, JSON Lines or CSV), accounts and ground truth
-    (Parquet), and mapping.yaml to replay the requests with `extractbench replay`."""
+    """Simulate a scenario (a file, or a bundled one by name) and write requests (Parquet, JSON Lines
+    or CSV), accounts and ground truth (Parquet), and mapping.yaml to replay the requests with
+    `extractbench replay`."""
+    from simulator.simulate import simulate as run_simulation
+
     scenario = load_or_exit(scenario_file)
     scenario = resolve_or_exit(scenario, scenario_file, seed=seed, duration=duration, scale=scale)  # type: ignore[arg-type]
     target = out or Path("results") / "simulate" / f"{scenario.name}-seed{scenario.seed}"

@@ -30,14 +30,14 @@ def render_markdown(data: ReportData) -> str:
         "",
         f"Suite **{plan.get('suite', 'custom')}** · {scenarios} scenario{'s' if scenarios != 1 else ''}"
         f" · {len(data.detectors)} detectors · seeds {seeds} · {', '.join(data.modes)} · threshold {data.threshold:g}"
-        f" · extractbench {plan.get('extractbench_version', '?')}"
-        + (f" · {float(data.config['wall_seconds']):.0f} s" if "wall_seconds" in data.config else ""),
+        # no wall time or events/s: summary.md is the same bytes whenever the run is the same
+        f" · extractbench {plan.get('extractbench_version', '?')}",
         "",
         "## Leaderboard",
         "",
         *([f"Passive runs lead with the figures at deployment conditions: {operating}.", ""] if operating else []),
     ]
-    for table in leader_tables(data.leaderboard, scenario_notes(data.config, data.prevalence)):
+    for table in leader_tables(data.leaderboard, scenario_notes(data.config, data.prevalence), speed=False):
         lines += [f"### {table.title}", ""]
         if table.note:
             lines += [f"_Read {table.note}._", ""]

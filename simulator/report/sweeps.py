@@ -129,7 +129,7 @@ def _plot(data: ReportData, sweep: Sweep, mode: str, name: str) -> Plot:
             ax.set_xlabel(f"{sweep.parameter} of {short}")
             better = "higher" if info.higher_is_better else "lower"
             ax.set_ylabel(f"{metric} ({info.unit}; {better} is better)")
-            ax.set_title(metric)
+            ax.set_title(info.description[:1].upper() + info.description[1:], fontsize="medium", wrap=True)
         legend_outside(axes[-1])
         fixed = f" ({sweep.fixed})" if sweep.fixed else ""
         figure.suptitle(f"{short}{fixed}: {sweep.parameter} swept · {mode} · mean and 95% interval over seeds")

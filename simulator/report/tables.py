@@ -45,14 +45,18 @@ class LeaderTable:
         return f"{self.scenario} · {self.mode} · {self.seeds} seed{'s' if self.seeds != 1 else ''}"
 
 
-def leader_tables(board: pd.DataFrame, notes: Mapping[str, str] | None = None) -> list[LeaderTable]:
+def leader_tables(
+    board: pd.DataFrame, notes: Mapping[str, str] | None = None, *, speed: bool = True
+) -> list[LeaderTable]:
     """The leaderboard frame (:func:`~simulator.results.aggregate.leaderboard`) as one
-    table per (scenario, mode), in its order; ``notes`` by scenario go to passive tables."""
+    table per (scenario, mode), in its order; ``notes`` by scenario go to passive tables;
+    ``speed`` keeps the events/s column (timing: summary.md leaves it out, to stay the same
+    bytes from run to run)."""
     if board.empty:
         return []
     tables = []
     for (scenario, mode), group in board.groupby(["scenario", "mode"], sort=False):
-        metrics = table_columns(group)
+        metrics = table_columns(group, speed=speed)
         rows = []
         for _, row in group.iterrows():
             cells = tuple(

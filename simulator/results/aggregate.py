@@ -78,8 +78,19 @@ LEADERBOARD_SUPPORT: tuple[str, ...] = ("recall_at_zero_fp",)
 """Metrics the leaderboard frame carries without a column of their own (the bound shown
 for an unresolved recall at FPR ≤ 0.1%)."""
 
-RANKING_METRIC = "deployment_auprc"
-"""Passive leaderboards rank by it (by ``auprc`` where a run has no deployment figures)."""
+RANKING_METRIC = "budget_recall"
+"""Passive leaderboards rank by it first: the recall of the attacker accounts the analysts
+reviewed within their daily budget. It accounts for collateral: every customer a
+detector flags takes a review that an attacker's alarm then does not get, so a noisy
+detector ranks below a precise one that finds as many, and one that alarms on nothing
+ranks last. Ties (and runs without it) are broken by :data:`TIE_BREAK`."""
+
+TIE_BREAK = "deployment_auprc"
+"""The second ranking figure of passive leaderboards (``auprc`` where a run has no
+deployment figures); then the detector's name."""
+
+RANKING_NOTE = "ranked by recall@k (recall within the analysts' budget), then AUPRC"
+"""The sort key in words, for the leaderboard's caption and the report."""
 
 COMPARISON_REFERENCE = "random"
 """The detector every other is compared with, seed by seed, in ``summary.json``
@@ -213,8 +224,9 @@ def leaderboard(
     (columns ``<metric>``, ``<metric>_low``, ``<metric>_high``, ``<metric>_n``), the
     mean ``events_per_s`` if ``cost`` is given and ``seeds``. Scenarios come in the
     order of ``scenarios`` (default: by name), passive before active; within each,
-    detectors are ranked by AUPRC at deployment weight (:data:`RANKING_METRIC`; plain
-    AUPRC for runs without it) in passive mode and by leakage share in active mode."""
+    detectors are ranked in passive mode by recall within the analysts' budget
+    (:data:`RANKING_METRIC`), then AUPRC at deployment weight (:data:`TIE_BREAK`; plain
+    AUPRC for runs without it), then name; in active mode by leakage share, then name."""
     shown = summary[summary["metric"].isin(LEADERBOARD_METRICS + LEADERBOARD_SUPPORT)]
     rows = []
     for (scenario, mode, detector), group in shown.groupby(["scenario", "mode", "detector"], sort=True):
@@ -237,13 +249,15 @@ def leaderboard(
         return board[name].astype(float).fillna(missing) if name in board else pd.Series(missing, index=board.index)
 
     # best first; an undefined figure ranks last
-    ranking = column(RANKING_METRIC, np.nan).where(lambda v: v.notna(), column("auprc", -1.0)).fillna(-1.0)
-    rank = np.where(board["mode"] == "passive", -ranking, column("leakage_share", 2.0))
+    passive = board["mode"] == "passive"
+    primary = column(RANKING_METRIC, -1.0)
+    tie = column(TIE_BREAK, np.nan).where(lambda v: v.notna(), column("auprc", -1.0)).fillna(-1.0)
     order = {name: i for i, name in enumerate(scenarios or sorted(board["scenario"].unique()))}
     board = board.assign(
         _scenario=board["scenario"].map(order).fillna(len(order)),
-        _mode=(board["mode"] != "passive").astype(int),
-        _rank=rank,
+        _mode=(~passive).astype(int),
+        _rank=np.where(passive, -primary, column("leakage_share", 2.0)),
+        _tie=np.where(passive, -tie, 0.0),
     )
-    board = board.sort_values(["_scenario", "scenario", "_mode", "_rank", "detector"], kind="stable")
-    return board.drop(columns=["_scenario", "_mode", "_rank"]).reset_index(drop=True)
+    board = board.sort_values(["_scenario", "scenario", "_mode", "_rank", "_tie", "detector"], kind="stable")
+    return board.drop(columns=["_scenario", "_mode", "_rank", "_tie"]).reset_index(drop=True)

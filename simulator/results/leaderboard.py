@@ -2,10 +2,14 @@
 
 Passive tables lead with the figures at deployment conditions (the prevalence the
 scenario declares, the analysts' budget, the warm-up threshold; the title says
-which), then the figures as simulated at the fixed threshold. Each cell shows the
-mean over seeds and the half-width of its 95% interval (``0.83±0.05``; the wider
-side when the interval is clipped to the metric's range); time to detection shows
-the median over seeds and how many seeds detected the campaign (``12m 3/3``).
+which), then the figures as simulated at the fixed threshold; rows are ranked as
+:func:`~simulator.results.aggregate.leaderboard` says (the caption states the key).
+By default a table keeps the :data:`NARROW_COLUMNS` that fit 80 characters; ``wide``
+shows every column. Each cell shows the mean over seeds and the half-width of its 95%
+interval (``0.83±0.05``), or, when the interval reaches the metric's range and was
+clipped to it, the interval itself (``0.61[0,1]``); a title marks tables of fewer
+than :data:`FEW_SEEDS` seeds, whose intervals are indicative only. Time to detection
+shows the median over seeds and how many seeds detected the campaign (``12m 3/3``).
 Baselines are dimmed, so that a detector's figures can be read against chance. A
 column a table's runs do not have (the deployment figures of an active run) is left out.
 """
@@ -19,12 +23,14 @@ import pandas as pd
 from rich.table import Table
 
 from detectors.registry import BASELINES
-from simulator.metrics.catalogue import REFERENCE_ROWS
-from simulator.results.aggregate import ACTIVE_ONLY_COLUMNS, LEADERBOARD_METRICS
+from simulator.metrics.catalogue import CATALOGUE, REFERENCE_ROWS
+from simulator.results.aggregate import ACTIVE_ONLY_COLUMNS, LEADERBOARD_METRICS, RANKING_NOTE
 
 __all__ = [
     "CAPTION",
+    "FEW_SEEDS",
     "HEADERS",
+    "NARROW_COLUMNS",
     "UNRESOLVED_BOUNDS",
     "format_cell",
     "format_duration",
@@ -56,8 +62,21 @@ HEADERS: dict[str, str] = {
 }
 """Short column headers (the caption explains them)."""
 
+NARROW_COLUMNS: dict[str, tuple[str, ...]] = {
+    "passive": ("budget_recall", "budget_precision", "deployment_auprc", "ttd_median_s"),
+    "active": ("leakage_share", "detection_rate", "ttd_median_s", "legit_flagged"),
+}
+"""The columns a table keeps by default, per mode (``--wide`` shows every column): the
+ranking figure and what it costs first."""
+
+FEW_SEEDS = 5
+"""Tables of fewer seeds than this say that their intervals are indicative only."""
+
 CAPTION = (
-    "mean ±half-width of the 95% t-interval over seeds · at deployment conditions (each table's title says which "
+    f"{RANKING_NOTE} · "
+    "mean ±half-width of the 95% t-interval over seeds (its low and high bounds in brackets where it was clipped "
+    "to the metric's range) "
+    "· at deployment conditions (each table's title says which "
     "customer base and warm-up): AUPRC and R@FPR≤.1% (best recall flagging ≤0.1% of customers; ≤x when the "
     "simulated customers cannot resolve 0.1%: x is the recall flagging none of them, an optimistic bound) with "
     "customers weighted to the customer base; prec@k, recall@k: "
@@ -138,41 +157,64 @@ def format_cell(row: pd.Series, metric: str) -> str:
     text = format_number(value)
     low, high = row.get(f"{metric}_low", math.nan), row.get(f"{metric}_high", math.nan)
     if math.isfinite(low) and math.isfinite(high) and high > low:
-        # an interval clipped to the metric's range is lopsided: show its wider side
-        text += f"±{format_number(max(value - low, high - value))}"
+        info = CATALOGUE.get(metric)
+        bounds = info.bounds if info is not None and info.bounds is not None else (0.0, math.inf)
+        if format_number(low) == format_number(high):  # all seeds agree to the digits shown
+            return text
+        if low <= bounds[0] or high >= bounds[1]:
+            # clipped to the range (or reaching it): a ± would run past it, so show the interval
+            return f"{text}[{_bound(low)},{_bound(high)}]"
+        text += f"±{format_number((high - low) / 2)}"
     return text
 
 
-def table_columns(group: pd.DataFrame) -> list[str]:
+def _bound(value: float) -> str:
+    """An interval bound, short: ``0``, ``1``, ``0.45``."""
+    text = format_number(value)
+    return text.rstrip("0").rstrip(".") if "." in text and text[-1].isdigit() else text
+
+
+def table_columns(group: pd.DataFrame, *, wide: bool = True, speed: bool = True) -> list[str]:
     """The leaderboard columns of one (scenario, mode) table: those of
     :data:`~simulator.results.aggregate.LEADERBOARD_METRICS` its runs have (a metric
     that is undefined on every seed stays: it shows as ``–``; passive tables leave out
-    :data:`~simulator.results.aggregate.ACTIVE_ONLY_COLUMNS`), then ``events_per_s``."""
+    :data:`~simulator.results.aggregate.ACTIVE_ONLY_COLUMNS`), then ``events_per_s``
+    (with ``speed``: timing, which differs from run to run). Not ``wide``: only the
+    :data:`NARROW_COLUMNS` of the table's mode, and no timing."""
     passive = bool((group["mode"] == "passive").all()) if "mode" in group.columns else False
     columns = [
         m
         for m in LEADERBOARD_METRICS
         if f"{m}_n" in group.columns and group[f"{m}_n"].notna().any() and not (passive and m in ACTIVE_ONLY_COLUMNS)
     ]
-    return [*columns, *(["events_per_s"] if "events_per_s" in group.columns else [])]
+    if not wide:
+        narrow = NARROW_COLUMNS["passive" if passive else "active"]
+        return [m for m in narrow if m in columns]
+    return [*columns, *(["events_per_s"] if speed and "events_per_s" in group.columns else [])]
 
 
 def table_title(scenario: str, mode: str, seeds: int) -> str:
-    """``<scenario> · <mode> · <n> seeds``."""
-    return f"{scenario} · {mode} · {seeds} seed{'s' if seeds != 1 else ''}"
+    """``<scenario> · <mode> · <n> seeds``, and a warning under :data:`FEW_SEEDS` seeds.
+
+    >>> table_title("quickstart", "passive", 3)
+    'quickstart · passive · 3 seeds (too few for reliable intervals)'
+    """
+    few = " (too few for reliable intervals)" if 1 < seeds < FEW_SEEDS else " (no interval)" if seeds == 1 else ""
+    return f"{scenario} · {mode} · {seeds} seed{'s' if seeds != 1 else ''}{few}"
 
 
 def leaderboard_tables(
-    board: pd.DataFrame, notes: Mapping[str, str] | None = None, caption: str | None = None
+    board: pd.DataFrame, notes: Mapping[str, str] | None = None, caption: str | None = None, wide: bool = True
 ) -> list[Table]:
     """Rich tables of a :func:`~simulator.results.aggregate.leaderboard` frame; ``notes``
     (by scenario, :func:`~simulator.results.conditions.scenario_notes`) goes under the
-    title of its passive table, and ``caption`` (default :data:`CAPTION`) under the last."""
+    title of its passive table, and ``caption`` (default :data:`CAPTION`) under the last;
+    ``wide`` shows every column, else the :data:`NARROW_COLUMNS`."""
     tables = []
     for (scenario, mode), group in board.groupby(["scenario", "mode"], sort=False):
         seeds = int(group["seeds"].max())
         note = (notes or {}).get(str(scenario), "") if mode == "passive" else ""
-        columns = table_columns(group)
+        columns = table_columns(group, wide=wide)
         table = Table(
             title=table_title(str(scenario), str(mode), seeds) + (f"\n{note}" if note else ""),
             title_justify="left",

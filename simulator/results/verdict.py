@@ -6,7 +6,8 @@
   the verdict), and what was not compared;
 * :func:`check_junit`: one ``<testcase>`` per (scenario, mode, detector) named
   ``<detector>`` in class ``<scenario>.<mode>``, failing with the regressed
-  metrics listed, so that CI systems show each detector on each scenario as a test.
+  metrics listed, so that CI systems show each detector on each scenario as a test;
+* :func:`check_document`: the same outcome as a JSON-ready mapping (undefined figures as null).
 """
 
 from __future__ import annotations
@@ -20,10 +21,51 @@ from simulator.metrics.catalogue import METRICS
 from simulator.results.check import CheckResult, Finding
 from simulator.results.leaderboard import format_duration
 
-__all__ = ["MAX_ROWS", "check_junit", "check_markdown", "format_figure"]
+__all__ = ["MAX_ROWS", "check_document", "check_junit", "check_markdown", "format_figure"]
 
 MAX_ROWS = 200
 """Changed figures listed in the Markdown table at most (regressions first)."""
+
+
+def _number(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def check_document(outcome: CheckResult) -> dict[str, object]:
+    """The outcome as plain data for ``check --json``: ``ok``, the two run ids, the
+    tolerances, the warnings and every finding that changed (regressions first);
+    NaN figures become ``null`` and infinite times (never detected) ``"not reached"``."""
+
+    def figure(value: float) -> float | str | None:
+        return "not reached" if math.isinf(value) else _number(value)
+
+    return {
+        "ok": outcome.ok,
+        "baseline_run": outcome.baseline_run,
+        "results_run": outcome.results_run,
+        "strict": outcome.strict,
+        "tolerances": {metric: str(tolerance) for metric, tolerance in outcome.tolerances.items()},
+        "compared": len(outcome.findings),
+        "regressions": len(outcome.regressions),
+        "warnings": list(outcome.warnings),
+        "changed": [
+            {
+                "scenario": f.scenario,
+                "mode": f.mode,
+                "detector": f.detector,
+                "metric": f.metric,
+                "baseline": figure(f.baseline),
+                "low": figure(f.low),
+                "high": figure(f.high),
+                "result": figure(f.result),
+                "allowed": figure(f.allowed),
+                "verdict": f.verdict,
+                "regression": f.regression,
+                "note": f.note,
+            }
+            for f in outcome.changed
+        ],
+    }
 
 
 def format_figure(metric: str, value: float) -> str:
