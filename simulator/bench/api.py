@@ -23,10 +23,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from simulator.bench.assemble import assemble
+from simulator.bench.budgets import Budgets
 from simulator.bench.executors import make_executor
 from simulator.bench.operating import OperatingPoints
-from simulator.bench.plan import DetectorChoice, ModeChoice, RunPlan, plan_run
+from simulator.bench.plan import BenchInputError, DetectorChoice, ModeChoice, RunPlan, plan_run
 from simulator.bench.policy import AlarmPolicy
 from simulator.bench.store import ResultsStore
 from simulator.results.folder import RunResults
@@ -83,6 +86,7 @@ def run(
     review_order: str | None = None,
     warmup: float | None = None,
     target_fpr: float | None = None,
+    budgets: Budgets | Mapping[str, Any] | None = None,
 ) -> RunResults:
     """Benchmark detectors on scenarios and write ``results/<run-id>/``.
 
@@ -97,7 +101,9 @@ def run(
     8) or a Dask ``scheduler`` (``tcp://…`` or ``local``) run the cells. ``operating`` (an
     :class:`~simulator.bench.operating.OperatingPoints` or a mapping of its fields),
     ``reviews_per_day``, ``review_order``, ``warmup`` (seconds) and ``target_fpr`` set the
-    analysts' budget and the warm-up threshold that passive runs are read at.
+    analysts' budget and the warm-up threshold that passive runs are read at. ``budgets``
+    (a :class:`~simulator.bench.budgets.Budgets` or a mapping of its fields: ``tick``
+    seconds, ``memory_mb``) overrides what a detector call and a cell may use.
 
     Rerunning with the same ``out`` (or ``run_id``) resumes: completed cells are
     kept. Raises :class:`~simulator.bench.plan.BenchInputError` for bad input and
@@ -120,7 +126,7 @@ def run(
         warmup=warmup,
         target_fpr=target_fpr,
     )
-    return execute(plan, out=out, run_id=run_id, jobs=jobs, scheduler=scheduler, progress=progress)
+    return execute(plan, out=out, run_id=run_id, jobs=jobs, scheduler=scheduler, progress=progress, budgets=budgets)
 
 
 def output_folder(plan: RunPlan, out: str | Path | None = None, run_id: str | None = None) -> tuple[Path, str]:
@@ -132,6 +138,17 @@ def output_folder(plan: RunPlan, out: str | Path | None = None, run_id: str | No
     return Path("results") / run_id, run_id
 
 
+def _budgets(plan: RunPlan, budgets: Budgets | Mapping[str, Any] | None) -> Budgets:
+    """The run's budgets: ``budgets``, or its fields over the plan's; bad values raise BenchInputError."""
+    if isinstance(budgets, Budgets):
+        return budgets
+    try:
+        return Budgets.model_validate({**plan.budgets.model_dump(), **dict(budgets or {})})
+    except ValidationError as exc:
+        problems = [f"budgets.{'.'.join(map(str, e['loc']))}: {e['msg']}, got {e.get('input')!r}" for e in exc.errors()]
+        raise BenchInputError(problems) from None
+
+
 def execute(
     plan: RunPlan,
     *,
@@ -140,20 +157,24 @@ def execute(
     jobs: int | None = None,
     scheduler: str | None = None,
     progress: ProgressCallback | None = None,
+    budgets: Budgets | Mapping[str, Any] | None = None,
 ) -> RunResults:
     """Run the cells of ``plan`` not yet complete in the output folder (see
-    :func:`output_folder`), then write the run's tables."""
+    :func:`output_folder`), each in its worker process within ``budgets`` (fields
+    overriding the plan's), then write the run's tables."""
     folder, run_id = output_folder(plan, out, run_id)
     store = ResultsStore(folder)
     # biggest first, so that a pool does not end waiting on one long cell
     pending = sorted((c for c in plan.cells if not store.has(c)), key=lambda c: -c.scenario.weight)
-    executor = make_executor(jobs, scheduler, len(pending))
+    limits = _budgets(plan, budgets)
+    executor = make_executor(jobs, scheduler, len(pending), limits)
     started = time.perf_counter()
     status = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "executor": executor.description,
         "versions": _versions(),
         "platform": platform.platform(),
+        "budgets": limits.model_dump(mode="json"),
     }
     done = store.open(plan, run_id, status)
     total = len(plan.cells)

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from detectors.base import Detector, ParameterError
 from detectors.registry import UnknownDetectorError, configure, names, parse_spec, resolve
 from simulator import __version__
+from simulator.bench.budgets import Budgets
 from simulator.bench.cells import Cell, DetectorSpec, ScenarioSpec
 from simulator.bench.operating import OperatingPoints
 from simulator.bench.policy import AlarmPolicy
@@ -66,6 +67,8 @@ class RunPlan:
     operating: OperatingPoints = field(default_factory=OperatingPoints)
     """The analysts' budget and the warm-up threshold passive runs are read at (each
     scenario's warm-up is its :attr:`~simulator.bench.cells.ScenarioSpec.warmup`)."""
+    budgets: Budgets = field(default_factory=Budgets)
+    """What a detector call and a cell may use (the suite's, or the defaults); not part of any cell's key."""
 
     def passive_cell(self, scenario: ScenarioSpec, seed: int) -> Cell:
         """The passive cell of (scenario, seed): every detector, or none when only
@@ -363,4 +366,5 @@ def plan_run(
         record_scores=record_scores,
         references=references,
         operating=chosen_operating,
+        budgets=loaded.budgets if loaded else Budgets(),
     )

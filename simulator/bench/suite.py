@@ -17,6 +17,9 @@ rejected, located errors)::
       reviews_per_day: 50
       warmup: 6h
       target_fpr: 0.001
+    budgets:                          # what a detector may use (simulator.bench.budgets)
+      tick: 60s                       # per call of update
+      memory_mb: 6144                 # per cell worker process
 
 ``extractbench run`` with no scenario runs the bundled quick suite
 (``scenarios/suites/quick.yaml``), which lists every bundled scenario at a
@@ -30,6 +33,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from simulator.bench.budgets import Budgets
 from simulator.bench.operating import OperatingPoints
 from simulator.bench.policy import AlarmPolicy
 from simulator.scenario.base import StrictModel
@@ -81,6 +85,10 @@ class Suite(StrictModel):
     operating: OperatingPoints = Field(
         default_factory=OperatingPoints,
         description="The analysts' budget and the warm-up threshold passive runs are read at.",
+    )
+    budgets: Budgets = Field(
+        default_factory=Budgets,
+        description="What one detector call (tick: seconds) and one cell (memory_mb) may use; docs/hardening.md.",
     )
     scenarios: list[SuiteScenario] = Field(min_length=1, description="The scenarios, in report order.")
 

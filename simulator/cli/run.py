@@ -20,7 +20,10 @@ from simulator.report import write_report
 from simulator.results.conditions import operating_note, scenario_notes
 from simulator.results.leaderboard import CAPTION, leaderboard_tables
 
-__all__ = ["run"]
+__all__ = ["FAILED_CELLS_EXIT", "run"]
+
+FAILED_CELLS_EXIT = 3
+"""Exit status of a run that completed with failed detectors (1 is `check`'s regression, 2 bad input)."""
 
 
 class ModeOption(StrEnum):
@@ -129,6 +132,22 @@ def run(
     report: Annotated[
         bool, typer.Option(help="Write the plots, report.html and summary.md at the end (see `extractbench report`).")
     ] = True,
+    tick_budget: Annotated[
+        str | None,
+        typer.Option(
+            help="Wall time one detector call may take, e.g. '90s' (default 60s, or the suite's); '0s': unbounded. "
+            "A detector past it fails alone.",
+            callback=parse_span_option,
+        ),
+    ] = None,
+    memory_budget: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Address space of each cell's worker process in MiB (default 6144, or the suite's); 0: unbounded. "
+            "A detector allocating past it fails alone.",
+        ),
+    ] = None,
 ) -> None:
     """Benchmark detectors on scenarios: passive and closed-loop runs over seeds, metrics with
     95% intervals, results under results/<run-id>/, a leaderboard, and a report (plots,
@@ -182,6 +201,11 @@ def run(
                 jobs=jobs,
                 scheduler=scheduler,
                 progress=lambda done, total: progress.update(task, completed=done, total=total),
+                budgets={
+                    name: value
+                    for name, value in (("tick", tick_budget), ("memory_mb", memory_budget))
+                    if value is not None
+                },
             )
     except (BenchInputError, ResumeError) as error:
         for line in getattr(error, "problems", [str(error)]):
@@ -212,6 +236,8 @@ def run(
         stdout.print(table)
     if report:
         _write_report(results.out)
+    if len(results.failures):
+        raise typer.Exit(code=FAILED_CELLS_EXIT)
 
 
 def _write_report(folder: Path) -> None:
