@@ -191,3 +191,10 @@ def test_a_run_whose_only_detector_fails_records_it_and_exits_3(tmp_path: Path, 
     assert "on quickstart (passive, seed 0) at tick 1: update raised SystemExit: 3" in result.output
     failures = bench.load_results(out).failures
     assert failures["reason"].tolist() == ["update raised SystemExit: 3"]
+
+
+@pytest.mark.parametrize("run_id", ["../../x", "/tmp/elsewhere", "..", "a/b"])
+def test_a_run_id_that_is_a_path_is_refused(run_id: str, quickstart_path: Path) -> None:
+    result = CliRunner().invoke(app, ["run", str(quickstart_path), "--detectors", "null", "--run-id", run_id])
+    assert result.exit_code == 2
+    assert f"--run-id: expected one folder name (letters, digits, '.', '_', '-'), got {run_id!r}" in result.output

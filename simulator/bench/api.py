@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -45,6 +46,8 @@ __all__ = [
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(cells_done, cells_total)``, including cells reused from a previous attempt."""
+
+_RUN_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 _LIBRARIES = ("numpy", "pandas", "pyarrow", "simpy", "scikit-learn", "scipy", "pydantic", "dask", "distributed")
 
@@ -131,9 +134,16 @@ def run(
 
 def output_folder(plan: RunPlan, out: str | Path | None = None, run_id: str | None = None) -> tuple[Path, str]:
     """(folder, run id) of a run: ``out`` if given (its name is the run id), else
-    ``results/<run_id>`` (default run id: :func:`default_run_id`)."""
+    ``results/<run_id>`` (default run id: :func:`default_run_id`). A run id is one plain
+    folder name (letters, digits, ``.``, ``_``, ``-``; not ``.`` or ``..``): a path, an
+    absolute one or one with ``..``, would write outside ``results/``, so it raises
+    :class:`~simulator.bench.plan.BenchInputError`."""
     if out is not None:
         return Path(out), run_id or Path(out).name
+    if run_id is not None and (not _RUN_ID.fullmatch(run_id) or run_id in (".", "..")):
+        raise BenchInputError(
+            [f"--run-id: expected one folder name (letters, digits, '.', '_', '-'), got {run_id!r}; --out takes a path"]
+        )
     run_id = run_id or default_run_id(plan.name)
     return Path("results") / run_id, run_id
 
