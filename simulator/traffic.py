@@ -13,10 +13,12 @@ logs would contain. Hidden per-request truth travels beside it in
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -239,6 +241,19 @@ class RequestBatch:
     def requests(self) -> pd.DataFrame:
         """The requests as a pandas DataFrame (built on first use, then shared)."""
         return self.table.to_pandas()
+
+    def isolated(self) -> RequestBatch:
+        """A copy of this batch for one consumer: the same immutable Arrow table, read-only
+        arrays and cached views, but frames and mappings of its own, so that what one
+        consumer does to ``requests``, ``accounts`` or ``text_hashes`` no other consumer
+        sees (pandas' copy-on-write makes the frame copies shallow until written)."""
+        twin = copy.copy(self)
+        shared = twin.__dict__
+        shared["requests"] = self.requests.copy(deep=False)
+        shared["accounts"] = self.accounts.copy(deep=False)
+        if self.text_hashes is not None:
+            shared["text_hashes"] = MappingProxyType(dict(self.text_hashes))
+        return twin
 
     @classmethod
     def from_frames(

@@ -203,13 +203,13 @@ def test_an_interrupted_run_resumes_where_it_stopped(
 
     calls = []
 
-    def flaky(cell):
+    def flaky(cell, budgets):
         calls.append(cell)
         if len(calls) == 2:
             raise KeyboardInterrupt
         return bench.run_cell(cell)
 
-    monkeypatch.setattr(executors, "run_cell", flaky)
+    monkeypatch.setattr(executors, "run_contained", flaky)
     out = tmp_path / "interrupted"
     with pytest.raises(KeyboardInterrupt):
         small_run(quickstart_path, out, mode="passive")

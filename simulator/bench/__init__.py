@@ -8,6 +8,8 @@ Modules, one concept each:
 * :mod:`~simulator.bench.operating`: the analysts' budget and the warm-up threshold passive runs are read at;
 * :mod:`~simulator.bench.ledger`: bounded per-account traffic totals and score logs;
 * :mod:`~simulator.bench.guard`: a misbehaving detector fails alone;
+* :mod:`~simulator.bench.budgets`: the time and memory a detector may use;
+* :mod:`~simulator.bench.containment`: each cell in a worker process of its own;
 * :mod:`~simulator.bench.cost`: events/s and memory of a detector;
 * :mod:`~simulator.bench.cells`: units of work (frozen dataclasses) and their results;
 * :mod:`~simulator.bench.runner`: one cell, passive or closed loop;

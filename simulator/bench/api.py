@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -23,7 +24,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from simulator.bench.assemble import assemble, write_csv
+from simulator.bench.budgets import Budgets
 from simulator.bench.executors import make_executor
 from simulator.bench.operating import OperatingPoints
 from simulator.bench.plan import BenchInputError, DetectorChoice, ModeChoice, RunPlan, plan_run
@@ -43,6 +47,8 @@ __all__ = [
 
 ProgressCallback = Callable[[int, int], None]
 """Called as ``progress(cells_done, cells_total)``, including cells reused from a previous attempt."""
+
+_RUN_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 _LIBRARIES = ("numpy", "pandas", "pyarrow", "simpy", "scikit-learn", "scipy", "pydantic", "dask", "distributed")
 
@@ -86,6 +92,7 @@ def run(
     target_fpr: float | None = None,
     defences: Sequence[Any] | None = None,
     report: bool = False,
+    budgets: Budgets | Mapping[str, Any] | None = None,
 ) -> RunResults:
     """Benchmark detectors on scenarios and write ``results/<run-id>/``.
 
@@ -108,6 +115,8 @@ def run(
     lists the defence stacks compared in active mode (``--stack`` texts or
     :class:`~simulator.bench.defences.DefenceStack` objects). ``report=True``
     also writes the plots, ``report.html`` and ``summary.md`` (as ``extractbench run`` does).
+    ``budgets`` (a :class:`~simulator.bench.budgets.Budgets` or a mapping of its fields: ``tick``
+    seconds, ``memory_mb``) overrides what a detector call and a cell may use.
 
     Rerunning with the same ``out`` (or ``run_id``) resumes: completed cells are
     kept. Raises :class:`~simulator.bench.plan.BenchInputError` for bad input and
@@ -131,7 +140,7 @@ def run(
         target_fpr=target_fpr,
         defences=defences,
     )
-    results = execute(plan, out=out, run_id=run_id, jobs=jobs, scheduler=scheduler, progress=progress)
+    results = execute(plan, out=out, run_id=run_id, jobs=jobs, scheduler=scheduler, progress=progress, budgets=budgets)
     if report:
         from simulator.report import write_report
 
@@ -157,11 +166,29 @@ def _seconds(name: str, value: str | float | None, allow_zero: bool = False) -> 
 
 def output_folder(plan: RunPlan, out: str | Path | None = None, run_id: str | None = None) -> tuple[Path, str]:
     """(folder, run id) of a run: ``out`` if given (its name is the run id), else
-    ``results/<run_id>`` (default run id: :func:`default_run_id`)."""
+    ``results/<run_id>`` (default run id: :func:`default_run_id`). A run id is one plain
+    folder name (letters, digits, ``.``, ``_``, ``-``; not ``.`` or ``..``): a path, an
+    absolute one or one with ``..``, would write outside ``results/``, so it raises
+    :class:`~simulator.bench.plan.BenchInputError`."""
     if out is not None:
         return Path(out), run_id or Path(out).name
+    if run_id is not None and (not _RUN_ID.fullmatch(run_id) or run_id in (".", "..")):
+        raise BenchInputError(
+            [f"--run-id: expected one folder name (letters, digits, '.', '_', '-'), got {run_id!r}; --out takes a path"]
+        )
     run_id = run_id or default_run_id(plan.name)
     return Path("results") / run_id, run_id
+
+
+def _budgets(plan: RunPlan, budgets: Budgets | Mapping[str, Any] | None) -> Budgets:
+    """The run's budgets: ``budgets``, or its fields over the plan's; bad values raise BenchInputError."""
+    if isinstance(budgets, Budgets):
+        return budgets
+    try:
+        return Budgets.model_validate({**plan.budgets.model_dump(), **dict(budgets or {})})
+    except ValidationError as exc:
+        problems = [f"budgets.{'.'.join(map(str, e['loc']))}: {e['msg']}, got {e.get('input')!r}" for e in exc.errors()]
+        raise BenchInputError(problems) from None
 
 
 def execute(
@@ -172,20 +199,24 @@ def execute(
     jobs: int | None = None,
     scheduler: str | None = None,
     progress: ProgressCallback | None = None,
+    budgets: Budgets | Mapping[str, Any] | None = None,
 ) -> RunResults:
     """Run the cells of ``plan`` not yet complete in the output folder (see
-    :func:`output_folder`), then write the run's tables."""
+    :func:`output_folder`), each in its worker process within ``budgets`` (fields
+    overriding the plan's), then write the run's tables."""
     folder, run_id = output_folder(plan, out, run_id)
     store = ResultsStore(folder)
     # biggest first, so that a pool does not end waiting on one long cell
     pending = sorted((c for c in plan.cells if not store.has(c)), key=lambda c: -c.scenario.weight)
-    executor = make_executor(jobs, scheduler, len(pending))
+    limits = _budgets(plan, budgets)
+    executor = make_executor(jobs, scheduler, len(pending), limits)
     started = time.perf_counter()
     status = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "executor": executor.description,
         "versions": _versions(),
         "platform": platform.platform(),
+        "budgets": limits.model_dump(mode="json"),
     }
     done = store.open(plan, run_id, status)
     total = len(plan.cells)

@@ -1,14 +1,16 @@
-"""Where cells run: in this process, on a process pool, or on a Dask cluster.
+"""Where cells run: one at a time, ``jobs`` at a time, or on a Dask cluster.
 
 Every executor runs the same pure function (:func:`~simulator.bench.runner.run_cell`)
-on frozen :class:`~simulator.bench.cells.Cell` objects and yields results as they
+on frozen :class:`~simulator.bench.cells.Cell` objects, each cell in a worker
+process of its own within the detectors' budgets
+(:func:`~simulator.bench.containment.run_contained`), and yields results as they
 complete; results depend on the cell only, so every executor writes identical
 ``metrics.csv``.
 
-* :class:`SerialExecutor`: one cell after another, here (``--jobs 1``);
-* :class:`ProcessExecutor`: a pool of ``jobs`` worker processes started with
-  ``spawn`` (no fork of a threaded parent); cells travel with cloudpickle, so
-  detectors defined in a notebook or a script work too;
+* :class:`SerialExecutor`: one cell after another (``--jobs 1``);
+* :class:`ProcessExecutor`: ``jobs`` cells at once, each in its worker process
+  (forked from a ``forkserver``, no fork of a threaded parent); cells travel with
+  cloudpickle, so detectors defined in a notebook or a script work too;
 * :class:`DaskExecutor`: ``--scheduler tcp://host:8786`` (an existing cluster) or
   ``--scheduler local`` (a local cluster of ``jobs`` single-threaded workers).
 """
@@ -16,17 +18,15 @@ complete; results depend on the cell only, so every executor writes identical
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from types import TracebackType
 
-import cloudpickle
-
+from simulator.bench.budgets import DEFAULT_BUDGETS, Budgets
 from simulator.bench.cells import Cell, CellResult
-from simulator.bench.runner import run_cell
+from simulator.bench.containment import run_contained
 
 __all__ = ["DaskExecutor", "Executor", "ProcessExecutor", "SerialExecutor", "default_jobs", "make_executor"]
 
@@ -47,6 +47,7 @@ class Executor(ABC):
     """Runs cells and yields ``(cell, result)`` pairs as they complete."""
 
     description: str = ""
+    budgets: Budgets = DEFAULT_BUDGETS
 
     @abstractmethod
     def run(self, cells: Sequence[Cell]) -> Iterator[tuple[Cell, CellResult]]:
@@ -69,59 +70,63 @@ class SerialExecutor(Executor):
 
     description = "serial"
 
+    def __init__(self, budgets: Budgets = DEFAULT_BUDGETS) -> None:
+        self.budgets = budgets
+
     def run(self, cells: Sequence[Cell]) -> Iterator[tuple[Cell, CellResult]]:
         for cell in cells:
-            yield cell, run_cell(cell)
-
-
-def _run_serialized(payload: bytes) -> CellResult:
-    return run_cell(cloudpickle.loads(payload))
+            yield cell, run_contained(cell, self.budgets)
 
 
 class ProcessExecutor(Executor):
-    """Runs cells on a pool of ``jobs`` processes."""
+    """Runs ``jobs`` cells at once, each in its worker process (a thread here waits on each)."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, budgets: Budgets = DEFAULT_BUDGETS) -> None:
         self.jobs = jobs
+        self.budgets = budgets
         self.description = f"process pool ({jobs} workers)"
 
     def run(self, cells: Sequence[Cell]) -> Iterator[tuple[Cell, CellResult]]:
         if not cells:
             return
-        context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=min(self.jobs, len(cells)), mp_context=context)
+        pool = ThreadPoolExecutor(max_workers=min(self.jobs, len(cells)), thread_name_prefix="cell")
         try:
             futures: dict[Future[CellResult], Cell] = {
-                pool.submit(_run_serialized, cloudpickle.dumps(cell)): cell for cell in cells
+                pool.submit(run_contained, cell, self.budgets): cell for cell in cells
             }
             for future in as_completed(futures):
                 yield futures[future], future.result()
         finally:
+            # cells not started are dropped; running ones end with their worker processes
             pool.shutdown(wait=True, cancel_futures=True)
 
 
 class DaskExecutor(Executor):
     """Runs cells on a Dask cluster: ``scheduler`` is an address or ``local``."""
 
-    def __init__(self, scheduler: str, jobs: int) -> None:
+    def __init__(self, scheduler: str, jobs: int, budgets: Budgets = DEFAULT_BUDGETS) -> None:
         self.scheduler = scheduler
         self.jobs = jobs
+        self.budgets = budgets
         self.description = f"dask ({scheduler})"
         self._client = None
         self._cluster = None
 
     def _connect(self):  # type: ignore[no-untyped-def]
+        import dask
         from distributed import Client, LocalCluster
 
         if self._client is None:
             if self.scheduler == "local":
-                self._cluster = LocalCluster(
-                    n_workers=self.jobs,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
-                )
+                # non-daemonic workers may start each cell's worker process (containment)
+                with dask.config.set({"distributed.worker.daemon": False}):
+                    self._cluster = LocalCluster(
+                        n_workers=self.jobs,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=logging.ERROR,
+                    )
                 self._client = Client(self._cluster)
             else:
                 self._client = Client(self.scheduler)
@@ -131,7 +136,9 @@ class DaskExecutor(Executor):
         from distributed import as_completed as dask_completed
 
         client = self._connect()
-        futures = {client.submit(run_cell, cell, key=f"cell-{cell.key}", pure=False): cell for cell in cells}
+        futures = {
+            client.submit(run_contained, cell, self.budgets, key=f"cell-{cell.key}", pure=False): cell for cell in cells
+        }
         try:
             for future in dask_completed(list(futures)):
                 yield futures[future], future.result()
@@ -146,14 +153,19 @@ class DaskExecutor(Executor):
         self._client = self._cluster = None
 
 
-def make_executor(jobs: int | None = None, scheduler: str | None = None, cells: int | None = None) -> Executor:
+def make_executor(
+    jobs: int | None = None,
+    scheduler: str | None = None,
+    cells: int | None = None,
+    budgets: Budgets = DEFAULT_BUDGETS,
+) -> Executor:
     """The executor for ``jobs`` workers (default :func:`default_jobs`) or a Dask
-    ``scheduler``; one job, or a single cell, runs serially."""
+    ``scheduler``, within the detectors' ``budgets``; one job, or a single cell, runs serially."""
     workers = default_jobs() if jobs is None else jobs
     if jobs is not None and jobs < 1:
         raise ValueError(f"The 'jobs' must be an int in the range [1, inf). Got {jobs} instead.")
     if scheduler:
-        return DaskExecutor(scheduler, workers)
+        return DaskExecutor(scheduler, workers, budgets)
     if cells is not None:
         workers = min(workers, cells)
-    return SerialExecutor() if workers <= 1 else ProcessExecutor(workers)
+    return SerialExecutor(budgets) if workers <= 1 else ProcessExecutor(workers, budgets)

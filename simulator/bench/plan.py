@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from detectors.base import Detector, ParameterError
 from detectors.registry import UnknownDetectorError, configure, names, parse_spec, resolve
 from simulator import __version__
+from simulator.bench.budgets import Budgets
 from simulator.bench.cells import Cell, DetectorSpec, ScenarioSpec
 from simulator.bench.defences.specs import DefenceStack, parse_stack
 from simulator.bench.operating import OperatingPoints
@@ -71,6 +72,8 @@ class RunPlan:
     scenario's warm-up is its :attr:`~simulator.bench.cells.ScenarioSpec.warmup`)."""
     stacks: tuple[DefenceStack, ...] = ()
     """Defence stacks of the active cells (none: the alarm policy alone)."""
+    budgets: Budgets = field(default_factory=Budgets)
+    """What a detector call and a cell may use (the suite's, or the defaults); not part of any cell's key."""
 
     def passive_cell(self, scenario: ScenarioSpec, seed: int) -> Cell:
         """The passive cell of (scenario, seed): every detector, or none when only
@@ -419,6 +422,7 @@ def plan_run(
         references=references,
         operating=chosen_operating,
         stacks=stacks,
+        budgets=loaded.budgets if loaded else Budgets(),
     )
 
 

@@ -24,16 +24,18 @@ A detector that fails stops there; the others go on.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from detectors.base import Detector
+from detectors.view import view
 from simulator.bench.cells import GROUPS_SCHEMA, Cell, CellResult, DetectorResult, DetectorSpec, RunFacts
 from simulator.bench.cost import CostMeter, peak_rss_mb, reset_peak_rss
 from simulator.bench.defences.loop import DefenceLoop
-from simulator.bench.guard import DetectorFailedError, Failure, checked_update
+from simulator.bench.guard import DetectorFailedError, Failure, Watch, checked_call, checked_update
 from simulator.bench.leakage import LeakageSeries
 from simulator.bench.ledger import ScoreLog, TrafficLedger
 from simulator.bench.references import ReferenceRows
@@ -48,17 +50,32 @@ _NONE = np.empty(0, dtype=np.int64)
 
 
 class _DetectorRun:
-    """One detector inside a cell: the detector, its score log, its cost meter."""
+    """One detector inside a cell: the detector, its score log, its cost meter.
 
-    def __init__(self, spec: DetectorSpec, cell: Cell) -> None:
+    ``replay`` is a failure an earlier attempt of the cell found by losing its worker
+    process (:mod:`simulator.bench.containment`): the detector runs as before up to
+    that tick and fails there, without being called, so that the rest of the cell
+    comes out as if the failure had been caught in the process."""
+
+    def __init__(
+        self, spec: DetectorSpec, cell: Cell, index: int, watch: Watch, budget: float | None, replay: Failure | None
+    ) -> None:
         scenario = cell.scenario.scenario
         self.label = spec.label
+        self.index = index
+        self.watch = watch
+        self.budget = budget
+        self.replay = replay
         self.failure: Failure | None = None
         self.detector: Detector | None = None
-        try:
-            self.detector = spec.instantiate(cell.seed)
-        except Exception as exc:  # a bad configuration fails this detector only
-            self.failure = Failure(-1, f"could not be built: {type(exc).__name__}: {exc}")
+        if replay is not None and replay.tick < 0:
+            self.failure = replay
+        else:
+            try:
+                with watch.calling(-1, index):
+                    self.detector = checked_call(-1, "its constructor", lambda: spec.instantiate(cell.seed), budget)
+            except DetectorFailedError as failed:  # a bad configuration fails this detector only
+                self.failure = Failure(-1, f"could not be built: {failed.failure.reason}")
         self.log = ScoreLog(
             cell.policy.threshold,
             cell.policy.containment_lag(float(scenario.tick)),
@@ -73,12 +90,18 @@ class _DetectorRun:
         """Update the detector on one tick; returns the accounts to contain now."""
         if self.failure is not None or self.detector is None:
             return _NONE
-        batch = traffic.batch
+        if self.replay is not None and traffic.batch.tick >= self.replay.tick:
+            self.failure = self.replay
+            self.detector = None
+            return _NONE
+        # a batch of its own: whatever the detector does to its frames, the others never see
+        batch = traffic.batch.isolated()
         detector = self.detector
         try:
-            codes, scores = self.meter.measure(
-                batch.tick, len(batch), detector, lambda: checked_update(detector, batch, registry)
-            )
+            with self.watch.calling(batch.tick, self.index):
+                codes, scores = self.meter.measure(
+                    batch.tick, len(batch), detector, lambda: checked_update(detector, batch, registry, self.budget)
+                )
         except DetectorFailedError as failed:
             self.failure = failed.failure
             self.detector = None
@@ -209,15 +232,30 @@ def _groups(world: World, ledger: TrafficLedger) -> pa.Table:
     )
 
 
-def run_cell(cell: Cell) -> CellResult:
-    """Simulate ``cell`` and return its results (a pure function of the cell)."""
+def run_cell(
+    cell: Cell,
+    *,
+    budget: float | None = None,
+    replay: Mapping[str, Failure] | None = None,
+    watch: Watch | None = None,
+) -> CellResult:
+    """Simulate ``cell`` and return its results (a pure function of the cell).
+
+    ``budget``: seconds each detector call may take (None: unbounded); ``replay``:
+    failures found by earlier attempts, by detector label; ``watch``: where the cell
+    stands, for a watching process (:mod:`simulator.bench.containment`)."""
     reset_peak_rss()
     started = time.perf_counter()
     scenario = cell.scenario.scenario
     world = World(scenario, cell.seed)
     world.build()
     ledger = TrafficLedger(cell.warmup_ticks)
-    runs = [_DetectorRun(spec, cell) for spec in cell.detectors]
+    watch = watch or Watch()
+    replay = replay or {}
+    runs = [
+        _DetectorRun(spec, cell, index, watch, budget, replay.get(spec.label))
+        for index, spec in enumerate(cell.detectors)
+    ]
     leakage = LeakageSeries(scenario.n_ticks, float(scenario.tick), cell.mode, [run.label for run in runs])
     references = ReferenceRows(scenario) if cell.references else None
     defences = DefenceLoop(cell.defences, world, cell.policy) if cell.defended and cell.defences else None
@@ -237,6 +275,9 @@ def run_cell(cell: Cell) -> CellResult:
             if defences is not None:  # the other defences go on without the detector
                 defences.after_tick(traffic, ledger, runs[0].log)
             continue  # keep simulating: the facts and campaign totals describe the whole run
+        # the shared DataFrame and view are built once, outside every detector's timing
+        _ = batch.requests
+        view(batch)
         for run in runs:
             due = run.step(traffic, ledger, world.registry)
             if cell.mode == "active" and due.size:

@@ -22,6 +22,9 @@ rejected, located errors)::
       target_fpr: 0.001
     sweep:                            # optional: every scenario over a grid (simulator.bench.sweep)
       campaigns[0].accounts: [20, 80, 320]
+    budgets:                          # what a detector may use (simulator.bench.budgets)
+      tick: 60s                       # per call of update
+      memory_mb: 6144                 # per cell worker process
 
 ``extractbench run`` with no scenario runs the bundled quick suite
 (``scenarios/suites/quick.yaml``), which lists every bundled scenario at a
@@ -36,6 +39,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from simulator.bench.budgets import Budgets
 from simulator.bench.defences.specs import DefenceStack
 from simulator.bench.operating import OperatingPoints
 from simulator.bench.policy import AlarmPolicy
@@ -94,6 +98,10 @@ class Suite(StrictModel):
     operating: OperatingPoints = Field(
         default_factory=OperatingPoints,
         description="The analysts' budget and the warm-up threshold passive runs are read at.",
+    )
+    budgets: Budgets = Field(
+        default_factory=Budgets,
+        description="What one detector call (tick: seconds) and one cell (memory_mb) may use; docs/hardening.md.",
     )
     scenarios: list[SuiteScenario] = Field(min_length=1, description="The scenarios, in report order.")
     sweep: dict[str, SweepValues] | None = Field(

@@ -11,12 +11,15 @@ import typer
 
 from simulator.cli.options import parse_duration_option, parse_span_option
 
-__all__ = ["WARN_CELLS", "WARN_SECONDS", "run"]
+__all__ = ["FAILED_CELLS_EXIT", "WARN_CELLS", "WARN_SECONDS", "run"]
 
 WARN_CELLS = 100
 """A run of more cells than this says so (with its estimated time) before it starts."""
 WARN_SECONDS = 60 * 60.0
 """A run estimated to take longer than this (seconds of wall time) says so before it starts."""
+
+FAILED_CELLS_EXIT = 3
+"""Exit status of a run that completed with failed detectors (1 is `check`'s regression, 2 bad input)."""
 
 
 class ModeOption(StrEnum):
@@ -147,6 +150,22 @@ def run(
     wide: Annotated[
         bool, typer.Option("--wide", help="Every leaderboard column (default: the columns that fit 80 characters).")
     ] = False,
+    tick_budget: Annotated[
+        str | None,
+        typer.Option(
+            help="Wall time one detector call may take, e.g. '90s' (default 60s, or the suite's); '0s': unbounded. "
+            "A detector past it fails alone.",
+            callback=parse_span_option,
+        ),
+    ] = None,
+    memory_budget: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Address space of each cell's worker process in MiB (default 6144, or the suite's); 0: unbounded. "
+            "A detector allocating past it fails alone.",
+        ),
+    ] = None,
 ) -> None:
     """Benchmark detectors on scenarios: passive and closed-loop runs over seeds, metrics with
     95% intervals, results under results/<run-id>/, a leaderboard, and a report (plots,
@@ -208,7 +227,14 @@ def run(
                 err=True,
             )
         with CellProgress(style) as progress:
-            results = execute(plan, out=folder, run_id=run_name, jobs=jobs, scheduler=scheduler, progress=progress)
+            budgets = {
+                name: value
+                for name, value in (("tick", tick_budget), ("memory_mb", memory_budget))
+                if value is not None
+            }
+            results = execute(
+                plan, out=folder, run_id=run_name, jobs=jobs, scheduler=scheduler, progress=progress, budgets=budgets
+            )
     except (BenchInputError, ResumeError) as error:
         for line in getattr(error, "problems", [str(error)]):
             typer.echo(line, err=True)
@@ -241,6 +267,8 @@ def run(
         stdout.print(table)
     if report:
         _write_report(results.out, quiet)
+    if len(results.failures):
+        raise typer.Exit(code=FAILED_CELLS_EXIT)
 
 
 def _write_report(folder: Path, quiet: bool) -> None:

@@ -185,7 +185,8 @@ def compare(metrics: pd.DataFrame, reference: str) -> pd.DataFrame:
     (seeds where both are defined). Censored metrics are left out. Empty if
     ``reference`` did not run."""
     columns = ["scenario", "mode", "metric", "detector", "reference", "mean", "low", "high", "n"]
-    plain = metrics[~metrics["metric"].map(lambda m: CATALOGUE[m].censored if m in CATALOGUE else False)]
+    censored = metrics["metric"].map(lambda m: CATALOGUE[m].censored if m in CATALOGUE else False).astype(bool)
+    plain = metrics[~censored]  # (a boolean mask even when empty: an empty object Series would select columns)
     where = ["scenario", "mode", "metric"]
     ours = plain[plain["detector"] == reference][[*where, "seed", "value"]].rename(columns={"value": "reference"})
     if ours.empty:

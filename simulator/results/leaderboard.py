@@ -209,8 +209,11 @@ def leaderboard_tables(
     """Rich tables of a :func:`~simulator.results.aggregate.leaderboard` frame; ``notes``
     (by scenario, :func:`~simulator.results.conditions.scenario_notes`) goes under the
     title of its passive table, and ``caption`` (default :data:`CAPTION`) under the last;
-    ``wide`` shows every column, else the :data:`NARROW_COLUMNS`."""
+    ``wide`` shows every column, else the :data:`NARROW_COLUMNS`. No table when no detector
+    has a figure (every one failed)."""
     tables = []
+    if board.empty or "scenario" not in board.columns:
+        return tables
     for (scenario, mode), group in board.groupby(["scenario", "mode"], sort=False):
         seeds = int(group["seeds"].max())
         note = (notes or {}).get(str(scenario), "") if mode == "passive" else ""

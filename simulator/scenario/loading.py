@@ -14,14 +14,22 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from simulator.scenario.schema import Scenario
 
-__all__ = ["Problem", "ScenarioError", "load_document", "load_scenario", "parse_document", "parse_scenario"]
+__all__ = [
+    "Problem",
+    "ScenarioError",
+    "Yaml12Loader",
+    "load_document",
+    "load_scenario",
+    "parse_document",
+    "parse_scenario",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -71,6 +79,37 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
     return parse_document(text, file, Scenario, _SCENARIO_FIELDS)
 
 
+_BOOL, _INT, _FLOAT = "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
+class Yaml12Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with YAML 1.2 core-schema scalars: only ``true``/``false``
+    (any case style) are booleans (``yes``, ``no``, ``on``, ``off`` and a ``NO:`` key
+    stay strings), integers are decimal or ``0x`` hexadecimal (no sexagesimal ``1:30``,
+    no octal ``012``), floats are decimal with ``.inf`` and ``.nan``."""
+
+    yaml_implicit_resolvers: ClassVar[dict[str, list]] = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:  # type: ignore[override]
+        value = str(self.construct_scalar(node))
+        return int(value, 16) if value.lstrip("+-").startswith("0x") else int(value)
+
+
+Yaml12Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+Yaml12Loader.add_implicit_resolver(_INT, re.compile(r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+)$"), list("-+0123456789"))
+Yaml12Loader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
+Yaml12Loader.add_constructor(_INT, Yaml12Loader.construct_yaml_int)
+
+
 def load_document(path: str | Path, model: type[M], fields: str) -> M:
     """Read a YAML file and validate it as ``model`` (``fields`` describes the
     expected top-level mapping in messages); raises :class:`ScenarioError`."""
@@ -87,11 +126,17 @@ def load_document(path: str | Path, model: type[M], fields: str) -> M:
     return parse_document(text, name, model, fields)
 
 
+def _too_deep(file: str) -> Problem:
+    return Problem(file, None, None, "", "YAML nested to a sane depth", "nesting too deep (or an alias to itself)")
+
+
 def parse_document(text: str, file: str, model: type[M], fields: str) -> M:
     """Validate YAML ``text`` as ``model``, collecting every problem located in ``file``."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=Yaml12Loader)
+        data = yaml.load(text, Loader=Yaml12Loader)
+    except RecursionError:
+        raise ScenarioError([_too_deep(file)]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         reason = getattr(exc, "problem", None) or str(exc)
@@ -122,12 +167,15 @@ def parse_document(text: str, file: str, model: type[M], fields: str) -> M:
         )
     if not isinstance(data, dict):
         raise ScenarioError([Problem(file, 1, 1, "", "a mapping of fields at the top level", _show(data))])
-    problems = _duplicate_keys(node, file, ())
     try:
-        document = model.model_validate(data)
-    except ValidationError as exc:
-        problems += [_problem(error, node, file, model) for error in exc.errors()]
-        document = None
+        problems = _duplicate_keys(node, file, ())
+        try:
+            document = model.model_validate(data)
+        except ValidationError as exc:
+            problems += [_problem(error, node, file, model) for error in exc.errors()]
+            document = None
+    except RecursionError:  # a structure nested past Python's stack, or an alias to itself
+        raise ScenarioError([_too_deep(file)]) from None
     if problems:
         raise ScenarioError(problems)
     assert document is not None

@@ -1,0 +1,88 @@
+"""No process of a run outlives it: after SIGKILL or SIGTERM, its workers go too (issue 19)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+SLOW = """
+import time
+from detectors.base import Detector
+
+class Slow(Detector):
+    def __init__(self) -> None:
+        pass
+
+    def update(self, batch):
+        time.sleep(0.5)
+        return None
+"""
+
+
+def _children(pid: int) -> dict[int, int]:
+    """Every process's parent, by pid."""
+    parents = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                parents[int(entry.name)] = int(fields[1])
+    return parents
+
+
+def _descendants(pid: int) -> set[int]:
+    parents = _children(pid)
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    parents = _children(0)
+    return {pid for pid in pids if pid in parents}
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_no_worker_outlives_a_killed_run(tmp_path: Path, quickstart_path: Path, how: signal.Signals) -> None:
+    (tmp_path / "slow_detector.py").write_text(SLOW)
+    argv = [
+        sys.executable,
+        "-c",
+        "from simulator.cli import main; main()",
+        "run",
+        str(quickstart_path),
+        "--detectors",
+        "slow_detector:Slow",
+    ]
+    argv += ["--seeds", "2", "--jobs", "2", "--duration", "2h", "--out", str(tmp_path / "out"), "--no-report"]
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    run = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        workers: set[int] = set()
+        while time.monotonic() < deadline and len(workers) < 4:  # forkserver, resource tracker, two cells
+            time.sleep(0.5)
+            workers = _descendants(run.pid)
+        assert len(workers) >= 4, "the run did not start its workers"
+        run.send_signal(how)
+        run.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while _alive(workers) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _alive(workers)
+    finally:
+        if run.poll() is None:
+            run.kill()

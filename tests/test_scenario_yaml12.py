@@ -1,0 +1,51 @@
+"""Scenario files read with YAML 1.2 semantics; nesting and self-references give located errors (issue 19)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from simulator.cli import app
+from simulator.scenario.loading import Yaml12Loader
+
+
+def test_yaml_1_1_booleans_sexagesimal_and_octal_stay_what_they_say() -> None:
+    text = "a: yes\nb: off\nNO: 1\nd: 1:30\nt: true\nF: FALSE\no: 012\nh: 0x1f\nf: 1.5e3\ni: -.inf\n"
+    assert yaml.load(text, Loader=Yaml12Loader) == {
+        "a": "yes",
+        "b": "off",
+        "NO": 1,
+        "d": "1:30",
+        "t": True,
+        "F": False,
+        "o": 12,
+        "h": 31,
+        "f": 1500.0,
+        "i": float("-inf"),
+    }
+
+
+def test_a_sexagesimal_duration_is_refused_with_its_line(tmp_path: Path, quickstart_path: Path) -> None:
+    text = quickstart_path.read_text(encoding="utf-8")
+    path = tmp_path / "sexagesimal.yaml"
+    path.write_text(text.replace("duration: 6h", "duration: 1:30", 1), encoding="utf-8")
+    assert "duration: 1:30" in path.read_text(encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert "duration: expected a duration such as '90s'" in result.output and "got '1:30'" in result.output
+
+
+@pytest.mark.parametrize(
+    "text", ["a: " + "[" * 5000 + "]" * 5000 + "\n", "version: 1\nname: &a [*a]\n", "a: &x {b: *x}\n"]
+)
+def test_deep_nesting_and_self_references_give_a_located_error(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "deep.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert (
+        f"{path}: expected YAML nested to a sane depth; got nesting too deep (or an alias to itself)" in result.output
+    )
