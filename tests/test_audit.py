@@ -396,9 +396,20 @@ def test_an_undeclared_separating_feature_is_an_artefact_and_a_declared_one_is_n
 
 
 @pytest.fixture(scope="module")
-def quickstart_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def undeclared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """quickstart without its campaign's ``signals:``: its declared tactics become artefacts."""
+    text = QUICKSTART.read_text(encoding="utf-8")
+    kept = [line for line in text.splitlines(keepends=True) if not line.lstrip().startswith("signals:")]
+    assert len(kept) == len(text.splitlines()) - 1
+    path = tmp_path_factory.mktemp("undeclared") / "quickstart.yaml"
+    path.write_text("".join(kept), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def quickstart_folder(tmp_path_factory: pytest.TempPathFactory, undeclared: Path) -> Path:
     out = tmp_path_factory.mktemp("audit") / "quickstart"
-    result = runner.invoke(app, ["simulate", str(QUICKSTART), *SMALL, "--out", str(out)])
+    result = runner.invoke(app, ["simulate", str(undeclared), *SMALL, "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out
 
@@ -411,9 +422,9 @@ def test_the_same_input_and_seed_give_identical_json() -> None:
     assert scenario["attackers"] > 0 and len(scenario["features"]) == len(FEATURE_NAMES)
 
 
-def test_a_simulated_folder_audits_like_the_scenario_it_came_from(quickstart_folder: Path) -> None:
+def test_a_simulated_folder_audits_like_the_scenario_it_came_from(quickstart_folder: Path, undeclared: Path) -> None:
     from_folder = audit_path(quickstart_folder).to_dict()
-    in_memory = audit_path(QUICKSTART, scale=0.2, duration=21600).to_dict()
+    in_memory = audit_path(undeclared, scale=0.2, duration=21600).to_dict()
     for key in ("features", "three_flag_rule", "supervised_ceiling", "accounts", "attackers", "requests"):
         assert from_folder[key] == in_memory[key], key
 
@@ -422,8 +433,8 @@ def invoke(*args: str):
     return runner.invoke(app, ["audit", *args])
 
 
-def test_the_cli_exits_1_on_an_undeclared_artefact_and_names_it(tmp_path: Path) -> None:
-    result = invoke(str(QUICKSTART), *SMALL, "--out", str(tmp_path))
+def test_the_cli_exits_1_on_an_undeclared_artefact_and_names_it(tmp_path: Path, undeclared: Path) -> None:
+    result = invoke(str(undeclared), *SMALL, "--out", str(tmp_path))
     assert result.exit_code == 1, result.output
     assert "worst undeclared feature:" in result.output and "(artefact)" in result.output
     assert "three-flag rule" in result.output and "supervised ceiling" in result.output

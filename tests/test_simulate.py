@@ -61,7 +61,7 @@ def test_a_different_seed_gives_different_traffic(first_run: Path, tmp_path: Pat
 def test_scale_multiplies_accounts(tmp_path: Path, quickstart_path: Path) -> None:
     simulate(quickstart_path, tmp_path, "--scale", "0.5")
     run = json.loads((tmp_path / "run.json").read_text())
-    assert run["summary"]["accounts"] == 150 + 10 + 30 + 5 + 3 + 2 + 1 + 20 + 20
+    assert run["summary"]["accounts"] == 150 + 10 + 30 + 5 + 3 + 2 + 1 + 20 + 5 + 20
 
 
 def test_bad_options_exit_2_without_a_traceback(tmp_path: Path, quickstart_path: Path) -> None:

@@ -158,6 +158,35 @@ def _ended(exitcode: int | None) -> str:
     return f"exited with status {exitcode}"
 
 
+_MAIN_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_not_reimported() -> Any:
+    """Start a child without re-running the caller's ``__main__``: multiprocessing
+    re-imports the main script (or module) in every child it starts, which in a script
+    without an ``if __name__ == "__main__":`` guard runs the benchmark again and fails.
+    The child needs nothing from it (the cell travels by value, with cloudpickle), so
+    the main module's ``__file__`` and ``__spec__`` are hidden while the child starts."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
+        return
+    with _MAIN_LOCK:
+        missing = object()
+        saved = {name: main.__dict__.get(name, missing) for name in ("__file__", "__spec__")}
+        main.__dict__.pop("__file__", None)
+        main.__dict__["__spec__"] = None
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is missing:
+                    main.__dict__.pop(name, None)
+                else:
+                    main.__dict__[name] = value
+
+
 def _attempt(
     cell: Cell, budgets: Budgets, replay: Mapping[str, Failure], context: Any
 ) -> CellResult | tuple[str, Failure]:
@@ -169,7 +198,8 @@ def _attempt(
     child = context.Process(
         target=_child, args=(cloudpickle.dumps((cell, budgets, dict(replay))), sender, slots), daemon=True
     )
-    child.start()
+    with _main_not_reimported():
+        child.start()
     sender.close()
     limit = budgets.tick + GRACE_SECONDS if budgets.tick else None
     how: str | None = None

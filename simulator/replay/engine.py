@@ -248,6 +248,7 @@ def _finish(run: ReplayRun, ledger: TrafficLedger, book: AccountBook, labels: Ac
             "accounts": [int((campaign == name).sum()) for name in names],
             "replacements": [0] * len(names),
             "output_tokens": [int(t.output[:n][campaign == name].sum()) for name in names],
+            "spent_usd": [float("nan")] * len(names),  # a log does not say what a campaign paid
         },
         schema=CAMPAIGN_SCHEMA,
     )
