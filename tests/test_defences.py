@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
+import pyarrow as pa
 import pytest
 from traffic_helpers import campaign_actor, campaign_scenario
 
@@ -25,6 +27,7 @@ from simulator.metrics.provenance import (
     z_score,
     z_threshold,
 )
+from simulator.results.defences import stack_comparison
 from simulator.world import World
 
 
@@ -159,17 +162,55 @@ def test_an_empty_stack_changes_nothing_and_keeps_the_cell_key() -> None:
     assert plain.key == empty.key and not empty.defended
     a, b = run_cell(plain), run_cell(empty)
     assert a.campaigns.equals(b.campaigns) and a.detectors[0].outcomes.equals(b.detectors[0].outcomes)
-    assert b.defences is None
+    assert a.defences is not None and b.defences is not None and a.defences.equals(b.defences)
+
+
+def _rows(table: pa.Table) -> dict[tuple[str, str], float]:
+    columns = (table.column(c).to_pylist() for c in ("subject", "metric", "value"))
+    return {(s, m): v for s, m, v in zip(*columns, strict=True)}
+
+
+def test_the_alarm_policy_alone_reports_the_campaigns_spend_and_the_customers_bans() -> None:
+    result = run_cell(_cell(None))
+    rows = _rows(result.defences)
+    spent = dict(zip(*(result.campaigns.column(c).to_pylist() for c in ("campaign", "spent_usd")), strict=True))
+    accounts = dict(zip(*(result.campaigns.column(c).to_pylist() for c in ("campaign", "accounts")), strict=True))
+    assert spent["c"] > 0 and rows[("c", "spent_usd")] == spent["c"]
+    assert rows[("c", "identities")] == accounts["c"]  # nothing bought without a step-up
+    assert rows[("c", "asked")] == 0 and rows[("customers", "asked")] == 0
+    assert rows[("customers", "banned_linked")] == 0 and rows[("customers", "banned_audit")] == 0
+    assert ("c", "provenance_z") not in rows
+    passive = Cell("passive", _cell(None).scenario, 0, _cell(None).detectors, AlarmPolicy(), False)
+    assert run_cell(passive).defences is None
 
 
 def test_a_defended_cell_reports_what_the_stack_cost() -> None:
     stack = parse_stack("step-up:requests=20+takedown+watermark")
     result = run_cell(_cell(stack))
-    rows = {
-        (s, m): v
-        for s, m, v in zip(
-            *(result.defences.column(c).to_pylist() for c in ("subject", "metric", "value")), strict=True
-        )
-    }
+    rows = _rows(result.defences)
     assert rows[("c", "asked")] > 0 and rows[("c", "spent_verification_usd")] == 30.0 * rows[("c", "asked")]
     assert rows[("c", "harvested_tokens")] > 0 and math.isfinite(rows[("c", "tokens_to_evidence")])
+
+
+def test_the_comparison_gives_the_detector_alone_its_cost_like_the_stacks() -> None:
+    metrics = pd.DataFrame(
+        [
+            {"scenario": "s", "detector": label, "seed": 0, "mode": "active", "metric": metric, "value": value}
+            for label in ("d", "d@step-up")
+            for metric, value in (("leakage_tokens", 100.0), ("leakage_share", 0.5), ("legit_flagged", 1.0))
+        ]
+    )
+    defences = pd.DataFrame(
+        [
+            ("s", "d", 0, "c", "spent_usd", 10.0),
+            ("s", "d", 0, "customers", "asked", 0.0),
+            ("s", "d@step-up", 0, "c", "spent_usd", 40.0),
+            ("s", "d@step-up", 0, "customers", "asked", 3.0),
+            ("s", "d@step-up", 0, "customers", "banned_linked", 2.0),
+        ],
+        columns=["scenario", "detector", "seed", "subject", "metric", "value"],
+    )
+    table = stack_comparison(metrics, defences).set_index("stack")
+    assert table.loc["detector", "attacker_usd"] == 10.0 and table.loc["step-up", "attacker_usd"] == 40.0
+    assert table.loc["detector", "customer_friction"] == 1.0  # the customer the alarm policy banned
+    assert table.loc["step-up", "customer_friction"] == 3.0 + 2.0 + 1.0

@@ -284,13 +284,14 @@ def assemble(plan: RunPlan, store: ResultsStore) -> RunTables:
 
 
 def _defence_rows(plan: RunPlan, store: ResultsStore) -> pd.DataFrame:
-    """Every defended cell's figures (:data:`~simulator.bench.defences.loop.DEFENCE_SCHEMA`)
-    with its scenario, detector label and seed."""
+    """Every active cell's figures (:data:`~simulator.bench.defences.loop.DEFENCE_SCHEMA`)
+    with its scenario, detector label and seed: the alarm policy alone (no stack) has
+    its campaigns' spend and customers' bans too; cells stored before it did have none."""
     frames = []
     for scenario in plan.scenarios:
         for seed in plan.seeds:
             for cell in plan.active_cells(scenario, seed):
-                table = store.defences(cell) if cell.defended else None
+                table = store.defences(cell)
                 if table is not None:
                     frame = table.to_pandas()
                     frame.insert(0, "seed", seed)

@@ -247,6 +247,7 @@ class CellResult:
     groups: pa.Table | None = None
     """Every registered account's owning group (:data:`GROUPS_SCHEMA`)."""
     defences: pa.Table | None = None
-    """Defended cells: what the defences cost (:data:`~simulator.bench.defences.loop.DEFENCE_SCHEMA`)."""
+    """Active cells: what the campaigns paid and the customers bore
+    (:data:`~simulator.bench.defences.loop.DEFENCE_SCHEMA`)."""
     wall_seconds: float = 0.0
     peak_rss_mb: float = 0.0

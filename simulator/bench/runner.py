@@ -15,6 +15,8 @@ At the end of every tick the runner
    throttle, challenge), which apply from the next tick; the campaigns react. With a
    defence stack (:mod:`simulator.bench.defences`), the containments go to the stack,
    which confirms and enforces them and adds its own actions at the end of the tick.
+   Every active cell, with a stack or not, measures what the campaigns paid and what
+   the customers bore (:class:`~simulator.bench.defences.loop.DefenceMeter`).
 
 In **passive** mode the world never hears of the alarms: every detector sees
 identical traffic, and containment is a counterfactual for the leakage metric.
@@ -34,7 +36,7 @@ from detectors.base import Detector
 from detectors.view import view
 from simulator.bench.cells import GROUPS_SCHEMA, Cell, CellResult, DetectorResult, DetectorSpec, RunFacts
 from simulator.bench.cost import CostMeter, peak_rss_mb, reset_peak_rss
-from simulator.bench.defences.loop import DefenceLoop
+from simulator.bench.defences.loop import DefenceLoop, DefenceMeter
 from simulator.bench.guard import DetectorFailedError, Failure, Watch, checked_call, checked_update
 from simulator.bench.leakage import LeakageSeries
 from simulator.bench.ledger import ScoreLog, TrafficLedger
@@ -259,6 +261,9 @@ def run_cell(
     leakage = LeakageSeries(scenario.n_ticks, float(scenario.tick), cell.mode, [run.label for run in runs])
     references = ReferenceRows(scenario) if cell.references else None
     defences = DefenceLoop(cell.defences, world, cell.policy) if cell.defended and cell.defences else None
+    # every active cell measures what the campaigns paid and what the customers bore,
+    # so that the alarm policy alone compares with the stacks like for like
+    meter = defences.meter if defences is not None else DefenceMeter(world, None) if cell.mode == "active" else None
     requests = 0
     for traffic in world.ticks():
         batch = traffic.batch
@@ -274,6 +279,8 @@ def run_cell(
         if all(run.failure is not None for run in runs):
             if defences is not None:  # the other defences go on without the detector
                 defences.after_tick(traffic, ledger, runs[0].log)
+            elif meter is not None:
+                meter.observe(traffic)
             continue  # keep simulating: the facts and campaign totals describe the whole run
         # the shared DataFrame and view are built once, outside every detector's timing
         _ = batch.requests
@@ -287,6 +294,8 @@ def run_cell(
                     cell.policy.enforce(world.gateway, due)
         if defences is not None:
             defences.after_tick(traffic, ledger, runs[0].log)
+        elif meter is not None:
+            meter.observe(traffic)
     registry = world.registry
     n = len(registry)
     attackers = registry.truth.column("is_attacker")[:n]
@@ -310,7 +319,7 @@ def run_cell(
         detectors=tuple(results),
         leakage=leakage.table([run.label for run in runs if run.failure is None]),
         groups=_groups(world, ledger) if cell.mode == "passive" else None,
-        defences=defences.table() if defences is not None else None,
+        defences=defences.table() if defences is not None else meter.table(None) if meter is not None else None,
         wall_seconds=time.perf_counter() - started,
         peak_rss_mb=peak_rss_mb(),
     )

@@ -6,7 +6,7 @@ Layout of ``results/<run-id>/``::
     cells/<cell>/cell.json   facts, per-detector cost and failure of one cell (written last: the cell is complete)
     cells/<cell>/outcomes.parquet, campaigns.parquet, scores.parquet, leakage.parquet,
                  windows.parquet (scores around the warm-up), groups.parquet (who owns each account),
-                 defences.parquet (defended active cells: what the defence stack cost)
+                 defences.parquet (active cells: what the campaigns paid, customers bore)
     metrics.csv, metrics.parquet, cost.csv, failures.csv, summary.json, scores.parquet,
     outcomes.parquet, leakage.parquet                                                    (the run's tables)
 
@@ -209,7 +209,7 @@ class ResultsStore:
         return self._table(cell, "outcomes.parquet", OUTCOMES_FILE_SCHEMA)
 
     def defences(self, cell: Cell) -> pa.Table | None:
-        """A defended cell's defence figures (None for any other cell)."""
+        """An active cell's defence figures (None for a passive cell, or one stored before they were kept)."""
         return self._table(cell, "defences.parquet", DEFENCE_SCHEMA)
 
     def leakage(self, cell: Cell) -> pa.Table | None:

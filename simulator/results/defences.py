@@ -1,9 +1,10 @@
 """Defence stacks compared: leakage, attacker cost and customer friction per (scenario, stack).
 
 Reads a finished run's ``metrics.csv`` (active rows) and ``defences.csv`` (what each
-defended cell's stack cost, :mod:`simulator.bench.defences.loop`). A stack's rows
-are the active detector rows labelled ``<detector>@<stack>``; the detector's own
-label (no ``@``) is the stack ``detector`` (the alarm policy alone). Per (scenario,
+active cell's campaigns paid and customers bore, :mod:`simulator.bench.defences.loop`).
+A stack's rows are the active detector rows labelled ``<detector>@<stack>``; the
+detector's own label (no ``@``) is the stack ``detector`` (the alarm policy alone,
+measured like the stacks; NaN costs only for cells stored before it was). Per (scenario,
 detector, stack), means over seeds of:
 
 * ``leakage_tokens``, ``leakage_share``: what the campaigns got (``metrics.csv``);
