@@ -8,7 +8,9 @@ Output folder:
   (``extractbench replay``: ``ts`` as seconds since the scenario's start);
 * ``accounts.parquet``: the visible account registry;
 * ``labels.parquet``: ground truth per account (``is_attacker``, ``campaign``, ``role``);
-* ``request_labels.parquet``: ground truth per request (``request_id``, ``template_id``);
+* ``request_labels.parquet``: ground truth per request (``request_id``, ``template_id``,
+  ``is_extraction``: the campaign's own request, false for customers' and for customers'
+  requests resold through a campaign's account, :func:`~simulator.traffic.extraction_requests`);
 * ``run.json``: the resolved scenario, seed, package version, row counts, wall time.
 
 The Parquet files depend only on the scenario, the seed and the package version
@@ -33,12 +35,14 @@ from simulator import __version__
 from simulator.export import AtomicLogWriter, AtomicParquetWriter, atomic_path, write_json, write_table
 from simulator.registry import Registry
 from simulator.scenario import Scenario
-from simulator.traffic import ACCOUNT_SCHEMA, REQUEST_SCHEMA
+from simulator.traffic import ACCOUNT_SCHEMA, REQUEST_SCHEMA, extraction_requests
 from simulator.world import World
 
 __all__ = ["SimulationSummary", "accounts_table", "labels_table", "replay_mapping", "simulate"]
 
-REQUEST_LABEL_SCHEMA = pa.schema([pa.field("request_id", pa.uint64()), pa.field("template_id", pa.int64())])
+REQUEST_LABEL_SCHEMA = pa.schema(
+    [pa.field("request_id", pa.uint64()), pa.field("template_id", pa.int64()), pa.field("is_extraction", pa.bool_())]
+)
 LABEL_SCHEMA = pa.schema(
     [
         pa.field("account_id", pa.string()),
@@ -124,7 +128,16 @@ def simulate(
             requests.write(traffic.table)
             request_labels.write(
                 pa.Table.from_arrays(
-                    [traffic.table.column("request_id"), pa.array(traffic.template_id)], schema=REQUEST_LABEL_SCHEMA
+                    [
+                        traffic.table.column("request_id"),
+                        pa.array(traffic.template_id),
+                        pa.array(
+                            extraction_requests(
+                                world.registry.truth.column("is_attacker")[traffic.account_codes], traffic.template_id
+                            )
+                        ),
+                    ],
+                    schema=REQUEST_LABEL_SCHEMA,
                 )
             )
             values, counts = np.unique(traffic.table.column("status").to_numpy(), return_counts=True)

@@ -81,7 +81,8 @@ class Simulation:
 
     @cached_property
     def request_labels(self) -> pd.DataFrame:
-        """Ground truth per request (``request_labels.parquet``): ``request_id``, ``template_id``."""
+        """Ground truth per request (``request_labels.parquet``): ``request_id``, ``template_id``,
+        ``is_extraction``."""
         return pd.read_parquet(self.folder / "request_labels.parquet")
 
     def iter_requests(self, rows: int = 100_000) -> Iterator[pd.DataFrame]:

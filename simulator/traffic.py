@@ -30,6 +30,7 @@ __all__ = [
     "CATEGORY",
     "REQUEST_COLUMNS",
     "REQUEST_SCHEMA",
+    "RESOLD_TEMPLATE",
     "STATUS_FORBIDDEN",
     "STATUS_OK",
     "STATUS_RATE_LIMITED",
@@ -38,6 +39,7 @@ __all__ = [
     "RequestBlock",
     "TickTraffic",
     "concat_blocks",
+    "extraction_requests",
     "read_only",
 ]
 
@@ -71,7 +73,21 @@ BLOCK_DTYPES: dict[str, np.dtype] = {
     }.items()
 }
 """Columns of a request block. ``topic``, ``language`` and ``cot_requested`` hold the
-classifier's (noisy) output; ``template_id`` is hidden truth (-1: no template)."""
+classifier's (noisy) output; ``template_id`` is hidden truth (-1: no template;
+:data:`RESOLD_TEMPLATE`: a customer's request resold through a campaign account)."""
+
+RESOLD_TEMPLATE = -2
+"""Hidden ``template_id`` of an ordinary customer's request relayed through a campaign's
+account (a resale tactic, :mod:`simulator.scenario.campaign.resale`): per request it is
+not extraction, though the account is an attacker's."""
+
+
+def extraction_requests(is_attacker: np.ndarray, template_id: np.ndarray) -> np.ndarray:
+    """Per-request truth, row-aligned: a request is extraction ⇔ its account is an
+    attacker's and it is not a resold customer's (``template_id`` ≠ :data:`RESOLD_TEMPLATE`).
+    A campaign's camouflage filler counts as extraction: it is the campaign's own traffic."""
+    return np.asarray(is_attacker, dtype=bool) & (np.asarray(template_id) != RESOLD_TEMPLATE)
+
 
 CATEGORY = pa.dictionary(pa.int16(), pa.string())
 """Type of low-cardinality string columns (a fixed vocabulary; pandas: Categorical)."""

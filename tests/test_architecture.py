@@ -97,6 +97,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
         "threads": {"kind": "threads"},
         "trajectories": {"kind": "trajectories", "context": "file"},
     },
+    "resale": {"none": {"kind": "none"}, "customers": {"kind": "customers", "share": 0.4}},
     "adaptation.on_ban": {"replace": {"kind": "replace"}, "none": {"kind": "none"}},
     "adaptation.on_throttle": {
         "ignore": {"kind": "ignore"},

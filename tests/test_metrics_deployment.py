@@ -491,7 +491,7 @@ def test_deployment_figures_are_catalogued_apart_from_the_run_metrics() -> None:
 def test_each_group_of_deployment_figures_comes_with_its_inputs_in_catalogue_order() -> None:
     rows = run_rows()
     plain = evaluate_deployment(rows, DeploymentFrame(DAY))
-    later = ("budget_", "ranked_", "calibrated_", "extraction_", "legit_")
+    later = ("budget_", "ranked_", "calibrated_", "extraction_", "legit_", "resold_")
     assert list(plain) == [name for name in DEPLOYMENT_METRICS if not name.startswith(later)]
     calibration = pd.DataFrame({"account_id": rows["account_id"], "warmup_score": 0.1, "after_score": 0.5})
     everything = evaluate_deployment(

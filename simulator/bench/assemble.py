@@ -40,6 +40,7 @@ from simulator.bench.deployment import (
     deployment_frame,
     deployment_values,
     prevalence_row,
+    request_values,
     threshold_row,
 )
 from simulator.bench.leakage import LEAKAGE_FILE_SCHEMA
@@ -161,6 +162,8 @@ def _tables(plan: RunPlan, store: ResultsStore) -> RunTables:
                     if deployed:
                         windows = stored.windows.get(label)
                         values |= deployment_values(label, outcomes, windows, weights, conditions, reference=reference)
+                        if label in stored.requests:  # scenarios with resale only
+                            values |= request_values(stored.requests[label])
                         if not reference and windows is not None:
                             threshold_rows.append(
                                 {**where, "detector": label, **threshold_row(windows, outcomes, conditions)}

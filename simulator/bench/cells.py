@@ -231,6 +231,9 @@ class DetectorResult:
     windows: pa.Table | None = None
     """Per-account scores around the warm-up (:data:`~simulator.bench.ledger.WINDOW_SCHEMA`),
     row-aligned with ``outcomes``; None for the reference rows."""
+    requests: pa.Table | None = None
+    """Per-account request splits (:data:`~simulator.metrics.requests.REQUEST_SPLIT_SCHEMA`),
+    row-aligned with ``outcomes``: passive cells of scenarios with resale only."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,9 @@ run (:class:`~simulator.bench.operating.OperatingPoints`):
   budget, warm-up threshold), NaN where undefined or not computable (no warm-up, or a
   warm-up covering the run); the reference rows get the
   :data:`~simulator.metrics.catalogue.DEPLOYMENT_RANKING_METRICS` only;
+* **request-level rows** (:func:`request_values`): for scenarios whose campaigns resell
+  customers' traffic, the :data:`~simulator.metrics.catalogue.REQUEST_METRICS` of a
+  detector from its per-account request splits (:mod:`simulator.bench.splits`);
 * **facts**: the prevalence each (scenario, seed) was read at (:func:`prevalence_row`,
   ``prevalence.csv``) and each detector's warm-up threshold (:func:`threshold_row`,
   ``thresholds.csv``).
@@ -34,8 +37,9 @@ import pandas as pd
 
 from simulator.bench.cells import Cell, ScenarioSpec
 from simulator.bench.operating import OperatingPoints
-from simulator.metrics.catalogue import DEPLOYMENT_RANKING_METRICS, HARNESS_DEPLOYMENT_METRICS
+from simulator.metrics.catalogue import DEPLOYMENT_RANKING_METRICS, HARNESS_DEPLOYMENT_METRICS, REQUEST_METRICS
 from simulator.metrics.deployment import DeploymentFrame, evaluate_deployment, evaluate_deployment_ranking
+from simulator.metrics.requests import request_outcome
 from simulator.metrics.thresholds import warmup_threshold
 from simulator.metrics.weights import fpr_resolution, population_weights
 
@@ -46,6 +50,7 @@ __all__ = [
     "deployment_frame",
     "deployment_values",
     "prevalence_row",
+    "request_values",
     "threshold_row",
 ]
 
@@ -159,6 +164,23 @@ def deployment_values(
         review_ts=windows["queue_ts"].to_numpy(dtype=np.float64),
     )
     return {name: values.get(name, math.nan) for name in HARNESS_DEPLOYMENT_METRICS}
+
+
+def request_values(splits: pd.DataFrame) -> dict[str, float]:
+    """The :data:`~simulator.metrics.catalogue.REQUEST_METRICS` rows of one detector of a
+    passive cell from its per-account request splits, in catalogue order (NaN where undefined)."""
+    r = request_outcome(splits)
+    values = {
+        "extraction_requests_stopped_share": r.extraction_requests_stopped_share,
+        "extraction_tokens_stopped_share": r.extraction_tokens_stopped_share,
+        "legit_requests_blocked": r.legit_requests_blocked,
+        "legit_requests_blocked_share": r.legit_requests_blocked_share,
+        "legit_tokens_blocked": r.legit_tokens_blocked,
+        "legit_tokens_blocked_share": r.legit_tokens_blocked_share,
+        "resold_requests_blocked_share": r.resold_requests_blocked_share,
+        "resold_tokens_blocked_share": r.resold_tokens_blocked_share,
+    }
+    return {name: float(values[name]) for name in REQUEST_METRICS}
 
 
 def prevalence_row(groups: pd.DataFrame | None, weights: pd.Series | None, spec: ScenarioSpec) -> dict[str, Any]:

@@ -25,6 +25,7 @@ A detector that fails stops there; the others go on.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping
 
@@ -41,6 +42,7 @@ from simulator.bench.guard import DetectorFailedError, Failure, Watch, checked_c
 from simulator.bench.leakage import LeakageSeries
 from simulator.bench.ledger import ScoreLog, TrafficLedger
 from simulator.bench.references import ReferenceRows
+from simulator.bench.splits import RequestSplits, has_resale
 from simulator.metrics.outcomes import CAMPAIGN_SCHEMA, OUTCOME_SCHEMA
 from simulator.registry import Registry
 from simulator.traffic import TickTraffic
@@ -131,6 +133,15 @@ class _DetectorRun:
         )
         windows = self.log.windows(codes, ids, ledger)
         return DetectorResult(self.label, outcomes, scores, self.meter.result(), windows=windows)
+
+
+def _with_splits(result: DetectorResult, splits: RequestSplits, registry: Registry) -> DetectorResult:
+    """``result`` with its accounts' request splits (row-aligned with its outcomes)."""
+    if result.outcomes is None:
+        return result
+    ids = result.outcomes.column("account_id").to_numpy(zero_copy_only=False)
+    codes = registry.codes_of(ids) if ids.size else np.empty(0, dtype=np.int64)
+    return dataclasses.replace(result, requests=splits.table(result.label, codes, ids))
 
 
 def _nullable(values: np.ndarray) -> pa.Array:
@@ -264,11 +275,18 @@ def run_cell(
     # every active cell measures what the campaigns paid and what the customers bore,
     # so that the alarm policy alone compares with the stacks like for like
     meter = defences.meter if defences is not None else DefenceMeter(world, None) if cell.mode == "active" else None
+    splits = RequestSplits([run.label for run in runs]) if cell.mode == "passive" and has_resale(scenario) else None
     requests = 0
     for traffic in world.ticks():
         batch = traffic.batch
         requests += len(batch)
         ledger.add(traffic)
+        if splits is not None:  # before the detectors: containment at the end of earlier ticks only
+            splits.add(
+                traffic,
+                world.registry.truth.column("is_attacker"),
+                {run.label: run.log.contained for run in runs if run.failure is None},
+            )
         if references is not None:
             references.add(batch)
         leakage.add(
@@ -309,6 +327,8 @@ def run_cell(
         customer_output_tokens=int(ledger.totals.output[:n][~attackers].sum()),
     )
     results = [run.result(ledger, registry) for run in runs]
+    if splits is not None:
+        results = [_with_splits(result, splits, registry) for result in results]
     if references is not None:
         for label, scores in references.scores(registry).items():
             results.append(DetectorResult(label, _reference_outcomes(scores, ledger, registry), None, None))

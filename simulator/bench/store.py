@@ -6,7 +6,8 @@ Layout of ``results/<run-id>/``::
     cells/<cell>/cell.json   facts, per-detector cost and failure of one cell (written last: the cell is complete)
     cells/<cell>/outcomes.parquet, campaigns.parquet, scores.parquet, leakage.parquet,
                  windows.parquet (scores around the warm-up), groups.parquet (who owns each account),
-                 defences.parquet (active cells: what the campaigns paid, customers bore)
+                 defences.parquet (active cells: what the campaigns paid, customers bore),
+                 requests.parquet (passive cells of scenarios with resale: per-account request splits)
     metrics.csv, metrics.parquet, cost.csv, failures.csv, summary.json, scores.parquet,
     outcomes.parquet, leakage.parquet                                                    (the run's tables)
 
@@ -19,7 +20,7 @@ plan is refused rather than mixed.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from simulator.bench.ledger import TRAJECTORY_SCHEMA, WINDOW_SCHEMA
 from simulator.bench.plan import RunPlan
 from simulator.export import write_json, write_table
 from simulator.metrics.outcomes import OUTCOME_SCHEMA
+from simulator.metrics.requests import REQUEST_SPLIT_SCHEMA
 
 __all__ = ["ResultsStore", "ResumeError", "StoredCell"]
 
@@ -42,6 +44,7 @@ _DETECTOR = pa.field("detector", pa.string())
 OUTCOMES_FILE_SCHEMA = pa.schema([_DETECTOR, *OUTCOME_SCHEMA])
 SCORES_FILE_SCHEMA = pa.schema([_DETECTOR, *TRAJECTORY_SCHEMA])
 WINDOWS_FILE_SCHEMA = pa.schema([_DETECTOR, *WINDOW_SCHEMA])
+REQUESTS_FILE_SCHEMA = pa.schema([_DETECTOR, *REQUEST_SPLIT_SCHEMA])
 
 
 class ResumeError(ValueError):
@@ -66,6 +69,9 @@ class StoredCell:
     (detectors only: the reference rows have none)."""
     groups: pd.DataFrame | None
     """Every registered account's owning group (passive cells), or None."""
+    requests: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Per-account request splits by detector label, row-aligned with ``outcomes``
+    (passive cells of scenarios with resale; empty otherwise)."""
 
 
 def _with_detector(label: str, table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -122,6 +128,9 @@ class ResultsStore:
         write_table(
             folder / "windows.parquet", pa.concat_tables(windows) if windows else WINDOWS_FILE_SCHEMA.empty_table()
         )
+        splits = [_with_detector(d.label, d.requests, REQUESTS_FILE_SCHEMA) for d in done if d.requests is not None]
+        if splits:
+            write_table(folder / "requests.parquet", pa.concat_tables(splits))
         if result.groups is not None:
             write_table(folder / "groups.parquet", result.groups)
         if result.leakage is not None:
@@ -179,6 +188,7 @@ class ResultsStore:
             }
         )
         groups = self._table(cell, "groups.parquet", GROUPS_SCHEMA)
+        splits = self._table(cell, "requests.parquet", REQUESTS_FILE_SCHEMA)
         return StoredCell(
             cell=cell,
             facts=RunFacts(**info["facts"]),
@@ -194,6 +204,12 @@ class ResultsStore:
             peak_rss_mb=info["peak_rss_mb"],
             windows=by_window,
             groups=None if groups is None else groups.to_pandas(),
+            requests={}
+            if splits is None
+            else {
+                str(label): frame.drop(columns="detector").reset_index(drop=True)
+                for label, frame in splits.to_pandas().groupby("detector", sort=False)
+            },
         )
 
     def _table(self, cell: Cell, name: str, schema: pa.Schema) -> pa.Table | None:

@@ -3,7 +3,7 @@
 The specs (what a scenario may say) are in :mod:`simulator.scenario.campaign`.
 Here, one module per tactic family holds the behaviour of each of its variants
 in a table keyed by ``kind`` (:mod:`.acquisition`, :mod:`.access`,
-:mod:`.infrastructure`, :mod:`.load`, :mod:`.conversations`, :mod:`.adaptation`;
+:mod:`.infrastructure`, :mod:`.load`, :mod:`.conversations`, :mod:`.resale`, :mod:`.adaptation`;
 :mod:`.prompts`, :mod:`.pivot`, :mod:`.camouflage`, :mod:`.budget` and :mod:`.goal`
 have a single behaviour); every behaviour works on a :class:`~.state.CampaignState`.
 :mod:`.customers` resolves the settings a campaign leaves to the customers.
@@ -31,6 +31,7 @@ from simulator.campaign.conversations import CONVERSATIONS
 from simulator.campaign.engine import CampaignActor, CampaignOutcome
 from simulator.campaign.infrastructure import CLIENTS, GEOGRAPHIES, ROTATIONS
 from simulator.campaign.load import RHYTHMS, TIMINGS
+from simulator.campaign.resale import RESALES
 
 __all__ = ["CAMPAIGNS", "TACTICS", "CampaignActor", "CampaignOutcome"]
 
@@ -44,6 +45,7 @@ TACTICS: dict[str, Mapping[str, Callable[..., Any]]] = {
     "load.timing": TIMINGS,
     "load.rhythm": RHYTHMS,
     "conversations": CONVERSATIONS,
+    "resale": RESALES,
     "adaptation.on_ban": ON_BAN,
     "adaptation.on_throttle": ON_THROTTLE,
     "adaptation.on_challenge": ON_CHALLENGE,

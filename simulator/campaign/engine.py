@@ -58,6 +58,7 @@ from simulator.campaign.infrastructure import Identity
 from simulator.campaign.load import rhythm_weight
 from simulator.campaign.pivot import ModelChoice
 from simulator.campaign.prompts import PhaseLibrary
+from simulator.campaign.resale import RESALES
 from simulator.campaign.state import GONE, HARVEST, RESERVE, WARMING, CampaignState, Requests
 from simulator.campaign.tactic import behaviour
 from simulator.gateway import Enforcement
@@ -137,6 +138,7 @@ class CampaignActor(Actor):
         self.route = behaviour(ROUTES, cfg.access, self.state)
         self.exits = self.route.egress()
         self.threading = behaviour(CONVERSATIONS, cfg.conversations)
+        self.resold = behaviour(RESALES, cfg.resale)
         self.seeding = behaviour(SEEDING, cfg.acquisition.seeding, self.state)
         self.on_ban = behaviour(ON_BAN, cfg.adaptation.on_ban, self.state)
         self.on_throttle = behaviour(ON_THROTTLE, cfg.adaptation.on_throttle, self.state)
@@ -155,6 +157,7 @@ class CampaignActor(Actor):
         self._template_base = int(self.phases[0].library.ids[0])
         self._template_topic = np.concatenate([phase.library.topics for phase in self.phases])
         self._filler_salt = stable_key(f"{self.name}/filler")
+        self._resold_salt = stable_key(f"{self.name}/resold")
         pricing = scenario.gateway.pricing
         self._price = np.array([pricing.input_per_mtok, pricing.output_per_mtok]) / 1e6
         self.extraction = Extraction(cfg.goal)
@@ -392,6 +395,11 @@ class CampaignActor(Actor):
         cam = cfg.camouflage
         mean_in = (1 - share) * mean_in + share * cam.input_tokens.mean
         mean_out = (1 - share) * mean_out + share * min(cam.output_tokens.mean, cam.max_tokens)
+        resold = self.resold
+        if resold.share:
+            resold_in, resold_out = resold.mean_tokens()
+            mean_in = (1 - resold.share) * mean_in + resold.share * resold_in
+            mean_out = (1 - resold.share) * mean_out + resold.share * resold_out
         mean_in += self.threading.mean_context(mean_in, mean_out)
         turns = self.threading.mean_turns()
         limits = self.ctx.gateway.limits_of(m.column("code")[rows])
@@ -421,6 +429,19 @@ class CampaignActor(Actor):
             filler_layout,
         )
         content = interleave(harvest, chaff, harvest_rows)
+        if resold.share:  # drawn apart so that a campaign without resale draws what it always drew
+            relayed = rng.random(layout.size) < resold.share
+            if relayed.any():
+                resold_layout, resold_rows = layout.subset(relayed)
+                relayed_content = resold.requests(
+                    rng,
+                    m.column("code")[who[resold_rows]],
+                    language[who[resold_rows]],
+                    self._resold_salt,
+                    resold_layout,
+                )
+                kept = {name: column[~resold_rows] for name, column in content.items()}
+                content = interleave(relayed_content, kept, resold_rows)
         return converse(self.state, self.threading, load.timing, rows, counts, layout, content, t0, t1)
 
     def _block(self, requests: Requests) -> RequestBlock:

@@ -191,6 +191,20 @@ DEPLOYMENT_METRICS: dict[str, MetricInfo] = {
             False,
             _SHARE,
         ),
+        MetricInfo(
+            "resold_requests_blocked_share",
+            "share",
+            "resold customers' requests through attacker accounts after containment",
+            False,
+            _SHARE,
+        ),
+        MetricInfo(
+            "resold_tokens_blocked_share",
+            "share",
+            "resold customers' output tokens through attacker accounts after containment",
+            False,
+            _SHARE,
+        ),
     ]
 }
 """Figures at deployment conditions, in report order."""
@@ -234,13 +248,16 @@ REQUEST_METRICS: tuple[str, ...] = (
     "legit_requests_blocked_share",
     "legit_tokens_blocked",
     "legit_tokens_blocked_share",
+    "resold_requests_blocked_share",
+    "resold_tokens_blocked_share",
 )
-"""Request-level figures of mixed-traffic accounts (:mod:`simulator.metrics.requests`)."""
+"""Request-level figures of mixed-traffic accounts (:mod:`simulator.metrics.requests`); the
+harness adds them to ``metrics.csv`` for the passive cells of scenarios with resale."""
 
 HARNESS_DEPLOYMENT_METRICS: tuple[str, ...] = PREVALENCE_METRICS + BUDGET_METRICS + CALIBRATION_METRICS
 """The deployment figures the harness adds to ``metrics.csv`` for every detector of a
-passive run (NaN where undefined); the request-level ones wait for per-request truth
-in the harness."""
+passive run (NaN where undefined); :data:`REQUEST_METRICS` follow them for scenarios
+whose campaigns resell customers' traffic (per-request truth)."""
 
 DEPLOYMENT_RANKING_METRICS: tuple[str, ...] = (
     "deployment_auprc",

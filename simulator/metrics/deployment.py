@@ -197,6 +197,8 @@ def evaluate_deployment(
             "legit_requests_blocked_share": r.legit_requests_blocked_share,
             "legit_tokens_blocked": r.legit_tokens_blocked,
             "legit_tokens_blocked_share": r.legit_tokens_blocked_share,
+            "resold_requests_blocked_share": r.resold_requests_blocked_share,
+            "resold_tokens_blocked_share": r.resold_tokens_blocked_share,
         }
     return {name: float(values[name]) for name in DEPLOYMENT_METRICS if name in values}
 

@@ -11,7 +11,10 @@ grow with accounts, not requests (:data:`REQUEST_SPLIT_SCHEMA`):
 * ``*_contained``: the part of them sent after the account's containment (in a tick
   after the one at whose end it was contained; all zero if never contained). In
   passive mode that part was served and is counterfactual; in active mode it was
-  refused, and the harness counts the tokens it would have been served.
+  refused, and the harness counts the tokens it would have been served;
+* ``resold_*``: the part of the legitimate requests (and tokens) sent through an
+  attacker's account: customers' requests a hydra network resold through it
+  (:mod:`simulator.scenario.campaign.resale`); zero on customers' own accounts.
 
 Requests and tokens are those the gateway serves without this containment (status
 200), so rate-limited requests count on neither side. Over all accounts:
@@ -20,6 +23,8 @@ Requests and tokens are those the gateway serves without this containment (statu
   (share), and the same with tokens;
 * legitimate blocked = Σ legit_requests_contained (requests) and its share of
   Σ legit_requests, and the same with tokens;
+* resold blocked (the collateral on a hydra account's end customers) =
+  Σ resold_requests_contained / Σ resold_requests, and the same with tokens;
 * account truth: ``is_attacker`` ⇔ extraction_requests / (extraction_requests +
   legit_requests) ≥ :data:`EXTRACTION_SHARE_THRESHOLD` (accounts without requests are
   not attackers).
@@ -58,6 +63,10 @@ REQUEST_SPLIT_SCHEMA = pa.schema(
         pa.field("extraction_tokens_contained", pa.int64()),
         pa.field("legit_tokens", pa.int64()),
         pa.field("legit_tokens_contained", pa.int64()),
+        pa.field("resold_requests", pa.int64()),
+        pa.field("resold_requests_contained", pa.int64()),
+        pa.field("resold_tokens", pa.int64()),
+        pa.field("resold_tokens_contained", pa.int64()),
     ]
 )
 """Per-account request totals by per-request truth, and their part after containment."""
@@ -79,6 +88,10 @@ class RequestOutcome:
     legit_requests_blocked: float
     legit_tokens: float
     legit_tokens_blocked: float
+    resold_requests: float = 0.0
+    resold_requests_blocked: float = 0.0
+    resold_tokens: float = 0.0
+    resold_tokens_blocked: float = 0.0
 
     @property
     def extraction_requests_stopped_share(self) -> float:
@@ -100,6 +113,17 @@ class RequestOutcome:
         """Legitimate output tokens after containment / legitimate output tokens, in [0, 1]."""
         return _share(self.legit_tokens_blocked, self.legit_tokens)
 
+    @property
+    def resold_requests_blocked_share(self) -> float:
+        """Resold customers' requests after containment / resold customers' requests, in [0, 1]
+        (NaN without any: no resale)."""
+        return _share(self.resold_requests_blocked, self.resold_requests)
+
+    @property
+    def resold_tokens_blocked_share(self) -> float:
+        """Resold customers' output tokens after containment / their output tokens, in [0, 1]."""
+        return _share(self.resold_tokens_blocked, self.resold_tokens)
+
 
 def request_outcome(splits: pd.DataFrame) -> RequestOutcome:
     """The totals of :class:`RequestOutcome` from per-account splits
@@ -112,10 +136,14 @@ def request_outcome(splits: pd.DataFrame) -> RequestOutcome:
     ...     "extraction_requests": [90, 0], "extraction_requests_contained": [60, 0],
     ...     "legit_requests": [10, 30], "legit_requests_contained": [5, 0],
     ...     "extraction_tokens": [9000, 0], "extraction_tokens_contained": [6000, 0],
-    ...     "legit_tokens": [500, 1500], "legit_tokens_contained": [250, 0]})
+    ...     "legit_tokens": [500, 1500], "legit_tokens_contained": [250, 0],
+    ...     "resold_requests": [10, 0], "resold_requests_contained": [5, 0],
+    ...     "resold_tokens": [500, 0], "resold_tokens_contained": [250, 0]})
     >>> r = request_outcome(splits)
     >>> round(r.extraction_requests_stopped_share, 4), r.legit_requests_blocked, r.legit_tokens_blocked_share
     (0.6667, 5.0, 0.125)
+    >>> r.resold_requests_blocked_share
+    0.5
     """
     missing = [name for name in REQUEST_SPLIT_SCHEMA.names if name not in splits.columns]
     if missing:
@@ -130,6 +158,10 @@ def request_outcome(splits: pd.DataFrame) -> RequestOutcome:
         legit_requests_blocked=total["legit_requests_contained"],
         legit_tokens=total["legit_tokens"],
         legit_tokens_blocked=total["legit_tokens_contained"],
+        resold_requests=total["resold_requests"],
+        resold_requests_blocked=total["resold_requests_contained"],
+        resold_tokens=total["resold_tokens"],
+        resold_tokens_blocked=total["resold_tokens_contained"],
     )
 
 

@@ -15,6 +15,7 @@ block               module
 ``prompts``         :mod:`~simulator.campaign.prompts` (templates, CoT, languages; ``phases``)
 ``pivot``           :mod:`~simulator.campaign.pivot` (move to a new model)
 ``camouflage``      :mod:`~simulator.campaign.camouflage` (benign filler)
+``resale``          :mod:`~simulator.campaign.resale` (resold customers' traffic through the accounts)
 ``adaptation``      :mod:`~simulator.campaign.adaptation` (on ban, throttle, challenge)
 ``budget``          :mod:`~simulator.campaign.budget`
 ``goal``            :mod:`~simulator.campaign.goal`
@@ -47,6 +48,7 @@ from simulator.scenario.campaign.infrastructure import Infrastructure
 from simulator.scenario.campaign.load import LoadPlan
 from simulator.scenario.campaign.pivot import ModelPivot
 from simulator.scenario.campaign.prompts import PromptPhase, PromptPlan
+from simulator.scenario.campaign.resale import NoResale, Resale
 from simulator.scenario.signals import SIGNALS
 from simulator.units import Duration
 
@@ -100,6 +102,11 @@ class CampaignBase(StrictModel):
         default_factory=list, description="Later prompt plans, each from its 'after' on (in order)."
     )
     camouflage: Camouflage = Field(default_factory=Camouflage, description="Benign filler mixed into the traffic.")
+    resale: Resale = Field(
+        default_factory=lambda: NoResale(kind="none"),
+        description="Unrelated customers' conversations resold through the accounts: none (default), or "
+        "{kind: customers, share: 0.4, profile: chat} (per request labelled benign; the accounts stay the attacker's).",
+    )
     adaptation: Adaptation = Field(
         default_factory=Adaptation, description="Reactions to bans, throttles and challenges."
     )
