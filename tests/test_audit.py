@@ -441,7 +441,7 @@ def test_the_cli_exits_1_on_an_undeclared_artefact_and_names_it(tmp_path: Path, 
     assert "artefacts in 1 of 1 scenario: quickstart" in result.output
     document = json.loads((tmp_path / "audit.json").read_text())
     assert document["artefacts"] > 0
-    csv = pd.read_csv(tmp_path / "audit.csv")
+    csv = pd.read_csv(tmp_path / "audit.csv", keep_default_na=False, na_values=["", "nan"])
     assert set(csv["kind"]) == {"feature", "rule", "ceiling"}
     assert len(csv) == len(FEATURE_NAMES) + 2
 

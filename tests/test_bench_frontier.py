@@ -73,9 +73,9 @@ def test_the_frontier_command_runs_a_tiny_search_and_draws_it(tmp_path: Path) ->
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "null" in result.output and "fails throughout" in result.output
-    evaluations = pd.read_csv(out / "frontier.csv")
+    evaluations = pd.read_csv(out / "frontier.csv", keep_default_na=False, na_values=["", "nan"])
     assert sorted(set(evaluations["x"])) == [2, 12] and (out / "frontier.png").stat().st_size > 0
-    assert set(pd.read_csv(out / "breaking.csv", keep_default_na=False)["detector"]) == {
+    assert set(pd.read_csv(out / "breaking.csv", keep_default_na=False, na_values=["", "nan"])["detector"]) == {
         "null",
         "periodic(every=1,accounts=50)",
     }

@@ -60,14 +60,14 @@ def test_a_run_writes_the_results_layout(first: RunResults) -> None:
     for name in (*DETERMINISTIC, "run.json", "cost.csv"):
         assert (first.out / name).is_file(), name
     assert not list(first.out.rglob("*.tmp"))
-    metrics = pd.read_csv(first.out / "metrics.csv")
+    metrics = pd.read_csv(first.out / "metrics.csv", keep_default_na=False, na_values=["", "nan"])
     assert list(metrics.columns) == ["scenario", "detector", "mode", "seed", "metric", "value"]
     assert set(metrics["mode"]) == {"passive", "active"} and set(metrics["seed"]) == {0, 1}
     # passive runs add the figures at deployment conditions; closed loops are read as they ran
     passive = {name for name, info in METRICS.items() if not info.active_only} | set(HARNESS_DEPLOYMENT_METRICS)
     assert set(metrics.query("mode == 'passive'")["metric"]) == passive
     assert set(metrics.query("mode == 'active'")["metric"]) == set(METRICS)
-    cost = pd.read_csv(first.out / "cost.csv")
+    cost = pd.read_csv(first.out / "cost.csv", keep_default_na=False, na_values=["", "nan"])
     assert {"events_per_s", "peak_memory_mb", "cell_wall_seconds", "cell_peak_rss_mb"} <= set(cost.columns)
     assert len(cost) == 3 * 2 * 2 and (cost["events_per_s"] > 0).all()
     scores = pq.read_table(first.out / "scores.parquet").to_pandas()

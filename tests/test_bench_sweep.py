@@ -110,10 +110,10 @@ def serial(tmp_path_factory: pytest.TempPathFactory) -> RunResults:
 
 
 def test_every_point_runs_and_the_results_carry_its_values(serial: RunResults) -> None:
-    table = pd.read_csv(serial.out / "sweep.csv")
+    table = pd.read_csv(serial.out / "sweep.csv", keep_default_na=False, na_values=["", "nan"])
     assert list(table.columns) == ["scenario", "campaigns[0].accounts", "campaigns[0].load.requests_per_account"]
     assert len(table) == 2 and sorted(set(table["campaigns[0].accounts"])) == [3, 6]
-    metrics = pd.read_csv(serial.out / "sweep_metrics.csv")
+    metrics = pd.read_csv(serial.out / "sweep_metrics.csv", keep_default_na=False, na_values=["", "nan"])
     assert set(metrics["scenario"]) == set(table["scenario"]) == set(serial.metrics["scenario"])
     facts = serial.config["plan"]["scenarios"]
     assert {tuple(s["sweep"].items()) for s in facts} == {

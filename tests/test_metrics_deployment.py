@@ -499,6 +499,7 @@ def test_each_group_of_deployment_figures_comes_with_its_inputs_in_catalogue_ord
         DeploymentFrame(DAY, reviews_per_day=2, warmup_end=DAY / 2),
         calibration=calibration,
         requests=splits({"extraction_requests": 1}),
+        review_ts=rows["alarm_ts"],
     )
     assert list(everything) == list(DEPLOYMENT_METRICS)
     with pytest.raises(ValueError, match=r"set DeploymentFrame\.warmup_end"):
@@ -628,3 +629,26 @@ def test_the_deployment_catalogue_is_split_into_its_groups() -> None:
     assert HARNESS_DEPLOYMENT_METRICS == PREVALENCE_METRICS + BUDGET_METRICS + CALIBRATION_METRICS
     assert set(DEPLOYMENT_RANKING_METRICS) <= set(HARNESS_DEPLOYMENT_METRICS)
     assert list(CATALOGUE) == [*METRICS, *DEPLOYMENT_METRICS]
+
+
+def test_time_to_detection_at_the_warmup_threshold_reads_the_alarms_at_that_threshold() -> None:
+    rows = run_rows()  # campaign a (two accounts, alarmed at 600 s at the fixed threshold) and b (never)
+    calibration = pd.DataFrame(
+        {
+            "account_id": rows["account_id"],
+            "warmup_score": [0.6, 0.1, 0.1, 0.2, 0.1, 0.1, 0.1, NAN],
+            "after_score": [0.9, 0.8, 0.15, 0.7, 0.2, 0.1, NAN, NAN],
+        }
+    )
+    frame = DeploymentFrame(DAY, warmup_end=DAY / 2, target_fpr=0.2)
+    # at the warm-up threshold, a's second account alarms at 50,000 s and b's at 60,000 s: both found
+    review = np.array([NAN, 50_000.0, 60_000.0, DAY / 2, NAN, NAN, NAN, NAN])
+    deployed = evaluate_deployment(rows, frame, calibration=calibration, review_ts=review)
+    assert deployed["calibrated_ttd_median_s"] == pytest.approx(55_000.0)
+    assert list(deployed).index("calibrated_ttd_median_s") == list(deployed).index("calibrated_alarms_per_day") + 1
+    # without the alarm times there is nothing to read it from; without a warm-up threshold it is undefined
+    assert "calibrated_ttd_median_s" not in evaluate_deployment(rows, frame, calibration=calibration)
+    empty = calibration.assign(warmup_score=NAN)
+    assert math.isnan(evaluate_deployment(rows, frame, calibration=empty, review_ts=review)["calibrated_ttd_median_s"])
+    info = DEPLOYMENT_METRICS["calibrated_ttd_median_s"]
+    assert info.censored and not info.higher_is_better and info.unit == "s"

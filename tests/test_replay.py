@@ -147,7 +147,7 @@ def test_replay_command_writes_the_results_folder_byte_identically(gateway_log: 
         "capability": "ran",
         "lifecycle": "skipped",
     }
-    triage = pd.read_csv(folders[0] / "triage.csv")
+    triage = pd.read_csv(folders[0] / "triage.csv", keep_default_na=False, na_values=["", "nan"])
     assert {"account_id", "top_score", "top_detector", "score:templates", "score:capability"} <= set(triage.columns)
 
 
@@ -170,9 +170,9 @@ def test_without_labels_the_replay_writes_alarms_and_triage_instead_of_metrics(
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"
     assert not (out / "metrics.csv").exists()
-    alarms = pd.read_csv(out / "alarms.csv")
+    alarms = pd.read_csv(out / "alarms.csv", keep_default_na=False, na_values=["", "nan"])
     assert len(alarms) and alarms["account_id"].str.startswith("attacker").all()
-    triage = pd.read_csv(out / "triage.csv")
+    triage = pd.read_csv(out / "triage.csv", keep_default_na=False, na_values=["", "nan"])
     assert triage["account_id"].head(6).str.startswith("attacker").all()
     assert "Alarms (no labels" in (out / "summary.md").read_text()
 

@@ -174,6 +174,13 @@ DEPLOYMENT_METRICS: dict[str, MetricInfo] = {
         MetricInfo(
             "calibrated_alarms_per_day", "alarms/day", "alarms per day after the warm-up at its threshold", False
         ),
+        MetricInfo(
+            "calibrated_ttd_median_s",
+            "s",
+            "median time to detection at the warm-up's target-FPR threshold (alarms from the warm-up's end)",
+            False,
+            censored=True,
+        ),
         # mixed-traffic accounts (simulator.metrics.requests)
         MetricInfo("extraction_requests_stopped_share", "share", "extraction requests after containment", True, _SHARE),
         MetricInfo(
@@ -238,6 +245,7 @@ CALIBRATION_METRICS: tuple[str, ...] = (
     "calibrated_recall",
     "calibrated_fpr",
     "calibrated_alarms_per_day",
+    "calibrated_ttd_median_s",
 )
 """The threshold chosen on a label-free warm-up (:mod:`simulator.metrics.thresholds`)."""
 

@@ -12,7 +12,8 @@ is computed when its inputs are given:
   operates at, e.g. a warm-up threshold);
 * calibration (``calibration`` scores and ``warmup_end``): the threshold chosen on a
   label-free warm-up and what it achieves afterwards (:mod:`simulator.metrics.thresholds`),
-  with the same weights;
+  with the same weights; with ``review_ts`` (the alarms at that threshold) also the median
+  time to detection at it, which puts every detector at the same false-positive budget;
 * requests (``requests`` splits): request-level figures for mixed-traffic accounts
   (:mod:`simulator.metrics.requests`), unweighted.
 """
@@ -28,6 +29,7 @@ from numpy.typing import ArrayLike
 
 from simulator.metrics.accounts import Confusion, auprc
 from simulator.metrics.budget import ReviewOrder, budget_outcome, ranked_at_budget
+from simulator.metrics.campaigns import campaign_detection, ttd_quantile
 from simulator.metrics.catalogue import DEPLOYMENT_METRICS, DEPLOYMENT_RANKING_METRICS
 from simulator.metrics.requests import request_outcome
 from simulator.metrics.thresholds import threshold_outcome, warmup_threshold
@@ -106,7 +108,11 @@ def _prevalence(
 
 
 def _calibration(
-    outcomes: pd.DataFrame, calibration: pd.DataFrame, w: np.ndarray, frame: DeploymentFrame
+    outcomes: pd.DataFrame,
+    calibration: pd.DataFrame,
+    w: np.ndarray,
+    frame: DeploymentFrame,
+    review_ts: ArrayLike | None = None,
 ) -> dict[str, float]:
     if frame.warmup_end is None:
         raise ValueError("Calibration figures need the warm-up's end: set DeploymentFrame.warmup_end.")
@@ -116,7 +122,7 @@ def _calibration(
     warmup = calibration["warmup_score"].to_numpy(dtype=np.float64)
     chosen = warmup_threshold(warmup[np.isfinite(warmup)], frame.target_fpr)
     if math.isnan(chosen.threshold):
-        return dict.fromkeys(_CALIBRATED, math.nan)
+        return dict.fromkeys(_CALIBRATED + (("calibrated_ttd_median_s",) if review_ts is not None else ()), math.nan)
     after_scores = calibration["after_score"].to_numpy(dtype=np.float64)
     after = np.isfinite(after_scores)
     ids = calibration["account_id"].to_numpy(dtype=object)[after]
@@ -126,12 +132,18 @@ def _calibration(
     t = outcomes["is_attacker"].to_numpy(dtype=bool)[rows]
     confusion = threshold_outcome(t, after_scores[after], chosen.threshold, w[rows])
     days = (frame.duration - frame.warmup_end) / DAY
-    return {
+    values = {
         "calibrated_precision": confusion.precision,
         "calibrated_recall": confusion.recall,
         "calibrated_fpr": confusion.fpr,
         "calibrated_alarms_per_day": (confusion.tp + confusion.fp) / days if days > 0 else math.nan,
     }
+    if review_ts is not None:
+        # the alarms at the warm-up threshold (none before the warm-up's end): a campaign's time to
+        # detection at the false-positive budget every detector shares, unlike its own fixed threshold
+        alarms = outcomes.assign(alarm_ts=np.asarray(review_ts, dtype=np.float64))
+        values["calibrated_ttd_median_s"] = ttd_quantile(campaign_detection(alarms, frame.duration), 0.5)
+    return values
 
 
 def evaluate_deployment(
@@ -161,6 +173,9 @@ def evaluate_deployment(
       outcomes' ``alarm_ts`` (those of the operating threshold); the other figures keep
       ``alarm_ts``;
     * ``calibration``: :data:`CALIBRATION_COLUMNS` per account (with ``frame.warmup_end``);
+      with ``review_ts`` too, ``calibrated_ttd_median_s`` (s) is the median over detected
+      campaigns of (first ``review_ts`` on its accounts − its first request), NaN if none
+      was detected, ``review_ts`` being the alarms at the warm-up threshold;
     * ``requests``: :data:`~simulator.metrics.requests.REQUEST_SPLIT_SCHEMA` per account.
     """
     truth = outcomes["is_attacker"].to_numpy(dtype=bool)
@@ -187,7 +202,7 @@ def evaluate_deployment(
             "ranked_recall_at_budget": ranked[1],
         }
     if calibration is not None:
-        values |= _calibration(outcomes, calibration, w, frame)
+        values |= _calibration(outcomes, calibration, w, frame, review_ts)
     if requests is not None:
         r = request_outcome(requests)
         values |= {

@@ -21,7 +21,7 @@ def defence_comparison(data: ReportData) -> pd.DataFrame | None:
     path = data.folder / "defences.csv"
     if not path.is_file():
         return None
-    return stack_comparison(data.metrics, pd.read_csv(path))
+    return stack_comparison(data.metrics, pd.read_csv(path, keep_default_na=False, na_values=["", "nan"]))
 
 
 def plot_defences(data: ReportData, scenario: str, frame: pd.DataFrame) -> Plot | Skipped:

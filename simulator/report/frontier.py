@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simulator.report.style import detector_styles, figure_style, legend_outside, new_figure, save_figure
+from simulator.report.style import detector_styles, figure_style, legend_outside, metric_words, new_figure, save_figure
 
 __all__ = ["plot_frontier"]
 
@@ -53,12 +53,12 @@ def plot_frontier(
                 point = row.iloc[0]
                 ax.axvline(point["point"], color=style.colour, linestyle=":", linewidth=1.2)
                 ax.axvspan(point["low"], point["high"], color=style.colour, alpha=0.08, linewidth=0)
-        ax.axhline(target, color="black", linewidth=0.9, linestyle="--", label=f"target {metric} = {target:g}")
+        ax.axhline(target, color="black", linewidth=0.9, linestyle="--", label=f"target: {target:g}")
         if log:
             ax.set_xscale("log")
         ax.set_xlabel(param)
-        ax.set_ylabel(f"{metric} (mean over seeds, 95% interval)")
-        ax.set_title(f"Where each detector breaks: {metric} against {param}")
+        ax.set_ylabel(f"{metric_words(metric, unit=True)}\nmean over seeds, 95% interval", fontsize="small")
+        ax.set_title(f"Where each detector breaks: {metric_words(metric).lower()} against {param}")
         legend_outside(ax)
         png, _ = save_figure(figure, folder, "frontier")
     return png

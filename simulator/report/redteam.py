@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.export import atomic_path
-from simulator.report.style import figure_style, new_figure, save_figure
+from simulator.report.style import figure_style, metric_words, new_figure, save_figure
 
 __all__ = ["write_red_team_section"]
 
@@ -30,8 +30,8 @@ def _plot(history: pd.DataFrame, baseline: float, objective: str, folder: Path) 
                 label="best so far")  # fmt: skip
         ax.axhline(baseline, color="black", linestyle="--", linewidth=0.9, label="original campaign")
         ax.set_xlabel("trial")
-        ax.set_ylabel(objective)
-        ax.set_title(f"Red-team search: {objective} against trials")
+        ax.set_ylabel(metric_words(objective))
+        ax.set_title(f"Red-team search: {metric_words(objective).lower()} against trials")
         ax.legend(frameon=False)
         png, _ = save_figure(figure, folder, "red-team")
     return png

@@ -29,7 +29,7 @@ from matplotlib.ticker import EngFormatter
 
 from detectors.registry import BASELINES
 from simulator.export import atomic_path
-from simulator.metrics.catalogue import REFERENCE_ROWS
+from simulator.metrics.catalogue import CATALOGUE, REFERENCE_ROWS
 
 __all__ = [
     "BASELINE_COLOUR",
@@ -41,6 +41,7 @@ __all__ = [
     "figure_style",
     "is_baseline",
     "legend_outside",
+    "metric_words",
     "new_figure",
     "save_figure",
     "scenario_colours",
@@ -203,3 +204,25 @@ def time_unit(span_seconds: float) -> tuple[float, str]:
 def token_formatter() -> EngFormatter:
     """Axis labels such as ``1.2 M`` for token counts."""
     return EngFormatter(sep=" ")
+
+
+def metric_words(name: str, *, unit: bool = False) -> str:
+    """A metric in words for a title or an axis: its catalogue description, capitalised
+    (with ``unit``: followed by its unit and good direction); a name the catalogue does
+    not know (a red-team objective, say) with its underscores as spaces.
+
+    >>> metric_words("leakage_share")
+    'Leakage as a share of what the campaigns got undefended'
+    >>> metric_words("legit_flagged", unit=True)
+    'Active legitimate accounts alarmed (accounts; lower is better)'
+    >>> metric_words("tokens_per_usd")
+    'Tokens per usd'
+    """
+    info = CATALOGUE.get(name)
+    if info is None:
+        words = name.replace("_", " ")
+        return words[:1].upper() + words[1:]
+    text = info.description[:1].upper() + info.description[1:]
+    if unit:
+        text += f" ({info.unit}; {'higher' if info.higher_is_better else 'lower'} is better)"
+    return text

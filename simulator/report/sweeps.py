@@ -24,7 +24,14 @@ import numpy as np
 from simulator.metrics.catalogue import METRICS
 from simulator.report.data import ReportData
 from simulator.report.plots import Plot, Skipped, stem
-from simulator.report.style import figure_style, legend_outside, new_figure, save_figure, scenario_colours
+from simulator.report.style import (
+    figure_style,
+    legend_outside,
+    metric_words,
+    new_figure,
+    save_figure,
+    scenario_colours,
+)
 
 __all__ = ["SWEEP_METRICS", "Sweep", "find_sweeps", "plot_sweeps"]
 
@@ -128,8 +135,8 @@ def _plot(data: ReportData, sweep: Sweep, mode: str, name: str) -> Plot:
                 ax.set_xticks(x, [ticks[i] for i in order])
             ax.set_xlabel(f"{sweep.parameter} of {short}")
             better = "higher" if info.higher_is_better else "lower"
-            ax.set_ylabel(f"{metric} ({info.unit}; {better} is better)")
-            ax.set_title(info.description[:1].upper() + info.description[1:], fontsize="medium", wrap=True)
+            ax.set_ylabel(f"{info.unit} ({better} is better)")
+            ax.set_title(metric_words(metric), fontsize="medium", wrap=True)
         legend_outside(axes[-1])
         fixed = f" ({sweep.fixed})" if sweep.fixed else ""
         figure.suptitle(f"{short}{fixed}: {sweep.parameter} swept · {mode} · mean and 95% interval over seeds")
@@ -137,7 +144,8 @@ def _plot(data: ReportData, sweep: Sweep, mode: str, name: str) -> Plot:
             name,
             FAMILY,
             f"{short}{fixed} against {sweep.parameter} · {mode}",
-            f"{', '.join(SWEEP_METRICS)} of the detectors {', '.join(labels)} against their {sweep.parameter}, "
+            f"{'; '.join(metric_words(m).lower() for m in SWEEP_METRICS)}: of the detectors {', '.join(labels)} "
+            f"against their {sweep.parameter}, "
             "one line per scenario: mean over seeds with the 95% t-interval as a band.",
             None,
             mode,

@@ -56,6 +56,7 @@ LEADERBOARD_METRICS: tuple[str, ...] = (
     "calibrated_precision",
     "calibrated_recall",
     "calibrated_alarms_per_day",
+    "calibrated_ttd_median_s",
     "auprc",
     "precision",
     "recall",

@@ -49,6 +49,7 @@ HEADERS: dict[str, str] = {
     "calibrated_precision": "warm prec.",
     "calibrated_recall": "warm recall",
     "calibrated_alarms_per_day": "warm alarms/d",
+    "calibrated_ttd_median_s": "warm TTD",
     "auprc": "sim AUPRC",
     "recall_at_fpr_0.001": "sim R@FPR≤.1%",
     "precision": "sim prec.",
@@ -63,11 +64,14 @@ HEADERS: dict[str, str] = {
 """Short column headers (the caption explains them)."""
 
 NARROW_COLUMNS: dict[str, tuple[str, ...]] = {
-    "passive": ("budget_recall", "budget_precision", "deployment_auprc", "ttd_median_s"),
+    "passive": ("budget_recall", "budget_precision", "deployment_auprc", "calibrated_ttd_median_s"),
     "active": ("leakage_share", "detection_rate", "ttd_median_s", "legit_flagged"),
 }
 """The columns a table keeps by default, per mode (``--wide`` shows every column): the
-ranking figure and what it costs first."""
+ranking figure and what it costs first. The time to detection of a passive table is read
+at the warm-up threshold, the same false-positive budget for every detector (at the fixed
+threshold the random baseline, flagging half the customers at once, would look fastest);
+a table whose scenario has no warm-up shows the time to detection as simulated instead."""
 
 FEW_SEEDS = 5
 """Tables of fewer seeds than this say that their intervals are indicative only."""
@@ -83,7 +87,8 @@ CAPTION = (
     "precision of the alarms analysts reviewed and recall of the attacker accounts reviewed, at k reviews a "
     "day; warm: the threshold chosen on the label-free warm-up for the target FPR, judged after it (alarms/d "
     "at deployment weight) · sim: as simulated, at the alarm policy's fixed threshold · found: share of "
-    "campaigns detected · TTD: median time to detection over seeds, seeds that detected/seeds · leakage: share "
+    "campaigns detected · TTD: median time to detection over seeds, seeds that detected/seeds; warm TTD: the same "
+    "at the warm-up threshold, so at the same false-positive budget for every detector · leakage: share "
     "of the campaign's output tokens served before containment · cust. flagged: simulated customers alarmed "
     "(closed loops: and alarms/d) · "
     "artefacts: the best single feature of an undeclared signal; supervised-ceiling: a cross-validated model "
@@ -137,14 +142,22 @@ def format_speed(value: object) -> str:
     return format_number(float(value)) if pd.notna(value) else "–"  # type: ignore[arg-type]
 
 
+_CENSORED = frozenset(name for name, info in CATALOGUE.items() if info.censored)
+_DEFINED_WITH: dict[str, str] = {"calibrated_ttd_median_s": "calibrated_recall"}
+"""A censored figure that is undefined (not "not reached") where this other one has no seed."""
+
+
 def format_cell(row: pd.Series, metric: str) -> str:
     """One leaderboard cell: the mean and the half-width of its interval (``0.83±0.05``),
     or for the time to detection the median and the seeds that detected (``12.0m 3/3``)."""
     value = row.get(metric, math.nan)
-    if metric == "ttd_median_s":
+    if metric in _CENSORED:
         found = row.get(f"{metric}_n", 0)
         if found is None or not math.isfinite(found):  # a row that ranks only (a reference row)
             return "–"
+        defined = row.get(_DEFINED_WITH.get(metric, ""), 0.0)
+        if metric in _DEFINED_WITH and (defined is None or not math.isfinite(defined)):
+            return "–"  # no warm-up threshold to read it at
         found = int(found)
         seeds = int(row["seeds"])
         return f"{format_duration(value)} {found}/{seeds}" if math.isfinite(value) else f"– {found}/{seeds}"
@@ -189,7 +202,10 @@ def table_columns(group: pd.DataFrame, *, wide: bool = True, speed: bool = True)
     ]
     if not wide:
         narrow = NARROW_COLUMNS["passive" if passive else "active"]
-        return [m for m in narrow if m in columns]
+        warm = "calibrated_recall" in group.columns and group["calibrated_recall"].astype(float).notna().any()
+        if not warm:  # no warm-up threshold: the time to detection as simulated
+            narrow = tuple("ttd_median_s" if m == "calibrated_ttd_median_s" else m for m in narrow)
+        return [m for m in narrow if m in columns or (m == "ttd_median_s" and f"{m}_n" in group.columns)]
     return [*columns, *(["events_per_s"] if speed and "events_per_s" in group.columns else [])]
 
 

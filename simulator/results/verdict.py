@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 
 from simulator.markdown import markdown_table
-from simulator.metrics.catalogue import METRICS
+from simulator.metrics.catalogue import CATALOGUE
 from simulator.results.check import CheckResult, Finding
 from simulator.results.leaderboard import format_duration
 
@@ -74,10 +74,12 @@ def format_figure(metric: str, value: float) -> str:
 
     >>> format_figure("ttd_median_s", 5400.0), format_figure("ttd_median_s", float("nan"))
     ('1.5h', 'not reached')
+    >>> format_figure("calibrated_ttd_median_s", 600.0), format_figure("calibrated_ttd_median_s", float("nan"))
+    ('10.0m', 'not reached')
     >>> format_figure("recall", 0.83333), format_figure("precision", float("nan"))
     ('0.8333', '–')
     """
-    info = METRICS.get(metric)
+    info = CATALOGUE.get(metric)
     censored = info is not None and info.censored
     if math.isnan(value) or math.isinf(value):
         if censored or math.isinf(value):
@@ -92,7 +94,7 @@ def _change(finding: Finding) -> str:
     change = finding.change
     if math.isnan(change) or math.isinf(change):
         return "–"
-    info = METRICS.get(finding.metric)
+    info = CATALOGUE.get(finding.metric)
     if info is not None and info.unit == "s":
         return ("+" if change >= 0 else "−") + format_duration(abs(change))
     return f"{change:+.4g}".replace("-", "−")
