@@ -22,6 +22,10 @@ from pydantic import BaseModel, ValidationError
 from simulator.scenario.schema import Scenario
 
 __all__ = [
+    "MAX_ALIAS_NODES",
+    "MAX_FILE_BYTES",
+    "MAX_ITEMS",
+    "MAX_STRING_CHARS",
     "Problem",
     "ScenarioError",
     "Yaml12Loader",
@@ -110,13 +114,34 @@ Yaml12Loader.add_implicit_resolver(
 Yaml12Loader.add_constructor(_INT, Yaml12Loader.construct_yaml_int)
 
 
+MAX_FILE_BYTES = 8 * 1024 * 1024
+"""The largest scenario or suite file read (8 MiB); the shipped ones are under 20 KiB."""
+MAX_STRING_CHARS = 65_536
+"""The longest string (key or value) a file may hold."""
+MAX_ITEMS = 10_000
+"""The most items one list or mapping of a file may hold."""
+MAX_ALIAS_NODES = 100_000
+"""The most YAML nodes a file may reach through aliases (``*name``), counted with
+every repetition: a few kilobytes of nested aliases ("billion laughs") would
+otherwise expand to billions of nodes."""
+
+
 def load_document(path: str | Path, model: type[M], fields: str) -> M:
     """Read a YAML file and validate it as ``model`` (``fields`` describes the
-    expected top-level mapping in messages); raises :class:`ScenarioError`."""
+    expected top-level mapping in messages); raises :class:`ScenarioError`.
+
+    At most :data:`MAX_FILE_BYTES` + 1 bytes are read, so an endless file
+    (``/dev/zero``) is refused at once."""
     path = Path(path)
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ScenarioError(
+                [Problem(name, None, None, "", f"a file of at most {MAX_FILE_BYTES // 1024**2} MiB", "a larger file")]
+            )
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError([Problem(name, None, None, "", "an existing scenario file", "no such file")]) from None
     except IsADirectoryError:
@@ -131,9 +156,20 @@ def _too_deep(file: str) -> Problem:
 
 
 def parse_document(text: str, file: str, model: type[M], fields: str) -> M:
-    """Validate YAML ``text`` as ``model``, collecting every problem located in ``file``."""
+    """Validate YAML ``text`` as ``model``, collecting every problem located in ``file``.
+
+    Refused before anything walks the document: text over :data:`MAX_FILE_BYTES`,
+    a string over :data:`MAX_STRING_CHARS`, a list or mapping over :data:`MAX_ITEMS`,
+    more than :data:`MAX_ALIAS_NODES` nodes reached through aliases."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            [Problem(file, None, None, "", f"a file of at most {MAX_FILE_BYTES // 1024**2} MiB", "a larger file")]
+        )
     try:
         node = yaml.compose(text, Loader=Yaml12Loader)
+        oversized = _oversized(node, file)
+        if oversized is not None:
+            raise ScenarioError([oversized])
         data = yaml.load(text, Loader=Yaml12Loader)
     except RecursionError:
         raise ScenarioError([_too_deep(file)]) from None
@@ -180,6 +216,70 @@ def parse_document(text: str, file: str, model: type[M], fields: str) -> M:
         raise ScenarioError(problems)
     assert document is not None
     return document
+
+
+# -- size guards ----------------------------------------------------------------------
+
+
+def _oversized(root: yaml.Node | None, file: str) -> Problem | None:
+    """The first size limit ``root`` breaks, located at the node that breaks it.
+
+    Each distinct node is visited once (an alias yields the very node object of its
+    anchor), its expanded size (nodes counting every repetition through aliases)
+    memoised, so a "billion laughs" file costs its own size to check."""
+    expanded: dict[int, int] = {}
+    pending: set[int] = set()
+
+    def at(node: yaml.Node, expected: str, given: str) -> Problem:
+        return Problem(file, node.start_mark.line + 1, node.start_mark.column + 1, "", expected, given)
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in expanded:
+            return expanded[key]
+        if key in pending:
+            raise _RefusedError(at(node, "YAML without an alias inside its own anchor", "an alias to itself"))
+        pending.add(key)
+        if isinstance(node, yaml.ScalarNode):
+            if len(node.value) > MAX_STRING_CHARS:
+                raise _RefusedError(
+                    at(node, f"a string of at most {MAX_STRING_CHARS:,} characters", f"{len(node.value):,} characters")
+                )
+            total = 1
+        else:
+            items = node.value
+            if len(items) > MAX_ITEMS:
+                raise _RefusedError(
+                    at(node, f"a list or mapping of at most {MAX_ITEMS:,} items", f"{len(items):,} items")
+                )
+            children = [part for pair in items for part in pair] if isinstance(node, yaml.MappingNode) else items
+            total = 1 + sum(size(child) for child in children)
+            # distinct nodes seen so far bound those of this subtree from above, so
+            # the excess is a lower bound of the repetitions through aliases in it
+            if total - (len(expanded) + len(pending)) > MAX_ALIAS_NODES:
+                raise _RefusedError(
+                    at(
+                        node,
+                        f"at most {MAX_ALIAS_NODES:,} nodes reached through aliases",
+                        f"{total:,} nodes once aliases are expanded",
+                    )
+                )
+        pending.discard(key)
+        expanded[key] = total
+        return total
+
+    if root is None:
+        return None
+    try:
+        size(root)
+    except _RefusedError as refused:
+        return refused.problem
+    return None
+
+
+class _RefusedError(Exception):
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
 
 
 # -- locating -------------------------------------------------------------------------
