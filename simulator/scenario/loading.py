@@ -23,6 +23,7 @@ from simulator.scenario.schema import Scenario
 
 __all__ = [
     "MAX_ALIAS_NODES",
+    "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "MAX_ITEMS",
     "MAX_STRING_CHARS",
@@ -120,6 +121,10 @@ MAX_STRING_CHARS = 65_536
 """The longest string (key or value) a file may hold."""
 MAX_ITEMS = 10_000
 """The most items one list or mapping of a file may hold."""
+MAX_DEPTH = 100
+"""The deepest nesting of lists and mappings a file may use (the shipped ones use 6):
+PyYAML's scanner slows quadratically with flow nesting, ``[[[…]]]`` 3,000 deep
+takes seconds."""
 MAX_ALIAS_NODES = 100_000
 """The most YAML nodes a file may reach through aliases (``*name``), counted with
 every repetition: a few kilobytes of nested aliases ("billion laughs") would
@@ -166,6 +171,7 @@ def parse_document(text: str, file: str, model: type[M], fields: str) -> M:
             [Problem(file, None, None, "", f"a file of at most {MAX_FILE_BYTES // 1024**2} MiB", "a larger file")]
         )
     try:
+        _check_depth(text, file)
         node = yaml.compose(text, Loader=Yaml12Loader)
         oversized = _oversized(node, file)
         if oversized is not None:
@@ -219,6 +225,39 @@ def parse_document(text: str, file: str, model: type[M], fields: str) -> M:
 
 
 # -- size guards ----------------------------------------------------------------------
+
+_OPENING = (
+    yaml.FlowSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.BlockMappingStartToken,
+)
+_CLOSING = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
+
+
+def _check_depth(text: str, file: str) -> None:
+    """Refuse nesting deeper than :data:`MAX_DEPTH` while scanning, before the scanner's
+    cost grows with it; raises :class:`ScenarioError` located at the first level too many."""
+    depth = 0
+    for token in yaml.scan(text, Loader=Yaml12Loader):
+        if isinstance(token, _OPENING):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = token.start_mark
+                raise ScenarioError(
+                    [
+                        Problem(
+                            file,
+                            mark.line + 1,
+                            mark.column + 1,
+                            "",
+                            f"YAML nested at most {MAX_DEPTH} levels deep",
+                            "nesting too deep",
+                        )
+                    ]
+                )
+        elif isinstance(token, _CLOSING):
+            depth -= 1
 
 
 def _oversized(root: yaml.Node | None, file: str) -> Problem | None:
