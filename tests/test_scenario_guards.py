@@ -101,3 +101,12 @@ def test_infinite_or_nan_weights_are_refused(tmp_path: Path, quickstart_path: Pa
     assert code == 2
     assert f"{path}:" in output and "campaigns[0].prompts.topics" in output
     assert "finite" in output
+
+
+def test_a_file_that_is_not_yaml_fields_is_not_echoed(tmp_path: Path) -> None:
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n")
+    code, output, _ = _validate(secret)
+    assert code == 2
+    assert f"{secret}:1:1: expected a mapping of fields at the top level; got text of 73 characters" in output
+    assert "root" not in output.replace(str(tmp_path), "")

@@ -208,7 +208,8 @@ def parse_document(text: str, file: str, model: type[M], fields: str) -> M:
             ]
         )
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(file, 1, 1, "", "a mapping of fields at the top level", _show(data))])
+        # the kind only, never the text: a suite naming /etc/passwd must not print its first line
+        raise ScenarioError([Problem(file, 1, 1, "", "a mapping of fields at the top level", _kind(data))])
     try:
         problems = _duplicate_keys(node, file, ())
         try:
@@ -367,6 +368,15 @@ def _format_path(path: tuple) -> str:
         else:
             text += f".{element}" if text else str(element)
     return text
+
+
+def _kind(value: Any) -> str:
+    """What ``value`` is, without its content."""
+    if isinstance(value, list):
+        return f"a list of {len(value)} item{'s' * (len(value) != 1)}"
+    if isinstance(value, str):
+        return f"text of {len(value):,} characters"
+    return {bool: "true or false", int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
 
 def _show(value: Any) -> str:
