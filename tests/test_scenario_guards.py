@@ -70,8 +70,8 @@ def test_a_long_list_is_refused_with_its_line(tmp_path: Path, quickstart_path: P
     path = _variant(tmp_path, quickstart_path, "start_hours: [6, 10]", f"start_hours: [{', '.join(['6'] * 10_001)}]")
     code, output, _ = _validate(path)
     assert code == 2
-    assert f"expected a list or mapping of at most {MAX_ITEMS:,} items; got 10,001 items" in output
-    assert f"{path}:26:18:" in output
+    # located at the first item too many (column of the 10,001st '6'), found while parsing
+    assert f"{path}:26:{19 + 3 * MAX_ITEMS}: expected a list or mapping of at most {MAX_ITEMS:,} items" in output
 
 
 @pytest.mark.parametrize("rate", ["26.2/", "26.2/ ", "300/5"])
@@ -110,3 +110,12 @@ def test_a_file_that_is_not_yaml_fields_is_not_echoed(tmp_path: Path) -> None:
     assert code == 2
     assert f"{secret}:1:1: expected a mapping of fields at the top level; got text of 73 characters" in output
     assert "root" not in output.replace(str(tmp_path), "")
+
+
+def test_a_file_of_many_groups_is_refused_before_it_is_read_to_the_end(tmp_path: Path) -> None:
+    path = tmp_path / "groups.yaml"
+    path.write_text("population:\n" + "  - {kind: chat, accounts: 1}\n" * 150_000, encoding="utf-8")
+    code, output, seconds = _validate(path)
+    assert code == 2
+    assert f"{path}:10002:5: expected a list or mapping of at most {MAX_ITEMS:,} items; got more" in output
+    assert seconds < 10  # reading the whole 4.5 MB file took about 15 s

@@ -26,6 +26,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_FILE_BYTES",
     "MAX_ITEMS",
+    "MAX_NODES",
     "MAX_STRING_CHARS",
     "Problem",
     "ScenarioError",
@@ -171,7 +172,7 @@ def parse_document(text: str, file: str, model: type[M], fields: str) -> M:
             [Problem(file, None, None, "", f"a file of at most {MAX_FILE_BYTES // 1024**2} MiB", "a larger file")]
         )
     try:
-        _check_depth(text, file)
+        _check_events(text, file)
         node = yaml.compose(text, Loader=Yaml12Loader)
         oversized = _oversized(node, file)
         if oversized is not None:
@@ -227,38 +228,47 @@ def parse_document(text: str, file: str, model: type[M], fields: str) -> M:
 
 # -- size guards ----------------------------------------------------------------------
 
-_OPENING = (
-    yaml.FlowSequenceStartToken,
-    yaml.FlowMappingStartToken,
-    yaml.BlockSequenceStartToken,
-    yaml.BlockMappingStartToken,
-)
-_CLOSING = (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)
+MAX_NODES = 100_000
+"""The most YAML nodes (scalars, lists, mappings, aliases) a file may hold; the
+largest shipped scenario holds about 250."""
 
 
-def _check_depth(text: str, file: str) -> None:
-    """Refuse nesting deeper than :data:`MAX_DEPTH` while scanning, before the scanner's
-    cost grows with it; raises :class:`ScenarioError` located at the first level too many."""
-    depth = 0
-    for token in yaml.scan(text, Loader=Yaml12Loader):
-        if isinstance(token, _OPENING):
-            depth += 1
-            if depth > MAX_DEPTH:
-                mark = token.start_mark
-                raise ScenarioError(
-                    [
-                        Problem(
-                            file,
-                            mark.line + 1,
-                            mark.column + 1,
-                            "",
-                            f"YAML nested at most {MAX_DEPTH} levels deep",
-                            "nesting too deep",
-                        )
-                    ]
+def _check_events(text: str, file: str) -> None:
+    """Refuse, while parsing event by event (before a slow file is read to its end),
+    nesting deeper than :data:`MAX_DEPTH`, a list or mapping of more than
+    :data:`MAX_ITEMS` items, a string over :data:`MAX_STRING_CHARS` and more than
+    :data:`MAX_NODES` nodes; raises :class:`ScenarioError` located where the limit is
+    passed."""
+
+    def refuse(event: yaml.Event, expected: str, given: str) -> ScenarioError:
+        mark = event.start_mark
+        return ScenarioError([Problem(file, mark.line + 1, mark.column + 1, "", expected, given)])
+
+    # per open collection: how many nodes it may hold (a mapping's keys and values) and holds
+    limits: list[int] = []
+    counts: list[int] = []
+    nodes = 0
+    for event in yaml.parse(text, Loader=Yaml12Loader):
+        if isinstance(event, yaml.NodeEvent):
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise refuse(event, f"a file of at most {MAX_NODES:,} YAML nodes", "more")
+            if counts:
+                counts[-1] += 1
+                if counts[-1] > limits[-1]:
+                    raise refuse(event, f"a list or mapping of at most {MAX_ITEMS:,} items", "more")
+            if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_STRING_CHARS:
+                raise refuse(
+                    event, f"a string of at most {MAX_STRING_CHARS:,} characters", f"{len(event.value):,} characters"
                 )
-        elif isinstance(token, _CLOSING):
-            depth -= 1
+            if isinstance(event, yaml.CollectionStartEvent):
+                limits.append(2 * MAX_ITEMS if isinstance(event, yaml.MappingStartEvent) else MAX_ITEMS)
+                counts.append(0)
+                if len(counts) > MAX_DEPTH:
+                    raise refuse(event, f"YAML nested at most {MAX_DEPTH} levels deep", "nesting too deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            limits.pop()
+            counts.pop()
 
 
 def _oversized(root: yaml.Node | None, file: str) -> Problem | None:
@@ -450,6 +460,7 @@ def _expected(kind: str, message: str, ctx: dict[str, Any]) -> str:
         "datetime_type": "a date-time such as 2026-03-02T00:00:00Z",
         "timezone_aware": "a date-time with a time zone, such as 2026-03-02T00:00:00Z",
         "tuple_type": "a list",
+        "finite_number": "a finite number",
     }
     if kind in simple:
         return simple[kind]
