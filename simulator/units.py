@@ -153,6 +153,9 @@ def parse_rate(value: object) -> float:
     if isinstance(value, str) and "/" in value:
         count_text, _, period_text = value.partition("/")
         period_text = period_text.strip()
+        if not any(c.isalpha() for c in period_text):
+            # '26.2/' or '300/5' would silently be read as per second
+            raise ValueError(f"a rate with a unit of time after '/', such as '50/min' or '300/5m', got {value!r}")
         try:
             count = parse_count(count_text)
             period = parse_duration(period_text if period_text[:1].isdigit() else f"1{period_text}")

@@ -93,6 +93,7 @@ class ResultsStore:
     def open(self, plan: RunPlan, run_id: str, extra: dict[str, Any]) -> int:
         """Start or resume the run of ``plan`` here; returns how many of its cells are
         already complete. Raises :class:`ResumeError` if the folder holds another plan."""
+        self._refuse_links()
         run_file = self.out / "run.json"
         if run_file.is_file():
             previous = json.loads(run_file.read_text(encoding="utf-8"))
@@ -105,6 +106,23 @@ class ResultsStore:
             raise ResumeError(f"{self.out} exists and is not an extractbench results folder; choose another --out")
         self.write_run(plan, run_id, {"status": "running", **extra})
         return sum(self.has(cell) for cell in plan.cells)
+
+    def _refuse_links(self) -> None:
+        """Raise :class:`ResumeError` if ``run.json``, ``cells/``, a cell's folder or a file
+        in it is a symbolic link: a resume would read or overwrite what it points to."""
+        cells = self.out / "cells"
+        candidates = [self.out / "run.json", cells]
+        if cells.is_dir() and not cells.is_symlink():
+            for folder in cells.iterdir():
+                candidates.append(folder)
+                if folder.is_dir() and not folder.is_symlink():
+                    candidates += list(folder.iterdir())
+        for path in candidates:
+            if path.is_symlink():
+                raise ResumeError(
+                    f"{path} is a symbolic link; a results folder holds only files it wrote: "
+                    "remove the link, or choose another --out"
+                )
 
     def write_run(self, plan: RunPlan, run_id: str, status: dict[str, Any]) -> None:
         write_json(self.out / "run.json", {"run_id": run_id, "plan": plan.describe(), **status})

@@ -9,7 +9,7 @@ job summary when CI appends it to ``$GITHUB_STEP_SUMMARY``.
 
 from __future__ import annotations
 
-from simulator.markdown import markdown_cell, markdown_table
+from simulator.markdown import markdown_code, markdown_table, markdown_text
 from simulator.report.data import ReportData
 from simulator.report.defences import defence_comparison, defence_markdown
 from simulator.report.tables import leader_tables
@@ -23,25 +23,33 @@ def render_markdown(data: ReportData) -> str:
     """The text of ``summary.md``."""
     plan = data.plan
     seeds = ", ".join(str(s) for s in data.seeds)
+    modes = markdown_text(", ".join(data.modes))
     scenarios = len(data.scenarios)
     operating = operating_note(data.config)
     lines = [
-        f"# extractbench · {data.run_id}",
+        f"# extractbench · {markdown_text(data.run_id)}",
         "",
-        f"Suite **{plan.get('suite', 'custom')}** · {scenarios} scenario{'s' if scenarios != 1 else ''}"
-        f" · {len(data.detectors)} detectors · seeds {seeds} · {', '.join(data.modes)} · threshold {data.threshold:g}"
+        f"Suite **{markdown_text(plan.get('suite', 'custom'))}** · {scenarios} scenario{'s' if scenarios != 1 else ''}"
+        f" · {len(data.detectors)} detectors · seeds {seeds} · {modes} · threshold {data.threshold:g}"
         # no wall time or events/s: summary.md is the same bytes whenever the run is the same
-        f" · extractbench {plan.get('extractbench_version', '?')}",
+        f" · extractbench {markdown_text(plan.get('extractbench_version', '?'))}",
         "",
         "## Leaderboard",
         "",
-        *([f"Passive runs lead with the figures at deployment conditions: {operating}.", ""] if operating else []),
+        *(
+            [f"Passive runs lead with the figures at deployment conditions: {markdown_text(operating)}.", ""]
+            if operating
+            else []
+        ),
     ]
     for table in leader_tables(data.leaderboard, scenario_notes(data.config, data.prevalence), speed=False):
-        lines += [f"### {table.title}", ""]
+        lines += [f"### {markdown_text(table.title)}", ""]
         if table.note:
-            lines += [f"_Read {table.note}._", ""]
-        rows = [[f"_{name}_" if baseline else f"**{name}**", *cells] for name, baseline, cells in table.rows]
+            lines += [f"_Read {markdown_text(table.note)}._", ""]
+        rows = [
+            [f"_{markdown_text(name)}_" if baseline else f"**{markdown_text(name)}**", *cells]
+            for name, baseline, cells in table.rows
+        ]
         lines += [*markdown_table(["detector", *table.headers], rows, align="r"), ""]
     lines += [f"<sub>{CAPTION.replace('dim: baselines', '_italics_: baselines')}</sub>", "", "## Failures", ""]
     if data.failures.empty:
@@ -49,8 +57,9 @@ def render_markdown(data: ReportData) -> str:
     else:
         for failure in data.failures.itertuples(index=False):
             lines.append(
-                f"- `{failure.detector}` on {failure.scenario} ({failure.mode}, seed {failure.seed}) "
-                f"at tick {failure.tick}: {markdown_cell(failure.reason)}"
+                f"- {markdown_code(failure.detector)} on {markdown_text(failure.scenario)} "
+                f"({markdown_text(failure.mode)}, seed {markdown_text(failure.seed)}) "
+                f"at tick {markdown_text(failure.tick)}: {markdown_text(failure.reason)}"
             )
     stacks = defence_comparison(data)
     if stacks is not None:

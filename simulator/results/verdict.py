@@ -16,7 +16,7 @@ import math
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
-from simulator.markdown import markdown_table
+from simulator.markdown import markdown_table, markdown_text
 from simulator.metrics.catalogue import CATALOGUE
 from simulator.results.check import CheckResult, Finding
 from simulator.results.leaderboard import format_duration
@@ -122,10 +122,12 @@ def check_markdown(result: CheckResult, title: str | None = None) -> str:
         head = f"❌ **{len(result.regressions)} regression{'s' if len(result.regressions) != 1 else ''}**"
     else:
         head = "✅ **No regression**"
+    tolerances = markdown_text(_tolerances(result) or "none")
     lines = [
-        f"## {title or 'Detection check'}: run {result.results_run} against baseline {result.baseline_run}",
+        f"## {markdown_text(title or 'Detection check')}: run {markdown_text(result.results_run)} "
+        f"against baseline {markdown_text(result.baseline_run)}",
         "",
-        f"{head} in {compared:,} figures compared ({rule}; tolerances: {_tolerances(result) or 'none'}); "
+        f"{head} in {compared:,} figures compared ({rule}; tolerances: {tolerances}); "
         f"{improved} improved, {within} changed within the tolerance or the interval.",
         "",
     ]
@@ -136,15 +138,15 @@ def check_markdown(result: CheckResult, title: str | None = None) -> str:
             rows.append(
                 [
                     mark,
-                    f.scenario,
-                    f.mode,
-                    f.detector,
-                    f.metric,
+                    markdown_text(f.scenario),
+                    markdown_text(f.mode),
+                    markdown_text(f.detector),
+                    markdown_text(f.metric),
                     _interval(f) if f.verdict != "failed" else "–",
                     format_figure(f.metric, f.result) if f.verdict != "failed" else "failed",
                     _change(f),
                     format_figure(f.metric, f.allowed) if f.allowed else "0",
-                    f.verdict + (f": {f.note}" if f.note else ""),
+                    markdown_text(f.verdict + (f": {f.note}" if f.note else "")),
                 ]
             )
         headers = ["", "scenario", "mode", "detector", "metric", "baseline [95% interval]", "results", "change"]
@@ -156,7 +158,7 @@ def check_markdown(result: CheckResult, title: str | None = None) -> str:
         lines += ["Every figure is unchanged.", ""]
     if result.warnings:
         lines += ["### Not compared", ""]
-        lines += [f"- {warning}" for warning in result.warnings]
+        lines += [f"- {markdown_text(warning)}" for warning in result.warnings]
         lines.append("")
     return "\n".join(lines)
 

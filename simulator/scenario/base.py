@@ -7,6 +7,7 @@ editors use to validate and complete scenario files.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 import numpy as np
@@ -18,6 +19,7 @@ from simulator.units import COUNT_PATTERN, DAY, Count, Duration, parse_count
 from simulator.vocabulary import SIGNUP_PATHWAYS
 
 __all__ = [
+    "MAX_ACCOUNTS",
     "AccountCount",
     "AgeRange",
     "CountryWeights",
@@ -43,6 +45,9 @@ def _weights_over(valid: tuple[str, ...], what: str):
         unknown = sorted(set(weights) - set(valid))
         if unknown:
             raise ValueError(f"{what} names among: {', '.join(valid)}, got unknown {', '.join(map(repr, unknown))}")
+        if not all(math.isfinite(w) for w in weights.values()) or not math.isfinite(sum(weights.values())):
+            # an infinite weight (or two that add up past the largest float) makes NaN probabilities
+            raise ValueError(f"{what} weights that are finite numbers, got {weights}")
         if weights and sum(weights.values()) <= 0:
             raise ValueError(f"{what} weights that add up to more than 0, got {weights}")
         return weights
@@ -54,8 +59,13 @@ def _whole_count(value: object) -> int:
     return round(parse_count(value))
 
 
+MAX_ACCOUNTS = 100_000_000
+"""The most accounts one customer group or campaign may declare (10^8): larger counts
+would not fit in memory and are a typo more often than an intent."""
+
 AccountCount = Annotated[
     int,
+    Field(le=MAX_ACCOUNTS),
     BeforeValidator(
         _whole_count,
         json_schema_input_type=Annotated[int, Field(ge=0)] | Annotated[str, StringConstraints(pattern=COUNT_PATTERN)],
@@ -63,7 +73,7 @@ AccountCount = Annotated[
 ]
 """A whole number of accounts; YAML may say ``2k``."""
 
-_NonNegative = Annotated[float, Field(ge=0)]
+_NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 TopicWeights = Annotated[dict[str, _NonNegative], _weights_over(TOPICS, "topic")]
 """Relative weights over the capability taxonomy (:data:`simulator.prompts.TOPICS`)."""
@@ -74,7 +84,7 @@ LanguageWeights = Annotated[dict[str, _NonNegative], _weights_over(LANGUAGES, "l
 CountryWeights = Annotated[dict[str, _NonNegative], _weights_over(country_codes(), "country")]
 """Relative weights over ISO country codes (:data:`simulator.geography.COUNTRIES`)."""
 
-EmailStyleWeights = dict[Literal["corporate", "freemail", "edu", "disposable"], Annotated[float, Field(ge=0)]]
+EmailStyleWeights = dict[Literal["corporate", "freemail", "edu", "disposable"], _NonNegative]
 """Relative weights over e-mail styles (:data:`simulator.vocabulary.EMAIL_STYLES`)."""
 
 PathwayWeights = Annotated[dict[str, _NonNegative], _weights_over(SIGNUP_PATHWAYS, "sign-up pathway")]

@@ -22,6 +22,12 @@ from pydantic import BaseModel, ValidationError
 from simulator.scenario.schema import Scenario
 
 __all__ = [
+    "MAX_ALIAS_NODES",
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MAX_ITEMS",
+    "MAX_NODES",
+    "MAX_STRING_CHARS",
     "Problem",
     "ScenarioError",
     "Yaml12Loader",
@@ -110,13 +116,38 @@ Yaml12Loader.add_implicit_resolver(
 Yaml12Loader.add_constructor(_INT, Yaml12Loader.construct_yaml_int)
 
 
+MAX_FILE_BYTES = 8 * 1024 * 1024
+"""The largest scenario or suite file read (8 MiB); the shipped ones are under 20 KiB."""
+MAX_STRING_CHARS = 65_536
+"""The longest string (key or value) a file may hold."""
+MAX_ITEMS = 10_000
+"""The most items one list or mapping of a file may hold."""
+MAX_DEPTH = 100
+"""The deepest nesting of lists and mappings a file may use (the shipped ones use 6):
+PyYAML's scanner slows quadratically with flow nesting, ``[[[…]]]`` 3,000 deep
+takes seconds."""
+MAX_ALIAS_NODES = 100_000
+"""The most YAML nodes a file may reach through aliases (``*name``), counted with
+every repetition: a few kilobytes of nested aliases ("billion laughs") would
+otherwise expand to billions of nodes."""
+
+
 def load_document(path: str | Path, model: type[M], fields: str) -> M:
     """Read a YAML file and validate it as ``model`` (``fields`` describes the
-    expected top-level mapping in messages); raises :class:`ScenarioError`."""
+    expected top-level mapping in messages); raises :class:`ScenarioError`.
+
+    At most :data:`MAX_FILE_BYTES` + 1 bytes are read, so an endless file
+    (``/dev/zero``) is refused at once."""
     path = Path(path)
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise ScenarioError(
+                [Problem(name, None, None, "", f"a file of at most {MAX_FILE_BYTES // 1024**2} MiB", "a larger file")]
+            )
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError([Problem(name, None, None, "", "an existing scenario file", "no such file")]) from None
     except IsADirectoryError:
@@ -131,9 +162,21 @@ def _too_deep(file: str) -> Problem:
 
 
 def parse_document(text: str, file: str, model: type[M], fields: str) -> M:
-    """Validate YAML ``text`` as ``model``, collecting every problem located in ``file``."""
+    """Validate YAML ``text`` as ``model``, collecting every problem located in ``file``.
+
+    Refused before anything walks the document: text over :data:`MAX_FILE_BYTES`,
+    a string over :data:`MAX_STRING_CHARS`, a list or mapping over :data:`MAX_ITEMS`,
+    more than :data:`MAX_ALIAS_NODES` nodes reached through aliases."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            [Problem(file, None, None, "", f"a file of at most {MAX_FILE_BYTES // 1024**2} MiB", "a larger file")]
+        )
     try:
+        _check_events(text, file)
         node = yaml.compose(text, Loader=Yaml12Loader)
+        oversized = _oversized(node, file)
+        if oversized is not None:
+            raise ScenarioError([oversized])
         data = yaml.load(text, Loader=Yaml12Loader)
     except RecursionError:
         raise ScenarioError([_too_deep(file)]) from None
@@ -166,7 +209,8 @@ def parse_document(text: str, file: str, model: type[M], fields: str) -> M:
             ]
         )
     if not isinstance(data, dict):
-        raise ScenarioError([Problem(file, 1, 1, "", "a mapping of fields at the top level", _show(data))])
+        # the kind only, never the text: a suite naming /etc/passwd must not print its first line
+        raise ScenarioError([Problem(file, 1, 1, "", "a mapping of fields at the top level", _kind(data))])
     try:
         problems = _duplicate_keys(node, file, ())
         try:
@@ -180,6 +224,112 @@ def parse_document(text: str, file: str, model: type[M], fields: str) -> M:
         raise ScenarioError(problems)
     assert document is not None
     return document
+
+
+# -- size guards ----------------------------------------------------------------------
+
+MAX_NODES = 100_000
+"""The most YAML nodes (scalars, lists, mappings, aliases) a file may hold; the
+largest shipped scenario holds about 250."""
+
+
+def _check_events(text: str, file: str) -> None:
+    """Refuse, while parsing event by event (before a slow file is read to its end),
+    nesting deeper than :data:`MAX_DEPTH`, a list or mapping of more than
+    :data:`MAX_ITEMS` items, a string over :data:`MAX_STRING_CHARS` and more than
+    :data:`MAX_NODES` nodes; raises :class:`ScenarioError` located where the limit is
+    passed."""
+
+    def refuse(event: yaml.Event, expected: str, given: str) -> ScenarioError:
+        mark = event.start_mark
+        return ScenarioError([Problem(file, mark.line + 1, mark.column + 1, "", expected, given)])
+
+    # per open collection: how many nodes it may hold (a mapping's keys and values) and holds
+    limits: list[int] = []
+    counts: list[int] = []
+    nodes = 0
+    for event in yaml.parse(text, Loader=Yaml12Loader):
+        if isinstance(event, yaml.NodeEvent):
+            nodes += 1
+            if nodes > MAX_NODES:
+                raise refuse(event, f"a file of at most {MAX_NODES:,} YAML nodes", "more")
+            if counts:
+                counts[-1] += 1
+                if counts[-1] > limits[-1]:
+                    raise refuse(event, f"a list or mapping of at most {MAX_ITEMS:,} items", "more")
+            if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_STRING_CHARS:
+                raise refuse(
+                    event, f"a string of at most {MAX_STRING_CHARS:,} characters", f"{len(event.value):,} characters"
+                )
+            if isinstance(event, yaml.CollectionStartEvent):
+                limits.append(2 * MAX_ITEMS if isinstance(event, yaml.MappingStartEvent) else MAX_ITEMS)
+                counts.append(0)
+                if len(counts) > MAX_DEPTH:
+                    raise refuse(event, f"YAML nested at most {MAX_DEPTH} levels deep", "nesting too deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            limits.pop()
+            counts.pop()
+
+
+def _oversized(root: yaml.Node | None, file: str) -> Problem | None:
+    """The first size limit ``root`` breaks, located at the node that breaks it.
+
+    Each distinct node is visited once (an alias yields the very node object of its
+    anchor), its expanded size (nodes counting every repetition through aliases)
+    memoised, so a "billion laughs" file costs its own size to check."""
+    expanded: dict[int, int] = {}
+    pending: set[int] = set()
+
+    def at(node: yaml.Node, expected: str, given: str) -> Problem:
+        return Problem(file, node.start_mark.line + 1, node.start_mark.column + 1, "", expected, given)
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in expanded:
+            return expanded[key]
+        if key in pending:
+            raise _RefusedError(at(node, "YAML without an alias inside its own anchor", "an alias to itself"))
+        pending.add(key)
+        if isinstance(node, yaml.ScalarNode):
+            if len(node.value) > MAX_STRING_CHARS:
+                raise _RefusedError(
+                    at(node, f"a string of at most {MAX_STRING_CHARS:,} characters", f"{len(node.value):,} characters")
+                )
+            total = 1
+        else:
+            items = node.value
+            if len(items) > MAX_ITEMS:
+                raise _RefusedError(
+                    at(node, f"a list or mapping of at most {MAX_ITEMS:,} items", f"{len(items):,} items")
+                )
+            children = [part for pair in items for part in pair] if isinstance(node, yaml.MappingNode) else items
+            total = 1 + sum(size(child) for child in children)
+            # distinct nodes seen so far bound those of this subtree from above, so
+            # the excess is a lower bound of the repetitions through aliases in it
+            if total - (len(expanded) + len(pending)) > MAX_ALIAS_NODES:
+                raise _RefusedError(
+                    at(
+                        node,
+                        f"at most {MAX_ALIAS_NODES:,} nodes reached through aliases",
+                        f"{total:,} nodes once aliases are expanded",
+                    )
+                )
+        pending.discard(key)
+        expanded[key] = total
+        return total
+
+    if root is None:
+        return None
+    try:
+        size(root)
+    except _RefusedError as refused:
+        return refused.problem
+    return None
+
+
+class _RefusedError(Exception):
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
 
 
 # -- locating -------------------------------------------------------------------------
@@ -228,6 +378,15 @@ def _format_path(path: tuple) -> str:
         else:
             text += f".{element}" if text else str(element)
     return text
+
+
+def _kind(value: Any) -> str:
+    """What ``value`` is, without its content."""
+    if isinstance(value, list):
+        return f"a list of {len(value)} item{'s' * (len(value) != 1)}"
+    if isinstance(value, str):
+        return f"text of {len(value):,} characters"
+    return {bool: "true or false", int: "a number", float: "a number"}.get(type(value), type(value).__name__)
 
 
 def _show(value: Any) -> str:
@@ -301,6 +460,7 @@ def _expected(kind: str, message: str, ctx: dict[str, Any]) -> str:
         "datetime_type": "a date-time such as 2026-03-02T00:00:00Z",
         "timezone_aware": "a date-time with a time zone, such as 2026-03-02T00:00:00Z",
         "tuple_type": "a list",
+        "finite_number": "a finite number",
     }
     if kind in simple:
         return simple[kind]
