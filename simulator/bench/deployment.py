@@ -37,7 +37,7 @@ import pandas as pd
 
 from simulator.bench.cells import Cell, ScenarioSpec
 from simulator.bench.operating import OperatingPoints
-from simulator.metrics.catalogue import DEPLOYMENT_RANKING_METRICS, HARNESS_DEPLOYMENT_METRICS, REQUEST_METRICS
+from simulator.metrics.catalogue import DEPLOYMENT_RANKING_METRICS, HARNESS_DEPLOYMENT_METRICS
 from simulator.metrics.deployment import DeploymentFrame, evaluate_deployment, evaluate_deployment_ranking
 from simulator.metrics.requests import request_outcome
 from simulator.metrics.thresholds import warmup_threshold
@@ -169,18 +169,7 @@ def deployment_values(
 def request_values(splits: pd.DataFrame) -> dict[str, float]:
     """The :data:`~simulator.metrics.catalogue.REQUEST_METRICS` rows of one detector of a
     passive cell from its per-account request splits, in catalogue order (NaN where undefined)."""
-    r = request_outcome(splits)
-    values = {
-        "extraction_requests_stopped_share": r.extraction_requests_stopped_share,
-        "extraction_tokens_stopped_share": r.extraction_tokens_stopped_share,
-        "legit_requests_blocked": r.legit_requests_blocked,
-        "legit_requests_blocked_share": r.legit_requests_blocked_share,
-        "legit_tokens_blocked": r.legit_tokens_blocked,
-        "legit_tokens_blocked_share": r.legit_tokens_blocked_share,
-        "resold_requests_blocked_share": r.resold_requests_blocked_share,
-        "resold_tokens_blocked_share": r.resold_tokens_blocked_share,
-    }
-    return {name: float(values[name]) for name in REQUEST_METRICS}
+    return request_outcome(splits).figures()
 
 
 def prevalence_row(groups: pd.DataFrame | None, weights: pd.Series | None, spec: ScenarioSpec) -> dict[str, Any]:

@@ -204,17 +204,7 @@ def evaluate_deployment(
     if calibration is not None:
         values |= _calibration(outcomes, calibration, w, frame, review_ts)
     if requests is not None:
-        r = request_outcome(requests)
-        values |= {
-            "extraction_requests_stopped_share": r.extraction_requests_stopped_share,
-            "extraction_tokens_stopped_share": r.extraction_tokens_stopped_share,
-            "legit_requests_blocked": r.legit_requests_blocked,
-            "legit_requests_blocked_share": r.legit_requests_blocked_share,
-            "legit_tokens_blocked": r.legit_tokens_blocked,
-            "legit_tokens_blocked_share": r.legit_tokens_blocked_share,
-            "resold_requests_blocked_share": r.resold_requests_blocked_share,
-            "resold_tokens_blocked_share": r.resold_tokens_blocked_share,
-        }
+        values |= request_outcome(requests).figures()
     return {name: float(values[name]) for name in DEPLOYMENT_METRICS if name in values}
 
 

@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from simulator.metrics.catalogue import REQUEST_METRICS
+
 __all__ = [
     "EXTRACTION_SHARE_THRESHOLD",
     "REQUEST_SPLIT_SCHEMA",
@@ -92,6 +94,11 @@ class RequestOutcome:
     resold_requests_blocked: float = 0.0
     resold_tokens: float = 0.0
     resold_tokens_blocked: float = 0.0
+
+    def figures(self) -> dict[str, float]:
+        """The :data:`~simulator.metrics.catalogue.REQUEST_METRICS` figures, in catalogue
+        order (each is a field or property of this outcome; NaN where undefined)."""
+        return {name: float(getattr(self, name)) for name in REQUEST_METRICS}
 
     @property
     def extraction_requests_stopped_share(self) -> float:
