@@ -432,7 +432,12 @@ class Gateway:
             serials=AccountSerials(self._stream, read_only(serials), first),
             text_hashes=hashes,
         )
-        return TickTraffic(batch=batch, account_codes=account, template_id=block.columns["template_id"])
+        return TickTraffic(
+            batch=batch,
+            account_codes=account,
+            template_id=block.columns["template_id"],
+            requested_output=block.columns["output_tokens"],
+        )
 
     def _empty_tick(self) -> tuple[pa.Table, RequestBlock]:
         """The table and block of a tick without requests (built once: Arrow tables are immutable)."""

@@ -299,6 +299,10 @@ class TickTraffic:
     """Registry code of each request's account (row-aligned with ``batch.requests``)."""
     template_id: np.ndarray
     """Hidden template id per request (-1: not templated)."""
+    requested_output: np.ndarray | None = None
+    """Hidden output tokens each request would be served (tokens; the visible
+    ``output_tokens`` is 0 where the gateway refused or rate-limited it); None where
+    unknown (replayed logs)."""
 
     @property
     def table(self) -> pa.Table:

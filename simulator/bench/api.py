@@ -90,6 +90,7 @@ def run(
     review_order: str | None = None,
     warmup: str | float | None = None,
     target_fpr: float | None = None,
+    extraction_share: float | None = None,
     defences: Sequence[Any] | None = None,
     report: bool = False,
     budgets: Budgets | Mapping[str, Any] | None = None,
@@ -111,7 +112,9 @@ def run(
     (``tcp://…`` or ``local``) run them in parallel. ``operating`` (an
     :class:`~simulator.bench.operating.OperatingPoints` or a mapping of its fields),
     ``reviews_per_day``, ``review_order``, ``warmup`` (seconds or a string) and ``target_fpr`` set the
-    analysts' budget and the warm-up threshold that passive runs are read at. ``defences``
+    analysts' budget and the warm-up threshold that passive runs are read at; ``extraction_share``
+    (default 0.5) the share of an account's requests that must be extraction for it to count as an
+    attacker's in scenarios with resale (both modes). ``defences``
     lists the defence stacks compared in active mode (``--stack`` texts or
     :class:`~simulator.bench.defences.DefenceStack` objects). ``report=True``
     also writes the plots, ``report.html`` and ``summary.md`` (as ``extractbench run`` does).
@@ -139,6 +142,7 @@ def run(
         warmup=_seconds("warmup", warmup, allow_zero=True),
         target_fpr=target_fpr,
         defences=defences,
+        extraction_share=extraction_share,
     )
     results = execute(plan, out=out, run_id=run_id, jobs=jobs, scheduler=scheduler, progress=progress, budgets=budgets)
     if report:

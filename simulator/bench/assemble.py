@@ -50,6 +50,7 @@ from simulator.export import AtomicParquetWriter, atomic_path, write_json, write
 from simulator.metrics.catalogue import CATALOGUE, REFERENCE_ROWS
 from simulator.metrics.evaluate import evaluate, evaluate_ranking
 from simulator.metrics.outcomes import RunFrame
+from simulator.metrics.requests import share_labelled
 from simulator.results.aggregate import COMPARISON_REFERENCE, INTERVAL_METHOD, compare, summarize
 
 __all__ = [
@@ -136,6 +137,7 @@ def _tables(plan: RunPlan, store: ResultsStore) -> RunTables:
     failure_rows: list[dict[str, Any]] = []
     prevalence_rows: list[dict[str, Any]] = []
     threshold_rows: list[dict[str, Any]] = []
+    share = plan.operating.extraction_share
     for scenario in plan.scenarios:
         for seed in plan.seeds:
             reference_cell = plan.passive_cell(scenario, seed)
@@ -156,18 +158,24 @@ def _tables(plan: RunPlan, store: ResultsStore) -> RunTables:
                     prevalence_rows.append(
                         {"scenario": scenario.label, "seed": seed, **prevalence_row(stored.groups, weights, scenario)}
                     )
-                for label, outcomes in stored.outcomes.items():
+                # scenarios with resale: accounts labelled by extraction share, from the cell's own
+                # per-request truth (the counts are the same in every detector's splits of a cell)
+                counts = next(iter(stored.requests.values()), None)
+                for label, owned in stored.outcomes.items():
                     reference = label in REFERENCE_ROWS
-                    values = evaluate_ranking(outcomes) if reference else evaluate(outcomes, stored.campaigns, frame)
+                    outcomes = owned if counts is None else share_labelled(owned, counts, share)
+                    if reference:
+                        values = evaluate_ranking(outcomes)
+                    else:
+                        values = evaluate(outcomes, stored.campaigns, frame, owned=owned)
                     if deployed:
                         windows = stored.windows.get(label)
                         values |= deployment_values(label, outcomes, windows, weights, conditions, reference=reference)
-                        if label in stored.requests:  # scenarios with resale only
-                            values |= request_values(stored.requests[label])
                         if not reference and windows is not None:
-                            threshold_rows.append(
-                                {**where, "detector": label, **threshold_row(windows, outcomes, conditions)}
-                            )
+                            row = threshold_row(windows, outcomes, conditions)
+                            threshold_rows.append({**where, "detector": label, **row})
+                    if label in stored.requests:  # scenarios with resale only, both modes
+                        values |= request_values(stored.requests[label])
                     metric_rows += [
                         {**where, "detector": label, "metric": name, "value": value} for name, value in values.items()
                     ]

@@ -233,7 +233,7 @@ class DetectorResult:
     row-aligned with ``outcomes``; None for the reference rows."""
     requests: pa.Table | None = None
     """Per-account request splits (:data:`~simulator.metrics.requests.REQUEST_SPLIT_SCHEMA`),
-    row-aligned with ``outcomes``: passive cells of scenarios with resale only."""
+    row-aligned with ``outcomes``: cells of scenarios with resale only (:mod:`simulator.bench.splits`)."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ run (:class:`~simulator.bench.operating.OperatingPoints`):
   budget, warm-up threshold), NaN where undefined or not computable (no warm-up, or a
   warm-up covering the run); the reference rows get the
   :data:`~simulator.metrics.catalogue.DEPLOYMENT_RANKING_METRICS` only;
-* **request-level rows** (:func:`request_values`): for scenarios whose campaigns resell
+* **request-level rows** (:func:`request_values`, passive and active cells): for scenarios whose campaigns resell
   customers' traffic, the :data:`~simulator.metrics.catalogue.REQUEST_METRICS` of a
   detector from its per-account request splits (:mod:`simulator.bench.splits`);
 * **facts**: the prevalence each (scenario, seed) was read at (:func:`prevalence_row`,
@@ -168,7 +168,7 @@ def deployment_values(
 
 def request_values(splits: pd.DataFrame) -> dict[str, float]:
     """The :data:`~simulator.metrics.catalogue.REQUEST_METRICS` rows of one detector of a
-    passive cell from its per-account request splits, in catalogue order (NaN where undefined)."""
+    cell (passive or active) from its per-account request splits, in catalogue order (NaN where undefined)."""
     return request_outcome(splits).figures()
 
 

@@ -13,9 +13,17 @@ uncalibrated scores; a provider rather
 
 Neither changes what is simulated or enforced: they are read from each passive
 run's outcomes and score logs, at the prevalence the scenario declares
-(:class:`~simulator.scenario.schema.Deployment`). A suite gives them in an
-``operating:`` block; ``extractbench run`` in ``--reviews-per-day``,
-``--review-order``, ``--warmup`` and ``--target-fpr``.
+(:class:`~simulator.scenario.schema.Deployment`).
+
+One more reading applies to both modes, in scenarios whose campaigns resell customers'
+traffic through their accounts: an account counts as an attacker's when at least
+``extraction_share`` of its requests are extraction
+(:func:`~simulator.metrics.requests.share_labelled`; default
+:data:`~simulator.metrics.requests.EXTRACTION_SHARE_THRESHOLD`, 0.5).
+
+A suite gives them in an ``operating:`` block; ``extractbench run`` in
+``--reviews-per-day``, ``--review-order``, ``--warmup``, ``--target-fpr`` and
+``--extraction-share``. They are stored in ``run.json`` (``plan.operating``).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from simulator.metrics.requests import EXTRACTION_SHARE_THRESHOLD
 from simulator.scenario.base import StrictModel
 from simulator.units import Duration
 
@@ -32,7 +41,8 @@ __all__ = ["OperatingPoints", "warmup_ticks"]
 
 
 class OperatingPoints(StrictModel):
-    """The analysts' budget and the warm-up threshold every passive run is read at."""
+    """The analysts' budget and the warm-up threshold every passive run is read at, and
+    the extraction share that makes a mixed-traffic account an attacker's."""
 
     reviews_per_day: float = Field(
         default=50.0,
@@ -56,6 +66,13 @@ class OperatingPoints(StrictModel):
         ge=0,
         lt=1,
         description="Share of the warm-up's accounts the warm-up threshold may flag.",
+    )
+    extraction_share: float = Field(
+        default=EXTRACTION_SHARE_THRESHOLD,
+        gt=0,
+        le=1,
+        description="Scenarios with resale: an account counts as an attacker's when at least this share of its "
+        "requests are extraction (the rest being resold customers' requests); both modes.",
     )
 
 

@@ -69,7 +69,8 @@ class RunPlan:
     """Add the reference rows (``artefacts``, ``supervised-ceiling``) to passive runs."""
     operating: OperatingPoints = field(default_factory=OperatingPoints)
     """The analysts' budget and the warm-up threshold passive runs are read at (each
-    scenario's warm-up is its :attr:`~simulator.bench.cells.ScenarioSpec.warmup`)."""
+    scenario's warm-up is its :attr:`~simulator.bench.cells.ScenarioSpec.warmup`), and the
+    extraction share that labels mixed-traffic accounts (scenarios with resale, both modes)."""
     stacks: tuple[DefenceStack, ...] = ()
     """Defence stacks of the active cells (none: the alarm policy alone)."""
     budgets: Budgets = field(default_factory=Budgets)
@@ -324,6 +325,7 @@ def plan_run(
     warmup: float | None = None,
     target_fpr: float | None = None,
     defences: Sequence[DefenceStack | str] | None = None,
+    extraction_share: float | None = None,
 ) -> RunPlan:
     """Resolve a run request into a :class:`RunPlan`; raise :class:`BenchInputError`
     listing every problem.
@@ -339,7 +341,9 @@ def plan_run(
     ``operating`` (an :class:`OperatingPoints` or a mapping of fields that override
     the suite's, or the defaults) sets the analysts' budget and the warm-up threshold
     passive runs are read at; ``reviews_per_day``, ``review_order``, ``warmup``
-    (seconds; it replaces every scenario's warm-up) and ``target_fpr`` override one field each.
+    (seconds; it replaces every scenario's warm-up), ``target_fpr`` and ``extraction_share`` (the
+    share of extraction requests that makes a mixed-traffic account an attacker's, in scenarios
+    with resale) override one field each.
     """
     problems: list[str] = []
     loaded: Suite | None = None
@@ -365,7 +369,13 @@ def plan_run(
         base_operating = loaded.operating
     chosen_operating = _operating(
         operating,
-        {"reviews_per_day": reviews_per_day, "review_order": review_order, "warmup": warmup, "target_fpr": target_fpr},
+        {
+            "reviews_per_day": reviews_per_day,
+            "review_order": review_order,
+            "warmup": warmup,
+            "target_fpr": target_fpr,
+            "extraction_share": extraction_share,
+        },
         base_operating,
         problems,
     )

@@ -275,13 +275,14 @@ def run_cell(
     # every active cell measures what the campaigns paid and what the customers bore,
     # so that the alarm policy alone compares with the stacks like for like
     meter = defences.meter if defences is not None else DefenceMeter(world, None) if cell.mode == "active" else None
-    splits = RequestSplits([run.label for run in runs]) if cell.mode == "passive" and has_resale(scenario) else None
+    splits = RequestSplits([run.label for run in runs], cell.mode) if has_resale(scenario) else None
     requests = 0
     for traffic in world.ticks():
         batch = traffic.batch
         requests += len(batch)
         ledger.add(traffic)
         if splits is not None:  # before the detectors: containment at the end of earlier ticks only
+            # (active cells read the gateway's statuses of this tick, already final)
             splits.add(
                 traffic,
                 world.registry.truth.column("is_attacker"),

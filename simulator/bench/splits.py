@@ -1,14 +1,25 @@
-"""Per-account request splits of a passive cell whose campaigns resell customers' traffic.
+"""Per-account request splits of a cell whose campaigns resell customers' traffic.
 
-For each detector, the harness sums every served request (status 200) per account by
-per-request truth (:func:`~simulator.traffic.extraction_requests`: the campaign's own
-requests, or legitimate ones, of which ``resold`` are those sent through an attacker's
-account) and by whether the account had been contained by the detector before the
-request's tick (contained at the end of an earlier tick). The table is
+For each detector, the harness sums requests per account by per-request truth
+(:func:`~simulator.traffic.extraction_requests`: the campaign's own requests, or
+legitimate ones, of which ``resold`` are those sent through an attacker's account) and
+by whether the detector's containment took them. The table is
 :data:`~simulator.metrics.requests.REQUEST_SPLIT_SCHEMA`, one row per outcome account,
 and :func:`~simulator.metrics.requests.request_outcome` turns it into the
-request-level figures. Only scenarios with resale get them (:func:`has_resale`), so
-the other cells' results stay as they were.
+request-level figures. What a row counts depends on the mode:
+
+* **passive**: the requests served (status 200); ``*_contained`` are those sent in a
+  tick after the one at whose end the detector had contained the account (served
+  anyway: a counterfactual); tokens are the output served;
+* **active** (closed loop, one detector): the requests the gateway served or refused
+  (status 200 or 403: a ban or challenge of the detector's, or of its defence stack);
+  ``*_contained`` are those refused (403), read from the gateway's statuses; tokens
+  are the output each request would be served (the refused ones included). The
+  gateway refuses before it applies the rate limits, so a refused request counts as
+  one the account would have been served.
+
+Rate-limited requests (429) count on neither side in either mode. Only scenarios with
+resale get splits (:func:`has_resale`), so the other cells' results stay as they were.
 """
 
 from __future__ import annotations
@@ -18,9 +29,10 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pyarrow as pa
 
+from simulator.metrics.outcomes import Mode
 from simulator.metrics.requests import REQUEST_SPLIT_SCHEMA
 from simulator.scenario.schema import Scenario
-from simulator.traffic import RESOLD_TEMPLATE, STATUS_OK, TickTraffic
+from simulator.traffic import RESOLD_TEMPLATE, STATUS_FORBIDDEN, STATUS_OK, TickTraffic
 
 __all__ = ["RequestSplits", "has_resale"]
 
@@ -34,25 +46,34 @@ def has_resale(scenario: Scenario) -> bool:
 
 class RequestSplits:
     """Running :data:`~simulator.metrics.requests.REQUEST_SPLIT_SCHEMA` sums per account
-    for each of ``labels`` (detectors)."""
+    for each of ``labels`` (detectors), in ``mode`` (see the module)."""
 
-    def __init__(self, labels: Sequence[str]) -> None:
+    def __init__(self, labels: Sequence[str], mode: Mode = "passive") -> None:
         self.labels = list(labels)
+        self.mode = mode
         self._sums = {label: np.zeros((0, len(_SIDES)), dtype=np.int64) for label in self.labels}
 
     def add(
         self, traffic: TickTraffic, is_attacker: np.ndarray, contained: dict[str, Callable[[np.ndarray], np.ndarray]]
     ) -> None:
         """Fold one tick in, before the detectors see it. ``is_attacker``: truth by account
-        code; ``contained``: per detector, whether each account code had been contained."""
+        code; ``contained``: per detector still running, whether each account code had been
+        contained (passive mode; in active mode the statuses say it, and only the labels count)."""
         codes = traffic.account_codes
         if codes.size == 0:
             return
         table = traffic.batch.table
-        served = table.column("status").to_numpy() == STATUS_OK
-        codes = codes[served]
-        tokens = table.column("output_tokens").to_numpy()[served].astype(np.int64)
-        template = np.asarray(traffic.template_id)[served]
+        status = table.column("status").to_numpy()
+        refused = status == STATUS_FORBIDDEN
+        counted = status == STATUS_OK
+        if self.mode == "active":
+            counted = counted | refused
+        codes = codes[counted]
+        if self.mode == "active" and traffic.requested_output is not None:
+            tokens = np.asarray(traffic.requested_output)[counted].astype(np.int64)
+        else:
+            tokens = table.column("output_tokens").to_numpy()[counted].astype(np.int64)
+        template = np.asarray(traffic.template_id)[counted]
         attacker = np.asarray(is_attacker)[codes]
         extraction = attacker & (template != RESOLD_TEMPLATE)
         resold = attacker & ~extraction
@@ -60,7 +81,7 @@ class RequestSplits:
         for label in self.labels:
             if label not in contained:
                 continue
-            after = contained[label](codes)
+            after = refused[counted] if self.mode == "active" else contained[label](codes)
             sums = self._grow(label, size)
             for column, (mask, weight) in enumerate(
                 (m, w)

@@ -7,7 +7,7 @@ Layout of ``results/<run-id>/``::
     cells/<cell>/outcomes.parquet, campaigns.parquet, scores.parquet, leakage.parquet,
                  windows.parquet (scores around the warm-up), groups.parquet (who owns each account),
                  defences.parquet (active cells: what the campaigns paid, customers bore),
-                 requests.parquet (passive cells of scenarios with resale: per-account request splits)
+                 requests.parquet (cells of scenarios with resale: per-account request splits)
     metrics.csv, metrics.parquet, cost.csv, failures.csv, summary.json, scores.parquet,
     outcomes.parquet, leakage.parquet                                                    (the run's tables)
 
@@ -71,7 +71,7 @@ class StoredCell:
     """Every registered account's owning group (passive cells), or None."""
     requests: dict[str, pd.DataFrame] = field(default_factory=dict)
     """Per-account request splits by detector label, row-aligned with ``outcomes``
-    (passive cells of scenarios with resale; empty otherwise)."""
+    (cells of scenarios with resale; empty otherwise)."""
 
 
 def _with_detector(label: str, table: pa.Table, schema: pa.Schema) -> pa.Table:

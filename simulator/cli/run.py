@@ -111,6 +111,13 @@ def run(
         float | None,
         typer.Option(help="Share of the warm-up's accounts the warm-up threshold may flag, in [0, 1) (0.001)."),
     ] = None,
+    extraction_share: Annotated[
+        float | None,
+        typer.Option(
+            help="Scenarios with resale: the share of an account's requests that must be extraction for it to "
+            "count as an attacker's, in (0, 1] (0.5, or the suite's).",
+        ),
+    ] = None,
     scale: Annotated[
         float, typer.Option(help="Multiply account counts and volumes (on top of the suite's own scale).")
     ] = 1.0,
@@ -212,6 +219,7 @@ def run(
             review_order=review_order.value if review_order else None,
             warmup=warmup,  # type: ignore[arg-type]
             target_fpr=target_fpr,
+            extraction_share=extraction_share,
             defences=stack or None,
         )
         folder, run_name = output_folder(plan, out, run_id)

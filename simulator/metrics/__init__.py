@@ -38,6 +38,7 @@ from simulator.metrics.catalogue import (
     DEPLOYMENT_RANKING_METRICS,
     HARNESS_DEPLOYMENT_METRICS,
     METRICS,
+    OWNERSHIP_METRICS,
     PREVALENCE_METRICS,
     RANKING_METRICS,
     REFERENCE_ROWS,
@@ -66,6 +67,7 @@ from simulator.metrics.requests import (
     RequestOutcome,
     extraction_truth,
     request_outcome,
+    share_labelled,
 )
 from simulator.metrics.thresholds import WarmupCalibration, threshold_outcome, warmup_threshold, window_max_score
 from simulator.metrics.weights import (
@@ -91,6 +93,7 @@ __all__ = [
     "HARNESS_DEPLOYMENT_METRICS",
     "METRICS",
     "OUTCOME_SCHEMA",
+    "OWNERSHIP_METRICS",
     "PREVALENCE_METRICS",
     "RANKING_METRICS",
     "RECALL_FPRS",
@@ -137,6 +140,7 @@ __all__ = [
     "request_outcome",
     "review_schedule",
     "served_before_alarm",
+    "share_labelled",
     "threshold_outcome",
     "ttd_quantile",
     "warmup_threshold",

@@ -20,6 +20,7 @@ __all__ = [
     "DEPLOYMENT_RANKING_METRICS",
     "HARNESS_DEPLOYMENT_METRICS",
     "METRICS",
+    "OWNERSHIP_METRICS",
     "PREVALENCE_METRICS",
     "RANKING_METRICS",
     "REFERENCE_ROWS",
@@ -260,7 +261,15 @@ REQUEST_METRICS: tuple[str, ...] = (
     "resold_tokens_blocked_share",
 )
 """Request-level figures of mixed-traffic accounts (:mod:`simulator.metrics.requests`); the
-harness adds them to ``metrics.csv`` for the passive cells of scenarios with resale."""
+harness adds them to ``metrics.csv`` for the passive and active cells of scenarios with
+resale (passive: counterfactual, after the alarm's containment; active: the gateway's refusals)."""
+
+OWNERSHIP_METRICS: tuple[str, ...] = ("leakage_tokens", "leakage_share", "legit_output_lost_share")
+"""The :data:`METRICS` that stay labelled by ownership (a campaign's account is an
+attacker's) in scenarios with resale, where every other figure labels accounts by
+extraction share (:func:`~simulator.metrics.requests.share_labelled`): token totals
+measured against the campaigns' output and the customers' undefended output, which
+are totals by ownership. :data:`REQUEST_METRICS` split the same tokens by request."""
 
 HARNESS_DEPLOYMENT_METRICS: tuple[str, ...] = PREVALENCE_METRICS + BUDGET_METRICS + CALIBRATION_METRICS
 """The deployment figures the harness adds to ``metrics.csv`` for every detector of a

@@ -30,7 +30,9 @@ from simulator.metrics.outcomes import RunFrame
 __all__ = ["evaluate", "evaluate_ranking"]
 
 
-def evaluate(outcomes: pd.DataFrame, campaigns: pd.DataFrame, frame: RunFrame) -> dict[str, float]:
+def evaluate(
+    outcomes: pd.DataFrame, campaigns: pd.DataFrame, frame: RunFrame, owned: pd.DataFrame | None = None
+) -> dict[str, float]:
     """Every metric of :data:`~simulator.metrics.catalogue.METRICS` that applies to
     ``frame.mode``, in catalogue order.
 
@@ -39,14 +41,22 @@ def evaluate(outcomes: pd.DataFrame, campaigns: pd.DataFrame, frame: RunFrame) -
     :data:`~simulator.metrics.outcomes.CAMPAIGN_SCHEMA`; in active mode ``frame``
     carries the undefended totals that leakage and customer losses are measured
     against (passive runs use their own totals).
+
+    ``owned``: the same rows labelled by ownership (a campaign's account is an
+    attacker's), when ``outcomes`` are labelled otherwise (by extraction share,
+    :func:`~simulator.metrics.requests.share_labelled`). The
+    :data:`~simulator.metrics.catalogue.OWNERSHIP_METRICS` then read it, since their
+    references (the campaigns' output, the customers' undefended output) are totals by
+    ownership; every other metric reads ``outcomes``.
     """
+    owned = outcomes if owned is None else owned
     active = outcomes[outcomes["requests"] > 0]
     truth = active["campaign"].notna().to_numpy()
     alarmed = np.isfinite(active["alarm_ts"].to_numpy(dtype=np.float64))
     scores = active["max_score"].to_numpy(dtype=np.float64)
     confusion = Confusion.of(truth, alarmed)
     table = campaign_detection(outcomes, frame.duration)
-    leaked = leakage_tokens(outcomes, campaigns, frame.mode)
+    leaked = leakage_tokens(owned, campaigns, frame.mode)
     if frame.mode == "active":
         reference = math.nan if frame.undefended_campaign_tokens is None else frame.undefended_campaign_tokens
     else:
@@ -69,7 +79,7 @@ def evaluate(outcomes: pd.DataFrame, campaigns: pd.DataFrame, frame: RunFrame) -
         "legit_flagged_token_share": legit_flagged_token_share(outcomes),
         "alarms_per_day": alarms_per_day(outcomes, frame.duration),
         "legit_denied_share": legit_denied_share(outcomes),
-        "legit_output_lost_share": legit_output_lost_share(outcomes, frame.undefended_customer_tokens),
+        "legit_output_lost_share": legit_output_lost_share(owned, frame.undefended_customer_tokens),
         "replacements": float(campaigns["replacements"].sum()),
     }
     return {

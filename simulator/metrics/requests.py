@@ -8,16 +8,18 @@ grow with accounts, not requests (:data:`REQUEST_SPLIT_SCHEMA`):
 
 * ``*_requests`` / ``*_tokens``: the account's extraction (or legitimate) requests
   and their output tokens over the run;
-* ``*_contained``: the part of them sent after the account's containment (in a tick
-  after the one at whose end it was contained; all zero if never contained). In
-  passive mode that part was served and is counterfactual; in active mode it was
-  refused, and the harness counts the tokens it would have been served;
+* ``*_contained``: the part of them the detector's containment took. In passive mode,
+  those sent after the account's containment (in a tick after the one at whose end it
+  was contained; all zero if never contained): served anyway, so counterfactual. In
+  active mode, those the gateway refused (status 403: a ban or challenge), with the
+  output tokens they would have been served;
 * ``resold_*``: the part of the legitimate requests (and tokens) sent through an
   attacker's account: customers' requests a hydra network resold through it
   (:mod:`simulator.scenario.campaign.resale`); zero on customers' own accounts.
 
-Requests and tokens are those the gateway serves without this containment (status
-200), so rate-limited requests count on neither side. Over all accounts:
+The requests counted are those the gateway serves without this containment: status
+200 in passive mode, 200 or 403 in active mode (:mod:`simulator.bench.splits`), so
+rate-limited requests (429) count on neither side. Over all accounts:
 
 * extraction stopped = Σ extraction_requests_contained / Σ extraction_requests
   (share), and the same with tokens;
@@ -25,9 +27,11 @@ Requests and tokens are those the gateway serves without this containment (statu
   Σ legit_requests, and the same with tokens;
 * resold blocked (the collateral on a hydra account's end customers) =
   Σ resold_requests_contained / Σ resold_requests, and the same with tokens;
-* account truth: ``is_attacker`` ⇔ extraction_requests / (extraction_requests +
-  legit_requests) ≥ :data:`EXTRACTION_SHARE_THRESHOLD` (accounts without requests are
-  not attackers).
+* account truth (:func:`extraction_truth`, :func:`share_labelled`): ``is_attacker`` ⇔
+  extraction_requests / (extraction_requests + legit_requests) ≥ ``threshold``
+  (default :data:`EXTRACTION_SHARE_THRESHOLD` = 0.5); an account without a counted
+  request (every request rate-limited, or alarmed before it sent one) keeps its
+  ownership: an attacker if a campaign owns it.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ __all__ = [
     "RequestOutcome",
     "extraction_truth",
     "request_outcome",
+    "share_labelled",
 ]
 
 EXTRACTION_SHARE_THRESHOLD = 0.5
@@ -172,16 +177,54 @@ def request_outcome(splits: pd.DataFrame) -> RequestOutcome:
     )
 
 
-def extraction_truth(splits: pd.DataFrame, threshold: float = EXTRACTION_SHARE_THRESHOLD) -> np.ndarray:
+def extraction_truth(
+    splits: pd.DataFrame, threshold: float = EXTRACTION_SHARE_THRESHOLD, owned: np.ndarray | None = None
+) -> np.ndarray:
     """Row-aligned ``is_attacker``: extraction requests / all requests ≥ ``threshold``
-    (default :data:`EXTRACTION_SHARE_THRESHOLD`); False for an account without requests.
+    (default :data:`EXTRACTION_SHARE_THRESHOLD`); for an account without requests,
+    ``owned`` (its ownership: whether a campaign owns it; default False).
 
     >>> extraction_truth(pd.DataFrame({"extraction_requests": [90, 5, 50, 0], "legit_requests": [10, 95, 50, 0]}))
     array([ True, False,  True, False])
+    >>> extraction_truth(pd.DataFrame({"extraction_requests": [0], "legit_requests": [0]}), owned=np.array([True]))
+    array([ True])
     """
     if not 0 < threshold <= 1:
         raise ValueError(f"The 'threshold' parameter must be a number in the range (0, 1]. Got {threshold!r} instead.")
     extraction = splits["extraction_requests"].to_numpy(dtype=np.float64)
     total = extraction + splits["legit_requests"].to_numpy(dtype=np.float64)
     share = np.where(total > 0, extraction / np.where(total > 0, total, 1.0), 0.0)
-    return share >= threshold - 1e-12
+    fallback = np.zeros(total.size, dtype=bool) if owned is None else np.asarray(owned, dtype=bool)
+    return np.where(total > 0, share >= threshold - 1e-12, fallback)
+
+
+def share_labelled(
+    outcomes: pd.DataFrame, splits: pd.DataFrame, threshold: float = EXTRACTION_SHARE_THRESHOLD
+) -> pd.DataFrame:
+    """``outcomes`` (:data:`~simulator.metrics.outcomes.OUTCOME_SCHEMA` rows, labelled by
+    ownership) labelled by extraction share instead: ``is_attacker`` from
+    :func:`extraction_truth` over the account's row of ``splits`` (any detector's of the
+    same cell: the requests counted do not depend on the detector in passive mode, and
+    an active cell has one), its ownership where ``splits`` has no row or no counted
+    request; ``campaign`` cleared on the accounts that are no longer attackers, since
+    the metrics read a campaign as the truth.
+
+    A pool account with 9 resold requests of 10, another with 6 of its 10 its campaign's,
+    a customer, and a pool account alarmed before it sent anything:
+
+    >>> outcomes = pd.DataFrame({"account_id": ["p1", "p2", "c", "p3"], "is_attacker": [True, True, False, True],
+    ...                          "campaign": ["h", "h", None, "h"]})
+    >>> splits = pd.DataFrame({"account_id": ["c", "p1", "p2"], "extraction_requests": [0, 1, 6],
+    ...                        "legit_requests": [20, 9, 4]})
+    >>> share_labelled(outcomes, splits)[["account_id", "is_attacker", "campaign"]].values.tolist()
+    [['p1', False, None], ['p2', True, 'h'], ['c', False, None], ['p3', True, 'h']]
+    """
+    counts = splits.set_index("account_id")[["extraction_requests", "legit_requests"]]
+    if not counts.index.is_unique:
+        raise ValueError("Request splits hold an account twice; expected one row per account.")
+    counts = counts.reindex(outcomes["account_id"].to_numpy(dtype=object)).fillna(0)
+    truth = extraction_truth(counts, threshold, owned=outcomes["is_attacker"].to_numpy(dtype=bool))
+    labelled = outcomes.copy()
+    labelled["is_attacker"] = truth
+    labelled["campaign"] = labelled["campaign"].astype(object).where(truth, None)
+    return labelled
