@@ -1,0 +1,211 @@
+"""Mixed-traffic accounts in the harness: account-level truth by extraction share, and the
+request-level figures of closed-loop cells read from the gateway's statuses."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import tiny_scenario
+
+from detectors.base import Detector, scores_series
+from simulator import bench
+from simulator.bench.plan import plan_run
+from simulator.bench.runner import run_cell
+from simulator.metrics import EXTRACTION_SHARE_THRESHOLD, REQUEST_METRICS, extraction_truth, share_labelled
+from simulator.metrics.requests import request_outcome
+
+
+def counts(extraction: list[int], legit: list[int]) -> pd.DataFrame:
+    return pd.DataFrame({"extraction_requests": extraction, "legit_requests": legit})
+
+
+def test_the_default_extraction_share_is_one_half() -> None:
+    assert EXTRACTION_SHARE_THRESHOLD == 0.5
+
+
+def test_an_account_is_an_attacker_from_the_threshold_on_not_just_under_it() -> None:
+    # shares 0.5 (at), 0.49 (just under), 0.51 (just over), 1 and 0
+    table = counts([50, 49, 51, 10, 0], [50, 51, 49, 0, 7])
+    assert extraction_truth(table).tolist() == [True, False, True, True, False]
+    # at 0.6: 60/100 is in, 59/100 and 2999/5000 are out, 61/100 is in
+    table = counts([60, 59, 61, 2999], [40, 41, 39, 2001])
+    assert extraction_truth(table, 0.6).tolist() == [True, False, True, False]
+    assert extraction_truth(counts([1], [0]), 1.0).tolist() == [True]
+    assert extraction_truth(counts([99], [1]), 1.0).tolist() == [False]
+
+
+def test_an_account_without_counted_requests_keeps_its_ownership() -> None:
+    table = counts([0, 0, 3], [0, 0, 1])
+    assert extraction_truth(table, owned=np.array([True, False, False])).tolist() == [True, False, True]
+    with pytest.raises(ValueError, match="'threshold' parameter must be a number in the range"):
+        extraction_truth(table, 0.0)
+
+
+def test_a_pool_account_carrying_mostly_resold_traffic_is_labelled_a_customer() -> None:
+    outcomes = pd.DataFrame(
+        {
+            "account_id": ["pool-a", "pool-b", "shop", "pool-silent"],
+            "is_attacker": [True, True, False, True],
+            "campaign": ["h", "h", None, "h"],
+        }
+    )
+    splits = pd.DataFrame(
+        {"account_id": ["pool-a", "pool-b", "shop"], "extraction_requests": [3, 7, 0], "legit_requests": [7, 3, 40]}
+    )
+    labelled = share_labelled(outcomes, splits).set_index("account_id")
+    assert labelled["is_attacker"].to_dict() == {"pool-a": False, "pool-b": True, "shop": False, "pool-silent": True}
+    assert labelled["campaign"].isna().tolist() == [True, False, True, False]
+    assert share_labelled(outcomes, splits, 0.3).set_index("account_id").loc["pool-a", "is_attacker"]
+    assert outcomes["is_attacker"].tolist() == [True, True, False, True]  # the input is left as it was
+
+
+class Everyone(Detector):
+    """Scores every account 1 the first time it sends a request."""
+
+    def __init__(self) -> None:
+        pass
+
+    def update(self, batch):
+        if not hasattr(self, "seen_"):
+            self.seen_: set[str] = set()
+        new = [a for a in pd.unique(batch.requests["account_id"]) if a not in self.seen_]
+        self.seen_.update(new)
+        return scores_series(new, np.ones(len(new))) if new else None
+
+
+def mixed_world() -> object:
+    """Half of each pool account's conversations are resold customers': some accounts end
+    above one half of extraction, some below."""
+    campaign = {
+        "kind": "hydra",
+        "name": "h",
+        "accounts": 8,
+        "start": "30m",
+        "load": {"requests_per_account": "120/h"},
+        "resale": {"kind": "customers", "share": 0.5, "profile": "chat"},
+    }
+    return tiny_scenario(
+        name="mixed", duration="2h", tick="10m", population=[{"kind": "chat", "accounts": 20}], campaigns=[campaign]
+    )
+
+
+@pytest.fixture(scope="module")
+def mixed_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("mixed") / "run"
+    bench.run(
+        [mixed_world()], detectors=[("everyone", Everyone()), "null"], seeds=1, jobs=1, warmup=0.0, mode="both", out=out
+    )
+    return out
+
+
+def cell_tables(out: Path, mode: str, detector: str) -> pd.DataFrame:
+    """One detector's splits joined to its outcomes (ownership labels) in the cell of ``mode``."""
+    name = "mixed-passive-" if mode == "passive" else f"mixed-active-{detector}-"
+    cell = next(c for c in (out / "cells").iterdir() if c.name.startswith(name))
+    splits = pd.read_parquet(cell / "requests.parquet")
+    outcomes = pd.read_parquet(cell / "outcomes.parquet")
+    both = outcomes.merge(splits, on=["detector", "account_id"])
+    return both[both["detector"] == detector].reset_index(drop=True)
+
+
+def figures(out: Path, mode: str, detector: str) -> pd.Series:
+    metrics = pd.read_csv(out / "metrics.csv", keep_default_na=False, na_values=["nan"])  # a detector named null
+    rows = metrics[(metrics["mode"] == mode) & (metrics["detector"] == detector)]
+    return rows.set_index("metric")["value"]
+
+
+def test_the_harness_labels_accounts_by_their_extraction_share(mixed_run: Path) -> None:
+    both = cell_tables(mixed_run, "passive", "everyone")
+    active = both[both["requests"] > 0]
+    share = active["extraction_requests"] / (active["extraction_requests"] + active["legit_requests"])
+    owned = active["is_attacker"].to_numpy(dtype=bool)
+    truth = owned & (share >= 0.5).to_numpy()
+    # the world is made so that some pool accounts carry mostly resold traffic, others mostly their own
+    assert 0 < truth.sum() < owned.sum()
+    got = figures(mixed_run, "passive", "everyone")
+    # everyone is alarmed: precision is the attackers' share of the active accounts, and every
+    # account the truth calls a customer (customers and mostly-resold pool accounts) is flagged
+    assert got["recall"] == 1
+    assert got["precision"] == pytest.approx(truth.sum() / len(active))
+    assert got["legit_flagged"] == (~truth).sum()
+    assert got["legit_flagged"] > (~owned).sum()
+    # the leakage keeps the campaign's accounts: the null detector leaves the campaign all it got
+    assert figures(mixed_run, "passive", "null")["leakage_share"] == 1
+
+
+def test_the_threshold_is_a_setting_recorded_in_run_json_and_the_figures_follow_it(mixed_run: Path) -> None:
+    config = json.loads((mixed_run / "run.json").read_text(encoding="utf-8"))
+    assert config["plan"]["operating"]["extraction_share"] == 0.5
+    before = (mixed_run / "metrics.csv").read_bytes()
+    # the same plan read at another share: the stored cells are reused, the figures recomputed
+    bench.run(
+        [mixed_world()],
+        detectors=[("everyone", Everyone()), "null"],
+        seeds=1,
+        jobs=1,
+        warmup=0.0,
+        mode="both",
+        out=mixed_run,
+        extraction_share=0.01,
+    )
+    config = json.loads((mixed_run / "run.json").read_text(encoding="utf-8"))
+    assert config["plan"]["operating"]["extraction_share"] == 0.01
+    both = cell_tables(mixed_run, "passive", "everyone")
+    active = both[both["requests"] > 0]
+    assert figures(mixed_run, "passive", "everyone")["precision"] == pytest.approx(
+        (active["is_attacker"] & (active["extraction_requests"] > 0)).sum() / len(active)
+    )
+    # back at the default share, every byte is as before: the figures are read from the folder
+    bench.run(
+        [mixed_world()],
+        detectors=[("everyone", Everyone()), "null"],
+        seeds=1,
+        jobs=1,
+        warmup=0.0,
+        mode="both",
+        out=mixed_run,
+    )
+    assert (mixed_run / "metrics.csv").read_bytes() == before
+
+
+def test_an_active_cell_reads_stopped_and_blocked_requests_from_the_gateways_statuses(mixed_run: Path) -> None:
+    both = cell_tables(mixed_run, "active", "everyone")
+    assert len(both) > 0
+    sides = ["extraction", "legit"]
+    counted = sum(both[f"{side}_requests"] for side in sides)
+    refused = sum(both[f"{side}_requests_contained"] for side in sides)
+    # per account: what was counted is what was served or refused (rate-limited requests count nowhere),
+    # the contained part is exactly the refusals, and the served tokens are those the ledger saw
+    assert (counted == both["served"] + both["forbidden"]).all()
+    assert (refused == both["forbidden"]).all()
+    served_tokens = sum(both[f"{side}_tokens"] - both[f"{side}_tokens_contained"] for side in sides)
+    assert (served_tokens == both["output_tokens"]).all()
+    for side in [*sides, "resold"]:
+        assert (both[f"{side}_requests_contained"] <= both[f"{side}_requests"]).all()
+    # the detector bans every customer, who keep sending: refused legitimate requests
+    assert both["legit_requests_contained"].sum() > 0
+    got = figures(mixed_run, "active", "everyone")
+    outcome = request_outcome(both)
+    assert set(REQUEST_METRICS) <= set(got.index)
+    assert got["legit_requests_blocked"] == both["legit_requests_contained"].sum() == outcome.legit_requests_blocked
+    assert got["extraction_requests_stopped_share"] == pytest.approx(outcome.extraction_requests_stopped_share)
+    # stopped + served extraction requests = those the campaign sent that were not rate-limited
+    served_extraction = outcome.extraction_requests - outcome.extraction_requests_stopped
+    assert served_extraction + outcome.extraction_requests_stopped == both["extraction_requests"].sum()
+    null = figures(mixed_run, "active", "null")
+    assert null["extraction_requests_stopped_share"] == 0 and null["legit_requests_blocked"] == 0
+    assert math.isclose(null["leakage_share"], 1.0)
+
+
+def test_an_active_cell_with_resale_is_deterministic() -> None:
+    plan = plan_run([mixed_world()], detectors=[("everyone", Everyone())], seeds=[3], mode="active", warmup=0.0)
+    cell = next(c for c in plan.cells if c.mode == "active")
+    first, second = run_cell(cell), run_cell(cell)
+    assert first.detectors[0].requests is not None and first.detectors[0].requests.num_rows > 0
+    assert first.detectors[0].requests.equals(second.detectors[0].requests)
+    assert first.detectors[0].outcomes.equals(second.detectors[0].outcomes)
