@@ -11,11 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import tiny_scenario
+from typer.testing import CliRunner
 
 from detectors.base import Detector, scores_series
 from simulator import bench
 from simulator.bench.plan import plan_run
 from simulator.bench.runner import run_cell
+from simulator.cli import app
 from simulator.metrics import EXTRACTION_SHARE_THRESHOLD, REQUEST_METRICS, extraction_truth, share_labelled
 from simulator.metrics.requests import request_outcome
 
@@ -209,3 +211,20 @@ def test_an_active_cell_with_resale_is_deterministic() -> None:
     assert first.detectors[0].requests is not None and first.detectors[0].requests.num_rows > 0
     assert first.detectors[0].requests.equals(second.detectors[0].requests)
     assert first.detectors[0].outcomes.equals(second.detectors[0].outcomes)
+
+
+def test_check_leaves_out_a_resale_scenario_whose_accounts_were_labelled_at_another_share(
+    mixed_run: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    path = tmp_path / "baseline.json"
+    assert runner.invoke(app, ["baseline", str(mixed_run), "-o", str(path)]).exit_code == 0
+    assert runner.invoke(app, ["check", str(mixed_run), "--baseline", str(path)]).exit_code == 0
+    payload = json.loads(path.read_text())
+    payload["plan"]["operating"]["extraction_share"] = 0.8
+    row = next(f for f in payload["figures"] if f["detector"] == "everyone" and f["metric"] == "precision")
+    row["value"], row["low"], row["high"] = 1.0, 0.99, 1.0  # better than now: a regression if compared
+    path.write_text(json.dumps(payload))
+    result = runner.invoke(app, ["check", str(mixed_run), "--baseline", str(path)])
+    assert "scenario mixed: accounts labelled at another extraction share (0.8 → 0.5): not compared" in result.output
+    assert result.exit_code == 2 and "nothing to compare" in result.output

@@ -20,6 +20,7 @@ rejected, located errors)::
       reviews_per_day: 50
       warmup: 6h
       target_fpr: 0.001
+      extraction_share: 0.5           # scenarios with resale: an attacker's account is ≥ half extraction
     sweep:                            # optional: every scenario over a grid (simulator.bench.sweep)
       campaigns[0].accounts: [20, 80, 320]
     budgets:                          # what a detector may use (simulator.bench.budgets)
@@ -97,7 +98,8 @@ class Suite(StrictModel):
     )
     operating: OperatingPoints = Field(
         default_factory=OperatingPoints,
-        description="The analysts' budget and the warm-up threshold passive runs are read at.",
+        description="The analysts' budget and the warm-up threshold passive runs are read at, and the extraction "
+        "share that makes a mixed-traffic account an attacker's (scenarios with resale).",
     )
     budgets: Budgets = Field(
         default_factory=Budgets,

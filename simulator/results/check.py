@@ -33,7 +33,9 @@ The figures at deployment conditions are gated like the others, in their
 catalogue direction, where they were read the same way: a scenario whose declared
 customer base changed leaves all of them out; other operating points leave out the
 budget figures (``reviews_per_day``, ``review_order``) or the warm-up ones
-(``target_fpr``, or the scenario's warm-up), with a warning. A metric of the results
+(``target_fpr``, or the scenario's warm-up), with a warning; another
+``extraction_share`` leaves out every figure of the scenarios with resale (their
+accounts are labelled by it). A metric of the results
 that the baseline lacks (a baseline made before the metric existed) is listed in a
 warning ("regenerate the baseline to gate it"), never a failure.
 """
@@ -46,7 +48,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from simulator.metrics.catalogue import BUDGET_METRICS, CALIBRATION_METRICS, CATALOGUE, HARNESS_DEPLOYMENT_METRICS
+from simulator.metrics.catalogue import (
+    BUDGET_METRICS,
+    CALIBRATION_METRICS,
+    CATALOGUE,
+    HARNESS_DEPLOYMENT_METRICS,
+    REQUEST_METRICS,
+)
+from simulator.metrics.requests import EXTRACTION_SHARE_THRESHOLD
 from simulator.results.aggregate import summarize
 from simulator.results.baseline import Baseline, BaselineError
 from simulator.results.folder import RunResults
@@ -293,6 +302,17 @@ def _differently_read(baseline: Baseline, plan: dict, warnings: list[str]) -> se
             if changed:
                 warnings.append(f"{what} figures read at other operating points ({'; '.join(changed)}): not compared")
                 skipped |= {("*", name) for name in names}
+        was = before.get("extraction_share", EXTRACTION_SHARE_THRESHOLD)
+        is_ = now.get("extraction_share", EXTRACTION_SHARE_THRESHOLD)
+        if was != is_:
+            # scenarios with resale (those with request-level figures) label every account by this share
+            frame = baseline.frame()
+            mixed = sorted(set(frame.loc[frame["metric"].isin(REQUEST_METRICS), "scenario"]))
+            for label in mixed:
+                warnings.append(
+                    f"scenario {label}: accounts labelled at another extraction share ({was} → {is_}): not compared"
+                )
+            skipped |= {(label, name) for label in mixed for name in CATALOGUE}
     mine = {s["label"]: s for s in plan["scenarios"]}
     for scenario in baseline.plan.scenarios:
         current = mine.get(scenario.label)
