@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from conftest import tiny_scenario
 from typer.testing import CliRunner
@@ -17,6 +19,7 @@ from detectors.base import Detector, scores_series
 from simulator import bench
 from simulator.bench.plan import plan_run
 from simulator.bench.runner import run_cell
+from simulator.bench.splits import RequestSplits
 from simulator.cli import app
 from simulator.metrics import EXTRACTION_SHARE_THRESHOLD, REQUEST_METRICS, extraction_truth, share_labelled
 from simulator.metrics.requests import request_outcome
@@ -228,3 +231,34 @@ def test_check_leaves_out_a_resale_scenario_whose_accounts_were_labelled_at_anot
     result = runner.invoke(app, ["check", str(mixed_run), "--baseline", str(path)])
     assert "scenario mixed: accounts labelled at another extraction share (0.8 → 0.5): not compared" in result.output
     assert result.exit_code == 2 and "nothing to compare" in result.output
+
+
+def test_active_splits_by_hand_count_refusals_with_the_tokens_they_would_have_been_served() -> None:
+    """Account 0 is a pool account (harvest and resold requests), 1 a customer; the gateway
+    serves, refuses (403) or rate-limits (429) each request."""
+    ok, refused, limited = 200, 403, 429
+    tick = SimpleNamespace(
+        account_codes=np.array([0, 0, 0, 0, 1, 1]),
+        template_id=np.array([5, 5, -2, 5, -1, -1]),
+        requested_output=np.array([100, 200, 30, 999, 40, 50]),
+        batch=SimpleNamespace(
+            table=pa.table(
+                {
+                    "status": pa.array([ok, refused, refused, limited, ok, refused], pa.int16()),
+                    "output_tokens": pa.array([100, 0, 0, 0, 40, 0], pa.int32()),
+                }
+            )
+        ),
+    )
+    splits = RequestSplits(["d"], "active")
+    splits.add(tick, np.array([True, False]), {"d": lambda codes: np.zeros(codes.size, dtype=bool)})
+    table = splits.table("d", np.array([0, 1]), np.array(["pool", "shop"])).to_pandas().set_index("account_id")
+    pool, shop = table.loc["pool"], table.loc["shop"]
+    # the 429 counts nowhere; the refused harvest request is stopped with the 200 tokens it would have had
+    assert (pool["extraction_requests"], pool["extraction_requests_contained"]) == (2, 1)
+    assert (pool["extraction_tokens"], pool["extraction_tokens_contained"]) == (300, 200)
+    assert (pool["resold_requests"], pool["resold_requests_contained"], pool["resold_tokens_contained"]) == (1, 1, 30)
+    assert (shop["legit_requests"], shop["legit_requests_contained"], shop["legit_tokens_contained"]) == (2, 1, 50)
+    outcome = request_outcome(table.reset_index())
+    assert outcome.extraction_requests_stopped_share == 0.5
+    assert outcome.legit_requests_blocked == 2 and outcome.legit_tokens_blocked_share == pytest.approx(80 / 120)
