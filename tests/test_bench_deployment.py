@@ -300,12 +300,19 @@ def test_command_line_options_reach_the_run(tmp_path: Path) -> None:
             str(path),
             *("--detectors", "null,random", "--seeds", "1", "--jobs", "1", "--no-report", "--out", str(out)),
             *("--reviews-per-day", "7", "--review-order", "score", "--warmup", "90m", "--target-fpr", "0.01"),
+            *("--extraction-share", "0.7"),
             "--wide",  # a log 200 columns wide: the caption's operating note on one line
         ],
     )
     assert result.exit_code == 0, result.output
     plan = json.loads((out / "run.json").read_text())["plan"]
-    assert plan["operating"] == {"reviews_per_day": 7.0, "review_order": "score", "warmup": "90m", "target_fpr": 0.01}
+    assert plan["operating"] == {
+        "reviews_per_day": 7.0,
+        "review_order": "score",
+        "warmup": "90m",
+        "target_fpr": 0.01,
+        "extraction_share": 0.7,
+    }
     assert plan["scenarios"][0]["warmup_s"] == 5400.0
     assert plan["scenarios"][0]["deployment"] == {"customers": 50_000, "groups": {}}
     assert "at 50,000 customers: attackers" in result.output and "warm-up 1.5h" in result.output
@@ -314,6 +321,7 @@ def test_command_line_options_reach_the_run(tmp_path: Path) -> None:
         (["--reviews-per-day", "-1"], "Invalid value for '--reviews-per-day'"),
         (["--warmup", "soon"], "Invalid value for '--warmup'"),
         (["--review-order", "loudest"], "Invalid value for '--review-order'"),
+        (["--extraction-share", "0"], "extraction_share: input should be greater than 0, got 0.0"),
     ):
         refused = CliRunner().invoke(app, ["run", str(path), "--detectors", "null", *bad])
         assert refused.exit_code == 2 and message in refused.output, refused.output
