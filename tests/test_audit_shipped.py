@@ -25,6 +25,7 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SIZES: dict[str, float] = {
     "quickstart": 1.0,
     "hydra-cluster": 0.02,
+    "hydra-resale": 0.02,
     "burst-harvest": 0.5,
     "low-and-slow": 0.025,
     "mimicry": 0.06,

@@ -85,6 +85,11 @@ STATED: dict[str, list[tuple[str, str, float]]] = {
         ("around 150 requests a day", "hydra-main per account per day", 150),
         ("14,100 legitimate accounts", "legitimate accounts", 14_100),
     ],
+    "hydra-resale": [
+        ("About 2,000 attacker accounts", "attack accounts", 2_000),
+        ("around 150 requests a day", "hydra-resold per account per day", 150),
+        ("14,100 legitimate accounts", "legitimate accounts", 14_100),
+    ],
     "legit-only": [
         ("about 6,000 legitimate accounts", "legitimate accounts", 6_000),
         ("no attack", "attack accounts", 0),

@@ -20,6 +20,7 @@ from simulator.bench.deployment import request_values
 from simulator.bench.splits import RequestSplits, has_resale
 from simulator.metrics import REQUEST_METRICS
 from simulator.metrics.requests import REQUEST_SPLIT_SCHEMA
+from simulator.scenario.loading import load_scenario
 from simulator.scenario.population.interactive import ChatUsers
 from simulator.simulate import simulate
 from simulator.traffic import RESOLD_TEMPLATE, STATUS_OK, STATUS_RATE_LIMITED
@@ -189,3 +190,27 @@ def test_the_harness_reports_request_level_figures_for_scenarios_with_resale_onl
     assert (before == both["output_before_containment"]).all()
     attackers = both["is_attacker"].to_numpy(dtype=bool)
     assert (both.loc[~attackers, "resold_requests"] == 0).all() and both.loc[attackers, "resold_requests"].sum() > 0
+
+
+def test_the_shipped_resale_scenario_is_hydra_cluster_with_its_pool_resold() -> None:
+    """hydra-resale differs from the reference threat only by its campaign's resale (and
+    names), so the two compare like for like; at a small size about 40% of its pool's
+    requests are resold customers' chats."""
+    scenarios = Path(__file__).resolve().parent.parent / "scenarios"
+    reference = load_scenario(scenarios / "hydra-cluster.yaml").model_dump(exclude={"name", "description"})
+    resold = load_scenario(scenarios / "hydra-resale.yaml")
+    assert resold.campaigns[0].resale.model_dump() == RESALE
+    dumped = resold.model_dump(exclude={"name", "description"})
+    for side in (reference, dumped):
+        side["campaigns"][0].pop("resale")
+        side["campaigns"][0].pop("name")
+    assert dumped == reference
+
+    world = World(resold.resolved(scale=0.01, duration=12 * 3600.0), seed=3)
+    resold_requests = attack_requests = 0
+    for traffic in world.ticks():
+        mine = world.registry.truth.column("is_attacker")[traffic.account_codes]
+        attack_requests += int(mine.sum())
+        resold_requests += int((traffic.template_id[mine] == RESOLD_TEMPLATE).sum())
+    assert attack_requests > 500
+    assert resold_requests / attack_requests == pytest.approx(0.4, abs=0.06)
