@@ -37,7 +37,9 @@ __all__ = [
 class StrictModel(BaseModel):
     """Frozen, unknown keys rejected: the base of every scenario model."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    # validators are built when first used, not at import: building the ~85 scenario models'
+    # validators one by one at import was the largest part of `extractbench validate`'s start-up
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, defer_build=True)
 
 
 def _weights_over(valid: tuple[str, ...], what: str):
