@@ -41,6 +41,25 @@ def test_validating_a_scenario_loads_no_simulation() -> None:
     assert not {name for name in modules if name in SIMULATION or name.startswith(BEHAVIOUR)}
 
 
+NOT_FOR_VALIDATING = ("numpy", "pandas", "pyarrow", "scipy", "sklearn", "matplotlib", "simpy", "faker", "optuna")
+"""Libraries that checking a scenario file has no use for: ``extractbench validate``
+starts in a fraction of a second because it loads none of them (numpy alone took
+about a quarter of its start-up)."""
+
+
+def test_the_validate_command_loads_no_numeric_plotting_or_simulation_library() -> None:
+    modules = loaded_after(
+        "import contextlib, io\n"
+        "from simulator.cli import app\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        "    app(['validate', 'quickstart'], standalone_mode=False)\n"
+        "assert out.getvalue().startswith('ok '), out.getvalue()"
+    )
+    assert "simulator.scenario.schema" in modules  # the command did validate
+    assert sorted({name.partition(".")[0] for name in modules} & set(NOT_FOR_VALIDATING)) == []
+
+
 def module_files(root: Path, packages: tuple[str, ...]) -> dict[str, tuple[Path, bool]]:
     """Every module of ``packages`` under ``root``: dotted name → (file, is a package ``__init__``)."""
     found: dict[str, tuple[Path, bool]] = {}
