@@ -24,8 +24,8 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module("simulator.bench")
     if name == "run":
         return importlib.import_module("simulator.bench").run
-    if name == "simulate":  # the module simulator.simulate, callable as simulator.simulation.simulate
-        return importlib.import_module("simulator.simulate")
+    if name == "simulate":
+        return importlib.import_module("simulator.simulation").simulate
     if name == "Simulation":
         return importlib.import_module("simulator.simulation").Simulation
     if name in _RESULTS:

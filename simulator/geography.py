@@ -8,8 +8,13 @@ domains.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+# numpy is imported by the functions that draw or compute with arrays, not here: validating a
+# scenario file needs none of it, and importing it was a large share of `extractbench validate`'s start-up
+if TYPE_CHECKING:
+    import numpy as np
+
 
 __all__ = ["COUNTRIES", "Country", "country_codes", "default_country_weights"]
 
@@ -61,5 +66,7 @@ def country_codes() -> tuple[str, ...]:
 
 def default_country_weights() -> np.ndarray:
     """Default customer shares per country, normalised to sum to 1."""
+    import numpy as np
+
     weights = np.array([country.share for country in COUNTRIES], dtype=np.float64)
     return weights / weights.sum()

@@ -258,11 +258,11 @@ def numpy_reference(size: int = 1_000_000, repeats: int = 3) -> float:
 def simulation_rate(scenario: Scenario) -> tuple[int, int, float]:
     """Simulate ``scenario`` with Parquet output into a temporary folder: returns
     (requests, accounts, seconds)."""
-    from simulator.simulate import simulate
+    from simulator.simulation_folder import simulate_to_folder
 
     with tempfile.TemporaryDirectory(prefix="extractbench-perf-") as folder:
         started = _clock()
-        summary = simulate(scenario, Path(folder))
+        summary = simulate_to_folder(scenario, Path(folder))
         seconds = _clock() - started
     return summary.requests, summary.accounts, seconds
 

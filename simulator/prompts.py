@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.vocabulary import LANGUAGES, TOPICS
+
 __all__ = [
     "LANGUAGES",
     "TOPICS",
@@ -32,32 +34,6 @@ __all__ = [
     "random_fingerprints",
     "topic_code",
 ]
-
-TOPICS: tuple[str, ...] = (
-    "agentic_tool_use",
-    "chit_chat",
-    "classification",
-    "coding",
-    "computer_use",
-    "creative_writing",
-    "customer_support",
-    "data_analysis",
-    "general_qa",
-    "information_extraction",
-    "math",
-    "reasoning",
-    "rewrite",
-    "rubric_grading",
-    "summarization",
-    "translation",
-    "vision",
-)
-"""The capability taxonomy (sorted). Attack campaigns concentrate on a few of these
-(reasoning, coding, agentic tool use, rubric grading, rewrites); legitimate traffic
-spreads more widely."""
-
-LANGUAGES: tuple[str, ...] = ("ar", "de", "en", "es", "fr", "hi", "id", "ja", "ko", "pt", "ru", "zh")
-"""Language labels (ISO 639-1, sorted)."""
 
 _TOPIC_INDEX = {name: i for i, name in enumerate(TOPICS)}
 _LANGUAGE_INDEX = {name: i for i, name in enumerate(LANGUAGES)}

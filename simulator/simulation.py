@@ -33,8 +33,7 @@ import pyarrow.parquet as pq
 from simulator.scenario import Scenario
 from simulator.scenario.bundled import missing_hint, resolve_scenario_path
 from simulator.scenario.loading import load_scenario
-from simulator.simulate import SimulationSummary
-from simulator.simulate import simulate as simulate_to_folder
+from simulator.simulation_folder import SimulationSummary, simulate_to_folder
 from simulator.units import parse_option_duration
 
 __all__ = ["Simulation", "as_seconds", "simulate"]

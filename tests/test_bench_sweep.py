@@ -14,7 +14,7 @@ from simulator.bench.plan import BenchInputError, plan_run
 from simulator.bench.suite import load_suite
 from simulator.bench.sweep import SweepRange, expand_sweep, point_label
 from simulator.results import RunResults
-from simulator.scenario import ScenarioError, load_scenario
+from simulator.scenario import Scenario, ScenarioError, load_scenario
 from simulator.scenario.paths import PathError, check_path, parse_path, with_values
 
 TINY_SUITE = """\
@@ -51,9 +51,9 @@ def test_paths_parse_into_fields_and_indices() -> None:
 
 
 def test_a_path_through_a_union_finds_the_field_in_its_members() -> None:
-    assert check_path("campaigns[0].infrastructure.rotation")
+    assert check_path("campaigns[0].infrastructure.rotation", Scenario)
     with pytest.raises(PathError, match="did you mean 'accounts'"):
-        check_path("campaigns[0].acounts")
+        check_path("campaigns[0].acounts", Scenario)
 
 
 def test_ranges_are_inclusive_and_whole_when_their_ends_are() -> None:

@@ -11,7 +11,7 @@ from simulator import bench
 from simulator.bench.plan import detector_specs
 from simulator.replay import ReplayInput, load_mapping, replay_logs
 from simulator.scenario import load_scenario
-from simulator.simulate import simulate
+from simulator.simulation_folder import simulate_to_folder
 
 SEED = 3
 LIGHT = ["templates", "capability", "lifecycle", "rate"]
@@ -27,7 +27,7 @@ def passive(tmp_path_factory: pytest.TempPathFactory, quickstart_path: Path) -> 
 
 def _replay(scenario: object, folder: Path, fmt: str, detectors: list[str] | None):
     sim = folder / f"sim-{fmt}"
-    simulate(scenario, sim, fmt=fmt)  # type: ignore[arg-type]
+    simulate_to_folder(scenario, sim, fmt=fmt)  # type: ignore[arg-type]
     spec = ReplayInput(
         logs=(sim / f"requests.{fmt}",),
         mapping=load_mapping(sim / "mapping.yaml"),

@@ -76,15 +76,15 @@ def test_bad_options_exit_2_without_a_traceback(tmp_path: Path, quickstart_path:
 def test_an_interrupted_run_leaves_no_file_under_a_final_name(
     tmp_path: Path, quickstart_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from simulator import simulate as module
     from simulator.scenario.loading import load_scenario
+    from simulator.simulation_folder import simulate_to_folder
 
     def boom(done: int, total: int) -> None:
         if done == 30:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        module.simulate(load_scenario(quickstart_path).resolved(duration=7200), tmp_path, progress=boom)
+        simulate_to_folder(load_scenario(quickstart_path).resolved(duration=7200), tmp_path, progress=boom)
     assert list(tmp_path.iterdir()) == []
 
 

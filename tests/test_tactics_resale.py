@@ -22,7 +22,7 @@ from simulator.metrics import REQUEST_METRICS
 from simulator.metrics.requests import REQUEST_SPLIT_SCHEMA
 from simulator.scenario.loading import load_scenario
 from simulator.scenario.population.interactive import ChatUsers
-from simulator.simulate import simulate
+from simulator.simulation_folder import simulate_to_folder
 from simulator.traffic import RESOLD_TEMPLATE, STATUS_OK, STATUS_RATE_LIMITED
 from simulator.world import World
 
@@ -75,7 +75,7 @@ def test_the_resale_spec_is_checked() -> None:
 
 def test_resold_requests_are_labelled_benign_per_request_on_an_attacker_account(tmp_path: Path) -> None:
     scenario = campaign_scenario({"accounts": 6, "resale": RESALE}, duration="90m", tick="10m")
-    simulate(scenario, tmp_path, seed=2)
+    simulate_to_folder(scenario, tmp_path, seed=2)
     requests = pd.read_parquet(tmp_path / "requests.parquet", columns=["request_id", "account_id"])
     truth = pd.read_parquet(tmp_path / "request_labels.parquet").merge(requests, on="request_id")
     labels = pd.read_parquet(tmp_path / "labels.parquet")[["account_id", "is_attacker"]]

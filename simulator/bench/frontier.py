@@ -199,7 +199,7 @@ def frontier_search(
     for bad input."""
     problems: list[str] = []
     try:
-        types_ = check_path(path)
+        types_ = check_path(path, Scenario)
     except PathError as exc:
         raise BenchInputError([f"--param: expected {exc}"]) from None
     integer = is_integer_field(types_)

@@ -39,6 +39,7 @@ from simulator.bench.sweep import range_number, show_value
 from simulator.export import atomic_path, write_json, write_table
 from simulator.scenario import Scenario
 from simulator.scenario.paths import PathError, check_path, get_value, is_integer_field, parse_path, with_values
+from simulator.scenario.schema import check_search
 from simulator.scenario.search import SearchParam
 
 __all__ = ["Objective", "RedTeamResult", "default_space", "red_team", "scenario_yaml", "write_red_team"]
@@ -150,10 +151,11 @@ def red_team(
     integer: dict[str, bool] = {}
     for param in chosen:
         try:
-            types_ = check_path(param.path)
+            check_search(param)  # a space given here was not checked by a scenario
+            types_ = check_path(param.path, Scenario)
             original[param.path] = get_value(dump, parse_path(param.path))
             integer[param.path] = is_integer_field(types_)
-        except PathError as exc:
+        except ValueError as exc:  # PathError included
             problems.append(f"search {param.path}: expected {exc}")
     if problems:
         raise BenchInputError(problems)

@@ -112,7 +112,7 @@ def sweep_problems(sweep: Mapping[str, SweepValues]) -> dict[str, tuple[str, Any
     problems: dict[str, tuple[str, Any]] = {}
     for path, values in sweep.items():
         try:
-            types_ = check_path(path)
+            types_ = check_path(path, Scenario)
         except PathError as exc:
             problems[path] = (_GOT.sub("", str(exc)), path)
             continue

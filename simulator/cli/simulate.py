@@ -41,7 +41,7 @@ def simulate(
     """Simulate a scenario (a file, or a bundled one by name) and write requests (Parquet, JSON Lines
     or CSV), accounts and ground truth (Parquet), and mapping.yaml to replay the requests with
     `extractbench replay`."""
-    from simulator.simulate import simulate as run_simulation
+    from simulator.simulation_folder import simulate_to_folder as run_simulation
 
     scenario = load_or_exit(scenario_file)
     scenario = resolve_or_exit(scenario, scenario_file, seed=seed, duration=duration, scale=scale)  # type: ignore[arg-type]

@@ -8,15 +8,18 @@ editors use to validate and complete scenario files.
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from simulator.geography import country_codes
-from simulator.prompts import LANGUAGES, TOPICS
 from simulator.units import COUNT_PATTERN, DAY, Count, Duration, parse_count
-from simulator.vocabulary import SIGNUP_PATHWAYS
+from simulator.vocabulary import LANGUAGES, SIGNUP_PATHWAYS, TOPICS
+
+# numpy is imported by the functions that draw or compute with arrays, not here: validating a
+# scenario file needs none of it, and importing it was a large share of `extractbench validate`'s start-up
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "MAX_ACCOUNTS",
@@ -37,7 +40,9 @@ __all__ = [
 class StrictModel(BaseModel):
     """Frozen, unknown keys rejected: the base of every scenario model."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    # validators are built when first used, not at import: building the ~85 scenario models'
+    # validators one by one at import was the largest part of `extractbench validate`'s start-up
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, defer_build=True)
 
 
 def _weights_over(valid: tuple[str, ...], what: str):
@@ -76,10 +81,10 @@ AccountCount = Annotated[
 _NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 TopicWeights = Annotated[dict[str, _NonNegative], _weights_over(TOPICS, "topic")]
-"""Relative weights over the capability taxonomy (:data:`simulator.prompts.TOPICS`)."""
+"""Relative weights over the capability taxonomy (:data:`simulator.vocabulary.TOPICS`)."""
 
 LanguageWeights = Annotated[dict[str, _NonNegative], _weights_over(LANGUAGES, "language")]
-"""Relative weights over language labels (:data:`simulator.prompts.LANGUAGES`)."""
+"""Relative weights over language labels (:data:`simulator.vocabulary.LANGUAGES`)."""
 
 CountryWeights = Annotated[dict[str, _NonNegative], _weights_over(country_codes(), "country")]
 """Relative weights over ISO country codes (:data:`simulator.geography.COUNTRIES`)."""
@@ -98,6 +103,8 @@ def scale_count(count: int, factor: float) -> int:
 
 def normalised(weights: dict[str, float], order: tuple[str, ...]) -> np.ndarray:
     """Weights as probabilities over ``order`` (names missing from ``weights`` get 0)."""
+    import numpy as np
+
     values = np.array([float(weights.get(name, 0.0)) for name in order], dtype=np.float64)
     return values / values.sum()
 
@@ -121,10 +128,14 @@ class LogNormal(StrictModel):
     @property
     def mean(self) -> float:
         """Mean before clipping: ``median · exp(sigma² / 2)``."""
+        import numpy as np
+
         return float(self.median * np.exp(self.sigma**2 / 2))
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` integer draws (int64)."""
+        import numpy as np
+
         values = np.exp(rng.normal(np.log(max(self.median, 1e-9)), self.sigma, size=n))
         return np.clip(np.rint(values), self.min, self.max).astype(np.int64)
 
@@ -144,5 +155,7 @@ class AgeRange(StrictModel):
 
     def sample_created(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Creation times in seconds relative to the scenario start (≤ 0)."""
+        import numpy as np
+
         low, high = np.log(max(self.min, 1.0)), np.log(max(self.max, 1.0))
         return -np.exp(rng.uniform(low, high, size=n))

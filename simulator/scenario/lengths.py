@@ -16,11 +16,17 @@ these by expectation-maximisation on log tokens.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from pydantic import Field, model_validator
 
 from simulator.scenario.base import LogNormal, StrictModel
 from simulator.units import Count
+
+# numpy is imported by the functions that draw or compute with arrays, not here: validating a
+# scenario file needs none of it, and importing it was a large share of `extractbench validate`'s start-up
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Mode", "TokenLengths"]
 
@@ -50,12 +56,16 @@ class TokenLengths(LogNormal):
     @property
     def mean(self) -> float:
         """Mean before clipping: ``Σ wᵢ · medianᵢ · exp(sigmaᵢ² / 2)`` over components."""
+        import numpy as np
+
         rest = 1.0 - sum(mode.share for mode in self.modes)
         main = rest * self.median * np.exp(self.sigma**2 / 2)
         return float(main + sum(m.share * m.median * np.exp(m.sigma**2 / 2) for m in self.modes))
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` integer draws (int64)."""
+        import numpy as np
+
         if not self.modes:
             return super().sample(rng, n)
         medians = np.array([self.median] + [m.median for m in self.modes], dtype=np.float64)

@@ -1,15 +1,20 @@
 """Scenario parameters by dotted path: ``campaigns[0].load.requests_per_account``.
 
-Sweeps (:mod:`simulator.bench.sweep`), the frontier search and the red-team search
-name the parameters they vary this way. A path is checked twice:
+Sweeps (:mod:`simulator.bench.sweep`), the frontier search, the red-team search and a
+scenario's own ``search:`` block name the parameters they vary this way. A path is
+checked twice:
 
-* against the **schema** (:func:`check_path`), before any scenario is read: every
+* against the **schema** (:func:`check_path`, from the root model, normally
+  :class:`~simulator.scenario.schema.Scenario`), before any scenario is read: every
   step must be a field (or a list index, or a mapping key) of the model it is
   applied to, following every member of a discriminated union that has the field;
   :func:`check_value` then says whether a value fits the type found at the end;
 * against a **scenario** (:func:`with_values`): the path must exist in it (the
   campaign at that index, a section that is set), and the scenario with the values
   substituted must validate again as a whole.
+
+Nothing here knows the scenario schema: the root model comes in as an argument, so
+that the schema itself (which checks its ``search:`` paths) can use this module.
 """
 
 from __future__ import annotations
@@ -19,11 +24,9 @@ import re
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
-
-from simulator.scenario.schema import Scenario
 
 __all__ = [
     "PathError",
@@ -35,6 +38,8 @@ __all__ = [
     "parse_path",
     "with_values",
 ]
+
+M = TypeVar("M", bound=BaseModel)
 
 _STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 
@@ -106,11 +111,12 @@ def _step(tp: Any, step: str | int) -> tuple[list[Any], list[str]]:
     return found, sorted(set(valid))
 
 
-def check_path(path: str) -> list[Any]:
-    """The types a scenario field at ``path`` may have (one per union member that has it);
-    raises :class:`PathError` naming the first step the schema does not have."""
+def check_path(path: str, root: type[BaseModel]) -> list[Any]:
+    """The types a field of ``root`` (the scenario schema) at ``path`` may have (one per
+    union member that has it); raises :class:`PathError` naming the first step the
+    schema does not have."""
     steps = parse_path(path)
-    current: list[Any] = [Scenario]
+    current: list[Any] = [root]
     for i, step in enumerate(steps):
         reached: list[Any] = []
         valid: list[str] = []
@@ -175,10 +181,10 @@ def _set(data: Any, steps: tuple[str | int, ...], value: Any) -> None:
     parent[last] = value
 
 
-def with_values(scenario: Scenario, values: Mapping[str, Any]) -> Scenario:
-    """``scenario`` with each path of ``values`` set to its value, validated again;
-    raises :class:`PathError` or pydantic's ``ValidationError``."""
+def with_values(scenario: M, values: Mapping[str, Any]) -> M:
+    """``scenario`` with each path of ``values`` set to its value, validated again (as
+    its own model); raises :class:`PathError` or pydantic's ``ValidationError``."""
     data = scenario.model_dump()
     for path, value in values.items():
         _set(data, parse_path(path), value)
-    return Scenario.model_validate(data)
+    return type(scenario).model_validate(data)

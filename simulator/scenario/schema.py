@@ -18,13 +18,22 @@ from __future__ import annotations
 import difflib
 import itertools
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from simulator.scenario.base import AccountCount, StrictModel
 from simulator.scenario.campaign import CampaignConfig
+from simulator.scenario.paths import PathError, check_path, check_value
 from simulator.scenario.population import ArchetypeConfig
 from simulator.scenario.search import SearchParam
 from simulator.units import DAY, Duration, Rate, SignedDuration
@@ -38,6 +47,7 @@ __all__ = [
     "Pricing",
     "Scenario",
     "Tier",
+    "check_search",
 ]
 
 SCHEMA_VERSION = 1
@@ -216,6 +226,30 @@ def _located(loc: tuple[str, ...], message: str, given: object) -> ValidationErr
     )
 
 
+def check_search(param: SearchParam) -> None:
+    """Raise :class:`ValueError` unless ``param`` names a scenario field (by path) and
+    gives either a range (``low`` and ``high``) or ``choices``, every one of which fits
+    that field."""
+    try:
+        types_ = check_path(param.path, Scenario)
+    except PathError as exc:
+        raise ValueError(str(exc)) from None
+    ranged = param.low is not None and param.high is not None
+    if ranged == (param.choices is not None) or (param.low is None) != (param.high is None):
+        raise ValueError(f"either low and high or choices for {param.path}, got neither or both")
+    for value in param.choices or [param.low, param.high]:
+        reason = check_value(types_, value)
+        if reason is not None:
+            raise ValueError(f"values that fit {param.path} ({reason}), got {value!r}")
+
+
+def _searchable(value: object, handler: ValidatorFunctionWrapHandler) -> SearchParam:
+    # a wrap validator, so that an error names the entry as written, like a field error does
+    param = handler(value)
+    check_search(param)
+    return param
+
+
 class Scenario(StrictModel):
     """One simulated world: legitimate customers, extraction campaigns and the gateway."""
 
@@ -244,7 +278,7 @@ class Scenario(StrictModel):
         description="The real customer base the simulated customers stand for (the prevalence figures at deployment "
         "conditions are read at); default: evaluated as simulated.",
     )
-    search: list[SearchParam] | None = Field(
+    search: list[Annotated[SearchParam, WrapValidator(_searchable)]] | None = Field(
         default=None,
         exclude=True,
         description="Campaign parameters the red-team search may vary, with their bounds (default: accounts, rate, "

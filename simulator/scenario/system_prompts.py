@@ -24,31 +24,65 @@ alone say nothing about who sent them; only who shares which does.
 
 from __future__ import annotations
 
-import numpy as np
+from functools import cache
+from typing import TYPE_CHECKING, Any, NamedTuple
+
 from pydantic import Field, model_validator
 
-from simulator.hashing import hashed_normal, hashed_uniform, splitmix64
 from simulator.scenario.base import LogNormal, StrictModel
-from simulator.seeding import stable_key
+
+# numpy (and the hashes built on it) is imported by the functions that draw, not here:
+# validating a scenario file needs none of it, and importing it was a large share of
+# `extractbench validate`'s start-up; NO_SYSTEM_PROMPT is computed when first asked for
+if TYPE_CHECKING:
+    import numpy as np
+
+    NO_SYSTEM_PROMPT: np.uint64
 
 __all__ = ["NO_SYSTEM_PROMPT", "STOCK_PROMPTS", "SystemPromptMix", "stock_prompts"]
 
 STOCK_PROMPTS = 48
 """Stock system prompts of popular SDKs, frameworks and tutorials."""
 
-NO_SYSTEM_PROMPT = np.uint64(splitmix64(np.array([stable_key("system-prompt/none")], dtype=np.uint64))[0])
-"""The hash of an empty system prompt."""
 
-_STOCK = np.uint64(stable_key("system-prompt/stock"))
-_CLIENT = np.uint64(stable_key("system-prompt/client"))
-_OWN = np.uint64(stable_key("system-prompt/own"))
+class _Salts(NamedTuple):
+    none: np.uint64
+    """The hash of an empty system prompt (:data:`NO_SYSTEM_PROMPT`)."""
+    stock: np.uint64
+    client: np.uint64
+    own: np.uint64
+
+
+@cache
+def _salts() -> _Salts:
+    import numpy as np
+
+    from simulator.hashing import splitmix64
+    from simulator.seeding import stable_key
+
+    return _Salts(
+        none=np.uint64(splitmix64(np.array([stable_key("system-prompt/none")], dtype=np.uint64))[0]),
+        stock=np.uint64(stable_key("system-prompt/stock")),
+        client=np.uint64(stable_key("system-prompt/client")),
+        own=np.uint64(stable_key("system-prompt/own")),
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NO_SYSTEM_PROMPT":  # the hash of an empty system prompt (numpy.uint64)
+        return _salts().none
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def stock_prompts(uniform: np.ndarray) -> np.ndarray:
     """Hashes of stock system prompts for uniform values in [0, 1), the popular ones
     more often."""
+    import numpy as np
+
+    from simulator.hashing import splitmix64
+
     index = np.floor(STOCK_PROMPTS * uniform**3).astype(np.uint64)
-    return splitmix64(index ^ _STOCK)
+    return splitmix64(index ^ _salts().stock)
 
 
 class SystemPromptMix(StrictModel):
@@ -77,8 +111,12 @@ class SystemPromptMix(StrictModel):
     def prompt_counts(self, owners: np.ndarray) -> np.ndarray:
         """Own prompts of each owner key: ``median · exp(sigma · z)`` clipped to
         ``[min, max]`` and rounded up, with ``z`` a normal value hashed from the key."""
+        import numpy as np
+
+        from simulator.hashing import hashed_normal
+
         p = self.prompts
-        counts = np.ceil(p.median * np.exp(p.sigma * hashed_normal(owners, int(_OWN))))
+        counts = np.ceil(p.median * np.exp(p.sigma * hashed_normal(owners, int(_salts().own))))
         return np.clip(counts, max(p.min, 1), p.max).astype(np.uint64)
 
     def draw(self, rng: np.random.Generator, owners: np.ndarray, clients: np.ndarray | None = None) -> np.ndarray:
@@ -90,6 +128,8 @@ class SystemPromptMix(StrictModel):
     def for_keys(self, keys: np.ndarray, owners: np.ndarray, clients: np.ndarray | None = None) -> np.ndarray:
         """Like :meth:`draw`, with the randomness hashed from ``keys`` (one per job):
         every request of one job carries the job's prompt, whichever block it is in."""
+        from simulator.hashing import hashed_uniform
+
         return self._choose(owners, clients, hashed_uniform(keys, 1), hashed_uniform(keys, 2), hashed_uniform(keys, 3))
 
     def _choose(
@@ -100,13 +140,18 @@ class SystemPromptMix(StrictModel):
         slot_uniform: np.ndarray,
         stock_uniform: np.ndarray,
     ) -> np.ndarray:
+        import numpy as np
+
+        from simulator.hashing import splitmix64
+
+        salts = _salts()
         owners = owners.astype(np.uint64)
         slot = np.floor(self.prompt_counts(owners) * slot_uniform**2).astype(np.uint64)
-        hashes = splitmix64(splitmix64(owners ^ _OWN) ^ slot)
+        hashes = splitmix64(splitmix64(owners ^ salts.own) ^ slot)
         if clients is not None and self.client_share > 0:
             use = source < self.none_share + self.stock_share + self.client_share
-            hashes[use] = splitmix64(clients[use].astype(np.uint64) ^ _CLIENT)
+            hashes[use] = splitmix64(clients[use].astype(np.uint64) ^ salts.client)
         stock = source < self.none_share + self.stock_share
         hashes[stock] = stock_prompts(stock_uniform[stock])
-        hashes[source < self.none_share] = NO_SYSTEM_PROMPT
+        hashes[source < self.none_share] = salts.none
         return hashes

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from simulator.prompts import TOPICS
 from simulator.scenario.base import StrictModel
 from simulator.units import Count
+from simulator.vocabulary import TOPICS
 
 __all__ = ["Goal"]
 

@@ -38,13 +38,17 @@ clients and SDK concurrency limits).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-import numpy as np
 from pydantic import Field
 
 from simulator.scenario.base import StrictModel
 from simulator.units import DAY, Duration, Rate
+
+# numpy is imported by the functions that draw or compute with arrays, not here: validating a
+# scenario file needs none of it, and importing it was a large share of `extractbench validate`'s start-up
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "FlatRhythm",
@@ -167,9 +171,13 @@ class LoadPlan(StrictModel):
 
     def response_times(self, output_tokens: np.ndarray) -> np.ndarray:
         """Seconds each answer takes: ``latency + output_tokens / output_speed``."""
+        import numpy as np
+
         return float(self.latency) + np.asarray(output_tokens, dtype=np.float64) / self.output_speed
 
     def volumes(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Per-account volume multipliers with mean 1: ``exp(N(−σ²/2, σ))``."""
+        import numpy as np
+
         sigma = self.volume_sigma
         return np.exp(rng.normal(-(sigma**2) / 2, sigma, size=n)) if sigma > 0 else np.ones(n)

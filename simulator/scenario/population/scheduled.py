@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
 from pydantic import Field
 
 from simulator.scenario.base import AgeRange, EmailStyleWeights, LogNormal, PathwayWeights, TopicWeights
@@ -80,6 +79,8 @@ class Scheduled(Rhythmic):
     def mean_output_tokens(self) -> float:
         """Mean output tokens per request before max_tokens: the log-normal mean times
         the mean job factor ``exp(job_output_sigma² / 2)`` and the chain-of-thought factor."""
+        import numpy as np  # here, not at import: validating a scenario file needs no numpy
+
         cot = 1.0 + self.cot_share * (self.cot_output_factor - 1.0)
         return self.output_tokens.mean * float(np.exp(self.job_output_sigma**2 / 2)) * cot
 

@@ -1,4 +1,6 @@
-"""Run a scenario once and export its traffic: the ``simulate`` command's engine.
+"""Run a scenario once and write its traffic to a folder: the engine of the ``simulate``
+command and of the Python call ``simulator.simulate(...)`` (:mod:`simulator.simulation`,
+which reads the folder back as DataFrames).
 
 Output folder:
 
@@ -23,7 +25,6 @@ import platform
 import resource
 import sys
 import time
-import types
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,7 +39,7 @@ from simulator.scenario import Scenario
 from simulator.traffic import ACCOUNT_SCHEMA, REQUEST_SCHEMA, extraction_requests
 from simulator.world import World
 
-__all__ = ["SimulationSummary", "accounts_table", "labels_table", "replay_mapping", "simulate"]
+__all__ = ["SimulationSummary", "accounts_table", "labels_table", "replay_mapping", "simulate_to_folder"]
 
 REQUEST_LABEL_SCHEMA = pa.schema(
     [pa.field("request_id", pa.uint64()), pa.field("template_id", pa.int64()), pa.field("is_extraction", pa.bool_())]
@@ -104,7 +105,7 @@ def replay_mapping(scenario: Scenario) -> str:
     )
 
 
-def simulate(
+def simulate_to_folder(
     scenario: Scenario,
     out: Path,
     *,
@@ -174,17 +175,3 @@ def simulate(
         },
     )
     return summary
-
-
-class _CallableModule(types.ModuleType):
-    """``simulator.simulate`` is this module (``from simulator.simulate import simulate``
-    writes a folder) and, called, the Python API :func:`simulator.simulation.simulate`:
-    the package attribute and the submodule share one name, so the module answers both."""
-
-    def __call__(self, *args: object, **kwargs: object) -> object:
-        from simulator.simulation import simulate as simulate_frames
-
-        return simulate_frames(*args, **kwargs)  # type: ignore[arg-type]
-
-
-sys.modules[__name__].__class__ = _CallableModule
