@@ -68,7 +68,7 @@ def test_a_suite_naming_code_is_refused_without_importing_it(planted: Path, spec
     suite = write_suite(planted.parent, "rate", entry)
     result = CliRunner().invoke(app, ["run", "--suite", str(suite), "--out", str(planted.parent / "out")])
     assert result.exit_code == 2, result.output
-    assert f"suite.yaml:6:5: detectors[1]: expected a registered detector name" in result.output
+    assert "suite.yaml:6:5: detectors[1]: expected a registered detector name" in result.output
     assert f"got {entry!r}" in result.output
     assert "--allow-module-detectors" in result.output and "extractbench.detectors" in result.output
     assert not (planted.parent / "IMPORTED").exists()
