@@ -18,36 +18,48 @@ span), its accounts the population's and campaigns' counts, and its peak memory
 
     memory_bytes(cell) = BASE_BYTES + BYTES_PER_ACCOUNT × accounts + BYTES_PER_REQUEST × requests
 
-Memory grows with accounts (each detector keeps per-account state) and only
-slowly with requests (batches are processed and dropped; what grows is the
-outcomes and score trajectories kept per tick). The constants were fitted on
-hydra-cluster, seed 0, every registered detector, one process, on the two-core
-development machine (peak RSS of the cell, ``cost.csv``'s ``cell_peak_rss_mb``):
+Memory grows with accounts (the world's and each detector's per-account state)
+and with requests (what a cell keeps until it ends: score changes for
+``scores.parquet``, outcomes). The constants are a least-squares fit of four
+runs of hydra-cluster, seed 0, every registered detector, ``bench.run(jobs=1)``,
+on the two-core development machine (December 2026), peak RSS of the cell
+(``cost.csv``'s ``cell_peak_rss_mb``); the fit is within 10 MiB of each:
 
-======================  ========  ==========  ============
-run                     accounts  requests    peak RSS
-======================  ========  ==========  ============
-scale 0.1, 1 day        1,608     237,537     344 MiB
-scale 0.1, 3 days       1,608     see below   see below
-scale 0.3, 1 day        4,824     see below   see below
-======================  ========  ==========  ============
+==================  ========  ===================  ===========
+run                 accounts  expected requests    peak RSS
+==================  ========  ===================  ===========
+scale 0.1, 1 day    1,608     237,006              343.6 MiB
+scale 0.1, 3 days   1,608     726,019              475.5 MiB
+scale 0.3, 1 day    4,824     711,019              560.7 MiB
+scale 0.1, 7 days   1,608     1,704,044            692.8 MiB
+==================  ========  ===================  ===========
+
+At full size this gives hydra-cluster 4.6 GiB, low-and-slow 8.1 GiB,
+report-scale-2026 22.5 GiB and qwen-scale 29.9 GiB (an extrapolation: fewer
+detectors or ``--no-scores`` use less).
 
 **The guard.** A plan past any of :data:`MAX_REQUESTS_PER_CELL`,
 :data:`MAX_MEMORY_BYTES_PER_CELL` or :data:`MAX_CELLS` is refused with a
 :class:`SizeLimitError` (a :class:`~simulator.bench.plan.BenchInputError`: exit 2 on
 the command line) saying the estimate and what scales it down, unless forced
 (``--force``, ``force=True``). The limits are module attributes read at each
-check, so a test can lower them with ``monkeypatch.setattr``. They sit above every
-bundled scenario at its full size (the largest, qwen-scale: 123 million requests,
-44,700 accounts), which users run on purpose, and refuse what cannot finish on
-one machine: ``--scale 1e9``, a scenario of 10^8 accounts, 100,000 seeds.
+check, so a test can lower them with ``monkeypatch.setattr``. They are what one
+workstation does in a working day: every bundled suite and every bundled
+scenario at full size passes, except the two at the public reports' size
+(report-scale-2026: about 22 GiB; qwen-scale: 123 million requests, about 30 GiB),
+which need a bigger machine and hours per cell and are refused with the estimate,
+so that running them is a decision (``--force``, with ``--memory-budget`` raised
+above the estimate); ``--scale 1e5``, a scenario of 10^8 accounts and
+100,000 seeds are refused.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from simulator.bench.budgets import DEFAULT_BUDGETS
 from simulator.bench.executors import default_jobs
 from simulator.bench.plan import BenchInputError, RunPlan
 from simulator.scenario import Scenario
@@ -78,17 +90,19 @@ DETECTOR_COST = 0.14
 
 GIB = 2**30
 
-BASE_BYTES = 300 * 2**20
+BASE_BYTES = 245 * 2**20
 """Peak resident memory of a cell with no account: the interpreter, numpy, pandas, pyarrow, scikit-learn."""
-BYTES_PER_ACCOUNT = 30_000
+BYTES_PER_ACCOUNT = 32_000
 """Peak resident memory per simulated account (the world's and every detector's per-account state)."""
-BYTES_PER_REQUEST = 10
-"""Peak resident memory per simulated request (per-tick outcomes and score trajectories kept)."""
+BYTES_PER_REQUEST = 250
+"""Peak resident memory per simulated request (score changes and outcomes kept until the cell ends)."""
 
-MAX_REQUESTS_PER_CELL = 250e6
-"""Expected simulated requests of one cell past which a plan is refused (qwen-scale at full size: 123 million)."""
+MAX_REQUESTS_PER_CELL = 100e6
+"""Expected simulated requests of one cell past which a plan is refused (report-scale-2026 at full size: 87.6
+million; qwen-scale: 123 million; hydra-cluster's week: 15.2 million took 17 minutes with every detector)."""
 MAX_MEMORY_BYTES_PER_CELL = 16 * GIB
-"""Estimated peak memory of one cell past which a plan is refused (report-scale-2026 at full size: about 3 GiB)."""
+"""Estimated peak memory of one cell past which a plan is refused (low-and-slow at full size: 8.1 GiB;
+report-scale-2026: 22.5 GiB)."""
 MAX_CELLS = 2_000
 """Cells of one plan past which it is refused (the quick suite: 33)."""
 
@@ -147,22 +161,32 @@ def _gib(size: float) -> str:
     return f"{size / GIB:,.1f} GiB"
 
 
+def _fitting(size: CellSize) -> float:
+    """The factor on accounts and requests that brings ``size`` within both per-cell limits."""
+    by_requests = MAX_REQUESTS_PER_CELL / size.requests if size.requests > 0 else math.inf
+    grown = size.memory_bytes - BASE_BYTES
+    by_memory = max(MAX_MEMORY_BYTES_PER_CELL - BASE_BYTES, 0.0) / grown if grown > 0 else math.inf
+    return min(by_requests, by_memory)
+
+
 def size_problems(scenarios: Iterable[tuple[str, Scenario]], cells: int) -> list[str]:
     """What is past a size limit in a run of ``cells`` cells simulating each (label, scenario)
     (empty: nothing), each line with the estimate, the limit and what scales it down."""
     problems = []
+    memory_over = False
     for label, scenario in scenarios:
         size = cell_size(scenario)
         over = []
         if size.requests > MAX_REQUESTS_PER_CELL:
             over.append(f"{size.requests:,.0f} simulated requests (limit {MAX_REQUESTS_PER_CELL:,.0f})")
         if size.memory_bytes > MAX_MEMORY_BYTES_PER_CELL:
+            memory_over = True
             over.append(f"about {_gib(size.memory_bytes)} of memory (limit {_gib(MAX_MEMORY_BYTES_PER_CELL)})")
         if over:
             problems.append(
                 f"{label}: one simulation is estimated at {' and '.join(over)}, with {size.accounts:,} accounts over "
-                f"{float(scenario.duration) / 86400:,.3g} days; a smaller --scale (accounts and volumes) or a "
-                "shorter --duration shrinks it"
+                f"{float(scenario.duration) / 86400:,.3g} days; about {_fitting(size):.2g} × this size fits: a "
+                "smaller --scale (accounts and volumes) or a shorter --duration shrinks it"
             )
     if cells > MAX_CELLS:
         problems.append(f"the run has {cells:,} cells (limit {MAX_CELLS:,}); fewer --seeds or scenarios shrink it")
@@ -170,6 +194,12 @@ def size_problems(scenarios: Iterable[tuple[str, Scenario]], cells: int) -> list
         problems.append(
             "these limits (docs/hardening.md) stop a run that would exhaust memory or run for days; "
             "--force (force=True in Python) runs it anyway"
+            + (
+                f", with --memory-budget (default {DEFAULT_BUDGETS.memory_mb:,.0f} MiB per cell) raised above "
+                "the memory estimate"
+                if memory_over
+                else ""
+            )
         )
     return problems
 

@@ -26,7 +26,7 @@ __all__ = [
 
 
 FORCE_HELP = (
-    "Run even past the size limits (more than 250 million simulated requests or about 16 GiB of memory per "
+    "Run even past the size limits (more than 100 million simulated requests or about 16 GiB of memory per "
     "simulation, more than 2,000 cells; docs/hardening.md), which are otherwise refused before anything runs."
 )
 
