@@ -117,6 +117,7 @@ def test_force_lets_an_over_limit_plan_through(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("low_limits")
 def test_the_python_call_raises_a_size_limit_error_unless_forced(tmp_path: Path) -> None:
     options = {"detectors": ["null"], "seeds": 1, "scale": 0.05, "duration": "1h"}
+    assert bench.SizeLimitError is SizeLimitError and issubclass(SizeLimitError, BenchInputError)
     with pytest.raises(SizeLimitError, match=r"quickstart: one simulation is estimated at .* \(limit 10\)"):
         bench.run(["quickstart"], out=tmp_path / "a", **options)
     assert not (tmp_path / "a").exists()
