@@ -26,11 +26,13 @@ scikit-learn's ``score_samples`` and ``decision_function`` are larger for
 models and the negated ``score_samples`` (else ``decision_function``) otherwise;
 name one explicitly ("-score_samples", "decision_function", ...) for other
 libraries.
+
+A model given as a text (``"sklearn.ensemble:IsolationForest"``) is built by
+:func:`detectors.models.instantiate`: a suite file may name registered models only.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any, ClassVar
 
 import numpy as np
@@ -39,23 +41,17 @@ import pandas as pd
 from detectors.accounts import AccountIndex
 from detectors.base import Constraint, Detector, Interval, Options
 from detectors.features import DAY, FEATURES, AccountFeatures
+from detectors.models import instantiate
 from detectors.scoring import Reservoir, ecdf
 from detectors.sharing import shares_scores
 from simulator.traffic import RequestBatch
 
 __all__ = ["EstimatorAdapter", "EventAdapter", "RiverAdapter", "RunningZScore", "instantiate"]
 
+RIVER_METHODS = ("score_one", "learn_one", "clone")
+"""What the River-style adapters call on their model."""
+
 SCORE_METHODS = ("auto", "decision_function", "-decision_function", "score_samples", "-score_samples")
-
-
-def instantiate(spec: Any) -> Any:
-    """``spec`` itself, or a new default instance of the class named ``package.module:Class``."""
-    if not isinstance(spec, str):
-        return spec
-    module, _, name = spec.partition(":")
-    if not module or not name:
-        raise ValueError(f"Expected an estimator object or 'package.module:Class', got {spec!r}")
-    return getattr(importlib.import_module(module), name)()
 
 
 def _check_features(features: tuple[str, ...] | None) -> list[int]:
@@ -124,7 +120,7 @@ class EstimatorAdapter(_FeatureModel):
     def make_estimator(self, n_samples: int) -> Any:
         """A fresh, unfitted estimator (to be fit on ``n_samples`` accounts), seeded with
         ``seed`` where it takes a ``random_state``."""
-        estimator = instantiate(self.estimator)
+        estimator = instantiate(self.estimator, required=("fit",))
         if hasattr(estimator, "get_params"):
             from sklearn.base import clone
 
@@ -230,7 +226,7 @@ class RiverAdapter(_FeatureModel):
             from river import anomaly, preprocessing
 
             return preprocessing.MinMaxScaler() | anomaly.HalfSpaceTrees(seed=self.seed)
-        return instantiate(self.model).clone()
+        return instantiate(self.model, required=RIVER_METHODS).clone()
 
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "features_"):
@@ -315,7 +311,7 @@ class EventAdapter(Detector):
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "model_"):
             self.check_params()
-            self.model_ = RunningZScore() if self.model is None else instantiate(self.model).clone()
+            self.model_ = RunningZScore() if self.model is None else instantiate(self.model, RIVER_METHODS).clone()
             self.raw_ = Reservoir(self.reference)
             self.accounts_ = AccountIndex()
             for name, fill in (("weight", 0.0), ("sum", 0.0), ("at", -np.inf)):

@@ -4,7 +4,11 @@
   nothing is discovered by scanning modules or mangling class names.
 * Third-party packages register detectors under the entry-point group
   ``extractbench.detectors`` (``name = "package.module:Class"``).
-* Any importable class can be named directly as ``package.module:Class``.
+* Any importable class can be named directly as ``package.module:Class`` on the
+  command line and in Python, where the user names the code. A suite file may
+  name registered detectors only (:func:`code_paths` finds what it names by
+  module path; ``--allow-module-detectors`` lifts that): naming
+  ``module:Class`` imports the module, which runs its code.
 * Any of these takes constructor parameters in a *spec*, on the command line
   and in suite files: ``lockstep(half_group=3, bucket_seconds=30)``. Values are
   read as YAML scalars or flow sequences (``3``, ``0.5``, ``model``, ``null``,
@@ -40,6 +44,7 @@ __all__ = [
     "UnknownDetectorError",
     "available",
     "build",
+    "code_paths",
     "configure",
     "names",
     "parse_spec",
@@ -235,6 +240,30 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
         except yaml.YAMLError:
             raise ParameterError(f"In {spec!r}: cannot read the value of {key!r}: {text.strip()!r}") from None
     return name, params
+
+
+_CODE_PATH = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+
+
+def code_paths(spec: str) -> list[str]:
+    """The Python code ``spec`` names by module path, found without importing anything: its name if
+    it is ``package.module:Class``, and every parameter value (or item of a list value) of that form
+    that is not a registered model of the adapters (:func:`detectors.models.registered_models`), such
+    as ``isolation-forest(estimator=mymodule:Model)`` or ``ensemble(members=[rate, mymodule:Class])``.
+    Empty for a spec that cannot be read (the caller reports that)."""
+    from detectors.models import registered_models
+
+    try:
+        name, params = parse_spec(spec)
+    except ParameterError:
+        return []
+    found = [name] if ":" in name else []
+    models = registered_models()
+    for value in params.values():
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, str) and _CODE_PATH.fullmatch(item.strip()) and item.strip() not in models:
+                found.append(item.strip())
+    return found
 
 
 def build(spec: str, **params: Any) -> Detector:

@@ -72,7 +72,7 @@ def test_detectors_take_parameters_on_the_command_line(tmp_path: Path, quickstar
         (["--detectors", "periodic", "--threshold", "high"], "Invalid value for '--threshold'"),
         (["--detectors", "periodic", "--seeds", "0"], "seeds: expected a positive count"),
         (["--detectors", "periodic", "--mode", "sideways"], "'sideways' is not one of"),
-        (["--detectors", "periodic", "--scale", "-1"], "scale: expected a number > 0"),
+        (["--detectors", "periodic", "--scale", "-1"], "Invalid value for '--scale': expected a finite number > 0"),
         (["--detectors", "periodic", "--review-delay", "soon"], "--review-delay"),
     ],
 )

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from simulator.bench.api import execute, output_folder, run
 from simulator.bench.cells import Cell, CellResult, DetectorSpec, ScenarioSpec
+from simulator.bench.estimate import SizeLimitError
 from simulator.bench.executors import DaskExecutor, ProcessExecutor, SerialExecutor, default_jobs, make_executor
 from simulator.bench.operating import OperatingPoints
 from simulator.bench.plan import BenchInputError, RunPlan, plan_run
@@ -64,6 +65,7 @@ __all__ = [
     "RunResults",
     "ScenarioSpec",
     "SerialExecutor",
+    "SizeLimitError",
     "Suite",
     "Tolerance",
     "bundled_suite",

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 
 from simulator.bench.assemble import assemble, write_csv
 from simulator.bench.budgets import Budgets
+from simulator.bench.estimate import check_size
 from simulator.bench.executors import make_executor
 from simulator.bench.operating import OperatingPoints
 from simulator.bench.plan import BenchInputError, DetectorChoice, ModeChoice, RunPlan, plan_run
@@ -94,6 +95,8 @@ def run(
     defences: Sequence[Any] | None = None,
     report: bool = False,
     budgets: Budgets | Mapping[str, Any] | None = None,
+    force: bool = False,
+    allow_module_detectors: bool = False,
 ) -> RunResults:
     """Benchmark detectors on scenarios and write ``results/<run-id>/``.
 
@@ -120,6 +123,11 @@ def run(
     also writes the plots, ``report.html`` and ``summary.md`` (as ``extractbench run`` does).
     ``budgets`` (a :class:`~simulator.bench.budgets.Budgets` or a mapping of its fields: ``tick``
     seconds, ``memory_mb``) overrides what a detector call and a cell may use.
+    A plan past a size limit (:mod:`simulator.bench.estimate`: simulated requests or
+    estimated memory of a cell, number of cells) raises
+    :class:`~simulator.bench.estimate.SizeLimitError` before anything runs, unless ``force``.
+    A suite naming a detector by module path (``package.module:Class``) is refused
+    unless ``allow_module_detectors``; ``detectors`` given here may name any class.
 
     Rerunning with the same ``out`` (or ``run_id``) resumes: completed cells are
     kept. Raises :class:`~simulator.bench.plan.BenchInputError` for bad input and
@@ -143,7 +151,9 @@ def run(
         target_fpr=target_fpr,
         defences=defences,
         extraction_share=extraction_share,
+        allow_module_detectors=allow_module_detectors,
     )
+    check_size(plan, force=force)
     results = execute(plan, out=out, run_id=run_id, jobs=jobs, scheduler=scheduler, progress=progress, budgets=budgets)
     if report:
         from simulator.report import write_report

@@ -30,6 +30,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from simulator.bench.api import execute
+from simulator.bench.estimate import check_size
 from simulator.bench.plan import BenchInputError, plan_run
 from simulator.bench.sweep import show_value
 from simulator.metrics.catalogue import CATALOGUE
@@ -190,13 +191,15 @@ def frontier_search(
     scheduler: str | None = None,
     warmup: float | None = None,
     reviews_per_day: float | None = None,
+    force: bool = False,
 ) -> tuple[list[Breaking], pd.DataFrame]:
     """:func:`bisect_frontier` on real runs: ``scenario`` (as it runs: scale and span applied)
     with ``path`` set to each value, benchmarked with the harness round by round under
     ``out/round-<k>/`` (rerunning with the same ``out`` reuses the cells already run).
     ``log`` defaults to a log search when ``lo > 0`` and ``hi ≥ 10·lo``; an integer field
     is searched in whole numbers. Raises :class:`~simulator.bench.plan.BenchInputError`
-    for bad input."""
+    for bad input, and :class:`~simulator.bench.estimate.SizeLimitError` before a round
+    past a size limit (:mod:`simulator.bench.estimate`), unless ``force``."""
     problems: list[str] = []
     try:
         types_ = check_path(path, Scenario)
@@ -229,6 +232,7 @@ def frontier_search(
             reviews_per_day=reviews_per_day,
             record_scores=False,
         )
+        check_size(round_plan, force=force)
         results = execute(round_plan, out=out / f"round-{next(rounds)}", jobs=jobs, scheduler=scheduler)
         metrics = results.metrics[(results.metrics["metric"] == target.metric) & (results.metrics["mode"] == mode)]
         found: dict[tuple[float, str], list[float]] = {}

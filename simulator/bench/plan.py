@@ -16,6 +16,7 @@ wrong and what is valid, before anything runs.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -207,7 +208,16 @@ def _resolve(
 ) -> ScenarioSpec | None:
     try:
         resolved = scenario.resolved(duration=duration, scale=scale, tick=tick)
-    except (ValueError, ValidationError) as exc:
+    except ValidationError as exc:
+        errors = exc.errors()
+        shown = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'][0].lower()}{e['msg'][1:]}, got {e.get('input')!r}"
+            for e in errors[:3]
+        )
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        problems.append(f"{source}: the scale, duration or tick does not fit this scenario: {shown}{more}")
+        return None
+    except ValueError as exc:
         problems.append(f"{source}: the scale, duration or tick does not fit this scenario: {exc}")
         return None
     return ScenarioSpec(label or scenario.name, resolved, source, scale, warmup)
@@ -326,6 +336,7 @@ def plan_run(
     target_fpr: float | None = None,
     defences: Sequence[DefenceStack | str] | None = None,
     extraction_share: float | None = None,
+    allow_module_detectors: bool = False,
 ) -> RunPlan:
     """Resolve a run request into a :class:`RunPlan`; raise :class:`BenchInputError`
     listing every problem.
@@ -344,12 +355,16 @@ def plan_run(
     (seconds; it replaces every scenario's warm-up), ``target_fpr`` and ``extraction_share`` (the
     share of extraction requests that makes a mixed-traffic account an attacker's, in scenarios
     with resale) override one field each.
+    A suite's detectors are registered names only, unless ``allow_module_detectors``
+    (:func:`~simulator.bench.suite.load_suite`); ``detectors`` given here may name any class.
     """
     problems: list[str] = []
     loaded: Suite | None = None
     specs: list[ScenarioSpec] = []
-    if scale <= 0:
-        problems.append(f"scale: expected a number > 0, got {scale}")
+    scale_ok = math.isfinite(scale) and scale > 0
+    if not scale_ok:
+        problems.append(f"scale: expected a finite number > 0, got {scale}")
+        scale = 1.0  # the scenarios are still read and checked, at their own size
     base_operating = OperatingPoints()
     suite_path: Path | None = None
     if not scenarios:
@@ -363,7 +378,7 @@ def plan_run(
                 ]
             )
         try:
-            loaded = load_suite(suite_path)
+            loaded = load_suite(suite_path, allow_module_detectors=allow_module_detectors)
         except ScenarioError as error:
             raise BenchInputError([str(problem) for problem in error.problems]) from None
         base_operating = loaded.operating
@@ -398,7 +413,7 @@ def plan_run(
         # a warm-up given here replaces every scenario's; else each takes the suite's
         given = warmup is not None or isinstance(operating, OperatingPoints)
         given = given or (isinstance(operating, Mapping) and "warmup" in operating)
-        if scale > 0:
+        if scale_ok:
             window = float(chosen_operating.warmup) if given else None
             specs = _suite_scenarios(loaded, suite_path, scale, duration, window, problems)
     labels = [spec.label for spec in specs]

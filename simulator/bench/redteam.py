@@ -33,6 +33,7 @@ import yaml
 from pydantic import ValidationError
 
 from simulator.bench.cells import Cell, ScenarioSpec
+from simulator.bench.estimate import SizeLimitError, size_problems
 from simulator.bench.executors import make_executor
 from simulator.bench.plan import BenchInputError, DetectorChoice, plan_run
 from simulator.bench.sweep import range_number, show_value
@@ -132,10 +133,13 @@ def red_team(
     jobs: int | None = None,
     scheduler: str | None = None,
     space: Sequence[SearchParam] | None = None,
+    force: bool = False,
 ) -> RedTeamResult:
     """Search ``scenario``'s first campaign's tactics against ``detector`` (see the module
     docstring); ``scenario`` as it runs (scale and span applied). ``seed`` seeds the
-    sampler; ``seeds`` root seeds per trial. Raises :class:`BenchInputError` for bad input."""
+    sampler; ``seeds`` root seeds per trial. Raises :class:`BenchInputError` for bad input, and
+    :class:`~simulator.bench.estimate.SizeLimitError` when the scenario or the number of cells
+    (``(trials + 1) × seeds``) is past a size limit, unless ``force``."""
     import optuna
 
     if not scenario.campaigns:
@@ -143,6 +147,10 @@ def red_team(
     if trials < 1:
         raise BenchInputError([f"trials: expected at least 1, got {trials}"])
     plan = plan_run([scenario], detectors=[detector], seeds=seeds, mode="active", references=False)
+    if not force:
+        problems = size_problems([(scenario.name, scenario)], (trials + 1) * len(plan.seeds))
+        if problems:
+            raise SizeLimitError(problems)
     spec = plan.detectors[0]
     chosen = list(space or scenario.search or default_space(scenario))
     dump = scenario.model_dump()

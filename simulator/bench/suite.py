@@ -34,6 +34,7 @@ scale that keeps the whole suite to a few minutes on two cores; tune it there.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Literal
 
@@ -53,6 +54,9 @@ from simulator.units import Duration
 __all__ = ["QUICK_SUITE", "Suite", "SuiteScenario", "bundled_suite", "load_suite"]
 
 QUICK_SUITE = "quick"
+
+_MODULE_DETECTORS_ALLOWED: ContextVar[bool] = ContextVar("module_detectors_allowed", default=False)
+"""Whether the suite being validated may name detectors by module path (set by :func:`load_suite`)."""
 
 
 class SuiteScenario(StrictModel):
@@ -87,8 +91,8 @@ class Suite(StrictModel):
     detectors: list[str] | None = Field(
         default=None,
         min_length=1,
-        description="Detectors, each a name or 'package.module:Class' with optional parameters, "
-        "e.g. 'lockstep(half_group=3)' (default: every registered detector).",
+        description="Detectors, each a registered name with optional parameters, e.g. 'lockstep(half_group=3)' "
+        "(default: every registered detector); 'package.module:Class' only with --allow-module-detectors.",
     )
     policy: AlarmPolicy = Field(default_factory=AlarmPolicy, description="The alarm policy.")
     defences: list[DefenceStack] | None = Field(
@@ -125,6 +129,36 @@ class Suite(StrictModel):
         return self
 
     @model_validator(mode="after")
+    def _registered_detectors(self) -> Suite:
+        """A suite file names detectors (and adapters' models) by registered name only: a
+        ``package.module:Class`` would be imported, running its code, so it is refused (located
+        at the entry) unless the run allows it (:func:`load_suite`'s ``allow_module_detectors``)."""
+        if _MODULE_DETECTORS_ALLOWED.get():
+            return self
+        from detectors.registry import code_paths
+
+        refused = [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    "value_error",
+                    "a registered detector name, not Python code named by module path ({paths}), which a "
+                    "suite file may not import: name a built-in or installed detector (extractbench detectors; a "
+                    "package registers one under the entry point group extractbench.detectors, a model under "
+                    "extractbench.models), or allow module paths with --allow-module-detectors "
+                    "(bench.run(..., allow_module_detectors=True))",
+                    {"paths": ", ".join(paths)},
+                ),
+                loc=("detectors", index),
+                input=spec,
+            )
+            for index, spec in enumerate(self.detectors or [])
+            if (paths := code_paths(spec))
+        ]
+        if refused:
+            raise ValidationError.from_exception_data("Suite", refused)
+        return self
+
+    @model_validator(mode="after")
     def _sweep_paths(self) -> Suite:
         problems = sweep_problems(self.sweep or {})
         if problems:
@@ -139,10 +173,15 @@ class Suite(StrictModel):
         return self
 
 
-def load_suite(path: str | Path) -> Suite:
+def load_suite(path: str | Path, allow_module_detectors: bool = False) -> Suite:
     """Read and validate a suite file; raises :class:`~simulator.scenario.loading.ScenarioError`
-    with located problems."""
-    return load_document(path, Suite, "a suite mapping with version, name and scenarios")
+    with located problems. A detector named by module path (``package.module:Class``, or such a
+    model of an adapter) is one of them unless ``allow_module_detectors``."""
+    token = _MODULE_DETECTORS_ALLOWED.set(allow_module_detectors)
+    try:
+        return load_document(path, Suite, "a suite mapping with version, name and scenarios")
+    finally:
+        _MODULE_DETECTORS_ALLOWED.reset(token)
 
 
 def bundled_suite(name: str = QUICK_SUITE) -> Path | None:

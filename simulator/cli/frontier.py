@@ -10,7 +10,14 @@ from typing import Annotated
 
 import typer
 
-from simulator.cli.options import load_or_exit, parse_duration_option, parse_span_option, resolve_or_exit
+from simulator.cli.options import (
+    FORCE_HELP,
+    load_or_exit,
+    parse_duration_option,
+    parse_scale_option,
+    parse_span_option,
+    resolve_or_exit,
+)
 
 __all__ = ["frontier"]
 
@@ -53,7 +60,10 @@ def frontier(
         bool | None, typer.Option("--log/--linear", help="Bisect in log space (default: when HI ≥ 10·LO > 0).")
     ] = None,
     scale: Annotated[
-        float, typer.Option(help="Multiply account counts and volumes before the parameter is set.")
+        float,
+        typer.Option(
+            help="Multiply account counts and volumes before the parameter is set (> 0).", callback=parse_scale_option
+        ),
     ] = 1.0,
     duration: Annotated[
         str | None, typer.Option(help="Override the scenario's span, e.g. '1d'.", callback=parse_duration_option)
@@ -71,6 +81,7 @@ def frontier(
             help="Output folder (default: results/frontier-<scenario>-<time>); reuse it to resume.", file_okay=False
         ),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
     """Find each detector's breaking point along one attacker parameter (bisection over
     seeds, with intervals from their spread); write frontier.csv, breaking.csv and
@@ -112,6 +123,7 @@ def frontier(
             scheduler=scheduler,
             warmup=warmup,  # type: ignore[arg-type]
             reviews_per_day=reviews_per_day,
+            force=force,
         )
     except (BenchInputError, ResumeError) as error:
         for line in getattr(error, "problems", [str(error)]):

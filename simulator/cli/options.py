@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,13 +14,28 @@ if TYPE_CHECKING:
     from simulator.scenario import Scenario
 
 __all__ = [
+    "FORCE_HELP",
     "load_or_exit",
     "parse_duration_option",
+    "parse_scale_option",
     "parse_span_option",
     "resolve_or_exit",
     "scenario_path_or_exit",
     "tick_progress",
 ]
+
+
+FORCE_HELP = (
+    "Run even past the size limits (more than 200 million simulated requests or about 16 GiB of memory per "
+    "simulation, more than 2,000 cells; docs/hardening.md), which are otherwise refused before anything runs."
+)
+
+
+def parse_scale_option(value: float) -> float:
+    """Typer callback: a finite scale factor > 0 (``inf``, ``nan``, 0 and negatives are refused)."""
+    if not math.isfinite(value) or value <= 0:
+        raise typer.BadParameter(f"expected a finite number > 0, got {value}")
+    return value
 
 
 def parse_duration_option(value: str | None) -> float | None:

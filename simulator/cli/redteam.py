@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from simulator.cli.options import load_or_exit, parse_duration_option, resolve_or_exit
+from simulator.cli.options import FORCE_HELP, load_or_exit, parse_duration_option, parse_scale_option, resolve_or_exit
 
 __all__ = ["red_team"]
 
@@ -35,7 +35,10 @@ def red_team(
     seeds: Annotated[int, typer.Option(min=1, help="Root seeds per trial (the objective is their mean).")] = 1,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the TPE sampler.")] = 0,
     keep: Annotated[int, typer.Option(min=1, help="Best campaigns written as scenario files.")] = 3,
-    scale: Annotated[float, typer.Option(help="Multiply account counts and volumes before the search.")] = 1.0,
+    scale: Annotated[
+        float,
+        typer.Option(help="Multiply account counts and volumes before the search (> 0).", callback=parse_scale_option),
+    ] = 1.0,
     duration: Annotated[
         str | None, typer.Option(help="Override the scenario's span, e.g. '1d'.", callback=parse_duration_option)
     ] = None,
@@ -47,6 +50,7 @@ def red_team(
         Path | None,
         typer.Option(help="Output folder (default: results/red-team-<scenario>-<time>).", file_okay=False),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
     """Black-box search (Optuna TPE, seeded) over the first campaign's tactics within the
     bounds the scenario's `search:` block declares (or the defaults), in closed loop against
@@ -71,6 +75,7 @@ def red_team(
             keep=keep,
             jobs=jobs,
             scheduler=scheduler,
+            force=force,
         )
     except BenchInputError as error:
         for line in error.problems:

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from simulator.cli.options import parse_duration_option, parse_span_option
+from simulator.cli.options import FORCE_HELP, parse_duration_option, parse_scale_option, parse_span_option
 
 __all__ = ["FAILED_CELLS_EXIT", "WARN_CELLS", "WARN_SECONDS", "run"]
 
@@ -119,7 +119,11 @@ def run(
         ),
     ] = None,
     scale: Annotated[
-        float, typer.Option(help="Multiply account counts and volumes (on top of the suite's own scale).")
+        float,
+        typer.Option(
+            help="Multiply account counts and volumes (on top of the suite's own scale); a finite number > 0.",
+            callback=parse_scale_option,
+        ),
     ] = 1.0,
     duration: Annotated[
         str | None, typer.Option(help="Override every scenario's span, e.g. '6h'.", callback=parse_duration_option)
@@ -173,6 +177,15 @@ def run(
             "A detector allocating past it fails alone.",
         ),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
+    allow_module_detectors: Annotated[
+        bool,
+        typer.Option(
+            "--allow-module-detectors",
+            help="Let the suite name detectors (and the models of adapters) as 'package.module:Class', which "
+            "imports and runs that code; without it a suite may name registered detectors only.",
+        ),
+    ] = False,
 ) -> None:
     """Benchmark detectors on scenarios: passive and closed-loop runs over seeds, metrics with
     95% intervals, results under results/<run-id>/, a leaderboard, and a report (plots,
@@ -181,7 +194,7 @@ def run(
     from rich.console import Console
 
     from simulator.bench.api import execute, output_folder
-    from simulator.bench.estimate import estimate_run
+    from simulator.bench.estimate import check_size, estimate_run
     from simulator.bench.plan import BenchInputError, plan_run
     from simulator.bench.store import ResumeError
     from simulator.cli.progress import CellProgress, format_seconds
@@ -221,7 +234,9 @@ def run(
             target_fpr=target_fpr,
             extraction_share=extraction_share,
             defences=stack or None,
+            allow_module_detectors=allow_module_detectors,
         )
+        check_size(plan, force=force)
         folder, run_name = output_folder(plan, out, run_id)
         estimate = estimate_run(plan, jobs=jobs)
         if verbose or (not quiet and (estimate.cells > WARN_CELLS or estimate.seconds > WARN_SECONDS)):

@@ -21,6 +21,7 @@ import pandas as pd
 from simulator.metrics.catalogue import REFERENCE_ROWS
 from simulator.report.style import detector_order
 from simulator.results.aggregate import leaderboard, summarize
+from simulator.results.files import read_table
 from simulator.results.folder import ResultsFolderError, load_results
 
 __all__ = ["ReportData", "load_report_data"]
@@ -123,7 +124,7 @@ class ReportData:
 
 
 def _optional(path: Path) -> pd.DataFrame | None:
-    return pd.read_parquet(path) if path.is_file() else None
+    return read_table(path) if path.is_file() else None
 
 
 def load_report_data(folder: str | Path) -> ReportData:
@@ -133,7 +134,7 @@ def load_report_data(folder: str | Path) -> ReportData:
     try:
         outcomes = _optional(results.out / "outcomes.parquet")
         leakage = _optional(results.out / "leakage.parquet")
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise ResultsFolderError(f"{results.out}: unreadable results: {exc}") from None
     return ReportData(
         folder=results.out,

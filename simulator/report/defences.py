@@ -10,6 +10,7 @@ from simulator.report.data import ReportData
 from simulator.report.plots import Plot, Skipped, stem
 from simulator.report.style import figure_style, new_figure, save_figure
 from simulator.results.defences import stack_comparison
+from simulator.results.files import read_table
 
 __all__ = ["defence_comparison", "defence_markdown", "plot_defences"]
 
@@ -21,7 +22,7 @@ def defence_comparison(data: ReportData) -> pd.DataFrame | None:
     path = data.folder / "defences.csv"
     if not path.is_file():
         return None
-    return stack_comparison(data.metrics, pd.read_csv(path, keep_default_na=False, na_values=["", "nan"]))
+    return stack_comparison(data.metrics, read_table(path))
 
 
 def plot_defences(data: ReportData, scenario: str, frame: pd.DataFrame) -> Plot | Skipped:

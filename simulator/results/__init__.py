@@ -7,6 +7,7 @@ checking it in CI loads no simulator.
 
 Modules, one concept each:
 
+* :mod:`~simulator.results.files`: every file of a results folder read and checked (columns, types, run.json's fields);
 * :mod:`~simulator.results.folder`: :func:`load_results` and :class:`RunResults`;
 * :mod:`~simulator.results.aggregate`: over seeds (intervals, paired comparisons, the leaderboard frame);
 * :mod:`~simulator.results.leaderboard`: the leaderboard as Rich tables;

@@ -4,7 +4,9 @@
 ``metrics.parquet`` (tidy: scenario, detector, mode, seed, metric, value),
 ``cost.csv``, ``failures.csv``, ``prevalence.csv`` and ``thresholds.csv`` (the
 prevalence and warm-up thresholds passive runs were read at) and, when recorded,
-``scores.parquet``, ``outcomes.parquet`` and ``leakage.parquet``. Reading it needs none of the
+``scores.parquet``, ``outcomes.parquet`` and ``leakage.parquet``. Every file is read and
+checked by :mod:`simulator.results.files` (a missing column or a wrong type is a
+:class:`ResultsFolderError` naming the file and column). Reading it needs none of the
 machinery that wrote it::
 
     from simulator.results import load_results
@@ -17,7 +19,6 @@ machinery that wrote it::
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from simulator.results.aggregate import COMPARISON_REFERENCE, compare, leaderboard, summarize
+from simulator.results.files import ResultsFolderError, read_run_description, read_table
 
 __all__ = ["ResultsFolderError", "RunResults", "load_results"]
 
@@ -60,12 +62,12 @@ class RunResults:
 
     def scores(self) -> pd.DataFrame:
         """Score trajectories (only changes): scenario, mode, seed, detector, tick, account_id, score."""
-        return pd.read_parquet(self.out / "scores.parquet")
+        return read_table(self.out / "scores.parquet")
 
     def outcomes(self) -> pd.DataFrame:
         """Per-account outcomes: scenario, mode, seed, detector and the columns of
         :data:`~simulator.metrics.outcomes.OUTCOME_SCHEMA` (maximum score, alarm time…)."""
-        return pd.read_parquet(self.out / "outcomes.parquet")
+        return read_table(self.out / "outcomes.parquet")
 
     def prevalence(self) -> pd.DataFrame:
         """The prevalence each passive (scenario, seed) was read at (``prevalence.csv``,
@@ -81,22 +83,12 @@ class RunResults:
     def leakage(self) -> pd.DataFrame:
         """Attacker output per time bin: scenario, mode, seed, detector (null: everything
         served to the campaigns), bin, start_s, end_s, output_tokens (see :mod:`simulator.bench.leakage`)."""
-        return pd.read_parquet(self.out / "leakage.parquet")
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    """A table the harness wrote, with ``nan`` (or nothing) for undefined values: a
-    detector named ``null`` stays a name."""
-    return pd.read_csv(path, keep_default_na=False, na_values=["nan", ""])
+        return read_table(self.out / "leakage.parquet")
 
 
 def _optional_csv(path: Path) -> pd.DataFrame:
-    """:func:`_read_csv`, or an empty table if the file is missing."""
-    return _read_csv(path) if path.is_file() else pd.DataFrame()
-
-
-class ResultsFolderError(ValueError):
-    """A folder is not a finished run's results; the message says why and what to do."""
+    """:func:`~simulator.results.files.read_table`, or an empty table if the file is missing."""
+    return read_table(path) if path.is_file() else pd.DataFrame()
 
 
 def _run_description(out: Path) -> dict[str, Any]:
@@ -106,11 +98,9 @@ def _run_description(out: Path) -> dict[str, Any]:
     if not run_file.is_file():
         raise ResultsFolderError(f"{out}: not an extractbench results folder (no run.json)")
     try:
-        config = json.loads(run_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        config = read_run_description(run_file)
+    except OSError as exc:
         raise ResultsFolderError(f"{run_file}: unreadable: {exc}") from None
-    if not isinstance(config, dict) or not isinstance(config.get("plan"), dict) or "run_id" not in config:
-        raise ResultsFolderError(f"{run_file}: not an extractbench run description (no 'plan' or 'run_id')")
     if config.get("status") != "complete":
         raise ResultsFolderError(
             f"{out}: the run is not complete (status {config.get('status')!r}); "
@@ -132,9 +122,9 @@ def load_results(out: str | Path) -> RunResults:
             out=out,
             run_id=config["run_id"],
             config=config,
-            metrics=pd.read_parquet(out / "metrics.parquet"),
-            cost=_read_csv(out / "cost.csv"),
-            failures=_read_csv(out / "failures.csv"),
+            metrics=read_table(out / "metrics.parquet"),
+            cost=read_table(out / "cost.csv"),
+            failures=read_table(out / "failures.csv"),
         )
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise ResultsFolderError(f"{out}: unreadable results: {exc}") from None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import math
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -348,8 +349,8 @@ class Scenario(StrictModel):
         another root ``seed``, another ``duration`` (seconds), another ``tick``
         (seconds; coarser ticks cut the per-tick cost of quick runs), and account
         counts, shared infrastructure and goals multiplied by ``scale``."""
-        if scale <= 0:
-            raise ValueError(f"The 'scale' must be a number in the range (0, inf). Got {scale} instead.")
+        if not math.isfinite(scale) or scale <= 0:
+            raise ValueError(f"The 'scale' must be a finite number in the range (0, inf). Got {scale} instead.")
         update: dict[str, object] = {
             "population": [group.scaled(scale) for group in self.population],
             "campaigns": [campaign.scaled(scale) for campaign in self.campaigns],
