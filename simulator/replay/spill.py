@@ -6,8 +6,9 @@ rest of the replay. :class:`ScoreSpill` gives each detector a sink
 (:data:`~simulator.bench.ledger.ScoreSink`) that turns each tick's changes into
 :data:`~simulator.bench.ledger.TRAJECTORY_SCHEMA` rows (accounts sorted by id within
 the tick, the order of :meth:`~simulator.bench.ledger.ScoreLog.trajectory`) and appends
-them to a Parquet file in a temporary folder, in row groups of :data:`SPILL_ROWS`.
-Memory: one pending row group per detector, whatever the length of the log.
+them to a Parquet file in a temporary folder, a row group whenever :data:`SPILL_ROWS`
+rows or :data:`SPILL_TICKS` ticks are pending. Memory: at most that much per detector,
+whatever the length of the log.
 """
 
 from __future__ import annotations
@@ -21,12 +22,34 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulator.bench.ledger import TRAJECTORY_SCHEMA, ScoreSink
-from simulator.export import AtomicParquetWriter
 
-__all__ = ["SPILL_ROWS", "ScoreSpill"]
+__all__ = ["SPILL_ROWS", "SPILL_TICKS", "ScoreSpill"]
 
 SPILL_ROWS = 65_536
-"""Rows per row group of a spilled trajectory (a few MB pending per detector)."""
+"""Pending rows that make a row group of a spilled trajectory (a few MB per detector)."""
+SPILL_TICKS = 256
+"""Pending ticks that make a row group: each tick is a small table, whose Python overhead
+would otherwise outweigh its rows (a few changes a tick, for hours of ticks)."""
+
+
+class _Pending:
+    """One detector's spill file and the ticks not yet written to it."""
+
+    def __init__(self, path: Path) -> None:
+        self.writer = pq.ParquetWriter(path, TRAJECTORY_SCHEMA, compression="zstd")
+        self.parts: list[pa.Table] = []
+        self.rows = 0
+
+    def add(self, part: pa.Table) -> None:
+        self.parts.append(part)
+        self.rows += part.num_rows
+        if self.rows >= SPILL_ROWS or len(self.parts) >= SPILL_TICKS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.parts:
+            self.writer.write_table(pa.concat_tables(self.parts))
+        self.parts, self.rows = [], 0
 
 
 class ScoreSpill:
@@ -36,19 +59,19 @@ class ScoreSpill:
         self._ids = account_ids
         """The ids of the account codes, growing as the replay meets accounts (read, never copied)."""
         self._folder = tempfile.TemporaryDirectory(prefix="extractbench-scores-")
-        self._writers: dict[str, AtomicParquetWriter] = {}
+        self._writers: dict[str, _Pending] = {}
         self._paths: dict[str, Path] = {}
 
     def sink(self, label: str) -> ScoreSink:
         """A sink writing the score changes of detector ``label``."""
         path = Path(self._folder.name) / f"{len(self._paths)}.parquet"
         self._paths[label] = path
-        writer = self._writers[label] = AtomicParquetWriter(path, TRAJECTORY_SCHEMA, SPILL_ROWS)
+        pending = self._writers[label] = _Pending(path)
 
         def write(tick: int, codes: np.ndarray, scores: np.ndarray) -> None:
             ids = np.array([self._ids[c] for c in codes.tolist()], dtype=object)
             order = np.argsort(ids, kind="stable")
-            writer.write(
+            pending.add(
                 pa.Table.from_arrays(
                     [
                         pa.array(np.full(codes.size, tick, dtype=np.int32)),
@@ -63,8 +86,9 @@ class ScoreSpill:
 
     def finish(self) -> None:
         """Write what is pending; the files can be read from then on."""
-        for writer in self._writers.values():
-            writer.close()
+        for pending in self._writers.values():
+            pending.flush()
+            pending.writer.close()
         self._writers.clear()
 
     @property
@@ -85,7 +109,7 @@ class ScoreSpill:
 
     def close(self) -> None:
         """Delete the files."""
-        for writer in self._writers.values():
-            writer.abort()
+        for pending in self._writers.values():
+            pending.writer.close()
         self._writers.clear()
         self._folder.cleanup()
