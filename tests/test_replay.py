@@ -138,14 +138,19 @@ def test_replay_command_writes_the_results_folder_byte_identically(gateway_log: 
     assert "malformed: 2 rows skipped" in result.output
     assert "lifecycle: skipped" in result.output
     assert "templates: precision" in result.output
-    for name in ("run.json", "metrics.csv", "outcomes.parquet", "scores.parquet", "alarms.csv", "triage.csv"):
+    names = ("run.json", "metrics.csv", "outcomes.parquet", "scores.parquet", "alarms.csv", "triage.csv")
+    for name in (*names, "summary.md", "report.html"):
         assert (folders[0] / name).read_bytes() == (folders[1] / name).read_bytes(), name
     info = json.loads((folders[0] / "run.json").read_text())
     assert info["bad_rows"]["malformed"]["first_lines"] == [f"{gateway_log}:3", f"{gateway_log}:55"]
+    # with labels the baselines run beside the detectors named, as in every metrics table
     assert {d["label"]: d["status"] for d in info["detectors"]} == {
         "templates": "ran",
         "capability": "ran",
         "lifecycle": "skipped",
+        "null": "ran",
+        "random": "ran",
+        "periodic": "ran",
     }
     triage = pd.read_csv(folders[0] / "triage.csv", keep_default_na=False, na_values=["", "nan"])
     assert {"account_id", "top_score", "top_detector", "score:templates", "score:capability"} <= set(triage.columns)
@@ -174,7 +179,8 @@ def test_without_labels_the_replay_writes_alarms_and_triage_instead_of_metrics(
     assert len(alarms) and alarms["account_id"].str.startswith("attacker").all()
     triage = pd.read_csv(out / "triage.csv", keep_default_na=False, na_values=["", "nan"])
     assert triage["account_id"].head(6).str.startswith("attacker").all()
-    assert "Alarms (no labels" in (out / "summary.md").read_text()
+    summary = (out / "summary.md").read_text()
+    assert "no labels: triage view" in summary and "## Alarms" in summary and "Leaderboard" not in summary
 
 
 def test_rows_out_of_order_are_sorted_within_the_window_and_counted_beyond_it(tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ def _assert_same(run, bench_out: Path) -> None:
         got = table.to_pandas()
         assert got.reset_index(drop=True).equals(expected.reset_index(drop=True)), label
         trajectory = scores[scores["detector"] == label][["tick", "account_id", "score"]].reset_index(drop=True)
-        assert run.trajectories[label].to_pandas().equals(trajectory), label
+        assert run.trajectory(label).to_pandas().equals(trajectory), label
 
 
 def test_jsonl_export_replays_to_every_detectors_passive_scores(passive) -> None:
@@ -59,7 +59,7 @@ def test_jsonl_export_replays_to_every_detectors_passive_scores(passive) -> None
     run = _replay(scenario, folder, "jsonl", None)
     assert run.ticks == scenario.n_ticks
     assert len(run.outcomes) == len(detector_specs(None))
-    assert any(t.num_rows for t in run.trajectories.values())  # something was scored
+    assert any(run.trajectory(label).num_rows for label in run.outcomes)  # something was scored
     _assert_same(run, bench_out)
 
 

@@ -18,12 +18,14 @@ threshold joins the queue at the warm-up's end. Four numbers per account, whatev
 the length of the run.
 
 The score log also keeps the score trajectory (only changes), which is the one
-part that grows with time; it can be turned off.
+part that grows with time; it can be turned off, or handed to a sink as it happens
+(a replay writes it to disk, so that its memory does not grow with the log).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -32,7 +34,10 @@ from simulator.columns import ColumnStore
 from simulator.metrics.thresholds import warmup_threshold
 from simulator.traffic import STATUS_FORBIDDEN, STATUS_OK, TickTraffic
 
-__all__ = ["TRAJECTORY_SCHEMA", "WINDOW_SCHEMA", "ScoreLog", "TrafficLedger"]
+__all__ = ["TRAJECTORY_SCHEMA", "WINDOW_SCHEMA", "ScoreLog", "ScoreSink", "TrafficLedger"]
+
+ScoreSink = Callable[[int, np.ndarray, np.ndarray], None]
+"""Takes one tick's score changes as they happen: ``sink(tick, codes, scores)``."""
 
 TRAJECTORY_SCHEMA = pa.schema(
     [pa.field("tick", pa.int32()), pa.field("account_id", pa.string()), pa.field("score", pa.float64())]
@@ -111,7 +116,8 @@ class ScoreLog:
 
     With ``target_fpr`` the review queue takes the alarms of the warm-up threshold, set
     at ``warmup_end`` seconds (the end of tick ``warmup_ticks − 1``) for that share of
-    the warm-up's accounts; without, those of ``threshold``.
+    the warm-up's accounts; without, those of ``threshold``. With ``sink``, the score
+    changes go to it instead of the kept trajectory.
     """
 
     def __init__(
@@ -122,8 +128,10 @@ class ScoreLog:
         warmup_ticks: int = 0,
         warmup_end: float = 0.0,
         target_fpr: float | None = None,
+        sink: ScoreSink | None = None,
     ) -> None:
         self.threshold = threshold
+        self.sink = sink
         self.containment_lag = containment_lag
         self.record = record
         self.warmup_ticks = warmup_ticks
@@ -184,8 +192,11 @@ class ScoreLog:
         a = self.accounts
         a.ensure(max(int(codes.max()) + 1, len(ledger.totals)))
         changed = scores != a.current[codes]
-        if self.record and changed.any():
-            self._trajectory.append((tick, codes[changed], scores[changed]))
+        if changed.any():
+            if self.sink is not None:
+                self.sink(tick, codes[changed], scores[changed])
+            elif self.record:
+                self._trajectory.append((tick, codes[changed], scores[changed]))
         if tick < self.warmup_ticks:
             a.warmup_peak[codes] = np.maximum(a.warmup_peak[codes], scores)
         else:

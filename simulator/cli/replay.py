@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -77,7 +78,7 @@ def replay(
         return
     if not logs:
         raise _fail("expected at least one LOG file (or --example-mapping)")
-    from detectors.registry import split_specs
+    from detectors.registry import BASELINES, split_specs
     from simulator.bench.plan import BenchInputError, detector_specs
     from simulator.replay import (
         LogFormatError,
@@ -90,7 +91,15 @@ def replay(
         replay_logs,
         write_folder,
     )
+    from simulator.report import write_report
 
+    if "ARROW_DEFAULT_MEMORY_POOL" not in os.environ:
+        # a replay allocates and drops a chunk's Arrow buffers thousands of times: mimalloc (Arrow's
+        # default) keeps about 30 MB more of them resident at the peak than the system allocator,
+        # for about 5-8% more time (docs/replay.md, Memory); the variable still chooses
+        import pyarrow as pa
+
+        pa.set_memory_pool(pa.system_memory_pool())
     tick_s = parse_duration_option(tick)
     until_s = parse_duration_option(until)
     assert tick_s is not None
@@ -103,7 +112,12 @@ def replay(
             typer.echo(str(problem), err=True)
         raise typer.Exit(code=2) from None
     try:
-        specs = detector_specs(split_specs(detectors) if detectors else None)
+        chosen = split_specs(detectors) if detectors else None
+        if chosen is not None and (labels is not None or mapping.labels is not None):
+            # with labels every metrics table shows the baselines beside the detectors, as a run's
+            named = {item.split("(", 1)[0].strip() for item in chosen}
+            chosen += [name for name in BASELINES if name not in named]
+        specs = detector_specs(chosen)
     except BenchInputError as error:
         raise _fail("; ".join(error.problems)) from None
     spec = ReplayInput(
@@ -123,10 +137,15 @@ def replay(
         run = replay_logs(spec)
     except (LogFormatError, NotInOrderError, ValueError) as error:
         raise _fail(str(error)) from None
-    write_folder(spec, run, target)
+    try:
+        write_folder(spec, run, target)
+    finally:
+        run.close()
+    report = write_report(target)
     typer.echo(
         f"replayed {run.rows_replayed:,} of {run.rows_read:,} rows in {run.ticks:,} ticks "
-        f"({run.bad.skipped:,} bad rows skipped) in {run.wall_seconds:.1f} s; wrote {target}"
+        f"({run.bad.skipped:,} bad rows skipped) in {run.wall_seconds:.1f} s; wrote {target} "
+        f"({report.html.name}, {report.markdown.name})"
     )
     for line in run.bad.describe():
         typer.echo(f"  bad rows: {line}")

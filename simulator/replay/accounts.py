@@ -100,7 +100,8 @@ class AccountBook:
             self._add(new_ids.tolist())
         codes = self.codes_of(account_ids.tolist()) if account_ids.size else np.empty(0, dtype=np.int64)
         if not rows:
-            return codes, self._empty.copy(deep=False)
+            # deep: a shallow copy would add a reference to the shared frame's arrays every tick
+            return codes, self._empty.copy(deep=True)
         published = pd.concat(rows, ignore_index=True) if len(rows) > 1 else rows[0]
         published = published.sort_values("account_id", kind="stable").reset_index(drop=True)
         return codes, published

@@ -8,7 +8,8 @@ its scores go to a :class:`~simulator.bench.ledger.ScoreLog` that alarms at the 
 threshold. Labels (if any) reach the outcomes table only, after the run.
 
 Memory: one chunk, one sorting window and one tick of rows at a time, plus state
-per account (the ledger, the score logs, the detectors' own, the account book).
+per account (the ledger, the score logs, the detectors' own, the account book). The
+score changes, which grow with time, go to disk as they happen (:mod:`simulator.replay.spill`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from simulator.replay.labels import AccountLabels
 from simulator.replay.mapping import ReplayMapping
 from simulator.replay.needs import skip_reason
 from simulator.replay.normalise import WIDE, Normaliser
+from simulator.replay.spill import ScoreSpill
 from simulator.replay.ticking import Tick, Ticker
 from simulator.traffic import ACCOUNT_SCHEMA, REQUEST_SCHEMA, RequestBatch, TickTraffic
 
@@ -93,7 +95,8 @@ class ReplayRun:
     runs: list[DetectorRun]
     outcomes: dict[str, pa.Table] = field(default_factory=dict)
     """Per detector that ran: :data:`~simulator.metrics.outcomes.OUTCOME_SCHEMA` rows."""
-    trajectories: dict[str, pa.Table] = field(default_factory=dict)
+    scores: ScoreSpill | None = None
+    """Every detector's score changes, on disk until :meth:`close`."""
     campaigns: pa.Table | None = None
     labelled: bool = False
     metrics: pd.DataFrame | None = None
@@ -102,6 +105,18 @@ class ReplayRun:
     @property
     def duration(self) -> float:
         return self.ticks * self.tick
+
+    def trajectory(self, label: str) -> pa.Table:
+        """The score changes of detector ``label`` (:data:`~simulator.bench.ledger.TRAJECTORY_SCHEMA`,
+        by tick then account), read back whole: for small replays and tests."""
+        assert self.scores is not None, "the replay's score changes were deleted (close)"
+        return self.scores.table(label)
+
+    def close(self) -> None:
+        """Delete the score changes kept on disk."""
+        if self.scores is not None:
+            self.scores.close()
+            self.scores = None
 
 
 def _batch(tick: Tick, origin: datetime, accounts: pd.DataFrame) -> RequestBatch:
@@ -124,6 +139,7 @@ def replay_logs(spec: ReplayInput, progress: ProgressCallback | None = None) -> 
     if spec.labels_file is not None and labels is not None:
         labels.read_file(spec.labels_file, bad)
     ledger = TrafficLedger()
+    spill = ScoreSpill(book.ids)
     runs: list[DetectorRun] = []
     started_detectors: list[bool] = []
     rows_read = rows_replayed = ticks = 0
@@ -134,7 +150,8 @@ def replay_logs(spec: ReplayInput, progress: ProgressCallback | None = None) -> 
             available += [f"accounts.{name}" for name in ACCOUNT_SCHEMA.names]
         started_detectors.append(True)
         for detector_spec in spec.detectors:
-            label, log = detector_spec.label, ScoreLog(spec.threshold, 0)
+            label = detector_spec.label
+            log = ScoreLog(spec.threshold, 0, record=False, sink=spill.sink(label))
             reason = skip_reason(detector_spec.prototype, available)
             if reason is not None:
                 runs.append(DetectorRun(label, None, log, skipped=reason))
@@ -170,27 +187,31 @@ def replay_logs(spec: ReplayInput, progress: ProgressCallback | None = None) -> 
             run.log.update(batch.tick, batch.end, found, scores, ledger)
             run.log.contain(batch.tick, ledger)
 
-    for path in spec.logs:
-        wide = tuple(sorted({spec.mapping.source(name) for name in WIDE}))
-        for chunk in read_chunks(path, spec.fmt, bad, spec.chunk_rows, wide):
-            rows_read += chunk.table.num_rows
-            rows = normaliser.rows(chunk)
-            if not started_detectors and normaliser.present is not None:
-                start_detectors()
-            if progress is not None:
-                progress(rows_read)
-            if rows is None:
-                continue
-            if labels is not None and rows.labels is not None:
-                labels.add(rows.table.column("account_id").to_numpy(zero_copy_only=False), rows.labels)
-            for tick in ticker.push(rows):
+    try:
+        for path in spec.logs:
+            wide = tuple(sorted({spec.mapping.source(name) for name in WIDE}))
+            for chunk in read_chunks(path, spec.fmt, bad, spec.chunk_rows, wide):
+                rows_read += chunk.table.num_rows
+                rows = normaliser.rows(chunk)
+                if not started_detectors and normaliser.present is not None:
+                    start_detectors()
+                if progress is not None:
+                    progress(rows_read)
+                if rows is None:
+                    continue
+                if labels is not None and rows.labels is not None:
+                    labels.add(rows.table.column("account_id").to_numpy(zero_copy_only=False), rows.labels)
+                for tick in ticker.push(rows):
+                    step(tick)
+        if not started_detectors:
+            start_detectors()
+        if normaliser.origin is not None:
+            until = None if spec.until is None else int(np.ceil(spec.until / spec.tick - 1e-9))
+            for tick in ticker.finish(until):
                 step(tick)
-    if not started_detectors:
-        start_detectors()
-    if normaliser.origin is not None:
-        until = None if spec.until is None else int(np.ceil(spec.until / spec.tick - 1e-9))
-        for tick in ticker.finish(until):
-            step(tick)
+    except BaseException:
+        spill.close()  # no temporary files left behind by a refused log
+        raise
     run = ReplayRun(
         origin=normaliser.origin,
         ticks=ticks,
@@ -201,7 +222,9 @@ def replay_logs(spec: ReplayInput, progress: ProgressCallback | None = None) -> 
         missing=normaliser.missing,
         runs=runs,
         labelled=labels is not None,
+        scores=spill,
     )
+    spill.finish()
     _finish(run, ledger, book, labels)
     run.wall_seconds = time.perf_counter() - started
     return run
@@ -240,7 +263,6 @@ def _finish(run: ReplayRun, ledger: TrafficLedger, book: AccountBook, labels: Ac
             ],
             schema=OUTCOME_SCHEMA,
         )
-        run.trajectories[dr.label] = dr.log.trajectory(ids)
     names = sorted({c for c in campaign.tolist() if c is not None})
     run.campaigns = pa.Table.from_pydict(
         {

@@ -14,8 +14,10 @@
 * ``score_distribution.csv``: per detector, accounts per bin of maximum score;
 * ``triage.csv``: the top-scored accounts, each detector's maximum score for them
   (what drove the rank) and their traffic;
-* ``cost.csv``: time spent per detector (the one file that varies from run to run);
-* ``summary.md``: all of the above in brief.
+* ``cost.csv``: time spent per detector (the one file that varies from run to run).
+
+``summary.md`` and ``report.html`` are drawn from the folder by the report
+(:mod:`simulator.report.replay`; ``extractbench replay`` and ``extractbench report`` call it).
 
 Apart from ``cost.csv``, the same logs, mapping and options give byte-identical files.
 """
@@ -33,7 +35,7 @@ import pyarrow as pa
 
 from simulator.bench.assemble import write_csv
 from simulator.bench.ledger import TRAJECTORY_SCHEMA
-from simulator.export import atomic_path, write_json, write_table
+from simulator.export import AtomicParquetWriter, write_json, write_table
 from simulator.metrics.outcomes import OUTCOME_SCHEMA
 from simulator.replay.engine import ReplayInput, ReplayRun, score_distribution, top_accounts
 
@@ -41,6 +43,9 @@ __all__ = ["write_folder"]
 
 _DETECTOR = pa.field("detector", pa.string())
 TRIAGE_ROWS = 20
+SCORES_ROWS = 65_536
+"""Rows per row group of ``scores.parquet``: what is held while it is written (about 30 MB
+less than the default of a run's files at the end of a long replay)."""
 
 
 def _with_detector(tables: dict[str, pa.Table], schema: pa.Schema) -> pa.Table:
@@ -50,6 +55,18 @@ def _with_detector(tables: dict[str, pa.Table], schema: pa.Schema) -> pa.Table:
         for label, t in sorted(tables.items())
     ]
     return pa.concat_tables(parts) if parts else full.empty_table()
+
+
+def _write_scores(path: Path, run: ReplayRun) -> None:
+    """``scores.parquet`` streamed from the spilled score changes, detector by detector
+    (those that ran to the end, by label), one row group at a time."""
+    schema = pa.schema([_DETECTOR, *TRAJECTORY_SCHEMA])
+    with AtomicParquetWriter(path, schema, SCORES_ROWS) as writer:
+        for label in sorted(run.outcomes):
+            assert run.scores is not None
+            for part in run.scores.batches(label):
+                detector = pa.repeat(pa.scalar(label, pa.string()), part.num_rows)
+                writer.write(part.add_column(0, _DETECTOR, detector))
 
 
 def _detectors(spec: ReplayInput, run: ReplayRun) -> list[dict[str, Any]]:
@@ -79,54 +96,6 @@ def _alarms(run: ReplayRun) -> pd.DataFrame:
         for s in alarms["alarm_ts"].tolist()
     ]
     return alarms[["detector", "account_id", "alarm_ts", "alarm_time", "max_score"]] if len(alarms) else alarms
-
-
-def _table(frame: pd.DataFrame) -> str:
-    """A Markdown table (floats as 4 significant digits)."""
-    if frame.empty:
-        return "(none)\n"
-    shown = frame.copy()
-    for column in shown.columns:
-        if pd.api.types.is_float_dtype(shown[column]):
-            shown[column] = shown[column].map(lambda v: "–" if math.isnan(v) else f"{v:.4g}")
-    head = "| " + " | ".join(str(c) for c in shown.columns) + " |"
-    rule = "|" + "|".join("---" for _ in shown.columns) + "|"
-    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in shown.itertuples(index=False)]
-    return "\n".join([head, rule, *body]) + "\n"
-
-
-def _summary(spec: ReplayInput, run: ReplayRun, alarms: pd.DataFrame, triage: pd.DataFrame) -> str:
-    origin = "–" if run.origin is None else run.origin.isoformat().replace("+00:00", "Z")
-    lines = [
-        "# Replay",
-        "",
-        f"Logs: {', '.join(str(p) for p in spec.logs)}. Rows read {run.rows_read:,}, replayed "
-        f"{run.rows_replayed:,}, skipped {run.bad.skipped:,}; {run.ticks:,} ticks of {spec.tick:g} s from {origin}.",
-        "",
-        "## Bad rows",
-        "",
-        *(f"- {line}" for line in run.bad.describe()),
-        *([] if run.bad.counts else ["(none)"]),
-        "",
-        "## Detectors",
-        "",
-        f"Columns the log lacks: {', '.join(run.missing) or 'none'}.",
-        "",
-    ]
-    for dr in run.runs:
-        state = f"skipped: {dr.skipped}" if dr.skipped else f"failed: {dr.failure.reason}" if dr.failure else "ran"
-        lines.append(f"- `{dr.label}`: {state}")
-    lines += [""]
-    if run.metrics is not None:
-        wide = run.metrics.pivot(index="detector", columns="metric", values="value")
-        shown = ["precision", "recall", "fpr", "auprc", "recall_at_fpr_0.001", "detection_rate", "ttd_median_s"]
-        wide = wide[[m for m in shown if m in wide.columns]].reset_index()
-        lines += [f"## Metrics (threshold {spec.threshold:g}; from the labels)", "", _table(wide)]
-    else:
-        per = alarms.groupby("detector").size().rename("alarms").reset_index() if len(alarms) else alarms
-        lines += ["## Alarms (no labels: for triage)", "", _table(per)]
-    lines += [f"## Top {len(triage)} accounts by score", "", _table(triage)]
-    return "\n".join(lines)
 
 
 def write_folder(spec: ReplayInput, run: ReplayRun, out: Path) -> None:
@@ -160,7 +129,7 @@ def write_folder(spec: ReplayInput, run: ReplayRun, out: Path) -> None:
         metrics = run.metrics.assign(scenario="replay", mode="passive", seed=np.int64(spec.seed))
         write_csv(out / "metrics.csv", metrics[["scenario", "detector", "mode", "seed", "metric", "value"]])
     write_table(out / "outcomes.parquet", _with_detector(run.outcomes, OUTCOME_SCHEMA))
-    write_table(out / "scores.parquet", _with_detector(run.trajectories, TRAJECTORY_SCHEMA))
+    _write_scores(out / "scores.parquet", run)
     alarms = _alarms(run)
     write_csv(out / "alarms.csv", alarms)
     write_csv(out / "score_distribution.csv", score_distribution(run))
@@ -179,5 +148,3 @@ def write_folder(spec: ReplayInput, run: ReplayRun, out: Path) -> None:
         columns=["detector", "update_seconds", "events_per_s"],
     )
     write_csv(out / "cost.csv", cost.assign(wall_seconds=run.wall_seconds))
-    with atomic_path(out / "summary.md") as tmp:
-        tmp.write_text(_summary(spec, run, alarms, triage), encoding="utf-8")

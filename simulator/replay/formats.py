@@ -11,7 +11,8 @@ so that memory stays bounded whatever the size of the file.
 * **CSV**: ``pyarrow.csv`` streaming reader with every column read as text (types
   are decided per column by the mapping, not guessed per block); a row with the
   wrong number of fields is a malformed row.
-* **Parquet**: row groups read as record batches.
+* **Parquet**: one row group at a time, read as record batches of at most ``chunk_rows``
+  rows (memory: one row group's column chunks, whatever the number of row groups).
 
 The format is taken from the file name (``.jsonl``, ``.ndjson``, ``.json``, ``.csv``,
 ``.parquet``, each optionally ``.gz``) unless given.
@@ -240,7 +241,10 @@ def _parquet(path: Path, chunk_rows: int) -> Iterator[RawChunk]:
     except (OSError, pa.ArrowInvalid) as exc:
         raise LogFormatError(f"{path}: not a readable Parquet file ({exc})") from None
     row = 0
-    for batch in source.iter_batches(batch_size=chunk_rows):
-        table = pa.Table.from_batches([batch])
-        yield RawChunk(str(path), table, np.arange(row + 1, row + 1 + table.num_rows, dtype=np.int64))
-        row += table.num_rows
+    # one row group at a time: a reader over all of them keeps every pre-buffered column
+    # chunk it has read until the end, so its memory would grow with the file
+    for group in range(source.num_row_groups):
+        for batch in source.iter_batches(batch_size=chunk_rows, row_groups=[group]):
+            table = pa.Table.from_batches([batch])
+            yield RawChunk(str(path), table, np.arange(row + 1, row + 1 + table.num_rows, dtype=np.int64))
+            row += table.num_rows

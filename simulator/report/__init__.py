@@ -12,7 +12,9 @@ Modules, one concept each:
 * :mod:`~simulator.report.tables`: the leaderboard and parameters as rows of text;
 * :mod:`~simulator.report.html`: the self-contained ``report.html``;
 * :mod:`~simulator.report.markdown`: ``summary.md`` for CI job summaries;
-* :mod:`~simulator.report.build`: :func:`write_report`, all of the above.
+* :mod:`~simulator.report.scores`: accounts per band of maximum score (the triage plot of a replay);
+* :mod:`~simulator.report.replay`: a replay's folder read as a one-scenario run, its ``report.html`` and ``summary.md``;
+* :mod:`~simulator.report.build`: :func:`write_report`, all of the above (a replay's folder gets a replay's report).
 
 Like the metrics, the report depends on results data only, never on the world.
 """

@@ -23,6 +23,7 @@ from simulator.report.leakage import plot_leakage
 from simulator.report.markdown import render_markdown
 from simulator.report.plots import Plot, Skipped
 from simulator.report.precision_recall import plot_precision_recall
+from simulator.report.replay import is_replay_folder, write_replay_report
 from simulator.report.survival import plot_survival
 from simulator.report.sweeps import plot_sweeps
 
@@ -70,8 +71,18 @@ def _write_text(path: Path, text: str) -> None:
 
 
 def write_report(folder: str | Path) -> Report:
-    """Draw the plots and write ``report.html`` and ``summary.md`` in the run's ``folder``.
+    """Draw the plots and write ``report.html`` and ``summary.md`` in the run's ``folder``
+    (a replay's folder gets a replay's report, :mod:`simulator.report.replay`).
     Raises :class:`~simulator.results.folder.ResultsFolderError` if it is not a finished run."""
+    if is_replay_folder(folder):
+        page, markdown, drawn = write_replay_report(folder)
+        return Report(
+            Path(folder),
+            page,
+            markdown,
+            tuple(i for i in drawn if isinstance(i, Plot)),
+            tuple(i for i in drawn if isinstance(i, Skipped)),
+        )
     data = load_report_data(folder)
     items = draw_plots(data)
     plots = tuple(i for i in items if isinstance(i, Plot))

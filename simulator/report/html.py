@@ -29,9 +29,9 @@ from simulator.report.tables import leader_tables, parameter_rows
 from simulator.results.conditions import operating_note, scenario_notes
 from simulator.results.leaderboard import CAPTION
 
-__all__ = ["png_size", "render_html"]
+__all__ = ["CSS", "html_table", "leaderboard_section", "plot_items", "png_size", "render_html"]
 
-_CSS = """
+CSS = """
 :root { color-scheme: light; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; margin: 0 auto;
        max-width: 1280px; padding: 1rem 2rem 4rem; color: #1d1d1f; line-height: 1.45; }
@@ -79,7 +79,7 @@ def _anchor(*parts: str) -> str:
     return "-".join(p.replace(" ", "_") for p in parts)
 
 
-def _table(headers: Iterable[str], rows: Iterable[Iterable[str]], numeric_from: int | None = None) -> str:
+def html_table(headers: Iterable[str], rows: Iterable[Iterable[str]], numeric_from: int | None = None) -> str:
     """A table; columns from ``numeric_from`` on are right-aligned numbers."""
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     body = []
@@ -108,17 +108,19 @@ def _skipped(note: Skipped) -> str:
     return f'<p class="note">{_e(note.title)}: not drawn ({_e(note.reason)}).</p>'
 
 
-def _items(items: list[Plot | Skipped], folder: Path) -> str:
+def plot_items(items: list[Plot | Skipped], folder: Path) -> str:
+    """Each plot as an embedded figure, each plot not drawn as a note saying why."""
     return "".join(_figure(i, folder) if isinstance(i, Plot) else _skipped(i) for i in items)
 
 
-def _leaderboard(data: ReportData) -> tuple[str, dict[str, list[str]]]:
-    """The leaderboard section, and the anchors of each scenario's tables."""
+def leaderboard_section(data: ReportData, *, speed: bool = True) -> tuple[str, dict[str, list[str]]]:
+    """The leaderboard section, and the anchors of each scenario's tables (``speed``: with
+    the events/s column, which varies from run to run)."""
     parts, anchors = [], {}
     operating = operating_note(data.config)
     if operating:
         parts.append(f"<p>Passive runs lead with the figures at deployment conditions: {_e(operating)}.</p>")
-    for table in leader_tables(data.leaderboard, scenario_notes(data.config, data.prevalence)):
+    for table in leader_tables(data.leaderboard, scenario_notes(data.config, data.prevalence), speed=speed):
         anchor = _anchor("board", table.scenario, table.mode)
         anchors.setdefault(table.scenario, []).append(anchor)
         head = "".join(f"<th>{_e(h)}</th>" for h in ("detector", *table.headers))
@@ -147,14 +149,18 @@ def _failures(data: ReportData) -> str:
         (f.detector, f.scenario, f.mode, str(f.seed), str(f.tick), f.reason)
         for f in data.failures.itertuples(index=False)
     ]
-    return '<div class="failure">' + _table(("detector", "scenario", "mode", "seed", "tick", "reason"), rows) + "</div>"
+    return (
+        '<div class="failure">'
+        + html_table(("detector", "scenario", "mode", "seed", "tick", "reason"), rows)
+        + "</div>"
+    )
 
 
 def render_html(data: ReportData, items: list[Plot | Skipped]) -> str:
     """The text of ``report.html`` (plots read from ``data.folder / "plots"``)."""
     folder = data.folder
     params = parameter_rows(data)
-    board, anchors = _leaderboard(data)
+    board, anchors = leaderboard_section(data)
     overview = [i for i in items if i.scenario is None]
     scenario_sections = []
     for scenario in data.scenarios:
@@ -163,7 +169,7 @@ def render_html(data: ReportData, items: list[Plot | Skipped]) -> str:
         duration = next(row[3] for row in params["scenarios"] if row[0] == scenario)
         scenario_sections.append(
             f'<section id="{_e(_anchor("scenario", scenario))}"><h2>{_e(scenario)}</h2>'
-            f"<p>{_e(duration)} simulated; leaderboard: {links or '–'}</p>{_items(mine, folder)}</section>"
+            f"<p>{_e(duration)} simulated; leaderboard: {links or '–'}</p>{plot_items(mine, folder)}</section>"
         )
     toc = "".join(f'<li><a href="#{_e(_anchor("scenario", s))}">{_e(s)}</a></li>' for s in data.scenarios)
     failures = len(data.failures)
@@ -174,7 +180,7 @@ def render_html(data: ReportData, items: list[Plot | Skipped]) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>extractbench · {_e(data.run_id)}</title>
 <link rel="icon" href="data:,">
-<style>{_CSS}</style>
+<style>{CSS}</style>
 </head>
 <body>
 <header>
@@ -188,11 +194,11 @@ def render_html(data: ReportData, items: list[Plot | Skipped]) -> str:
 <ul>{toc}</ul>
 </nav>
 <section id="parameters"><h2>Parameters</h2>
-{_table(("parameter", "value"), params["run"])}
+{html_table(("parameter", "value"), params["run"])}
 <h3>Scenarios</h3>
-{_table(_SCENARIO_HEADERS, params["scenarios"], numeric_from=2)}
+{html_table(_SCENARIO_HEADERS, params["scenarios"], numeric_from=2)}
 <h3>Detectors</h3>
-{_table(("detector", "class", "parameters"), params["detectors"])}
+{html_table(("detector", "class", "parameters"), params["detectors"])}
 </section>
 <section id="leaderboard"><h2>Leaderboard</h2>
 {board}
@@ -201,7 +207,7 @@ def render_html(data: ReportData, items: list[Plot | Skipped]) -> str:
 {_failures(data)}
 </section>
 <section id="overview"><h2>Overview</h2>
-{_items(overview, folder) or '<p class="note">No overview plots.</p>'}
+{plot_items(overview, folder) or '<p class="note">No overview plots.</p>'}
 </section>
 {"".join(scenario_sections)}
 </body>
