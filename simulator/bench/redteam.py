@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -41,7 +41,15 @@ from simulator.scenario import Scenario
 from simulator.scenario.paths import PathError, check_path, get_value, is_integer_field, parse_path, with_values
 from simulator.scenario.search import SearchParam
 
-__all__ = ["Objective", "RedTeamResult", "default_space", "red_team", "scenario_yaml", "write_red_team"]
+__all__ = [
+    "Objective",
+    "RedTeamResult",
+    "default_space",
+    "red_team",
+    "scenario_yaml",
+    "write_red_team",
+    "write_zoo_scenario",
+]
 
 Objective = Literal["leakage", "cost-per-token"]
 
@@ -131,10 +139,13 @@ def red_team(
     jobs: int | None = None,
     scheduler: str | None = None,
     space: Sequence[SearchParam] | None = None,
+    fixed: Mapping[str, Any] | None = None,
 ) -> RedTeamResult:
     """Search ``scenario``'s first campaign's tactics against ``detector`` (see the module
     docstring); ``scenario`` as it runs (scale and span applied). ``seed`` seeds the
-    sampler; ``seeds`` root seeds per trial. Raises :class:`BenchInputError` for bad input."""
+    sampler; ``seeds`` root seeds per trial. ``fixed`` (path → value) is set in the original
+    and in every trial, over the searched values (e.g. ``campaigns[0].budget.per_account``,
+    so that a banned account costs its replacement). Raises :class:`BenchInputError` for bad input."""
     import optuna
 
     if not scenario.campaigns:
@@ -155,9 +166,14 @@ def red_team(
             integer[param.path] = is_integer_field(types_)
         except PathError as exc:
             problems.append(f"search {param.path}: expected {exc}")
+    for path in fixed or {}:
+        try:
+            check_path(path)
+        except PathError as exc:
+            problems.append(f"fixed {path}: expected {exc}")
     if problems:
         raise BenchInputError(problems)
-    fixed = {} if budget is None else {"campaigns[0].budget.total": budget}
+    fixed = {**(fixed or {}), **({} if budget is None else {"campaigns[0].budget.total": budget})}
     campaign = scenario.campaigns[0].name
 
     def cells(candidate: Scenario, label: str) -> list[Cell]:
@@ -173,7 +189,7 @@ def red_team(
         try:
             original_scenario = with_values(scenario, fixed)
         except (PathError, ValidationError) as exc:
-            raise BenchInputError([f"--budget: the scenario rejects it: {exc}"]) from None
+            raise BenchInputError([f"fixed values {show_value(fixed)}: the scenario rejects them: {exc}"]) from None
         baseline_cells = cells(original_scenario, "original")
         done = {cell.key: result for cell, result in executor.run(baseline_cells)}
         baseline = _objective([done[c.key].campaigns.to_pandas() for c in baseline_cells], objective, campaign)[
@@ -224,10 +240,29 @@ def scenario_yaml(scenario: Scenario, header: str) -> str:
     return comment + yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
 
 
-def write_red_team(result: RedTeamResult, out: Path, detector: str, objective: Objective, command: str) -> list[Path]:
+def _header(
+    result: RedTeamResult, rank: int, trial: int, detector: str, objective: Objective, search: Mapping[str, str]
+) -> str:
+    row = result.history[result.history["trial"] == trial].iloc[0]
+    lines = [
+        f"Red-team result {rank} against {detector}: trial {trial}, {objective} {row['objective']:.6g} "
+        f"(the original: {result.baseline:.6g}); the campaign got {row['tokens']:.6g} output tokens "
+        f"for {row['spent_usd']:.6g} USD.",
+        *(f"{key}: {value}" for key, value in search.items() if key != "command"),
+    ]
+    if "command" in search:
+        lines.append(f"Regenerate: {search['command']}")
+    return "\n".join(lines)
+
+
+def write_red_team(
+    result: RedTeamResult, out: Path, detector: str, objective: Objective, search: Mapping[str, str]
+) -> list[Path]:
     """Write ``history.csv`` and ``history.parquet`` (every trial), ``best-<k>.yaml`` (the best
     campaigns, ready to run) and ``red-team.json`` (the original's values, its objective, the
-    importances) into ``out``; returns the scenario files written."""
+    importances, ``search``) into ``out``; returns the scenario files written. ``search`` says
+    how the search was made (base scenario, scale, seeds, …; ``command`` the command line) and
+    heads every scenario file, one ``key: value`` comment line each."""
     from simulator.bench.assemble import write_csv
 
     out.mkdir(parents=True, exist_ok=True)
@@ -236,15 +271,10 @@ def write_red_team(result: RedTeamResult, out: Path, detector: str, objective: O
     write_table(out / "history.parquet", pa.Table.from_pandas(history, preserve_index=False))
     written = []
     for rank, (trial, scenario) in enumerate(result.best, start=1):
-        row = result.history[result.history["trial"] == trial].iloc[0]
         named = scenario.model_copy(update={"name": f"{scenario.name}-vs-{_slug(detector)}-{rank}"})
-        header = (
-            f"Red-team result {rank} against {detector}: trial {trial}, {objective} {row['objective']:.6g} "
-            f"(the original: {result.baseline:.6g}).\nRegenerate: {command}"
-        )
         path = out / f"best-{rank}.yaml"
         with atomic_path(path) as tmp:
-            tmp.write_text(scenario_yaml(named, header), encoding="utf-8")
+            tmp.write_text(scenario_yaml(named, _header(result, rank, trial, detector, objective, search)), "utf-8")
         written.append(path)
     write_json(
         out / "red-team.json",
@@ -255,10 +285,29 @@ def write_red_team(result: RedTeamResult, out: Path, detector: str, objective: O
             "original": {path: show_value(value) for path, value in result.original.items()},
             "importance": {path: float(value) for path, value in result.importance.items()},
             "best_trials": [trial for trial, _ in result.best],
-            "command": command,
+            "search": dict(search),
+            "command": search.get("command", ""),
         },
     )
     return written
+
+
+def write_zoo_scenario(
+    result: RedTeamResult, folder: Path, detector: str, objective: Objective, search: Mapping[str, str]
+) -> Path | None:
+    """Write the best campaign into ``folder`` as ``<base>-vs-<detector>.yaml`` (the scenario
+    named the same), headed like ``best-1.yaml``: the hard scenarios kept for the zoo
+    (``scenarios/red-team/``). Returns the file, or None when no trial completed."""
+    if not result.best:
+        return None
+    trial, scenario = result.best[0]
+    name = f"{scenario.name}-vs-{_slug(detector)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yaml"
+    with atomic_path(path) as tmp:
+        header = _header(result, 1, trial, detector, objective, search)
+        tmp.write_text(scenario_yaml(scenario.model_copy(update={"name": name}), header), encoding="utf-8")
+    return path
 
 
 def _slug(text: str) -> str:
