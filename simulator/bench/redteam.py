@@ -42,8 +42,10 @@ from simulator.scenario.paths import PathError, check_path, get_value, is_intege
 from simulator.scenario.search import SearchParam
 
 __all__ = [
+    "SHOWN_SIGNAL",
     "Objective",
     "RedTeamResult",
+    "declare_shown",
     "default_space",
     "red_team",
     "scenario_yaml",
@@ -77,6 +79,39 @@ def default_space(scenario: Scenario, campaign: int = 0) -> list[SearchParam]:
             choices=[None, {"education": 1.0, "research": 1.0, "startup": 1.0}],
         ),
     ]
+
+
+SHOWN_SIGNAL: dict[str, str] = {
+    "accounts": "volume",
+    "load.requests_per_account": "volume",
+    "load.limit_fraction": "rate",
+    "load.timing": "timing",
+    "infrastructure.rotation": "exits",
+    "infrastructure.proxies": "exits",
+    "camouflage.filler_share": "topics",
+    "acquisition.signup_pathways": "signup",
+}
+"""The signal (``simulator.scenario.signals``) a campaign shows when the search changes one of
+its tactics, by path below ``campaigns[k].``: a trial declares it, as a scenario's author
+would, so that its campaign stays honest (docs/audit.md). A path not listed adds nothing."""
+
+
+def declare_shown(scenario: Scenario, values: Mapping[str, Any], original: Mapping[str, Any]) -> Scenario:
+    """``scenario`` with every campaign whose tactic in ``values`` differs from ``original``
+    declaring the signal :data:`SHOWN_SIGNAL` says that tactic shows (added once, in order)."""
+    added: dict[int, list[str]] = {}
+    for path, value in values.items():
+        match = re.fullmatch(r"campaigns\[(\d+)\]\.(.+)", path)
+        signal = SHOWN_SIGNAL.get(match.group(2)) if match else None
+        if signal is not None and value != original.get(path):
+            added.setdefault(int(match.group(1)), []).append(signal)  # type: ignore[union-attr]
+    declared = {}
+    for index, signals in added.items():
+        had = list(scenario.campaigns[index].signals)
+        new = [s for s in dict.fromkeys(signals) if s not in had]
+        if new:
+            declared[f"campaigns[{index}].signals"] = [*had, *new]
+    return with_values(scenario, declared) if declared else scenario
 
 
 @dataclass(frozen=True)
@@ -201,7 +236,7 @@ def red_team(
             for trial in asked:
                 values = {p.path: _suggest(trial, p, integer[p.path]) for p in chosen}
                 try:
-                    candidate = with_values(scenario, {**values, **fixed})
+                    candidate = declare_shown(with_values(scenario, {**values, **fixed}), values, original)
                     candidates[trial.number] = candidate
                     pending[trial.number] = (values, cells(candidate, f"trial-{trial.number}"))
                 except (PathError, ValidationError) as exc:
