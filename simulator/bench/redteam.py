@@ -42,6 +42,7 @@ from simulator.scenario.paths import PathError, check_path, get_value, is_intege
 from simulator.scenario.search import SearchParam
 
 __all__ = [
+    "DEFAULT_BATCH",
     "SHOWN_SIGNAL",
     "Objective",
     "RedTeamResult",
@@ -54,6 +55,9 @@ __all__ = [
 ]
 
 Objective = Literal["leakage", "cost-per-token"]
+
+DEFAULT_BATCH = 4
+"""Trials asked of the sampler at a time when neither ``batch`` nor ``jobs`` is given."""
 
 
 def default_space(scenario: Scenario, campaign: int = 0) -> list[SearchParam]:
@@ -217,7 +221,7 @@ def red_team(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
-    size = batch or (jobs if jobs is not None else 4)
+    size = batch or (jobs if jobs is not None else DEFAULT_BATCH)
     rows: list[dict[str, Any]] = []
     candidates: dict[int, Scenario] = {}
     with make_executor(jobs, scheduler, size * len(plan.seeds)) as executor:
@@ -309,7 +313,8 @@ def write_red_team(
         named = scenario.model_copy(update={"name": f"{scenario.name}-vs-{_slug(detector)}-{rank}"})
         path = out / f"best-{rank}.yaml"
         with atomic_path(path) as tmp:
-            tmp.write_text(scenario_yaml(named, _header(result, rank, trial, detector, objective, search)), "utf-8")
+            header = _header(result, rank, trial, detector, objective, search)
+            tmp.write_text(scenario_yaml(named, header), encoding="utf-8")
         written.append(path)
     write_json(
         out / "red-team.json",

@@ -71,8 +71,8 @@ def red_team(
     bounds the scenario's `search:` block declares (or the defaults), in closed loop against
     the detector; writes the best campaigns as scenario files, the history and a report section."""
     from simulator.bench.plan import BenchInputError
+    from simulator.bench.redteam import DEFAULT_BATCH, write_red_team, write_zoo_scenario
     from simulator.bench.redteam import red_team as search
-    from simulator.bench.redteam import write_red_team, write_zoo_scenario
     from simulator.report.redteam import write_red_team_section
 
     scenario = resolve_or_exit(load_or_exit(scenario_file), scenario_file, seed=None, duration=duration, scale=scale)
@@ -105,7 +105,7 @@ def red_team(
         + (f"{budget:g} USD" if budget is not None else "the scenario's"),
         **({"Fixed": ", ".join(set_ or [])} if fixed else {}),
         "Search": f"{trials} trials of Optuna TPE, sampler seed {seed}, {seeds} root seed(s) per trial, "
-        f"batches of {jobs if jobs is not None else 4} trials",
+        f"batches of {jobs if jobs is not None else DEFAULT_BATCH} trials",
         "command": command,
     }
     written = write_red_team(result, folder, detector, objective.value, searched)  # type: ignore[arg-type]
