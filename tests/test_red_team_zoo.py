@@ -76,20 +76,20 @@ def test_the_regeneration_command_writes_a_ready_to_run_hard_scenario(tmp_path: 
     assert fields["Base scenario"].startswith("quickstart (") and "at scale 0.05" in fields["Base scenario"]
 
 
-def test_a_fixed_value_the_schema_lacks_is_refused_with_its_path() -> None:
-    args = [
-        "red-team",
-        str(SCENARIOS / "quickstart.yaml"),
-        "--detector",
-        "null",
-        "--set",
-        "campaigns[0].budget.per_acount=5",
-    ]
-    ran = CliRunner().invoke(app, args)
-    assert ran.exit_code == 2
+def test_a_fixed_value_the_schema_lacks_or_rejects_is_refused_with_its_path() -> None:
+    def refused(setting: str) -> str:
+        args = ["red-team", str(SCENARIOS / "quickstart.yaml"), "--detector", "null", "--set", setting]
+        ran = CliRunner().invoke(app, args)
+        assert ran.exit_code == 2
+        return ran.output
+
     assert "fixed campaigns[0].budget.per_acount: expected a scenario parameter path (did you mean 'per_account'?" in (
-        ran.output
+        refused("campaigns[0].budget.per_acount=5")
     )
+    assert "fixed campaigns[0].budget.per_account: expected a value that fits it (Input should be a valid number" in (
+        refused("campaigns[0].budget.per_account=abc")
+    )
+    assert "--set: expected PATH=VALUE" in refused("campaigns[0].budget.per_account")
 
 
 def test_a_trial_that_changes_the_sign_up_mix_declares_the_signup_signal() -> None:

@@ -38,7 +38,15 @@ from simulator.bench.plan import BenchInputError, DetectorChoice, plan_run
 from simulator.bench.sweep import range_number, show_value
 from simulator.export import atomic_path, write_json, write_table
 from simulator.scenario import Scenario
-from simulator.scenario.paths import PathError, check_path, get_value, is_integer_field, parse_path, with_values
+from simulator.scenario.paths import (
+    PathError,
+    check_path,
+    check_value,
+    get_value,
+    is_integer_field,
+    parse_path,
+    with_values,
+)
 from simulator.scenario.search import SearchParam
 
 __all__ = [
@@ -205,11 +213,14 @@ def red_team(
             integer[param.path] = is_integer_field(types_)
         except PathError as exc:
             problems.append(f"search {param.path}: expected {exc}")
-    for path in fixed or {}:
+    for path, value in (fixed or {}).items():
         try:
-            check_path(path)
+            reason = check_value(check_path(path), value)
         except PathError as exc:
             problems.append(f"fixed {path}: expected {exc}")
+            continue
+        if reason is not None:
+            problems.append(f"fixed {path}: expected a value that fits it ({reason}), got {show_value(value)}")
     if problems:
         raise BenchInputError(problems)
     fixed = {**(fixed or {}), **({} if budget is None else {"campaigns[0].budget.total": budget})}
