@@ -141,6 +141,9 @@ class RedTeamResult:
     """The original campaign's objective against the detector."""
     importance: dict[str, float] = field(default_factory=dict)
     """Optuna's parameter importances (empty when fewer than two trials completed)."""
+    baseline_figures: dict[str, float] = field(default_factory=dict)
+    """The original campaign's figures, as a history row has them: ``objective``, ``tokens``,
+    ``spent_usd`` (USD), ``accounts`` (replacements included), ``replacements``."""
 
 
 def _suggest(trial: Any, param: SearchParam, integer: bool) -> Any:
@@ -242,9 +245,8 @@ def red_team(
             raise BenchInputError([f"fixed values {show_value(fixed)}: the scenario rejects them: {exc}"]) from None
         baseline_cells = cells(original_scenario, "original")
         done = {cell.key: result for cell, result in executor.run(baseline_cells)}
-        baseline = _objective([done[c.key].campaigns.to_pandas() for c in baseline_cells], objective, campaign)[
-            "objective"
-        ]
+        baseline_figures = _objective([done[c.key].campaigns.to_pandas() for c in baseline_cells], objective, campaign)
+        baseline = baseline_figures["objective"]
         while len(rows) < trials:
             asked = [study.ask() for _ in range(min(size, trials - len(rows)))]
             pending: dict[int, tuple[dict[str, Any], list[Cell] | str]] = {}
@@ -280,7 +282,7 @@ def red_team(
             importance = dict(optuna.importance.get_param_importances(study, evaluator=evaluator))
         except (RuntimeError, ValueError):  # every trial alike: nothing to attribute
             importance = {}
-    return RedTeamResult(history, best, original, baseline, importance)
+    return RedTeamResult(history, best, original, baseline, importance, baseline_figures)
 
 
 def scenario_yaml(scenario: Scenario, header: str) -> str:
@@ -296,13 +298,20 @@ def _header(
     row = result.history[result.history["trial"] == trial].iloc[0]
     lines = [
         f"Red-team result {rank} against {detector}: trial {trial}, {objective} {row['objective']:.6g} "
-        f"(the original: {result.baseline:.6g}); the campaign got {row['tokens']:.6g} output tokens "
-        f"for {row['spent_usd']:.6g} USD.",
+        f"(the original: {result.baseline:.6g}); the campaign got {_cost(row)}"
+        + (f", the original {_cost(result.baseline_figures)}." if result.baseline_figures else "."),
         *(f"{key}: {value}" for key, value in search.items() if key != "command"),
     ]
     if "command" in search:
         lines.append(f"Regenerate: {search['command']}")
     return "\n".join(lines)
+
+
+def _cost(figures: Mapping[str, Any]) -> str:
+    return (
+        f"{figures['tokens']:.6g} output tokens for {figures['spent_usd']:.6g} USD with "
+        f"{figures['accounts']:.6g} accounts ({figures['replacements']:.6g} of them replacements)"
+    )
 
 
 def write_red_team(
@@ -333,6 +342,7 @@ def write_red_team(
             "detector": detector,
             "objective": objective,
             "baseline": result.baseline,
+            "baseline_figures": result.baseline_figures,
             "original": {path: show_value(value) for path, value in result.original.items()},
             "importance": {path: float(value) for path, value in result.importance.items()},
             "best_trials": [trial for trial, _ in result.best],
