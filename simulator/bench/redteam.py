@@ -143,7 +143,8 @@ class RedTeamResult:
     """Optuna's parameter importances (empty when fewer than two trials completed)."""
     baseline_figures: dict[str, float] = field(default_factory=dict)
     """The original campaign's figures, as a history row has them: ``objective``, ``tokens``,
-    ``spent_usd`` (USD), ``accounts`` (replacements included), ``replacements``."""
+    ``spent_usd`` (USD), ``accounts`` (registered in all: pool, reserve, replacements),
+    ``replacements`` (banned accounts replaced, from the reserve or newly registered)."""
 
 
 def _suggest(trial: Any, param: SearchParam, integer: bool) -> Any:
@@ -309,8 +310,8 @@ def _header(
 
 def _cost(figures: Mapping[str, Any]) -> str:
     return (
-        f"{figures['tokens']:.6g} output tokens for {figures['spent_usd']:.6g} USD with "
-        f"{figures['accounts']:.6g} accounts ({figures['replacements']:.6g} of them replacements)"
+        f"{figures['tokens']:.6g} output tokens for {figures['spent_usd']:.6g} USD "
+        f"(accounts registered: {figures['accounts']:.6g}, banned accounts replaced: {figures['replacements']:.6g})"
     )
 
 
