@@ -5,6 +5,7 @@ use those paths) and ship in the wheel as the data of the package
 ``simulator.bundled``, which this mapping points at that folder; the code finds
 them with ``importlib.resources`` (``simulator/scenario/bundled.py``).
 pyproject.toml cannot map one package onto another folder next to ``find``.
+``red-team/`` ships too: the bundled suite ``red-team`` runs its files.
 """
 
 from setuptools import find_packages, setup
@@ -12,5 +13,5 @@ from setuptools import find_packages, setup
 setup(
     packages=[*find_packages(include=["simulator*", "detectors*"]), "simulator.bundled"],
     package_dir={"simulator.bundled": "scenarios"},
-    package_data={"simulator": ["py.typed"], "simulator.bundled": ["*.yaml", "suites/*.yaml"]},
+    package_data={"simulator": ["py.typed"], "simulator.bundled": ["*.yaml", "suites/*.yaml", "red-team/*.yaml"]},
 )

@@ -53,6 +53,18 @@ def test_no_undeclared_signal_separates_attackers(name: str) -> None:
     assert result.three_flag is not None and result.three_flag.lift <= THREE_FLAG_LIMIT
 
 
+RED_TEAM = sorted((SCENARIOS / "red-team").glob("*.yaml"))
+"""The red-team scenarios (docs/red-team.md): already at the size they were searched at."""
+
+
+@pytest.mark.parametrize("path", RED_TEAM, ids=[p.stem for p in RED_TEAM])
+def test_a_red_team_campaign_declares_what_its_tactics_show(path: Path) -> None:
+    result = audit_path(path, tick=900.0)
+    assert result.attackers >= 5, f"{path.stem}: too few attackers to judge ({result.attackers})"
+    assert not result.artefacts, f"{path.stem}: {result.describe_artefacts()}"
+    assert result.three_flag is not None and result.three_flag.lift <= THREE_FLAG_LIMIT
+
+
 def test_a_feature_that_ranks_accounts_by_requests_follows_volume() -> None:
     rng = np.random.default_rng(0)
     requests = rng.integers(1, 1000, 200).astype(float)

@@ -48,7 +48,7 @@ def test_the_search_finds_a_rate_under_a_fixed_threshold_and_writes_a_valid_camp
     best = result.best[0][1]
     # five-minute ticks: a rate under the cap is below 2 requests per 300 s per account
     assert float(best.campaigns[0].load.requests_per_account) * 300 < 2.5
-    files = write_red_team(result, tmp_path, "cap", "leakage", "pytest")
+    files = write_red_team(result, tmp_path, "cap", "leakage", {"command": "pytest"})
     reread = load_scenario(files[0])
     assert reread.campaigns[0].load.requests_per_account == best.campaigns[0].load.requests_per_account
     section = write_red_team_section(

@@ -57,6 +57,10 @@ def test_the_wheel_runs_the_bundled_suite_from_another_folder(installed: Path, t
     assert [s["name"] for s in listed["suites"]] == sorted(
         p.stem for p in (ROOT / "scenarios" / "suites").glob("*.yaml")
     )
+    # the red-team suite's scenarios ship beside it
+    assert sorted(p.name for p in (Path(listed["folder"]) / "red-team").glob("*.yaml")) == sorted(
+        p.name for p in (ROOT / "scenarios" / "red-team").glob("*.yaml")
+    )
     checked = _sh([installed / "extractbench", "validate", "quickstart", "legit-only"], elsewhere)
     assert checked.stdout.count("ok ") == 2
     # the README's first command plans the bundled quick suite from here ...

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -39,13 +39,35 @@ from simulator.bench.plan import BenchInputError, DetectorChoice, plan_run
 from simulator.bench.sweep import range_number, show_value
 from simulator.export import atomic_path, write_json, write_table
 from simulator.scenario import Scenario
-from simulator.scenario.paths import PathError, check_path, get_value, is_integer_field, parse_path, with_values
+from simulator.scenario.paths import (
+    PathError,
+    check_path,
+    check_value,
+    get_value,
+    is_integer_field,
+    parse_path,
+    with_values,
+)
 from simulator.scenario.schema import check_search
 from simulator.scenario.search import SearchParam
 
-__all__ = ["Objective", "RedTeamResult", "default_space", "red_team", "scenario_yaml", "write_red_team"]
+__all__ = [
+    "DEFAULT_BATCH",
+    "SHOWN_SIGNAL",
+    "Objective",
+    "RedTeamResult",
+    "declare_shown",
+    "default_space",
+    "red_team",
+    "scenario_yaml",
+    "write_red_team",
+    "write_zoo_scenario",
+]
 
 Objective = Literal["leakage", "cost-per-token"]
+
+DEFAULT_BATCH = 4
+"""Trials asked of the sampler at a time when neither ``batch`` nor ``jobs`` is given."""
 
 
 def default_space(scenario: Scenario, campaign: int = 0) -> list[SearchParam]:
@@ -73,6 +95,39 @@ def default_space(scenario: Scenario, campaign: int = 0) -> list[SearchParam]:
     ]
 
 
+SHOWN_SIGNAL: dict[str, str] = {
+    "accounts": "volume",
+    "load.requests_per_account": "volume",
+    "load.limit_fraction": "rate",
+    "load.timing": "timing",
+    "infrastructure.rotation": "exits",
+    "infrastructure.proxies": "exits",
+    "camouflage.filler_share": "topics",
+    "acquisition.signup_pathways": "signup",
+}
+"""The signal (``simulator.scenario.signals``) a campaign shows when the search changes one of
+its tactics, by path below ``campaigns[k].``: a trial declares it, as a scenario's author
+would, so that its campaign stays honest (docs/audit.md). A path not listed adds nothing."""
+
+
+def declare_shown(scenario: Scenario, values: Mapping[str, Any], original: Mapping[str, Any]) -> Scenario:
+    """``scenario`` with every campaign whose tactic in ``values`` differs from ``original``
+    declaring the signal :data:`SHOWN_SIGNAL` says that tactic shows (added once, in order)."""
+    added: dict[int, list[str]] = {}
+    for path, value in values.items():
+        match = re.fullmatch(r"campaigns\[(\d+)\]\.(.+)", path)
+        signal = SHOWN_SIGNAL.get(match.group(2)) if match else None
+        if signal is not None and value != original.get(path):
+            added.setdefault(int(match.group(1)), []).append(signal)  # type: ignore[union-attr]
+    declared = {}
+    for index, signals in added.items():
+        had = list(scenario.campaigns[index].signals)
+        new = [s for s in dict.fromkeys(signals) if s not in had]
+        if new:
+            declared[f"campaigns[{index}].signals"] = [*had, *new]
+    return with_values(scenario, declared) if declared else scenario
+
+
 @dataclass(frozen=True)
 class RedTeamResult:
     """What the search found."""
@@ -88,6 +143,10 @@ class RedTeamResult:
     """The original campaign's objective against the detector."""
     importance: dict[str, float] = field(default_factory=dict)
     """Optuna's parameter importances (empty when fewer than two trials completed)."""
+    baseline_figures: dict[str, float] = field(default_factory=dict)
+    """The original campaign's figures, as a history row has them: ``objective``, ``tokens``,
+    ``spent_usd`` (USD), ``accounts`` (registered in all: pool, reserve, replacements),
+    ``replacements`` (banned accounts replaced, from the reserve or newly registered)."""
 
 
 def _suggest(trial: Any, param: SearchParam, integer: bool) -> Any:
@@ -133,11 +192,14 @@ def red_team(
     jobs: int | None = None,
     scheduler: str | None = None,
     space: Sequence[SearchParam] | None = None,
+    fixed: Mapping[str, Any] | None = None,
     force: bool = False,
 ) -> RedTeamResult:
     """Search ``scenario``'s first campaign's tactics against ``detector`` (see the module
     docstring); ``scenario`` as it runs (scale and span applied). ``seed`` seeds the
-    sampler; ``seeds`` root seeds per trial. Raises :class:`BenchInputError` for bad input, and
+    sampler; ``seeds`` root seeds per trial. ``fixed`` (path → value) is set in the original
+    and in every trial, over the searched values (e.g. ``campaigns[0].budget.per_account``,
+    so that a banned account costs its replacement). Raises :class:`BenchInputError` for bad input, and
     :class:`~simulator.bench.estimate.SizeLimitError` when the scenario or the number of cells
     (``(trials + 1) × seeds``) is past a size limit, unless ``force``."""
     import optuna
@@ -165,9 +227,17 @@ def red_team(
             integer[param.path] = is_integer_field(types_)
         except ValueError as exc:  # PathError included
             problems.append(f"search {param.path}: expected {exc}")
+    for path, value in (fixed or {}).items():
+        try:
+            reason = check_value(check_path(path, Scenario), value)
+        except PathError as exc:
+            problems.append(f"fixed {path}: expected {exc}")
+            continue
+        if reason is not None:
+            problems.append(f"fixed {path}: expected a value that fits it ({reason}), got {show_value(value)}")
     if problems:
         raise BenchInputError(problems)
-    fixed = {} if budget is None else {"campaigns[0].budget.total": budget}
+    fixed = {**(fixed or {}), **({} if budget is None else {"campaigns[0].budget.total": budget})}
     campaign = scenario.campaigns[0].name
 
     def cells(candidate: Scenario, label: str) -> list[Cell]:
@@ -176,26 +246,25 @@ def red_team(
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
-    size = batch or (jobs if jobs is not None else 4)
+    size = batch or (jobs if jobs is not None else DEFAULT_BATCH)
     rows: list[dict[str, Any]] = []
     candidates: dict[int, Scenario] = {}
     with make_executor(jobs, scheduler, size * len(plan.seeds)) as executor:
         try:
             original_scenario = with_values(scenario, fixed)
         except (PathError, ValidationError) as exc:
-            raise BenchInputError([f"--budget: the scenario rejects it: {exc}"]) from None
+            raise BenchInputError([f"fixed values {show_value(fixed)}: the scenario rejects them: {exc}"]) from None
         baseline_cells = cells(original_scenario, "original")
         done = {cell.key: result for cell, result in executor.run(baseline_cells)}
-        baseline = _objective([done[c.key].campaigns.to_pandas() for c in baseline_cells], objective, campaign)[
-            "objective"
-        ]
+        baseline_figures = _objective([done[c.key].campaigns.to_pandas() for c in baseline_cells], objective, campaign)
+        baseline = baseline_figures["objective"]
         while len(rows) < trials:
             asked = [study.ask() for _ in range(min(size, trials - len(rows)))]
             pending: dict[int, tuple[dict[str, Any], list[Cell] | str]] = {}
             for trial in asked:
                 values = {p.path: _suggest(trial, p, integer[p.path]) for p in chosen}
                 try:
-                    candidate = with_values(scenario, {**values, **fixed})
+                    candidate = declare_shown(with_values(scenario, {**values, **fixed}), values, original)
                     candidates[trial.number] = candidate
                     pending[trial.number] = (values, cells(candidate, f"trial-{trial.number}"))
                 except (PathError, ValidationError) as exc:
@@ -224,7 +293,7 @@ def red_team(
             importance = dict(optuna.importance.get_param_importances(study, evaluator=evaluator))
         except (RuntimeError, ValueError):  # every trial alike: nothing to attribute
             importance = {}
-    return RedTeamResult(history, best, original, baseline, importance)
+    return RedTeamResult(history, best, original, baseline, importance, baseline_figures)
 
 
 def scenario_yaml(scenario: Scenario, header: str) -> str:
@@ -234,10 +303,36 @@ def scenario_yaml(scenario: Scenario, header: str) -> str:
     return comment + yaml.safe_dump(scenario.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
 
 
-def write_red_team(result: RedTeamResult, out: Path, detector: str, objective: Objective, command: str) -> list[Path]:
+def _header(
+    result: RedTeamResult, rank: int, trial: int, detector: str, objective: Objective, search: Mapping[str, str]
+) -> str:
+    row = result.history[result.history["trial"] == trial].iloc[0]
+    lines = [
+        f"Red-team result {rank} against {detector}: trial {trial}, {objective} {row['objective']:.6g} "
+        f"(the original: {result.baseline:.6g}); the campaign got {_cost(row)}"
+        + (f", the original {_cost(result.baseline_figures)}." if result.baseline_figures else "."),
+        *(f"{key}: {value}" for key, value in search.items() if key != "command"),
+    ]
+    if "command" in search:
+        lines.append(f"Regenerate: {search['command']}")
+    return "\n".join(lines)
+
+
+def _cost(figures: Mapping[str, Any]) -> str:
+    return (
+        f"{figures['tokens']:.6g} output tokens for {figures['spent_usd']:.6g} USD "
+        f"(accounts registered: {figures['accounts']:.6g}, banned accounts replaced: {figures['replacements']:.6g})"
+    )
+
+
+def write_red_team(
+    result: RedTeamResult, out: Path, detector: str, objective: Objective, search: Mapping[str, str]
+) -> list[Path]:
     """Write ``history.csv`` and ``history.parquet`` (every trial), ``best-<k>.yaml`` (the best
     campaigns, ready to run) and ``red-team.json`` (the original's values, its objective, the
-    importances) into ``out``; returns the scenario files written."""
+    importances, ``search``) into ``out``; returns the scenario files written. ``search`` says
+    how the search was made (base scenario, scale, seeds, …; ``command`` the command line) and
+    heads every scenario file, one ``key: value`` comment line each."""
     from simulator.bench.assemble import write_csv
 
     out.mkdir(parents=True, exist_ok=True)
@@ -246,14 +341,10 @@ def write_red_team(result: RedTeamResult, out: Path, detector: str, objective: O
     write_table(out / "history.parquet", pa.Table.from_pandas(history, preserve_index=False))
     written = []
     for rank, (trial, scenario) in enumerate(result.best, start=1):
-        row = result.history[result.history["trial"] == trial].iloc[0]
         named = scenario.model_copy(update={"name": f"{scenario.name}-vs-{_slug(detector)}-{rank}"})
-        header = (
-            f"Red-team result {rank} against {detector}: trial {trial}, {objective} {row['objective']:.6g} "
-            f"(the original: {result.baseline:.6g}).\nRegenerate: {command}"
-        )
         path = out / f"best-{rank}.yaml"
         with atomic_path(path) as tmp:
+            header = _header(result, rank, trial, detector, objective, search)
             tmp.write_text(scenario_yaml(named, header), encoding="utf-8")
         written.append(path)
     write_json(
@@ -262,13 +353,33 @@ def write_red_team(result: RedTeamResult, out: Path, detector: str, objective: O
             "detector": detector,
             "objective": objective,
             "baseline": result.baseline,
+            "baseline_figures": result.baseline_figures,
             "original": {path: show_value(value) for path, value in result.original.items()},
             "importance": {path: float(value) for path, value in result.importance.items()},
             "best_trials": [trial for trial, _ in result.best],
-            "command": command,
+            "search": dict(search),
+            "command": search.get("command", ""),
         },
     )
     return written
+
+
+def write_zoo_scenario(
+    result: RedTeamResult, folder: Path, detector: str, objective: Objective, search: Mapping[str, str]
+) -> Path | None:
+    """Write the best campaign into ``folder`` as ``<base>-vs-<detector>.yaml`` (the scenario
+    named the same), headed like ``best-1.yaml``: the hard scenarios kept for the zoo
+    (``scenarios/red-team/``). Returns the file, or None when no trial completed."""
+    if not result.best:
+        return None
+    trial, scenario = result.best[0]
+    name = f"{scenario.name}-vs-{_slug(detector)}"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.yaml"
+    with atomic_path(path) as tmp:
+        header = _header(result, 1, trial, detector, objective, search)
+        tmp.write_text(scenario_yaml(scenario.model_copy(update={"name": name}), header), encoding="utf-8")
+    return path
 
 
 def _slug(text: str) -> str:
