@@ -38,7 +38,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from detectors.accounts import AccountIndex, hash_strings
+from detectors.accounts import AccountIndex
 from detectors.base import Constraint, Detector, Interval
 from detectors.scoring import saturating
 from detectors.sharing import shares_scores
@@ -59,9 +59,9 @@ def email_patterns(emails: pd.Series) -> pd.Series:
     >>> email_patterns(pd.Series(["JSmith42@Mail.com", "ab12cd@x.org"])).tolist()
     ['a0@mail.com', 'a0a@x.org']
     """
-    text = emails.astype("str").str.lower()
-    handle = text.str.split("@", n=1).str[0]
-    domain = text.str.split("@", n=1).str[1].fillna("")
+    parts = emails.astype("str").str.lower().str.split("@", n=1)
+    handle = parts.str[0]
+    domain = parts.str[1].fillna("")
     shape = handle.str.replace(r"[^\W\d_]+", "a", regex=True).str.replace(r"\d+", "0", regex=True)
     return shape + "@" + domain
 
@@ -217,7 +217,7 @@ class SharedInfrastructure(Detector):
             if "payment" in self.links:
                 ix["payment"][codes] = splitmix64(v.registry_hash("payment_fingerprint") ^ np.uint64(21))
             if "email_pattern" in self.links:
-                ix["email_pattern"][codes] = hash_strings(email_patterns(batch.accounts["email"]), salt=22)
+                ix["email_pattern"][codes] = splitmix64(v.registry_email_pattern_hash ^ np.uint64(22))
         if v.n:
             codes = ix.codes_for(v)[v.account_of_row]
             assets = []
