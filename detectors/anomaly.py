@@ -17,13 +17,47 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn import config_context
 from sklearn.ensemble import IsolationForest
+from sklearn.tree import ExtraTreeRegressor
 
 from detectors.adapters import EstimatorAdapter
 from detectors.base import Constraint, Interval
 from detectors.features import DAY
 
 __all__ = ["IsolationForestDetector", "isolation_scores"]
+
+
+class _Tree(ExtraTreeRegressor):
+    """scikit-learn's extra tree, reading its parameter names once per process instead of
+    from its signature at every ``get_params`` (four per tree a fit: the clone and
+    the seeding of each tree; a third of a forest's fit on a few thousand accounts)."""
+
+    _names: ClassVar[tuple[str, ...]] = tuple(ExtraTreeRegressor._get_param_names())
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        return list(cls._names)
+
+
+class _Forest(IsolationForest):
+    """scikit-learn's isolation forest growing :class:`_Tree` trees: the very trees it
+    would grow (the same parameters, which it chooses, and the same random draws),
+    with less per-tree overhead; fit without re-validating the parameters of every
+    tree it builds."""
+
+    _names: ClassVar[tuple[str, ...]] = tuple(IsolationForest._get_param_names())
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        return list(cls._names)
+
+    def _get_estimator(self) -> ExtraTreeRegressor:
+        return _Tree(**super()._get_estimator().get_params(deep=False))
+
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> _Forest:  # noqa: N803 (scikit-learn's names)
+        with config_context(skip_parameter_validation=True):
+            return super().fit(X, y, sample_weight)
 
 
 def isolation_scores(model: IsolationForest, x: np.ndarray) -> np.ndarray | None:
@@ -96,7 +130,7 @@ class IsolationForestDetector(EstimatorAdapter):
         self.seed = seed
 
     def make_estimator(self, n_samples: int) -> Any:
-        return IsolationForest(
+        return _Forest(
             n_estimators=self.n_estimators, max_samples=min(self.max_samples, n_samples), random_state=self.seed
         )
 
