@@ -152,7 +152,7 @@ class QueryDistribution(Detector):
         fp = v.column("prompt_simhash")[order]
         rank, size = runs(c)  # position of each request within its account's tick
         stored = ix["stored"][c]
-        ring = ix["fingerprints"][c]  # (n, memory): fingerprints of earlier ticks
+        ring = np.take(ix["fingerprints"], c, axis=0)  # (n, memory): fingerprints of earlier ticks
         valid = np.arange(self.memory)[None, :] < np.minimum(stored, self.memory)[:, None]
         with_ring = np.where(valid, np.bitwise_count(ring ^ fp[:, None]), 64).min(axis=1)
         distance = np.where(stored > 0, with_ring, np.inf)
