@@ -44,7 +44,8 @@ class _Forest(IsolationForest):
     """scikit-learn's isolation forest growing :class:`_Tree` trees: the very trees it
     would grow (the same parameters, which it chooses, and the same random draws),
     with less per-tree overhead; fit without re-validating the parameters of every
-    tree it builds."""
+    tree it builds, nor checking that the sample weights it gives each tree (counts
+    of drawn rows) are finite."""
 
     _names: ClassVar[tuple[str, ...]] = tuple(IsolationForest._get_param_names())
 
@@ -56,7 +57,7 @@ class _Forest(IsolationForest):
         return _Tree(**super()._get_estimator().get_params(deep=False))
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> _Forest:  # noqa: N803 (scikit-learn's names)
-        with config_context(skip_parameter_validation=True):
+        with config_context(skip_parameter_validation=True, assume_finite=True):
             return super().fit(X, y, sample_weight)
 
 
