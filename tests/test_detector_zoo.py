@@ -256,3 +256,20 @@ def test_the_views_email_shape_hash_is_the_salted_hash_of_the_shapes() -> None:
         expected = hash_strings(email_patterns(accounts["email"]), salt=salt)
         assert np.array_equal(splitmix64(view(batch).registry_email_pattern_hash ^ np.uint64(salt)), expected)
     assert email_patterns(pd.Series(emails)).tolist()[:3] == ["a0@mail.com", "a0a@x.org", "a-a-a@"]
+
+
+def test_email_patterns_of_ascii_addresses_are_those_of_pythons_regular_expressions() -> None:
+    from detectors.infrastructure import _ascii_patterns, email_patterns
+
+    emails = pd.Series(
+        ["JSmith42@Mail.com", "ab12cd@x.org", "no-at-sign", "a@b@c", "", "@", "x\n1@y", "__1_a@Q", "AbC9d8@@"],
+        dtype="str",
+    )
+    parts = emails.str.lower().str.split("@", n=1)
+    shape = parts.str[0].str.replace(r"[^\W\d_]+", "a", regex=True).str.replace(r"\d+", "0", regex=True)
+    expected = shape + "@" + parts.str[1].fillna("")
+    assert _ascii_patterns(emails) is not None  # the vectorised path is the one checked
+    assert email_patterns(emails).tolist() == expected.tolist()
+    assert email_patterns(emails).dtype == expected.dtype
+    assert _ascii_patterns(pd.Series(["Ünï99@exämple.de"], dtype="str")) is None  # Unicode: Python's classes
+    assert email_patterns(pd.Series(["Ünï99@exämple.de"], dtype="str")).tolist() == ["a0@exämple.de"]
