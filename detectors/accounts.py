@@ -314,7 +314,7 @@ class DecayedSums:
         ix = self.index
         factor = self.decay_factor(codes, now)
         ix["_decayed_at"][codes] = now
-        block = ix[self._matrix][codes]
+        block = np.take(ix[self._matrix], codes, axis=0)  # a row gather: several times faster than [codes]
         block *= factor[:, None]
         return block
 

@@ -38,10 +38,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from detectors.accounts import AccountIndex, hash_strings
+from detectors.accounts import AccountIndex
 from detectors.base import Constraint, Detector, Interval
 from detectors.features import DAY
-from detectors.infrastructure import email_patterns
 from detectors.scoring import noisy_or
 from detectors.sharing import shares_scores
 from detectors.view import BatchView, view
@@ -153,7 +152,7 @@ class AccountLifecycle(Detector):
         ix["created_bin"][codes] = np.floor(created / self.bin_seconds).astype(np.int64)
         ix["registered"][codes] = True
         ix["payment"][codes] = splitmix64(v.registry_hash("payment_fingerprint") ^ np.uint64(32))
-        ix["email_pattern"][codes] = hash_strings(email_patterns(accounts["email"]), salt=33)
+        ix["email_pattern"][codes] = splitmix64(v.registry_email_pattern_hash ^ np.uint64(33))
 
     def _mix(self) -> np.ndarray:
         """Per account: how unusual its pathway's share of its sign-up bin is."""

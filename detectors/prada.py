@@ -95,6 +95,27 @@ def normaltest_pvalues(samples: np.ndarray) -> np.ndarray:
     return special.chdtrc(np.asarray(2.0, dtype=statistic.dtype), statistic)
 
 
+_LAG_BLOCK = 32
+"""Lags compared at once by :func:`_within_tick` (bounds its temporary (rows × lags) arrays)."""
+
+
+def _within_tick(fp: np.ndarray, rank: np.ndarray, later: np.ndarray, memory: int) -> np.ndarray:
+    """For rows ``later`` of requests sorted by account then time (``rank``: position
+    within the account's run, ≥ 1 for these rows), the smallest Hamming distance
+    (bits) between the row's fingerprint ``fp`` and those of the up to ``memory``
+    requests of its account just before it."""
+    best = np.full(later.size, 64, dtype=np.uint8)
+    lags_needed = min(memory, int(rank[later].max()))
+    own = fp[later][:, None]
+    reach = rank[later][:, None]
+    for start in range(1, lags_needed + 1, _LAG_BLOCK):
+        lags = np.arange(start, min(start + _LAG_BLOCK, lags_needed + 1))
+        earlier = np.maximum(later[:, None] - lags[None, :], 0)
+        counts = np.where(reach >= lags[None, :], np.bitwise_count(own ^ fp[earlier]), 64)
+        np.minimum(best, counts.min(axis=1), out=best)
+    return best
+
+
 class QueryDistribution(Detector):
     """Accounts whose successive prompt distances are not normally distributed (PRADA)."""
 
@@ -131,14 +152,13 @@ class QueryDistribution(Detector):
         fp = v.column("prompt_simhash")[order]
         rank, size = runs(c)  # position of each request within its account's tick
         stored = ix["stored"][c]
-        ring = ix["fingerprints"][c]  # (n, memory): fingerprints of earlier ticks
+        ring = np.take(ix["fingerprints"], c, axis=0)  # (n, memory): fingerprints of earlier ticks
         valid = np.arange(self.memory)[None, :] < np.minimum(stored, self.memory)[:, None]
         with_ring = np.where(valid, np.bitwise_count(ring ^ fp[:, None]), 64).min(axis=1)
         distance = np.where(stored > 0, with_ring, np.inf)
         later = np.flatnonzero(rank >= 1)  # rows with an earlier request of their account in this tick
-        for lag in range(1, min(self.memory, int(rank.max())) + 1):
-            later = later[rank[later] >= lag]
-            distance[later] = np.minimum(distance[later], np.bitwise_count(fp[later] ^ fp[later - lag]))
+        if later.size:
+            distance[later] = np.minimum(distance[later], _within_tick(fp, rank, later, self.memory))
 
         self._remember(ix["fingerprints"], ix["stored"], c, rank, size, fp, self.memory)
         measured = np.isfinite(distance)

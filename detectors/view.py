@@ -319,6 +319,17 @@ class BatchView:
             self._hashes[key] = hashes
         return hashes
 
+    @cached_property
+    def registry_email_pattern_hash(self) -> np.ndarray:
+        """Per registry row, pandas' stable 64-bit hash of the shape of its e-mail address
+        (:func:`~detectors.infrastructure.email_patterns`; the value
+        :func:`~detectors.accounts.hash_strings` salts), so that the detectors linking
+        accounts by it derive the shapes once per batch."""
+        from detectors.infrastructure import email_patterns  # that module reads views: import it late
+
+        patterns = email_patterns(self.registry["email"])
+        return frozen(pd.util.hash_pandas_object(patterns, index=False, categorize=True).to_numpy(np.uint64))
+
     # -- scores shared with ensembles --------------------------------------------------------
 
     def record_scores(self, key: object, history: int, scores: pd.Series | None, source: Any, after: int) -> None:

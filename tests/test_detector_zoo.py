@@ -202,3 +202,74 @@ def test_account_bits_of_templates_are_stable_across_runs() -> None:
     a, b = TemplateRepetition(), TemplateRepetition()
     batch = make_batch(0, account_id=["x", "y"], prompt_simhash=splitmix64(np.arange(2)))
     pd.testing.assert_series_equal(a.update(batch), b.update(batch))
+
+
+def test_isolation_scores_are_score_samples_bit_for_bit() -> None:
+    from sklearn.ensemble import IsolationForest
+
+    from detectors.anomaly import _Forest, isolation_scores
+
+    rng = np.random.default_rng(5)
+    for n, width in [(600, 12), (40, 3)]:
+        x = rng.normal(size=(n, width))
+        x[::5, 1] = 0.0  # ties, as rolling features have
+        plain = IsolationForest(n_estimators=30, max_samples=min(256, n), random_state=7).fit(x)
+        fast = _Forest(n_estimators=30, max_samples=min(256, n), random_state=7).fit(x)
+        for a, b in zip(plain.estimators_, fast.estimators_, strict=True):
+            assert np.array_equal(a.tree_.feature, b.tree_.feature)
+            assert np.array_equal(a.tree_.threshold, b.tree_.threshold)
+        y = rng.normal(size=(200, width))
+        expected = -1.0 * np.asarray(plain.score_samples(y), dtype=np.float64)
+        assert isolation_scores(fast, y).tobytes() == expected.tobytes()
+        assert isolation_scores(plain, y).tobytes() == expected.tobytes()
+
+
+def test_prada_within_tick_distances_match_a_loop_over_lags() -> None:
+    from detectors.accounts import runs
+    from detectors.prada import _within_tick
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n, memory = int(rng.integers(2, 300)), int(rng.integers(1, 80))
+        accounts = np.sort(rng.integers(0, int(rng.integers(1, 20)), n))
+        fp = rng.integers(0, 2**63, n, dtype=np.uint64)
+        rank, _ = runs(accounts)
+        later = np.flatnonzero(rank >= 1)
+        if later.size == 0:
+            continue
+        expected = np.full(later.size, 64)
+        for i, row in enumerate(later):
+            for lag in range(1, min(memory, int(rank[row])) + 1):
+                expected[i] = min(expected[i], int(np.bitwise_count(fp[row] ^ fp[row - lag])))
+        assert _within_tick(fp, rank, later, memory).tolist() == expected.tolist()
+
+
+def test_the_views_email_shape_hash_is_the_salted_hash_of_the_shapes() -> None:
+    from detectors.accounts import hash_strings
+    from detectors.infrastructure import email_patterns
+    from detectors.view import view
+
+    emails = ["JSmith42@Mail.com", "ab12cd@x.org", "no-at-sign", "Ünï99@exämple.de"]
+    accounts = make_accounts(account_id=["a", "b", "c", "d"], email=emails)
+    batch = make_batch(account_id=["a"], accounts=accounts)
+    for salt in (22, 33):
+        expected = hash_strings(email_patterns(accounts["email"]), salt=salt)
+        assert np.array_equal(splitmix64(view(batch).registry_email_pattern_hash ^ np.uint64(salt)), expected)
+    assert email_patterns(pd.Series(emails)).tolist()[:3] == ["a0@mail.com", "a0a@x.org", "a-a-a@"]
+
+
+def test_email_patterns_of_ascii_addresses_are_those_of_pythons_regular_expressions() -> None:
+    from detectors.infrastructure import _ascii_patterns, email_patterns
+
+    emails = pd.Series(
+        ["JSmith42@Mail.com", "ab12cd@x.org", "no-at-sign", "a@b@c", "", "@", "x\n1@y", "__1_a@Q", "AbC9d8@@"],
+        dtype="str",
+    )
+    parts = emails.str.lower().str.split("@", n=1)
+    shape = parts.str[0].str.replace(r"[^\W\d_]+", "a", regex=True).str.replace(r"\d+", "0", regex=True)
+    expected = shape + "@" + parts.str[1].fillna("")
+    assert _ascii_patterns(emails) is not None  # the vectorised path is the one checked
+    assert email_patterns(emails).tolist() == expected.tolist()
+    assert email_patterns(emails).dtype == expected.dtype
+    assert _ascii_patterns(pd.Series(["Ünï99@exämple.de"], dtype="str")) is None  # Unicode: Python's classes
+    assert email_patterns(pd.Series(["Ünï99@exämple.de"], dtype="str")).tolist() == ["a0@exämple.de"]
