@@ -183,3 +183,34 @@ def test_sweep_and_frontier_panels_are_titled_with_the_catalogue_descriptions(tm
     plot_frontier(evaluations, breaking, "leakage_share", 0.3, "scale", tmp_path)
     texts = " ".join(_svg_texts(tmp_path / "frontier.svg"))
     assert "leakage_share" not in texts and "leakage as a share" in texts
+
+
+def test_intervals_of_counts_never_run_below_zero() -> None:
+    """Three seeds of alarms per day at 0, 0 and 3,000: the t-interval's low end is far
+    below zero; a count cannot be, so the interval is clipped at 0 and shown as one."""
+    from simulator.results.aggregate import summarize
+
+    metrics = pd.DataFrame(
+        {
+            "scenario": "s",
+            "mode": "passive",
+            "detector": "d",
+            "metric": "calibrated_alarms_per_day",
+            "seed": [0, 1, 2],
+            "value": [0.0, 0.0, 3000.0],
+        }
+    )
+    row = summarize(metrics).iloc[0]
+    assert row["low"] == 0.0 and row["high"] > 3000.0
+    assert all(
+        CATALOGUE[m].bounds is not None for m in CATALOGUE if not m.endswith("_s") and m != "legit_output_lost_share"
+    )
+    cell = pd.Series(
+        {
+            "calibrated_alarms_per_day": row["value"],
+            "calibrated_alarms_per_day_low": row["low"],
+            "calibrated_alarms_per_day_high": row["high"],
+            "seeds": 3,
+        }
+    )
+    assert re.fullmatch(r"1,000\[0,\d+(\.\d+)?k\]", format_cell(cell, "calibrated_alarms_per_day"))

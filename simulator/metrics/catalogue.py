@@ -10,6 +10,7 @@ summary, the leaderboard and the baseline check read."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 __all__ = [
@@ -47,6 +48,8 @@ class MetricInfo:
 
 
 _SHARE = (0.0, 1.0)
+_COUNT = (0.0, math.inf)
+"""Counts, rates and token sums: never negative, so an interval over seeds is clipped at 0."""
 
 METRICS: dict[str, MetricInfo] = {
     info.name: info
@@ -63,14 +66,16 @@ METRICS: dict[str, MetricInfo] = {
             "ttd_p90_s", "s", "90th percentile time to detection of the detected campaigns", False, censored=True
         ),
         MetricInfo("accounts_caught", "share", "mean share of each campaign's active accounts alarmed", True, _SHARE),
-        MetricInfo("served_before_alarm", "requests", "requests served per attacker account before its alarm", False),
-        MetricInfo("leakage_tokens", "tokens", "output tokens served to campaigns before containment", False),
+        MetricInfo(
+            "served_before_alarm", "requests", "requests served per attacker account before its alarm", False, _COUNT
+        ),
+        MetricInfo("leakage_tokens", "tokens", "output tokens served to campaigns before containment", False, _COUNT),
         MetricInfo("leakage_share", "share", "leakage as a share of what the campaigns got undefended", False, _SHARE),
-        MetricInfo("legit_flagged", "accounts", "active legitimate accounts alarmed", False),
+        MetricInfo("legit_flagged", "accounts", "active legitimate accounts alarmed", False, _COUNT),
         MetricInfo(
             "legit_flagged_token_share", "share", "flagged customers' share of legitimate tokens", False, _SHARE
         ),
-        MetricInfo("alarms_per_day", "alarms/day", "accounts alarmed per simulated day", False),
+        MetricInfo("alarms_per_day", "alarms/day", "accounts alarmed per simulated day", False, _COUNT),
         MetricInfo(
             "legit_denied_share", "share", "customer requests refused by enforcement", False, _SHARE, active_only=True
         ),
@@ -82,7 +87,12 @@ METRICS: dict[str, MetricInfo] = {
             active_only=True,
         ),
         MetricInfo(
-            "replacements", "accounts", "accounts campaigns created to replace banned ones", False, active_only=True
+            "replacements",
+            "accounts",
+            "accounts campaigns created to replace banned ones",
+            False,
+            _COUNT,
+            active_only=True,
         ),
     ]
 }
@@ -112,8 +122,10 @@ DEPLOYMENT_METRICS: dict[str, MetricInfo] = {
         MetricInfo(
             "deployment_auprc", "share", "average precision of the maximum scores, customers weighted", True, _SHARE
         ),
-        MetricInfo("deployment_alarms_per_day", "alarms/day", "accounts alarmed per day, customers weighted", False),
-        MetricInfo("deployment_legit_flagged", "accounts", "represented legitimate accounts alarmed", False),
+        MetricInfo(
+            "deployment_alarms_per_day", "alarms/day", "accounts alarmed per day, customers weighted", False, _COUNT
+        ),
+        MetricInfo("deployment_legit_flagged", "accounts", "represented legitimate accounts alarmed", False, _COUNT),
         MetricInfo(
             "fpr_resolution",
             "share",
@@ -155,7 +167,7 @@ DEPLOYMENT_METRICS: dict[str, MetricInfo] = {
         MetricInfo(
             "budget_detection_rate", "share", "campaigns with an account reviewed, at k reviews a day", True, _SHARE
         ),
-        MetricInfo("budget_backlog", "alarms", "alarms not reviewed by the end of the run", False),
+        MetricInfo("budget_backlog", "alarms", "alarms not reviewed by the end of the run", False, _COUNT),
         MetricInfo(
             "ranked_precision_at_budget", "share", "attackers among the k·days highest maximum scores", True, _SHARE
         ),
@@ -173,7 +185,11 @@ DEPLOYMENT_METRICS: dict[str, MetricInfo] = {
         MetricInfo("calibrated_recall", "share", "recall after the warm-up at its target-FPR threshold", True, _SHARE),
         MetricInfo("calibrated_fpr", "share", "FPR after the warm-up at its target-FPR threshold", False, _SHARE),
         MetricInfo(
-            "calibrated_alarms_per_day", "alarms/day", "alarms per day after the warm-up at its threshold", False
+            "calibrated_alarms_per_day",
+            "alarms/day",
+            "alarms per day after the warm-up at its threshold",
+            False,
+            _COUNT,
         ),
         MetricInfo(
             "calibrated_ttd_median_s",
@@ -187,11 +203,11 @@ DEPLOYMENT_METRICS: dict[str, MetricInfo] = {
         MetricInfo(
             "extraction_tokens_stopped_share", "share", "extraction output tokens after containment", True, _SHARE
         ),
-        MetricInfo("legit_requests_blocked", "requests", "legitimate requests after containment", False),
+        MetricInfo("legit_requests_blocked", "requests", "legitimate requests after containment", False, _COUNT),
         MetricInfo(
             "legit_requests_blocked_share", "share", "legitimate requests after containment, as a share", False, _SHARE
         ),
-        MetricInfo("legit_tokens_blocked", "tokens", "legitimate output tokens after containment", False),
+        MetricInfo("legit_tokens_blocked", "tokens", "legitimate output tokens after containment", False, _COUNT),
         MetricInfo(
             "legit_tokens_blocked_share",
             "share",

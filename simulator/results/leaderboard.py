@@ -182,7 +182,10 @@ def format_cell(row: pd.Series, metric: str) -> str:
 
 
 def _bound(value: float) -> str:
-    """An interval bound, short: ``0``, ``1``, ``0.45``."""
+    """An interval bound, short and without a thousands separator (the comma separates the
+    two bounds): ``0``, ``1``, ``0.45``, ``5.72k``, ``196k``."""
+    if 1000 <= abs(value) < 1e4:
+        return f"{value / 1e3:.3g}k"
     text = format_number(value)
     return text.rstrip("0").rstrip(".") if "." in text and text[-1].isdigit() else text
 
