@@ -151,6 +151,8 @@ class Gateway:
         self._known_orgs = 0
         self._next_expiry = np.inf
         """The earliest end of a throttle in force (seconds)."""
+        self._refusing = False
+        """Whether any account was ever banned or challenged: until then no request is refused."""
         self._stream = object()
         """Identity of this gateway's stream of batches (:class:`~simulator.traffic.AccountSerials`)."""
         self._texts = {name: ArrowStrings() for name in ("account", "org", "key", "ip", "user_agent", "fingerprint")}
@@ -236,6 +238,7 @@ class Gateway:
         fresh = np.unique(codes[self.accounts.ban_tick[codes] == NEVER])
         if fresh.size:
             self.accounts.ban_tick[fresh] = self.next_tick
+            self._refusing = True
             self._announce(Enforcement("ban", fresh, self._now(), self.next_tick, reason=reason))
         return fresh
 
@@ -283,6 +286,7 @@ class Gateway:
         fresh = np.unique(codes[(acc.ban_tick[codes] == NEVER) & ~open_challenge])
         if fresh.size:
             acc.challenge_tick[fresh] = self.next_tick
+            self._refusing = True
             acc.cleared_at[fresh] = np.inf
             self._announce(replace(template, accounts=fresh, time=self._now(), effective_tick=self.next_tick))
         return fresh
@@ -386,16 +390,20 @@ class Gateway:
             account = cols["account"]
             org = self.registry.visible.column("org")[account]
             status = np.full(n, STATUS_OK, dtype=np.int16)
-            banned = (self.accounts.ban_tick[account] <= k) | (
-                (self.accounts.challenge_tick[account] <= k) & (cols["ts"] < self.accounts.cleared_at[account])
-            )
-            status[banned] = STATUS_FORBIDDEN
-            live = np.flatnonzero(~banned)
             costs = np.column_stack([np.ones(n), cols["input_tokens"], cols["output_tokens"]]).astype(np.float64)
-            admitted = admit(
-                self.account_buckets, self.org_buckets, account[live], org[live], cols["ts"][live], costs[live]
-            )
-            status[live[~admitted]] = STATUS_RATE_LIMITED
+            if self._refusing:
+                banned = (self.accounts.ban_tick[account] <= k) | (
+                    (self.accounts.challenge_tick[account] <= k) & (cols["ts"] < self.accounts.cleared_at[account])
+                )
+                status[banned] = STATUS_FORBIDDEN
+                live = np.flatnonzero(~banned)
+                admitted = admit(
+                    self.account_buckets, self.org_buckets, account[live], org[live], cols["ts"][live], costs[live]
+                )
+                status[live[~admitted]] = STATUS_RATE_LIMITED
+            else:
+                admitted = admit(self.account_buckets, self.org_buckets, account, org, cols["ts"], costs)
+                status[~admitted] = STATUS_RATE_LIMITED
             served = status == STATUS_OK
             output_served = np.where(served, cols["output_tokens"], 0).astype(np.int32)
             self._bill(account, org, served, costs)
