@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["TokenBuckets", "admit"]
+__all__ = ["KeyGroups", "TokenBuckets", "admit"]
 
 DIMENSIONS = 3
 _EPS = 1e-9
@@ -72,13 +72,14 @@ class TokenBuckets:
         return np.minimum(self.capacity[keys], self.level[keys] + self.rate[keys] * elapsed)
 
 
-class _Groups:
-    """The rows of one tick grouped by key (stable), with each key's level at its
-    first request: what both the clear test and the closed-form drain need."""
+class KeyGroups:
+    """Rows grouped by key: a stable sort (``order``), the sorted distinct keys
+    (``unique``), where each key's rows start in ``order`` (``starts``) and how many
+    there are (``counts``). Built once per tick and shared with billing."""
 
-    __slots__ = ("counts", "level0", "order", "starts", "unique")
+    __slots__ = ("counts", "order", "starts", "unique")
 
-    def __init__(self, buckets: TokenBuckets, keys: np.ndarray, ts: np.ndarray) -> None:
+    def __init__(self, keys: np.ndarray) -> None:
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
         if keys.size:
@@ -89,7 +90,29 @@ class _Groups:
         self.starts = starts
         self.unique = sorted_keys[starts]
         self.counts = np.diff(np.append(starts, keys.size))
-        self.level0 = buckets.levels_at(self.unique, ts[order[starts]])
+
+    def inverse(self) -> np.ndarray:
+        """Per row, the index of its key in ``unique`` (as ``np.unique(..., return_inverse=True)``)."""
+        inverse = np.empty(self.order.size, dtype=np.intp)
+        inverse[self.order] = np.repeat(np.arange(self.unique.size), self.counts)
+        return inverse
+
+
+class _Groups:
+    """Rows grouped by key with each key's level at its first request: what both
+    the clear test and the closed-form drain need."""
+
+    __slots__ = ("counts", "level0", "order", "starts", "unique")
+
+    def __init__(
+        self, buckets: TokenBuckets, keys: np.ndarray, ts: np.ndarray, grouped: KeyGroups | None = None
+    ) -> None:
+        grouped = KeyGroups(keys) if grouped is None else grouped
+        self.order = grouped.order
+        self.starts = grouped.starts
+        self.unique = grouped.unique
+        self.counts = grouped.counts
+        self.level0 = buckets.levels_at(self.unique, ts[self.order[self.starts]])
 
 
 def _clear(groups: _Groups, costs: np.ndarray) -> np.ndarray:
@@ -190,8 +213,12 @@ def admit(
     org_keys: np.ndarray,
     ts: np.ndarray,
     costs: np.ndarray,
+    account_groups: KeyGroups | None = None,
+    org_groups: KeyGroups | None = None,
 ) -> np.ndarray:
     """Admit or reject each request (rows in time order) and update both bucket sets.
+    ``account_groups`` and ``org_groups``, if given, are ``KeyGroups`` of
+    ``account_keys`` and ``org_keys`` (the caller's, reused instead of sorting again).
 
     Returns a boolean array: True where the request is admitted.
     """
@@ -199,15 +226,15 @@ def admit(
     if n == 0:
         return np.zeros(0, dtype=bool)
     costs = np.asarray(costs, dtype=np.float64)
-    account_groups = _Groups(accounts, account_keys, ts)
-    org_groups = _Groups(orgs, org_keys, ts)
-    account_clear = _clear(account_groups, costs)
-    org_clear = _clear(org_groups, costs)
+    account_rows = _Groups(accounts, account_keys, ts, account_groups)
+    org_rows = _Groups(orgs, org_keys, ts, org_groups)
+    account_clear = _clear(account_rows, costs)
+    org_clear = _clear(org_rows, costs)
     fast = account_clear & org_clear
     if fast.all():
         # the common tick: every row admitted, both drains reuse the groups above
-        _drain(accounts, account_groups, account_keys, ts, costs)
-        _drain(orgs, org_groups, org_keys, ts, costs)
+        _drain(accounts, account_rows, account_keys, ts, costs)
+        _drain(orgs, org_rows, org_keys, ts, costs)
         return fast
     admitted = fast.copy()
     slow = np.flatnonzero(~fast)
