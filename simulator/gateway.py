@@ -36,7 +36,7 @@ from simulator.geography import COUNTRIES
 from simulator.hashing import splitmix64
 from simulator.network import Network
 from simulator.prompts import LANGUAGES, TOPICS
-from simulator.ratelimit import TokenBuckets, admit
+from simulator.ratelimit import KeyGroups, TokenBuckets, admit
 from simulator.registry import Registry
 from simulator.traffic import (
     REQUEST_SCHEMA,
@@ -151,6 +151,8 @@ class Gateway:
         self._known_orgs = 0
         self._next_expiry = np.inf
         """The earliest end of a throttle in force (seconds)."""
+        self._refusing = False
+        """Whether any account was ever banned or challenged: until then no request is refused."""
         self._stream = object()
         """Identity of this gateway's stream of batches (:class:`~simulator.traffic.AccountSerials`)."""
         self._texts = {name: ArrowStrings() for name in ("account", "org", "key", "ip", "user_agent", "fingerprint")}
@@ -236,6 +238,7 @@ class Gateway:
         fresh = np.unique(codes[self.accounts.ban_tick[codes] == NEVER])
         if fresh.size:
             self.accounts.ban_tick[fresh] = self.next_tick
+            self._refusing = True
             self._announce(Enforcement("ban", fresh, self._now(), self.next_tick, reason=reason))
         return fresh
 
@@ -283,6 +286,7 @@ class Gateway:
         fresh = np.unique(codes[(acc.ban_tick[codes] == NEVER) & ~open_challenge])
         if fresh.size:
             acc.challenge_tick[fresh] = self.next_tick
+            self._refusing = True
             acc.cleared_at[fresh] = np.inf
             self._announce(replace(template, accounts=fresh, time=self._now(), effective_tick=self.next_tick))
         return fresh
@@ -386,19 +390,27 @@ class Gateway:
             account = cols["account"]
             org = self.registry.visible.column("org")[account]
             status = np.full(n, STATUS_OK, dtype=np.int16)
-            banned = (self.accounts.ban_tick[account] <= k) | (
-                (self.accounts.challenge_tick[account] <= k) & (cols["ts"] < self.accounts.cleared_at[account])
-            )
-            status[banned] = STATUS_FORBIDDEN
-            live = np.flatnonzero(~banned)
             costs = np.column_stack([np.ones(n), cols["input_tokens"], cols["output_tokens"]]).astype(np.float64)
-            admitted = admit(
-                self.account_buckets, self.org_buckets, account[live], org[live], cols["ts"][live], costs[live]
-            )
-            status[live[~admitted]] = STATUS_RATE_LIMITED
+            if self._refusing:
+                banned = (self.accounts.ban_tick[account] <= k) | (
+                    (self.accounts.challenge_tick[account] <= k) & (cols["ts"] < self.accounts.cleared_at[account])
+                )
+                status[banned] = STATUS_FORBIDDEN
+                live = np.flatnonzero(~banned)
+                admitted = admit(
+                    self.account_buckets, self.org_buckets, account[live], org[live], cols["ts"][live], costs[live]
+                )
+                status[live[~admitted]] = STATUS_RATE_LIMITED
+                account_groups, org_groups = KeyGroups(account), KeyGroups(org)
+            else:
+                account_groups, org_groups = KeyGroups(account), KeyGroups(org)
+                admitted = admit(
+                    self.account_buckets, self.org_buckets, account, org, cols["ts"], costs, account_groups, org_groups
+                )
+                status[~admitted] = STATUS_RATE_LIMITED
             served = status == STATUS_OK
             output_served = np.where(served, cols["output_tokens"], 0).astype(np.int32)
-            self._bill(account, org, served, costs)
+            self._bill(account_groups, org_groups, served, costs)
             ids = request_ids(self._request_counter, n, self._request_id_key)
             self._request_counter += n
             table = self._visible_table(block, org, ids, output_served, status)
@@ -453,15 +465,14 @@ class Gateway:
             self._empty = (table, block)
         return self._empty
 
-    def _bill(self, account: np.ndarray, org: np.ndarray, served: np.ndarray, costs: np.ndarray) -> None:
-        """Add the list price of served requests to the spend of their accounts and organisations."""
-        if account.size == 0:
+    def _bill(self, account_groups: KeyGroups, org_groups: KeyGroups, served: np.ndarray, costs: np.ndarray) -> None:
+        """Add the list price of served requests (``costs @ price``, USD) to the spend of
+        their accounts and organisations (the tick's rows grouped by each)."""
+        if served.size == 0:
             return
         spend = np.where(served, costs @ self._price, 0.0)
-        unique, inverse = np.unique(account, return_inverse=True)
-        self.accounts.spend[unique] += np.bincount(inverse, weights=spend, minlength=unique.size)
-        org_unique, org_inverse = np.unique(org, return_inverse=True)
-        self.orgs.spend[org_unique] += np.bincount(org_inverse, weights=spend, minlength=org_unique.size)
+        for store, groups in ((self.accounts, account_groups), (self.orgs, org_groups)):
+            store.spend[groups.unique] += np.bincount(groups.inverse(), weights=spend, minlength=groups.unique.size)
 
     def _visible_table(
         self, block: RequestBlock, org: np.ndarray, ids: np.ndarray, output_served: np.ndarray, status: np.ndarray

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from faker import Faker
+from faker.config import PROVIDERS
 
 from simulator.geography import COUNTRIES
 
@@ -36,6 +37,14 @@ EmailStyle = str
 
 _DISPOSABLE_DOMAINS = ("mailinator.com", "guerrillamail.com", "10minutemail.net", "tempmail.dev", "sharklasers.com")
 _POOL = 120
+_FAKER_PROVIDERS = [
+    name for name in PROVIDERS if name.rsplit(".", 1)[-1] in ("company", "date_time", "internet", "person")
+]
+"""The Faker providers the pools draw from (``internet`` formats user names with
+``person``'s names and ``date_time``'s years), in Faker's own order so that every
+method resolves as with all providers: the pools are the same, and a ``Faker`` is
+built in a few milliseconds instead of tens (Faker lists each provider's locale
+folders when it builds one)."""
 
 ACADEMIC_DOMAINS: dict[str, str] = {
     "US": "{}.edu",
@@ -116,7 +125,7 @@ class ProfileFactory:
     def _pool(self, locale: str) -> _LocalePool:
         pool = self._pools.get(locale)
         if pool is None:
-            fake = Faker(locale)
+            fake = Faker(locale, providers=_FAKER_PROVIDERS)
             fake.seed_instance(self.seed)
             pool = _LocalePool(
                 handles=[fake.user_name() for _ in range(_POOL)],

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["TokenBuckets", "admit"]
+__all__ = ["KeyGroups", "TokenBuckets", "admit"]
 
 DIMENSIONS = 3
 _EPS = 1e-9
@@ -72,45 +72,76 @@ class TokenBuckets:
         return np.minimum(self.capacity[keys], self.level[keys] + self.rate[keys] * elapsed)
 
 
-def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Stable grouping: (order, unique keys, start offset of each group in ``order``)."""
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if keys.size else np.empty(0, int)
-    return order, sorted_keys[starts], starts
+class KeyGroups:
+    """Rows grouped by key: a stable sort (``order``), the sorted distinct keys
+    (``unique``), where each key's rows start in ``order`` (``starts``) and how many
+    there are (``counts``). Built once per tick and shared with billing."""
+
+    __slots__ = ("counts", "order", "starts", "unique")
+
+    def __init__(self, keys: np.ndarray) -> None:
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        if keys.size:
+            starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+        else:
+            starts = np.empty(0, dtype=np.intp)
+        self.order = order
+        self.starts = starts
+        self.unique = sorted_keys[starts]
+        self.counts = np.diff(np.append(starts, keys.size))
+
+    def inverse(self) -> np.ndarray:
+        """Per row, the index of its key in ``unique`` (as ``np.unique(..., return_inverse=True)``)."""
+        inverse = np.empty(self.order.size, dtype=np.intp)
+        inverse[self.order] = np.repeat(np.arange(self.unique.size), self.counts)
+        return inverse
 
 
-def _clear(buckets: TokenBuckets, keys: np.ndarray, ts: np.ndarray, costs: np.ndarray) -> np.ndarray:
+class _Groups:
+    """Rows grouped by key with each key's level at its first request: what both
+    the clear test and the closed-form drain need."""
+
+    __slots__ = ("counts", "level0", "order", "starts", "unique")
+
+    def __init__(
+        self, buckets: TokenBuckets, keys: np.ndarray, ts: np.ndarray, grouped: KeyGroups | None = None
+    ) -> None:
+        grouped = KeyGroups(keys) if grouped is None else grouped
+        self.order = grouped.order
+        self.starts = grouped.starts
+        self.unique = grouped.unique
+        self.counts = grouped.counts
+        self.level0 = buckets.levels_at(self.unique, ts[self.order[self.starts]])
+
+
+def _clear(groups: _Groups, costs: np.ndarray) -> np.ndarray:
     """Per row: is the row's key clear (its first-request level covers all its costs)?"""
-    order, unique, starts = _groups(keys)
-    totals = np.add.reduceat(costs[order], starts, axis=0)
-    first_ts = ts[order][starts]
-    level0 = buckets.levels_at(unique, first_ts)
-    clear_key = np.all(level0 + _EPS >= totals, axis=1)
-    clear_row = np.empty(keys.size, dtype=bool)
-    clear_row[order] = np.repeat(clear_key, np.diff(np.r_[starts, keys.size]))
+    totals = np.add.reduceat(costs[groups.order], groups.starts, axis=0)
+    clear_key = np.all(groups.level0 + _EPS >= totals, axis=1)
+    clear_row = np.empty(groups.order.size, dtype=bool)
+    clear_row[groups.order] = np.repeat(clear_key, groups.counts)
     return clear_row
 
 
-def _drain(buckets: TokenBuckets, keys: np.ndarray, ts: np.ndarray, costs: np.ndarray) -> None:
-    """Update the state of ``keys`` for rows that were all admitted (closed form)."""
+def _drain(buckets: TokenBuckets, groups: _Groups, keys: np.ndarray, ts: np.ndarray, costs: np.ndarray) -> None:
+    """Update the state of ``keys`` for rows that were all admitted (closed form);
+    ``groups`` are those rows grouped, taken before any change to ``buckets``."""
     if keys.size == 0:
         return
-    order, unique, starts = _groups(keys)
-    k, t, c = keys[order], ts[order], costs[order]
+    order, unique, starts, counts = groups.order, groups.unique, groups.starts, groups.counts
+    t, c = ts[order], costs[order]
     t0 = t[starts]
-    counts = np.diff(np.r_[starts, k.size])
     rel_t = t - np.repeat(t0, counts)
-    rate = buckets.rate[k]
+    rate = buckets.rate[keys[order]]
     csum = np.cumsum(c, axis=0)
     group_base = np.repeat(np.vstack([np.zeros((1, DIMENSIONS)), csum[starts[1:] - 1]]), counts, axis=0)
     prefix = csum - c - group_base  # P_i: costs before row i within its group
     a = rate * rel_t[:, None] - prefix
-    ends = np.r_[starts[1:], k.size] - 1
-    level0 = buckets.levels_at(unique, t0)
+    ends = np.append(starts[1:], keys.size) - 1
     a_max = np.maximum.reduceat(a, starts, axis=0)
     capacity = buckets.capacity[unique]
-    end_level = a[ends] + np.minimum(level0 - a[starts], capacity - a_max) - c[ends]
+    end_level = a[ends] + np.minimum(groups.level0 - a[starts], capacity - a_max) - c[ends]
     buckets.level[unique] = np.clip(end_level, 0.0, capacity)
     buckets.updated[unique] = t[ends]
 
@@ -182,8 +213,12 @@ def admit(
     org_keys: np.ndarray,
     ts: np.ndarray,
     costs: np.ndarray,
+    account_groups: KeyGroups | None = None,
+    org_groups: KeyGroups | None = None,
 ) -> np.ndarray:
     """Admit or reject each request (rows in time order) and update both bucket sets.
+    ``account_groups`` and ``org_groups``, if given, are ``KeyGroups`` of
+    ``account_keys`` and ``org_keys`` (the caller's, reused instead of sorting again).
 
     Returns a boolean array: True where the request is admitted.
     """
@@ -191,19 +226,26 @@ def admit(
     if n == 0:
         return np.zeros(0, dtype=bool)
     costs = np.asarray(costs, dtype=np.float64)
-    account_clear = _clear(accounts, account_keys, ts, costs)
-    org_clear = _clear(orgs, org_keys, ts, costs)
+    account_rows = _Groups(accounts, account_keys, ts, account_groups)
+    org_rows = _Groups(orgs, org_keys, ts, org_groups)
+    account_clear = _clear(account_rows, costs)
+    org_clear = _clear(org_rows, costs)
     fast = account_clear & org_clear
+    if fast.all():
+        # the common tick: every row admitted, both drains reuse the groups above
+        _drain(accounts, account_rows, account_keys, ts, costs)
+        _drain(orgs, org_rows, org_keys, ts, costs)
+        return fast
     admitted = fast.copy()
     slow = np.flatnonzero(~fast)
-    if slow.size:
-        admitted[slow] = _sequential(
-            accounts, orgs, account_keys[slow], org_keys[slow], ts[slow], costs[slow], ~org_clear[slow]
-        )
+    admitted[slow] = _sequential(
+        accounts, orgs, account_keys[slow], org_keys[slow], ts[slow], costs[slow], ~org_clear[slow]
+    )
     # accounts whose rows all took the fast path drain in closed form; an account
     # with any slow row has all its rows slow (the same account, or its one org)
-    fast_rows = np.flatnonzero(fast)
-    _drain(accounts, account_keys[fast_rows], ts[fast_rows], costs[fast_rows])
-    org_rows = np.flatnonzero(org_clear & admitted)
-    _drain(orgs, org_keys[org_rows], ts[org_rows], costs[org_rows])
+    for table, keys, rows in (
+        (accounts, account_keys, np.flatnonzero(fast)),
+        (orgs, org_keys, np.flatnonzero(org_clear & admitted)),
+    ):
+        _drain(table, _Groups(table, keys[rows], ts[rows]), keys[rows], ts[rows], costs[rows])
     return admitted

@@ -126,25 +126,23 @@ def simulate_to_folder(
         AtomicParquetWriter(out / "request_labels.parquet", REQUEST_LABEL_SCHEMA) as request_labels,
     ):
         for traffic in world.ticks():
-            requests.write(traffic.table)
-            request_labels.write(
-                pa.Table.from_arrays(
-                    [
-                        traffic.table.column("request_id"),
-                        pa.array(traffic.template_id),
-                        pa.array(
-                            extraction_requests(
-                                world.registry.truth.column("is_attacker")[traffic.account_codes], traffic.template_id
-                            )
-                        ),
-                    ],
-                    schema=REQUEST_LABEL_SCHEMA,
+            if traffic.table.num_rows:  # an empty tick writes and counts nothing
+                requests.write(traffic.table)
+                is_attacker = world.registry.truth.column("is_attacker")[traffic.account_codes]
+                request_labels.write(
+                    pa.Table.from_arrays(
+                        [
+                            traffic.table.column("request_id"),
+                            pa.array(traffic.template_id),
+                            pa.array(extraction_requests(is_attacker, traffic.template_id)),
+                        ],
+                        schema=REQUEST_LABEL_SCHEMA,
+                    )
                 )
-            )
-            values, counts = np.unique(traffic.table.column("status").to_numpy(), return_counts=True)
-            for value, count in zip(values.tolist(), counts.tolist(), strict=True):
-                statuses[value] = statuses.get(value, 0) + count
-            attacker_requests += int(world.registry.truth.column("is_attacker")[traffic.account_codes].sum())
+                values, counts = np.unique(traffic.table.column("status").to_numpy(), return_counts=True)
+                for value, count in zip(values.tolist(), counts.tolist(), strict=True):
+                    statuses[value] = statuses.get(value, 0) + count
+                attacker_requests += int(is_attacker.sum())
             if progress is not None:
                 progress(traffic.batch.tick + 1, scenario.n_ticks)
     with atomic_path(out / "mapping.yaml") as tmp:
