@@ -37,8 +37,6 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from detectors.accounts import AccountIndex
 from detectors.base import Constraint, Detector, Interval
@@ -48,49 +46,10 @@ from detectors.view import view
 from simulator.hashing import splitmix64
 from simulator.traffic import RequestBatch
 
-__all__ = ["LINKS", "SharedInfrastructure", "dense_blocks", "email_patterns"]
+__all__ = ["LINKS", "SharedInfrastructure", "dense_blocks"]
 
 LINKS: tuple[str, ...] = ("subnet", "asn_fingerprint", "payment", "email_pattern")
 """The kinds of shared asset that link accounts."""
-
-
-def email_patterns(emails: pd.Series) -> pd.Series:
-    """The shape of each e-mail address: letter runs → ``a``, digit runs → ``0`` in the
-    handle; the domain kept, lower-cased.
-
-    >>> email_patterns(pd.Series(["JSmith42@Mail.com", "ab12cd@x.org"])).tolist()
-    ['a0@mail.com', 'a0a@x.org']
-    """
-    text = emails.astype("str")
-    fast = _ascii_patterns(text)
-    if fast is not None:
-        return fast
-    parts = text.str.lower().str.split("@", n=1)
-    handle = parts.str[0]
-    domain = parts.str[1].fillna("")
-    shape = handle.str.replace(r"[^\W\d_]+", "a", regex=True).str.replace(r"\d+", "0", regex=True)
-    return shape + "@" + domain
-
-
-def _ascii_patterns(text: pd.Series) -> pd.Series | None:
-    """:func:`email_patterns` of addresses that are all ASCII and none missing, with
-    Arrow's vectorised string kernels (a few milliseconds for thousands of addresses
-    instead of tens): on ASCII text, Python's Unicode letter and digit classes are
-    ``[A-Za-z]`` and ``[0-9]`` and its ``lower`` is ASCII's, so the shapes are the
-    same strings; None for any other column."""
-    try:
-        array = pa.array(text.to_numpy(dtype=object), type=pa.large_string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
-    if array.null_count or not pc.all(pc.string_is_ascii(array)).as_py():
-        return None
-    lowered = pc.ascii_lower(array)
-    parts = pc.extract_regex(lowered, r"(?s)^(?P<handle>[^@]*)(?:@(?P<domain>.*))?$")
-    handle = parts.field("handle")
-    domain = pc.fill_null(parts.field("domain"), "")
-    shape = pc.replace_substring_regex(pc.replace_substring_regex(handle, "[A-Za-z]+", "a"), "[0-9]+", "0")
-    joined = pc.binary_join_element_wise(shape, domain, pa.scalar("@", type=pa.large_string()))
-    return pd.Series(joined.to_pylist(), index=text.index, dtype=object)
 
 
 def dense_blocks(

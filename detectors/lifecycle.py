@@ -22,7 +22,7 @@ requests' statuses:
   not listed get ``default_risk``).
 * ``replacement`` — accounts created after a ban was seen (a request answered
   403) that share a payment fingerprint, an e-mail pattern (see
-  :func:`~detectors.infrastructure.email_patterns`) or a client fingerprint with a
+  :func:`~detectors.emails.email_patterns`) or a client fingerprint with a
   banned account: one third per kind of match.
 
     score = noisy_or(risk · mix, replacement)

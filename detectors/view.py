@@ -37,6 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
+from detectors.emails import email_patterns
 from simulator.hashing import text_hashes
 from simulator.prompts import TOPICS
 from simulator.traffic import AccountSerials, RequestBatch, read_only
@@ -322,10 +323,9 @@ class BatchView:
     @cached_property
     def registry_email_pattern_hash(self) -> np.ndarray:
         """Per registry row, pandas' stable 64-bit hash of the shape of its e-mail address
-        (:func:`~detectors.infrastructure.email_patterns`; the value
+        (:func:`~detectors.emails.email_patterns`; the value
         :func:`~detectors.accounts.hash_strings` salts), so that the detectors linking
         accounts by it derive the shapes once per batch."""
-        from detectors.infrastructure import email_patterns  # that module reads views: import it late
 
         patterns = email_patterns(self.registry["email"])
         return frozen(pd.util.hash_pandas_object(patterns, index=False, categorize=True).to_numpy(np.uint64))

@@ -246,7 +246,7 @@ def test_prada_within_tick_distances_match_a_loop_over_lags() -> None:
 
 def test_the_views_email_shape_hash_is_the_salted_hash_of_the_shapes() -> None:
     from detectors.accounts import hash_strings
-    from detectors.infrastructure import email_patterns
+    from detectors.emails import email_patterns
     from detectors.view import view
 
     emails = ["JSmith42@Mail.com", "ab12cd@x.org", "no-at-sign", "Ünï99@exämple.de"]
@@ -259,7 +259,7 @@ def test_the_views_email_shape_hash_is_the_salted_hash_of_the_shapes() -> None:
 
 
 def test_email_patterns_of_ascii_addresses_are_those_of_pythons_regular_expressions() -> None:
-    from detectors.infrastructure import _ascii_patterns, email_patterns
+    from detectors.emails import _ascii_patterns, email_patterns
 
     emails = pd.Series(
         ["JSmith42@Mail.com", "ab12cd@x.org", "no-at-sign", "a@b@c", "", "@", "x\n1@y", "__1_a@Q", "AbC9d8@@"],
