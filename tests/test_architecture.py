@@ -332,3 +332,11 @@ def test_every_kind_of_every_family_runs_in_a_world(path: str, kind: str) -> Non
     outcome = campaign_actor(world).outcome()
     assert campaign_rows > 0 and outcome.requests == campaign_rows
     assert (outcome.banned, outcome.throttled, outcome.challenged, outcome.verified) == (3, 2, 2, 2)
+
+
+def test_the_command_line_loads_only_typer_until_a_command_runs() -> None:
+    """``extractbench --help`` starts in about a tenth of a second because building the
+    command line imports no command's work: not pydantic (the scenario schema), not the
+    numeric or plotting libraries; each command imports what it needs when it runs."""
+    modules = loaded_after("import simulator.cli")
+    assert sorted({name.partition(".")[0] for name in modules} & {*NOT_FOR_VALIDATING, "pydantic", "yaml"}) == []

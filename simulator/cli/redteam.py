@@ -11,10 +11,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
 
 from simulator.cli.options import FORCE_HELP, load_or_exit, parse_duration_option, parse_scale_option, resolve_or_exit
-from simulator.units import format_duration
 
 __all__ = ["red_team"]
 
@@ -78,6 +76,7 @@ def red_team(
     from simulator.bench.redteam import DEFAULT_BATCH, write_red_team, write_zoo_scenario
     from simulator.bench.redteam import red_team as search
     from simulator.report.redteam import write_red_team_section
+    from simulator.units import format_duration
 
     scenario = resolve_or_exit(load_or_exit(scenario_file), scenario_file, seed=None, duration=duration, scale=scale)
     fixed = _fixed(set_ or [])
@@ -139,6 +138,8 @@ def _shown(values: dict[str, object]) -> dict[str, str]:
 
 def _fixed(items: list[str]) -> dict[str, object]:
     """``--set PATH=VALUE`` options as path → value (VALUE read as YAML); exit 2 on a malformed one."""
+    import yaml
+
     fixed: dict[str, object] = {}
     for item in items:
         path, sep, text = item.partition("=")
