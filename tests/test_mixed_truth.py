@@ -143,11 +143,8 @@ def test_the_harness_labels_accounts_by_their_extraction_share(mixed_run: Path) 
     assert figures(mixed_run, "passive", "null")["leakage_share"] == 1
 
 
-def test_the_threshold_is_a_setting_recorded_in_run_json_and_the_figures_follow_it(mixed_run: Path) -> None:
-    config = json.loads((mixed_run / "run.json").read_text(encoding="utf-8"))
-    assert config["plan"]["operating"]["extraction_share"] == 0.5
-    before = (mixed_run / "metrics.csv").read_bytes()
-    # the same plan read at another share: the stored cells are reused, the figures recomputed
+def read_again(out: Path, **operating: float) -> None:
+    """The mixed world's plan run again into ``out`` (its cells reused), read at ``operating``."""
     bench.run(
         [mixed_world()],
         detectors=[("everyone", Everyone()), "null"],
@@ -155,9 +152,17 @@ def test_the_threshold_is_a_setting_recorded_in_run_json_and_the_figures_follow_
         jobs=1,
         warmup=0.0,
         mode="both",
-        out=mixed_run,
-        extraction_share=0.01,
+        out=out,
+        **operating,
     )
+
+
+def test_the_threshold_is_a_setting_recorded_in_run_json_and_the_figures_follow_it(mixed_run: Path) -> None:
+    config = json.loads((mixed_run / "run.json").read_text(encoding="utf-8"))
+    assert config["plan"]["operating"]["extraction_share"] == 0.5
+    before = (mixed_run / "metrics.csv").read_bytes()
+    # the same plan read at another share: the stored cells are reused, the figures recomputed
+    read_again(mixed_run, extraction_share=0.01)
     config = json.loads((mixed_run / "run.json").read_text(encoding="utf-8"))
     assert config["plan"]["operating"]["extraction_share"] == 0.01
     both = cell_tables(mixed_run, "passive", "everyone")
@@ -166,15 +171,7 @@ def test_the_threshold_is_a_setting_recorded_in_run_json_and_the_figures_follow_
         (active["is_attacker"] & (active["extraction_requests"] > 0)).sum() / len(active)
     )
     # back at the default share, every byte is as before: the figures are read from the folder
-    bench.run(
-        [mixed_world()],
-        detectors=[("everyone", Everyone()), "null"],
-        seeds=1,
-        jobs=1,
-        warmup=0.0,
-        mode="both",
-        out=mixed_run,
-    )
+    read_again(mixed_run)
     assert (mixed_run / "metrics.csv").read_bytes() == before
 
 
