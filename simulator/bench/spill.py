@@ -19,6 +19,7 @@ over with it).
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 import weakref
@@ -32,8 +33,18 @@ import pyarrow.parquet as pq
 
 from simulator.bench.ledger import TRAJECTORY_SCHEMA, ScoreSink
 
-__all__ = ["SPILL_ROWS", "SPILL_TICKS", "AccountNames", "ScoreSpill", "SpilledScores"]
+__all__ = [
+    "SPILL_PREFIX",
+    "SPILL_ROWS",
+    "SPILL_TICKS",
+    "AccountNames",
+    "ScoreSpill",
+    "SpilledScores",
+    "remove_spills_of",
+]
 
+SPILL_PREFIX = "extractbench-scores-"
+"""Names of the spill folders in the temporary folder: the prefix, then the process id."""
 SPILL_ROWS = 65_536
 """Pending rows that make a row group of a spilled trajectory (a few MB per detector)."""
 SPILL_TICKS = 256
@@ -120,9 +131,11 @@ class ScoreSpill:
     def __init__(self, names: AccountNames) -> None:
         self._names = names
         """The ids of account codes, read as the changes are written (accounts keep joining)."""
-        self._folder = Path(tempfile.mkdtemp(prefix="extractbench-scores-"))
+        self._folder = Path(tempfile.mkdtemp(prefix=f"{SPILL_PREFIX}{os.getpid()}-"))
         self._writers: dict[str, _Pending] = {}
         self._paths: dict[str, Path] = {}
+        # the files not handed over go with the spill, even if nobody closes it
+        self._finalizer = weakref.finalize(self, _clean, self._folder, self._writers, self._paths)
 
     def sink(self, label: str) -> ScoreSink:
         """A sink writing the score changes of detector ``label``."""
@@ -173,11 +186,23 @@ class ScoreSpill:
 
     def close(self) -> None:
         """Delete the files not handed over (the folder goes with the last file)."""
-        for pending in self._writers.values():
+        self._finalizer()
+
+
+def _clean(folder: Path, writers: dict[str, _Pending], paths: dict[str, Path]) -> None:
+    """Close a spill's writers and delete its files not handed over, and its folder if that leaves it empty."""
+    for pending in writers.values():
+        with contextlib.suppress(Exception):
             pending.writer.close()
-        self._writers.clear()
-        for path in self._paths.values():
-            _delete(path)
-        self._paths.clear()
-        if self._folder.is_dir() and not any(self._folder.iterdir()):
-            shutil.rmtree(self._folder, ignore_errors=True)
+    writers.clear()
+    for path in paths.values():
+        _delete(path)
+    paths.clear()
+    if folder.is_dir() and not any(folder.iterdir()):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_spills_of(pid: int) -> None:
+    """Delete the spill folders of process ``pid`` (one that died before it could)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{SPILL_PREFIX}{pid}-*"):
+        shutil.rmtree(folder, ignore_errors=True)
