@@ -15,8 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from simulator.bench import spill
 from simulator.bench.plan import detector_specs
-from simulator.replay import ReplayInput, ReplayMapping, replay_logs, spill
+from simulator.replay import ReplayInput, ReplayMapping, replay_logs
 from simulator.replay.badrows import BadRows
 from simulator.replay.formats import read_chunks
 

@@ -28,6 +28,7 @@ from simulator.bench.defences.specs import DefenceStack
 from simulator.bench.guard import Failure
 from simulator.bench.operating import warmup_ticks
 from simulator.bench.policy import AlarmPolicy
+from simulator.bench.spill import SpilledScores
 from simulator.metrics.outcomes import Mode
 from simulator.scenario import Scenario
 
@@ -224,8 +225,8 @@ class DetectorResult:
     label: str
     outcomes: pa.Table | None
     """Rows of :data:`~simulator.metrics.outcomes.OUTCOME_SCHEMA`."""
-    scores: pa.Table | None
-    """Score changes (:data:`~simulator.bench.ledger.TRAJECTORY_SCHEMA`), if recorded."""
+    scores: SpilledScores | None
+    """Score changes (:data:`~simulator.bench.ledger.TRAJECTORY_SCHEMA` rows on disk), if recorded."""
     cost: DetectorCost | None
     failure: Failure | None = None
     windows: pa.Table | None = None

@@ -51,6 +51,7 @@ from simulator.bench.budgets import DEFAULT_BUDGETS, Budgets
 from simulator.bench.cells import Cell, CellResult
 from simulator.bench.guard import Failure, Watch, over_budget_reason
 from simulator.bench.runner import run_cell
+from simulator.bench.spill import remove_spills_of
 
 __all__ = ["GRACE_SECONDS", "CellCrashedError", "die_with_parent", "run_contained"]
 
@@ -226,6 +227,7 @@ def _attempt(
             child.kill()
             child.join()
         receiver.close()
+    remove_spills_of(child.pid)  # the score changes a crashed or killed child left on disk
     index, tick = int(slots[1]), int(slots[0])
     if index < 0:
         raise CellCrashedError(f"cell {cell.name}: its worker process {how} while no detector was running")

@@ -42,6 +42,7 @@ from simulator.bench.guard import DetectorFailedError, Failure, Watch, checked_c
 from simulator.bench.leakage import LeakageSeries
 from simulator.bench.ledger import ScoreLog, TrafficLedger
 from simulator.bench.references import ReferenceRows
+from simulator.bench.spill import ScoreSpill
 from simulator.bench.splits import RequestSplits, has_resale
 from simulator.metrics.outcomes import CAMPAIGN_SCHEMA, OUTCOME_SCHEMA
 from simulator.registry import Registry
@@ -62,7 +63,14 @@ class _DetectorRun:
     comes out as if the failure had been caught in the process."""
 
     def __init__(
-        self, spec: DetectorSpec, cell: Cell, index: int, watch: Watch, budget: float | None, replay: Failure | None
+        self,
+        spec: DetectorSpec,
+        cell: Cell,
+        index: int,
+        watch: Watch,
+        budget: float | None,
+        replay: Failure | None,
+        spill: ScoreSpill | None,
     ) -> None:
         scenario = cell.scenario.scenario
         self.label = spec.label
@@ -83,11 +91,14 @@ class _DetectorRun:
         self.log = ScoreLog(
             cell.policy.threshold,
             cell.policy.containment_lag(float(scenario.tick)),
-            record=cell.record_scores,
+            record=False,
             warmup_ticks=cell.warmup_ticks,
             warmup_end=cell.warmup_ticks * float(scenario.tick),
             target_fpr=cell.target_fpr,
+            # the score changes grow with the run: they go to disk as they happen
+            sink=spill.sink(spec.label) if spill is not None else None,
         )
+        self.spill = spill
         self.meter = CostMeter(scenario.n_ticks)
 
     def step(self, traffic: TickTraffic, ledger: TrafficLedger, registry: Registry) -> np.ndarray:
@@ -117,7 +128,7 @@ class _DetectorRun:
         if self.failure is not None:
             return DetectorResult(self.label, None, None, None, self.failure)
         ids = registry.visible.column("account_id")
-        scores = self.log.trajectory(ids) if self.log.record else None
+        scores = self.spill.hand_over(self.label) if self.spill is not None else None
         n = len(registry)
         self.log.accounts.ensure(n)
         a = self.log.accounts
@@ -262,11 +273,29 @@ def run_cell(
     scenario = cell.scenario.scenario
     world = World(scenario, cell.seed)
     world.build()
+    registry = world.registry
+    spill = ScoreSpill(lambda codes: registry.visible.column("account_id")[codes]) if cell.record_scores else None
+    try:
+        return _run(cell, world, budget, replay or {}, watch or Watch(), spill, started)
+    finally:
+        if spill is not None:  # the files of failed detectors, or of a cell that raised
+            spill.close()
+
+
+def _run(
+    cell: Cell,
+    world: World,
+    budget: float | None,
+    replay: Mapping[str, Failure],
+    watch: Watch,
+    spill: ScoreSpill | None,
+    started: float,
+) -> CellResult:
+    """The body of :func:`run_cell`, once the world is built and the score changes have their spill."""
+    scenario = cell.scenario.scenario
     ledger = TrafficLedger(cell.warmup_ticks)
-    watch = watch or Watch()
-    replay = replay or {}
     runs = [
-        _DetectorRun(spec, cell, index, watch, budget, replay.get(spec.label))
+        _DetectorRun(spec, cell, index, watch, budget, replay.get(spec.label), spill)
         for index, spec in enumerate(cell.detectors)
     ]
     leakage = LeakageSeries(scenario.n_ticks, float(scenario.tick), cell.mode, [run.label for run in runs])
@@ -315,6 +344,8 @@ def run_cell(
             defences.after_tick(traffic, ledger, runs[0].log)
         elif meter is not None:
             meter.observe(traffic)
+    if spill is not None:
+        spill.finish()
     registry = world.registry
     n = len(registry)
     attackers = registry.truth.column("is_attacker")[:n]

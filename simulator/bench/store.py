@@ -34,7 +34,7 @@ from simulator.bench.guard import Failure
 from simulator.bench.leakage import LEAKAGE_FILE_SCHEMA
 from simulator.bench.ledger import TRAJECTORY_SCHEMA, WINDOW_SCHEMA
 from simulator.bench.plan import RunPlan
-from simulator.export import write_json, write_table
+from simulator.export import AtomicParquetWriter, write_json, write_table
 from simulator.metrics.outcomes import OUTCOME_SCHEMA
 from simulator.metrics.requests import REQUEST_SPLIT_SCHEMA
 
@@ -156,10 +156,15 @@ class ResultsStore:
         if result.defences is not None:
             write_table(folder / "defences.parquet", result.defences)
         if cell.record_scores:
-            scores = [_with_detector(d.label, d.scores, SCORES_FILE_SCHEMA) for d in done if d.scores is not None]
-            write_table(
-                folder / "scores.parquet", pa.concat_tables(scores) if scores else SCORES_FILE_SCHEMA.empty_table()
-            )
+            # streamed from the cell's spilled files: a row group at a time, whatever the run's length
+            with AtomicParquetWriter(folder / "scores.parquet", SCORES_FILE_SCHEMA) as writer:
+                for d in done:
+                    if d.scores is not None:
+                        for part in d.scores.batches():
+                            writer.write(_with_detector(d.label, part, SCORES_FILE_SCHEMA))
+            for d in result.detectors:
+                if d.scores is not None:
+                    d.scores.delete()
         detectors = []
         for d in result.detectors:
             cost = None

@@ -9,7 +9,7 @@ threshold. Labels (if any) reach the outcomes table only, after the run.
 
 Memory: one chunk, one sorting window and one tick of rows at a time, plus state
 per account (the ledger, the score logs, the detectors' own, the account book). The
-score changes, which grow with time, go to disk as they happen (:mod:`simulator.replay.spill`).
+score changes, which grow with time, go to disk as they happen (:mod:`simulator.bench.spill`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from detectors.registry import BASELINES
 from simulator.bench.cells import DetectorSpec
 from simulator.bench.guard import DetectorFailedError, Failure, checked_update
 from simulator.bench.ledger import ScoreLog, TrafficLedger
+from simulator.bench.spill import ScoreSpill
 from simulator.metrics.evaluate import evaluate
 from simulator.metrics.outcomes import CAMPAIGN_SCHEMA, OUTCOME_SCHEMA, RunFrame
 from simulator.replay.accounts import AccountBook
@@ -39,7 +40,6 @@ from simulator.replay.labels import AccountLabels
 from simulator.replay.mapping import ReplayMapping
 from simulator.replay.needs import skip_reason
 from simulator.replay.normalise import WIDE, Normaliser
-from simulator.replay.spill import ScoreSpill
 from simulator.replay.ticking import Tick, Ticker
 from simulator.traffic import ACCOUNT_SCHEMA, REQUEST_SCHEMA, RequestBatch, TickTraffic
 
@@ -139,7 +139,7 @@ def replay_logs(spec: ReplayInput, progress: ProgressCallback | None = None) -> 
     if spec.labels_file is not None and labels is not None:
         labels.read_file(spec.labels_file, bad)
     ledger = TrafficLedger()
-    spill = ScoreSpill(book.ids)
+    spill = ScoreSpill(lambda codes: np.array([book.ids[c] for c in codes.tolist()], dtype=object))
     runs: list[DetectorRun] = []
     started_detectors: list[bool] = []
     rows_read = rows_replayed = ticks = 0
