@@ -285,6 +285,18 @@ def _finish(run: ReplayRun, ledger: TrafficLedger, book: AccountBook, labels: Ac
     run.metrics = pd.DataFrame(rows, columns=["detector", "metric", "value"])
 
 
+TRIAGE_COLUMNS = (
+    "account_id",
+    "top_score",
+    "top_detector",
+    "first_alarm_s",
+    "requests",
+    "output_tokens",
+    "first_seen_s",
+)
+"""The columns of the triage table before each detector's ``score:<label>``."""
+
+
 def top_accounts(run: ReplayRun, count: int = 20) -> pd.DataFrame:
     """The ``count`` accounts with the highest score from any detector, for triage: each
     detector's maximum score (what drove the account's rank), the detector that scored it
@@ -296,7 +308,7 @@ def top_accounts(run: ReplayRun, count: int = 20) -> pd.DataFrame:
         columns = outcomes.select(["account_id", "max_score"]).to_pandas().set_index("account_id")["max_score"]
         frames.append(columns.rename(label))
     if not frames:
-        return pd.DataFrame()
+        return pd.DataFrame(columns=list(TRIAGE_COLUMNS))
     scores = pd.concat(frames, axis=1).fillna(0.0)
     first = next(iter(ranked.values())).to_pandas().set_index("account_id")
     alarms = pd.concat(

@@ -87,7 +87,9 @@ def _alarms(run: ReplayRun) -> pd.DataFrame:
         frame.insert(0, "detector", label)
         rows.append(frame)
     alarms = (
-        pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["detector", "account_id", "alarm_ts"])
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["detector", "account_id", "alarm_ts", "max_score"])
     )
     alarms = alarms.sort_values(["alarm_ts", "detector", "account_id"], kind="stable").reset_index(drop=True)
     origin = run.origin
@@ -95,7 +97,7 @@ def _alarms(run: ReplayRun) -> pd.DataFrame:
         "" if origin is None else (origin + timedelta(seconds=float(s))).isoformat().replace("+00:00", "Z")
         for s in alarms["alarm_ts"].tolist()
     ]
-    return alarms[["detector", "account_id", "alarm_ts", "alarm_time", "max_score"]] if len(alarms) else alarms
+    return alarms[["detector", "account_id", "alarm_ts", "alarm_time", "max_score"]]
 
 
 def write_folder(spec: ReplayInput, run: ReplayRun, out: Path) -> None:

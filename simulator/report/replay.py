@@ -37,6 +37,7 @@ from simulator.report.precision_recall import plot_precision_recall
 from simulator.report.scores import plot_score_distribution
 from simulator.report.survival import plot_survival
 from simulator.report.tables import leader_tables
+from simulator.results.files import read_table
 from simulator.results.folder import ResultsFolderError
 from simulator.results.leaderboard import CAPTION
 
@@ -85,11 +86,6 @@ def is_replay_folder(folder: str | Path) -> bool:
         return False
 
 
-def _csv(path: Path) -> pd.DataFrame:
-    # ids stay text: an account id like "007" or "1e3" must not become a number
-    return pd.read_csv(path, dtype={"account_id": str, "detector": str}, keep_default_na=False, na_values=[""])
-
-
 def load_replay_data(folder: str | Path) -> ReplayReportData:
     """Read a replay's folder; raises :class:`~simulator.results.folder.ResultsFolderError`
     naming what is missing or unreadable."""
@@ -101,11 +97,12 @@ def load_replay_data(folder: str | Path) -> ReplayReportData:
     try:
         run = json.loads((out / "run.json").read_text(encoding="utf-8"))
         outcomes = pd.read_parquet(out / "outcomes.parquet")
-        alarms, distribution, triage = (_csv(out / n) for n in ("alarms.csv", "score_distribution.csv", "triage.csv"))
-        cost = _csv(out / "cost.csv")
-        metrics = _csv(out / "metrics.csv") if (out / "metrics.csv").is_file() else pd.DataFrame()
     except (OSError, ValueError) as exc:
         raise ResultsFolderError(f"{out}: unreadable replay results: {exc}") from None
+    # the tables through the checked layer every results reader uses: a malformed one is named, column and all
+    alarms, distribution, triage = (read_table(out / n) for n in ("alarms.csv", "score_distribution.csv", "triage.csv"))
+    cost = read_table(out / "cost.csv", "replay cost.csv")
+    metrics = read_table(out / "metrics.csv") if (out / "metrics.csv").is_file() else pd.DataFrame()
     seed = int(run.get("seed", 0))
     entries = run.get("detectors", [])
     ran = [str(d["label"]) for d in entries if d.get("status") == "ran"]

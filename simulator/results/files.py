@@ -108,6 +108,17 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "leakage.parquet": _columns("scenario mode detector", integer="seed bin output_tokens", number="start_s end_s"),
     "defences.csv": _columns("scenario detector subject metric", integer="seed", number="value"),
     "scores.parquet": _columns("scenario mode detector account_id", integer="seed tick", number="score"),
+    # a replay's folder (simulator/replay/folder.py)
+    "alarms.csv": _columns(
+        "detector account_id alarm_time", number="alarm_ts max_score", optional="alarm_time max_score"
+    ),
+    "score_distribution.csv": _columns("detector", integer="accounts", number="low high"),
+    "triage.csv": _columns(
+        "account_id top_detector", integer="requests output_tokens", number="top_score first_alarm_s first_seen_s"
+    ),
+    "replay cost.csv": _columns(
+        "detector", number="update_seconds events_per_s wall_seconds", optional="update_seconds wall_seconds"
+    ),
 }
 """Per file name: the columns its readers need, with their kinds."""
 
