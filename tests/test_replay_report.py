@@ -116,11 +116,13 @@ def test_extractbench_report_rewrites_a_replays_report_or_says_what_is_missing(l
     result = CliRunner().invoke(app, ["report", str(out)])
     assert result.exit_code == 0, result.output
     assert ((out / "report.html").read_bytes(), (out / "summary.md").read_bytes()) == before
+    triage = (out / "triage.csv").read_bytes()
     (out / "triage.csv").unlink()
     result = CliRunner().invoke(app, ["report", str(out)])
     assert result.exit_code == 2
     assert "not a finished replay" in result.output and "triage.csv" in result.output
     # a table with a wrong column or value is named, column and all (the checked results layer)
+    (out / "triage.csv").write_bytes(triage)
     (out / "score_distribution.csv").write_text("detector,low,high,accounts\nrate,0,0.1,many\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["report", str(out)])
     assert result.exit_code == 2, result.output
