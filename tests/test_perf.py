@@ -77,3 +77,28 @@ def test_peak_memory_runs_each_size_in_a_fresh_process() -> None:
     assert (first.duration, second.duration) == (1800.0, 3600.0)
     assert 0 < first.requests <= second.requests
     assert first.peak_rss_mb >= first.baseline_rss_mb > 0
+
+
+@pytest.mark.parametrize(
+    ("spans", "message"),
+    [("5d,11h", "shorter span first"), ("11h", "two durations"), ("11h,5x", "expected")],
+)
+def test_memory_spans_must_be_two_increasing_durations(spans: str, message: str) -> None:
+    result = runner.invoke(app, ["perf", "--memory-spans", spans, "--no-memory"])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_memory_spans_set_the_two_peak_memory_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    import simulator.perf
+
+    seen: list[tuple[float, float]] = []
+
+    def fake_measure(config: PerfConfig, **_: object) -> PerfReport:
+        seen.append(config.memory_durations)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(simulator.perf, "measure", fake_measure)
+    result = runner.invoke(app, ["perf", "--memory-spans", "11h,5d", "--json"])
+    assert result.exit_code == 0, result.output
+    assert seen == [(11 * 3600.0, 5 * 86400.0)]

@@ -58,6 +58,20 @@ def _text(report: PerfReport) -> list[str]:
     return lines
 
 
+def parse_memory_spans(value: str | None) -> tuple[float, float] | None:
+    """Typer callback: two positive durations separated by a comma ('11h,5d'), the first the shorter."""
+    if value is None:
+        return None
+    parts = [part.strip() for part in value.split(",")]
+    if len(parts) != 2:
+        raise typer.BadParameter(f"expected two durations separated by a comma, e.g. '11h,5d', got {value!r}")
+    short, long = (parse_duration_option(part) for part in parts)
+    assert short is not None and long is not None
+    if short >= long:
+        raise typer.BadParameter(f"expected the shorter span first, got {value!r}")
+    return short, long
+
+
 def perf(
     scenario_file: Annotated[
         Path | None,
@@ -86,6 +100,14 @@ def perf(
             "--memory/--no-memory", help="Measure peak memory at a quarter of the span and at the span (two more runs)."
         ),
     ] = True,
+    memory_spans: Annotated[
+        str | None,
+        typer.Option(
+            help="The two simulated spans of the peak-memory runs, e.g. '11h,5d' (default: a quarter of "
+            "--duration and --duration).",
+            callback=parse_memory_spans,
+        ),
+    ] = None,
     seed: Annotated[int | None, typer.Option(min=0, help="Root seed (default: the scenario's).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
@@ -113,7 +135,7 @@ def perf(
         duration=span,
         tick=tick,
         detectors=specs,
-        memory_durations=(span / 4, span),
+        memory_durations=memory_spans or (span / 4, span),
         memory_scale=scale,
         seed=seed,
     )
