@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
+import numpy as np
 import pytest
 from faker import Faker
 
-from simulator.identity import _POOL, ProfileFactory
+from simulator.identity import _POOL, IdFactory, ProfileFactory
 
 
 @pytest.mark.parametrize("locale", ["en_US", "ru_RU", "ja_JP", "ar_AE", "pt_BR"])
@@ -24,3 +28,20 @@ def test_pools_match_a_faker_with_every_provider(locale: str) -> None:
     assert pool.company_domains == company_domains
     assert pool.free_domains == free_domains
     assert pool.full_names == full_names
+
+
+def test_ids_are_the_base32_text_of_a_keyed_blake2b_digest() -> None:
+    secret = b"a secret of the run"
+    serials = np.arange(3, 40)
+    expected = [
+        "acct_"
+        + base64.b32encode(
+            hashlib.blake2b(f"customers-1\x1facct\x1f{serial}".encode(), key=secret, digest_size=15).digest()
+        )
+        .decode()
+        .lower()[:20]
+        for serial in serials.tolist()
+    ]
+    ids = IdFactory(secret).make("acct", "customers-1", serials)
+    assert ids.dtype == object and ids.tolist() == expected
+    assert IdFactory(secret).make("key", "a", range(0)).size == 0
