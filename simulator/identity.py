@@ -14,13 +14,15 @@ touches Faker's or Python's global random state.
 
 from __future__ import annotations
 
-import base64
+import functools
 import hashlib
 from dataclasses import dataclass, field
+from importlib import import_module
 
 import numpy as np
-from faker import Faker
-from faker.config import PROVIDERS
+from faker.config import DEFAULT_LOCALE, PROVIDERS
+from faker.generator import Generator
+from faker.utils.loading import list_module
 
 from simulator.geography import COUNTRIES
 
@@ -45,6 +47,35 @@ _FAKER_PROVIDERS = [
 method resolves as with all providers: the pools are the same, and a ``Faker`` is
 built in a few milliseconds instead of tens (Faker lists each provider's locale
 folders when it builds one)."""
+
+
+@functools.cache
+def _provider_locales(provider: str) -> frozenset[str]:
+    """The locales a localised Faker provider has (its sub-packages), listed once."""
+    return frozenset(list_module(import_module(provider)))
+
+
+def _faker(locale: str) -> Generator:
+    """A Faker generator for ``locale`` with the providers of :data:`_FAKER_PROVIDERS`,
+    built as ``faker.Faker(locale, providers=...)`` builds it (each provider in its
+    ``locale`` where it has one, else in its default locale) but listing each
+    provider's locale folders once per process instead of once per locale."""
+    generator = Generator(locale=locale, use_weighting=True)
+    for name in _FAKER_PROVIDERS:
+        module = import_module(name)
+        found = None
+        if getattr(module, "localized", False):
+            found = (
+                locale if locale in _provider_locales(name) else getattr(module, "default_locale", "") or DEFAULT_LOCALE
+            )
+            module = import_module(f"{name}.{found}")
+        provider = module.Provider(generator)
+        provider.__use_weighting__ = True
+        provider.__provider__ = name
+        provider.__lang__ = found
+        generator.add_provider(provider)
+    return generator
+
 
 ACADEMIC_DOMAINS: dict[str, str] = {
     "US": "{}.edu",
@@ -79,6 +110,12 @@ not (German, French, Dutch, Swedish, Spanish, Russian and Canadian universities)
 so that a student's address there reads like any organisation's."""
 
 
+_BASE32 = np.frombuffer(b"abcdefghijklmnopqrstuvwxyz234567", dtype=np.uint8)
+"""The lowercase base-32 alphabet (RFC 4648), indexed by a 5-bit value."""
+_BIT_WEIGHTS = np.array([16, 8, 4, 2, 1], dtype=np.uint8)
+"""The weights of a base-32 character's five bits, most significant first."""
+
+
 class IdFactory:
     """Opaque identifiers: ``<prefix>_`` plus 20 lowercase base-32 characters."""
 
@@ -88,14 +125,25 @@ class IdFactory:
         self._secret = secret[:64]
 
     def make(self, prefix: str, actor: str, serials: np.ndarray | range) -> np.ndarray:
-        """Ids for the given serial numbers of ``actor`` (object array of str)."""
-        out = np.empty(len(serials), dtype=object)
-        for i, serial in enumerate(serials):
-            digest = hashlib.blake2b(
-                f"{actor}\x1f{prefix}\x1f{serial}".encode(), key=self._secret, digest_size=15
-            ).digest()
-            out[i] = f"{prefix}_{base64.b32encode(digest).decode().lower()[: self.LENGTH]}"
-        return out
+        """Ids for the given serial numbers of ``actor`` (object array of str): the
+        prefix, ``_`` and the first 20 characters of the lowercase base-32 text
+        (RFC 4648) of a 15-byte keyed BLAKE2b digest of ``actor``, ``prefix`` and the serial."""
+        n = len(serials)
+        if n == 0:
+            return np.empty(0, dtype=object)
+        keyed = hashlib.blake2b(key=self._secret, digest_size=15)
+        head = f"{actor}\x1f{prefix}\x1f"
+        digests = bytearray()
+        for serial in serials.tolist() if isinstance(serials, np.ndarray) else serials:
+            digest = keyed.copy()
+            digest.update(f"{head}{serial}".encode())
+            digests += digest.digest()
+        # base-32: each character encodes 5 bits, so 20 characters are the first 100 bits
+        bits = np.unpackbits(np.frombuffer(bytes(digests), dtype=np.uint8).reshape(n, 15)[:, :13], axis=1)
+        symbols = bits[:, : 5 * self.LENGTH].reshape(n, self.LENGTH, 5) @ _BIT_WEIGHTS
+        lead = np.frombuffer(f"{prefix}_".encode(), dtype=np.uint8)
+        text = np.concatenate([np.broadcast_to(lead, (n, lead.size)), _BASE32[symbols]], axis=1)
+        return np.ascontiguousarray(text).view(f"S{text.shape[1]}").ravel().astype(str).astype(object)
 
 
 def payment_fingerprints(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -114,6 +162,29 @@ class _LocalePool:
     free_domains: list[str]
     full_names: list[str]
 
+    @functools.cached_property
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The pools as object arrays (indexed by numpy), with each handle's first four
+        characters and each company domain's first label (a university's name)."""
+        arrays = {
+            name: np.array(getattr(self, name), dtype=object)
+            for name in ("handles", "companies", "company_domains", "free_domains", "full_names")
+        }
+        arrays["handle_stems"] = np.array([handle[:4] for handle in self.handles], dtype=object)
+        arrays["domain_stems"] = np.array([domain.split(".")[0] for domain in self.company_domains], dtype=object)
+        return arrays
+
+
+def _pick(pool: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Entries of ``pool`` chosen by ``draws`` (non-negative integers) modulo its size."""
+    return pool[draws % pool.size]
+
+
+_ACADEMIC_AFFIXES = np.array(
+    [ACADEMIC_DOMAINS.get(country.code, "{}.edu").split("{}") for country in COUNTRIES], dtype=object
+)
+"""Per country, the text before and after a university's name in its e-mail domain."""
+
 
 @dataclass
 class ProfileFactory:
@@ -125,7 +196,7 @@ class ProfileFactory:
     def _pool(self, locale: str) -> _LocalePool:
         pool = self._pools.get(locale)
         if pool is None:
-            fake = Faker(locale, providers=_FAKER_PROVIDERS)
+            fake = _faker(locale)
             fake.seed_instance(self.seed)
             pool = _LocalePool(
                 handles=[fake.user_name() for _ in range(_POOL)],
@@ -137,44 +208,61 @@ class ProfileFactory:
             self._pools[locale] = pool
         return pool
 
+    def _by_locale(self, countries: np.ndarray) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
+        """(rows, pool arrays) for each Faker locale of ``countries``, in order of first use."""
+        locale_of = np.array([country.faker_locale for country in COUNTRIES], dtype=object)[countries]
+        locales, first = np.unique(locale_of, return_index=True)
+        return [
+            (np.flatnonzero(locale_of == locale), self._pool(str(locale)).arrays)
+            for locale in locales[np.argsort(first, kind="stable")]
+        ]
+
     def people(
         self, rng: np.random.Generator, countries: np.ndarray, style: EmailStyle | np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Names, e-mail addresses and e-mail domains (object arrays) for people in
-        ``countries`` (country indices), with one e-mail style or one per person."""
+        ``countries`` (country indices), with one e-mail style or one per person.
+
+        Per person, four draws pick the name, the handle, the domain and a number: a
+        corporate address is at one of the locale's company domains, an academic one
+        at a university named after one (:data:`ACADEMIC_DOMAINS`), a disposable one
+        at a throwaway domain with the handle's first four characters and five digits,
+        a free one at a free mail domain, a third of them with up to three digits
+        appended to the handle."""
+        countries = np.asarray(countries, dtype=np.int64)
         n = countries.size
         styles = np.broadcast_to(np.asarray(style, dtype=object), (n,))
         names = np.empty(n, dtype=object)
-        emails = np.empty(n, dtype=object)
+        handles = np.empty(n, dtype=object)
         domains = np.empty(n, dtype=object)
         picks = rng.integers(0, 1 << 30, size=(n, 4))
-        for i in range(n):
-            pool = self._pool(COUNTRIES[int(countries[i])].faker_locale)
-            a, b, c, d = (int(x) for x in picks[i])
-            names[i] = pool.full_names[a % len(pool.full_names)]
-            handle = pool.handles[b % len(pool.handles)]
-            kind = styles[i]
-            if kind == "corporate":
-                domain = pool.company_domains[c % len(pool.company_domains)]
-            elif kind == "edu":
-                stem = pool.company_domains[c % len(pool.company_domains)].split(".")[0]
-                domain = ACADEMIC_DOMAINS.get(COUNTRIES[int(countries[i])].code, "{}.edu").format(stem)
-            elif kind == "disposable":
-                domain = _DISPOSABLE_DOMAINS[c % len(_DISPOSABLE_DOMAINS)]
-                handle = f"{handle[:4]}{d % 100000:05d}"
-            else:
-                domain = pool.free_domains[c % len(pool.free_domains)]
-                if d % 3 == 0:
-                    handle = f"{handle}{d % 1000}"
-            emails[i] = f"{handle}@{domain}"
-            domains[i] = domain
-        return names, emails, domains
+        name_pick, handle_pick, domain_pick, number = picks.T
+        for rows, pool in self._by_locale(countries):
+            names[rows] = _pick(pool["full_names"], name_pick[rows])
+            handles[rows] = _pick(pool["handles"], handle_pick[rows])
+            kind = styles[rows]
+            corporate = rows[kind == "corporate"]
+            domains[corporate] = _pick(pool["company_domains"], domain_pick[corporate])
+            edu = rows[kind == "edu"]
+            affixes = _ACADEMIC_AFFIXES[countries[edu]]
+            domains[edu] = affixes[:, 0] + _pick(pool["domain_stems"], domain_pick[edu]) + affixes[:, 1]
+            disposable = rows[kind == "disposable"]
+            if disposable.size:
+                digits = np.char.zfill((number[disposable] % 100000).astype(str), 5).astype(object)
+                handles[disposable] = _pick(pool["handle_stems"], handle_pick[disposable]) + digits
+            free = rows[~np.isin(kind, ("corporate", "edu", "disposable"))]
+            domains[free] = _pick(pool["free_domains"], domain_pick[free])
+            suffixed = free[number[free] % 3 == 0]
+            handles[suffixed] = handles[suffixed] + (number[suffixed] % 1000).astype(str).astype(object)
+        disposable = np.flatnonzero(styles == "disposable")
+        domains[disposable] = _pick(np.array(_DISPOSABLE_DOMAINS, dtype=object), domain_pick[disposable])
+        return names, handles + "@" + domains, domains
 
     def companies(self, rng: np.random.Generator, countries: np.ndarray) -> np.ndarray:
         """Company names (object array) for organisations in ``countries``."""
+        countries = np.asarray(countries, dtype=np.int64)
         out = np.empty(countries.size, dtype=object)
         picks = rng.integers(0, 1 << 30, size=countries.size)
-        for i, (country, pick) in enumerate(zip(countries.tolist(), picks.tolist(), strict=True)):
-            pool = self._pool(COUNTRIES[int(country)].faker_locale)
-            out[i] = pool.companies[pick % len(pool.companies)]
+        for rows, pool in self._by_locale(countries):
+            out[rows] = _pick(pool["companies"], picks[rows])
         return out

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from simulator.columns import ColumnStore
 from simulator.geography import COUNTRIES
@@ -64,13 +62,22 @@ _ASNS_PER_KIND = {
 }
 
 
+_OCTETS = np.array([str(value) for value in range(256)], dtype=object)
+"""The decimal text of every octet value, indexed by the value."""
+
+
+def _dotted(addresses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(dotted-quad text, text of the /24 network: the first three octets) of IPv4
+    addresses as uint32, as object arrays of str."""
+    a = np.asarray(addresses, dtype=np.uint32)
+    first, second, third, fourth = (_OCTETS[(a >> np.uint32(shift)) & np.uint32(0xFF)] for shift in (24, 16, 8, 0))
+    subnet = first + "." + second + "." + third
+    return subnet + "." + fourth, subnet
+
+
 def format_ipv4(addresses: np.ndarray) -> np.ndarray:
     """Dotted-quad strings (object array) for an array of IPv4 addresses as uint32."""
-    a = np.asarray(addresses, dtype=np.uint32)
-    octets = [(a >> shift) & 0xFF for shift in (24, 16, 8, 0)]
-    out = np.empty(a.size, dtype=object)
-    out[:] = [f"{w}.{x}.{y}.{z}" for w, x, y, z in zip(*(o.tolist() for o in octets), strict=True)]
-    return out
+    return _dotted(addresses)[0]
 
 
 @dataclass(frozen=True)
@@ -102,26 +109,30 @@ class IpTable:
                 "subnet_hash": np.uint64,
             }
         )
-        self._index: dict[int, int] = {}
+        self._known = np.empty(0, dtype=np.uint32)
+        """Every interned address, sorted (for look-ups by binary search)."""
+        self._known_codes = np.empty(0, dtype=np.int64)
+        """The code of each address of ``_known``."""
 
     def __len__(self) -> int:
         return len(self.store)
 
     def intern(self, address: np.ndarray, asn: np.ndarray, country: np.ndarray, kind: np.ndarray) -> np.ndarray:
-        """Codes of the given addresses, adding unseen ones."""
-        codes = np.empty(address.size, dtype=np.int64)
-        new_rows: list[int] = []
-        for i, value in enumerate(address.tolist()):
-            code = self._index.get(value)
-            if code is None:
-                code = len(self.store) + len(new_rows)
-                self._index[value] = code
-                new_rows.append(i)
-            codes[i] = code
-        if new_rows:
-            rows = np.asarray(new_rows, dtype=np.int64)
-            text = format_ipv4(address[rows])
-            subnet = pc.replace_substring_regex(pa.array(text, type=pa.string()), r"\.[0-9]+$", "")
+        """Codes of the given addresses, adding unseen ones (numbered in the order of
+        their first occurrence in ``address``, with that occurrence's ASN, country and kind)."""
+        address = np.asarray(address, dtype=np.uint32)
+        if address.size == 0:
+            return np.empty(0, dtype=np.int64)
+        distinct, first, inverse = np.unique(address, return_index=True, return_inverse=True)
+        at = np.minimum(np.searchsorted(self._known, distinct), max(self._known.size - 1, 0))
+        known = (self._known[at] == distinct) if self._known.size else np.zeros(distinct.size, dtype=bool)
+        distinct_codes = np.where(known, self._known_codes[at] if self._known.size else 0, -1)
+        unseen = np.flatnonzero(~known)
+        if unseen.size:
+            unseen = unseen[np.argsort(first[unseen], kind="stable")]  # first-occurrence order
+            rows = first[unseen]
+            distinct_codes[unseen] = len(self.store) + np.arange(unseen.size)
+            text, subnet = _dotted(address[rows])
             self.store.append(
                 address=address[rows],
                 text=text,
@@ -129,9 +140,13 @@ class IpTable:
                 country=country[rows],
                 kind=kind[rows],
                 text_hash=text_hashes(text),
-                subnet_hash=text_hashes(np.asarray(subnet.to_pylist(), dtype=object)),
+                subnet_hash=text_hashes(subnet),
             )
-        return codes
+            merged = np.concatenate([self._known, distinct[unseen]])
+            order = np.argsort(merged, kind="stable")
+            self._known = merged[order]
+            self._known_codes = np.concatenate([self._known_codes, distinct_codes[unseen]])[order]
+        return distinct_codes[inverse.reshape(-1)]
 
 
 class ClientTable:
@@ -171,6 +186,42 @@ _SDKS = (
     ("Go-http-client", ("1.1", "2.0")),
 )
 _PLATFORMS = ("linux-x86_64", "darwin-arm64", "windows-amd64", "linux-aarch64")
+
+
+_BROWSER_MAJORS = (118, 132)
+"""Chrome major versions of browser clients: ``range(*_BROWSER_MAJORS)``."""
+_BROWSER_PLATFORMS = ("Windows NT 10.0; Win64; x64", "Macintosh; Intel Mac OS X 10_15_7", "X11; Linux x86_64")
+
+
+def _user_agents() -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
+    """Every user agent :meth:`Network.new_clients` can show: the browsers' (major
+    version by platform, row-major), then each SDK's (version by platform); with where
+    each SDK's block starts in that list and how many versions it has."""
+    agents = [
+        f"Mozilla/5.0 ({platform}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{major}.0.0.0 Safari/537.36"
+        for major in range(*_BROWSER_MAJORS)
+        for platform in _BROWSER_PLATFORMS
+    ]
+    starts, counts = [], []
+    for name, versions in _SDKS:
+        starts.append(len(agents))
+        counts.append(len(versions))
+        agents.extend(f"{name}/{version} ({platform})" for version in versions for platform in _PLATFORMS)
+    return tuple(agents), np.array(starts, dtype=np.int64), np.array(counts, dtype=np.int64)
+
+
+_USER_AGENTS, _SDK_START, _SDK_VERSIONS = _user_agents()
+
+
+def _lemire(raw: np.ndarray, bound: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
+    """numpy's bounded draw (Lemire's multiply-shift, as ``Generator.integers`` does for
+    ranges below 2³²) of an integer in ``[0, bound)`` from each raw 32-bit value, and
+    whether numpy would reject that value and draw again (probability below
+    ``bound / 2³²``)."""
+    bound = np.asarray(bound, dtype=np.uint64)
+    product = raw.astype(np.uint64) * bound
+    threshold = (np.uint64(1 << 32) - bound) % bound
+    return (product >> np.uint64(32)).astype(np.int64), (product & np.uint64(0xFFFFFFFF)) < threshold
 
 
 class Network:
@@ -255,22 +306,58 @@ class Network:
         between machines). Thousands of customers therefore share each fingerprint,
         and a fleet sharing one is not unusual by that alone."""
         if browser:
-            major = int(rng.integers(118, 132))
-            platform = ("Windows NT 10.0; Win64; x64", "Macintosh; Intel Mac OS X 10_15_7", "X11; Linux x86_64")[
-                int(rng.integers(0, 3))
-            ]
-            user_agent = (
-                f"Mozilla/5.0 ({platform}) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{major}.0.0.0 Safari/537.36"
-            )
+            major = int(rng.integers(*_BROWSER_MAJORS))
+            platform = int(rng.integers(0, len(_BROWSER_PLATFORMS)))
+            agent = (major - _BROWSER_MAJORS[0]) * len(_BROWSER_PLATFORMS) + platform
         else:
             names = [name for name, _ in _SDKS]
             index = names.index(sdk) if sdk in names else int(rng.integers(0, len(_SDKS)))
-            name, versions = _SDKS[index]
-            version = versions[int(rng.integers(0, len(versions)))]
-            platform = _PLATFORMS[int(rng.integers(0, len(_PLATFORMS)))]
-            user_agent = f"{name}/{version} ({platform})"
+            version = int(rng.integers(0, int(_SDK_VERSIONS[index])))
+            platform = int(rng.integers(0, len(_PLATFORMS)))
+            agent = int(_SDK_START[index]) + version * len(_PLATFORMS) + platform
         variant = int(rng.integers(0, TLS_VARIANTS))
+        user_agent = _USER_AGENTS[agent]
         return self.clients.intern(user_agent, client_fingerprint(user_agent, variant))
+
+    def new_clients(self, rng: np.random.Generator, browser: np.ndarray) -> np.ndarray:
+        """Codes of new client installs, a browser where ``browser`` is true, else an SDK
+        drawn at random: the same installs, and the same draws from ``rng``, as
+        :meth:`new_client` called once per entry in order (vectorised: numpy draws every
+        bounded integer of a range below 2³² from one raw 32-bit value, rarely more)."""
+        browser = np.asarray(browser, dtype=bool)
+        n = browser.size
+        if n == 0:
+            return np.empty(0, dtype=np.int64)
+        draws = np.where(browser, 3, 4)
+        first = np.cumsum(draws) - draws
+        saved = rng.bit_generator.state
+        raw = rng.integers(0, 1 << 32, size=int(draws.sum()), dtype=np.uint32)
+        agent = np.empty(n, dtype=np.int64)
+        rejected = np.zeros(n, dtype=bool)
+        rows = np.flatnonzero(browser)
+        at = first[rows]
+        major, r0 = _lemire(raw[at], _BROWSER_MAJORS[1] - _BROWSER_MAJORS[0])
+        platform, r1 = _lemire(raw[at + 1], len(_BROWSER_PLATFORMS))
+        agent[rows] = major * len(_BROWSER_PLATFORMS) + platform
+        rejected[rows] = r0 | r1
+        rows = np.flatnonzero(~browser)
+        at = first[rows]
+        index, r0 = _lemire(raw[at], len(_SDKS))
+        version, r1 = _lemire(raw[at + 1], _SDK_VERSIONS[index])
+        platform, r2 = _lemire(raw[at + 2], len(_PLATFORMS))
+        agent[rows] = _SDK_START[index] + version * len(_PLATFORMS) + platform
+        rejected[rows] = r0 | r1 | r2
+        variant, r3 = _lemire(raw[first + draws - 1], TLS_VARIANTS)
+        if (rejected | r3).any():  # a redrawn value shifts every later draw: take them one by one
+            rng.bit_generator.state = saved
+            return np.array([self.new_client(rng, browser=bool(b)) for b in browser.tolist()], dtype=np.int64)
+        install = agent * TLS_VARIANTS + variant
+        distinct, where, inverse = np.unique(install, return_index=True, return_inverse=True)
+        codes = np.empty(distinct.size, dtype=np.int64)
+        for k in np.argsort(where, kind="stable").tolist():  # interned in order of first use
+            user_agent = _USER_AGENTS[int(distinct[k]) // TLS_VARIANTS]
+            codes[k] = self.clients.intern(user_agent, client_fingerprint(user_agent, int(distinct[k]) % TLS_VARIANTS))
+        return codes[inverse.reshape(-1)]
 
 
 def client_fingerprint(user_agent: str, variant: int) -> str:

@@ -99,49 +99,68 @@ class KeyGroups:
 
 
 class _Groups:
-    """Rows grouped by key with each key's level at its first request: what both
-    the clear test and the closed-form drain need."""
+    """Rows grouped by key, with the rows' times and costs in group order and each
+    key's limits and level at its first request: what both the clear test and the
+    closed-form drain need (limits do not change while a tick is admitted)."""
 
-    __slots__ = ("counts", "level0", "order", "starts", "unique")
+    __slots__ = ("capacity", "costs", "counts", "level0", "order", "rate", "starts", "ts", "unique")
 
     def __init__(
-        self, buckets: TokenBuckets, keys: np.ndarray, ts: np.ndarray, grouped: KeyGroups | None = None
+        self,
+        buckets: TokenBuckets,
+        keys: np.ndarray,
+        ts: np.ndarray,
+        costs: np.ndarray,
+        grouped: KeyGroups | None = None,
     ) -> None:
         grouped = KeyGroups(keys) if grouped is None else grouped
         self.order = grouped.order
         self.starts = grouped.starts
         self.unique = grouped.unique
         self.counts = grouped.counts
-        self.level0 = buckets.levels_at(self.unique, ts[self.order[self.starts]])
+        # np.take gathers rows of 2-D arrays several times faster than indexing does
+        self.ts = ts[self.order]
+        self.costs = np.take(costs, self.order, axis=0)
+        self.capacity = np.take(buckets.capacity, self.unique, axis=0)
+        self.rate = np.take(buckets.rate, self.unique, axis=0)
+        # TokenBuckets.levels_at, with the limits gathered once
+        elapsed = np.maximum(self.ts[self.starts] - buckets.updated[self.unique], 0.0)[:, None]
+        self.level0 = np.minimum(self.capacity, np.take(buckets.level, self.unique, axis=0) + self.rate * elapsed)
+
+    def clear_keys(self) -> np.ndarray:
+        """Per key: is it clear (its first-request level covers all its costs)?"""
+        totals = np.add.reduceat(self.costs, self.starts, axis=0)
+        return np.all(self.level0 + _EPS >= totals, axis=1)
+
+    def per_row(self, per_key: np.ndarray) -> np.ndarray:
+        """A value per key spread to the key's rows (in the rows' own order)."""
+        out = np.empty(self.order.size, dtype=per_key.dtype)
+        out[self.order] = np.repeat(per_key, self.counts)
+        return out
 
 
-def _clear(groups: _Groups, costs: np.ndarray) -> np.ndarray:
-    """Per row: is the row's key clear (its first-request level covers all its costs)?"""
-    totals = np.add.reduceat(costs[groups.order], groups.starts, axis=0)
-    clear_key = np.all(groups.level0 + _EPS >= totals, axis=1)
-    clear_row = np.empty(groups.order.size, dtype=bool)
-    clear_row[groups.order] = np.repeat(clear_key, groups.counts)
-    return clear_row
-
-
-def _drain(buckets: TokenBuckets, groups: _Groups, keys: np.ndarray, ts: np.ndarray, costs: np.ndarray) -> None:
-    """Update the state of ``keys`` for rows that were all admitted (closed form);
-    ``groups`` are those rows grouped, taken before any change to ``buckets``."""
-    if keys.size == 0:
+def _drain(buckets: TokenBuckets, groups: _Groups) -> None:
+    """Update the state of the grouped keys for rows that were all admitted (closed
+    form); ``groups`` are those rows grouped, taken before any change to ``buckets``."""
+    if groups.order.size == 0:
         return
-    order, unique, starts, counts = groups.order, groups.unique, groups.starts, groups.counts
-    t, c = ts[order], costs[order]
-    t0 = t[starts]
-    rel_t = t - np.repeat(t0, counts)
-    rate = buckets.rate[keys[order]]
+    unique, starts, counts = groups.unique, groups.starts, groups.counts
+    t, c = groups.ts, groups.costs
+    group = np.repeat(np.arange(unique.size), counts)
+    rel_t = t - t[starts][group]
+    rate = np.take(groups.rate, group, axis=0)
     csum = np.cumsum(c, axis=0)
-    group_base = np.repeat(np.vstack([np.zeros((1, DIMENSIONS)), csum[starts[1:] - 1]]), counts, axis=0)
+    group_base = np.take(np.vstack([np.zeros((1, DIMENSIONS)), csum[starts[1:] - 1]]), group, axis=0)
     prefix = csum - c - group_base  # P_i: costs before row i within its group
     a = rate * rel_t[:, None] - prefix
-    ends = np.append(starts[1:], keys.size) - 1
+    ends = np.append(starts[1:], t.size) - 1
     a_max = np.maximum.reduceat(a, starts, axis=0)
-    capacity = buckets.capacity[unique]
-    end_level = a[ends] + np.minimum(groups.level0 - a[starts], capacity - a_max) - c[ends]
+    capacity = groups.capacity
+    end_level = (
+        np.take(a, ends, axis=0)
+        + np.minimum(groups.level0 - np.take(a, starts, axis=0), capacity - a_max)
+        - np.take(c, ends, axis=0)
+    )
     buckets.level[unique] = np.clip(end_level, 0.0, capacity)
     buckets.updated[unique] = t[ends]
 
@@ -226,16 +245,17 @@ def admit(
     if n == 0:
         return np.zeros(0, dtype=bool)
     costs = np.asarray(costs, dtype=np.float64)
-    account_rows = _Groups(accounts, account_keys, ts, account_groups)
-    org_rows = _Groups(orgs, org_keys, ts, org_groups)
-    account_clear = _clear(account_rows, costs)
-    org_clear = _clear(org_rows, costs)
-    fast = account_clear & org_clear
-    if fast.all():
+    account_rows = _Groups(accounts, account_keys, ts, costs, account_groups)
+    org_rows = _Groups(orgs, org_keys, ts, costs, org_groups)
+    account_clear = account_rows.clear_keys()
+    org_clear = org_rows.clear_keys()
+    if account_clear.all() and org_clear.all():
         # the common tick: every row admitted, both drains reuse the groups above
-        _drain(accounts, account_rows, account_keys, ts, costs)
-        _drain(orgs, org_rows, org_keys, ts, costs)
-        return fast
+        _drain(accounts, account_rows)
+        _drain(orgs, org_rows)
+        return np.ones(n, dtype=bool)
+    org_clear = org_rows.per_row(org_clear)
+    fast = account_rows.per_row(account_clear) & org_clear
     admitted = fast.copy()
     slow = np.flatnonzero(~fast)
     admitted[slow] = _sequential(
@@ -247,5 +267,5 @@ def admit(
         (accounts, account_keys, np.flatnonzero(fast)),
         (orgs, org_keys, np.flatnonzero(org_clear & admitted)),
     ):
-        _drain(table, _Groups(table, keys[rows], ts[rows]), keys[rows], ts[rows], costs[rows])
+        _drain(table, _Groups(table, keys[rows], ts[rows], costs[rows]))
     return admitted

@@ -122,8 +122,8 @@ def simulate_to_folder(
     statuses: dict[int, int] = {}
     attacker_requests = 0
     with (
-        AtomicLogWriter(out / f"requests.{fmt}", REQUEST_SCHEMA, fmt) as requests,
-        AtomicParquetWriter(out / "request_labels.parquet", REQUEST_LABEL_SCHEMA) as request_labels,
+        AtomicLogWriter(out / f"requests.{fmt}", REQUEST_SCHEMA, fmt, background=True) as requests,
+        AtomicParquetWriter(out / "request_labels.parquet", REQUEST_LABEL_SCHEMA, background=True) as request_labels,
     ):
         for traffic in world.ticks():
             if traffic.table.num_rows:  # an empty tick writes and counts nothing

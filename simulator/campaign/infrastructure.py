@@ -192,7 +192,7 @@ class ClientPool:
     def __init__(self, state: CampaignState, pool_size: int) -> None:
         network = state.world.network
         self.state = state
-        self.pool = np.array([network.new_client(state.rng) for _ in range(pool_size)], dtype=np.int64)
+        self.pool = network.new_clients(state.rng, np.zeros(pool_size, dtype=bool))
 
     def assign(self, n: int) -> np.ndarray:
         """Client codes of ``n`` new accounts: one of the pool's."""
@@ -231,7 +231,7 @@ class SpoofedInstalls(ClientPool):
         rng = self.state.rng
         network = self.state.world.network
         browser = rng.random(n) < self.browser_share
-        return np.array([network.new_client(rng, browser=bool(b)) for b in browser], dtype=np.int64)
+        return network.new_clients(rng, browser)
 
 
 CLIENTS: dict[str, Callable[..., ClientPool]] = {
@@ -427,7 +427,7 @@ class Exits:
             rows = np.flatnonzero(cell // n_countries == k)
             if rows.size:
                 home[rows] = network.allocate(rng, rows.size, _ASN_KIND[name], cell[rows] % n_countries)
-        client = np.array([network.new_client(rng) for _ in range(cell.size)], dtype=np.int64)
+        client = network.new_clients(rng, np.zeros(cell.size, dtype=bool))
         return Identity(cell, home, home, client, client, payment_fingerprints(rng, cell.size))
 
     def ips(

@@ -166,10 +166,9 @@ class CustomerGroup(Actor):
         ip0 = self.network_addresses(home)
         ip1 = self.ctx.network.allocate(rng, n, AsnKind.MOBILE, countries)
         browser = rng.random(n) < cfg.browser_share
-        client0 = np.array([self.ctx.network.new_client(rng, browser=bool(b)) for b in browser], dtype=np.int64)
-        client1 = np.where(rng.random(n) < 0.3, [self.ctx.network.new_client(rng) for _ in range(n)], client0).astype(
-            np.int64
-        )
+        client0 = self.ctx.network.new_clients(rng, browser)
+        second = rng.random(n) < 0.3
+        client1 = np.where(second, self.ctx.network.new_clients(rng, np.zeros(n, dtype=bool)), client0)
         return ip0, ip1, client0, client1
 
     def network_addresses(self, countries: np.ndarray) -> np.ndarray:
