@@ -1,8 +1,8 @@
 """One streaming, vectorised per-account feature aggregator shared by the detectors.
 
 :class:`AccountFeatures` folds every tick's requests into a fixed amount of state
-per account (about 800 bytes: decayed sums, small histograms and four
-HyperLogLog sketches) with numpy group-by operations (``bincount``,
+per account (about 1 kB: decayed sums, small histograms, four HyperLogLog
+sketches and the features last read) with numpy group-by operations (``bincount``,
 ``maximum.at``): no Python loop over requests, and a tick costs time in
 proportion to its rows plus its distinct accounts, never to the history.
 
@@ -102,6 +102,7 @@ _SUMS = (
     "log_gap",
     "log_gap_sq",
 )
+_REQUESTS, _OUTPUT_TOTAL, _AGE_DAYS = (FEATURES.index(name) for name in ("requests", "output_total", "age_days"))
 _N_TOPICS = len(TOPICS) + 1  # the taxonomy plus "other"
 _MAX_MODELS = 8
 _HLL_M = 64
@@ -145,6 +146,8 @@ class AccountFeatures:
         ix.add_array("total", np.int64)
         for name in _SKETCHES:
             ix.add_array(name, np.uint8, (_HLL_M,))
+        ix.add_array("settled", np.float64, (len(FEATURES),))
+        ix.add_array("unsettled", bool, fill=True)
         self.now = 0.0
         self._model_slot: dict[str, int] = {}
 
@@ -207,6 +210,7 @@ class AccountFeatures:
             ("asns", splitmix64(v.column("asn").astype(np.uint64))),
         ):
             hll_update(ix[name], row_codes, hashes)
+        ix["unsettled"][codes] = True
         return np.sort(codes)
 
     def _gaps(self, codes: np.ndarray, ts: np.ndarray) -> np.ndarray:
@@ -245,12 +249,34 @@ class AccountFeatures:
 
     def matrix(self, codes: np.ndarray | None = None) -> np.ndarray:
         """Features of ``codes`` (default: every account seen) as of the latest tick:
-        a float64 array of shape (accounts, len(FEATURES))."""
+        a float64 array of shape (accounts, len(FEATURES)).
+
+        Only ``requests``, ``output_total`` and ``age_days`` move with the clock alone;
+        the others change only when the account sends requests, so they are kept
+        per account (``settled``) and computed again only for the accounts whose
+        requests came in since they were last read."""
         ix = self.index
         codes = np.arange(len(ix)) if codes is None else np.asarray(codes, dtype=np.int64)
+        if codes.size == 0:
+            return np.empty((0, len(FEATURES)))
+        unsettled = codes[ix["unsettled"][codes]]
+        if unsettled.size:
+            ix["settled"][unsettled] = self._settled(unsettled)
+            ix["unsettled"][unsettled] = False
+        features = np.take(ix["settled"], codes, axis=0)
+        volume_factor = self.sums.decay_factor(codes, self.now)
+        features[:, _REQUESTS] = np.log1p(self.sums.read("requests", codes) * volume_factor)
+        features[:, _OUTPUT_TOTAL] = np.log1p(self.sums.read("output", codes) * volume_factor)
+        age = np.maximum(self.now - ix["created_ts"][codes], 0.0) / DAY
+        features[:, _AGE_DAYS] = np.log1p(np.nan_to_num(age, nan=0.0))
+        return features
+
+    def _settled(self, codes: np.ndarray) -> np.ndarray:
+        """The features of ``codes`` that change only with their requests (the columns
+        of the others are 0): a float64 array of shape (accounts, len(FEATURES))."""
+        ix = self.index
         col = {name: self.sums.read(name, codes) for name in _SUMS}
         requests = np.maximum(col["requests"], 1e-12)
-        volume_factor = self.sums.decay_factor(codes, self.now)
         quiet = np.log1p(self.half_life if self.half_life is not None else DAY)
         gaps = col["gaps"]
         has = gaps > 0
@@ -263,12 +289,12 @@ class AccountFeatures:
         hours, topics, models = (self.sums.read(name, codes) for name in ("hours", "topics", "models"))
         distinct = {name: hll_estimate(ix[name][codes]) for name in _SKETCHES}
         total = np.maximum(ix["total"][codes], 1)
-        age = np.maximum(self.now - ix["created_ts"][codes], 0.0) / DAY
+        clock = np.zeros(codes.size)  # requests, output_total and age_days: see matrix
         columns = [
-            np.log1p(col["requests"] * volume_factor),
+            clock,
             np.log1p(col["input"] / requests),
             np.log1p(col["output"] / np.maximum(col["served"], 1e-12)),
-            np.log1p(col["output"] * volume_factor),
+            clock,
             col["rate_limited"] / requests,
             col["forbidden"] / requests,
             log_mean,
@@ -286,9 +312,9 @@ class AccountFeatures:
             np.log1p(distinct["subnets"]),
             np.log1p(distinct["asns"]),
             distinct["ips"] / total,
-            np.log1p(np.nan_to_num(age, nan=0.0)),
+            clock,
         ]
-        return np.column_stack(columns) if codes.size else np.empty((0, len(FEATURES)))
+        return np.column_stack(columns)
 
     def frame(self, codes: np.ndarray | None = None) -> pd.DataFrame:
         """:meth:`matrix` as a DataFrame indexed by ``account_id``, columns :data:`FEATURES`."""

@@ -154,3 +154,17 @@ def test_decayed_sums_add_vectors_per_account() -> None:
     sums = DecayedSums(None, {"v": 2})
     codes = sums.fold(0.0, np.array(["a", "b", "a"], dtype=object), v=np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
     assert sums.read("v", codes).tolist() == [[6.0, 8.0], [3.0, 4.0]]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), ticks=st.integers(1, 12))
+def test_features_read_between_ticks_are_those_read_once_at_the_end(seed: int, ticks: int) -> None:
+    rng = np.random.default_rng(seed)
+    batches = random_ticks(rng, ticks)
+    reading, fresh = AccountFeatures(half_life=600.0), AccountFeatures(half_life=600.0)
+    for batch in batches:
+        reading.update(batch)
+        fresh.update(batch)
+        some = rng.choice(len(reading), size=int(rng.integers(0, len(reading) + 1))) if len(reading) else []
+        reading.matrix(np.asarray(some, dtype=np.int64))
+    assert reading.matrix().tobytes() == fresh.matrix().tobytes()
