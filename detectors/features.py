@@ -170,7 +170,7 @@ class AccountFeatures:
         rows = v.account_of_row
         row_codes = codes[rows]
         ts = v.column("ts")
-        gaps = self._gaps(row_codes, ts)
+        gaps = self._gaps(v, codes, row_codes, ts)
         has_gap = ~np.isnan(gaps)
         gaps = np.where(has_gap, gaps, 0.0)
         log_gaps = np.log1p(gaps)
@@ -213,18 +213,30 @@ class AccountFeatures:
         ix["unsettled"][codes] = True
         return np.sort(codes)
 
-    def _gaps(self, codes: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    def _gaps(self, v: BatchView, codes: np.ndarray, row_codes: np.ndarray, ts: np.ndarray) -> np.ndarray:
         """Seconds since the same account's previous request, per row (NaN for an
-        account's first request ever); remembers each account's last request time."""
-        order = np.lexsort((ts, codes))
-        c, t = codes[order], ts[order]
-        rank, size = runs(c)
-        previous = np.empty_like(t)
-        previous[1:] = t[:-1]
-        first, last = rank == 0, rank == size - 1
+        account's first request ever); remembers each account's last request time.
+        ``codes``: one per account of the batch; ``row_codes``: one per row."""
         last_ts = self.index["last_ts"]
-        previous[first] = last_ts[c[first]]
-        last_ts[c[last]] = t[last]
+        previous = np.empty_like(ts)
+        if ts.size < 2 or bool(np.all(ts[1:] >= ts[:-1])):
+            # rows in time order (as a tick's batch comes): each account's rows in row
+            # order are in time order, ties in row order, as sorting by time would put them
+            order = v.rows_by_account
+            t = ts[order]
+            ends = np.cumsum(v.account_requests)
+            first, last = ends - v.account_requests, ends - 1
+            previous[1:] = t[:-1]
+            previous[first] = last_ts[codes]
+            last_ts[codes] = t[last]
+        else:
+            order = np.lexsort((ts, row_codes))
+            c, t = row_codes[order], ts[order]
+            rank, size = runs(c)
+            previous[1:] = t[:-1]
+            starts, ends = rank == 0, rank == size - 1
+            previous[starts] = last_ts[c[starts]]
+            last_ts[c[ends]] = t[ends]
         gaps = np.empty_like(t)
         gaps[order] = np.maximum(t - previous, 0.0)
         return gaps
