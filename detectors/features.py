@@ -144,8 +144,7 @@ class AccountFeatures:
         ix.add_array("last_ts", np.float64, fill=np.nan)
         ix.add_array("created_ts", np.float64, fill=np.nan)
         ix.add_array("total", np.int64)
-        for name in _SKETCHES:
-            ix.add_array(name, np.uint8, (_HLL_M,))
+        ix.add_array("sketches", np.uint8, (len(_SKETCHES), _HLL_M))  # one per name of _SKETCHES
         ix.add_array("settled", np.float64, (len(FEATURES),))
         ix.add_array("unsettled", bool, fill=True)
         self.now = 0.0
@@ -203,13 +202,16 @@ class AccountFeatures:
         unknown = np.isnan(ix["created_ts"][row_codes])
         if unknown.any():  # not in the registry: age counts from the first request
             np.fmin.at(ix["created_ts"], row_codes[unknown], ts[unknown])
-        for name, hashes in (
-            ("fingerprints", splitmix64(v.string_hash("client_fingerprint") ^ np.uint64(1))),
-            ("ips", splitmix64(v.string_hash("ip") ^ np.uint64(2))),
-            ("subnets", splitmix64(v.string_hash("subnet") ^ np.uint64(3))),
-            ("asns", splitmix64(v.column("asn").astype(np.uint64))),
-        ):
-            hll_update(ix[name], row_codes, hashes)
+        items = np.concatenate(  # per sketch of _SKETCHES, per row
+            [
+                v.string_hash("client_fingerprint") ^ np.uint64(1),
+                v.string_hash("ip") ^ np.uint64(2),
+                v.string_hash("subnet") ^ np.uint64(3),
+                v.column("asn").astype(np.uint64),
+            ]
+        )
+        sketch_rows = (row_codes * len(_SKETCHES) + np.arange(len(_SKETCHES))[:, None]).ravel()
+        hll_update(ix["sketches"].reshape(-1, _HLL_M), sketch_rows, splitmix64(items))  # all four at once
         ix["unsettled"][codes] = True
         return np.sort(codes)
 
@@ -299,7 +301,7 @@ class AccountFeatures:
             gap_var = col["gap_sq"] / gaps - gap_mean**2
             gap_cv = np.where(has & (gap_mean > 0), np.sqrt(np.maximum(gap_var, 0.0)) / gap_mean, 0.0)
         hours, topics, models = (self.sums.read(name, codes) for name in ("hours", "topics", "models"))
-        distinct = {name: hll_estimate(ix[name][codes]) for name in _SKETCHES}
+        distinct = {name: hll_estimate(ix["sketches"][codes, i]) for i, name in enumerate(_SKETCHES)}
         total = np.maximum(ix["total"][codes], 1)
         clock = np.zeros(codes.size)  # requests, output_total and age_days: see matrix
         columns = [
