@@ -136,7 +136,10 @@ def _grow(forest: _Forest, x: np.ndarray) -> _Forest:
         features_drawn.append(features)
     forest.estimators_ = trees
     forest.estimators_features_ = features_drawn
-    forest._average_path_length_per_tree = tuple(average_path_length(t.tree_.n_node_samples) for t in trees)
+    # c(n) of every node, looked up: the same values (one operation per entry, whatever
+    # the entries beside it), computed once for every n a node can hold
+    lengths = average_path_length(np.arange(max_samples + 1))
+    forest._average_path_length_per_tree = tuple(lengths[t.tree_.n_node_samples] for t in trees)
     forest._decision_path_lengths = tuple(t.tree_.compute_node_depths() for t in trees)
     forest.offset_ = -0.5
     return forest
