@@ -247,7 +247,7 @@ class AccountFeatures:
         """Per account of the batch, its requests per model slot (models numbered in
         order of first appearance, the last slot shared by the rest)."""
         codes, vocabulary = v.codes("model")
-        present = np.unique(codes)
+        present = np.flatnonzero(np.bincount(codes + 1, minlength=len(vocabulary) + 1)) - 1  # sorted, -1: missing
         mapping = np.full(len(vocabulary) + 1, _MAX_MODELS - 1, dtype=np.int64)
         for code in present[present >= 0].tolist():
             name = vocabulary[code]
