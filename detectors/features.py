@@ -301,7 +301,8 @@ class AccountFeatures:
             gap_var = col["gap_sq"] / gaps - gap_mean**2
             gap_cv = np.where(has & (gap_mean > 0), np.sqrt(np.maximum(gap_var, 0.0)) / gap_mean, 0.0)
         hours, topics, models = (self.sums.read(name, codes) for name in ("hours", "topics", "models"))
-        distinct = {name: hll_estimate(ix["sketches"][codes, i]) for i, name in enumerate(_SKETCHES)}
+        estimates = hll_estimate(np.take(ix["sketches"], codes, axis=0).reshape(-1, _HLL_M)).reshape(-1, len(_SKETCHES))
+        distinct = {name: estimates[:, i] for i, name in enumerate(_SKETCHES)}
         total = np.maximum(ix["total"][codes], 1)
         clock = np.zeros(codes.size)  # requests, output_total and age_days: see matrix
         columns = [
