@@ -141,15 +141,19 @@ class EstimatorAdapter(_FeatureModel):
             self.pending_ = np.r_[self.pending_, np.zeros(len(self.features_) - self.pending_.size, dtype=bool)]
         self.pending_[touched] = True
         due = (batch.tick + 1) % self.refit_every == 0 or self.model_ is None
+        fitted: tuple[np.ndarray, np.ndarray] | None = None
         if due and self._refit():
             self.pending_[:] = True  # a new fit changes every account's score
+            fitted = self.__dict__.pop("fitted_")  # (codes, raw scores) of the training accounts
         if self.model_ is None or ((batch.tick + 1) % self.score_every and not self.pending_.all()):
             return None
         codes = self._eligible(np.flatnonzero(self.pending_))
         self.pending_[codes] = False
         if codes.size == 0:
             return None
-        raw = self._raw(self._vectors(codes))
+        # the accounts just fit, their features unchanged since: their raw scores are known
+        known = fitted is not None and np.array_equal(fitted[0], codes)
+        raw = fitted[1] if fitted is not None and known else self._raw(self._vectors(codes))
         return self.features_.index.scores(codes, ecdf(self.reference_, raw))
 
     def _refit(self) -> bool:
@@ -167,7 +171,9 @@ class EstimatorAdapter(_FeatureModel):
         model = self.make_estimator(x.shape[0])
         model.fit(x)
         self.model_ = model
-        self.reference_ = np.sort(self._score(x))
+        raw = self._score(x)
+        self.reference_ = np.sort(raw)
+        self.fitted_ = (codes, raw)
         return True
 
     def _raw(self, x: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ negated ``score_samples`` as an ECDF among the training accounts.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, ClassVar
 
 import numpy as np
@@ -43,7 +44,9 @@ class _Tree(ExtraTreeRegressor):
 class _Forest(IsolationForest):
     """scikit-learn's isolation forest growing :class:`_Tree` trees: the very trees it
     would grow (the same parameters, which it chooses, and the same random draws),
-    with less per-tree overhead; fit without re-validating the parameters of every
+    with less per-tree overhead. The usual fit (dense rows, every feature, an integer
+    ``max_samples``) calls scikit-learn's tree builder directly (:func:`_grow`);
+    any other is scikit-learn's, without re-validating the parameters of every
     tree it builds, nor checking that the sample weights it gives each tree (counts
     of drawn rows) are finite."""
 
@@ -58,7 +61,119 @@ class _Forest(IsolationForest):
 
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> _Forest:  # noqa: N803 (scikit-learn's names)
         with config_context(skip_parameter_validation=True, assume_finite=True):
+            if _builds_directly(self, X, sample_weight):
+                return _grow(self, X)
             return super().fit(X, y, sample_weight)
+
+
+def _builds_directly(forest: IsolationForest, x: Any, sample_weight: Any) -> bool:
+    """Whether :func:`_grow` knows how scikit-learn fits ``forest`` on ``x``: a dense
+    array, no sample weights, an integer ``max_samples`` within the rows, every
+    feature for every tree, no bootstrap, no warm start, the default contamination."""
+    if _GROWING is None or not isinstance(x, np.ndarray) or x.ndim != 2 or sample_weight is not None:
+        return False
+    return (
+        isinstance(forest.max_samples, numbers.Integral)
+        and 1 <= forest.max_samples <= x.shape[0]
+        and isinstance(forest.max_features, float)
+        and forest.max_features == 1.0
+        and not forest.bootstrap
+        and not forest.warm_start
+        and isinstance(forest.contamination, str)
+        and forest.contamination == "auto"
+        and isinstance(forest.random_state, numbers.Integral)
+    )
+
+
+def _grow(forest: _Forest, x: np.ndarray) -> _Forest:
+    """Fit ``forest`` as ``IsolationForest.fit`` does, with the same random draws in
+    the same order and the same tree builder, so the trees are the very same; only
+    scikit-learn's per-tree Python (a clone, parameter checks, a fresh random
+    generator seeded from the operating system's entropy before its legacy
+    seeding, three per tree) is left out.
+
+    The draws, all from the legacy Mersenne Twister seeded with ``random_state``:
+    the (unused) regression targets ``uniform(size=n)``; from a fresh generator, one
+    seed per tree ``randint(2³¹ − 1)``; per tree, from a generator seeded with its
+    seed, the tree's own seed ``randint(2³¹ − 1)``, then (from its seed again) the
+    bagging draws of the features and of ``max_samples`` rows without replacement,
+    which become sample weights (the count of each row).
+    """
+    (bagging_indices, max_int, criteria, splitters, builder, tree_class) = _GROWING
+    from sklearn.utils.validation import validate_data
+
+    x = validate_data(forest, x, accept_sparse=False, dtype=np.float32, ensure_all_finite=False)
+    n_samples, n_features = x.shape
+    generator = np.random.RandomState(forest.random_state)
+    targets = np.ascontiguousarray(generator.uniform(size=n_samples).reshape(-1, 1))
+    max_samples = int(forest.max_samples)
+    max_depth = int(np.ceil(np.log2(max(max_samples, 2))))
+    forest.max_samples_ = max_samples
+    forest._n_samples = n_samples
+    forest._validate_estimator(forest._get_estimator())
+    forest.estimator_.max_depth = max_depth
+    forest._max_samples = max_samples
+    forest._max_features = n_features
+    forest._sample_weight = None
+    generator.seed(forest.random_state)
+    seeds = generator.randint(max_int, size=forest.n_estimators)
+    forest._seeds = seeds
+    params = forest.estimator_.get_params(deep=False)
+    outputs = np.array([1], dtype=np.intp)
+    trees, features_drawn = [], []
+    for seed in seeds:
+        generator.seed(seed)
+        tree = _Tree(**{**params, "random_state": generator.randint(np.iinfo(np.int32).max)})
+        generator.seed(seed)
+        features, rows = bagging_indices(generator, False, False, n_features, n_samples, n_features, max_samples, None)
+        weights = np.bincount(rows, minlength=n_samples).astype(np.float64)
+        generator.seed(tree.random_state)
+        splitter = splitters["random"](criteria["squared_error"](1, n_samples), 1, 1, 0.0, generator, None)
+        tree.tree_ = tree_class(n_features, outputs, 1)
+        builder(splitter, 2, 1, 0.0, max_depth, 0.0).build(tree.tree_, x, targets, weights, None)
+        tree.n_features_in_, tree.n_outputs_, tree.max_features_ = n_features, 1, 1
+        trees.append(tree)
+        features_drawn.append(features)
+    forest.estimators_ = trees
+    forest.estimators_features_ = features_drawn
+    # c(n) of every node, looked up: the same values (one operation per entry, whatever
+    # the entries beside it), computed once for every n a node can hold
+    lengths = average_path_length(np.arange(max_samples + 1))
+    forest._average_path_length_per_tree = tuple(lengths[t.tree_.n_node_samples] for t in trees)
+    forest._decision_path_lengths = tuple(t.tree_.compute_node_depths() for t in trees)
+    forest.offset_ = -0.5
+    return forest
+
+
+def _growing() -> tuple[Any, ...] | None:
+    """The scikit-learn internals :func:`_grow` calls, or None where they moved."""
+    try:
+        from sklearn.ensemble._bagging import MAX_INT, _generate_bagging_indices
+        from sklearn.tree._classes import CRITERIA_REG, DENSE_SPLITTERS
+        from sklearn.tree._tree import DepthFirstTreeBuilder, Tree
+    except ImportError:
+        return None
+    return _generate_bagging_indices, MAX_INT, CRITERIA_REG, DENSE_SPLITTERS, DepthFirstTreeBuilder, Tree
+
+
+_GROWING = _growing()
+
+
+def average_path_length(n: np.ndarray) -> np.ndarray:
+    """``c(n)``, the average path length of an unsuccessful search in a binary search
+    tree of ``n`` nodes, per entry of ``n``: 0 for ``n ≤ 1``, 1 for ``n = 2``, else
+    ``2 (ln(n − 1) + γ) − 2 (n − 1) / n`` (Liu, Ting and Zhou 2008); scikit-learn's
+    ``_average_path_length`` with the same floating-point operations, without its
+    input check (most of its cost on a tree's few hundred nodes)."""
+    n = np.asarray(n)
+    shape = n.shape
+    n = n.reshape((1, -1))
+    lengths = np.zeros(n.shape)
+    one, two = n <= 1, n == 2
+    rest = ~np.logical_or(one, two)
+    lengths[two] = 1.0
+    lengths[rest] = 2.0 * (np.log(n[rest] - 1.0) + np.euler_gamma) - 2.0 * (n[rest] - 1.0) / n[rest]
+    return lengths.reshape(shape)
 
 
 def isolation_scores(model: IsolationForest, x: np.ndarray) -> np.ndarray | None:
@@ -74,8 +189,6 @@ def isolation_scores(model: IsolationForest, x: np.ndarray) -> np.ndarray | None
     (Liu, Ting and Zhou 2008).
     """
     try:
-        from sklearn.ensemble._iforest import _average_path_length
-
         trees = model.estimators_
         lengths = model._decision_path_lengths
         averages = model._average_path_length_per_tree
@@ -90,7 +203,7 @@ def isolation_scores(model: IsolationForest, x: np.ndarray) -> np.ndarray | None
     for tree, length, average in zip(trees, lengths, averages, strict=True):
         leaves = tree.tree_.apply(data)
         depths += length[leaves] + average[leaves] - 1.0
-    denominator = len(trees) * _average_path_length([max_samples])
+    denominator = len(trees) * average_path_length(np.array([max_samples]))
     return 2 ** (-np.divide(depths, denominator, out=np.ones_like(depths), where=denominator != 0))
 
 

@@ -102,14 +102,17 @@ class Ensemble(Detector):
             ids, values, serials = scores
             codes = serials if bound and serials is not None else ix.codes(ids)
             ix["scored"][codes] = True
-            ix["scores"][codes, m] = values
+            ix["scores"][:, m][codes] = values  # through the member's column: a plain scatter
             changed.append(codes)
         if self.method != "mean" and (batch.tick % self.refresh == 0 or not len(self.sorted_[0])):
             scored = ix["scores"][ix["scored"]]  # accounts some member has scored
             self.sorted_ = [np.sort(scored[:, m]) for m in range(len(self.members_))]
         if not changed:
             return None
-        codes = np.unique(np.concatenate(changed))
+        union = np.zeros(len(ix), dtype=bool)  # the sorted distinct codes, without sorting them
+        for codes in changed:
+            union[codes] = True
+        codes = np.flatnonzero(union)
         return ix.scores(codes, self._fuse(ix["scores"][codes]))
 
     def _fuse(self, scores: np.ndarray) -> np.ndarray:

@@ -1,8 +1,8 @@
 """One streaming, vectorised per-account feature aggregator shared by the detectors.
 
 :class:`AccountFeatures` folds every tick's requests into a fixed amount of state
-per account (about 800 bytes: decayed sums, small histograms and four
-HyperLogLog sketches) with numpy group-by operations (``bincount``,
+per account (about 1 kB: decayed sums, small histograms, four HyperLogLog
+sketches and the features last read) with numpy group-by operations (``bincount``,
 ``maximum.at``): no Python loop over requests, and a tick costs time in
 proportion to its rows plus its distinct accounts, never to the history.
 
@@ -102,6 +102,7 @@ _SUMS = (
     "log_gap",
     "log_gap_sq",
 )
+_REQUESTS, _OUTPUT_TOTAL, _AGE_DAYS = (FEATURES.index(name) for name in ("requests", "output_total", "age_days"))
 _N_TOPICS = len(TOPICS) + 1  # the taxonomy plus "other"
 _MAX_MODELS = 8
 _HLL_M = 64
@@ -143,8 +144,9 @@ class AccountFeatures:
         ix.add_array("last_ts", np.float64, fill=np.nan)
         ix.add_array("created_ts", np.float64, fill=np.nan)
         ix.add_array("total", np.int64)
-        for name in _SKETCHES:
-            ix.add_array(name, np.uint8, (_HLL_M,))
+        ix.add_array("sketches", np.uint8, (len(_SKETCHES), _HLL_M))  # one per name of _SKETCHES
+        ix.add_array("settled", np.float64, (len(FEATURES),))
+        ix.add_array("unsettled", bool, fill=True)
         self.now = 0.0
         self._model_slot: dict[str, int] = {}
 
@@ -167,7 +169,7 @@ class AccountFeatures:
         rows = v.account_of_row
         row_codes = codes[rows]
         ts = v.column("ts")
-        gaps = self._gaps(row_codes, ts)
+        gaps = self._gaps(v, codes, row_codes, ts)
         has_gap = ~np.isnan(gaps)
         gaps = np.where(has_gap, gaps, 0.0)
         log_gaps = np.log1p(gaps)
@@ -200,27 +202,43 @@ class AccountFeatures:
         unknown = np.isnan(ix["created_ts"][row_codes])
         if unknown.any():  # not in the registry: age counts from the first request
             np.fmin.at(ix["created_ts"], row_codes[unknown], ts[unknown])
-        for name, hashes in (
-            ("fingerprints", splitmix64(v.string_hash("client_fingerprint") ^ np.uint64(1))),
-            ("ips", splitmix64(v.string_hash("ip") ^ np.uint64(2))),
-            ("subnets", splitmix64(v.string_hash("subnet") ^ np.uint64(3))),
-            ("asns", splitmix64(v.column("asn").astype(np.uint64))),
-        ):
-            hll_update(ix[name], row_codes, hashes)
+        items = np.concatenate(  # per sketch of _SKETCHES, per row
+            [
+                v.string_hash("client_fingerprint") ^ np.uint64(1),
+                v.string_hash("ip") ^ np.uint64(2),
+                v.string_hash("subnet") ^ np.uint64(3),
+                v.column("asn").astype(np.uint64),
+            ]
+        )
+        sketch_rows = (row_codes * len(_SKETCHES) + np.arange(len(_SKETCHES))[:, None]).ravel()
+        hll_update(ix["sketches"].reshape(-1, _HLL_M), sketch_rows, splitmix64(items))  # all four at once
+        ix["unsettled"][codes] = True
         return np.sort(codes)
 
-    def _gaps(self, codes: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    def _gaps(self, v: BatchView, codes: np.ndarray, row_codes: np.ndarray, ts: np.ndarray) -> np.ndarray:
         """Seconds since the same account's previous request, per row (NaN for an
-        account's first request ever); remembers each account's last request time."""
-        order = np.lexsort((ts, codes))
-        c, t = codes[order], ts[order]
-        rank, size = runs(c)
-        previous = np.empty_like(t)
-        previous[1:] = t[:-1]
-        first, last = rank == 0, rank == size - 1
+        account's first request ever); remembers each account's last request time.
+        ``codes``: one per account of the batch; ``row_codes``: one per row."""
         last_ts = self.index["last_ts"]
-        previous[first] = last_ts[c[first]]
-        last_ts[c[last]] = t[last]
+        previous = np.empty_like(ts)
+        if ts.size < 2 or bool(np.all(ts[1:] >= ts[:-1])):
+            # rows in time order (as a tick's batch comes): each account's rows in row
+            # order are in time order, ties in row order, as sorting by time would put them
+            order = v.rows_by_account
+            t = ts[order]
+            ends = np.cumsum(v.account_requests)
+            first, last = ends - v.account_requests, ends - 1
+            previous[1:] = t[:-1]
+            previous[first] = last_ts[codes]
+            last_ts[codes] = t[last]
+        else:
+            order = np.lexsort((ts, row_codes))
+            c, t = row_codes[order], ts[order]
+            rank, size = runs(c)
+            previous[1:] = t[:-1]
+            starts, ends = rank == 0, rank == size - 1
+            previous[starts] = last_ts[c[starts]]
+            last_ts[c[ends]] = t[ends]
         gaps = np.empty_like(t)
         gaps[order] = np.maximum(t - previous, 0.0)
         return gaps
@@ -229,7 +247,7 @@ class AccountFeatures:
         """Per account of the batch, its requests per model slot (models numbered in
         order of first appearance, the last slot shared by the rest)."""
         codes, vocabulary = v.codes("model")
-        present = np.unique(codes)
+        present = np.flatnonzero(np.bincount(codes + 1, minlength=len(vocabulary) + 1)) - 1  # sorted, -1: missing
         mapping = np.full(len(vocabulary) + 1, _MAX_MODELS - 1, dtype=np.int64)
         for code in present[present >= 0].tolist():
             name = vocabulary[code]
@@ -245,12 +263,34 @@ class AccountFeatures:
 
     def matrix(self, codes: np.ndarray | None = None) -> np.ndarray:
         """Features of ``codes`` (default: every account seen) as of the latest tick:
-        a float64 array of shape (accounts, len(FEATURES))."""
+        a float64 array of shape (accounts, len(FEATURES)).
+
+        Only ``requests``, ``output_total`` and ``age_days`` move with the clock alone;
+        the others change only when the account sends requests, so they are kept
+        per account (``settled``) and computed again only for the accounts whose
+        requests came in since they were last read."""
         ix = self.index
         codes = np.arange(len(ix)) if codes is None else np.asarray(codes, dtype=np.int64)
+        if codes.size == 0:
+            return np.empty((0, len(FEATURES)))
+        unsettled = codes[ix["unsettled"][codes]]
+        if unsettled.size:
+            ix["settled"][unsettled] = self._settled(unsettled)
+            ix["unsettled"][unsettled] = False
+        features = np.take(ix["settled"], codes, axis=0)
+        volume_factor = self.sums.decay_factor(codes, self.now)
+        features[:, _REQUESTS] = np.log1p(self.sums.read("requests", codes) * volume_factor)
+        features[:, _OUTPUT_TOTAL] = np.log1p(self.sums.read("output", codes) * volume_factor)
+        age = np.maximum(self.now - ix["created_ts"][codes], 0.0) / DAY
+        features[:, _AGE_DAYS] = np.log1p(np.nan_to_num(age, nan=0.0))
+        return features
+
+    def _settled(self, codes: np.ndarray) -> np.ndarray:
+        """The features of ``codes`` that change only with their requests (the columns
+        of the others are 0): a float64 array of shape (accounts, len(FEATURES))."""
+        ix = self.index
         col = {name: self.sums.read(name, codes) for name in _SUMS}
         requests = np.maximum(col["requests"], 1e-12)
-        volume_factor = self.sums.decay_factor(codes, self.now)
         quiet = np.log1p(self.half_life if self.half_life is not None else DAY)
         gaps = col["gaps"]
         has = gaps > 0
@@ -261,14 +301,15 @@ class AccountFeatures:
             gap_var = col["gap_sq"] / gaps - gap_mean**2
             gap_cv = np.where(has & (gap_mean > 0), np.sqrt(np.maximum(gap_var, 0.0)) / gap_mean, 0.0)
         hours, topics, models = (self.sums.read(name, codes) for name in ("hours", "topics", "models"))
-        distinct = {name: hll_estimate(ix[name][codes]) for name in _SKETCHES}
+        estimates = hll_estimate(np.take(ix["sketches"], codes, axis=0).reshape(-1, _HLL_M)).reshape(-1, len(_SKETCHES))
+        distinct = {name: estimates[:, i] for i, name in enumerate(_SKETCHES)}
         total = np.maximum(ix["total"][codes], 1)
-        age = np.maximum(self.now - ix["created_ts"][codes], 0.0) / DAY
+        clock = np.zeros(codes.size)  # requests, output_total and age_days: see matrix
         columns = [
-            np.log1p(col["requests"] * volume_factor),
+            clock,
             np.log1p(col["input"] / requests),
             np.log1p(col["output"] / np.maximum(col["served"], 1e-12)),
-            np.log1p(col["output"] * volume_factor),
+            clock,
             col["rate_limited"] / requests,
             col["forbidden"] / requests,
             log_mean,
@@ -286,9 +327,9 @@ class AccountFeatures:
             np.log1p(distinct["subnets"]),
             np.log1p(distinct["asns"]),
             distinct["ips"] / total,
-            np.log1p(np.nan_to_num(age, nan=0.0)),
+            clock,
         ]
-        return np.column_stack(columns) if codes.size else np.empty((0, len(FEATURES)))
+        return np.column_stack(columns)
 
     def frame(self, codes: np.ndarray | None = None) -> pd.DataFrame:
         """:meth:`matrix` as a DataFrame indexed by ``account_id``, columns :data:`FEATURES`."""

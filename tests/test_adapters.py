@@ -104,6 +104,19 @@ def test_scores_are_the_ecdf_among_the_training_accounts() -> None:
     assert scores.between(0, 1).all() and scores.max() == pytest.approx(1 - 0.5 / 43)
 
 
+def test_a_refit_tick_scores_the_training_accounts_as_a_fresh_scoring_would() -> None:
+    from detectors.scoring import ecdf
+
+    detector = EstimatorAdapter(IsolationForest(n_estimators=10), refit_every=5, score_every=5, seed=0)
+    for batch in stream(ticks=10):
+        scores = detector.update(batch)
+        if (batch.tick + 1) % 5 == 0:
+            codes = detector.features_.index.lookup(scores.index)
+            fresh = ecdf(detector.reference_, detector._raw(detector._vectors(codes)))
+            assert scores.to_numpy().tobytes() == fresh.tobytes()
+            assert not hasattr(detector, "fitted_")
+
+
 def test_features_are_checked_by_name() -> None:
     with pytest.raises(ValueError, match="Unknown features \\['volume'\\]; valid features: requests, "):
         EstimatorAdapter(features=("volume",)).update(stream(1)[0])

@@ -154,3 +154,34 @@ def test_decayed_sums_add_vectors_per_account() -> None:
     sums = DecayedSums(None, {"v": 2})
     codes = sums.fold(0.0, np.array(["a", "b", "a"], dtype=object), v=np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]))
     assert sums.read("v", codes).tolist() == [[6.0, 8.0], [3.0, 4.0]]
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), ticks=st.integers(1, 12))
+def test_features_read_between_ticks_are_those_read_once_at_the_end(seed: int, ticks: int) -> None:
+    rng = np.random.default_rng(seed)
+    batches = random_ticks(rng, ticks)
+    reading, fresh = AccountFeatures(half_life=600.0), AccountFeatures(half_life=600.0)
+    for batch in batches:
+        reading.update(batch)
+        fresh.update(batch)
+        some = rng.choice(len(reading), size=int(rng.integers(0, len(reading) + 1))) if len(reading) else []
+        reading.matrix(np.asarray(some, dtype=np.int64))
+    assert reading.matrix().tobytes() == fresh.matrix().tobytes()
+
+
+def test_gaps_follow_time_whatever_the_row_order() -> None:
+    ts = [5.0, 1.0, 9.0, 3.0, 7.0, 2.0, 2.0]
+    accounts = ["a", "b", "a", "a", "b", "b", "a"]
+    shuffled, ordered = AccountFeatures(), AccountFeatures()
+    shuffled.update(make_batch(0, account_id=accounts, ts=ts))
+    order = np.argsort(ts, kind="stable")
+    ordered.update(make_batch(0, account_id=np.array(accounts)[order].tolist(), ts=np.array(ts)[order]))
+    gaps = ["gap_log_mean", "gap_log_std", "gap_cv"]
+    expected = ordered.frame().sort_index()[gaps]
+    pd.testing.assert_frame_equal(shuffled.frame().sort_index()[gaps], expected, rtol=1e-12)
+    assert expected.loc["a"].tolist() != expected.loc["b"].tolist()
+    last = {
+        name: pd.Series(f.index["last_ts"], f.index.ids()).sort_index() for name, f in [("s", shuffled), ("o", ordered)]
+    }
+    assert last["s"].tolist() == last["o"].tolist() == [9.0, 7.0]
