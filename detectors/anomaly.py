@@ -62,7 +62,10 @@ class _Forest(IsolationForest):
     def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> _Forest:  # noqa: N803 (scikit-learn's names)
         with config_context(skip_parameter_validation=True, assume_finite=True):
             if _builds_directly(self, X, sample_weight):
-                return _grow(self, X)
+                try:
+                    return _grow(self, X)
+                except (ImportError, TypeError, AttributeError):
+                    pass  # another scikit-learn's internals (the project allows >= 1.4): its own fit
             return super().fit(X, y, sample_weight)
 
 

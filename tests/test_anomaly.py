@@ -73,3 +73,18 @@ def test_a_forest_outside_the_direct_build_is_fit_by_scikit_learn() -> None:
 def test_average_path_length_is_scikit_learns() -> None:
     n = np.arange(5000)
     assert average_path_length(n).tobytes() == _average_path_length(n).tobytes()
+
+
+def test_internals_that_do_not_fit_fall_back_to_scikit_learns_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import detectors.anomaly
+
+    def moved(*_: object) -> None:
+        raise TypeError("__init__() takes exactly 7 positional arguments (6 given)")
+
+    monkeypatch.setattr(detectors.anomaly, "_grow", moved)
+    x = np.random.default_rng(2).normal(size=(300, 6))
+    expected = _Reference(n_estimators=10, max_samples=64, random_state=4).fit(x)
+    grown = _Forest(n_estimators=10, max_samples=64, random_state=4)
+    assert _builds_directly(grown, x, None)
+    grown.fit(x)
+    assert [k for k, v in vars(expected).items() if not _same(v, vars(grown)[k])] == []
