@@ -273,3 +273,18 @@ def test_email_patterns_of_ascii_addresses_are_those_of_pythons_regular_expressi
     assert email_patterns(emails).dtype == expected.dtype
     assert _ascii_patterns(pd.Series(["Ünï99@exämple.de"], dtype="str")) is None  # Unicode: Python's classes
     assert email_patterns(pd.Series(["Ünï99@exämple.de"], dtype="str")).tolist() == ["a0@exämple.de"]
+
+
+def test_template_bitmaps_set_every_bit_of_repeated_buckets_as_or_at_does() -> None:
+    from detectors.templates import _set_bits
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        size, n = int(rng.integers(1, 40)), int(rng.integers(0, 400))
+        bitmaps = rng.integers(0, 2**63, size, dtype=np.uint64) & rng.integers(0, 2**63, size, dtype=np.uint64)
+        at = rng.integers(0, size, n)
+        bits = np.uint64(1) << rng.integers(0, 64, n).astype(np.uint64)
+        expected = bitmaps.copy()
+        np.bitwise_or.at(expected, at, bits)
+        _set_bits(bitmaps, at, bits)
+        assert bitmaps.tolist() == expected.tolist()
