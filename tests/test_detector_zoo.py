@@ -226,7 +226,7 @@ def test_isolation_scores_are_score_samples_bit_for_bit() -> None:
 
 def test_prada_within_tick_distances_match_a_loop_over_lags() -> None:
     from detectors.accounts import runs
-    from detectors.prada import _within_tick
+    from detectors.prada import _closest_earlier
 
     rng = np.random.default_rng(0)
     for _ in range(50):
@@ -234,14 +234,36 @@ def test_prada_within_tick_distances_match_a_loop_over_lags() -> None:
         accounts = np.sort(rng.integers(0, int(rng.integers(1, 20)), n))
         fp = rng.integers(0, 2**63, n, dtype=np.uint64)
         rank, _ = runs(accounts)
-        later = np.flatnonzero(rank >= 1)
-        if later.size == 0:
-            continue
-        expected = np.full(later.size, 64)
-        for i, row in enumerate(later):
+        expected = np.full(n, 64)
+        for row in range(n):
             for lag in range(1, min(memory, int(rank[row])) + 1):
-                expected[i] = min(expected[i], int(np.bitwise_count(fp[row] ^ fp[row - lag])))
-        assert _within_tick(fp, rank, later, memory).tolist() == expected.tolist()
+                expected[row] = min(expected[row], int(np.bitwise_count(fp[row] ^ fp[row - lag])))
+        assert _closest_earlier(fp, rank, memory).tolist() == expected.tolist()
+
+
+def test_prada_rings_keep_the_newest_values_and_distances_to_them_match_a_loop() -> None:
+    from detectors.prada import _append, _closest_stored
+
+    rng = np.random.default_rng(1)
+    k, accounts = 5, 7
+    ring = np.zeros((accounts, k), dtype=np.uint64)
+    count = np.zeros(accounts, dtype=np.int64)
+    history: list[list[int]] = [[] for _ in range(accounts)]
+    for _ in range(30):
+        touched = rng.choice(accounts, size=int(rng.integers(1, accounts + 1)), replace=False)
+        sizes = rng.integers(0, 9, touched.size)
+        fp = rng.integers(0, 2**63, int(sizes.sum()), dtype=np.uint64)
+        closest = _closest_stored(ring[touched], count[touched], sizes, fp)
+        for i, (a, rows) in enumerate(zip(touched, np.split(fp, np.cumsum(sizes)[:-1]), strict=True)):
+            for j, value in enumerate(rows.tolist()):
+                if history[a]:
+                    nearest = min(int(np.bitwise_count(np.uint64(value) ^ np.uint64(h))) for h in history[a][-k:])
+                    assert closest[int(sizes[:i].sum()) + j] == nearest
+        _append(ring, count, touched, sizes, fp)
+        for a, rows in zip(touched, np.split(fp, np.cumsum(sizes)[:-1]), strict=True):
+            history[a].extend(rows.tolist())
+        for a in range(accounts):
+            assert sorted(ring[a, : min(len(history[a]), k)].tolist()) == sorted(history[a][-k:])
 
 
 def test_the_views_email_shape_hash_is_the_salted_hash_of_the_shapes() -> None:
