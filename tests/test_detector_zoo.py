@@ -310,3 +310,44 @@ def test_template_bitmaps_set_every_bit_of_repeated_buckets_as_or_at_does() -> N
         np.bitwise_or.at(expected, at, bits)
         _set_bits(bitmaps, at, bits)
         assert bitmaps.tolist() == expected.tolist()
+
+
+def test_window_shift_vectors_and_streams_from_the_view_match_the_frame() -> None:
+    from detectors.shift import _streams, _vectors, request_vectors
+    from detectors.view import view
+
+    rng = np.random.default_rng(5)
+    n = 50
+    batch = make_batch(
+        0,
+        account_id=[f"a{i}" for i in rng.integers(0, 9, n)],
+        topic=rng.choice(["coding", "reasoning", "not-a-topic"], n).tolist(),
+        pathway=rng.choice(["reseller", "direct_api"], n).tolist(),
+        input_tokens=rng.integers(0, 5000, n).astype(np.int32),
+        output_tokens=rng.integers(0, 5000, n).astype(np.int32),
+        cot_requested=(rng.random(n) < 0.5).tolist(),
+        turn=rng.integers(0, 3, n).astype(np.int16),
+    )
+    v = view(batch)
+    assert _vectors(v).tobytes() == request_vectors(batch.requests).astype(np.float32).tobytes()
+    group_of, names = _streams(v, "pathway")
+    expected_names, expected_groups = np.unique(batch.requests["pathway"].astype(str), return_inverse=True)
+    assert names == expected_names.tolist() and group_of.tolist() == expected_groups.tolist()
+
+
+def test_prada_scores_do_not_depend_on_the_order_of_a_ticks_rows() -> None:
+    rng = np.random.default_rng(6)
+    in_order, shuffled = QueryDistribution(distances=20), QueryDistribution(distances=20)
+    for k in range(8):
+        n = 40
+        columns = {
+            "account_id": np.array([f"a{i}" for i in rng.integers(0, 3, n)], dtype=object),
+            "ts": k * 60.0 + np.sort(rng.random(n)) * 60.0,
+            "prompt_simhash": rng.integers(0, 2**63, n, dtype=np.uint64),
+        }
+        order = rng.permutation(n)
+        expected = in_order.update(make_batch(k, **columns))
+        got = shuffled.update(make_batch(k, **{name: values[order] for name, values in columns.items()}))
+        if k >= 1:
+            assert expected is not None and got is not None
+            pd.testing.assert_series_equal(expected.sort_index(), got.sort_index())  # codes: first come, first served
