@@ -132,8 +132,8 @@ class TemplateRepetition(Detector):
         self.lut_ = byte_tables(self.positions_)
         # table t's bucket k is row t·2^bits + k: folded into the first byte's table, so
         # that the eight look-ups give the row directly
-        self.flat_lut_ = self.lut_.astype(np.int64)
-        self.flat_lut_[0] |= np.arange(self.tables, dtype=np.int64) << self.bits
+        self.flat_lut_ = self.lut_.copy()  # int32: rows stay below 2^30 (64 tables of 2^24 buckets)
+        self.flat_lut_[0] |= np.arange(self.tables, dtype=np.int32) << self.bits
         # one 32-byte record per bucket, so that a look-up touches one cache line: the
         # representative, the account bitmaps of the current and previous generation,
         # and their request counts (two uint32 in the last word, the current
@@ -241,12 +241,13 @@ _LOW = np.uint64(0xFFFFFFFF)
 
 
 def _bucket_rows(fingerprints: np.ndarray, lut: np.ndarray) -> np.ndarray:
-    """:func:`lsh_keys` with each table's bucket rows folded into ``lut`` (int64)."""
+    """:func:`lsh_keys` with each table's first bucket row folded into ``lut`` (int32):
+    the buckets' rows (int64, shape (n, tables))."""
     data = np.ascontiguousarray(fingerprints, dtype="<u8").view(np.uint8).reshape(-1, 8).T.astype(np.intp)
     keys = lut[0].take(data[0], axis=0)
     for j in range(1, 8):
         keys |= lut[j].take(data[j], axis=0)
-    return keys
+    return keys.astype(np.int64)
 
 
 def _set_bits(bitmaps: np.ndarray, at: np.ndarray, bits: np.ndarray) -> None:
