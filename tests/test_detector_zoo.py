@@ -351,3 +351,16 @@ def test_prada_scores_do_not_depend_on_the_order_of_a_ticks_rows() -> None:
         if k >= 1:
             assert expected is not None and got is not None
             pd.testing.assert_series_equal(expected.sort_index(), got.sort_index())  # codes: first come, first served
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss:RuntimeWarning")  # scipy, on the constant row
+@pytest.mark.parametrize("size", [20, 32, 129, 300])
+def test_prada_normality_p_values_are_scipys_bit_for_bit(size: int) -> None:
+    from scipy import stats
+
+    from detectors.prada import normaltest_pvalues
+
+    rng = np.random.default_rng(size)
+    samples = np.vstack([rng.normal(size=(5, size)), rng.integers(0, 20, (5, size)).astype(float), np.ones((1, size))])
+    expected = stats.normaltest(samples, axis=1).pvalue
+    assert normaltest_pvalues(samples).tobytes() == expected.tobytes()
