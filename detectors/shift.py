@@ -37,9 +37,7 @@ that looks like the reference. Then
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import numpy as np
@@ -81,19 +79,19 @@ def _blas() -> ThreadpoolController:
     return ThreadpoolController().select(user_api="blas")
 
 
-@contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """Run the block with every BLAS library on one thread, then restore their
-    threads (``ThreadpoolController.limit`` without its inventory of every thread
-    pool on each entry, tens of microseconds a tick)."""
-    libraries = _blas().lib_controllers
-    threads = [library.num_threads for library in libraries]
-    for library in libraries:
-        library.set_num_threads(1)
-    try:
-        yield
-    finally:
-        for library, count in zip(libraries, threads, strict=True):
+class _OneBlasThread:
+    """While entered, every BLAS library runs on one thread; their threads are
+    restored on exit (``ThreadpoolController.limit`` without its inventory of every
+    thread pool on each entry, tens of microseconds a tick)."""
+
+    def __enter__(self) -> None:
+        self.libraries = _blas().lib_controllers
+        self.threads = [library.num_threads for library in self.libraries]
+        for library in self.libraries:
+            library.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        for library, count in zip(self.libraries, self.threads, strict=True):
             library.set_num_threads(count)
 
 
@@ -185,7 +183,7 @@ class WindowShift(Detector):
     def update(self, batch: RequestBatch) -> pd.Series | None:
         # a tick's matrix products are small: threads would cost more than they save
         # (and on a busy machine far more); one thread computes the same values
-        with _one_blas_thread():
+        with _OneBlasThread():
             return self._update(batch)
 
     def _update(self, batch: RequestBatch) -> pd.Series | None:
