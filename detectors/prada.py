@@ -140,13 +140,14 @@ def _closest_stored(ring: np.ndarray, stored: np.ndarray, sizes: np.ndarray, fp:
     return np.bitwise_count(candidates).min(axis=0)
 
 
-def _append(ring: np.ndarray, count: np.ndarray, accounts: np.ndarray, sizes: np.ndarray, values: np.ndarray) -> None:
+def _append(
+    ring: np.ndarray, count: np.ndarray, accounts: np.ndarray, sizes: np.ndarray, rank: np.ndarray, values: np.ndarray
+) -> None:
     """Append ``values`` to the rings of ``accounts`` (distinct; account i's are the
-    next ``sizes[i]`` values, oldest first), keeping each ring's newest ``k`` (its
-    width); ``count[a]``, where account a writes next, grows by the values written."""
+    next ``sizes[i]`` values, oldest first; ``rank``: each value's position among its
+    account's), keeping each ring's newest ``k`` (its width); ``count[a]``, where
+    account a writes next, grows by the values written."""
     k = ring.shape[1]
-    starts = np.cumsum(sizes) - sizes
-    rank = np.arange(values.size) - np.repeat(starts, sizes)
     skipped = np.maximum(sizes - k, 0)  # older than the newest k: never written
     slot = (np.repeat(count[accounts] - skipped, sizes) + rank) % k
     where = np.repeat(accounts * k, sizes) + slot
@@ -198,12 +199,20 @@ class QueryDistribution(Detector):
         rank = np.arange(v.n) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # position in the account's tick
         stored = ix["stored"][accounts]
         closest = _closest_stored(np.take(ix["fingerprints"], accounts, axis=0), stored, sizes, fp)
-        distance = np.where(np.repeat(stored > 0, sizes), closest, np.inf)
+        unseen = np.repeat(stored == 0, sizes)  # rows of accounts without stored fingerprints
+        distance = np.where(unseen, np.inf, closest)
         np.minimum(distance, _closest_earlier(fp, rank, self.memory), out=distance, where=rank >= 1)
 
-        _append(ix["fingerprints"], ix["stored"], accounts, sizes, fp)
+        _append(ix["fingerprints"], ix["stored"], accounts, sizes, rank, fp)
         measured = np.isfinite(distance)  # all but the first request of an account without fingerprints
-        _append(ix["distances"], ix["measured"], accounts, sizes - (stored == 0), distance[measured])
+        _append(
+            ix["distances"],
+            ix["measured"],
+            accounts,
+            sizes - (stored == 0),
+            (rank - unseen)[measured],
+            distance[measured],
+        )
         touched = np.sort(accounts)
         ready = touched[ix["measured"][touched] >= self.distances]
         if ready.size == 0:

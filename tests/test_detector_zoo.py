@@ -259,7 +259,7 @@ def test_prada_rings_keep_the_newest_values_and_distances_to_them_match_a_loop()
                 if history[a]:
                     nearest = min(int(np.bitwise_count(np.uint64(value) ^ np.uint64(h))) for h in history[a][-k:])
                     assert closest[int(sizes[:i].sum()) + j] == nearest
-        _append(ring, count, touched, sizes, fp)
+        _append(ring, count, touched, sizes, np.arange(fp.size) - np.repeat(np.cumsum(sizes) - sizes, sizes), fp)
         for a, rows in zip(touched, np.split(fp, np.cumsum(sizes)[:-1]), strict=True):
             history[a].extend(rows.tolist())
         for a in range(accounts):
