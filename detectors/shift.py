@@ -219,7 +219,7 @@ class WindowShift(Detector):
             self._fold_stream(stream, phi[rows], batch)
             if batch.end <= stream["reference_until"] or stream["reference_n"] == 0:
                 continue
-            accounts = np.unique(position[rows])
+            accounts = np.flatnonzero(np.bincount(position[rows], minlength=touched.size))  # ascending
             scores[accounts] = np.maximum(scores[accounts], self._score(stream, touched[accounts]))
             scored[accounts] = True
         if not scored.any():
