@@ -24,13 +24,14 @@ sequence (zero variance) is as far from normal as it gets and scores 1.
 
 from __future__ import annotations
 
+import functools
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from detectors.accounts import AccountIndex, runs
+from detectors.accounts import AccountIndex
 from detectors.base import Constraint, Detector, Interval
 from detectors.sharing import shares_scores
 from detectors.view import view
@@ -54,32 +55,49 @@ def normaltest_pvalues(samples: np.ndarray) -> np.ndarray:
     True
     """
     a = np.asarray(samples, dtype=np.float64)
-    n = np.asarray(a.shape[1], dtype=np.float64)
     eps = np.finfo(np.float64).eps
-    mean = np.mean(a, axis=1, keepdims=True)
+    count = a.shape[1]  # np.mean's sums divided by the count, without its per-call overhead
+    mean = np.add.reduce(a, axis=1, keepdims=True) / count
     mean_reduced = np.squeeze(mean, axis=1)
     deviation = a - mean
     square = deviation**2
-    m2 = np.mean(square, axis=1)
+    m2 = np.add.reduce(square, axis=1) / count
     cube = square.copy()
     cube *= deviation
-    m3 = np.mean(cube, axis=1)
-    m4 = np.mean(square**2, axis=1)
+    m3 = np.add.reduce(cube, axis=1) / count
+    m4 = np.add.reduce(square**2, axis=1) / count
+    skew_scale, delta, alpha, expected, variance, big_a, term1 = _normaltest_constants(a.shape[1])
     with np.errstate(all="ignore"):
         zero = m2 <= (eps * mean_reduced) ** 2
         b2 = np.where(zero, np.nan, m3 / m2**1.5)
-        y = b2 * np.sqrt(((n + 1) * (n + 3)) / (6.0 * (n - 2)))
-        beta2 = 3.0 * (n**2 + 27 * n - 70) * (n + 1) * (n + 3) / ((n - 2.0) * (n + 5) * (n + 7) * (n + 9))
-        w2 = -1 + np.sqrt(2 * (beta2 - 1))
-        delta = 1 / np.sqrt(0.5 * np.log(w2))
-        alpha = np.sqrt(2.0 / (w2 - 1))
+        y = b2 * skew_scale
         y = np.where(y == 0, 1.0, y)
         z_skew = delta * np.log(y / alpha + np.sqrt((y / alpha) ** 2 + 1))
 
         kurtosis = np.where(zero, np.nan, m4 / m2**2.0)
+        x = (kurtosis - expected) / variance**0.5
+        denom = 1 + x * (2 / (big_a - 4.0)) ** 0.5
+        term2 = np.sign(denom) * np.where(denom == 0.0, np.nan, ((1 - 2.0 / big_a) / np.abs(denom)) ** (1 / 3))
+        z_kurtosis = (term1 - term2) / (2 / (9.0 * big_a)) ** 0.5
+        statistic = z_skew * z_skew + z_kurtosis * z_kurtosis
+    return special.chdtrc(np.asarray(2.0, dtype=statistic.dtype), statistic)
+
+
+@functools.cache
+def _normaltest_constants(size: int) -> tuple[np.ndarray, ...]:
+    """The terms of :func:`normaltest_pvalues` that depend on the sample size alone
+    (0-d float64 arrays, computed with scipy's very operations): the skewness
+    statistic's scale, δ and α (D'Agostino 1970), then the kurtosis' expected value
+    and variance, A and 1 − 2/(9A) (Anscombe and Glynn 1983)."""
+    n = np.asarray(size, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        skew_scale = np.sqrt(((n + 1) * (n + 3)) / (6.0 * (n - 2)))
+        beta2 = 3.0 * (n**2 + 27 * n - 70) * (n + 1) * (n + 3) / ((n - 2.0) * (n + 5) * (n + 7) * (n + 9))
+        w2 = -1 + np.sqrt(2 * (beta2 - 1))
+        delta = 1 / np.sqrt(0.5 * np.log(w2))
+        alpha = np.sqrt(2.0 / (w2 - 1))
         expected = 3.0 * (n - 1) / (n + 1)
         variance = 24.0 * n * (n - 2) * (n - 3) / ((n + 1) * (n + 1.0) * (n + 3) * (n + 5))
-        x = (kurtosis - expected) / variance**0.5
         sqrtbeta1 = (
             6.0
             * (n * n - 5 * n + 2)
@@ -88,32 +106,56 @@ def normaltest_pvalues(samples: np.ndarray) -> np.ndarray:
         )
         big_a = 6.0 + 8.0 / sqrtbeta1 * (2.0 / sqrtbeta1 + (1 + 4.0 / (sqrtbeta1**2)) ** 0.5)
         term1 = 1 - 2 / (9.0 * big_a)
-        denom = 1 + x * (2 / (big_a - 4.0)) ** 0.5
-        term2 = np.sign(denom) * np.where(denom == 0.0, np.nan, ((1 - 2.0 / big_a) / np.abs(denom)) ** (1 / 3))
-        z_kurtosis = (term1 - term2) / (2 / (9.0 * big_a)) ** 0.5
-        statistic = z_skew * z_skew + z_kurtosis * z_kurtosis
-    return special.chdtrc(np.asarray(2.0, dtype=statistic.dtype), statistic)
+    return skew_scale, delta, alpha, expected, variance, big_a, term1
 
 
-_LAG_BLOCK = 32
-"""Lags compared at once by :func:`_within_tick` (bounds its temporary (rows × lags) arrays)."""
+def _closest_earlier(fp: np.ndarray, rank: np.ndarray, memory: int) -> np.ndarray:
+    """For requests grouped by account, each account's in time order (``rank``: position
+    within the account's run), the smallest Hamming distance (bits, uint8) between
+    each row's fingerprint ``fp`` and those of the up to ``memory`` requests of its
+    account just before it; 64 for a row without any (rank 0)."""
+    lags = min(memory, int(rank.max()))
+    if lags == 0:
+        return np.full(fp.size, 64, dtype=np.uint8)
+    padded = np.concatenate([np.zeros(lags, dtype=np.uint64), fp])
+    # (lags, rows), row j the fingerprints lags − j requests earlier: a minimum over
+    # axis 0 is element-wise, many times faster than over a short last axis
+    earlier = np.ndarray((lags, fp.size), dtype=np.uint64, buffer=padded, strides=(8, 8))
+    counts = np.bitwise_count(earlier ^ fp[None, :])
+    beyond = np.arange(lags, 0, -1)[:, None] > rank[None, :]  # earlier than the account's first row
+    return np.where(beyond, np.uint8(64), counts).min(axis=0)
 
 
-def _within_tick(fp: np.ndarray, rank: np.ndarray, later: np.ndarray, memory: int) -> np.ndarray:
-    """For rows ``later`` of requests sorted by account then time (``rank``: position
-    within the account's run, ≥ 1 for these rows), the smallest Hamming distance
-    (bits) between the row's fingerprint ``fp`` and those of the up to ``memory``
-    requests of its account just before it."""
-    best = np.full(later.size, 64, dtype=np.uint8)
-    lags_needed = min(memory, int(rank[later].max()))
-    own = fp[later][:, None]
-    reach = rank[later][:, None]
-    for start in range(1, lags_needed + 1, _LAG_BLOCK):
-        lags = np.arange(start, min(start + _LAG_BLOCK, lags_needed + 1))
-        earlier = np.maximum(later[:, None] - lags[None, :], 0)
-        counts = np.where(reach >= lags[None, :], np.bitwise_count(own ^ fp[earlier]), 64)
-        np.minimum(best, counts.min(axis=1), out=best)
-    return best
+def _closest_stored(ring: np.ndarray, stored: np.ndarray, sizes: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """For requests grouped by account (``sizes[i]`` rows of account i, whose ring of
+    earlier fingerprints is ``ring[i]``, ``stored[i]`` ever stored), the smallest
+    Hamming distance (bits, uint8) between each row's fingerprint ``fp`` and its
+    account's stored ones; meaningless for an account without any."""
+    block = ring.T  # (memory, accounts)
+    memory = block.shape[0]
+    if (stored < memory).any():  # unused slots repeat slot 0: the minimum stays
+        block = np.where(np.arange(memory)[:, None] < stored[None, :], block, block[:1])
+    candidates = np.repeat(np.ascontiguousarray(block), sizes, axis=1)  # (memory, rows)
+    candidates ^= fp[None, :]
+    return np.bitwise_count(candidates).min(axis=0)
+
+
+def _append(
+    ring: np.ndarray, count: np.ndarray, accounts: np.ndarray, sizes: np.ndarray, rank: np.ndarray, values: np.ndarray
+) -> None:
+    """Append ``values`` to the rings of ``accounts`` (distinct; account i's are the
+    next ``sizes[i]`` values, oldest first; ``rank``: each value's position among its
+    account's), keeping each ring's newest ``k`` (its width); ``count[a]``, where
+    account a writes next, grows by the values written."""
+    k = ring.shape[1]
+    skipped = np.maximum(sizes - k, 0)  # older than the newest k: never written
+    slot = (np.repeat(count[accounts] - skipped, sizes) + rank) % k
+    where = np.repeat(accounts * k, sizes) + slot
+    if skipped.any():
+        keep = rank >= np.repeat(skipped, sizes)
+        where, values = where[keep], values[keep]
+    ring.put(where, values)
+    count[accounts] += np.minimum(sizes, k)
 
 
 class QueryDistribution(Detector):
@@ -146,50 +188,40 @@ class QueryDistribution(Detector):
         if v.n == 0:
             return None
         ix = self.index_
-        codes = ix.codes_for(v)[v.account_of_row]
-        order = np.lexsort((v.column("ts"), codes))
-        c = codes[order]
+        accounts = ix.codes_for(v)  # one per account, in order of first appearance
+        sizes = v.account_requests
+        ts = v.column("ts")
+        if ts.size < 2 or bool((ts[1:] >= ts[:-1]).all()):
+            order = v.rows_by_account  # grouped by account, each in time order
+        else:
+            order = np.lexsort((ts, v.account_of_row))
         fp = v.column("prompt_simhash")[order]
-        rank, size = runs(c)  # position of each request within its account's tick
-        stored = ix["stored"][c]
-        ring = np.take(ix["fingerprints"], c, axis=0)  # (n, memory): fingerprints of earlier ticks
-        valid = np.arange(self.memory)[None, :] < np.minimum(stored, self.memory)[:, None]
-        with_ring = np.where(valid, np.bitwise_count(ring ^ fp[:, None]), 64).min(axis=1)
-        distance = np.where(stored > 0, with_ring, np.inf)
-        later = np.flatnonzero(rank >= 1)  # rows with an earlier request of their account in this tick
-        if later.size:
-            distance[later] = np.minimum(distance[later], _within_tick(fp, rank, later, self.memory))
+        rank = np.arange(v.n) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # position in the account's tick
+        stored = ix["stored"][accounts]
+        closest = _closest_stored(np.take(ix["fingerprints"], accounts, axis=0), stored, sizes, fp)
+        unseen = np.repeat(stored == 0, sizes)  # rows of accounts without stored fingerprints
+        distance = np.where(unseen, np.inf, closest)
+        np.minimum(distance, _closest_earlier(fp, rank, self.memory), out=distance, where=rank >= 1)
 
-        self._remember(ix["fingerprints"], ix["stored"], c, rank, size, fp, self.memory)
-        measured = np.isfinite(distance)
-        self._remember(
-            ix["distances"], ix["measured"], c[measured], *runs(c[measured]), distance[measured], self.distances
+        _append(ix["fingerprints"], ix["stored"], accounts, sizes, rank, fp)
+        measured = np.isfinite(distance)  # all but the first request of an account without fingerprints
+        _append(
+            ix["distances"],
+            ix["measured"],
+            accounts,
+            sizes - (stored == 0),
+            (rank - unseen)[measured],
+            distance[measured],
         )
-        touched = np.unique(c)
+        touched = np.sort(accounts)
         ready = touched[ix["measured"][touched] >= self.distances]
         if ready.size == 0:
             return None
         window = ix["distances"][ready]
-        flat = np.ptp(window, axis=1) == 0
+        flat = np.maximum.reduce(window, axis=1) == np.minimum.reduce(window, axis=1)  # finite distances
         p = np.ones(ready.size)
-        if (~flat).any():
+        if not flat.all():
             p[~flat] = normaltest_pvalues(window[~flat])
-        score = np.where(flat, 1.0, 1.0 - np.nan_to_num(p, nan=1.0))
+        score = np.where(flat, 1.0, 1.0 - p)
+        score[np.isnan(p)] = 0.0  # no verdict
         return ix.scores(ready, score)
-
-    @staticmethod
-    def _remember(
-        ring: np.ndarray,
-        count: np.ndarray,
-        c: np.ndarray,
-        rank: np.ndarray,
-        size: np.ndarray,
-        values: np.ndarray,
-        k: int,
-    ) -> None:
-        """Append each account's values (sorted by code, then time) to its ring of ``k``,
-        keeping the newest; ``count`` is the number ever appended."""
-        keep = rank >= size - k
-        slot = (count[c[keep]] + rank[keep] - np.maximum(size[keep] - k, 0)) % k
-        ring[c[keep], slot] = values[keep]
-        np.add.at(count, c[keep], 1)

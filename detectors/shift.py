@@ -76,33 +76,49 @@ def request_vectors(requests: pd.DataFrame) -> np.ndarray:
 @functools.cache
 def _blas() -> ThreadpoolController:
     """The process's handle on its BLAS thread pools (looked up once)."""
-    return ThreadpoolController()
+    return ThreadpoolController().select(user_api="blas")
+
+
+class _OneBlasThread:
+    """While entered, every BLAS library runs on one thread; their threads are
+    restored on exit (``ThreadpoolController.limit`` without its inventory of every
+    thread pool on each entry, tens of microseconds a tick)."""
+
+    def __enter__(self) -> None:
+        self.libraries = _blas().lib_controllers
+        self.threads = [library.num_threads for library in self.libraries]
+        for library in self.libraries:
+            library.set_num_threads(1)
+
+    def __exit__(self, *exc: object) -> None:
+        for library, count in zip(self.libraries, self.threads, strict=True):
+            library.set_num_threads(count)
 
 
 def _vectors(v: BatchView) -> np.ndarray:
-    """:func:`request_vectors` from a batch's shared view."""
+    """:func:`request_vectors` from a batch's shared view, as float32 (each value
+    computed in float64, then rounded once, as ``request_vectors(…).astype(np.float32)``)."""
     n = v.n
-    topics = np.zeros((n, len(TOPICS) + 1))
-    topics[np.arange(n), v.topic] = 1.0 / np.sqrt(2.0)
-    numeric = np.column_stack(
-        [
-            np.log10(1.0 + v.column("input_tokens").astype(np.float64)),
-            np.log10(1.0 + v.column("output_tokens").astype(np.float64)),
-            np.log10(1.0 + v.column("max_tokens").astype(np.float64)),
-            v.column("cot_requested").astype(np.float64),
-            (v.column("turn") == 0).astype(np.float64),
-        ]
-    )
-    return np.hstack([numeric, topics])
+    u = np.zeros((n, 5 + len(TOPICS) + 1), dtype=np.float32)
+    u[:, 0] = np.log10(1.0 + v.column("input_tokens").astype(np.float64))
+    u[:, 1] = np.log10(1.0 + v.column("output_tokens").astype(np.float64))
+    u[:, 2] = np.log10(1.0 + v.column("max_tokens").astype(np.float64))
+    u[:, 3] = v.column("cot_requested")
+    u[:, 4] = v.column("turn") == 0
+    u[np.arange(n), 5 + v.topic] = 1.0 / np.sqrt(2.0)
+    return u
 
 
 def _streams(v: BatchView, column: str) -> tuple[np.ndarray, list[str]]:
-    """Per row, its stream's position among the batch's streams, and their names (the
-    values of ``column``; a missing value is the stream ``"nan"``)."""
+    """Per row, its stream's position among the batch's streams (in the order of
+    their codes), and their names (the values of ``column``; a missing value is the
+    stream ``"nan"``)."""
     codes, vocabulary = v.codes(column)
-    present, group_of = np.unique(codes, return_inverse=True)
-    names = [vocabulary[c] if c >= 0 else "nan" for c in present.tolist()]
-    return group_of, names
+    present = np.flatnonzero(np.bincount(codes + 1, minlength=len(vocabulary) + 1))  # code + 1, ascending
+    position = np.zeros(len(vocabulary) + 1, dtype=np.int64)
+    position[present] = np.arange(present.size)
+    names = [vocabulary[c - 1] if c > 0 else "nan" for c in present.tolist()]
+    return position[codes + 1], names
 
 
 class WindowShift(Detector):
@@ -157,7 +173,7 @@ class WindowShift(Detector):
 
     def _embed(self, u: np.ndarray) -> np.ndarray:
         """Random Fourier features of the rows of ``u`` (float32: the sums are float64)."""
-        phase = u.astype(np.float32) @ self.weights_
+        phase = u.astype(np.float32, copy=False) @ self.weights_
         phase += self.offsets_
         np.cos(phase, out=phase)
         phase *= np.float32(np.sqrt(2.0 / self.components))
@@ -167,7 +183,7 @@ class WindowShift(Detector):
     def update(self, batch: RequestBatch) -> pd.Series | None:
         # a tick's matrix products are small: threads would cost more than they save
         # (and on a busy machine far more); one thread computes the same values
-        with _blas().limit(limits=1, user_api="blas"):
+        with _OneBlasThread():
             return self._update(batch)
 
     def _update(self, batch: RequestBatch) -> pd.Series | None:
@@ -203,7 +219,7 @@ class WindowShift(Detector):
             self._fold_stream(stream, phi[rows], batch)
             if batch.end <= stream["reference_until"] or stream["reference_n"] == 0:
                 continue
-            accounts = np.unique(position[rows])
+            accounts = np.flatnonzero(np.bincount(position[rows], minlength=touched.size))  # ascending
             scores[accounts] = np.maximum(scores[accounts], self._score(stream, touched[accounts]))
             scored[accounts] = True
         if not scored.any():
@@ -220,11 +236,12 @@ class WindowShift(Detector):
         return stream
 
     def _fold_stream(self, stream: dict, phi: np.ndarray, batch: RequestBatch) -> None:
+        total = phi.sum(axis=0)  # float32, row after row
         if batch.end <= stream["reference_until"]:
-            stream["reference_sum"] = stream["reference_sum"] + phi.sum(axis=0)
+            stream["reference_sum"] = stream["reference_sum"] + total
             stream["reference_n"] += phi.shape[0]
         decay = np.exp2(-(batch.end - stream["window_at"]) / self.window_half_life)
-        stream["window_sum"] = stream["window_sum"] * decay + phi.sum(axis=0)
+        stream["window_sum"] = stream["window_sum"] * decay + total
         stream["window_n"] = stream["window_n"] * decay + phi.shape[0]
         stream["window_at"] = batch.end
 

@@ -130,12 +130,21 @@ class TemplateRepetition(Detector):
         rng = np.random.default_rng(self.seed)
         self.positions_ = np.stack([np.sort(rng.choice(64, size=self.bits, replace=False)) for _ in range(self.tables)])
         self.lut_ = byte_tables(self.positions_)
-        buckets = self.tables << self.bits  # table t's bucket k is row t·2^bits + k
+        # table t's bucket k is row t·2^bits + k: folded into the first byte's table, so
+        # that the eight look-ups give the row directly
+        self.flat_lut_ = self.lut_.copy()  # int32: rows stay below 2^30 (64 tables of 2^24 buckets)
+        self.flat_lut_[0] |= np.arange(self.tables, dtype=np.int32) << self.bits
         # one 32-byte record per bucket, so that a look-up touches one cache line: the
         # representative, the account bitmaps of the current and previous generation,
-        # and their request counts (two float32 in the last word)
-        self.buckets_ = np.zeros((buckets, 4), dtype=np.uint64)
+        # and their request counts (two uint32 in the last word, the current
+        # generation's in the low half: counting adds to the word, a new generation
+        # shifts it)
+        self.buckets_ = np.zeros((self.tables << self.bits, 4), dtype=np.uint64)
         self.generation_ = 0
+        # linear counting −64 ln(1 − ones/64) ≥ min_accounts, per number of ones (0–64)
+        ones = np.arange(65, dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            self.enough_ones_ = -64.0 * np.log1p(-ones / 64.0) >= self.min_accounts
         self.sums_ = DecayedSums(self.half_life, {"requests": 1, "shared": 1, "repeated": 1})
         self.sums_.index.add_array("bit", np.uint64)
 
@@ -161,40 +170,39 @@ class TemplateRepetition(Detector):
             bits[fresh] = np.uint64(1) << (hash_strings(ix.ids(codes[fresh]), salt=7) & np.uint64(63))
             ix["bit"][codes[fresh]] = bits[fresh]
         fingerprints = v.column("prompt_simhash")
-        keys = lsh_keys(fingerprints, self.positions_, self.lut_)  # (n, tables)
-        flat = keys + (np.arange(self.tables, dtype=np.int64) << self.bits)[None, :]
+        flat = _bucket_rows(fingerprints, self.flat_lut_)  # (n, tables)
         representative = self._claim_empty(flat, fingerprints)
-        distance = np.bitwise_count(representative ^ fingerprints[:, None])
-        match = distance <= self.max_distance
-        self._count(flat[match], np.broadcast_to(bits[v.account_of_row][:, None], flat.shape)[match])
-        record = np.take(self.buckets_, flat, axis=0)  # (n, tables, 4), after this tick's counts
-        ones = np.bitwise_count(record[..., 1] | record[..., 2]).astype(np.float64)
-        with np.errstate(divide="ignore"):
-            distinct = -64.0 * np.log1p(-ones / 64.0)
-        requests = record[..., 3:].view(np.float32)
-        held = requests[..., 0] + requests[..., 1]
-        shared = (match & (distinct >= self.min_accounts)).any(axis=1)
-        repeated = (match & (held >= self.min_repeats)).any(axis=1)
-        rows, k = v.account_of_row, v.accounts
+        match = np.flatnonzero(np.bitwise_count(representative ^ fingerprints[:, None]) <= self.max_distance)
+        matched = flat.take(match)  # the matches, request by request
+        rows = match // self.tables
+        self._count(matched, bits[v.account_of_row[rows]])
+        record = np.take(self.buckets_, matched, axis=0)  # (matches, 4), after this tick's counts
+        accounts = self.enough_ones_[np.bitwise_count(record[:, 1] | record[:, 2])]
+        counts = record[:, 3]
+        held = (counts & _LOW) + (counts >> np.uint64(32))
+        shared = np.zeros(v.n)
+        shared[rows[accounts]] = 1.0
+        repeated = np.zeros(v.n)
+        repeated[rows[held >= self.min_repeats]] = 1.0
+        of_row, k = v.account_of_row, v.accounts
         row = self.sums_.add(
             batch.end,
             codes,
             requests=v.account_sum("requests"),
-            shared=np.bincount(rows, weights=shared, minlength=k),
-            repeated=np.bincount(rows, weights=repeated, minlength=k),
+            shared=np.bincount(of_row, weights=shared, minlength=k),
+            repeated=np.bincount(of_row, weights=repeated, minlength=k),
         )
         slot = self.sums_.slot
         n = row[:, slot("requests")] + self.prior_requests
         score = noisy_or(row[:, slot("shared")] / n, self.within_weight * row[:, slot("repeated")] / n)
         return ix.scores(codes, score)
 
-    def _count(self, flat: np.ndarray, account_bits: np.ndarray) -> None:
-        """Add matched requests to their buckets (flat indices) in the current generation."""
-        if flat.size == 0:
+    def _count(self, matched: np.ndarray, account_bits: np.ndarray) -> None:
+        """Add matched requests (their buckets' rows, their accounts' bits) to the current generation."""
+        if matched.size == 0:
             return
-        counts = self.buckets_[:, 3:].view(np.float32)[:, 0]
-        np.add.at(counts, flat, np.float32(1.0))  # counts: exact in float32 below 2^24
-        np.bitwise_or.at(self.buckets_[:, 1], flat, account_bits)
+        np.add.at(self.buckets_[:, 3], matched, np.uint64(1))  # the low half: the current generation
+        _set_bits(self.buckets_[:, 1], matched, account_bits)
 
     def _claim_empty(self, flat: np.ndarray, fingerprints: np.ndarray) -> np.ndarray:
         """Give every empty bucket hit in this tick its first request's fingerprint;
@@ -202,17 +210,17 @@ class TemplateRepetition(Detector):
         its current or previous generation counts requests (a claimed bucket always
         counts its claimer, which matches itself)."""
         record = np.take(self.buckets_, flat, axis=0)  # (n, tables, 4); [flat] is several times slower
-        representative = record[..., 0]
-        empty = record[..., 3] == 0  # no request in either generation
-        if not empty.any():
+        representative = np.ascontiguousarray(record[..., 0])
+        empty = np.flatnonzero(record[..., 3] == 0)  # no request in either generation
+        if empty.size == 0:
             return representative
-        rows = np.broadcast_to(np.arange(flat.shape[0])[:, None], flat.shape)[empty]
-        bucket, claimed = pd.factorize(flat[empty])  # numbered 0, 1, 2… in order of first request
-        seen = np.maximum.accumulate(bucket)
-        opens = np.r_[True, seen[1:] > seen[:-1]]  # a bucket's first request (the codes in order)
-        first = rows[opens]
-        self.buckets_[claimed, 0] = fingerprints[first]
-        representative[empty] = fingerprints[first][bucket]
+        claimed = flat.take(empty)  # row by row: a bucket's first claimer comes first
+        column = self.buckets_[:, 0]
+        column[claimed] = np.iinfo(np.uint64).max  # the empty buckets' representatives are stale
+        np.minimum.at(column, claimed, (empty // flat.shape[1]).astype(np.uint64))  # each bucket's first row
+        first = fingerprints[column[claimed].astype(np.intp)]
+        column[claimed] = first
+        representative.ravel()[empty] = first
         return representative
 
     def _rotate(self, generation: int) -> None:
@@ -220,11 +228,33 @@ class TemplateRepetition(Detector):
         steps = generation - self.generation_
         self.generation_ = generation
         buckets = self.buckets_
-        requests = buckets[:, 3:].view(np.float32)
         if steps >= 2:
             buckets[:, 1:] = 0
         else:
             buckets[:, 2] = buckets[:, 1]
             buckets[:, 1] = 0
-            requests[:, 1] = requests[:, 0]
-            requests[:, 0] = 0
+            buckets[:, 3] <<= np.uint64(32)
+
+
+_LOW = np.uint64(0xFFFFFFFF)
+"""The low half of a 64-bit word (a bucket's current generation count)."""
+
+
+def _bucket_rows(fingerprints: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    """:func:`lsh_keys` with each table's first bucket row folded into ``lut`` (int32):
+    the buckets' rows (int64, shape (n, tables))."""
+    data = np.ascontiguousarray(fingerprints, dtype="<u8").view(np.uint8).reshape(-1, 8).T.astype(np.intp)
+    keys = lut[0].take(data[0], axis=0)
+    for j in range(1, 8):
+        keys |= lut[j].take(data[j], axis=0)
+    return keys.astype(np.int64)
+
+
+def _set_bits(bitmaps: np.ndarray, at: np.ndarray, bits: np.ndarray) -> None:
+    """``bitmaps[at[i]] |= bits[i]`` for every i (repeated ``at`` included): rounds of
+    plain assignments, each keeping every bit already set, until every bit is in
+    (``numpy.bitwise_or.at`` has no fast path: several times slower)."""
+    while at.size:
+        bitmaps[at] = bitmaps[at] | bits  # of writes to one bitmap, one lands
+        missing = (bitmaps[at] & bits) != bits
+        at, bits = at[missing], bits[missing]

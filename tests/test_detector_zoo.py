@@ -226,7 +226,7 @@ def test_isolation_scores_are_score_samples_bit_for_bit() -> None:
 
 def test_prada_within_tick_distances_match_a_loop_over_lags() -> None:
     from detectors.accounts import runs
-    from detectors.prada import _within_tick
+    from detectors.prada import _closest_earlier
 
     rng = np.random.default_rng(0)
     for _ in range(50):
@@ -234,14 +234,36 @@ def test_prada_within_tick_distances_match_a_loop_over_lags() -> None:
         accounts = np.sort(rng.integers(0, int(rng.integers(1, 20)), n))
         fp = rng.integers(0, 2**63, n, dtype=np.uint64)
         rank, _ = runs(accounts)
-        later = np.flatnonzero(rank >= 1)
-        if later.size == 0:
-            continue
-        expected = np.full(later.size, 64)
-        for i, row in enumerate(later):
+        expected = np.full(n, 64)
+        for row in range(n):
             for lag in range(1, min(memory, int(rank[row])) + 1):
-                expected[i] = min(expected[i], int(np.bitwise_count(fp[row] ^ fp[row - lag])))
-        assert _within_tick(fp, rank, later, memory).tolist() == expected.tolist()
+                expected[row] = min(expected[row], int(np.bitwise_count(fp[row] ^ fp[row - lag])))
+        assert _closest_earlier(fp, rank, memory).tolist() == expected.tolist()
+
+
+def test_prada_rings_keep_the_newest_values_and_distances_to_them_match_a_loop() -> None:
+    from detectors.prada import _append, _closest_stored
+
+    rng = np.random.default_rng(1)
+    k, accounts = 5, 7
+    ring = np.zeros((accounts, k), dtype=np.uint64)
+    count = np.zeros(accounts, dtype=np.int64)
+    history: list[list[int]] = [[] for _ in range(accounts)]
+    for _ in range(30):
+        touched = rng.choice(accounts, size=int(rng.integers(1, accounts + 1)), replace=False)
+        sizes = rng.integers(0, 9, touched.size)
+        fp = rng.integers(0, 2**63, int(sizes.sum()), dtype=np.uint64)
+        closest = _closest_stored(ring[touched], count[touched], sizes, fp)
+        for i, (a, rows) in enumerate(zip(touched, np.split(fp, np.cumsum(sizes)[:-1]), strict=True)):
+            for j, value in enumerate(rows.tolist()):
+                if history[a]:
+                    nearest = min(int(np.bitwise_count(np.uint64(value) ^ np.uint64(h))) for h in history[a][-k:])
+                    assert closest[int(sizes[:i].sum()) + j] == nearest
+        _append(ring, count, touched, sizes, np.arange(fp.size) - np.repeat(np.cumsum(sizes) - sizes, sizes), fp)
+        for a, rows in zip(touched, np.split(fp, np.cumsum(sizes)[:-1]), strict=True):
+            history[a].extend(rows.tolist())
+        for a in range(accounts):
+            assert sorted(ring[a, : min(len(history[a]), k)].tolist()) == sorted(history[a][-k:])
 
 
 def test_the_views_email_shape_hash_is_the_salted_hash_of_the_shapes() -> None:
@@ -273,3 +295,72 @@ def test_email_patterns_of_ascii_addresses_are_those_of_pythons_regular_expressi
     assert email_patterns(emails).dtype == expected.dtype
     assert _ascii_patterns(pd.Series(["Ünï99@exämple.de"], dtype="str")) is None  # Unicode: Python's classes
     assert email_patterns(pd.Series(["Ünï99@exämple.de"], dtype="str")).tolist() == ["a0@exämple.de"]
+
+
+def test_template_bitmaps_set_every_bit_of_repeated_buckets_as_or_at_does() -> None:
+    from detectors.templates import _set_bits
+
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        size, n = int(rng.integers(1, 40)), int(rng.integers(0, 400))
+        bitmaps = rng.integers(0, 2**63, size, dtype=np.uint64) & rng.integers(0, 2**63, size, dtype=np.uint64)
+        at = rng.integers(0, size, n)
+        bits = np.uint64(1) << rng.integers(0, 64, n).astype(np.uint64)
+        expected = bitmaps.copy()
+        np.bitwise_or.at(expected, at, bits)
+        _set_bits(bitmaps, at, bits)
+        assert bitmaps.tolist() == expected.tolist()
+
+
+def test_window_shift_vectors_and_streams_from_the_view_match_the_frame() -> None:
+    from detectors.shift import _streams, _vectors, request_vectors
+    from detectors.view import view
+
+    rng = np.random.default_rng(5)
+    n = 50
+    batch = make_batch(
+        0,
+        account_id=[f"a{i}" for i in rng.integers(0, 9, n)],
+        topic=rng.choice(["coding", "reasoning", "not-a-topic"], n).tolist(),
+        pathway=rng.choice(["reseller", "direct_api"], n).tolist(),
+        input_tokens=rng.integers(0, 5000, n).astype(np.int32),
+        output_tokens=rng.integers(0, 5000, n).astype(np.int32),
+        cot_requested=(rng.random(n) < 0.5).tolist(),
+        turn=rng.integers(0, 3, n).astype(np.int16),
+    )
+    v = view(batch)
+    assert _vectors(v).tobytes() == request_vectors(batch.requests).astype(np.float32).tobytes()
+    group_of, names = _streams(v, "pathway")
+    expected_names, expected_groups = np.unique(batch.requests["pathway"].astype(str), return_inverse=True)
+    assert names == expected_names.tolist() and group_of.tolist() == expected_groups.tolist()
+
+
+def test_prada_scores_do_not_depend_on_the_order_of_a_ticks_rows() -> None:
+    rng = np.random.default_rng(6)
+    in_order, shuffled = QueryDistribution(distances=20), QueryDistribution(distances=20)
+    for k in range(8):
+        n = 40
+        columns = {
+            "account_id": np.array([f"a{i}" for i in rng.integers(0, 3, n)], dtype=object),
+            "ts": k * 60.0 + np.sort(rng.random(n)) * 60.0,
+            "prompt_simhash": rng.integers(0, 2**63, n, dtype=np.uint64),
+        }
+        order = rng.permutation(n)
+        expected = in_order.update(make_batch(k, **columns))
+        got = shuffled.update(make_batch(k, **{name: values[order] for name, values in columns.items()}))
+        if k >= 1:
+            assert expected is not None and got is not None
+            pd.testing.assert_series_equal(expected.sort_index(), got.sort_index())  # codes: first come, first served
+
+
+@pytest.mark.filterwarnings("ignore:Precision loss:RuntimeWarning")  # scipy, on the constant row
+@pytest.mark.parametrize("size", [20, 32, 129, 300])
+def test_prada_normality_p_values_are_scipys_bit_for_bit(size: int) -> None:
+    from scipy import stats
+
+    from detectors.prada import normaltest_pvalues
+
+    rng = np.random.default_rng(size)
+    samples = np.vstack([rng.normal(size=(5, size)), rng.integers(0, 20, (5, size)).astype(float), np.ones((1, size))])
+    expected = stats.normaltest(samples, axis=1).pvalue
+    assert normaltest_pvalues(samples).tobytes() == expected.tobytes()
