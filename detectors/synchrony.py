@@ -36,7 +36,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from detectors.accounts import AccountIndex, hash_strings, runs
+from detectors.accounts import AccountIndex, hash_strings
 from detectors.base import Constraint, Detector, Interval
 from detectors.sharing import shares_scores
 from detectors.view import BatchView, view
@@ -66,6 +66,23 @@ def band_groups(signatures: np.ndarray, rows: int) -> np.ndarray:
         keys = splitmix64(keys ^ signatures[:, j : bands * rows : rows])
     codes, _ = pd.factorize(keys.ravel())  # hashing, not sorting: only the counts matter
     return np.bincount(codes)[codes].reshape(n, bands)
+
+
+def _distinct_sorted(values: np.ndarray, bound: int) -> np.ndarray:
+    """The distinct values (ascending) of non-negative integers below ``bound``: marked in a
+    table when ``bound`` is small next to the number of values, else sorted."""
+    if bound > 4 * values.size + 1024:
+        return np.unique(values)
+    seen = np.zeros(bound, dtype=bool)
+    seen[values] = True
+    return np.flatnonzero(seen)
+
+
+def _changes(values: np.ndarray) -> np.ndarray:
+    """Whether each entry differs from the one before it (the first always does)."""
+    changed = np.ones(values.size, dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=changed[1:])
+    return changed
 
 
 class Lockstep(Detector):
@@ -148,47 +165,49 @@ class Lockstep(Detector):
             known.update(zip(unseen, hash_strings(np.array(unseen, dtype=object), salt=11).tolist(), strict=True))
         return np.where(codes < 0, len(vocabulary), codes), np.array([known[n] for n in names], dtype=np.uint64)
 
-    def _element_hashes(self, grid: np.ndarray, action: np.ndarray, hashes: np.ndarray, shifted: bool) -> np.ndarray:
-        """Per row, the signature's salted hashes (rows × signature) of its element
-        (time bucket on ``grid``, action), computed once per distinct element."""
-        first = int(grid.min())
-        span = int(grid.max()) - first + 1
-        if span * hashes.size <= 4 * grid.size + 64:  # every (bucket, action) of the tick: a small table
-            buckets = (first + np.arange(span, dtype=np.int64)).astype(np.uint64)
-            elements = splitmix64(buckets[:, None] ^ hashes[None, :]).ravel()
-            key = (grid - first) * hashes.size + action
-        else:
-            elements, key = np.unique(splitmix64(grid.astype(np.uint64) ^ hashes[action]), return_inverse=True)
-            if not shifted:
-                return splitmix64(elements[:, None] ^ self.salts_[None, :])[key]
-        if shifted:
-            elements = splitmix64(elements ^ np.uint64(0x5BD1E995))
-        return splitmix64(elements[:, None] ^ self.salts_[None, :])[key]
-
     def _learn(self, v: BatchView) -> None:
         ix = self.index_
         per_account = ix.codes_for(v)  # one per account of the batch
-        codes = per_account[v.account_of_row]
         position = v.column("ts") / self.bucket_seconds
         bucket = np.floor(position).astype(np.int64)
         shifted = np.floor(position + 0.5).astype(np.int64)
         action, hashes = self._action(v)
-        # MinHash: per account, the minimum of each salted hash over its elements, the
-        # (bucket, action) pairs of its requests on the two grids
-        per_row = np.minimum(
-            self._element_hashes(bucket, action, hashes, False), self._element_hashes(shifted, action, hashes, True)
-        )
-        starts = np.zeros(v.accounts, dtype=np.int64)
-        np.cumsum(v.account_requests[:-1], out=starts[1:])
-        minima = np.minimum.reduceat(per_row[v.rows_by_account], starts, axis=0)
+        # the tick's elements, (bucket, action) on each grid (the grid in the lowest bit), numbered
+        # densely over their range when it is small, then the distinct (account, element) pairs, sorted
+        # by account, then bucket, action and grid
+        width = hashes.size
+        keys = np.concatenate([(bucket * width + action) * 2, (shifted * width + action) * 2 + 1])
+        low = int(keys.min())
+        size = int(keys.max()) - low + 1
+        if size <= 4 * keys.size + 64:
+            elements, element_of = low + np.arange(size), keys - low  # keys without rows are never used
+        else:
+            elements, element_of = np.unique(keys, return_inverse=True)
+        pairs = _distinct_sorted(np.tile(v.account_of_row, 2) * elements.size + element_of, v.accounts * elements.size)
+        account, element = np.divmod(pairs, elements.size)
+        # MinHash: per account, the minimum of each salted hash over its elements
+        key = elements >> 1
+        values = splitmix64((key // width).astype(np.uint64) ^ hashes[key % width])
+        grid = (elements & 1).astype(bool)
+        values[grid] = splitmix64(values[grid] ^ np.uint64(0x5BD1E995))
+        signature = splitmix64(values[:, None] ^ self.salts_[None, :])
+        starts = np.flatnonzero(_changes(account))  # every account of the batch has pairs, in order
+        if elements.size <= 63:  # accounts with the same set of elements share their minima: one per set
+            sets, set_of = np.unique(np.bitwise_or.reduceat(np.left_shift(1, element), starts), return_inverse=True)
+            members = (sets[:, None] >> np.arange(elements.size)) & 1 == 1
+            minima = np.where(members[:, :, None], signature[None, :, :], _EMPTY).min(axis=1)[set_of]
+        else:
+            minima = np.minimum.reduceat(signature[element], starts, axis=0)
         current = ix["signature"][:, 0]
         current[per_account] = np.minimum(current[per_account], minima)
         # distinct buckets per account: a new bucket on the main grid counts one event
-        order = np.lexsort((bucket, codes))
-        c, b = codes[order], bucket[order]
-        new = (runs(c, b)[0] == 0) & (b != ix["last_bucket"][c])
-        np.add.at(ix["events"][:, 0], c[new], 1.0)
-        ix["last_bucket"][c] = b
+        main = ~grid[element]
+        account, bucket = account[main], key[element[main]] // width
+        first = _changes(account) | _changes(bucket)
+        codes = per_account[account]
+        new = first & (bucket != ix["last_bucket"][codes])
+        ix["events"][:, 0][per_account] += np.bincount(account[new], minlength=per_account.size)
+        ix["last_bucket"][codes] = bucket  # the last of an account's buckets is its latest
 
     def _evaluate(self) -> pd.Series | None:
         ix = self.index_

@@ -273,3 +273,23 @@ def test_email_patterns_of_ascii_addresses_are_those_of_pythons_regular_expressi
     assert email_patterns(emails).dtype == expected.dtype
     assert _ascii_patterns(pd.Series(["Ünï99@exämple.de"], dtype="str")) is None  # Unicode: Python's classes
     assert email_patterns(pd.Series(["Ünï99@exämple.de"], dtype="str")).tolist() == ["a0@exämple.de"]
+
+
+@pytest.mark.parametrize("bucket_seconds", [60.0, 0.5])  # few elements a tick (shared minima), and many
+def test_lockstep_signatures_are_the_minima_over_each_accounts_requests(bucket_seconds: float) -> None:
+    rng = np.random.default_rng(4)
+    accounts = np.array([f"a{i}" for i in rng.integers(0, 40, 300)])
+    ts = np.sort(rng.uniform(0.0, 60.0, 300))
+    models = rng.choice(["m1", "m2", "m3"], 300)
+    detector = Lockstep(bucket_seconds=bucket_seconds, signature=8)
+    detector.update(make_batch(0, account_id=accounts, ts=ts, model=models))
+    hashes = detector.action_hashes_
+    expected: dict[str, np.ndarray] = {}
+    for account, t, model in zip(accounts, ts, models, strict=True):
+        action = np.uint64(hashes[model])
+        main = splitmix64(np.uint64(np.floor(t / bucket_seconds)) ^ action)
+        shifted = splitmix64(splitmix64(np.uint64(np.floor(t / bucket_seconds + 0.5)) ^ action) ^ np.uint64(0x5BD1E995))
+        row = np.minimum(splitmix64(main ^ detector.salts_), splitmix64(shifted ^ detector.salts_))
+        expected[account] = np.minimum(expected.get(account, row), row)
+    codes = detector.index_.lookup(list(expected))
+    assert np.array_equal(detector.index_["signature"][codes, 0], np.array(list(expected.values())))
