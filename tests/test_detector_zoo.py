@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -293,3 +295,17 @@ def test_lockstep_signatures_are_the_minima_over_each_accounts_requests(bucket_s
         expected[account] = np.minimum(expected.get(account, row), row)
     codes = detector.index_.lookup(list(expected))
     assert np.array_equal(detector.index_["signature"][codes, 0], np.array(list(expected.values())))
+
+
+@pytest.mark.parametrize("shape", [(7, 0), (7, 1), (7, 5), (7, 16), (0, 16)])
+def test_lockstep_row_medians_are_numpys_medians(shape: tuple[int, int]) -> None:
+    from detectors.synchrony import _numbered, _row_medians
+
+    values = np.random.default_rng(shape[1]).integers(0, 9, shape)
+    with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning) if shape[1] == 0 else nullcontext():
+        expected = np.median(values, axis=1)
+    assert np.array_equal(_row_medians(values), expected, equal_nan=True)
+    for bound in (16, 1 << 20):  # by a table, and by sorting
+        distinct, position = _numbered(values.ravel() % 16, bound)
+        expected_distinct, expected_position = np.unique(values.ravel() % 16, return_inverse=True)
+        assert np.array_equal(distinct, expected_distinct) and np.array_equal(position, expected_position)
