@@ -252,7 +252,10 @@ class SharedInfrastructure(Detector):
         if not parts:
             return None
         pairs = np.concatenate(parts)
-        assets, asset = np.unique(pairs[:, 1], return_inverse=True)
+        asset, assets = pd.factorize(pairs[:, 1])  # by hashing; then rank the distinct assets alone
+        rank = np.empty(assets.size, dtype=np.int64)
+        rank[np.argsort(assets)] = np.arange(assets.size)
+        asset = rank[asset]  # each link's asset, numbered in ascending order of hash
         # distinct (account, asset) edges, sorted by account then asset: one sort of integer keys
         edge = np.unique(pairs[:, 0].astype(np.int64) * assets.size + asset)
         account, asset = np.divmod(edge, assets.size)
