@@ -67,8 +67,11 @@ def dense_blocks(
     if rows.size == 0:
         return []
     n_rows, n_cols = int(rows.max()) + 1, int(cols.max()) + 1
-    order = np.lexsort((cols, rows))  # edges row by row, columns ascending (a CSR matrix's order)
-    rows, cols, weights = rows[order], cols[order], np.asarray(weights, dtype=np.float64)[order]
+    rows, cols, weights = np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(weights, np.float64)
+    step_rows, step_cols = np.diff(rows), np.diff(cols)
+    if not ((step_rows > 0) | ((step_rows == 0) & (step_cols > 0))).all():  # not yet in a CSR matrix's order
+        order = np.lexsort((cols, rows))  # edges row by row, columns ascending
+        rows, cols, weights = rows[order], cols[order], weights[order]
     remaining = np.arange(n_rows)
     found: list[tuple[np.ndarray, float]] = []
     for _ in range(blocks):

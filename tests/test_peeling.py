@@ -61,6 +61,9 @@ def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows
     assert len(got) == len(expected)
     for (a, da), (b, db) in zip(got, expected, strict=True):
         assert a.tolist() == b.tolist() and da == db
+    ordered = np.lexsort((cols, rows))  # edges already in row-major order are not sorted again
+    again = dense_blocks(rows[ordered], cols[ordered], weights[ordered], 8, 3, 0.1)
+    assert [(a.tolist(), da) for a, da in again] == [(b.tolist(), db) for b, db in expected]
 
 
 @settings(max_examples=40, deadline=None)
