@@ -226,10 +226,8 @@ class Lockstep(Detector):
             minima = np.where(members[:, :, None], hashed[None, :, :], _EMPTY).min(axis=1)[set_of]
         else:
             minima = np.minimum.reduceat(hashed[element], starts, axis=0)
-        signature = ix["signature"]
-        for generations in (0, 1):  # the current generation, and the window
-            kept = signature[:, generations]
-            kept[per_account] = np.minimum(kept[per_account], minima)
+        signature = ix["signature"]  # the current generation and the window, side by side
+        signature[per_account] = np.minimum(np.take(signature, per_account, axis=0), minima[:, None, :])
         # distinct buckets per account: a new bucket on the main grid counts one event
         main = ~grid[element]
         account, bucket = account[main], key[element[main]] // width
