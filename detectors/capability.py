@@ -109,7 +109,9 @@ class CapabilityConcentration(Detector):
         cot = v.account_sum("cot")
         row = self.sums_.add(batch.end, codes, requests=v.account_sum("requests"), cot=cot, topics=topics)
         self.population_ *= np.exp2(-(batch.end - self.population_at_) / self.half_life)
-        self.population_ += np.r_[v.n, v.column("cot_requested").sum(), topics.sum(axis=0)]
+        self.population_[0] += v.n
+        self.population_[1] += cot.sum()
+        self.population_[2:] += topics.sum(axis=0)
         self.population_at_ = batch.end
         slot = self.sums_.slot
         n = row[:, slot("requests")]

@@ -67,8 +67,11 @@ def dense_blocks(
     if rows.size == 0:
         return []
     n_rows, n_cols = int(rows.max()) + 1, int(cols.max()) + 1
-    order = np.lexsort((cols, rows))  # edges row by row, columns ascending (a CSR matrix's order)
-    rows, cols, weights = rows[order], cols[order], np.asarray(weights, dtype=np.float64)[order]
+    rows, cols, weights = np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(weights, np.float64)
+    step_rows, step_cols = np.diff(rows), np.diff(cols)
+    if not ((step_rows > 0) | ((step_rows == 0) & (step_cols > 0))).all():  # not yet in a CSR matrix's order
+        order = np.lexsort((cols, rows))  # edges row by row, columns ascending
+        rows, cols, weights = rows[order], cols[order], weights[order]
     remaining = np.arange(n_rows)
     found: list[tuple[np.ndarray, float]] = []
     for _ in range(blocks):
@@ -107,37 +110,58 @@ def _peel(
     The graph is a list of edges in row-major order (rows ascending, each row's
     columns ascending), and degrees are summed exactly as a CSR matrix sums them
     (a row's weights by ``numpy.add.reduceat``, a column's one edge after the
-    other in row order), so the result does not depend on the representation."""
-    used = np.bincount(cols, weights=weights, minlength=n_cols) > 0
-    rows, cols, weights, n_cols = _keep(rows, cols, weights, np.ones(n_rows, dtype=bool), used)
+    other in row order), so the result does not depend on the representation.
+    Rows are kept as their numbers of edges (the edge list's row pointers), so
+    that a pass drops edges with one mask and no row renumbering."""
+    counts = np.bincount(rows, minlength=n_rows)
+    position = np.cumsum(np.bincount(cols, minlength=n_cols) > 0) - 1  # columns with an edge, renumbered
+    cols, n_cols = position[cols], int(position[-1]) + 1
     best_density, best_rows = -1.0, np.empty(0, dtype=np.int64)
+    kept = np.zeros(cols.size + 1, dtype=np.int32)  # kept[i]: edges kept among the first i
     while n_rows and n_cols:
+        ends = np.cumsum(counts)
         row_degree = np.zeros(n_rows)
-        if rows.size:
-            starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-            row_degree[rows[starts]] = np.add.reduceat(weights, starts)
+        if cols.size:
+            nonempty = counts > 0
+            row_degree[nonempty] = np.add.reduceat(weights, (ends - counts)[nonempty])
         col_degree = np.bincount(cols, weights=weights, minlength=n_cols)
         density = float(row_degree.sum()) / (n_rows + n_cols)
         if density > best_density:
             best_density, best_rows = density, row_ids
-        degrees = np.concatenate([row_degree, col_degree])
-        k = max(1, int(_PEEL_STEP * degrees.size))
-        cut = max(np.partition(degrees, k - 1)[k - 1], degrees.min() * (1.0 + epsilon))
+        floor = min(row_degree.min(), col_degree.min()) * (1.0 + epsilon)
+        k = max(1, int(_PEEL_STEP * (n_rows + n_cols)))
+        if np.count_nonzero(row_degree <= floor) + np.count_nonzero(col_degree <= floor) >= k:
+            cut = floor  # the k-th smallest degree is below the floor: no selection needed
+        else:
+            cut = max(_kth_smallest(np.concatenate([row_degree, col_degree]), k), floor)
         keep_rows, keep_cols = row_degree > cut, col_degree > cut
-        rows, cols, weights, n_cols = _keep(rows, cols, weights, keep_rows, keep_cols)
-        n_rows = int(keep_rows.sum())
+        edges = np.repeat(keep_rows, counts)
+        edges &= keep_cols[cols]
+        np.cumsum(edges, out=kept[1 : cols.size + 1])
+        counts = (kept[ends] - kept[ends - counts])[keep_rows]
+        col_position = np.cumsum(keep_cols) - 1
+        cols, weights = col_position[cols[edges]], weights[edges]
+        n_rows, n_cols = counts.size, int(col_position[-1]) + 1
         row_ids = row_ids[keep_rows]
     return best_rows, best_density
 
 
-def _keep(
-    rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, keep_rows: np.ndarray, keep_cols: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """The edges between kept rows and kept columns, both renumbered densely in order."""
-    edges = keep_rows[rows] & keep_cols[cols]
-    row_position = np.cumsum(keep_rows) - 1
-    col_position = np.cumsum(keep_cols) - 1
-    return row_position[rows[edges]], col_position[cols[edges]], weights[edges], int(keep_cols.sum())
+def _kth_smallest(values: np.ndarray, k: int) -> float:
+    """The ``k``-th smallest of ``values`` (1-based), as ``np.partition`` finds it, but
+    selecting among a small candidate set when a strided sample bounds it: the
+    values up to a sample quantile, if there are at least ``k`` of them.
+
+    >>> float(_kth_smallest(np.arange(10_000.0)[::-1], 500))
+    499.0
+    """
+    if values.size >= 4096:
+        stride = values.size // 512
+        sample = values[::stride]
+        rank = min(sample.size - 1, 2 * k // stride + 4)
+        candidates = values[values <= np.partition(sample, rank)[rank]]
+        if candidates.size >= k:
+            return float(np.partition(candidates, k - 1)[k - 1])
+    return float(np.partition(values, k - 1)[k - 1])
 
 
 class SharedInfrastructure(Detector):
@@ -213,34 +237,40 @@ class SharedInfrastructure(Detector):
                 fingerprint = splitmix64(v.string_hash("client_fingerprint") ^ np.uint64(24))
                 assets.append(splitmix64(fingerprint ^ v.column("asn").astype(np.uint64)))
             if assets:
-                self.edges_[0].append(_pairs(np.tile(codes, len(assets)), np.concatenate(assets)))
+                links = np.column_stack([np.tile(codes.astype(np.uint64), len(assets)), np.concatenate(assets)])
+                _add(self.edges_[0], links)
         if (batch.tick + 1) % self.every:
             return None
         return self._evaluate()
 
     def _evaluate(self) -> pd.Series | None:
         ix = self.index_
-        for generation in self.edges_:  # compact: one deduplicated array per generation
-            if len(generation) > 1 or (generation and generation[0].size):
-                merged = _distinct(np.concatenate(generation))
-                generation[:] = [merged]
+        for generation in self.edges_:
+            _compact(generation)
         parts = [g[0] for g in self.edges_ if g]
         for link in ("payment", "email_pattern"):
             if link in self.links:
                 have = np.flatnonzero(ix[link] != 0)
-                parts.append(_pairs(have, ix[link][have]))
+                parts.append(np.column_stack([have.astype(np.uint64), ix[link][have]]))
         if not parts:
             return None
-        pairs = _distinct(np.concatenate(parts))
-        account, asset_hash = pairs[:, 0].astype(np.int64), pairs[:, 1]
-        asset, degree = np.unique(asset_hash, return_inverse=True, return_counts=True)[1:]
+        pairs = np.concatenate(parts)
+        asset, assets = pd.factorize(pairs[:, 1])  # by hashing; then rank the distinct assets alone
+        rank = np.empty(assets.size, dtype=np.int64)
+        rank[np.argsort(assets)] = np.arange(assets.size)
+        asset = rank[asset]  # each link's asset, numbered in ascending order of hash
+        # distinct (account, asset) edges, sorted by account then asset: one sort of integer keys
+        edge = np.unique(pairs[:, 0].astype(np.int64) * assets.size + asset)
+        account, asset = np.divmod(edge, assets.size)
+        degree = np.bincount(asset, minlength=assets.size)  # accounts per asset
         shared = degree[asset] >= 2
         account, asset = account[shared], asset[shared]
         score = np.zeros(len(ix))
         if account.size:
-            rows, row_ids = np.unique(account, return_inverse=True)
-            cols, col_ids = np.unique(asset, return_inverse=True)
-            weights = 1.0 / np.log(degree[cols][col_ids] + 5.0)
+            first = np.r_[True, account[1:] != account[:-1]]
+            rows, row_ids = account[first], np.cumsum(first) - 1
+            col_ids = (np.cumsum(degree >= 2) - 1)[asset]
+            weights = 1.0 / np.log(degree[asset] + 5.0)
             for block, density in dense_blocks(row_ids, col_ids, weights, self.blocks, self.min_accounts, self.epsilon):
                 members = rows[block]
                 score[members] = np.maximum(score[members], saturating(np.array([density]), self.half_density)[0])
@@ -251,9 +281,25 @@ class SharedInfrastructure(Detector):
         return ix.scores(changed, score[changed])
 
 
-def _pairs(codes: np.ndarray, assets: np.ndarray) -> np.ndarray:
-    """Distinct (account code, asset hash) rows as a (n, 2) uint64 array."""
-    return _distinct(np.column_stack([codes.astype(np.uint64), assets.astype(np.uint64)]))
+_COMPACT_ROWS = 1 << 16
+"""A generation's request links are deduplicated once this many rows (and at least as
+many as it already holds) have been added since its last deduplication."""
+
+
+def _add(generation: list[np.ndarray], pairs: np.ndarray) -> None:
+    """Append (account code, asset hash) rows to a generation, deduplicating it when
+    the rows added since the last deduplication outgrow it (so that memory follows
+    distinct links, and each row is hashed a bounded number of times)."""
+    generation.append(pairs)
+    added = sum(part.shape[0] for part in generation[1:])
+    if added >= max(_COMPACT_ROWS, generation[0].shape[0]):
+        _compact(generation)
+
+
+def _compact(generation: list[np.ndarray]) -> None:
+    """Make a generation one array of distinct rows."""
+    if len(generation) > 1 or (generation and generation[0].size):
+        generation[:] = [_distinct(np.concatenate(generation))]
 
 
 def _distinct(pairs: np.ndarray) -> np.ndarray:

@@ -123,7 +123,7 @@ class AccountLifecycle(Detector):
             codes = ix.codes_for(v)[v.account_of_row]
             ix["fingerprint"][codes] = splitmix64(v.string_hash("client_fingerprint") ^ np.uint64(31))
             forbidden = v.row_value("forbidden")
-            fresh = np.unique(codes[forbidden])
+            fresh = np.unique(codes[forbidden]) if forbidden.any() else codes[:0]  # most ticks ban no one
             fresh = fresh[~ix["banned"][fresh]]
             if fresh.size:
                 ix["banned"][fresh] = True

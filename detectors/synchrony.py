@@ -12,7 +12,7 @@ grids shifted by half a bucket (so two requests a few seconds apart always share
 one), combined with the request's ``action`` column (default the model; ``None``
 for time alone). The set's similarity to other accounts' is its Jaccard index,
 estimated by MinHash (Broder, 1997): a ``signature`` of minima of seeded 64-bit
-hashes over the set, kept per account and updated with ``numpy.minimum.at`` —
+hashes over the set, kept per account and updated with ``numpy.minimum`` —
 fixed memory per account, over a sliding window of two generations of ``window``
 ticks. Every ``every`` ticks the signatures are cut into bands of ``rows``
 values (LSH banding): two accounts with Jaccard ``J`` share a band with
@@ -36,7 +36,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from detectors.accounts import AccountIndex, hash_strings, runs
+from detectors.accounts import AccountIndex, hash_strings
 from detectors.base import Constraint, Detector, Interval
 from detectors.sharing import shares_scores
 from detectors.view import BatchView, view
@@ -66,6 +66,46 @@ def band_groups(signatures: np.ndarray, rows: int) -> np.ndarray:
         keys = splitmix64(keys ^ signatures[:, j : bands * rows : rows])
     codes, _ = pd.factorize(keys.ravel())  # hashing, not sorting: only the counts matter
     return np.bincount(codes)[codes].reshape(n, bands)
+
+
+def _distinct_sorted(values: np.ndarray, bound: int) -> np.ndarray:
+    """The distinct values (ascending) of non-negative integers below ``bound``: marked in a
+    table when ``bound`` is small next to the number of values, else sorted."""
+    if bound > 4 * values.size + 1024:
+        return np.unique(values)
+    seen = np.zeros(bound, dtype=bool)
+    seen[values] = True
+    return np.flatnonzero(seen)
+
+
+def _numbered(values: np.ndarray, bound: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values (ascending) of non-negative integers below ``bound``, and the
+    position of each value among them (``numpy.unique`` with ``return_inverse``): by a
+    table when ``bound`` is small next to the number of values."""
+    if bound > 4 * values.size + 4096:
+        return np.unique(values, return_inverse=True)
+    seen = np.zeros(bound, dtype=bool)
+    seen[values] = True
+    return np.flatnonzero(seen), (np.cumsum(seen) - 1)[values]
+
+
+def _row_medians(values: np.ndarray) -> np.ndarray:
+    """``numpy.median(values, axis=1)`` of integers (exact: the mean of the two middle
+    values of a row is a half-integer), by sorting each row."""
+    if values.shape[1] == 0:
+        return np.full(values.shape[0], np.nan)
+    ordered = np.sort(values, axis=1)
+    middle = values.shape[1] // 2
+    if values.shape[1] % 2:
+        return ordered[:, middle].astype(np.float64)
+    return (ordered[:, middle - 1] + ordered[:, middle]) / 2.0
+
+
+def _changes(values: np.ndarray) -> np.ndarray:
+    """Whether each entry differs from the one before it (the first always does)."""
+    changed = np.ones(values.size, dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=changed[1:])
+    return changed
 
 
 class Lockstep(Detector):
@@ -114,12 +154,14 @@ class Lockstep(Detector):
         rng = np.random.default_rng(self.seed)
         self.salts_ = rng.integers(0, _EMPTY, size=self.signature, dtype=np.uint64, endpoint=True)
         self.index_ = ix = AccountIndex()
-        ix.add_array("signature", np.uint64, (2, self.signature), fill=_EMPTY)  # generations: current, previous
+        # MinHash signatures of the current generation, and of the window (both generations)
+        ix.add_array("signature", np.uint64, (2, self.signature), fill=_EMPTY)
         ix.add_array("events", np.float64, (2,))
         ix.add_array("last_bucket", np.int64, fill=-1)
         ix.add_array("score", np.float64, fill=np.nan)
         self.generation_ = 0
         self.action_hashes_: dict[str, int] = {}
+        self.action_tables_: dict[tuple[str, ...], np.ndarray] = {}
 
     @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
@@ -141,63 +183,67 @@ class Lockstep(Detector):
         if self.action is None:
             return np.zeros(v.n, dtype=np.int64), np.zeros(1, dtype=np.uint64)
         codes, vocabulary = v.codes(self.action)
-        names = [*vocabulary, "nan"]  # "nan": a missing value
-        known = self.action_hashes_
-        unseen = [name for name in names if name not in known]
-        if unseen:
-            known.update(zip(unseen, hash_strings(np.array(unseen, dtype=object), salt=11).tolist(), strict=True))
-        return np.where(codes < 0, len(vocabulary), codes), np.array([known[n] for n in names], dtype=np.uint64)
-
-    def _element_hashes(self, grid: np.ndarray, action: np.ndarray, hashes: np.ndarray, shifted: bool) -> np.ndarray:
-        """Per row, the signature's salted hashes (rows × signature) of its element
-        (time bucket on ``grid``, action), computed once per distinct element."""
-        first = int(grid.min())
-        span = int(grid.max()) - first + 1
-        if span * hashes.size <= 4 * grid.size + 64:  # every (bucket, action) of the tick: a small table
-            buckets = (first + np.arange(span, dtype=np.int64)).astype(np.uint64)
-            elements = splitmix64(buckets[:, None] ^ hashes[None, :]).ravel()
-            key = (grid - first) * hashes.size + action
-        else:
-            elements, key = np.unique(splitmix64(grid.astype(np.uint64) ^ hashes[action]), return_inverse=True)
-            if not shifted:
-                return splitmix64(elements[:, None] ^ self.salts_[None, :])[key]
-        if shifted:
-            elements = splitmix64(elements ^ np.uint64(0x5BD1E995))
-        return splitmix64(elements[:, None] ^ self.salts_[None, :])[key]
+        names = (*vocabulary, "nan")  # "nan": a missing value
+        table = self.action_tables_.get(names)
+        if table is None:
+            known = self.action_hashes_
+            unseen = [name for name in names if name not in known]
+            if unseen:
+                known.update(zip(unseen, hash_strings(np.array(unseen, dtype=object), salt=11).tolist(), strict=True))
+            table = self.action_tables_[names] = np.array([known[n] for n in names], dtype=np.uint64)
+        return np.where(codes < 0, len(vocabulary), codes), table
 
     def _learn(self, v: BatchView) -> None:
         ix = self.index_
         per_account = ix.codes_for(v)  # one per account of the batch
-        codes = per_account[v.account_of_row]
         position = v.column("ts") / self.bucket_seconds
         bucket = np.floor(position).astype(np.int64)
         shifted = np.floor(position + 0.5).astype(np.int64)
         action, hashes = self._action(v)
-        # MinHash: per account, the minimum of each salted hash over its elements, the
-        # (bucket, action) pairs of its requests on the two grids
-        per_row = np.minimum(
-            self._element_hashes(bucket, action, hashes, False), self._element_hashes(shifted, action, hashes, True)
-        )
-        starts = np.zeros(v.accounts, dtype=np.int64)
-        np.cumsum(v.account_requests[:-1], out=starts[1:])
-        minima = np.minimum.reduceat(per_row[v.rows_by_account], starts, axis=0)
-        current = ix["signature"][:, 0]
-        current[per_account] = np.minimum(current[per_account], minima)
+        # the tick's elements, (bucket, action) on each grid (the grid in the lowest bit), numbered
+        # densely over their range when it is small, then the distinct (account, element) pairs, sorted
+        # by account, then bucket, action and grid
+        width = hashes.size
+        keys = np.concatenate([(bucket * width + action) * 2, (shifted * width + action) * 2 + 1])
+        low = int(keys.min())
+        size = int(keys.max()) - low + 1
+        if size <= 4 * keys.size + 64:
+            elements, element_of = low + np.arange(size), keys - low  # keys without rows are never used
+        else:
+            elements, element_of = np.unique(keys, return_inverse=True)
+        pairs = _distinct_sorted(np.tile(v.account_of_row, 2) * elements.size + element_of, v.accounts * elements.size)
+        account, element = np.divmod(pairs, elements.size)
+        # MinHash: per account, the minimum of each salted hash over its elements
+        key = elements >> 1
+        values = splitmix64((key // width).astype(np.uint64) ^ hashes[key % width])
+        grid = (elements & 1).astype(bool)
+        values[grid] = splitmix64(values[grid] ^ np.uint64(0x5BD1E995))
+        hashed = splitmix64(values[:, None] ^ self.salts_[None, :])
+        starts = np.flatnonzero(_changes(account))  # every account of the batch has pairs, in order
+        if elements.size <= 63:  # accounts with the same set of elements share their minima: one per set
+            sets, set_of = _numbered(np.bitwise_or.reduceat(np.left_shift(1, element), starts), 1 << elements.size)
+            members = (sets[:, None] >> np.arange(elements.size)) & 1 == 1
+            minima = np.where(members[:, :, None], hashed[None, :, :], _EMPTY).min(axis=1)[set_of]
+        else:
+            minima = np.minimum.reduceat(hashed[element], starts, axis=0)
+        signature = ix["signature"]  # the current generation and the window, side by side
+        signature[per_account] = np.minimum(np.take(signature, per_account, axis=0), minima[:, None, :])
         # distinct buckets per account: a new bucket on the main grid counts one event
-        order = np.lexsort((bucket, codes))
-        c, b = codes[order], bucket[order]
-        new = (runs(c, b)[0] == 0) & (b != ix["last_bucket"][c])
-        np.add.at(ix["events"][:, 0], c[new], 1.0)
-        ix["last_bucket"][c] = b
+        main = ~grid[element]
+        account, bucket = account[main], key[element[main]] // width
+        first = _changes(account) | _changes(bucket)
+        codes = per_account[account]
+        new = first & (bucket != ix["last_bucket"][codes])
+        ix["events"][:, 0][per_account] += np.bincount(account[new], minlength=per_account.size)
+        ix["last_bucket"][codes] = bucket  # the last of an account's buckets is its latest
 
     def _evaluate(self) -> pd.Series | None:
         ix = self.index_
-        events = ix["events"].sum(axis=1)
+        events = ix["events"][:, 0] + ix["events"][:, 1]
         eligible = np.flatnonzero(events >= self.min_events)
         score = np.zeros(len(ix))
         if eligible.size:
-            signatures = ix["signature"][eligible].min(axis=1)
-            group = np.median(band_groups(signatures, self.rows), axis=1)
+            group = _row_medians(band_groups(ix["signature"][eligible, 1], self.rows))
             score[eligible] = (group - 1) / (group - 1 + self.half_group)
         previous = ix["score"]
         changed = np.flatnonzero(np.isnan(previous) & (score > 0) | (~np.isnan(previous) & (previous != score)))
@@ -214,7 +260,7 @@ class Lockstep(Detector):
         if steps >= 2:
             signature[:] = _EMPTY
             events[:] = 0.0
-        else:
+        else:  # the window holds the generation that was current
             signature[:, 1] = signature[:, 0]
             signature[:, 0] = _EMPTY
             events[:, 1] = events[:, 0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -364,3 +366,37 @@ def test_prada_normality_p_values_are_scipys_bit_for_bit(size: int) -> None:
     samples = np.vstack([rng.normal(size=(5, size)), rng.integers(0, 20, (5, size)).astype(float), np.ones((1, size))])
     expected = stats.normaltest(samples, axis=1).pvalue
     assert normaltest_pvalues(samples).tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("bucket_seconds", [60.0, 0.5])  # few elements a tick (shared minima), and many
+def test_lockstep_signatures_are_the_minima_over_each_accounts_requests(bucket_seconds: float) -> None:
+    rng = np.random.default_rng(4)
+    accounts = np.array([f"a{i}" for i in rng.integers(0, 40, 300)])
+    ts = np.sort(rng.uniform(0.0, 60.0, 300))
+    models = rng.choice(["m1", "m2", "m3"], 300)
+    detector = Lockstep(bucket_seconds=bucket_seconds, signature=8)
+    detector.update(make_batch(0, account_id=accounts, ts=ts, model=models))
+    hashes = detector.action_hashes_
+    expected: dict[str, np.ndarray] = {}
+    for account, t, model in zip(accounts, ts, models, strict=True):
+        action = np.uint64(hashes[model])
+        main = splitmix64(np.uint64(np.floor(t / bucket_seconds)) ^ action)
+        shifted = splitmix64(splitmix64(np.uint64(np.floor(t / bucket_seconds + 0.5)) ^ action) ^ np.uint64(0x5BD1E995))
+        row = np.minimum(splitmix64(main ^ detector.salts_), splitmix64(shifted ^ detector.salts_))
+        expected[account] = np.minimum(expected.get(account, row), row)
+    codes = detector.index_.lookup(list(expected))
+    assert np.array_equal(detector.index_["signature"][codes, 0], np.array(list(expected.values())))
+
+
+@pytest.mark.parametrize("shape", [(7, 0), (7, 1), (7, 5), (7, 16), (0, 16)])
+def test_lockstep_row_medians_are_numpys_medians(shape: tuple[int, int]) -> None:
+    from detectors.synchrony import _numbered, _row_medians
+
+    values = np.random.default_rng(shape[1]).integers(0, 9, shape)
+    with np.errstate(invalid="ignore"), pytest.warns(RuntimeWarning) if shape[1] == 0 else nullcontext():
+        expected = np.median(values, axis=1)
+    assert np.array_equal(_row_medians(values), expected, equal_nan=True)
+    for bound in (16, 1 << 20):  # by a table, and by sorting
+        distinct, position = _numbered(values.ravel() % 16, bound)
+        expected_distinct, expected_position = np.unique(values.ravel() % 16, return_inverse=True)
+        assert np.array_equal(distinct, expected_distinct) and np.array_equal(position, expected_position)

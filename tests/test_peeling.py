@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from detectors.infrastructure import _PEEL_STEP, dense_blocks
+from detectors.infrastructure import _PEEL_STEP, _kth_smallest, dense_blocks
 
 
 def _peel_matrix(matrix: sparse.csr_matrix, row_ids: np.ndarray, epsilon: float) -> tuple[np.ndarray, float]:
@@ -61,3 +61,28 @@ def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows
     assert len(got) == len(expected)
     for (a, da), (b, db) in zip(got, expected, strict=True):
         assert a.tolist() == b.tolist() and da == db
+    ordered = np.lexsort((cols, rows))  # edges already in row-major order are not sorted again
+    again = dense_blocks(rows[ordered], cols[ordered], weights[ordered], 8, 3, 0.1)
+    assert [(a.tolist(), da) for a, da in again] == [(b.tolist(), db) for b, db in expected]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), size=st.integers(1, 30_000), share=st.floats(0.0, 1.0), ties=st.booleans())
+def test_the_kth_smallest_degree_is_the_one_a_full_partition_finds(seed, size, share, ties) -> None:
+    rng = np.random.default_rng(seed)
+    values = rng.integers(0, 20, size).astype(np.float64) if ties else rng.exponential(size=size)
+    k = max(1, int(share * size)) if share < 1.0 else size
+    assert _kth_smallest(values, k) == np.partition(values, k - 1)[k - 1]
+
+
+def test_a_generations_request_links_are_deduplicated_as_they_grow(monkeypatch) -> None:
+    import detectors.infrastructure as infrastructure
+
+    monkeypatch.setattr(infrastructure, "_COMPACT_ROWS", 8)
+    generation: list[np.ndarray] = []
+    tick = np.array([[1, 7], [1, 7], [2, 7]], dtype=np.uint64)
+    for _ in range(5):
+        infrastructure._add(generation, tick)
+    assert sum(part.shape[0] for part in generation) < 5 * tick.shape[0]  # compacted on the way
+    infrastructure._compact(generation)
+    assert len(generation) == 1 and sorted(map(tuple, generation[0].tolist())) == [(1, 7), (2, 7)]
