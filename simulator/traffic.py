@@ -218,6 +218,11 @@ class AccountSerials:
     """Serial of the batch's first registry row; its registry rows have ``first``, ``first + 1``, …"""
 
 
+_ISOLATED_FROM = "_isolated_from"
+"""Where a copy made by :meth:`RequestBatch.isolated` keeps its original (in the instance
+dictionary, beside the cached frame), to copy the original's frame on first use."""
+
+
 @dataclass(frozen=True)
 class RequestBatch:
     """What a detector sees at the end of one tick.
@@ -255,17 +260,24 @@ class RequestBatch:
 
     @cached_property
     def requests(self) -> pd.DataFrame:
-        """The requests as a pandas DataFrame (built on first use, then shared)."""
+        """The requests as a pandas DataFrame (built on first use, then shared; a copy
+        made by :meth:`isolated` gets a copy of its original's frame on first use)."""
+        original = self.__dict__.get(_ISOLATED_FROM)
+        if original is not None:
+            return original.requests.copy(deep=False)
         return self.table.to_pandas()
 
     def isolated(self) -> RequestBatch:
         """A copy of this batch for one consumer: the same immutable Arrow table, read-only
         arrays and cached views, but frames and mappings of its own, so that what one
         consumer does to ``requests``, ``accounts`` or ``text_hashes`` no other consumer
-        sees (pandas' copy-on-write makes the frame copies shallow until written)."""
+        sees (pandas' copy-on-write makes the frame copies shallow until written). The
+        pandas frame of the requests is made only when the consumer reads ``requests``:
+        most detectors read the Arrow table, and converting it costs milliseconds a tick."""
         twin = copy.copy(self)
         shared = twin.__dict__
-        shared["requests"] = self.requests.copy(deep=False)
+        shared.pop("requests", None)
+        shared[_ISOLATED_FROM] = self
         shared["accounts"] = self.accounts.copy(deep=False)
         if self.text_hashes is not None:
             shared["text_hashes"] = MappingProxyType(dict(self.text_hashes))

@@ -198,3 +198,18 @@ def test_a_run_id_that_is_a_path_is_refused(run_id: str, quickstart_path: Path) 
     result = CliRunner().invoke(app, ["run", str(quickstart_path), "--detectors", "null", "--run-id", run_id])
     assert result.exit_code == 2
     assert f"--run-id: expected one folder name (letters, digits, '.', '_', '-'), got {run_id!r}" in result.output
+
+
+def test_an_isolated_batch_builds_its_frame_only_when_read_and_keeps_its_writes() -> None:
+    from detectors.testing import make_batch
+
+    batch = make_batch(account_id=["a", "b", "a"], status=[200, 429, 200])
+    first, second = batch.isolated(), batch.isolated()
+    assert "requests" not in batch.__dict__ and "requests" not in first.__dict__
+    first.requests.loc[:, "status"] = 500
+    first.requests["added"] = 1
+    first.accounts["added"] = 1
+    assert "requests" in batch.__dict__  # the original's frame is built once, then copied
+    for other in (batch, second, second.isolated()):
+        assert other.requests["status"].tolist() == [200, 429, 200]
+        assert "added" not in other.requests.columns and "added" not in other.accounts.columns
