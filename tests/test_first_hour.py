@@ -230,3 +230,22 @@ def test_the_active_default_suite_is_estimated_as_a_big_run() -> None:
     assert estimate.cells == len(big.cells) > WARN_CELLS
     small = estimate_run(plan_run(["quickstart"], detectors=["null"], seeds=1, duration=1800.0), jobs=2)
     assert small.workers == 1 and 0 < small.seconds < estimate.seconds
+
+
+def test_the_time_estimate_grows_with_requests_ticks_and_detectors(monkeypatch: pytest.MonkeyPatch) -> None:
+    import simulator.bench.estimate as estimate
+
+    for name, value in {
+        "CELL_SECONDS": 2.0,
+        "REQUEST_SECONDS": 1e-5,
+        "TICK_SECONDS": 1e-2,
+        "DETECTOR_COST": 0.5,
+    }.items():
+        monkeypatch.setattr(estimate, name, value)
+    assert estimate.cell_seconds(100_000, 200, 2) == pytest.approx(2.0 + (1.0 + 2.0) * 2.0)
+    alone = plan_run(["quickstart"], detectors=["null"], seeds=1, duration=3600.0)
+    with_rate = plan_run(["quickstart"], detectors=["null", "rate"], seeds=1, duration=3600.0)
+    assert alone.cells[0].scenario.scenario.n_ticks == 60
+    requests = estimate.cell_size(alone.scenarios[0].scenario).requests
+    assert estimate_run(alone, jobs=1).seconds == pytest.approx(2.0 + (requests * 1e-5 + 0.6) * 1.5)
+    assert estimate_run(with_rate, jobs=1).seconds == pytest.approx(2.0 + (requests * 1e-5 + 0.6) * 2.0)

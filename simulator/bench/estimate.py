@@ -1,15 +1,19 @@
 """What a run will cost, estimated from its plan before anything runs, and the size guard.
 
-**Time.** A cell's cost is taken as proportional to its simulated accounts × seconds
-(:attr:`~simulator.bench.cells.ScenarioSpec.weight`), times a factor for the
-detectors it drives::
+**Time.** A cell's cost grows with the requests it simulates and hands to the
+detectors, and with its ticks (every tick has fixed costs in the world, in each
+detector and in the harness, whatever its size); the detectors multiply both::
 
-    cpu_seconds(cell) = weight / ACCOUNT_SECONDS_PER_CPU_SECOND × (1 + DETECTOR_COST × detectors)
+    cpu_seconds(cell) = CELL_SECONDS
+                        + (requests × REQUEST_SECONDS + ticks × TICK_SECONDS) × (1 + DETECTOR_COST × detectors)
     wall_seconds(run) = Σ cpu_seconds / workers
 
-The two constants were measured on the quick suite on a two-core machine
-(``docs/first-hour.md``); the estimate is meant to tell minutes from hours, and
-can be several times off for scenarios unlike the bundled ones.
+with ``requests`` the spec's expected requests (:func:`cell_size`). The constants are
+a least-squares fit (non-negative) of the quick suite's 36 cells (13 detectors,
+five-minute ticks, 72 to 576 ticks, 12,000 to 180,000 requests) on the two-core
+development machine (December 2026; ``cost.csv``'s ``cell_wall_seconds``); the
+estimate is meant to tell minutes from hours, and can be a few times off for
+scenarios unlike the bundled ones.
 
 **Size of a cell.** Its simulated requests are the spec's expected requests
 (:func:`~simulator.scenario.volume.total_expected_requests`: accounts × rates ×
@@ -69,27 +73,34 @@ from simulator.scenario import Scenario
 from simulator.scenario.volume import total_expected_requests
 
 __all__ = [
-    "ACCOUNT_SECONDS_PER_CPU_SECOND",
     "BASE_BYTES",
     "BYTES_PER_ACCOUNT",
     "BYTES_PER_REQUEST",
+    "CELL_SECONDS",
     "DETECTOR_COST",
     "MAX_CELLS",
     "MAX_MEMORY_BYTES_PER_CELL",
     "MAX_REQUESTS_PER_CELL",
+    "REQUEST_SECONDS",
+    "TICK_SECONDS",
     "CellSize",
     "RunEstimate",
     "SizeLimitError",
+    "cell_seconds",
     "cell_size",
     "check_size",
     "estimate_run",
     "size_problems",
 ]
 
-ACCOUNT_SECONDS_PER_CPU_SECOND = 1.0e6
-"""Simulated accounts × seconds one CPU second covers with no detector."""
-DETECTOR_COST = 0.14
-"""The extra cost of one more detector, as a share of the simulation's."""
+CELL_SECONDS = 0.0
+"""CPU seconds of a cell whatever its size: building the world, the metrics, writing the results."""
+REQUEST_SECONDS = 1.01e-5
+"""CPU seconds per simulated request with no detector (the world and the harness)."""
+TICK_SECONDS = 1.29e-2
+"""CPU seconds per tick with no detector (the world's and the harness's fixed costs of a tick)."""
+DETECTOR_COST = 0.1
+"""The extra cost of one more detector, as a share of the cost with none."""
 
 GIB = 2**30
 
@@ -144,11 +155,18 @@ def estimate_run(plan: RunPlan, jobs: int | None = None) -> RunEstimate:
     """The cell count of ``plan`` and its estimated wall time on ``jobs`` workers (default: :func:`default_jobs`)."""
     cells = plan.cells
     workers = max(1, min(default_jobs() if jobs is None else jobs, len(cells) or 1))
+    requests = {spec.label: cell_size(spec.scenario).requests for spec in plan.scenarios}
     cpu = sum(
-        cell.scenario.weight / ACCOUNT_SECONDS_PER_CPU_SECOND * (1 + DETECTOR_COST * len(cell.detectors))
+        cell_seconds(requests[cell.scenario.label], cell.scenario.scenario.n_ticks, len(cell.detectors))
         for cell in cells
     )
     return RunEstimate(cells=len(cells), workers=workers, seconds=cpu / workers)
+
+
+def cell_seconds(requests: float, ticks: int, detectors: int) -> float:
+    """Estimated CPU seconds of one cell: ``CELL_SECONDS + (requests × REQUEST_SECONDS + ticks ×
+    TICK_SECONDS) × (1 + DETECTOR_COST × detectors)``."""
+    return CELL_SECONDS + (requests * REQUEST_SECONDS + ticks * TICK_SECONDS) * (1 + DETECTOR_COST * detectors)
 
 
 def cell_size(scenario: Scenario, streamed: bool = False) -> CellSize:
