@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
@@ -44,18 +45,34 @@ def dense_blocks_matrix(rows, cols, weights, blocks, min_rows, epsilon):
     return found
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    seed=st.integers(0, 2**32 - 1), n_rows=st.integers(1, 400), n_cols=st.integers(1, 300), dense=st.floats(0.002, 0.2)
-)
-def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows, n_cols, dense) -> None:
+def _random_graph(seed: int, n_rows: int, n_cols: int, dense: float, weighing: str):
+    """Distinct edges in any order, weighed per edge at random, per column by its number
+    of rows (as the detector weighs them), or all alike (ties everywhere)."""
     rng = np.random.default_rng(seed)
     n = max(1, int(dense * n_rows * n_cols))
     flat = np.unique(rng.integers(0, n_rows * n_cols, n))
     rows, cols = flat // n_cols, flat % n_cols
     order = rng.permutation(rows.size)  # edges in any order
     rows, cols = rows[order], cols[order]
-    weights = 1.0 / np.log(rng.integers(2, 50, rows.size) + 5.0)
+    if weighing == "edge":
+        weights = 1.0 / np.log(rng.integers(2, 50, rows.size) + 5.0)
+    elif weighing == "column":
+        weights = 1.0 / np.log(np.bincount(cols)[cols] + 5.0)
+    else:
+        weights = np.ones(rows.size)
+    return rows, cols, weights
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_rows=st.integers(1, 400),
+    n_cols=st.integers(1, 300),
+    dense=st.floats(0.002, 0.2),
+    weighing=st.sampled_from(["edge", "column", "same"]),
+)
+def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows, n_cols, dense, weighing) -> None:
+    rows, cols, weights = _random_graph(seed, n_rows, n_cols, dense, weighing)
     got = dense_blocks(rows, cols, weights, 8, 3, 0.1)
     expected = dense_blocks_matrix(rows, cols, weights, 8, 3, 0.1)
     assert len(got) == len(expected)
@@ -64,6 +81,33 @@ def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows
     ordered = np.lexsort((cols, rows))  # edges already in row-major order are not sorted again
     again = dense_blocks(rows[ordered], cols[ordered], weights[ordered], 8, 3, 0.1)
     assert [(a.tolist(), da) for a, da in again] == [(b.tolist(), db) for b, db in expected]
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_rows=st.integers(50, 400), dense=st.floats(0.01, 0.2))
+def test_columns_summed_from_their_edges_give_what_the_table_of_running_sums_gives(seed, n_rows, dense) -> None:
+    import detectors.infrastructure as infrastructure
+
+    rows, cols, weights = _random_graph(seed, n_rows, 120, dense, "column")
+    with_table = dense_blocks(rows, cols, weights, 8, 3, 0.1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(infrastructure, "_TABLE_BUDGET", 0)  # no table: every column summed from its edges
+        assert infrastructure._Adjacency.of(np.array([0]), np.array([0]), np.ones(1), 1, 1).table is None
+        without = dense_blocks(rows, cols, weights, 8, 3, 0.1)
+    assert [(a.tolist(), da) for a, da in with_table] == [(b.tolist(), db) for b, db in without]
+
+
+def test_a_column_sum_is_the_running_sum_of_its_edges_not_their_count_times_their_weight() -> None:
+    import detectors.infrastructure as infrastructure
+
+    weight = 1.0 / np.log(7.0)
+    n = 1000
+    graph = infrastructure._Adjacency.of(np.arange(n), np.zeros(n, dtype=np.int64), np.full(n, weight), n, 1)
+    running = 0.0
+    for _ in range(n):
+        running += weight
+    assert graph.table[graph.kind[0], n] == running == np.bincount(np.zeros(n, dtype=np.int64), np.full(n, weight))[0]
+    assert running != n * weight  # so a count times a weight would not do
 
 
 @settings(max_examples=40, deadline=None)
