@@ -33,7 +33,6 @@ block of density ``g`` scores ``g / (g + half_density)``; others are not scored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -61,9 +60,6 @@ def dense_blocks(
     ``blocks`` pairs of (row ids, density), densest first, each with at least
     ``min_rows`` rows.
 
-    The adjacency is built once (one sort of the edges by column) and shared by the
-    peelings of all blocks: ``O(E log E)`` once, then ``O(E)`` per block to set it up.
-
     >>> r = np.array([0, 0, 1, 1, 2, 2, 3]); c = np.array([0, 1, 0, 1, 0, 1, 2])
     >>> [(ids.tolist(), round(g, 2)) for ids, g in dense_blocks(r, c, np.ones(7), 2, 2, 0.1)]
     [([0, 1, 2], 1.2)]
@@ -76,11 +72,16 @@ def dense_blocks(
     if not ((step_rows > 0) | ((step_rows == 0) & (step_cols > 0))).all():  # not yet in a CSR matrix's order
         order = np.lexsort((cols, rows))  # edges row by row, columns ascending
         rows, cols, weights = rows[order], cols[order], weights[order]
-    graph = _Adjacency.of(rows, cols, weights, n_rows, n_cols)
     remaining = np.arange(n_rows)
     found: list[tuple[np.ndarray, float]] = []
     for _ in range(blocks):
-        block, density = _peel(graph, remaining, epsilon)
+        alive = np.zeros(n_rows, dtype=bool)
+        alive[remaining] = True
+        edges = alive[rows]
+        position = np.cumsum(alive) - 1
+        block, density = _peel(
+            position[rows[edges]], cols[edges], weights[edges], remaining.size, n_cols, remaining, epsilon
+        )
         if block.size < min_rows or density <= 0:
             break
         found.append((block, density))
@@ -92,145 +93,56 @@ _PEEL_STEP = 0.05
 """Each peeling pass removes at least this share of the remaining nodes."""
 
 
-_TABLE_BUDGET = 4
-"""The table of column sums (see ``_Adjacency``) may hold at most this many entries per
-edge (counting at least 16,384 edges); beyond, columns are summed from their edges."""
+def _peel(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    weights: np.ndarray,
+    n_rows: int,
+    n_cols: int,
+    row_ids: np.ndarray,
+    epsilon: float,
+) -> tuple[np.ndarray, float]:
+    """The densest subgraph met while peeling the lowest-degree nodes in batches:
+    each pass removes every node within ``1 + epsilon`` of the smallest weighted
+    degree, and at least the lowest ``_PEEL_STEP`` of the nodes, then drops them
+    and their edges, so that passes get cheaper as the graph shrinks.
 
-
-@dataclass(frozen=True)
-class _Adjacency:
-    """A bipartite graph's edges seen from both sides. Nodes are numbered rows first
-    (``0 .. n_rows - 1``), then columns (``n_rows + column``); edges are numbered in
-    row-major order. ``edge[start[v]:start[v + 1]]`` are node ``v``'s edges (a row's in
-    column order, a column's in row order) and ``other`` their other ends.
-
-    Where every column's edges weigh the same (as the detector weighs them: by the
-    column's number of accounts), ``table[kind[c], n]`` is the sum of ``n`` edges of column
-    ``c`` added one after the other from 0 (one running sum per distinct weight), so a
-    column's degree follows from its number of remaining edges alone."""
-
-    rows: np.ndarray
-    cols: np.ndarray
-    weights: np.ndarray
-    n_rows: int
-    start: np.ndarray
-    edge: np.ndarray
-    other: np.ndarray
-    row_degree: np.ndarray
-    kind: np.ndarray | None
-    table: np.ndarray | None
-
-    @classmethod
-    def of(cls, rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, n_rows: int, n_cols: int) -> _Adjacency:
-        """The adjacency of edges given in row-major order: one stable sort by column,
-        ``O(E log E)``."""
-        by_col = np.argsort(cols, kind="stable")  # a column's edges stay in row order
-        counts = np.concatenate([np.bincount(rows, minlength=n_rows), np.bincount(cols, minlength=n_cols)])
-        start = np.zeros(counts.size + 1, dtype=np.int64)
-        np.cumsum(counts, out=start[1:])
-        edge = np.concatenate([np.arange(rows.size), by_col])
-        other = np.concatenate([cols + n_rows, rows[by_col]])
-        row_degree = _row_sums(weights, counts[:n_rows])
-        col_counts = counts[n_rows:]
-        col_weight = weights[by_col][np.minimum(start[n_rows:-1] - rows.size, rows.size - 1)]  # each one's first
-        kind, table = None, None
-        if (weights[by_col] == np.repeat(col_weight, col_counts)).all():
-            distinct, kind = np.unique(col_weight, return_inverse=True)
-            if distinct.size * (col_counts.max() + 1) <= _TABLE_BUDGET * max(rows.size, 1 << 14):
-                table = np.zeros((distinct.size, col_counts.max() + 1))
-                table[:, 1:] = distinct[:, None]
-                table = np.cumsum(table, axis=1)  # an accumulation adds one term after the other
-        return cls(
-            rows, cols, weights, n_rows, start, edge, other, row_degree, kind if table is not None else None, table
-        )
-
-    def edges_of(self, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Positions in ``edge`` of the nodes' edges, node after node, and each one's node
-        (as an index into ``nodes``)."""
-        first, counts = self.start[nodes], self.start[nodes + 1] - self.start[nodes]
-        owner = np.repeat(np.arange(nodes.size), counts)
-        return np.arange(owner.size) + (first - (np.cumsum(counts) - counts))[owner], owner
-
-    def live_sums(self, nodes: np.ndarray, live_edge: np.ndarray, is_row: bool) -> np.ndarray:
-        """The weighted degrees of ``nodes`` (all rows or all columns) over their live
-        edges: ``O(d)`` on the nodes' ``d`` edges."""
-        position, owner = self.edges_of(nodes)
-        edge = self.edge[position]
-        live = live_edge[edge]
-        edge, owner = edge[live], owner[live]
-        if is_row:
-            return _row_sums(self.weights[edge], np.bincount(owner, minlength=nodes.size))
-        return np.bincount(owner, weights=self.weights[edge], minlength=nodes.size)
-
-
-def _row_sums(weights: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Each row's sum of consecutive ``weights`` (``counts`` of them), summed as a CSR
-    matrix sums a row (``numpy.add.reduceat``), 0 for a row without edges."""
-    sums = np.zeros(counts.size)
-    if weights.size:
-        nonempty = counts > 0
-        sums[nonempty] = np.add.reduceat(weights, (np.cumsum(counts) - counts)[nonempty])
-    return sums
-
-
-def _peel(graph: _Adjacency, row_ids: np.ndarray, epsilon: float) -> tuple[np.ndarray, float]:
-    """The densest subgraph met while peeling the lowest-degree nodes in batches, starting
-    from the rows ``row_ids`` (ascending) and the columns they have edges to: each pass
-    removes every node within ``1 + epsilon`` of the smallest weighted degree, and at least
-    the lowest ``_PEEL_STEP`` of the nodes.
-
-    Degrees are kept between passes, and a pass recomputes only those of the nodes that
-    lost an edge, from their remaining edges, exactly as a CSR matrix sums them (a row's
-    weights by ``numpy.add.reduceat`` in column order, a column's one edge after the other
-    in row order; the density's numerator is the sum of the row degrees in row order),
-    so that degrees, densities and the removal order are those of a full recomputation,
-    bit for bit. A pass costs ``O(n)`` array operations on the ``n`` remaining nodes
-    (selection and density) plus ``O(d)`` on the ``d`` edges of the removed nodes and of
-    their neighbours, instead of ``O(E)`` on all remaining edges."""
-    n_rows = graph.n_rows
-    member = np.zeros(n_rows, dtype=bool)
-    member[row_ids] = True
-    live_edge = member[graph.rows]
-    live = np.flatnonzero(live_edge)
-    col_count = np.bincount(graph.cols[live], minlength=graph.start.size - 1 - n_rows)
-    col_degree = np.bincount(graph.cols[live], weights=graph.weights[live], minlength=col_count.size)
-    col_ids = np.flatnonzero(col_count)
-    nodes = np.concatenate([row_ids, col_ids + n_rows])  # ascending: rows, then columns
-    degree = np.concatenate([graph.row_degree[row_ids], col_degree[col_ids]])
-    alive = np.zeros(graph.start.size - 1, dtype=bool)
-    alive[nodes] = True
-    alive_rows = row_ids.size
+    The graph is a list of edges in row-major order (rows ascending, each row's
+    columns ascending), and degrees are summed exactly as a CSR matrix sums them
+    (a row's weights by ``numpy.add.reduceat``, a column's one edge after the
+    other in row order), so the result does not depend on the representation.
+    Rows are kept as their numbers of edges (the edge list's row pointers), so
+    that a pass drops edges with one mask and no row renumbering."""
+    counts = np.bincount(rows, minlength=n_rows)
+    position = np.cumsum(np.bincount(cols, minlength=n_cols) > 0) - 1  # columns with an edge, renumbered
+    cols, n_cols = position[cols], int(position[-1]) + 1
     best_density, best_rows = -1.0, np.empty(0, dtype=np.int64)
-    while alive_rows and alive_rows < nodes.size:
-        density = float(degree[:alive_rows].sum()) / nodes.size
+    kept = np.zeros(cols.size + 1, dtype=np.int32)  # kept[i]: edges kept among the first i
+    while n_rows and n_cols:
+        ends = np.cumsum(counts)
+        row_degree = np.zeros(n_rows)
+        if cols.size:
+            nonempty = counts > 0
+            row_degree[nonempty] = np.add.reduceat(weights, (ends - counts)[nonempty])
+        col_degree = np.bincount(cols, weights=weights, minlength=n_cols)
+        density = float(row_degree.sum()) / (n_rows + n_cols)
         if density > best_density:
-            best_density, best_rows = density, nodes[:alive_rows]
-        floor = degree.min() * (1.0 + epsilon)
-        k = max(1, int(_PEEL_STEP * nodes.size))
-        low = degree <= floor
-        if np.count_nonzero(low) < k:
-            low = degree <= max(_kth_smallest(degree, k), floor)
-        removed, kept = nodes[low], ~low
-        alive_rows = int(np.count_nonzero(kept[:alive_rows]))
-        nodes, degree = nodes[kept], degree[kept]
-        if not alive_rows or alive_rows == nodes.size:
-            break
-        alive[removed] = False
-        position, _ = graph.edges_of(removed)
-        edge = graph.edge[position]
-        lost = live_edge[edge]
-        live_edge[edge[lost]] = False
-        neighbours = graph.other[position[lost]]
-        touched, lost_edges = np.unique(neighbours[alive[neighbours]], return_counts=True)
-        split = int(np.searchsorted(touched, n_rows))
-        touched_cols = touched[split:] - n_rows
-        if graph.table is not None:
-            col_count[touched_cols] -= lost_edges[split:]
-            col_sums = graph.table[graph.kind[touched_cols], col_count[touched_cols]]
+            best_density, best_rows = density, row_ids
+        floor = min(row_degree.min(), col_degree.min()) * (1.0 + epsilon)
+        k = max(1, int(_PEEL_STEP * (n_rows + n_cols)))
+        if np.count_nonzero(row_degree <= floor) + np.count_nonzero(col_degree <= floor) >= k:
+            cut = floor  # the k-th smallest degree is below the floor: no selection needed
         else:
-            col_sums = graph.live_sums(touched[split:], live_edge, is_row=False)
-        row_sums = graph.live_sums(touched[:split], live_edge, is_row=True)
-        degree[np.searchsorted(nodes, touched)] = np.concatenate([row_sums, col_sums])
+            cut = max(_kth_smallest(np.concatenate([row_degree, col_degree]), k), floor)
+        keep_rows, keep_cols = row_degree > cut, col_degree > cut
+        edges = np.repeat(keep_rows, counts)
+        edges &= keep_cols[cols]
+        np.cumsum(edges, out=kept[1 : cols.size + 1])
+        counts = (kept[ends] - kept[ends - counts])[keep_rows]
+        col_position = np.cumsum(keep_cols) - 1
+        cols, weights = col_position[cols[edges]], weights[edges]
+        n_rows, n_cols = counts.size, int(col_position[-1]) + 1
+        row_ids = row_ids[keep_rows]
     return best_rows, best_density
 
 

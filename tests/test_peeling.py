@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
@@ -81,33 +80,6 @@ def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows
     ordered = np.lexsort((cols, rows))  # edges already in row-major order are not sorted again
     again = dense_blocks(rows[ordered], cols[ordered], weights[ordered], 8, 3, 0.1)
     assert [(a.tolist(), da) for a, da in again] == [(b.tolist(), db) for b, db in expected]
-
-
-@settings(max_examples=20, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n_rows=st.integers(50, 400), dense=st.floats(0.01, 0.2))
-def test_columns_summed_from_their_edges_give_what_the_table_of_running_sums_gives(seed, n_rows, dense) -> None:
-    import detectors.infrastructure as infrastructure
-
-    rows, cols, weights = _random_graph(seed, n_rows, 120, dense, "column")
-    with_table = dense_blocks(rows, cols, weights, 8, 3, 0.1)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(infrastructure, "_TABLE_BUDGET", 0)  # no table: every column summed from its edges
-        assert infrastructure._Adjacency.of(np.array([0]), np.array([0]), np.ones(1), 1, 1).table is None
-        without = dense_blocks(rows, cols, weights, 8, 3, 0.1)
-    assert [(a.tolist(), da) for a, da in with_table] == [(b.tolist(), db) for b, db in without]
-
-
-def test_a_column_sum_is_the_running_sum_of_its_edges_not_their_count_times_their_weight() -> None:
-    import detectors.infrastructure as infrastructure
-
-    weight = 1.0 / np.log(7.0)
-    n = 1000
-    graph = infrastructure._Adjacency.of(np.arange(n), np.zeros(n, dtype=np.int64), np.full(n, weight), n, 1)
-    running = 0.0
-    for _ in range(n):
-        running += weight
-    assert graph.table[graph.kind[0], n] == running == np.bincount(np.zeros(n, dtype=np.int64), np.full(n, weight))[0]
-    assert running != n * weight  # so a count times a weight would not do
 
 
 @settings(max_examples=40, deadline=None)
