@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from detectors.infrastructure import _PEEL_STEP, _kth_smallest, dense_blocks
+from detectors.infrastructure import _PEEL_STEP, _kth_smallest, _sorted_distinct, dense_blocks
 
 
 def _peel_matrix(matrix: sparse.csr_matrix, row_ids: np.ndarray, epsilon: float) -> tuple[np.ndarray, float]:
@@ -80,6 +80,14 @@ def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows
     ordered = np.lexsort((cols, rows))  # edges already in row-major order are not sorted again
     again = dense_blocks(rows[ordered], cols[ordered], weights[ordered], 8, 3, 0.1)
     assert [(a.tolist(), da) for a, da in again] == [(b.tolist(), db) for b, db in expected]
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.integers(-(2**62), 2**62), max_size=60), repeat=st.integers(1, 3))
+def test_the_sorted_distinct_links_are_the_ones_numpy_unique_finds(values, repeat) -> None:
+    array = np.array(values * repeat, dtype=np.int64)
+    got = _sorted_distinct(array)
+    assert got.dtype == np.int64 and got.tolist() == np.unique(array).tolist()
 
 
 @settings(max_examples=40, deadline=None)
