@@ -120,10 +120,14 @@ def _peel(
     kept = np.zeros(cols.size + 1, dtype=np.int32)  # kept[i]: edges kept among the first i
     while n_rows and n_cols:
         ends = np.cumsum(counts)
-        row_degree = np.zeros(n_rows)
-        if cols.size:
-            nonempty = counts > 0
-            row_degree[nonempty] = np.add.reduceat(weights, (ends - counts)[nonempty])
+        starts = ends - counts
+        if counts.all():
+            row_degree = np.add.reduceat(weights, starts)
+        else:
+            row_degree = np.zeros(n_rows)
+            if cols.size:
+                nonempty = counts > 0
+                row_degree[nonempty] = np.add.reduceat(weights, starts[nonempty])
         col_degree = np.bincount(cols, weights=weights, minlength=n_cols)
         density = float(row_degree.sum()) / (n_rows + n_cols)
         if density > best_density:
@@ -138,7 +142,7 @@ def _peel(
         edges = np.repeat(keep_rows, counts)
         edges &= keep_cols[cols]
         np.cumsum(edges, out=kept[1 : cols.size + 1])
-        counts = (kept[ends] - kept[ends - counts])[keep_rows]
+        counts = (kept[ends] - kept[starts])[keep_rows]
         col_position = np.cumsum(keep_cols) - 1
         cols, weights = col_position[cols[edges]], weights[edges]
         n_rows, n_cols = counts.size, int(col_position[-1]) + 1
