@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from detectors.infrastructure import _PEEL_STEP, _kth_smallest, dense_blocks
+from detectors.infrastructure import _PEEL_STEP, _kth_smallest, _sorted_distinct, dense_blocks
 
 
 def _peel_matrix(matrix: sparse.csr_matrix, row_ids: np.ndarray, epsilon: float) -> tuple[np.ndarray, float]:
@@ -44,18 +44,34 @@ def dense_blocks_matrix(rows, cols, weights, blocks, min_rows, epsilon):
     return found
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    seed=st.integers(0, 2**32 - 1), n_rows=st.integers(1, 400), n_cols=st.integers(1, 300), dense=st.floats(0.002, 0.2)
-)
-def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows, n_cols, dense) -> None:
+def _random_graph(seed: int, n_rows: int, n_cols: int, dense: float, weighing: str):
+    """Distinct edges in any order, weighed per edge at random, per column by its number
+    of rows (as the detector weighs them), or all alike (ties everywhere)."""
     rng = np.random.default_rng(seed)
     n = max(1, int(dense * n_rows * n_cols))
     flat = np.unique(rng.integers(0, n_rows * n_cols, n))
     rows, cols = flat // n_cols, flat % n_cols
     order = rng.permutation(rows.size)  # edges in any order
     rows, cols = rows[order], cols[order]
-    weights = 1.0 / np.log(rng.integers(2, 50, rows.size) + 5.0)
+    if weighing == "edge":
+        weights = 1.0 / np.log(rng.integers(2, 50, rows.size) + 5.0)
+    elif weighing == "column":
+        weights = 1.0 / np.log(np.bincount(cols)[cols] + 5.0)
+    else:
+        weights = np.ones(rows.size)
+    return rows, cols, weights
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_rows=st.integers(1, 400),
+    n_cols=st.integers(1, 300),
+    dense=st.floats(0.002, 0.2),
+    weighing=st.sampled_from(["edge", "column", "same"]),
+)
+def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows, n_cols, dense, weighing) -> None:
+    rows, cols, weights = _random_graph(seed, n_rows, n_cols, dense, weighing)
     got = dense_blocks(rows, cols, weights, 8, 3, 0.1)
     expected = dense_blocks_matrix(rows, cols, weights, 8, 3, 0.1)
     assert len(got) == len(expected)
@@ -64,6 +80,14 @@ def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows
     ordered = np.lexsort((cols, rows))  # edges already in row-major order are not sorted again
     again = dense_blocks(rows[ordered], cols[ordered], weights[ordered], 8, 3, 0.1)
     assert [(a.tolist(), da) for a, da in again] == [(b.tolist(), db) for b, db in expected]
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.integers(-(2**62), 2**62), max_size=60), repeat=st.integers(1, 3))
+def test_the_sorted_distinct_links_are_the_ones_numpy_unique_finds(values, repeat) -> None:
+    array = np.array(values * repeat, dtype=np.int64)
+    got = _sorted_distinct(array)
+    assert got.dtype == np.int64 and got.tolist() == np.unique(array).tolist()
 
 
 @settings(max_examples=40, deadline=None)
