@@ -390,6 +390,12 @@ def test_ticks_folded_in_chunks_give_bit_for_bit_the_features_of_tick_by_tick_up
     assert_bit_for_bit(fold(tables), fold(tables, sorted(cuts)))
 
 
+def test_tick_boundaries_that_do_not_add_up_to_the_chunk_are_rejected() -> None:
+    tables = awkward_ticks(n_ticks=3)
+    with pytest.raises(ValueError, match=r"ticks of 5 rows in all for a chunk of \d+ rows"):
+        AccountAggregates(ORIGIN).update(pa.concat_tables(tables), ticks=[2, 3])
+
+
 def test_the_awkward_ticks_do_tell_the_tick_boundaries_apart() -> None:
     # without its tick boundaries a chunk groups the float sums differently: the test above has teeth
     tables = awkward_ticks()

@@ -171,6 +171,8 @@ class AccountAggregates:
         tick order. Integer counts, first/last times, maxima and codes do not depend
         on the chunking at all.
         """
+        if ticks is not None and sum(ticks) != requests.num_rows:
+            raise ValueError(f"ticks of {sum(ticks)} rows in all for a chunk of {requests.num_rows} rows")
         if requests.num_rows == 0:
             return
         self.rows += requests.num_rows
@@ -238,7 +240,7 @@ class AccountAggregates:
         # the gap into a tick's first row of an account: from the account's last row of
         # its previous tick in this chunk, or of an earlier chunk (its running last time)
         previous = np.r_[-np.inf, group_last[:-1]]
-        previous[account_first] = self._last[codes[group_account[account_first]]]
+        previous[account_first] = self._last[codes]
         across = np.flatnonzero(np.isfinite(previous))
         same = ~new_group[1:]
         gap_groups = np.concatenate([group_sorted[1:][same], across])
