@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -41,6 +42,7 @@ from simulator.audit.separability import (
 )
 from simulator.audit.sources import TrafficSource
 from simulator.cli import app
+from simulator.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
@@ -326,6 +328,113 @@ def test_an_account_missing_from_the_registry_gets_neutral_registry_features() -
     aggregates.update(make_batch(account_id=["z", "z"], country=["US", "US"]).table)
     z = aggregates.features().loc["z"]
     assert (z.exit_country_mismatch, z.payment_accounts, z["declared_country=other"], z.created_during_run) == (0,) * 4
+
+
+# -- ticks folded in chunks -------------------------------------------------------------
+
+
+def awkward_ticks(seed: int = 7, n_ticks: int = 14) -> list[pa.Table]:
+    """Ticks of 0–30 requests from five accounts (one in every tick, others now and then),
+    with times, gaps and output/max ratios that no float sum adds up exactly in any order:
+    thirds of seconds, equal times, sub-second gaps, 429s and later turns."""
+    rng = np.random.default_rng(seed)
+    tables = []
+    for tick in range(n_ticks):
+        n = int(rng.integers(0, 31)) if tick % 5 else 0
+        accounts = rng.choice(["a", "b", "c", "d", "e"], size=n, p=[0.4, 0.3, 0.15, 0.1, 0.05])
+        accounts[: min(n, 1)] = "a"
+        ts = np.sort(tick * 60.0 + np.round(rng.random(n) * 60.0, 1) / 3.0)
+        max_tokens = rng.choice([7, 13, 100, 1000, 4096], size=n).astype(np.int32)
+        table = make_batch(
+            tick,
+            account_id=accounts.tolist(),
+            ts=ts,
+            output_tokens=rng.integers(0, 5000, size=n).astype(np.int32),
+            max_tokens=max_tokens,
+            input_tokens=rng.integers(1, 9000, size=n).astype(np.int32),
+            status=rng.choice(np.array([200, 200, 200, 429, 403], dtype=np.int16), size=n),
+            turn=rng.integers(0, 4, size=n).astype(np.int16),
+            conversation_id=rng.integers(1, 20, size=n).astype(np.uint64),
+            ip=rng.choice(["1.2.3.4", "1.2.3.9", "5.6.7.8", "2001:db8::1"], size=n).tolist(),
+            country=rng.choice(["US", "DE", "JP"], size=n).tolist(),
+            prompt_simhash=rng.integers(0, 2**63, size=n, dtype=np.int64).astype(np.uint64),
+        ).table
+        tables.append(table)
+    return tables
+
+
+def fold(tables: list[pa.Table], cuts: list[int] | None = None) -> pd.DataFrame:
+    """Features of ``tables`` fed one tick at a time, or concatenated between ``cuts`` with their tick boundaries."""
+    aggregates = AccountAggregates(ORIGIN)
+    aggregates.register(registry())
+    if cuts is None:
+        for table in tables:
+            aggregates.update(table)
+    else:
+        for start, end in itertools.pairwise([0, *cuts, len(tables)]):
+            chunk = tables[start:end]
+            if chunk:
+                aggregates.update(pa.concat_tables(chunk), ticks=[t.num_rows for t in chunk])
+    return aggregates.features(("tier-1", "tier-2"))
+
+
+def assert_bit_for_bit(expected: pd.DataFrame, got: pd.DataFrame) -> None:
+    assert expected.equals(got) and list(expected.index) == list(got.index)
+    assert expected.to_numpy().tobytes() == got.to_numpy().tobytes()
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.integers(0, 14), max_size=5))
+def test_ticks_folded_in_chunks_give_bit_for_bit_the_features_of_tick_by_tick_updates(cuts: list[int]) -> None:
+    tables = awkward_ticks()
+    assert_bit_for_bit(fold(tables), fold(tables, sorted(cuts)))
+
+
+def test_tick_boundaries_that_do_not_add_up_to_the_chunk_are_rejected() -> None:
+    tables = awkward_ticks(n_ticks=3)
+    with pytest.raises(ValueError, match=r"ticks of 5 rows in all for a chunk of \d+ rows"):
+        AccountAggregates(ORIGIN).update(pa.concat_tables(tables), ticks=[2, 3])
+
+
+def test_the_awkward_ticks_do_tell_the_tick_boundaries_apart() -> None:
+    # without its tick boundaries a chunk groups the float sums differently: the test above has teeth
+    tables = awkward_ticks()
+    aggregates = AccountAggregates(ORIGIN)
+    aggregates.register(registry())
+    aggregates.update(pa.concat_tables(tables))
+    naive, one_by_one = aggregates.features(("tier-1", "tier-2")), fold(tables)
+    assert not one_by_one.equals(naive)
+    pd.testing.assert_frame_equal(one_by_one, naive, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("name", "scale", "hours"), [("quickstart", 0.1, 6), ("hydra-cluster", 0.005, 10)])
+def test_reference_rows_fold_simulated_ticks_bit_for_bit_as_tick_by_tick_updates(
+    monkeypatch: pytest.MonkeyPatch, name: str, scale: float, hours: int
+) -> None:
+    from simulator.bench import references
+    from simulator.world import World
+
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml").resolved(scale=scale, duration=hours * 3600.0)
+    world = World(scenario)
+    batches = [traffic.batch for traffic in world.ticks()]
+    requests = pa.concat_tables([batch.table for batch in batches])
+    assert (pc.sum(pc.equal(requests.column("status"), 429)).as_py() or 0) > 0
+    assert (pc.sum(pc.greater(requests.column("turn"), 0)).as_py() or 0) > 0
+    results = []
+    for chunk_rows in (1, 300, references.CHUNK_ROWS):  # 1: every tick folded by itself
+        monkeypatch.setattr(references, "CHUNK_ROWS", chunk_rows)
+        rows = references.ReferenceRows(scenario)
+        for batch in batches:
+            rows.add(batch)
+        results.append((rows.scores(world.registry), rows.aggregates.features(rows.tiers)))
+    (scores, features), *others = results
+    assert len(features) > 10 and scores
+    for other_scores, other_features in others:
+        assert_bit_for_bit(features, other_features)
+        assert other_scores.keys() == scores.keys()
+        for label, series in scores.items():
+            assert series.equals(other_scores[label])
+            assert series.to_numpy().tobytes() == other_scores[label].to_numpy().tobytes()
 
 
 # -- the audit of a source --------------------------------------------------------------

@@ -160,8 +160,19 @@ class AccountAggregates:
         if len(accounts):
             self._registry.append(accounts[list(REGISTRY_COLUMNS)].copy())
 
-    def update(self, requests: pa.Table) -> None:
-        """Add a chunk of requests (columns of :data:`simulator.traffic.REQUEST_SCHEMA`, in time order)."""
+    def update(self, requests: pa.Table, ticks: Sequence[int] | None = None) -> None:
+        """Add a chunk of requests (columns of :data:`simulator.traffic.REQUEST_SCHEMA`, in time order).
+
+        ``ticks`` are the row counts of the successive ticks the chunk concatenates
+        (summing to its rows; ``None``: the chunk is one tick). Every float sum is then
+        built exactly as if each tick had been added by itself: per (tick, account) one
+        partial sum over that tick's rows in row order (gaps: the gaps within the tick,
+        then the gap from the account's previous tick), added to the running sums in
+        tick order. Integer counts, first/last times, maxima and codes do not depend
+        on the chunking at all.
+        """
+        if ticks is not None and sum(ticks) != requests.num_rows:
+            raise ValueError(f"ticks of {sum(ticks)} rows in all for a chunk of {requests.num_rows} rows")
         if requests.num_rows == 0:
             return
         self.rows += requests.num_rows
@@ -183,7 +194,28 @@ class AccountAggregates:
         max_tokens = column("max_tokens").astype(np.float64)
         turn = column("turn").astype(np.float64)
         out_served = np.where(served, output_tokens, 0.0)
-        sums = {
+
+        # groups of rows by (account, tick), sorted by account then tick: a stable sort by
+        # account keeps the chunk's time order, so an account's ticks follow one another
+        order = np.argsort(local, kind="stable")
+        local_sorted, ts_sorted = local[order], ts[order]
+        new_account = np.r_[True, local_sorted[1:] != local_sorted[:-1]]
+        new_group = new_account.copy()
+        if ticks is not None:
+            tick_sorted = np.repeat(np.arange(len(ticks)), np.asarray(ticks, dtype=np.int64))[order]
+            new_group[1:] |= tick_sorted[1:] != tick_sorted[:-1]
+        starts = np.flatnonzero(new_group)
+        group_sorted = np.cumsum(new_group) - 1
+        group = np.empty_like(group_sorted)
+        group[order] = group_sorted
+        g = starts.size
+        group_first, group_last = ts_sorted[starts], np.maximum.reduceat(ts_sorted, starts)
+        group_account = local_sorted[starts]
+        account_first = np.flatnonzero(new_account[starts])
+        account_last = np.r_[account_first[1:] - 1, g - 1]
+
+        partials = np.zeros((g, len(_SUMS)))
+        for name, values in {
             "requests": np.ones(ts.size),
             "served": served,
             "input_sum": input_tokens,
@@ -199,22 +231,20 @@ class AccountAggregates:
             "turn_sum": turn,
             "rate_limited": status == 429,
             "forbidden": status == 403,
-        }
-        for name, values in sums.items():
-            self._sums[codes, _S[name]] += np.bincount(local, weights=np.asarray(values, np.float64), minlength=m)
+        }.items():
+            partials[:, _S[name]] = np.bincount(group, weights=np.asarray(values, np.float64), minlength=g)
 
-        # time order within each account: a stable sort by account keeps the chunk's time order
-        order = np.argsort(local, kind="stable")
-        local_sorted, ts_sorted = local[order], ts[order]
-        starts = np.flatnonzero(np.r_[True, local_sorted[1:] != local_sorted[:-1]])
-        first, last = ts_sorted[starts], np.maximum.reduceat(ts_sorted, starts)
-        self._turn_max[codes] = np.maximum(self._turn_max[codes], np.maximum.reduceat(turn[order], starts))
-        seen_before = np.isfinite(self._last[codes])
-        same = local_sorted[1:] == local_sorted[:-1]
-        gap_accounts = np.concatenate([local_sorted[1:][same], np.flatnonzero(seen_before)])
-        gaps = np.concatenate(
-            [np.diff(ts_sorted)[same], np.maximum(first[seen_before] - self._last[codes][seen_before], 0.0)]
+        self._turn_max[codes] = np.maximum(
+            self._turn_max[codes], np.maximum.reduceat(turn[order], np.flatnonzero(new_account))
         )
+        # the gap into a tick's first row of an account: from the account's last row of
+        # its previous tick in this chunk, or of an earlier chunk (its running last time)
+        previous = np.r_[-np.inf, group_last[:-1]]
+        previous[account_first] = self._last[codes]
+        across = np.flatnonzero(np.isfinite(previous))
+        same = ~new_group[1:]
+        gap_groups = np.concatenate([group_sorted[1:][same], across])
+        gaps = np.concatenate([np.diff(ts_sorted)[same], np.maximum(group_first[across] - previous[across], 0.0)])
         log_gaps = np.log10(np.maximum(gaps, 1e-3))
         for name, values in {
             "gaps": np.ones(gaps.size),
@@ -224,11 +254,11 @@ class AccountAggregates:
             "log_gap_sq": log_gaps**2,
             "subsecond_gaps": gaps < 1.0,
         }.items():
-            self._sums[codes, _S[name]] += np.bincount(
-                gap_accounts, weights=np.asarray(values, np.float64), minlength=m
-            )
-        self._first[codes] = np.where(np.isfinite(self._first[codes]), self._first[codes], first)
-        self._last[codes] = last
+            partials[:, _S[name]] = np.bincount(gap_groups, weights=np.asarray(values, np.float64), minlength=g)
+        # repeated indices are applied one after the other, in order: each account's ticks in tick order
+        np.add.at(self._sums, codes[group_account], partials)
+        self._first[codes] = np.where(np.isfinite(self._first[codes]), self._first[codes], group_first[account_first])
+        self._last[codes] = group_last[account_last]
 
         hour_of_week = (np.floor((ts + self._week_offset) / 3600.0).astype(np.int64)) % _WEEK
         self._week[codes] += np.bincount(local * _WEEK + hour_of_week, minlength=m * _WEEK).reshape(m, _WEEK)

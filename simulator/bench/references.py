@@ -3,8 +3,11 @@ supervised model get on the very traffic the detectors saw.
 
 Both are computed by the harness, with the ground truth, from the separability
 audit's per-account aggregates of every visible column
-(:class:`~simulator.audit.aggregates.AccountAggregates`), fed tick by tick as the
-detectors are; neither is a detector, and no detector sees them.
+(:class:`~simulator.audit.aggregates.AccountAggregates`), fed the ticks the
+detectors saw; neither is a detector, and no detector sees them. The ticks are
+kept and folded in chunks of at least :data:`CHUNK_ROWS` requests (and before the
+scores), with their tick boundaries, so the aggregates are bit for bit those of
+tick-by-tick updates at a fraction of the fixed cost per update (about 5 ms).
 
 * ``artefacts``: the best single feature of a signal that no campaign of the
   scenario declares (:data:`~simulator.scenario.signals.SIGNALS`), taken in its
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy.stats import rankdata
 
 from simulator.audit.aggregates import AccountAggregates
@@ -35,9 +39,11 @@ from simulator.registry import Registry
 from simulator.scenario import Scenario
 from simulator.traffic import RequestBatch
 
-__all__ = ["ReferenceRows"]
+__all__ = ["CHUNK_ROWS", "ReferenceRows"]
 
 ARTEFACTS, CEILING = REFERENCE_ROWS
+CHUNK_ROWS = 65_536
+"""Requests kept before they are folded into the aggregates (bounds the memory held)."""
 
 
 class ReferenceRows:
@@ -47,15 +53,28 @@ class ReferenceRows:
         self.aggregates = AccountAggregates(scenario.start)
         self.tiers = tuple(tier.name for tier in scenario.gateway.tiers)
         self.declared = frozenset(declared_signals(scenario))
+        self._tables: list[pa.Table] = []
+        self._rows = 0
 
     def add(self, batch: RequestBatch) -> None:
-        """Fold one tick's batch (the accounts registered in it, then its requests)."""
+        """Take one tick's batch: register its accounts, keep its requests until
+        :data:`CHUNK_ROWS` are kept, then fold them into the aggregates."""
         self.aggregates.register(batch.accounts)
-        self.aggregates.update(batch.table)
+        if batch.table.num_rows:
+            self._tables.append(batch.table)
+            self._rows += batch.table.num_rows
+        if self._rows >= CHUNK_ROWS:
+            self._fold()
+
+    def _fold(self) -> None:
+        if self._tables:
+            self.aggregates.update(pa.concat_tables(self._tables), ticks=[t.num_rows for t in self._tables])
+        self._tables, self._rows = [], 0
 
     def scores(self, registry: Registry) -> dict[str, pd.Series]:
         """Reference scores in [0, 1] by account id, per reference row: none when the run
         has no attackers or no customers; no ceiling when either has fewer than two accounts."""
+        self._fold()
         features = self.aggregates.features(self.tiers)
         if features.empty:
             return {}
