@@ -93,6 +93,40 @@ def _first_rows(groups: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]])
 
 
+_SPREAD = 32
+"""Serials spanning more than this many slots per row (plus :data:`_SPREAD_FLOOR`) are
+grouped by hashing instead of :func:`_group_serials`' scatter, whose scratch array
+would touch a memory page per row."""
+_SPREAD_FLOOR = 65_536
+
+
+def _group_serials(serials: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Rows grouped by account serial in order of first appearance, as ``pandas.factorize``
+    groups them: (group of each row, first row of each group, serial of each group);
+    None when the serials spread too far for a scratch array indexed by serial.
+
+    The first row of serial ``s`` is ``min{i : serials[i] = s}`` (an unbuffered
+    ``np.minimum.at`` into a scratch array indexed by ``s − min(serials)``); the rows
+    that are their serial's first row, in row order, number the groups. No sort and
+    no hash table: a few passes over the rows."""
+    n = serials.size
+    if n == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    low = int(serials.min())
+    span = int(serials.max()) - low + 1
+    if span > _SPREAD * n + _SPREAD_FLOOR:
+        return None
+    local = serials - low
+    scratch = np.empty(span, dtype=np.int64)  # only the slots of present serials are ever read
+    scratch[local] = n
+    row = np.arange(n)
+    np.minimum.at(scratch, local, row)
+    first = np.flatnonzero(scratch[local] == row)
+    present = local[first]
+    scratch[present] = np.arange(first.size)
+    return scratch[local], first, present + low
+
+
 class BatchView:
     """What the detectors read from one batch, computed once (see the module docstring).
 
@@ -184,6 +218,9 @@ class BatchView:
         """(account of each row, first row of each account, serial of each account or None)."""
         serials = self.serials
         if serials is not None:
+            grouped = _group_serials(serials.requests)
+            if grouped is not None:
+                return grouped
             rows, uniques = pd.factorize(serials.requests)
             rows = rows.astype(np.int64)
             return rows, _first_rows(rows), np.asarray(uniques, dtype=np.int64)

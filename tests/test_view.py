@@ -1,0 +1,40 @@
+"""The shared per-batch view computes what a detector would compute from the rows itself."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detectors.base import scores_series
+from detectors.view import _first_rows, _group_serials
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_grouping_by_serials_matches_factorize(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    serials = rng.integers(1000, 1000 + rng.integers(1, 3000), size=rng.integers(1, 2000)).astype(np.int64)
+    grouped = _group_serials(serials)
+    assert grouped is not None
+    rows, uniques = pd.factorize(serials)
+    expected = (rows.astype(np.int64), _first_rows(rows.astype(np.int64)), uniques.astype(np.int64))
+    for got, want in zip(grouped, expected, strict=True):
+        assert got.dtype == np.int64
+        assert np.array_equal(got, want)
+
+
+def test_grouping_by_serials_declines_serials_spread_far_apart() -> None:
+    assert _group_serials(np.array([0, 10**9], dtype=np.int64)) is None
+    empty = _group_serials(np.empty(0, dtype=np.int64))
+    assert empty is not None and all(part.size == 0 for part in empty)
+
+
+def test_scores_series_is_the_series_the_public_constructor_builds() -> None:
+    ids = np.array(["b", "a", "c"], dtype=object)
+    values = np.array([0.25, 1.0, 0.0])
+    series = scores_series(ids, values)
+    expected = pd.Series(values.copy(), index=pd.Index(ids.copy(), name="account_id", dtype=object), name="score")
+    pd.testing.assert_series_equal(series, expected, check_index_type=True, check_series_type=True)
+    ids[0], values[0] = "z", 0.5  # the caller's arrays stay the caller's
+    assert series.index[0] == "b" and series.iloc[0] == 0.25
+    assert scores_series(np.empty(0, dtype=object), np.empty(0)).empty
