@@ -337,6 +337,16 @@ class DecayedSums:
         self.store(codes, block)
         return block
 
+    def add_rows(self, now: float, codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """As :meth:`add`, with the sums of every column given at once as one row per
+        account laid out as :meth:`decayed` lays them out (shape (accounts, total
+        width)): one contiguous addition instead of one strided addition per column,
+        the same floats."""
+        block = self.decayed(now, codes)
+        block += rows
+        self.store(codes, block)
+        return block
+
     def read(self, name: str, codes: np.ndarray, now: float | None = None) -> np.ndarray:
         """Column ``name`` of ``codes``; decayed to ``now`` if given (ratios of two
         columns need no ``now``: they decay alike)."""

@@ -33,7 +33,7 @@ from detectors.accounts import DecayedSums
 from detectors.base import Constraint, Detector, Interval
 from detectors.features import DAY, entropy
 from detectors.sharing import shares_scores
-from detectors.view import view
+from detectors.view import BatchView, view
 from simulator.prompts import TOPICS
 from simulator.traffic import RequestBatch
 
@@ -97,6 +97,19 @@ class CapabilityConcentration(Detector):
         self.population_ = np.zeros(2 + width)
         self.population_at_ = -np.inf
 
+    def _counts(self, v: BatchView) -> np.ndarray:
+        """Per account of the batch, one row of :attr:`sums_` (float64): requests,
+        chain-of-thought requests, then requests per topic (:attr:`BatchView.topic`).
+
+        One weighted ``bincount`` over the flat cells ``account · width + column`` fills
+        all of them (each cell summed in row order, as the view's per-account sums are)."""
+        width = self.population_.size
+        cell = v.account_of_row * width
+        cells = np.concatenate((cell, cell + 1, cell + 2 + v.topic))
+        ones = np.ones(v.n)
+        weights = np.concatenate((ones, v.row_value("cot"), ones))
+        return np.bincount(cells, weights=weights, minlength=v.accounts * width).reshape(v.accounts, width)
+
     @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
         if not hasattr(self, "sums_"):
@@ -105,13 +118,11 @@ class CapabilityConcentration(Detector):
         if v.n == 0:
             return None
         codes = self.sums_.index.codes_for(v)  # one per account of the batch
-        topics = v.account_histogram("topic")
-        cot = v.account_sum("cot")
-        row = self.sums_.add(batch.end, codes, requests=v.account_sum("requests"), cot=cot, topics=topics)
+        counts = self._counts(v)
+        row = self.sums_.add_rows(batch.end, codes, counts)
         self.population_ *= np.exp2(-(batch.end - self.population_at_) / self.half_life)
         self.population_[0] += v.n
-        self.population_[1] += cot.sum()
-        self.population_[2:] += topics.sum(axis=0)
+        self.population_[1:] += counts[:, 1:].sum(axis=0)
         self.population_at_ = batch.end
         slot = self.sums_.slot
         n = row[:, slot("requests")]

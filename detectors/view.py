@@ -28,7 +28,7 @@ value of the batch.
 from __future__ import annotations
 
 import itertools
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -127,6 +127,17 @@ def _group_serials(serials: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     return scratch[local], first, present + low
 
 
+@lru_cache(maxsize=64)
+def _topic_positions(vocabulary: tuple[str, ...]) -> np.ndarray:
+    """Position in :data:`~simulator.prompts.TOPICS` of each label of a topic
+    vocabulary, then of a missing label (code −1): ``len(TOPICS)`` ("other") for
+    labels outside the taxonomy. Batches of a stream share one vocabulary, so this
+    runs once per stream, not per tick."""
+    lookup = {name: i for i, name in enumerate(TOPICS)}
+    positions = np.array([lookup.get(label, len(TOPICS)) for label in vocabulary] + [len(TOPICS)], dtype=np.int64)
+    return frozen(positions)
+
+
 class BatchView:
     """What the detectors read from one batch, computed once (see the module docstring).
 
@@ -144,7 +155,7 @@ class BatchView:
         self._columns: dict[str, np.ndarray] = {}
         self._hashes: dict[str, np.ndarray] = {}
         self._sums: dict[str, np.ndarray] = {}
-        self._categories: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self._categories: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
         self.serial = next(_SERIALS)
         """This view's number among the views of the process."""
         self._scores: dict[tuple[object, int], tuple[Any, Any, int]] = {}
@@ -162,6 +173,10 @@ class BatchView:
     def codes(self, name: str) -> tuple[np.ndarray, list[str]]:
         """A categorical request column as (index of each row's value in the
         vocabulary, −1 for a missing value; the vocabulary)."""
+        codes, vocabulary = self._codes(name)
+        return codes, list(vocabulary)
+
+    def _codes(self, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
         cached = self._categories.get(name)
         if cached is None:
             chunk = _chunk(self.table.column(name))
@@ -169,18 +184,16 @@ class BatchView:
                 chunk = chunk.dictionary_encode()
             indices = chunk.indices if chunk.indices.null_count == 0 else chunk.indices.fill_null(-1)
             codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
-            cached = (frozen(codes), [str(value) for value in chunk.dictionary.to_pylist()])
+            cached = (frozen(codes), tuple(str(value) for value in chunk.dictionary.to_pylist()))
             self._categories[name] = cached
-        return cached[0], list(cached[1])
+        return cached
 
     @cached_property
     def topic(self) -> np.ndarray:
         """Index of each request's topic in :data:`simulator.prompts.TOPICS`
         (``len(TOPICS)``, "other", for a label outside the taxonomy or missing)."""
-        codes, vocabulary = self.codes("topic")
-        lookup = {name: i for i, name in enumerate(TOPICS)}
-        mapping = np.array([lookup.get(str(c), len(TOPICS)) for c in vocabulary] + [len(TOPICS)], dtype=np.int64)
-        return frozen(mapping[codes])
+        codes, vocabulary = self._codes("topic")
+        return frozen(_topic_positions(vocabulary)[codes])
 
     @cached_property
     def hour(self) -> np.ndarray:

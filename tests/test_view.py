@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from detectors.accounts import DecayedSums
 from detectors.base import scores_series
-from detectors.view import _first_rows, _group_serials
+from detectors.capability import CapabilityConcentration
+from detectors.view import _first_rows, _group_serials, view
+from simulator.conformance import reference_stream
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -38,3 +43,29 @@ def test_scores_series_is_the_series_the_public_constructor_builds() -> None:
     ids[0], values[0] = "z", 0.5  # the caller's arrays stay the caller's
     assert series.index[0] == "b" and series.iloc[0] == 0.25
     assert scores_series(np.empty(0, dtype=object), np.empty(0)).empty
+
+
+def test_adding_rows_side_by_side_is_adding_each_column() -> None:
+    rng = np.random.default_rng(7)
+    columns = {"requests": 1, "cot": 1, "topics": 4}
+    by_column, by_row = DecayedSums(60.0, columns), DecayedSums(60.0, columns)
+    for now in (0.0, 30.0, 95.0):
+        names = [f"a{c}" for c in np.unique(rng.integers(0, 20, size=8))]
+        codes = by_column.index.codes(names)
+        assert np.array_equal(by_row.index.codes(names), codes)
+        requests, cot, topics = rng.random(codes.size), rng.random(codes.size), rng.random((codes.size, 4))
+        expected = by_column.add(now, codes, requests=requests, cot=cot, topics=topics)
+        got = by_row.add_rows(now, codes, np.column_stack((requests, cot, topics)))
+        assert np.array_equal(got, expected)
+    assert np.array_equal(by_row.index["_sums"], by_column.index["_sums"])
+
+
+def test_capability_counts_are_the_views_per_account_sums() -> None:
+    detector = CapabilityConcentration()
+    detector._start()
+    for batch in reference_stream()[:60:7]:
+        v = view(dataclasses.replace(batch))
+        expected = np.column_stack(
+            (v.account_sum("requests"), v.account_sum("cot"), v.account_histogram("topic").astype(np.float64))
+        )
+        assert np.array_equal(detector._counts(v), expected)
