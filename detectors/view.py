@@ -35,7 +35,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import sparse
 
 from detectors.emails import email_patterns
 from simulator.hashing import text_hashes
@@ -306,24 +305,25 @@ class BatchView:
         return frozen(np.ones(self.n))
 
     def account_vector_sum(self, values: np.ndarray) -> np.ndarray:
-        """Per account, the sum (float64) of the rows of ``values`` (one vector per
-        request row, shape (n, width)), added in row order."""
-        return self._indicator @ values
+        """Per account, the sum (float64, shape (accounts, width)) of the rows of
+        ``values`` (one vector per request row, shape (n, width)), added in row order
+        starting from 0.0.
+
+        One weighted ``bincount`` over the flat cells ``account · width + column``
+        (``values`` read row by row, so each cell receives its rows in order): the
+        floats of the sparse product ``indicator @ values``, without building the
+        sparse matrix each tick."""
+        values = np.asarray(values)
+        width = values.shape[1]
+        cells = (self.account_of_row[:, None] * width + np.arange(width)).ravel()
+        sums = np.bincount(cells, weights=values.ravel(), minlength=self.accounts * width)
+        return sums.reshape(self.accounts, width)
 
     @cached_property
     def rows_by_account(self) -> np.ndarray:
         """Row numbers grouped by account (in the order of :attr:`account_ids`), each
         account's rows in order: a stable sort of :attr:`account_of_row`."""
         return frozen(np.argsort(self.account_of_row, kind="stable"))
-
-    @cached_property
-    def _indicator(self) -> sparse.csr_matrix:
-        """(accounts × rows) 0/1 matrix of which account sent which row (each account's
-        rows in order)."""
-        order = self.rows_by_account
-        indptr = np.zeros(self.accounts + 1, dtype=np.int64)
-        np.cumsum(self.account_requests, out=indptr[1:])
-        return sparse.csr_matrix((np.ones(self.n), order, indptr), shape=(self.accounts, self.n))
 
     def account_histogram(self, key: str) -> np.ndarray:
         """Per account, counts (int64, shape (accounts, width)) of a per-row category:

@@ -69,3 +69,14 @@ def test_capability_counts_are_the_views_per_account_sums() -> None:
             (v.account_sum("requests"), v.account_sum("cot"), v.account_histogram("topic").astype(np.float64))
         )
         assert np.array_equal(detector._counts(v), expected)
+
+
+def test_per_account_vector_sums_are_the_sparse_indicator_product() -> None:
+    from scipy import sparse
+
+    rng = np.random.default_rng(3)
+    for batch in reference_stream()[:60:7]:
+        v = view(dataclasses.replace(batch))
+        values = rng.normal(size=(v.n, 5))
+        indicator = sparse.csr_matrix((np.ones(v.n), (v.account_of_row, np.arange(v.n))), shape=(v.accounts, v.n))
+        assert np.array_equal(v.account_vector_sum(values), indicator @ values)
