@@ -80,3 +80,15 @@ def test_per_account_vector_sums_are_the_sparse_indicator_product() -> None:
         values = rng.normal(size=(v.n, 5))
         indicator = sparse.csr_matrix((np.ones(v.n), (v.account_of_row, np.arange(v.n))), shape=(v.accounts, v.n))
         assert np.array_equal(v.account_vector_sum(values), indicator @ values)
+
+
+@pytest.mark.parametrize(
+    ("fill", "dtype"),
+    [(0, np.int64), (0.0, np.float64), (-0.0, np.float64), (np.nan, np.float64), (-1, np.int64), (True, bool)],
+)
+def test_per_account_arrays_start_at_their_fill_value_bit_for_bit(fill: object, dtype: type) -> None:
+    from detectors.accounts import _filled
+
+    got = _filled((5, 3), fill, np.dtype(dtype))
+    expected = np.full((5, 3), fill, dtype=dtype)
+    assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
