@@ -275,7 +275,10 @@ class BatchView:
         or any numeric column by name."""
         sums = self._sums.get(key)
         if sums is None:
-            sums = frozen(np.bincount(self.account_of_row, weights=self.row_value(key), minlength=self.accounts))
+            if key == "requests":  # counts are exact in float64: the weighted sum of ones
+                sums = frozen(self.account_requests.astype(np.float64))
+            else:
+                sums = frozen(np.bincount(self.account_of_row, weights=self.row_value(key), minlength=self.accounts))
             self._sums[key] = sums
         return sums
 

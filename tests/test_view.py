@@ -92,3 +92,11 @@ def test_per_account_arrays_start_at_their_fill_value_bit_for_bit(fill: object, 
     got = _filled((5, 3), fill, np.dtype(dtype))
     expected = np.full((5, 3), fill, dtype=dtype)
     assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
+
+
+def test_requests_per_account_are_the_sum_of_ones_per_row() -> None:
+    for batch in reference_stream()[:60:7]:
+        v = view(dataclasses.replace(batch))
+        expected = np.bincount(v.account_of_row, weights=np.ones(v.n), minlength=v.accounts)
+        assert v.account_sum("requests").dtype == np.float64
+        assert np.array_equal(v.account_sum("requests"), expected)
