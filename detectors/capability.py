@@ -91,6 +91,7 @@ class CapabilityConcentration(Detector):
         if len(self.weights) != 3 or min(self.weights) < 0 or sum(self.weights) <= 0:
             raise ValueError(f"weights must be three non-negative numbers, not all 0; got {self.weights!r}")
         self.columns_ = np.array(sorted(TOPICS.index(c) for c in self.capabilities))
+        self.shares_ = np.asarray(self.weights, dtype=np.float64) / sum(self.weights)
         width = len(TOPICS) + 1
         self.sums_ = DecayedSums(self.half_life, {"requests": 1, "cot": 1, "topics": width})
         # the whole traffic, decayed alike: requests, chain-of-thought requests, then the topic histogram
@@ -126,16 +127,18 @@ class CapabilityConcentration(Detector):
         self.population_at_ = batch.end
         slot = self.sums_.slot
         n = row[:, slot("requests")]
-        hist = row[:, slot("topics")]
-        pop_n, pop_cot, pop_hist = self.population_[0], self.population_[1] / self.population_[0], self.population_[2:]
+        in_focus = row[:, slot("topics").start + self.columns_]
+        pop_n, pop_cot = self.population_[0], self.population_[1] / self.population_[0]
+        pop_focus = self.population_[2 + self.columns_]
+        pop_focus_total = pop_focus.sum()
         strength = self.prior_requests
-        in_focus = hist[:, self.columns_]
-        focus = (in_focus.sum(axis=1) + strength * pop_hist[self.columns_].sum() / pop_n) / (n + strength)
-        cot_share = (row[:, slot("cot")] + strength * pop_cot) / (n + strength)
-        prior_mix = pop_hist[self.columns_] / max(pop_hist[self.columns_].sum(), 1e-12)
+        pseudo_n = n + strength
+        focus = (in_focus.sum(axis=1) + strength * pop_focus_total / pop_n) / pseudo_n
+        cot_share = (row[:, slot("cot")] + strength * pop_cot) / pseudo_n
+        prior_mix = pop_focus / max(pop_focus_total, 1e-12)
         smoothed = in_focus + strength * prior_mix
         sweep = entropy(smoothed) / np.log(self.columns_.size) if self.columns_.size > 1 else np.ones(codes.size)
-        w = np.asarray(self.weights, dtype=np.float64) / sum(self.weights)
+        w = self.shares_
         with np.errstate(divide="ignore"):
             log_score = w[0] * np.log(focus) + w[1] * np.log(cot_share) + w[2] * np.log(np.clip(sweep, 0.0, 1.0))
         return self.sums_.index.scores(codes, np.exp(log_score))
