@@ -108,6 +108,7 @@ def _group_serials(serials: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     ``np.minimum.at`` into a scratch array indexed by ``s − min(serials)``); the rows
     that are their serial's first row, in row order, number the groups. No sort and
     no hash table: a few passes over the rows."""
+    serials = np.asarray(serials, dtype=np.int64)
     n = serials.size
     if n == 0:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)

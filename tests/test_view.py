@@ -28,6 +28,13 @@ def test_grouping_by_serials_matches_factorize(seed: int) -> None:
         assert np.array_equal(got, want)
 
 
+def test_grouping_by_serials_numbers_accounts_in_int64_whatever_the_serials_type() -> None:
+    grouped = _group_serials(np.array([7, 3, 7, 5], dtype=np.int32))
+    assert grouped is not None
+    assert [part.dtype for part in grouped] == [np.int64] * 3
+    assert [part.tolist() for part in grouped] == [[0, 1, 0, 2], [0, 1, 3], [7, 3, 5]]
+
+
 def test_grouping_by_serials_declines_serials_spread_far_apart() -> None:
     assert _group_serials(np.array([0, 10**9], dtype=np.int64)) is None
     empty = _group_serials(np.empty(0, dtype=np.int64))
