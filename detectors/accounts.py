@@ -97,8 +97,7 @@ class AccountIndex:
     def add_array(self, name: str, dtype: Any, shape: Sequence[int] = (), fill: Any = 0) -> None:
         """Declare a per-account array of ``dtype`` with trailing ``shape``; rows of new
         accounts start at ``fill``."""
-        array = np.full((self._ids.shape[0], *shape), fill, dtype=dtype)
-        self._arrays[name] = array
+        self._arrays[name] = _filled((self._ids.shape[0], *shape), fill, np.dtype(dtype))
         self._fill[name] = fill
 
     def __getitem__(self, name: str) -> np.ndarray:
@@ -233,9 +232,18 @@ class AccountIndex:
         named[: self._size] = self._named[: self._size]
         self._named = named
         for name, old in self._arrays.items():
-            new = np.full((capacity, *old.shape[1:]), self._fill[name], dtype=old.dtype)
+            new = _filled((capacity, *old.shape[1:]), self._fill[name], old.dtype)
             new[: self._size] = old[: self._size]
             self._arrays[name] = new
+
+
+def _filled(shape: tuple[int, ...], fill: Any, dtype: np.dtype) -> np.ndarray:
+    """``np.full(shape, fill, dtype)``; from ``np.zeros`` when ``fill`` is all zero bytes,
+    whose pages the system hands out zeroed on first touch: growing an index writes
+    only the rows of the accounts it has."""
+    if not dtype.hasobject and not np.asarray(fill, dtype=dtype).tobytes().strip(b"\0"):
+        return np.zeros(shape, dtype=dtype)
+    return np.full(shape, fill, dtype=dtype)
 
 
 class DecayedSums:
@@ -334,6 +342,16 @@ class DecayedSums:
         block = self.decayed(now, codes)
         for name, value in sums.items():
             block[:, self.slot(name)] += value
+        self.store(codes, block)
+        return block
+
+    def add_rows(self, now: float, codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """As :meth:`add`, with the sums of every column given at once as one row per
+        account laid out as :meth:`decayed` lays them out (shape (accounts, total
+        width)): one contiguous addition instead of one strided addition per column,
+        the same floats."""
+        block = self.decayed(now, codes)
+        block += rows
         self.store(codes, block)
         return block
 

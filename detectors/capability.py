@@ -33,7 +33,7 @@ from detectors.accounts import DecayedSums
 from detectors.base import Constraint, Detector, Interval
 from detectors.features import DAY, entropy
 from detectors.sharing import shares_scores
-from detectors.view import view
+from detectors.view import BatchView, view
 from simulator.prompts import TOPICS
 from simulator.traffic import RequestBatch
 
@@ -91,11 +91,25 @@ class CapabilityConcentration(Detector):
         if len(self.weights) != 3 or min(self.weights) < 0 or sum(self.weights) <= 0:
             raise ValueError(f"weights must be three non-negative numbers, not all 0; got {self.weights!r}")
         self.columns_ = np.array(sorted(TOPICS.index(c) for c in self.capabilities))
+        self.shares_ = np.asarray(self.weights, dtype=np.float64) / sum(self.weights)
         width = len(TOPICS) + 1
         self.sums_ = DecayedSums(self.half_life, {"requests": 1, "cot": 1, "topics": width})
         # the whole traffic, decayed alike: requests, chain-of-thought requests, then the topic histogram
         self.population_ = np.zeros(2 + width)
         self.population_at_ = -np.inf
+
+    def _counts(self, v: BatchView) -> np.ndarray:
+        """Per account of the batch, one row of :attr:`sums_` (float64): requests,
+        chain-of-thought requests, then requests per topic (:attr:`BatchView.topic`).
+
+        One weighted ``bincount`` over the flat cells ``account · width + column`` fills
+        all of them (each cell summed in row order, as the view's per-account sums are)."""
+        width = self.population_.size
+        cell = v.account_of_row * width
+        cells = np.concatenate((cell, cell + 1, cell + 2 + v.topic))
+        ones = np.ones(v.n)
+        weights = np.concatenate((ones, v.row_value("cot"), ones))
+        return np.bincount(cells, weights=weights, minlength=v.accounts * width).reshape(v.accounts, width)
 
     @shares_scores
     def update(self, batch: RequestBatch) -> pd.Series | None:
@@ -105,26 +119,26 @@ class CapabilityConcentration(Detector):
         if v.n == 0:
             return None
         codes = self.sums_.index.codes_for(v)  # one per account of the batch
-        topics = v.account_histogram("topic")
-        cot = v.account_sum("cot")
-        row = self.sums_.add(batch.end, codes, requests=v.account_sum("requests"), cot=cot, topics=topics)
+        counts = self._counts(v)
+        row = self.sums_.add_rows(batch.end, codes, counts)
         self.population_ *= np.exp2(-(batch.end - self.population_at_) / self.half_life)
         self.population_[0] += v.n
-        self.population_[1] += cot.sum()
-        self.population_[2:] += topics.sum(axis=0)
+        self.population_[1:] += counts[:, 1:].sum(axis=0)
         self.population_at_ = batch.end
         slot = self.sums_.slot
         n = row[:, slot("requests")]
-        hist = row[:, slot("topics")]
-        pop_n, pop_cot, pop_hist = self.population_[0], self.population_[1] / self.population_[0], self.population_[2:]
+        in_focus = row[:, slot("topics").start + self.columns_]
+        pop_n, pop_cot = self.population_[0], self.population_[1] / self.population_[0]
+        pop_focus = self.population_[2 + self.columns_]
+        pop_focus_total = pop_focus.sum()
         strength = self.prior_requests
-        in_focus = hist[:, self.columns_]
-        focus = (in_focus.sum(axis=1) + strength * pop_hist[self.columns_].sum() / pop_n) / (n + strength)
-        cot_share = (row[:, slot("cot")] + strength * pop_cot) / (n + strength)
-        prior_mix = pop_hist[self.columns_] / max(pop_hist[self.columns_].sum(), 1e-12)
+        pseudo_n = n + strength
+        focus = (in_focus.sum(axis=1) + strength * pop_focus_total / pop_n) / pseudo_n
+        cot_share = (row[:, slot("cot")] + strength * pop_cot) / pseudo_n
+        prior_mix = pop_focus / max(pop_focus_total, 1e-12)
         smoothed = in_focus + strength * prior_mix
         sweep = entropy(smoothed) / np.log(self.columns_.size) if self.columns_.size > 1 else np.ones(codes.size)
-        w = np.asarray(self.weights, dtype=np.float64) / sum(self.weights)
+        w = self.shares_
         with np.errstate(divide="ignore"):
             log_score = w[0] * np.log(focus) + w[1] * np.log(cot_share) + w[2] * np.log(np.clip(sweep, 0.0, 1.0))
         return self.sums_.index.scores(codes, np.exp(log_score))

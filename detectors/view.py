@@ -28,14 +28,13 @@ value of the batch.
 from __future__ import annotations
 
 import itertools
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import sparse
 
 from detectors.emails import email_patterns
 from simulator.hashing import text_hashes
@@ -93,6 +92,52 @@ def _first_rows(groups: np.ndarray) -> np.ndarray:
     return np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]])
 
 
+_SPREAD = 32
+"""Serials spanning more than this many slots per row (plus :data:`_SPREAD_FLOOR`) are
+grouped by hashing instead of :func:`_group_serials`' scatter, whose scratch array
+would touch a memory page per row."""
+_SPREAD_FLOOR = 65_536
+
+
+def _group_serials(serials: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Rows grouped by account serial in order of first appearance, as ``pandas.factorize``
+    groups them: (group of each row, first row of each group, serial of each group);
+    None when the serials spread too far for a scratch array indexed by serial.
+
+    The first row of serial ``s`` is ``min{i : serials[i] = s}`` (an unbuffered
+    ``np.minimum.at`` into a scratch array indexed by ``s − min(serials)``); the rows
+    that are their serial's first row, in row order, number the groups. No sort and
+    no hash table: a few passes over the rows."""
+    serials = np.asarray(serials, dtype=np.int64)
+    n = serials.size
+    if n == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    low = int(serials.min())
+    span = int(serials.max()) - low + 1
+    if span > _SPREAD * n + _SPREAD_FLOOR:
+        return None
+    local = serials - low
+    scratch = np.empty(span, dtype=np.int64)  # only the slots of present serials are ever read
+    scratch[local] = n
+    row = np.arange(n)
+    np.minimum.at(scratch, local, row)
+    first = np.flatnonzero(scratch[local] == row)
+    present = local[first]
+    scratch[present] = np.arange(first.size)
+    return scratch[local], first, present + low
+
+
+@lru_cache(maxsize=64)
+def _topic_positions(vocabulary: tuple[str, ...]) -> np.ndarray:
+    """Position in :data:`~simulator.prompts.TOPICS` of each label of a topic
+    vocabulary, then of a missing label (code −1): ``len(TOPICS)`` ("other") for
+    labels outside the taxonomy. Batches of a stream share one vocabulary, so this
+    runs once per stream, not per tick."""
+    lookup = {name: i for i, name in enumerate(TOPICS)}
+    positions = np.array([lookup.get(label, len(TOPICS)) for label in vocabulary] + [len(TOPICS)], dtype=np.int64)
+    return frozen(positions)
+
+
 class BatchView:
     """What the detectors read from one batch, computed once (see the module docstring).
 
@@ -110,7 +155,7 @@ class BatchView:
         self._columns: dict[str, np.ndarray] = {}
         self._hashes: dict[str, np.ndarray] = {}
         self._sums: dict[str, np.ndarray] = {}
-        self._categories: dict[str, tuple[np.ndarray, list[str]]] = {}
+        self._categories: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
         self.serial = next(_SERIALS)
         """This view's number among the views of the process."""
         self._scores: dict[tuple[object, int], tuple[Any, Any, int]] = {}
@@ -128,6 +173,10 @@ class BatchView:
     def codes(self, name: str) -> tuple[np.ndarray, list[str]]:
         """A categorical request column as (index of each row's value in the
         vocabulary, −1 for a missing value; the vocabulary)."""
+        codes, vocabulary = self._codes(name)
+        return codes, list(vocabulary)
+
+    def _codes(self, name: str) -> tuple[np.ndarray, tuple[str, ...]]:
         cached = self._categories.get(name)
         if cached is None:
             chunk = _chunk(self.table.column(name))
@@ -135,18 +184,16 @@ class BatchView:
                 chunk = chunk.dictionary_encode()
             indices = chunk.indices if chunk.indices.null_count == 0 else chunk.indices.fill_null(-1)
             codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
-            cached = (frozen(codes), [str(value) for value in chunk.dictionary.to_pylist()])
+            cached = (frozen(codes), tuple(str(value) for value in chunk.dictionary.to_pylist()))
             self._categories[name] = cached
-        return cached[0], list(cached[1])
+        return cached
 
     @cached_property
     def topic(self) -> np.ndarray:
         """Index of each request's topic in :data:`simulator.prompts.TOPICS`
         (``len(TOPICS)``, "other", for a label outside the taxonomy or missing)."""
-        codes, vocabulary = self.codes("topic")
-        lookup = {name: i for i, name in enumerate(TOPICS)}
-        mapping = np.array([lookup.get(str(c), len(TOPICS)) for c in vocabulary] + [len(TOPICS)], dtype=np.int64)
-        return frozen(mapping[codes])
+        codes, vocabulary = self._codes("topic")
+        return frozen(_topic_positions(vocabulary)[codes])
 
     @cached_property
     def hour(self) -> np.ndarray:
@@ -184,6 +231,9 @@ class BatchView:
         """(account of each row, first row of each account, serial of each account or None)."""
         serials = self.serials
         if serials is not None:
+            grouped = _group_serials(serials.requests)
+            if grouped is not None:
+                return grouped
             rows, uniques = pd.factorize(serials.requests)
             rows = rows.astype(np.int64)
             return rows, _first_rows(rows), np.asarray(uniques, dtype=np.int64)
@@ -226,7 +276,10 @@ class BatchView:
         or any numeric column by name."""
         sums = self._sums.get(key)
         if sums is None:
-            sums = frozen(np.bincount(self.account_of_row, weights=self.row_value(key), minlength=self.accounts))
+            if key == "requests":  # counts are exact in float64: the weighted sum of ones
+                sums = frozen(self.account_requests.astype(np.float64))
+            else:
+                sums = frozen(np.bincount(self.account_of_row, weights=self.row_value(key), minlength=self.accounts))
             self._sums[key] = sums
         return sums
 
@@ -256,24 +309,25 @@ class BatchView:
         return frozen(np.ones(self.n))
 
     def account_vector_sum(self, values: np.ndarray) -> np.ndarray:
-        """Per account, the sum (float64) of the rows of ``values`` (one vector per
-        request row, shape (n, width)), added in row order."""
-        return self._indicator @ values
+        """Per account, the sum (float64, shape (accounts, width)) of the rows of
+        ``values`` (one vector per request row, shape (n, width)), added in row order
+        starting from 0.0.
+
+        One weighted ``bincount`` over the flat cells ``account · width + column``
+        (``values`` read row by row, so each cell receives its rows in order): the
+        floats of the sparse product ``indicator @ values``, without building the
+        sparse matrix each tick."""
+        values = np.asarray(values)
+        width = values.shape[1]
+        cells = (self.account_of_row[:, None] * width + np.arange(width)).ravel()
+        sums = np.bincount(cells, weights=values.ravel(), minlength=self.accounts * width)
+        return sums.reshape(self.accounts, width)
 
     @cached_property
     def rows_by_account(self) -> np.ndarray:
         """Row numbers grouped by account (in the order of :attr:`account_ids`), each
         account's rows in order: a stable sort of :attr:`account_of_row`."""
         return frozen(np.argsort(self.account_of_row, kind="stable"))
-
-    @cached_property
-    def _indicator(self) -> sparse.csr_matrix:
-        """(accounts × rows) 0/1 matrix of which account sent which row (each account's
-        rows in order)."""
-        order = self.rows_by_account
-        indptr = np.zeros(self.accounts + 1, dtype=np.int64)
-        np.cumsum(self.account_requests, out=indptr[1:])
-        return sparse.csr_matrix((np.ones(self.n), order, indptr), shape=(self.accounts, self.n))
 
     def account_histogram(self, key: str) -> np.ndarray:
         """Per account, counts (int64, shape (accounts, width)) of a per-row category:

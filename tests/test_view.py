@@ -1,0 +1,109 @@
+"""The shared per-batch view computes what a detector would compute from the rows itself."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from detectors.accounts import DecayedSums
+from detectors.base import scores_series
+from detectors.capability import CapabilityConcentration
+from detectors.view import _first_rows, _group_serials, view
+from simulator.conformance import reference_stream
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_grouping_by_serials_matches_factorize(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    serials = rng.integers(1000, 1000 + rng.integers(1, 3000), size=rng.integers(1, 2000)).astype(np.int64)
+    grouped = _group_serials(serials)
+    assert grouped is not None
+    rows, uniques = pd.factorize(serials)
+    expected = (rows.astype(np.int64), _first_rows(rows.astype(np.int64)), uniques.astype(np.int64))
+    for got, want in zip(grouped, expected, strict=True):
+        assert got.dtype == np.int64
+        assert np.array_equal(got, want)
+
+
+def test_grouping_by_serials_numbers_accounts_in_int64_whatever_the_serials_type() -> None:
+    grouped = _group_serials(np.array([7, 3, 7, 5], dtype=np.int32))
+    assert grouped is not None
+    assert [part.dtype for part in grouped] == [np.int64] * 3
+    assert [part.tolist() for part in grouped] == [[0, 1, 0, 2], [0, 1, 3], [7, 3, 5]]
+
+
+def test_grouping_by_serials_declines_serials_spread_far_apart() -> None:
+    assert _group_serials(np.array([0, 10**9], dtype=np.int64)) is None
+    empty = _group_serials(np.empty(0, dtype=np.int64))
+    assert empty is not None and all(part.size == 0 for part in empty)
+
+
+def test_scores_series_is_the_series_the_public_constructor_builds() -> None:
+    ids = np.array(["b", "a", "c"], dtype=object)
+    values = np.array([0.25, 1.0, 0.0])
+    series = scores_series(ids, values)
+    expected = pd.Series(values.copy(), index=pd.Index(ids.copy(), name="account_id", dtype=object), name="score")
+    pd.testing.assert_series_equal(series, expected, check_index_type=True, check_series_type=True)
+    ids[0], values[0] = "z", 0.5  # the caller's arrays stay the caller's
+    assert series.index[0] == "b" and series.iloc[0] == 0.25
+    assert scores_series(np.empty(0, dtype=object), np.empty(0)).empty
+
+
+def test_adding_rows_side_by_side_is_adding_each_column() -> None:
+    rng = np.random.default_rng(7)
+    columns = {"requests": 1, "cot": 1, "topics": 4}
+    by_column, by_row = DecayedSums(60.0, columns), DecayedSums(60.0, columns)
+    for now in (0.0, 30.0, 95.0):
+        names = [f"a{c}" for c in np.unique(rng.integers(0, 20, size=8))]
+        codes = by_column.index.codes(names)
+        assert np.array_equal(by_row.index.codes(names), codes)
+        requests, cot, topics = rng.random(codes.size), rng.random(codes.size), rng.random((codes.size, 4))
+        expected = by_column.add(now, codes, requests=requests, cot=cot, topics=topics)
+        got = by_row.add_rows(now, codes, np.column_stack((requests, cot, topics)))
+        assert np.array_equal(got, expected)
+    assert np.array_equal(by_row.index["_sums"], by_column.index["_sums"])
+
+
+def test_capability_counts_are_the_views_per_account_sums() -> None:
+    detector = CapabilityConcentration()
+    detector._start()
+    for batch in reference_stream()[:60:7]:
+        v = view(dataclasses.replace(batch))
+        expected = np.column_stack(
+            (v.account_sum("requests"), v.account_sum("cot"), v.account_histogram("topic").astype(np.float64))
+        )
+        assert np.array_equal(detector._counts(v), expected)
+
+
+def test_per_account_vector_sums_are_the_sparse_indicator_product() -> None:
+    from scipy import sparse
+
+    rng = np.random.default_rng(3)
+    for batch in reference_stream()[:60:7]:
+        v = view(dataclasses.replace(batch))
+        values = rng.normal(size=(v.n, 5))
+        indicator = sparse.csr_matrix((np.ones(v.n), (v.account_of_row, np.arange(v.n))), shape=(v.accounts, v.n))
+        assert np.array_equal(v.account_vector_sum(values), indicator @ values)
+
+
+@pytest.mark.parametrize(
+    ("fill", "dtype"),
+    [(0, np.int64), (0.0, np.float64), (-0.0, np.float64), (np.nan, np.float64), (-1, np.int64), (True, bool)],
+)
+def test_per_account_arrays_start_at_their_fill_value_bit_for_bit(fill: object, dtype: type) -> None:
+    from detectors.accounts import _filled
+
+    got = _filled((5, 3), fill, np.dtype(dtype))
+    expected = np.full((5, 3), fill, dtype=dtype)
+    assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()
+
+
+def test_requests_per_account_are_the_sum_of_ones_per_row() -> None:
+    for batch in reference_stream()[:60:7]:
+        v = view(dataclasses.replace(batch))
+        expected = np.bincount(v.account_of_row, weights=np.ones(v.n), minlength=v.accounts)
+        assert v.account_sum("requests").dtype == np.float64
+        assert np.array_equal(v.account_sum("requests"), expected)
