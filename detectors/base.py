@@ -214,38 +214,13 @@ def _clone_value(value: Any) -> Any:
 def scores_series(account_ids: Any, scores: Any) -> pd.Series:
     """A score Series as :meth:`Detector.update` returns it (float64, indexed by
     account_id). The index keeps the given ``str`` objects (object dtype): no copy
-    into another string type per account and tick. Neither the ids nor the scores
-    share the caller's storage."""
+    into another string type per account and tick."""
     ids = np.asarray(account_ids, dtype=object)
     if ids.base is not None or ids is account_ids:  # never share a caller's storage
         ids = ids.copy()
-    values = np.asarray(scores, dtype=np.float64)
-    if values is scores or values.base is not None:
-        values = values.copy()
-    if ids.ndim == 1 and values.shape == ids.shape and _FAST_SERIES is not None:
-        # the public constructors inspect every element and validate the block (tens of
-        # microseconds a tick, several times an update): the same objects built directly
+    if ids.ndim == 1 and hasattr(pd.Index, "_simple_new"):
+        # the public constructor inspects every element (tens of microseconds a tick)
         index = pd.Index._simple_new(ids, name="account_id")
-        manager = _FAST_SERIES.from_array(values, index)
-        series = pd.Series._from_mgr(manager, axes=manager.axes)
-        series.name = "score"
-        return series
-    return pd.Series(values, index=pd.Index(ids, name="account_id", dtype=object), name="score")
-
-
-def _single_block_manager() -> Any:
-    """pandas' one-column block manager, if this pandas builds Series from one the way
-    :func:`scores_series` does; else None (the public constructor is used)."""
-    try:
-        from pandas.core.internals.managers import SingleBlockManager
-    except ImportError:
-        return None
-    needed = (
-        hasattr(SingleBlockManager, "from_array"),
-        hasattr(pd.Series, "_from_mgr"),
-        hasattr(pd.Index, "_simple_new"),
-    )
-    return SingleBlockManager if all(needed) else None
-
-
-_FAST_SERIES = _single_block_manager()
+    else:
+        index = pd.Index(ids, name="account_id", dtype=object)
+    return pd.Series(np.asarray(scores, dtype=np.float64), index=index, name="score")
