@@ -245,7 +245,7 @@ def run(
                 f"{'warning: a big run: ' if big else ''}{estimate.cells} cells ({len(plan.scenarios)} scenarios × "
                 f"{len(plan.seeds)} seeds, {', '.join(plan.modes)}, {len(plan.detectors)} detectors) on "
                 f"{estimate.workers} worker{'s' * (estimate.workers != 1)}, roughly {format_seconds(estimate.seconds)} "
-                "(a rough estimate from the simulated accounts × time; it can be several times off)"
+                "(a rough estimate from the simulated requests and ticks; it can be several times off)"
                 + ("; fewer --seeds, a smaller --scale or --duration, or --mode passive shrink it" if big else ""),
                 err=True,
             )
