@@ -25,14 +25,20 @@ assets). Blocks are found by peeling: repeatedly remove every node whose weighte
 degree is within a factor ``1 + epsilon`` of the smallest (and at least the
 lowest 5% of nodes), and keep the densest intermediate subgraph: a batched
 version of FRAUDAR's one-node-at-a-time greedy peeling (batching after Bahmani,
-Kumar and Vassilvitskii, VLDB 2012), with sparse matrix sums and no per-node
-loop, on a matrix that shrinks with every pass. The block's accounts are then removed and the next block sought,
-up to ``blocks`` blocks of at least ``min_accounts`` accounts. An account in a
-block of density ``g`` scores ``g / (g + half_density)``; others are not scored.
+Kumar and Vassilvitskii, VLDB 2012), with no per-node loop. Weights are counted
+in whole units of 2^-32, so that degrees are exact whatever the order they are
+summed in, ties are ties, and a pass only takes the removed nodes' edges away
+from their neighbours' degrees (each edge once per peeling) instead of summing
+every remaining edge again. The block's accounts are then removed and the next
+block sought, up to ``blocks`` blocks of at least ``min_accounts`` accounts. An
+account in a block of density ``g`` scores ``g / (g + half_density)``; others
+are not scored.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
@@ -56,9 +62,17 @@ def dense_blocks(
     rows: np.ndarray, cols: np.ndarray, weights: np.ndarray, blocks: int, min_rows: int, epsilon: float
 ) -> list[tuple[np.ndarray, float]]:
     """Dense blocks of a weighted bipartite graph (edges ``rows[i] — cols[i]`` with
-    ``weights[i]``, no edge twice; row and column ids are dense from 0): up to
+    ``weights[i]`` ≥ 0, no edge twice; row and column ids are dense from 0): up to
     ``blocks`` pairs of (row ids, density), densest first, each with at least
     ``min_rows`` rows.
+
+    Weights are counted in whole units of ``1 / WEIGHT_UNITS`` (rounded to the nearest),
+    so that degrees are exact integers whatever the order edges are added or taken away
+    in: a peeling keeps them up to date by taking away the edges of the nodes it removes,
+    instead of summing every remaining edge on every pass. The graph is indexed from both
+    sides once (a sort of the edges by column, ``O(E log E)``); then a block costs
+    ``O(E)`` in all (each edge is taken away once) plus ``O(n)`` per pass on the ``n``
+    nodes left.
 
     >>> r = np.array([0, 0, 1, 1, 2, 2, 3]); c = np.array([0, 1, 0, 1, 0, 1, 2])
     >>> [(ids.tolist(), round(g, 2)) for ids, g in dense_blocks(r, c, np.ones(7), 2, 2, 0.1)]
@@ -66,91 +80,135 @@ def dense_blocks(
     """
     if rows.size == 0:
         return []
-    n_rows, n_cols = int(rows.max()) + 1, int(cols.max()) + 1
-    rows, cols, weights = np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(weights, np.float64)
-    step_rows, step_cols = np.diff(rows), np.diff(cols)
-    if not ((step_rows > 0) | ((step_rows == 0) & (step_cols > 0))).all():  # not yet in a CSR matrix's order
-        order = np.lexsort((cols, rows))  # edges row by row, columns ascending
-        rows, cols, weights = rows[order], cols[order], weights[order]
-    remaining = np.arange(n_rows)
+    graph = _Graph.of(rows, cols, weights)
+    remaining = np.arange(graph.n_rows)
+    left = _Remainder.whole(graph)  # the graph without the blocks found so far
     found: list[tuple[np.ndarray, float]] = []
     for _ in range(blocks):
-        alive = np.zeros(n_rows, dtype=bool)
-        alive[remaining] = True
-        edges = alive[rows]
-        position = np.cumsum(alive) - 1
-        block, density = _peel(
-            position[rows[edges]], cols[edges], weights[edges], remaining.size, n_cols, remaining, epsilon
-        )
+        block, density = _peel(graph, left.for_peeling(), left.nodes(remaining), epsilon)
         if block.size < min_rows or density <= 0:
             break
         found.append((block, density))
         remaining = np.setdiff1d(remaining, block, assume_unique=True)
+        left.take_away(graph, block)
     return found
 
+
+WEIGHT_UNITS = 1 << 32
+"""Edge weights are counted in units of ``1 / WEIGHT_UNITS`` (about 2.3e-10)."""
 
 _PEEL_STEP = 0.05
 """Each peeling pass removes at least this share of the remaining nodes."""
 
 
-def _peel(
-    rows: np.ndarray,
-    cols: np.ndarray,
-    weights: np.ndarray,
-    n_rows: int,
-    n_cols: int,
-    row_ids: np.ndarray,
-    epsilon: float,
-) -> tuple[np.ndarray, float]:
-    """The densest subgraph met while peeling the lowest-degree nodes in batches:
-    each pass removes every node within ``1 + epsilon`` of the smallest weighted
-    degree, and at least the lowest ``_PEEL_STEP`` of the nodes, then drops them
-    and their edges, so that passes get cheaper as the graph shrinks.
+@dataclass(frozen=True)
+class _Graph:
+    """A bipartite graph's adjacency seen from both sides. Nodes are numbered rows first
+    (``0 .. n_rows - 1``), then columns (``n_rows + column``); node ``v``'s edges are at
+    ``start[v]:start[v + 1]`` of ``other`` (their other ends) and ``units`` (their
+    weights, in units of ``1 / WEIGHT_UNITS``)."""
 
-    The graph is a list of edges in row-major order (rows ascending, each row's
-    columns ascending), and degrees are summed exactly as a CSR matrix sums them
-    (a row's weights by ``numpy.add.reduceat``, a column's one edge after the
-    other in row order), so the result does not depend on the representation.
-    Rows are kept as their numbers of edges (the edge list's row pointers), so
-    that a pass drops edges with one mask and no row renumbering."""
-    counts = np.bincount(rows, minlength=n_rows)
-    position = np.cumsum(np.bincount(cols, minlength=n_cols) > 0) - 1  # columns with an edge, renumbered
-    cols, n_cols = position[cols], int(position[-1]) + 1
+    n_rows: int
+    start: np.ndarray
+    other: np.ndarray
+    units: np.ndarray
+
+    @classmethod
+    def of(cls, rows: np.ndarray, cols: np.ndarray, weights: np.ndarray) -> _Graph:
+        weights = np.asarray(weights, dtype=np.float64)
+        if not (np.isfinite(weights).all() and weights.min() >= 0 and weights.sum() < 2.0**30):
+            raise ValueError("edge weights must be finite, non-negative and sum to less than 2**30")
+        rows, cols = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+        n_rows, n_cols = int(rows.max()) + 1, int(cols.max()) + 1
+        units = np.rint(weights * WEIGHT_UNITS).astype(np.int64)
+        if rows.size > 1 and not (rows[1:] >= rows[:-1]).all():  # the detector gives them grouped by row
+            by_row = np.argsort(rows, kind="stable")
+            rows, cols, units = rows[by_row], cols[by_row], units[by_row]
+        by_col = np.argsort(cols.astype(np.int32))  # any order in a column: sums of whole units do not depend on it
+        counts = np.concatenate([np.bincount(rows, minlength=n_rows), np.bincount(cols, minlength=n_cols)])
+        start = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=start[1:])
+        other = np.concatenate([cols + n_rows, rows[by_col]])
+        return cls(n_rows, start, other, np.concatenate([units, units[by_col]]))
+
+    @property
+    def n_nodes(self) -> int:
+        return self.start.size - 1
+
+    def positions_of(self, nodes: np.ndarray) -> np.ndarray:
+        """Where the edges of ``nodes`` are in ``other`` and ``units``, node after node."""
+        first, counts = self.start[nodes], self.start[nodes + 1] - self.start[nodes]
+        return np.arange(int(counts.sum())) + np.repeat(first - (np.cumsum(counts) - counts), counts)
+
+
+@dataclass
+class _Remainder:
+    """What is left of a graph as nodes are taken away: which nodes are left, and each
+    node's degree (weight units) over the edges left (those with both ends left); for
+    the graph between peelings also each node's number of edges left (``None`` during a
+    peeling, which does not need it)."""
+
+    n_rows: int
+    alive: np.ndarray
+    degree: np.ndarray
+    edge_count: np.ndarray | None
+
+    @classmethod
+    def whole(cls, graph: _Graph) -> _Remainder:
+        edge_count = np.diff(graph.start)
+        degree = np.zeros(graph.n_nodes, dtype=np.int64)
+        np.add.at(degree, np.repeat(np.arange(graph.n_nodes), edge_count), graph.units)
+        return cls(graph.n_rows, np.ones(graph.n_nodes, dtype=bool), degree, edge_count)
+
+    def for_peeling(self) -> _Remainder:
+        """A copy to peel, without edge counts."""
+        return _Remainder(self.n_rows, self.alive.copy(), self.degree.copy(), None)
+
+    def nodes(self, row_ids: np.ndarray) -> np.ndarray:
+        """The rows ``row_ids`` (ascending), then every column with edges left."""
+        assert self.edge_count is not None, "a peeling's copy does not count edges"
+        return np.concatenate([row_ids, self.n_rows + np.flatnonzero(self.edge_count[self.n_rows :])])
+
+    def take_away(self, graph: _Graph, nodes: np.ndarray) -> None:
+        """Take ``nodes`` away, and their edges left from their other ends' degrees (and
+        edge counts)."""
+        self.alive[nodes] = False
+        positions = graph.positions_of(nodes)
+        other = graph.other[positions]
+        left = self.alive[other]
+        other = other[left]
+        np.subtract.at(self.degree, other, graph.units[positions[left]])
+        if self.edge_count is not None:
+            np.subtract.at(self.edge_count, other, 1)
+
+
+def _peel(graph: _Graph, left: _Remainder, nodes: np.ndarray, epsilon: float) -> tuple[np.ndarray, float]:
+    """The densest subgraph met while peeling the lowest-degree nodes of ``left`` in
+    batches, starting from ``nodes`` (ascending: rows, then columns): each pass removes
+    every node within ``1 + epsilon`` of the smallest weighted degree, and at least the
+    lowest ``_PEEL_STEP`` of the nodes. A subgraph's density is its total edge weight
+    (the sum of its rows' degrees) over its number of nodes, ``units / WEIGHT_UNITS /
+    (rows + columns)``."""
+    n_rows = graph.n_rows
+    alive_rows = int(np.searchsorted(nodes, n_rows))
     best_density, best_rows = -1.0, np.empty(0, dtype=np.int64)
-    kept = np.zeros(cols.size + 1, dtype=np.int32)  # kept[i]: edges kept among the first i
-    while n_rows and n_cols:
-        ends = np.cumsum(counts)
-        starts = ends - counts
-        if counts.all():
-            row_degree = np.add.reduceat(weights, starts)
-        else:
-            row_degree = np.zeros(n_rows)
-            if cols.size:
-                nonempty = counts > 0
-                row_degree[nonempty] = np.add.reduceat(weights, starts[nonempty])
-        col_degree = np.bincount(cols, weights=weights, minlength=n_cols)
-        density = float(row_degree.sum()) / (n_rows + n_cols)
+    while alive_rows and alive_rows < nodes.size:
+        node_degree = left.degree[nodes]
+        density = int(node_degree[:alive_rows].sum()) / WEIGHT_UNITS / nodes.size
         if density > best_density:
-            best_density, best_rows = density, row_ids
-        floor = min(row_degree.min(), col_degree.min()) * (1.0 + epsilon)
-        k = max(1, int(_PEEL_STEP * (n_rows + n_cols)))
-        if np.count_nonzero(row_degree <= floor) + np.count_nonzero(col_degree <= floor) >= k:
-            cut = floor  # the k-th smallest degree is below the floor: no selection needed
-        else:
-            cut = max(_kth_smallest(np.concatenate([row_degree, col_degree]), k), floor)
-        keep_rows, keep_cols = row_degree > cut, col_degree > cut
-        edges = np.repeat(keep_rows, counts)
-        edges &= keep_cols[cols]
-        np.cumsum(edges, out=kept[1 : cols.size + 1])
-        counts = (kept[ends] - kept[starts])[keep_rows]
-        col_position = np.cumsum(keep_cols) - 1
-        cols, weights = col_position[cols[edges]], weights[edges]
-        n_rows, n_cols = counts.size, int(col_position[-1]) + 1
-        row_ids = row_ids[keep_rows]
+            best_density, best_rows = density, nodes[:alive_rows]
+        floor = math.floor(int(node_degree.min()) * (1.0 + epsilon))  # degrees are whole units
+        k = max(1, int(_PEEL_STEP * nodes.size))
+        low = node_degree <= floor
+        if np.count_nonzero(low) < k:
+            low = node_degree <= max(int(_kth_smallest(node_degree, k)), floor)
+        left.take_away(graph, nodes[low])
+        nodes = nodes[~low]
+        alive_rows = int(np.searchsorted(nodes, n_rows))
     return best_rows, best_density
 
 
-def _kth_smallest(values: np.ndarray, k: int) -> float:
+def _kth_smallest(values: np.ndarray, k: int) -> np.generic:
     """The ``k``-th smallest of ``values`` (1-based), as ``np.partition`` finds it, but
     selecting among a small candidate set when a strided sample bounds it: the
     values up to a sample quantile, if there are at least ``k`` of them.
@@ -164,8 +222,8 @@ def _kth_smallest(values: np.ndarray, k: int) -> float:
         rank = min(sample.size - 1, 2 * k // stride + 4)
         candidates = values[values <= np.partition(sample, rank)[rank]]
         if candidates.size >= k:
-            return float(np.partition(candidates, k - 1)[k - 1])
-    return float(np.partition(values, k - 1)[k - 1])
+            return np.partition(candidates, k - 1)[k - 1]
+    return np.partition(values, k - 1)[k - 1]
 
 
 class SharedInfrastructure(Detector):

@@ -1,24 +1,27 @@
-"""Batched peeling on an edge list gives, bit for bit, what it gave on a sparse matrix."""
+"""Batched peeling on an edge list gives, bit for bit, what a plain peeling of a sparse
+matrix of the same integer weight units gives, whatever the order of the edges."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from detectors.infrastructure import _PEEL_STEP, _kth_smallest, _sorted_distinct, dense_blocks
+from detectors.infrastructure import _PEEL_STEP, WEIGHT_UNITS, _kth_smallest, _sorted_distinct, dense_blocks
 
 
 def _peel_matrix(matrix: sparse.csr_matrix, row_ids: np.ndarray, epsilon: float) -> tuple[np.ndarray, float]:
-    """The reference: the same peeling with scipy's CSR matrices."""
+    """The reference: the same peeling with scipy's CSR matrices of whole weight units,
+    every degree summed again on every pass."""
     used = np.asarray(matrix.sum(axis=0)).ravel() > 0
     matrix = matrix[:, used]
     best_density, best_rows = -1.0, np.empty(0, dtype=np.int64)
     while matrix.shape[0] and matrix.shape[1]:
         row_degree = np.asarray(matrix.sum(axis=1)).ravel()
         col_degree = np.asarray(matrix.sum(axis=0)).ravel()
-        density = float(row_degree.sum()) / (matrix.shape[0] + matrix.shape[1])
+        density = int(row_degree.sum()) / WEIGHT_UNITS / (matrix.shape[0] + matrix.shape[1])
         if density > best_density:
             best_density, best_rows = density, row_ids
         degrees = np.concatenate([row_degree, col_degree])
@@ -32,7 +35,8 @@ def _peel_matrix(matrix: sparse.csr_matrix, row_ids: np.ndarray, epsilon: float)
 
 def dense_blocks_matrix(rows, cols, weights, blocks, min_rows, epsilon):
     n_rows, n_cols = int(rows.max()) + 1, int(cols.max()) + 1
-    matrix = sparse.csr_matrix((weights, (rows, cols)), shape=(n_rows, n_cols))
+    units = np.rint(np.asarray(weights) * WEIGHT_UNITS).astype(np.int64)
+    matrix = sparse.csr_matrix((units, (rows, cols)), shape=(n_rows, n_cols))
     remaining = np.arange(n_rows)
     found = []
     for _ in range(blocks):
@@ -110,3 +114,9 @@ def test_a_generations_request_links_are_deduplicated_as_they_grow(monkeypatch) 
     assert sum(part.shape[0] for part in generation) < 5 * tick.shape[0]  # compacted on the way
     infrastructure._compact(generation)
     assert len(generation) == 1 and sorted(map(tuple, generation[0].tolist())) == [(1, 7), (2, 7)]
+
+
+@pytest.mark.parametrize("weights", [[1.0, np.nan], [1.0, -0.5], [1.0, np.inf], [2.0**30, 1.0]])
+def test_weights_that_cannot_be_counted_in_whole_units_are_refused(weights) -> None:
+    with pytest.raises(ValueError, match="weights"):
+        dense_blocks(np.array([0, 1]), np.array([0, 0]), np.array(weights), 1, 2, 0.1)
