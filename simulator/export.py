@@ -4,7 +4,8 @@ Every file is written under a temporary name in its final directory and renamed
 into place only when complete (``os.replace`` is atomic on POSIX and Windows), so
 an interrupted run never leaves a half-written file under a final name.
 Parquet files are written in row groups as data arrives (memory stays bounded)
-with fixed writer options, so the same rows give byte-identical files.
+with fixed writer options, so the same rows give byte-identical files, and are
+read back a row group at a time by :func:`row_groups`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -25,7 +26,15 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-__all__ = ["LOG_FORMATS", "AtomicLogWriter", "AtomicParquetWriter", "atomic_path", "write_json", "write_table"]
+__all__ = [
+    "LOG_FORMATS",
+    "AtomicLogWriter",
+    "AtomicParquetWriter",
+    "atomic_path",
+    "row_groups",
+    "write_json",
+    "write_table",
+]
 
 LOG_FORMATS: tuple[str, ...] = ("parquet", "jsonl", "csv")
 """Formats a request log can be exported in."""
@@ -77,6 +86,15 @@ def write_table(path: Path, table: pa.Table) -> None:
     """Write a whole Arrow table to Parquet, atomically and deterministically."""
     with AtomicParquetWriter(path, table.schema) as writer:
         writer.write(table)
+
+
+def row_groups(path: Path, groups: Iterable[int] | None = None, columns: list[str] | None = None) -> Iterator[pa.Table]:
+    """The row groups of the Parquet file at ``path`` (those numbered in ``groups``, by
+    default all, in that order), one at a time: memory holds one row group, whatever the
+    file's size; ``columns`` reads only those."""
+    source = pq.ParquetFile(path)
+    for group in range(source.num_row_groups) if groups is None else groups:
+        yield source.read_row_group(group, columns=columns)
 
 
 class _Atomic:

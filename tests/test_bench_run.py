@@ -7,12 +7,14 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import SCENARIOS
 
 from detectors.baselines import NullDetector
 from simulator import bench
+from simulator.bench import store
 from simulator.bench.plan import BenchInputError, plan_run
 from simulator.bench.store import ResumeError
 from simulator.metrics import DEPLOYMENT_RANKING_METRICS, HARNESS_DEPLOYMENT_METRICS, METRICS, RANKING_METRICS
@@ -218,6 +220,39 @@ def test_an_interrupted_run_resumes_where_it_stopped(
     again = small_run(quickstart_path, out, mode="passive")
     assert again.config["cells_reused"] == 1
     assert (out / "metrics.csv").read_bytes() == (passive.out / "metrics.csv").read_bytes()
+
+
+SCORE_ORDER = [(name, "ascending") for name in ("scenario", "mode", "seed", "detector", "tick", "account_id")]
+
+
+def _cell_scores(folder: Path) -> pa.Table:
+    """A cell's stored score changes with its scenario, mode and seed in front."""
+    info = json.loads((folder / "cell.json").read_text())
+    table = pq.read_table(folder / "scores.parquet")
+    n = table.num_rows
+    head = {"scenario": [info["scenario"]] * n, "mode": [info["mode"]] * n, "seed": [info["seed"]] * n}
+    return pa.table({**head, **{name: table.column(name) for name in table.column_names}})
+
+
+def test_the_scores_are_assembled_piece_by_piece_in_sorted_order(
+    passive: RunResults, tmp_path: Path, quickstart_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # tiny row groups: the assembly reads every cell in many pieces, some holding two detectors
+    monkeypatch.setattr(store, "SCORES_ROW_GROUP_ROWS", 4)
+    run = small_run(quickstart_path, tmp_path / "pieces", mode="passive")
+    folders = sorted((run.out / "cells").iterdir())
+    assert len(folders) == 2 and all(pq.ParquetFile(f / "scores.parquet").num_row_groups > 5 for f in folders)
+    cells = pa.concat_tables([_cell_scores(f) for f in folders])
+    assembled = pq.read_table(run.out / "scores.parquet")
+    assert assembled.num_rows == cells.num_rows and assembled.equals(cells.sort_by(SCORE_ORDER).cast(assembled.schema))
+    # the same bytes as from cells stored in row groups of the default size
+    assert (run.out / "scores.parquet").read_bytes() == (passive.out / "scores.parquet").read_bytes()
+    # a cell's file out of the order it was written in is refused, not assembled into a wrong order
+    victim = folders[0] / "scores.parquet"
+    stored = pq.read_table(victim)
+    pq.write_table(stored.take(list(range(stored.num_rows))[::-1]), victim)
+    with pytest.raises(ValueError, match=r"out of \(tick, account_id\) order"):
+        small_run(quickstart_path, run.out, mode="passive")
 
 
 def test_a_folder_holding_another_run_is_refused(first: RunResults, quickstart_path: Path) -> None:

@@ -16,14 +16,16 @@ each passive (scenario, seed) was read and which warm-up threshold each detector
 ``scores.parquet``, ``outcomes.parquet`` and ``leakage.parquet`` hold every
 cell's table with the cell's ``scenario``, ``mode`` and ``seed`` in front: the
 data the report draws from (per-account maximum scores and alarm times; attacker
-output per time bin, see :mod:`simulator.bench.leakage`).
+output per time bin, see :mod:`simulator.bench.leakage`). They are copied a piece at
+a time (scores sorted by detector, tick and account as :meth:`~simulator.bench.store.ResultsStore.scores`
+reads them): memory holds about two row groups, whatever the size of a cell.
 """
 
 from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -229,29 +231,42 @@ LEAKAGE_SCHEMA = _with_head(LEAKAGE_FILE_SCHEMA)
 
 
 def _write_cell_tables(
-    cells: list[Cell], path: Path, schema: pa.Schema, read: Callable[[Cell], pa.Table | None]
+    cells: list[Cell], path: Path, schema: pa.Schema, read: Callable[[Cell], Iterable[pa.Table]]
 ) -> None:
     """Concatenate a per-cell table of every cell into ``path``, each row prefixed by
-    the cell's scenario, mode and seed; cells in (scenario, mode, seed, name) order."""
+    the cell's scenario, mode and seed; cells in (scenario, mode, seed, name) order.
+
+    ``read`` gives a cell's rows in pieces: memory holds about two row groups, not the
+    cell. A cell's rows within one row group of ``path`` are joined into one contiguous
+    chunk before they are written, as if the cell had been read whole: the Parquet
+    writer's pages (and where a dictionary falls back to plain) depend on the chunks it
+    is given, so the file's bytes depend on the rows alone, not on the cells' own row groups.
+    """
     with AtomicParquetWriter(path, schema) as writer:
         for cell in sorted(cells, key=lambda c: (c.scenario.label, c.mode, c.seed, c.name)):
-            table = read(cell)
-            if table is None or table.num_rows == 0:
-                continue
-            n = table.num_rows
-            head = [
-                pa.array([cell.scenario.label] * n, type=pa.string()),
-                pa.array([cell.mode] * n, type=pa.string()),
-                pa.array(np.full(n, cell.seed, dtype=np.int64)),
-            ]
-            writer.write(pa.Table.from_arrays([*head, *table.columns], schema=schema))
+            held: list[pa.Table] = []
+            rows = 0
+            for table in read(cell):
+                held.append(table)
+                rows += table.num_rows
+                # rows until the writer's current row group is full
+                while rows >= (room := writer.row_group_rows - writer.rows % writer.row_group_rows):
+                    joined = pa.concat_tables(held)
+                    _write_cell_rows(writer, cell, schema, joined.slice(0, room))
+                    held, rows = [joined.slice(room)], rows - room
+            if rows:
+                _write_cell_rows(writer, cell, schema, pa.concat_tables(held))
 
 
-def _sorted_scores(store: ResultsStore, cell: Cell) -> pa.Table | None:
-    table = store.scores(cell)
-    if table is None:
-        return None
-    return table.sort_by([("detector", "ascending"), ("tick", "ascending"), ("account_id", "ascending")])
+def _write_cell_rows(writer: AtomicParquetWriter, cell: Cell, schema: pa.Schema, table: pa.Table) -> None:
+    """Write ``table`` (rows of ``cell``) as one chunk, prefixed by the cell's scenario, mode and seed."""
+    n = table.num_rows
+    head = [
+        pa.array([cell.scenario.label] * n, type=pa.string()),
+        pa.array([cell.mode] * n, type=pa.string()),
+        pa.array(np.full(n, cell.seed, dtype=np.int64)),
+    ]
+    writer.write(pa.Table.from_arrays([*head, *table.combine_chunks().columns], schema=schema))
 
 
 def assemble(plan: RunPlan, store: ResultsStore) -> RunTables:
@@ -285,7 +300,7 @@ def assemble(plan: RunPlan, store: ResultsStore) -> RunTables:
             [c for c in with_detectors if c.record_scores],
             out / "scores.parquet",
             SCORES_SCHEMA,
-            lambda cell: _sorted_scores(store, cell),
+            store.scores,  # in (detector, tick, account_id) order
         )
     _write_cell_tables(with_detectors, out / "outcomes.parquet", OUTCOMES_SCHEMA, store.outcomes)
     _write_cell_tables(list(plan.cells), out / "leakage.parquet", LEAKAGE_SCHEMA, store.leakage)

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulator.bench.ledger import TRAJECTORY_SCHEMA, ScoreSink
+from simulator.export import row_groups
 
 __all__ = [
     "SPILL_PREFIX",
@@ -63,12 +64,6 @@ def _delete(path: Path) -> None:
         path.parent.rmdir()
 
 
-def _row_groups(path: Path) -> Iterator[pa.Table]:
-    source = pq.ParquetFile(path)
-    for group in range(source.num_row_groups):
-        yield source.read_row_group(group)
-
-
 class SpilledScores:
     """One detector's finished spill file (:data:`~simulator.bench.ledger.TRAJECTORY_SCHEMA`
     rows in tick, then account order), deleted by :meth:`delete` or when its last holder
@@ -92,7 +87,7 @@ class SpilledScores:
 
     def batches(self) -> Iterator[pa.Table]:
         """The score changes, one row group at a time."""
-        return _row_groups(self.path)
+        return row_groups(self.path)
 
     def table(self) -> pa.Table:
         """All the score changes (for small runs and tests: memory grows with them)."""
@@ -173,7 +168,7 @@ class ScoreSpill:
 
     def batches(self, label: str) -> Iterator[pa.Table]:
         """The score changes of ``label``, one row group at a time (in tick, then account order)."""
-        return _row_groups(self._paths[label])
+        return row_groups(self._paths[label])
 
     def table(self, label: str) -> pa.Table:
         """All the score changes of ``label`` (for small replays and tests: memory grows with them)."""

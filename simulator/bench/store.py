@@ -20,21 +20,23 @@ plan is refused rather than mixed.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from simulator.bench.cells import GROUPS_SCHEMA, Cell, CellResult, RunFacts
 from simulator.bench.defences.loop import DEFENCE_SCHEMA
 from simulator.bench.guard import Failure
-from simulator.bench.leakage import LEAKAGE_FILE_SCHEMA
 from simulator.bench.ledger import TRAJECTORY_SCHEMA, WINDOW_SCHEMA
 from simulator.bench.plan import RunPlan
-from simulator.export import AtomicParquetWriter, write_json, write_table
+from simulator.export import ROW_GROUP_ROWS, AtomicParquetWriter, row_groups, write_json, write_table
 from simulator.metrics.outcomes import OUTCOME_SCHEMA
 from simulator.metrics.requests import REQUEST_SPLIT_SCHEMA
 
@@ -45,6 +47,9 @@ OUTCOMES_FILE_SCHEMA = pa.schema([_DETECTOR, *OUTCOME_SCHEMA])
 SCORES_FILE_SCHEMA = pa.schema([_DETECTOR, *TRAJECTORY_SCHEMA])
 WINDOWS_FILE_SCHEMA = pa.schema([_DETECTOR, *WINDOW_SCHEMA])
 REQUESTS_FILE_SCHEMA = pa.schema([_DETECTOR, *REQUEST_SPLIT_SCHEMA])
+SCORES_ROW_GROUP_ROWS = ROW_GROUP_ROWS
+"""Rows per row group of a cell's ``scores.parquet``: the most the run's assembly holds of
+it at a time (:meth:`ResultsStore.scores`)."""
 
 
 class ResumeError(ValueError):
@@ -157,7 +162,7 @@ class ResultsStore:
             write_table(folder / "defences.parquet", result.defences)
         if cell.record_scores:
             # streamed from the cell's spilled files: a row group at a time, whatever the run's length
-            with AtomicParquetWriter(folder / "scores.parquet", SCORES_FILE_SCHEMA) as writer:
+            with AtomicParquetWriter(folder / "scores.parquet", SCORES_FILE_SCHEMA, SCORES_ROW_GROUP_ROWS) as writer:
                 for d in done:
                     if d.scores is not None:
                         for part in d.scores.batches():
@@ -239,18 +244,63 @@ class ResultsStore:
         path = self.cell_dir(cell) / name
         return pq.read_table(path, schema=schema) if path.is_file() else None
 
-    def scores(self, cell: Cell) -> pa.Table | None:
-        """The cell's score changes (``detector`` + trajectory columns), if recorded."""
-        return self._table(cell, "scores.parquet", SCORES_FILE_SCHEMA)
+    def scores(self, cell: Cell) -> Iterator[pa.Table]:
+        """The cell's score changes (``detector`` + trajectory columns; none if not recorded) in
+        (detector, tick, account_id) order, a row group (or one detector's rows of it) at a time,
+        whatever the cell's size. :meth:`save` writes each detector's changes together, in the
+        spill's (tick, account_id) order, so only the detectors need ordering: a first pass over
+        the ``detector`` column finds the row groups of each. Raises ``ValueError`` if a
+        detector's rows are out of that order (they are then not what :meth:`save` wrote)."""
+        path = self.cell_dir(cell) / "scores.parquet"
+        if not path.is_file():
+            return
+        holders: dict[str, list[int]] = {}
+        mixed: set[int] = set()
+        for group, part in enumerate(row_groups(path, columns=["detector"])):
+            labels = pc.unique(part.column("detector")).to_pylist()
+            if len(labels) > 1:
+                mixed.add(group)
+            for label in labels:
+                holders.setdefault(label, []).append(group)
+        for label in sorted(holders):
+            parts = zip(holders[label], row_groups(path, holders[label]), strict=True)
+            mine = (p.filter(pc.equal(p.column("detector"), label)) if g in mixed else p for g, p in parts)
+            yield from _in_tick_order(mine, f"{path} ({label})")
 
-    def outcomes(self, cell: Cell) -> pa.Table | None:
-        """The cell's per-account outcomes (``detector`` + outcome columns) of the detectors that did not fail."""
-        return self._table(cell, "outcomes.parquet", OUTCOMES_FILE_SCHEMA)
+    def outcomes(self, cell: Cell) -> Iterator[pa.Table]:
+        """The cell's per-account outcomes (``detector`` + outcome columns) of the detectors that
+        did not fail, a row group at a time."""
+        return self._row_groups(cell, "outcomes.parquet")
 
     def defences(self, cell: Cell) -> pa.Table | None:
         """An active cell's defence figures (None for a passive cell, or one stored before they were kept)."""
         return self._table(cell, "defences.parquet", DEFENCE_SCHEMA)
 
-    def leakage(self, cell: Cell) -> pa.Table | None:
-        """The cell's leakage series (None for a cell stored before the harness recorded it)."""
-        return self._table(cell, "leakage.parquet", LEAKAGE_FILE_SCHEMA)
+    def leakage(self, cell: Cell) -> Iterator[pa.Table]:
+        """The cell's leakage series, a row group at a time (none for a cell stored before the
+        harness recorded it)."""
+        return self._row_groups(cell, "leakage.parquet")
+
+    def _row_groups(self, cell: Cell, name: str) -> Iterator[pa.Table]:
+        path = self.cell_dir(cell) / name
+        return row_groups(path) if path.is_file() else iter(())
+
+
+def _in_tick_order(parts: Iterable[pa.Table], where: str) -> Iterator[pa.Table]:
+    """``parts`` (one detector's score changes, in file order) passed on as they come, each
+    checked to be in (tick, account_id) order, also against the last row of the part before."""
+    last: pa.Table | None = None
+    for part in parts:
+        if part.num_rows == 0:
+            continue
+        keys = part.select(["tick", "account_id"])
+        if last is not None:
+            keys = pa.concat_tables([last, keys])
+        n = keys.num_rows
+        ticks = keys.column("tick").to_numpy()
+        ids = keys.column("account_id").combine_chunks()
+        id_back = pc.less(ids.slice(1), ids.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+        if np.any((ticks[1:] < ticks[:-1]) | ((ticks[1:] == ticks[:-1]) & id_back)):
+            raise ValueError(f"{where}: score changes out of (tick, account_id) order")
+        last = keys.slice(n - 1)
+        yield part
