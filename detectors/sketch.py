@@ -15,6 +15,9 @@ __all__ = ["hll_estimate", "hll_update"]
 
 _ALPHA = {16: 0.673, 32: 0.697, 64: 0.709}
 
+_POWERS = np.exp2(-np.arange(256.0))
+"""``2^-r`` for every register value ``r`` (exact: looked up rather than computed per register)."""
+
 
 def _alpha(m: int) -> float:
     return _ALPHA.get(m, 0.7213 / (1 + 1.079 / m))
@@ -55,8 +58,7 @@ def hll_estimate(registers: np.ndarray) -> np.ndarray:
     m = registers.shape[1]
     if registers.shape[0] == 0:
         return np.empty(0, dtype=np.float64)
-    regs = registers.astype(np.float64)
-    raw = _alpha(m) * m * m / np.exp2(-regs).sum(axis=1)
+    raw = _alpha(m) * m * m / _POWERS[registers].sum(axis=1)
     zeros = (registers == 0).sum(axis=1)
     with np.errstate(divide="ignore"):
         linear = m * np.log(m / np.maximum(zeros, 1))
