@@ -20,17 +20,6 @@ TRACES = Path(os.environ.get("EXTRACTBENCH_TRACES", ROOT.parent / "shared" / "da
 """Public calibration traces (``EXTRACTBENCH_TRACES`` points elsewhere, e.g. at held-out traces)."""
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_cmdline_main(config: pytest.Config) -> None:
-    """With ``-n`` and no ``--dist``, workers take contiguous runs of tests and steal from
-    each other when idle (pytest-xdist's ``worksteal``) instead of being dealt tests one
-    by one (``load``): a module's tests then mostly share one worker, so a module-scoped
-    fixture (a whole benchmark run, a simulated world) is built once, not on every worker.
-    Runs before pytest-xdist's own hook, which would otherwise choose ``load``."""
-    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", None) == "no":
-        config.option.dist = "worksteal"
-
-
 def tiny_scenario(**overrides: Any) -> Scenario:
     """A valid scenario with no actors unless given; fields may be overridden."""
     data: dict[str, Any] = {
