@@ -15,6 +15,7 @@ import pytest
 
 from detectors.base import Detector
 from simulator.bench import spill
+from simulator.bench.cells import Cell
 from simulator.bench.plan import plan_run
 from simulator.bench.runner import run_cell
 from simulator.traffic import RequestBatch
@@ -34,14 +35,19 @@ class TickScore(Detector):
         return pd.Series((batch.tick % 97 + 1) / 100.0, index=ids, dtype="float64")
 
 
+def _cell(duration: float) -> Cell:
+    """The passive cell of ``quickstart`` through :class:`TickScore` over ``duration`` seconds."""
+    plan = plan_run(
+        ["quickstart"], detectors=[("tick", TickScore())], scale=1.0, duration=duration, seeds=1, references=False
+    )
+    return next(c for c in plan.cells if c.detectors and c.mode == "passive")
+
+
 def _cell_memory(duration: float) -> tuple[int, int, int]:
     """(Python and Arrow memory held by the finished cell's result, Python memory's peak
     while running it), bytes (tracemalloc, Arrow's pool), and its score changes, for
     ``quickstart`` through :class:`TickScore` over ``duration`` seconds."""
-    plan = plan_run(
-        ["quickstart"], detectors=[("tick", TickScore())], scale=1.0, duration=duration, seeds=1, references=False
-    )
-    cell = next(c for c in plan.cells if c.detectors and c.mode == "passive")
+    cell = _cell(duration)
     arrow = pa.total_allocated_bytes()
     tracemalloc.start()
     try:
@@ -58,7 +64,9 @@ def _cell_memory(duration: float) -> tuple[int, int, int]:
 def test_cell_memory_grows_with_accounts_not_requests(monkeypatch: pytest.MonkeyPatch) -> None:
     # the spill's pending ticks are bounded, but by more ticks than the short cell has
     monkeypatch.setattr(spill, "SPILL_TICKS", 16)
-    _cell_memory(3_600.0)  # first use imports and caches what every cell needs
+    # first use imports and caches what every cell needs; untraced, as tracing would only
+    # slow it down (stopping tracemalloc forgets its traces, so the cells below are alike)
+    run_cell(_cell(3_600.0))
     (held_short, peak_short, rows_short), (held_long, peak_long, rows_long) = (
         _cell_memory(3 * 3_600.0),
         _cell_memory(12 * 3_600.0),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,12 +38,18 @@ def attack_requests(conversations: dict, **campaign: object) -> pd.DataFrame:
     return requests[requests.attacker].sort_values(["conversation_id", "turn"]).reset_index(drop=True)
 
 
+@functools.cache
+def _default_threads() -> pd.DataFrame:
+    """:func:`attack_requests` of the default threads, simulated once for the tests that read them."""
+    return attack_requests({"kind": "threads"})
+
+
 def by_conversation(requests: pd.DataFrame) -> pd.core.groupby.DataFrameGroupBy:
     return requests.groupby("conversation_id")
 
 
 def test_threads_by_default_have_the_chat_customers_shape() -> None:
-    requests = attack_requests({"kind": "threads"})
+    requests = _default_threads().copy()
     conversations = by_conversation(requests)
     turns = conversations.size()
     # Mooncake: 70% single requests, 1.85 more turns in the others
@@ -59,7 +67,7 @@ def test_threads_by_default_have_the_chat_customers_shape() -> None:
 
 
 def test_the_default_is_threads() -> None:
-    default = attack_requests({"kind": "threads"})
+    default = _default_threads().copy()
     assert attack_requests({"kind": "threads"}).equals(default)
     scenario = campaign_scenario({"accounts": 20, "load": {"requests_per_account": "600/day"}}, duration="1h")
     assert campaign_actor(run(scenario)[1]).threading.mean_turns() == pytest.approx(1 + 0.3 * 1.85)
