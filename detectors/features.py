@@ -160,9 +160,9 @@ class AccountFeatures:
         self.now = max(self.now, float(batch.end))
         ix = self.index
         v = view(batch)
-        if len(batch.accounts):
+        if len(v.registry):  # the view's registry rows: the batch's own frame is copied on first read
             created = ix.register(v)
-            ix["created_ts"][created] = batch.accounts["created_ts"].to_numpy(dtype=np.float64)
+            ix["created_ts"][created] = v.registry["created_ts"].to_numpy(dtype=np.float64)
         if v.n == 0:
             return np.empty(0, dtype=np.int64)
         codes = ix.codes_for(v)  # one per account of the batch, in its order

@@ -284,7 +284,7 @@ class SharedInfrastructure(Detector):
             self.edges_ = [[], self.edges_[0] if steps == 1 else []]
         ix = self.index_
         v = view(batch)
-        if len(batch.accounts):
+        if len(v.registry):
             codes = ix.register(v)
             if "payment" in self.links:
                 ix["payment"][codes] = splitmix64(v.registry_hash("payment_fingerprint") ^ np.uint64(21))

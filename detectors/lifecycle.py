@@ -116,7 +116,7 @@ class AccountLifecycle(Detector):
         ix = self.index_
         changed = False
         v = view(batch)
-        if len(batch.accounts):
+        if len(v.registry):
             self._register(v)
             changed = True
         if v.n:

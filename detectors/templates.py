@@ -158,7 +158,7 @@ class TemplateRepetition(Detector):
         if v.n == 0:
             return None
         ix = self.sums_.index
-        if len(batch.accounts):  # an account's bit, from its id: the same in every run
+        if len(v.registry):  # an account's bit, from its id: the same in every run
             registered = ix.register(v)
             ix["bit"][registered] = np.uint64(1) << (
                 splitmix64(v.registry_hash("account_id") ^ np.uint64(7)) & np.uint64(63)

@@ -13,7 +13,6 @@ logs would contain. Hidden per-request truth travels beside it in
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -220,7 +219,7 @@ class AccountSerials:
 
 _ISOLATED_FROM = "_isolated_from"
 """Where a copy made by :meth:`RequestBatch.isolated` keeps its original (in the instance
-dictionary, beside the cached frame), to copy the original's frame on first use."""
+dictionary, beside the cached frames), to copy the original's frames on first use."""
 
 
 @dataclass(frozen=True)
@@ -262,23 +261,22 @@ class RequestBatch:
     def requests(self) -> pd.DataFrame:
         """The requests as a pandas DataFrame (built on first use, then shared; a copy
         made by :meth:`isolated` gets a copy of its original's frame on first use)."""
-        original = self.__dict__.get(_ISOLATED_FROM)
-        if original is not None:
-            return original.requests.copy(deep=False)
         return self.table.to_pandas()
 
     def isolated(self) -> RequestBatch:
         """A copy of this batch for one consumer: the same immutable Arrow table, read-only
         arrays and cached views, but frames and mappings of its own, so that what one
         consumer does to ``requests``, ``accounts`` or ``text_hashes`` no other consumer
-        sees (pandas' copy-on-write makes the frame copies shallow until written). The
-        pandas frame of the requests is made only when the consumer reads ``requests``:
-        most detectors read the Arrow table, and converting it costs milliseconds a tick."""
-        twin = copy.copy(self)
+        sees (pandas' copy-on-write makes the frame copies shallow until written). Both
+        frames are copied only when the consumer reads them: most detectors read the Arrow
+        table and never the frames, and even a shallow copy of a frame costs tens of
+        microseconds, paid by every detector on every tick."""
+        twin = object.__new__(_IsolatedBatch)
         shared = twin.__dict__
+        shared.update(self.__dict__)
         shared.pop("requests", None)
+        shared.pop("accounts", None)
         shared[_ISOLATED_FROM] = self
-        shared["accounts"] = self.accounts.copy(deep=False)
         if self.text_hashes is not None:
             shared["text_hashes"] = MappingProxyType(dict(self.text_hashes))
         return twin
@@ -300,6 +298,19 @@ class RequestBatch:
         if accounts is None:
             accounts = ACCOUNT_SCHEMA.empty_table().to_pandas()
         return cls(tick, start, end, origin, table.replace_schema_metadata(None), accounts)
+
+
+class _IsolatedBatch(RequestBatch):
+    """A copy of a batch made by :meth:`RequestBatch.isolated`: its frames are shallow
+    copies of its original's, made on first use."""
+
+    @cached_property
+    def requests(self) -> pd.DataFrame:
+        return self.__dict__[_ISOLATED_FROM].requests.copy(deep=False)
+
+    @cached_property
+    def accounts(self) -> pd.DataFrame:  # type: ignore[override]  # a field of the original, a copy here
+        return self.__dict__[_ISOLATED_FROM].accounts.copy(deep=False)
 
 
 @dataclass(frozen=True)

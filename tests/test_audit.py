@@ -8,6 +8,7 @@ import functools
 import itertools
 import json
 import sys
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from simulator.audit.email import email_style
 from simulator.audit.engine import audit, audit_path
 from simulator.audit.results import audit_document
 from simulator.audit.separability import (
+    average_precisions,
     feature_separations,
     lift,
     separation,
@@ -107,6 +109,22 @@ def test_feature_separations_agree_with_one_feature_at_a_time() -> None:
         alone = separation(features[name].to_numpy(), y)
         assert table.loc[name, "lift"] == pytest.approx(alone.lift)
         assert table.loc[name, "direction"] == alone.direction
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.booleans(), st.integers(-3, 3), st.floats(-1e3, 1e3)), min_size=1, max_size=60),
+    st.booleans(),
+)
+def test_average_precisions_are_bit_for_bit_scikit_learns(rows: list, tied: bool) -> None:
+    from sklearn.metrics import average_precision_score
+
+    labels = np.array([label for label, _, _ in rows])
+    scores = np.array([float(small) if tied else real for _, small, real in rows])
+    with warnings.catch_warnings():  # a column without attackers: scikit-learn warns, and says 0
+        warnings.simplefilter("ignore")
+        expected = float(average_precision_score(labels, scores))
+    assert average_precisions(np.column_stack([scores, scores]), labels).tolist() == [expected, expected]
 
 
 # -- the supervised ceiling -------------------------------------------------------------

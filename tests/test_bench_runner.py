@@ -103,6 +103,28 @@ def test_the_score_log_alarms_once_and_contains_after_the_review_delay() -> None
     assert trajectory["score"].tolist() == [0.2, 0.7, 0.5, 0.9, 0.8, 0.1]
 
 
+def test_spilled_score_changes_match_the_kept_trajectory_across_row_groups(monkeypatch) -> None:
+    from simulator.bench import spill
+
+    monkeypatch.setattr(spill, "SPILL_TICKS", 2)  # a row group every two ticks: one group spans ticks
+    ids = np.array(["c", "a", "b", "d"], dtype=object)
+    kept = ScoreLog(threshold=0.5, containment_lag=0)
+    store = spill.ScoreSpill(lambda codes: ids[codes])
+    spilled = ScoreLog(threshold=0.5, containment_lag=0, record=False, sink=store.sink("x"))
+    ledger = TrafficLedger()
+    ledger.totals.ensure(4)
+    rng = np.random.default_rng(0)
+    for tick in range(5):
+        codes = rng.permutation(4)[: 1 + tick % 4]
+        scores = rng.random(codes.size)
+        for log in (kept, spilled):
+            log.update(tick, 60.0 * (tick + 1), codes, scores, ledger)
+    store.finish()
+    assert store.table("x").equals(kept.trajectory(ids))
+    assert [part.num_rows for part in store.batches("x")] == [3, 7, 1]
+    store.close()
+
+
 def test_a_review_delay_rounds_up_to_whole_ticks() -> None:
     assert AlarmPolicy().containment_lag(60.0) == 0
     assert AlarmPolicy(review_delay="60s").containment_lag(60.0) == 1

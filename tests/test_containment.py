@@ -200,12 +200,13 @@ def test_a_run_id_that_is_a_path_is_refused(run_id: str, quickstart_path: Path) 
     assert f"--run-id: expected one folder name (letters, digits, '.', '_', '-'), got {run_id!r}" in result.output
 
 
-def test_an_isolated_batch_builds_its_frame_only_when_read_and_keeps_its_writes() -> None:
+def test_an_isolated_batch_builds_its_frames_only_when_read_and_keeps_its_writes() -> None:
     from detectors.testing import make_batch
 
     batch = make_batch(account_id=["a", "b", "a"], status=[200, 429, 200])
     first, second = batch.isolated(), batch.isolated()
     assert "requests" not in batch.__dict__ and "requests" not in first.__dict__
+    assert "accounts" not in first.__dict__ and first.accounts is not batch.accounts
     first.requests.loc[:, "status"] = 500
     first.requests["added"] = 1
     first.accounts["added"] = 1

@@ -9,11 +9,16 @@ detector and in the harness, whatever its size); the detectors multiply both::
     wall_seconds(run) = Σ cpu_seconds / workers
 
 with ``requests`` the spec's expected requests (:func:`cell_size`). The constants are
-a least-squares fit (non-negative) of the quick suite's 36 cells (13 detectors,
-five-minute ticks, 72 to 576 ticks, 12,000 to 180,000 requests) on the two-core
-development machine (December 2026; ``cost.csv``'s ``cell_wall_seconds``); the
-estimate is meant to tell minutes from hours, and can be a few times off for
-scenarios unlike the bundled ones.
+a least-squares fit (non-negative; ``DETECTOR_COST`` by a grid search) of the CPU
+seconds (``time.process_time``) of 48 cells run one after another in one process on
+the two-core development machine (December 2026): the quick suite's 36 cells (13
+detectors, five-minute ticks, 72 to 576 ticks, 23,000 to 128,000 expected requests;
+208 CPU seconds in all) and its 12 scenarios with the null detector alone. The fit is
+within 0.71 to 1.37 times every cell's CPU seconds and within 1% of the quick suite's
+total. CPU seconds rather than ``cost.csv``'s ``cell_wall_seconds``: the machine was
+shared, and the suite's cells, two at a time, took about 5.6 times their CPU seconds
+of wall time. The estimate is meant to tell minutes from hours, and can be a few
+times off for scenarios unlike the bundled ones.
 
 **Size of a cell.** Its simulated requests are the spec's expected requests
 (:func:`~simulator.scenario.volume.total_expected_requests`: accounts × rates ×
@@ -93,13 +98,13 @@ __all__ = [
     "size_problems",
 ]
 
-CELL_SECONDS = 0.0
-"""CPU seconds of a cell whatever its size: building the world, the metrics, writing the results."""
-REQUEST_SECONDS = 1.01e-5
+CELL_SECONDS = 0.76
+"""CPU seconds of a cell whatever its size: building the world, the reference rows' models, the results."""
+REQUEST_SECONDS = 3.3e-6
 """CPU seconds per simulated request with no detector (the world and the harness)."""
-TICK_SECONDS = 1.29e-2
+TICK_SECONDS = 4.4e-3
 """CPU seconds per tick with no detector (the world's and the harness's fixed costs of a tick)."""
-DETECTOR_COST = 0.1
+DETECTOR_COST = 0.19
 """The extra cost of one more detector, as a share of the cost with none."""
 
 GIB = 2**30
@@ -119,7 +124,7 @@ MAX_MEMORY_BYTES_PER_CELL = 16 * GIB
 """Estimated peak memory of one cell past which a plan is refused (low-and-slow at full size: 8.1 GiB;
 report-scale-2026: 22.5 GiB)."""
 MAX_CELLS = 2_000
-"""Cells of one plan past which it is refused (the quick suite: 33)."""
+"""Cells of one plan past which it is refused (the quick suite: 36)."""
 
 
 class SizeLimitError(BenchInputError):

@@ -36,8 +36,12 @@ from simulator.traffic import STATUS_FORBIDDEN, STATUS_OK, TickTraffic
 
 __all__ = ["TRAJECTORY_SCHEMA", "WINDOW_SCHEMA", "ScoreLog", "ScoreSink", "TrafficLedger"]
 
+_NONE = np.empty(0, dtype=np.int64)
+_NONE.flags.writeable = False
+
 ScoreSink = Callable[[int, np.ndarray, np.ndarray], None]
-"""Takes one tick's score changes as they happen: ``sink(tick, codes, scores)``."""
+"""Takes one tick's score changes as they happen: ``sink(tick, codes, scores)``. The score log
+hands it arrays of its own, which it may keep."""
 
 TRAJECTORY_SCHEMA = pa.schema(
     [pa.field("tick", pa.int32()), pa.field("account_id", pa.string()), pa.field("score", pa.float64())]
@@ -191,31 +195,38 @@ class ScoreLog:
             return codes
         a = self.accounts
         a.ensure(max(int(codes.max()) + 1, len(ledger.totals)))
-        changed = scores != a.current[codes]
+        current = a.current
+        changed = scores != current[codes]
         if changed.any():
             if self.sink is not None:
                 self.sink(tick, codes[changed], scores[changed])
             elif self.record:
                 self._trajectory.append((tick, codes[changed], scores[changed]))
         if tick < self.warmup_ticks:
-            a.warmup_peak[codes] = np.maximum(a.warmup_peak[codes], scores)
+            peak = a.warmup_peak
         else:
             if not self._after_open:
                 self._open_after(ledger)
-            a.after_peak[codes] = np.maximum(a.after_peak[codes], scores)
-        a.current[codes] = scores
-        a.peak[codes] = np.maximum(a.peak[codes], scores)
+            peak = a.after_peak
+        peak[codes] = np.maximum(peak[codes], scores)
+        current[codes] = scores
+        peak = a.peak
+        peak[codes] = np.maximum(peak[codes], scores)
         # the guard lets no account id through twice in one tick
-        queued = (scores >= self.queue_threshold) & np.isnan(a.queue_ts[codes])
+        queue_ts = a.queue_ts
+        queued = (scores >= self.queue_threshold) & np.isnan(queue_ts[codes])
         if queued.any():
-            a.queue_ts[codes[queued]] = end
+            queue_ts[codes[queued]] = end
             a.queue_score[codes[queued]] = scores[queued]
-        new = np.unique(codes[(scores >= self.threshold) & np.isnan(a.alarm_ts[codes])])
-        if new.size:
-            ledger.totals.ensure(len(a))
-            a.alarm_ts[new] = end
-            a.served_before_alarm[new] = ledger.totals.served[new]
-            self._pending.setdefault(tick + self.containment_lag, []).append(new)
+        alarm_ts = a.alarm_ts
+        alarmed = (scores >= self.threshold) & np.isnan(alarm_ts[codes])
+        if not alarmed.any():
+            return _NONE
+        new = np.sort(codes[alarmed])  # distinct codes (the guard's), sorted as np.unique sorts them
+        ledger.totals.ensure(len(a))
+        alarm_ts[new] = end
+        a.served_before_alarm[new] = ledger.totals.served[new]
+        self._pending.setdefault(tick + self.containment_lag, []).append(new)
         return new
 
     def contain(self, tick: int, ledger: TrafficLedger) -> np.ndarray:
