@@ -5,7 +5,8 @@ repetition, one that spreads its timing defeats lockstep, one that buys clean
 infrastructure defeats the graph. Fusing independent evidence is how outlier
 ensembles gain robustness (Aggarwal and Sathe, "Outlier Ensembles", 2017). The
 members are detectors by registry name (``members``), each built with its
-defaults and driven with the same batches; the ensemble keeps every account's
+defaults (a member that takes a ``seed`` gets the ensemble's ``seed`` unless its
+spec names one) and driven with the same batches; the ensemble keeps every account's
 latest score from every member (0 until a member scores it). Where the harness
 already runs an identical detector (same class, parameters and batches) on the
 same batches before the ensemble, its scores are reused instead of computed
@@ -69,20 +70,31 @@ class Ensemble(Detector):
         "members": tuple,
         "method": Options(("fisher", "rank-mean", "max", "mean")),
         "refresh": Interval(int, 1, None),
+        "seed": Interval(int, 0, None),
     }
 
-    def __init__(self, members: tuple[str, ...] = DEFAULT_MEMBERS, method: str = "mean", refresh: int = 10) -> None:
+    def __init__(
+        self, members: tuple[str, ...] = DEFAULT_MEMBERS, method: str = "mean", refresh: int = 10, seed: int = 0
+    ) -> None:
         self.members = members
         self.method = method
         self.refresh = refresh
+        self.seed = seed
 
     def _start(self) -> None:
-        from detectors.registry import build  # the registry lists this module: import it late
+        from detectors.registry import build, parse_spec, resolve  # the registry lists this module: import it late
 
         self.check_params()
         if not self.members or "ensemble" in self.members:
             raise ValueError(f"members must name one or more detectors other than 'ensemble'; got {self.members!r}")
-        self.members_ = [build(name) for name in self.members]
+        self.members_ = []
+        for spec in self.members:
+            name, given = parse_spec(spec)
+            seeded = "seed" in resolve(name).cls.parameter_names() and "seed" not in given
+            # a seeded member takes the ensemble's seed unless its spec names one: a run gives every seeded
+            # detector its seed, so the members are then the very detectors beside the ensemble, whose
+            # scores they share instead of computing them again
+            self.members_.append(build(spec, seed=self.seed) if seeded else build(spec))
         self.index_ = AccountIndex()
         self.index_.add_array("scores", np.float64, (len(self.members_),))
         self.index_.add_array("scored", bool)

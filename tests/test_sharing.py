@@ -97,3 +97,16 @@ def test_shared_arrays_are_read_only() -> None:
         with pytest.raises(ValueError):
             array.flags.writeable = True
     assert np.isfinite(shared.column("ts")).all()
+
+
+def test_seeded_members_take_the_ensembles_seed_so_a_seeded_run_shares_them() -> None:
+    members = ("lockstep", "isolation-forest(n_estimators=10)", "isolation-forest(n_estimators=10, seed=3)")
+    ensemble = Ensemble(members=members, seed=7)
+    ensemble._start()
+    assert [m.seed for m in ensemble.members_] == [7, 7, 3]
+    zoo = [build("isolation-forest(n_estimators=10)", seed=7), build("isolation-forest(n_estimators=10)", seed=3)]
+    for batch in fresh_stream():
+        for detector in zoo:
+            detector.update(batch)
+        ensemble.update(batch)
+    assert ["source_" in vars(m) for m in ensemble.members_[1:]] == [True, True]
