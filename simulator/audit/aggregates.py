@@ -16,8 +16,8 @@ State, and why memory grows with accounts and distinct values, not requests:
   the four SimHash bands), one count per distinct (account, value) pair
   (:class:`~simulator.audit.counts.PairCounts`);
 * per account, one 40-bit hash per distinct conversation id (a pool that opens a
-  new conversation with every request has as many as it has requests: 16 bytes
-  each with its count; distinct counts are exact up to 40-bit hash collisions
+  new conversation with every request has as many as it has requests: 8 bytes
+  each; distinct counts are exact up to 40-bit hash collisions
   within one account, under 10⁻⁴ for 10,000 conversations);
 * per time unit (minute, hour, day), the counts of the slots still open only
   (:class:`~simulator.audit.counts.SlotPeaks`);
@@ -143,7 +143,7 @@ class AccountAggregates:
         self._pairs = {column: PairCounts() for column in CATEGORICAL_COLUMNS}
         self._subnet_of_ip = np.zeros(0, dtype=np.int64)
         self._bands = [PairCounts() for _ in range(_BANDS)]
-        self._conversations = PairCounts()
+        self._conversations = PairCounts(counted=False)  # distinct conversations, not their requests
         self._slots = {unit: SlotPeaks(seconds) for unit, seconds in _UNITS.items()}
         self._registry: list[pd.DataFrame] = []
         self.rows = 0

@@ -6,7 +6,12 @@ distinct, never to the number of requests:
 * :class:`PairCounts` keeps one count per distinct (account, value) pair, as
   sorted runs of 64-bit keys merged like a binary counter (a new run is merged
   with the previous one while that one is at most twice its size), so adding
-  ``N`` rows in chunks costs ``O(N log N)`` in all and memory ``O(distinct pairs)``;
+  ``N`` rows in chunks costs ``O(N log N)`` in all and memory ``O(distinct pairs)``:
+  12 bytes a pair (a key and a 32-bit count), 8 without counts (``counted=False``:
+  distinct pairs only). High-cardinality columns (SimHash bands, conversations) have
+  nearly as many pairs as rows, so these bytes are what a long run's aggregates weigh;
+  two sorted runs merge by inserting one into the other, in about the memory of the
+  merged run, never by sorting their concatenation;
 * :class:`SlotPeaks` counts requests per (account, time slot) only for the slots
   still open and folds every closed slot into two numbers per account: the slots
   with a request and the most requests in one slot. It needs rows in time order
@@ -54,7 +59,7 @@ def _sum_by_key(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.nd
     order = np.argsort(keys, kind="stable")
     keys, counts = keys[order], counts[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    return keys[starts], np.add.reduceat(counts, starts)
+    return keys[starts], np.add.reduceat(counts, starts, dtype=counts.dtype)
 
 
 class Vocabulary:
@@ -102,30 +107,71 @@ class Vocabulary:
         return mapped[encoded.indices.to_numpy(zero_copy_only=False)]
 
 
-class PairCounts:
-    """Counts of distinct 64-bit keys (``account << 32 | value``), added in chunks."""
+def _merge_runs(
+    first: tuple[np.ndarray, np.ndarray | None], second: tuple[np.ndarray, np.ndarray | None]
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The union of two runs (distinct sorted keys, and their counts or None), counts summed.
 
-    def __init__(self) -> None:
-        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+    The keys of ``second`` missing from ``first`` go to their places among its keys (the
+    ``j``-th of them, due before ``first``'s ``i``-th key, to place ``i + j``); its other
+    keys' counts are added where ``first`` has them (in place: a merged run owns its arrays)."""
+    (keys, counts), (other, other_counts) = first, second
+    at = np.searchsorted(keys, other)
+    found = at < keys.size
+    found[found] = keys[at[found]] == other[found]
+    new = ~found
+    places = at[new] + np.arange(np.count_nonzero(new))
+    kept = np.ones(keys.size + places.size, dtype=bool)
+    kept[places] = False
+
+    def placed(old: np.ndarray, added: np.ndarray) -> np.ndarray:
+        out = np.empty(kept.size, dtype=old.dtype)
+        out[places] = added
+        out[kept] = old
+        return out
+
+    if counts is not None and other_counts is not None:
+        counts[at[found]] += other_counts[found]  # keys are distinct: no index repeats
+        counts = placed(counts, other_counts[new])
+    return placed(keys, other[new]), counts
+
+
+class PairCounts:
+    """Counts of distinct 64-bit keys (``account << 32 | value``), added in chunks of
+    at most 2³² − 1 rows in all (counts are 32-bit); with ``counted=False``, only which
+    keys occurred (:meth:`merged` then counts each once)."""
+
+    _LIMIT = np.iinfo(np.uint32).max
+
+    def __init__(self, counted: bool = True) -> None:
+        self.counted = counted
+        self._runs: list[tuple[np.ndarray, np.ndarray | None]] = []
+        self._rows = 0
 
     def add(self, keys: np.ndarray) -> None:
         """Count one occurrence of each key (a chunk of rows)."""
         if keys.size == 0:
             return
-        self._runs.append(_sum_by_key(keys.astype(np.int64), np.ones(keys.size, dtype=np.int64)))
+        self._rows += keys.size
+        if self._rows > self._LIMIT:
+            raise ValueError(f"more than {self._LIMIT} rows counted: the 32-bit counts could overflow")
+        if self.counted:
+            self._runs.append(_sum_by_key(keys.astype(np.int64), np.ones(keys.size, dtype=np.uint32)))
+        else:
+            self._runs.append((np.unique(keys.astype(np.int64)), None))
         while len(self._runs) >= 2 and self._runs[-2][0].size <= 2 * self._runs[-1][0].size:
-            (k1, c1), (k2, c2) = self._runs.pop(), self._runs.pop()
-            self._runs.append(_sum_by_key(np.concatenate([k2, k1]), np.concatenate([c2, c1])))
+            last = self._runs.pop()
+            self._runs.append(_merge_runs(self._runs.pop(), last))
 
     def merged(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every distinct key (sorted) and its count."""
+        """Every distinct key (sorted) and its count (int64)."""
         if not self._runs:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        if len(self._runs) > 1:
-            keys = np.concatenate([k for k, _ in self._runs])
-            counts = np.concatenate([c for _, c in self._runs])
-            self._runs = [_sum_by_key(keys, counts)]
-        return self._runs[0]
+        while len(self._runs) > 1:
+            last = self._runs.pop()
+            self._runs.append(_merge_runs(self._runs.pop(), last))
+        keys, counts = self._runs[0]
+        return keys, np.ones(keys.size, dtype=np.int64) if counts is None else counts.astype(np.int64)
 
     def pairs(self, value_bits: int = VALUE_BITS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(accounts, values, counts)`` of every distinct pair, sorted by account then value."""

@@ -1,0 +1,61 @@
+"""Streaming (account, value) counts: chunked adds give the counts of the whole stream."""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from simulator.audit.counts import PairCounts, pair_keys
+
+
+def _stream(seed: int) -> list[np.ndarray]:
+    """Chunks of pair keys of very different sizes, many repeated within and across chunks."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(0, 3_000, size=40)
+    return [pair_keys(rng.integers(0, 50, size=n), rng.integers(0, 2**20, size=n) % (n // 3 + 7)) for n in sizes]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_pair_counts_of_chunks_are_those_of_the_whole_stream(seed: int) -> None:
+    chunks = _stream(seed)
+    counted, distinct = PairCounts(), PairCounts(counted=False)
+    for chunk in chunks:
+        counted.add(chunk)
+        distinct.add(chunk)
+    keys, counts = np.unique(np.concatenate(chunks), return_counts=True)
+    merged_keys, merged_counts = counted.merged()
+    np.testing.assert_array_equal(merged_keys, keys)
+    np.testing.assert_array_equal(merged_counts, counts)
+    assert merged_counts.dtype == np.int64
+    distinct_keys, ones = distinct.merged()
+    np.testing.assert_array_equal(distinct_keys, keys)
+    assert (ones == 1).all()
+
+
+def test_pair_counts_refuse_more_rows_than_their_counts_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(PairCounts, "_LIMIT", 10)
+    pairs = PairCounts()
+    pairs.add(np.arange(10))
+    with pytest.raises(ValueError, match="32-bit"):
+        pairs.add(np.arange(1))
+
+
+def test_pair_counts_hold_12_bytes_a_pair_and_merge_in_little_more() -> None:
+    # SimHash bands of a long run: nearly one distinct pair per row, so these bytes are the run's weight
+    rng = np.random.default_rng(0)
+    chunks = [pair_keys(rng.integers(0, 300, 20_000), rng.integers(0, 2**16, 20_000)) for _ in range(30)]
+    distinct = np.unique(np.concatenate(chunks)).size
+    for counted, bytes_per_pair in ((True, 12), (False, 8)):
+        pairs = PairCounts(counted=counted)
+        tracemalloc.start()
+        try:
+            for chunk in chunks:
+                pairs.add(chunk)
+            held, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert held < 1.01 * bytes_per_pair * distinct  # 16 bytes a pair, counted or not, before
+        if counted:
+            assert peak < 2.6 * held  # 3.1 times when runs merged by sorting their concatenation
