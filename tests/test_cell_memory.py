@@ -7,6 +7,7 @@ memory, and stream into ``scores.parquet``). Not timed; small cells."""
 
 from __future__ import annotations
 
+import gc
 import tracemalloc
 
 import pandas as pd
@@ -48,10 +49,12 @@ def _cell_memory(duration: float) -> tuple[int, int, int]:
     while running it), bytes (tracemalloc, Arrow's pool), and its score changes, for
     ``quickstart`` through :class:`TickScore` over ``duration`` seconds."""
     cell = _cell(duration)
+    gc.collect()  # what earlier cells and tests left is freed now, not while this cell runs
     arrow = pa.total_allocated_bytes()
     tracemalloc.start()
     try:
         result = run_cell(cell)
+        gc.collect()  # what the result holds, not garbage that earlier tests left the collector to find
         held, peak = tracemalloc.get_traced_memory()
         held += pa.total_allocated_bytes() - arrow
     finally:
@@ -72,5 +75,7 @@ def test_cell_memory_grows_with_accounts_not_requests(monkeypatch: pytest.Monkey
         _cell_memory(12 * 3_600.0),
     )
     assert rows_long > 3 * rows_short > 6_000  # four times the ticks, as many more score changes
-    assert held_long < 1.1 * held_short  # kept in memory, the score changes made it 1.13 times
+    # what the result holds grows with the ticks (about 34 kB from 3 to 12 hours: per-tick series), not with
+    # the score changes: kept in memory, each would hold at least a tick, a score and an account (16+ bytes)
+    assert held_long - held_short < 4 * (rows_long - rows_short)
     assert peak_long < 1.3 * peak_short  # and its peak 1.6 times
