@@ -39,7 +39,7 @@ def test_run_without_report_then_report_alone(
     assert result.exit_code == 0, result.output
     assert "report:" not in result.output and not (out / "report.html").exists() and not (out / "plots").exists()
 
-    def broken(folder: Path) -> None:
+    def broken(folder: Path, jobs: int = 1) -> None:
         raise RuntimeError("no fonts")
 
     monkeypatch.setattr("simulator.report.write_report", broken)

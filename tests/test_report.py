@@ -109,3 +109,20 @@ def test_plots_that_cannot_be_drawn_say_why_and_failures_are_listed(tmp_path: Pa
     assert 'class="failure"' in page and "boom" in page
     summary = written.markdown.read_text(encoding="utf-8")
     assert "- `broken` on quickstart (passive, seed 0) at tick 10:" in summary and "boom" in summary
+
+
+def test_plots_drawn_by_worker_processes_are_the_very_files_drawn_in_one(tiny_run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    folders = []
+    for jobs in (1, 2):
+        folder = tmp_path / f"jobs-{jobs}"
+        shutil.copytree(tiny_run, folder)
+        written = write_report(folder, jobs=jobs)
+        folders.append((folder, written))
+    (one, serial), (two, parallel) = folders
+    assert [p.stem for p in parallel.plots] == [p.stem for p in serial.plots] and len(serial.plots) > 4
+    assert parallel.skipped == serial.skipped
+    files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())
+    assert [f for f in files if (one / f).read_bytes() != (two / f).read_bytes()] == []

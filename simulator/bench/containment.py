@@ -33,7 +33,6 @@ in-process guard only.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import multiprocessing
 import os
 import select
@@ -52,6 +51,7 @@ from simulator.bench.cells import Cell, CellResult
 from simulator.bench.guard import Failure, Watch, over_budget_reason
 from simulator.bench.runner import run_cell
 from simulator.bench.spill import remove_spills_of
+from simulator.workers import die_with_parent
 
 __all__ = ["GRACE_SECONDS", "CellCrashedError", "die_with_parent", "run_contained"]
 
@@ -60,31 +60,10 @@ GRACE_SECONDS = 5.0
 whose detector could not be interrupted."""
 
 _PRELOAD = ["simulator.bench.runner", "detectors.registry"]
-_PR_SET_PDEATHSIG = 1
 
 
 class CellCrashedError(RuntimeError):
     """A cell's worker process ended while no detector was running (the simulation itself)."""
-
-
-def die_with_parent() -> None:
-    """Have the kernel kill this process when its parent ends (Linux), so that no worker
-    outlives a killed run; elsewhere a daemon thread polls the parent's pid."""
-    parent = os.getppid()
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            if os.getppid() != parent:  # the parent ended before the request took effect
-                os._exit(1)
-            return
-
-    def poll() -> None:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=poll, name="watch-parent", daemon=True).start()
 
 
 def _die_with_reader(conn: Connection) -> None:

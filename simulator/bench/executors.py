@@ -18,7 +18,6 @@ complete; results depend on the cell only, so every executor writes identical
 from __future__ import annotations
 
 import logging
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -27,20 +26,9 @@ from types import TracebackType
 from simulator.bench.budgets import DEFAULT_BUDGETS, Budgets
 from simulator.bench.cells import Cell, CellResult
 from simulator.bench.containment import run_contained
+from simulator.workers import default_jobs
 
 __all__ = ["DaskExecutor", "Executor", "ProcessExecutor", "SerialExecutor", "default_jobs", "make_executor"]
-
-MAX_DEFAULT_JOBS = 8
-"""Default cap on worker processes (each holds a whole simulated world)."""
-
-
-def default_jobs() -> int:
-    """The cores this process may use, at most :data:`MAX_DEFAULT_JOBS`."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_DEFAULT_JOBS))
 
 
 class Executor(ABC):

@@ -14,14 +14,19 @@ def report(
     results_dir: Annotated[
         Path, typer.Argument(metavar="RESULTS_DIR", help="A finished run's folder (the --out of `extractbench run`).")
     ],
+    jobs: Annotated[
+        int | None,
+        typer.Option(min=1, help="Processes drawing the plots (default: the cores, at most 8; 1: this one)."),
+    ] = None,
 ) -> None:
     """Draw the plots (plots/*.png, *.svg) and write report.html (self-contained) and summary.md
     (Markdown, for CI job summaries) from a finished run's results, without re-running anything."""
     from simulator.report import write_report
     from simulator.results.folder import ResultsFolderError
+    from simulator.workers import default_jobs
 
     try:
-        written = write_report(results_dir)
+        written = write_report(results_dir, jobs or default_jobs())
     except ResultsFolderError as error:
         typer.echo(f"extractbench report: {error}", err=True)
         raise typer.Exit(code=2) from None

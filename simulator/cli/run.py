@@ -289,17 +289,19 @@ def run(
     ):
         stdout.print(table)
     if report:
-        _write_report(results.out, quiet)
+        _write_report(results.out, quiet, jobs)
     if len(results.failures):
         raise typer.Exit(code=FAILED_CELLS_EXIT)
 
 
-def _write_report(folder: Path, quiet: bool) -> None:
-    """The report of a finished run; if drawing fails, say that the results are safe."""
+def _write_report(folder: Path, quiet: bool, jobs: int | None) -> None:
+    """The report of a finished run, its plots drawn by ``jobs`` processes (default: as many
+    as the run's workers); if drawing fails, say that the results are safe."""
     from simulator.report import write_report
+    from simulator.workers import default_jobs
 
     try:
-        written = write_report(folder)
+        written = write_report(folder, jobs or default_jobs())
     except Exception as exc:
         if os.environ.get("EXTRACTBENCH_DEBUG"):
             raise

@@ -9,9 +9,12 @@ earlier report that are no longer drawn, and writes ``report.html`` and
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from simulator.export import atomic_path
 from simulator.report.collateral import plot_collateral
@@ -26,6 +29,7 @@ from simulator.report.precision_recall import plot_precision_recall
 from simulator.report.replay import is_replay_folder, write_replay_report
 from simulator.report.survival import plot_survival
 from simulator.report.sweeps import plot_sweeps
+from simulator.workers import die_with_parent
 
 __all__ = ["SCENARIO_FAMILIES", "Report", "draw_plots", "write_report"]
 
@@ -49,20 +53,68 @@ class Report:
     skipped: tuple[Skipped, ...]
 
 
-def draw_plots(data: ReportData) -> list[Plot | Skipped]:
+def draw_plots(data: ReportData, jobs: int = 1) -> list[Plot | Skipped]:
     """Every plot of the run, overviews first (heatmaps and sweeps per mode), then
-    per scenario and mode the :data:`SCENARIO_FAMILIES`."""
-    items: list[Plot | Skipped] = []
+    per scenario and mode the :data:`SCENARIO_FAMILIES`; with ``jobs`` > 1 drawn by that
+    many worker processes (each reads the folder once), the same files in the same order.
+
+    A plot's files depend on its data alone (fixed SVG salt, no dates), so which process
+    draws it does not matter."""
+    tasks = _plot_tasks(data)
+    if jobs > 1 and len(tasks) > 1:
+        context = multiprocessing.get_context("spawn")  # no fork of a process that holds threads
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(tasks)),
+            mp_context=context,
+            initializer=_load_worker_data,
+            initargs=(data.folder,),
+        ) as pool:
+            drawn = list(pool.map(_draw_in_worker, tasks))
+    else:
+        drawn = [_draw(data, task) for task in tasks]
+    return [item for items in drawn for item in items]
+
+
+_PlotTask = tuple[str, tuple[str, ...]]
+"""A plot family's name and its arguments after the run's data ("defences": every scenario's)."""
+
+_FAMILIES: dict[str, Callable[..., Any]] = {
+    "heatmaps": plot_heatmaps,
+    "sweeps": plot_sweeps,
+    **{family.__name__: family for family in SCENARIO_FAMILIES},
+}
+
+
+def _plot_tasks(data: ReportData) -> list[_PlotTask]:
+    tasks: list[_PlotTask] = []
     for mode in data.modes:
-        items += plot_heatmaps(data, mode)
-        items += plot_sweeps(data, mode)
+        tasks += [("heatmaps", (mode,)), ("sweeps", (mode,))]
     for scenario in data.scenarios:
         for mode in data.modes:
-            items += [family(data, scenario, mode) for family in SCENARIO_FAMILIES]
-    stacks = defence_comparison(data)
-    if stacks is not None:
-        items += [plot_defences(data, scenario, stacks) for scenario in data.scenarios]
-    return items
+            tasks += [(family.__name__, (scenario, mode)) for family in SCENARIO_FAMILIES]
+    return [*tasks, ("defences", ())]
+
+
+def _draw(data: ReportData, task: _PlotTask) -> list[Plot | Skipped]:
+    name, arguments = task
+    if name == "defences":
+        stacks = defence_comparison(data)
+        return [] if stacks is None else [plot_defences(data, scenario, stacks) for scenario in data.scenarios]
+    drawn = _FAMILIES[name](data, *arguments)
+    return list(drawn) if isinstance(drawn, list) else [drawn]
+
+
+_WORKER_DATA: list[ReportData] = []
+"""The run's data in a drawing worker process (read once, by its initializer)."""
+
+
+def _load_worker_data(folder: Path) -> None:
+    die_with_parent()
+    _WORKER_DATA.append(load_report_data(folder))
+
+
+def _draw_in_worker(task: _PlotTask) -> list[Plot | Skipped]:
+    return _draw(_WORKER_DATA[0], task)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -70,9 +122,11 @@ def _write_text(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_report(folder: str | Path) -> Report:
+def write_report(folder: str | Path, jobs: int = 1) -> Report:
     """Draw the plots and write ``report.html`` and ``summary.md`` in the run's ``folder``
-    (a replay's folder gets a replay's report, :mod:`simulator.report.replay`).
+    (a replay's folder gets a replay's report, :mod:`simulator.report.replay`); ``jobs``
+    worker processes draw the plots (1: in this process, safe in a script without an
+    ``if __name__ == "__main__":`` guard).
     Raises :class:`~simulator.results.folder.ResultsFolderError` if it is not a finished run."""
     if is_replay_folder(folder):
         page, markdown, drawn = write_replay_report(folder)
@@ -84,7 +138,7 @@ def write_report(folder: str | Path) -> Report:
             tuple(i for i in drawn if isinstance(i, Skipped)),
         )
     data = load_report_data(folder)
-    items = draw_plots(data)
+    items = draw_plots(data, jobs)
     plots = tuple(i for i in items if isinstance(i, Plot))
     drawn = {p.stem for p in plots}
     for old in (data.folder / "plots").glob("*"):
