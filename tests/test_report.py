@@ -13,7 +13,7 @@ import pytest
 
 from detectors.base import Detector, scores_series
 from simulator import bench
-from simulator.report import Plot, Skipped, write_report
+from simulator.report import Plot, Skipped, build, write_report
 from simulator.report.html import png_size
 
 FAMILIES = ("pr", "survival", "leakage", "collateral")
@@ -111,9 +111,12 @@ def test_plots_that_cannot_be_drawn_say_why_and_failures_are_listed(tmp_path: Pa
     assert "- `broken` on quickstart (passive, seed 0) at tick 10:" in summary and "boom" in summary
 
 
-def test_plots_drawn_by_worker_processes_are_the_very_files_drawn_in_one(tiny_run: Path, tmp_path: Path) -> None:
+def test_plots_drawn_by_worker_processes_are_the_very_files_drawn_in_one(
+    tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import shutil
 
+    monkeypatch.setattr(build, "SCENARIO_MODES_PER_WORKER", 1)  # tiny_run's one pair gets a worker too
     folders = []
     for jobs in (1, 2):
         folder = tmp_path / f"jobs-{jobs}"
@@ -126,3 +129,18 @@ def test_plots_drawn_by_worker_processes_are_the_very_files_drawn_in_one(tiny_ru
     files = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())
     assert [f for f in files if (one / f).read_bytes() != (two / f).read_bytes()] == []
+
+
+def test_a_small_report_is_drawn_without_worker_processes(
+    tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a worker process was started for a one-scenario report")
+
+    monkeypatch.setattr(build, "ProcessPoolExecutor", no_pool)
+    folder = tmp_path / "run"
+    shutil.copytree(tiny_run, folder)
+    written = write_report(folder, jobs=2)
+    assert len(written.plots) > 4 and all(plot.png(folder).is_file() for plot in written.plots)

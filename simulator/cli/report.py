@@ -16,7 +16,11 @@ def report(
     ],
     jobs: Annotated[
         int | None,
-        typer.Option(min=1, help="Processes drawing the plots (default: the cores, at most 8; 1: this one)."),
+        typer.Option(
+            min=1,
+            help="Most processes drawing the plots (default: the cores, at most 8; one per 4 scenario-modes at most;"
+            " 1: this one).",
+        ),
     ] = None,
 ) -> None:
     """Draw the plots (plots/*.png, *.svg) and write report.html (self-contained) and summary.md
