@@ -103,6 +103,32 @@ class Yaml12Loader(yaml.SafeLoader):
         value = str(self.construct_scalar(node))
         return int(value, 16) if value.lstrip("+-").startswith("0x") else int(value)
 
+    # PyYAML looks at every pending simple key (one per open flow collection) on every
+    # token, which is quadratic in flow nesting; they are kept in the order they were
+    # saved, which is the order of their positions and token numbers, so the first is
+    # the nearest and the stale ones come first: the same keys, found at once
+    def next_possible_simple_key(self) -> int | None:
+        """The token number of the nearest possible simple key (None if there is none)."""
+        for key in self.possible_simple_keys.values():
+            return key.token_number
+        return None
+
+    def stale_possible_simple_keys(self) -> None:
+        """Forget the possible simple keys that can no longer be keys (on an earlier line
+        or more than 1024 characters back), as PyYAML does, up to the first one that can
+        (every later one was saved after it, on its line, nearer)."""
+        keys = self.possible_simple_keys
+        while keys:
+            level = next(iter(keys))
+            key = keys[level]
+            if key.line == self.line and self.index - key.index <= 1024:
+                return
+            if key.required:
+                raise yaml.scanner.ScannerError(
+                    "while scanning a simple key", key.mark, "could not find expected ':'", self.get_mark()
+                )
+            del keys[level]
+
 
 Yaml12Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 Yaml12Loader.add_implicit_resolver(_INT, re.compile(r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+)$"), list("-+0123456789"))
