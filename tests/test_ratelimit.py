@@ -143,12 +143,12 @@ def contended_ticks(draw):
     n_orgs = draw(st.integers(1, 3))
     org_of = np.array(draw(st.lists(st.integers(0, n_orgs - 1), min_size=1, max_size=6)))
     simulated = np.array(draw(st.lists(st.booleans(), min_size=n_orgs, max_size=n_orgs)))
-    n = draw(st.integers(0, 60))
-    account_keys = np.array(draw(st.lists(st.integers(0, org_of.size - 1), min_size=n, max_size=n)), dtype=np.int64)
-    ts = np.sort(np.array(draw(st.lists(st.integers(0, 240), min_size=n, max_size=n)), dtype=float)) / 4 + 60
-    costs = np.column_stack(
-        [np.ones(n), *(np.array(draw(st.lists(st.integers(0, 60), min_size=n, max_size=n)), float) for _ in "io")]
-    ).reshape(n, 3)
+    rows = draw(st.lists(st.tuples(*[st.integers(0, 60)] * 2, st.integers(0, 240), st.integers(0, 5)), max_size=60))
+    n = len(rows)
+    inputs, outputs, quarters, accounts = np.array(rows, dtype=np.int64).reshape(n, 4).T
+    account_keys = accounts % org_of.size
+    ts = np.sort(quarters).astype(float) / 4 + 60
+    costs = np.column_stack([np.ones(n), inputs, outputs]).astype(float)
 
     def buckets(size):
         table = TokenBuckets()
@@ -172,7 +172,7 @@ def _copy(table):
     return twin
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(contended_ticks())
 def test_contended_rows_are_admitted_as_one_request_at_a_time_to_the_bit(tick) -> None:
     accounts, orgs, *rows = tick
