@@ -231,7 +231,7 @@ _ACADEMIC_AFFIXES = np.array(
 
 
 _POOLS_KEPT = 256
-"""How many locale pools a process keeps (about 30 kB each): a world draws at most one
+"""How many locale pools a process keeps (about 50 kB each): a world draws at most one
 per locale, and every world built from the same scenario seed draws the same ones."""
 
 
