@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass, field
+import itertools
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from importlib import import_module
+from typing import Any
 
 import numpy as np
 from faker.config import DEFAULT_LOCALE, PROVIDERS
 from faker.generator import Generator
+from faker.providers import BaseProvider
 from faker.utils.loading import list_module
 
 from simulator.geography import COUNTRIES
@@ -55,11 +60,48 @@ def _provider_locales(provider: str) -> frozenset[str]:
     return frozenset(list_module(import_module(provider)))
 
 
+class _CumulativeWeights:
+    """Provider mixin for Faker's ``random_elements`` (behind every ``random_element``).
+
+    A weighted draw from an ``OrderedDict`` (names, formats and suffixes with their
+    frequencies) passes ``random.choices`` the cumulative weights, summed once per
+    table, where Faker passes the weights and ``random.choices`` sums them on every
+    draw (``list(accumulate(weights))``, as here); one element of a tuple, list or
+    string is ``random.choice`` of it, as Faker's ``choices_distribution`` draws it.
+    The same draws from the same random numbers, without two passes over tables of
+    thousands of names per draw. Every other call goes to Faker's own method."""
+
+    def random_elements(
+        self,
+        elements: Any = ("a", "b", "c"),
+        length: int | None = None,
+        unique: bool = False,
+        use_weighting: bool | None = None,
+    ) -> Sequence[Any]:
+        if length == 1 and not unique and isinstance(elements, (tuple, list, str)):
+            return [self.generator.random.choice(elements)]  # type: ignore[attr-defined]
+        weighted = self.__use_weighting__ if use_weighting is None else use_weighting  # type: ignore[attr-defined]
+        if isinstance(elements, OrderedDict) and weighted and not unique and length is not None:
+            table = elements.__dict__.get("_cumulative_weights")
+            if table is None or table[0] != len(elements):
+                table = (len(elements), tuple(elements), list(itertools.accumulate(elements.values())))
+                elements._cumulative_weights = table  # type: ignore[attr-defined]
+            return self.generator.random.choices(table[1], cum_weights=table[2], k=length)  # type: ignore[attr-defined]
+        return super().random_elements(elements, length, unique, use_weighting)  # type: ignore[misc]
+
+
+@functools.cache
+def _with_cumulative_weights(provider: type[BaseProvider]) -> type[BaseProvider]:
+    """``provider`` with :class:`_CumulativeWeights` in front (one class per provider)."""
+    return type(provider.__name__, (_CumulativeWeights, provider), {"__module__": provider.__module__})
+
+
 def _faker(locale: str) -> Generator:
     """A Faker generator for ``locale`` with the providers of :data:`_FAKER_PROVIDERS`,
     built as ``faker.Faker(locale, providers=...)`` builds it (each provider in its
     ``locale`` where it has one, else in its default locale) but listing each
-    provider's locale folders once per process instead of once per locale."""
+    provider's locale folders once per process instead of once per locale, and
+    drawing weighted elements with :class:`_CumulativeWeights`."""
     generator = Generator(locale=locale, use_weighting=True)
     for name in _FAKER_PROVIDERS:
         module = import_module(name)
@@ -69,7 +111,7 @@ def _faker(locale: str) -> Generator:
                 locale if locale in _provider_locales(name) else getattr(module, "default_locale", "") or DEFAULT_LOCALE
             )
             module = import_module(f"{name}.{found}")
-        provider = module.Provider(generator)
+        provider = _with_cumulative_weights(module.Provider)(generator)
         provider.__use_weighting__ = True
         provider.__provider__ = name
         provider.__lang__ = found
@@ -172,6 +214,8 @@ class _LocalePool:
         }
         arrays["handle_stems"] = np.array([handle[:4] for handle in self.handles], dtype=object)
         arrays["domain_stems"] = np.array([domain.split(".")[0] for domain in self.company_domains], dtype=object)
+        for array in arrays.values():
+            array.flags.writeable = False  # shared by every factory of the same seed in the process
         return arrays
 
 
@@ -186,31 +230,42 @@ _ACADEMIC_AFFIXES = np.array(
 """Per country, the text before and after a university's name in its e-mail domain."""
 
 
-@dataclass
+_POOLS_KEPT = 256
+"""How many locale pools a process keeps (about 50 kB each): a world draws at most one
+per locale, and every world built from the same scenario seed draws the same ones."""
+
+
+@functools.lru_cache(maxsize=_POOLS_KEPT)
+def _locale_pool(locale: str, seed: int) -> _LocalePool:
+    """The pools of ``locale`` drawn by a Faker seeded with ``seed``: a pure function of
+    the two (and of Faker's version), so each process draws them once."""
+    fake = _faker(locale)
+    fake.seed_instance(seed)
+    return _LocalePool(
+        handles=[fake.user_name() for _ in range(_POOL)],
+        companies=[fake.company() for _ in range(_POOL // 2)],
+        company_domains=[fake.domain_name() for _ in range(_POOL // 2)],
+        free_domains=sorted({fake.free_email_domain() for _ in range(12)}),
+        full_names=[fake.name() for _ in range(_POOL)],
+    )
+
+
+_LOCALE_OF_COUNTRY = np.array([country.faker_locale for country in COUNTRIES], dtype=object)
+"""Per country index, its Faker locale."""
+
+
+@dataclass(frozen=True)
 class ProfileFactory:
     """Names, e-mail addresses and company names for new accounts of one actor."""
 
     seed: int
-    _pools: dict[str, _LocalePool] = field(default_factory=dict)
 
     def _pool(self, locale: str) -> _LocalePool:
-        pool = self._pools.get(locale)
-        if pool is None:
-            fake = _faker(locale)
-            fake.seed_instance(self.seed)
-            pool = _LocalePool(
-                handles=[fake.user_name() for _ in range(_POOL)],
-                companies=[fake.company() for _ in range(_POOL // 2)],
-                company_domains=[fake.domain_name() for _ in range(_POOL // 2)],
-                free_domains=sorted({fake.free_email_domain() for _ in range(12)}),
-                full_names=[fake.name() for _ in range(_POOL)],
-            )
-            self._pools[locale] = pool
-        return pool
+        return _locale_pool(locale, self.seed)
 
     def _by_locale(self, countries: np.ndarray) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
         """(rows, pool arrays) for each Faker locale of ``countries``, in order of first use."""
-        locale_of = np.array([country.faker_locale for country in COUNTRIES], dtype=object)[countries]
+        locale_of = _LOCALE_OF_COUNTRY[countries]
         locales, first = np.unique(locale_of, return_index=True)
         return [
             (np.flatnonzero(locale_of == locale), self._pool(str(locale)).arrays)

@@ -16,7 +16,10 @@ Vectorisation. Most keys never come near their limit, so the tick is split:
   the sum ``S`` of all its costs in the tick. Since refills only add, every one of
   its requests is then admitted. Rows whose account and organisation are both
   clear are admitted without a loop;
-* the remaining rows (contended keys) go through an exact sequential loop.
+* the remaining rows (contended keys) go through an exact sequential loop, one
+  coupled component at a time (an organisation simulated with its accounts, or an
+  account alone), over plain floats with the refill increments computed for all
+  rows at once.
 
 The end level of a key whose rows were all admitted follows in closed form. With
 requests at times ``t_1..t_n``, costs ``c_i``, ``P_i = sum_{k<i} c_k`` and
@@ -165,6 +168,117 @@ def _drain(buckets: TokenBuckets, groups: _Groups) -> None:
     buckets.updated[unique] = t[ends]
 
 
+def _refill_steps(table: TokenBuckets, keys: np.ndarray, ts: np.ndarray) -> tuple[np.ndarray, np.ndarray, KeyGroups]:
+    """Per row (in time order): whether its key refills at the row, by how much
+    (``rate * dt`` per dimension, shape ``(rows, 3)``), and the rows grouped by key.
+
+    The key was last updated at the latest of its stored update time and its earlier
+    rows' times, and ``dt`` is the row's time minus that: the same subtraction and
+    product as refilling one request at a time, only all rows at once."""
+    groups = KeyGroups(keys)
+    t = ts[groups.order]
+    previous = np.empty_like(t)
+    previous[1:] = t[:-1]
+    previous[groups.starts] = -np.inf
+    since = np.maximum(previous, np.repeat(table.updated[groups.unique], groups.counts))
+    dt = np.empty_like(t)
+    dt[groups.order] = t - since
+    return dt > 0, np.take(table.rate, keys, axis=0) * dt[:, None], groups
+
+
+_Columns = tuple[list[float], list[float], list[float]]
+"""Three per-row values (one list per dimension), as plain floats."""
+
+
+def _columns(values: np.ndarray) -> _Columns:
+    """The three columns of ``values`` (shape ``(rows, 3)``) as lists of floats."""
+    return values[:, 0].tolist(), values[:, 1].tolist(), values[:, 2].tolist()
+
+
+def _admit_alone(
+    level: list[float], capacity: list[float], refills: list[bool], steps: _Columns, costs: _Columns
+) -> list[bool]:
+    """Admit one account's rows in time order against its own buckets only; ``level``
+    is updated in place. Refill: ``L = min(C, L + rate * dt)``; admit when
+    ``L + 1e-9 >= cost`` in every dimension, then ``L -= cost``."""
+    l0, l1, l2 = level
+    c0, c1, c2 = capacity
+    eps = _EPS
+    admitted = []
+    for refill, s0, s1, s2, k0, k1, k2 in zip(refills, *steps, *costs, strict=True):
+        if refill:
+            # min(C, L + step) as min picks: C unless the sum is below it
+            x0, x1, x2 = l0 + s0, l1 + s1, l2 + s2
+            l0 = x0 if x0 < c0 else c0
+            l1 = x1 if x1 < c1 else c1
+            l2 = x2 if x2 < c2 else c2
+        ok = l0 + eps >= k0 and l1 + eps >= k1 and l2 + eps >= k2
+        if ok:
+            l0 -= k0
+            l1 -= k1
+            l2 -= k2
+        admitted.append(ok)
+    level[:] = (l0, l1, l2)
+    return admitted
+
+
+def _admit_shared(
+    levels: list[list[float]],
+    capacities: list[list[float]],
+    members: list[int],
+    refills: list[bool],
+    steps: _Columns,
+    org_level: list[float],
+    org_capacity: list[float],
+    org_refills: list[bool],
+    org_steps: _Columns,
+    costs: _Columns,
+) -> list[bool]:
+    """Admit the rows of one organisation's accounts in time order against the
+    account's buckets and the organisation's (the rule of :func:`_admit_alone` on
+    both); ``members[i]`` indexes row i's account in ``levels`` and ``capacities``,
+    and ``levels`` and ``org_level`` are updated in place."""
+    o0, o1, o2 = org_level
+    d0, d1, d2 = org_capacity
+    eps = _EPS
+    admitted = []
+    for member, refill, s0, s1, s2, org_refill, r0, r1, r2, k0, k1, k2 in zip(
+        members, refills, *steps, org_refills, *org_steps, *costs, strict=True
+    ):
+        level = levels[member]
+        l0, l1, l2 = level
+        if refill:
+            c0, c1, c2 = capacities[member]
+            x0, x1, x2 = l0 + s0, l1 + s1, l2 + s2
+            l0 = x0 if x0 < c0 else c0
+            l1 = x1 if x1 < c1 else c1
+            l2 = x2 if x2 < c2 else c2
+        if org_refill:
+            x0, x1, x2 = o0 + r0, o1 + r1, o2 + r2
+            o0 = x0 if x0 < d0 else d0
+            o1 = x1 if x1 < d1 else d1
+            o2 = x2 if x2 < d2 else d2
+        ok = (
+            l0 + eps >= k0
+            and l1 + eps >= k1
+            and l2 + eps >= k2
+            and o0 + eps >= k0
+            and o1 + eps >= k1
+            and o2 + eps >= k2
+        )
+        if ok:
+            l0 -= k0
+            l1 -= k1
+            l2 -= k2
+            o0 -= k0
+            o1 -= k1
+            o2 -= k2
+        level[:] = (l0, l1, l2)
+        admitted.append(ok)
+    org_level[:] = (o0, o1, o2)
+    return admitted
+
+
 def _sequential(
     accounts: TokenBuckets,
     orgs: TokenBuckets,
@@ -178,51 +292,77 @@ def _sequential(
 
     ``update_org[i]`` says whether row i's organisation bucket is simulated here
     (contended organisations) or drained in closed form afterwards (clear ones).
+
+    Rows interact only through the buckets they share, so they fall into independent
+    components: an organisation simulated here with all its accounts' rows, or an
+    account alone (an account belongs to one organisation). Each component runs in
+    a loop over plain floats, with every row's refill increment computed beforehand:
+    each bucket goes through the same operations in the same order as one request at
+    a time, so admissions and levels are the same to the bit.
     """
-    admitted = np.zeros(ts.size, dtype=bool)
-    state: dict[tuple[int, int], list[float]] = {}
-
-    def load(table: TokenBuckets, tag: int, key: int) -> list[float]:
-        entry = state.get((tag, key))
-        if entry is None:
-            entry = [
-                *table.level[key].tolist(),
-                float(table.updated[key]),
-                *table.capacity[key].tolist(),
-                *table.rate[key].tolist(),
-            ]
-            state[(tag, key)] = entry
-        return entry
-
-    def refill(entry: list[float], now: float) -> None:
-        dt = now - entry[3]
-        if dt > 0:
-            for d in range(DIMENSIONS):
-                entry[d] = min(entry[4 + d], entry[d] + entry[7 + d] * dt)
-            entry[3] = now
-
-    for i, (a, o, now, cost, own_org) in enumerate(
-        zip(account_keys.tolist(), org_keys.tolist(), ts.tolist(), costs.tolist(), update_org.tolist(), strict=True)
+    account_refills, account_steps, by_account = _refill_steps(accounts, account_keys, ts)
+    account_levels = accounts.level[by_account.unique].tolist()
+    level_of = dict(zip(by_account.unique.tolist(), account_levels, strict=True))
+    components = by_account
+    org_rows = np.flatnonzero(update_org)
+    if org_rows.size:
+        component = np.where(update_org, -1 - org_keys, account_keys)
+        spans = component[by_account.order]
+        if not np.isin(np.flatnonzero(spans[1:] != spans[:-1]) + 1, by_account.starts).all():
+            raise ValueError("every row of an account must name the same organisation")
+        components = KeyGroups(component)
+        org_refills, org_steps, by_org = _refill_steps(orgs, org_keys[org_rows], ts[org_rows])
+        org_levels = orgs.level[by_org.unique].tolist()
+        org_level_of = dict(zip(by_org.unique.tolist(), org_levels, strict=True))
+        # the organisations' components (negative keys) come first in the order, by org then time
+        shared = components.order[: org_rows.size]
+        members_in_order = account_keys[shared]
+        at = np.searchsorted(org_rows, shared)
+        shared_refills, shared_steps = org_refills[at].tolist(), _columns(np.take(org_steps, at, axis=0))
+    order = components.order
+    refills, steps = account_refills[order].tolist(), _columns(np.take(account_steps, order, axis=0))
+    row_costs = _columns(np.take(costs, order, axis=0))
+    admitted: list[bool] = []
+    for start, count, key in zip(
+        components.starts.tolist(), components.counts.tolist(), components.unique.tolist(), strict=True
     ):
-        acc = load(accounts, 0, a)
-        refill(acc, now)
-        ok = all(acc[d] + _EPS >= cost[d] for d in range(DIMENSIONS))
-        org = None
-        if own_org:
-            org = load(orgs, 1, o)
-            refill(org, now)
-            ok = ok and all(org[d] + _EPS >= cost[d] for d in range(DIMENSIONS))
-        if ok:
-            admitted[i] = True
-            for d in range(DIMENSIONS):
-                acc[d] -= cost[d]
-                if org is not None:
-                    org[d] -= cost[d]
-    for (tag, key), entry in state.items():
-        table = accounts if tag == 0 else orgs
-        table.level[key] = entry[:DIMENSIONS]
-        table.updated[key] = entry[3]
-    return admitted
+        rows = slice(start, start + count)
+        if key >= 0:
+            admitted += _admit_alone(
+                level_of[key],
+                accounts.capacity[key].tolist(),
+                refills[rows],
+                tuple(column[rows] for column in steps),
+                tuple(column[rows] for column in row_costs),
+            )
+            continue
+        members, index = np.unique(members_in_order[rows], return_inverse=True)
+        admitted += _admit_shared(
+            [level_of[member] for member in members.tolist()],
+            accounts.capacity[members].tolist(),
+            index.tolist(),
+            refills[rows],
+            tuple(column[rows] for column in steps),
+            org_level_of[-1 - key],
+            orgs.capacity[-1 - key].tolist(),
+            shared_refills[rows],
+            tuple(column[rows] for column in shared_steps),
+            tuple(column[rows] for column in row_costs),
+        )
+    out = np.empty(ts.size, dtype=bool)
+    out[order] = admitted
+    _store(accounts, by_account, account_levels, ts)
+    if org_rows.size:
+        _store(orgs, by_org, org_levels, ts[org_rows])
+    return out
+
+
+def _store(table: TokenBuckets, groups: KeyGroups, levels: list[list[float]], ts: np.ndarray) -> None:
+    """Write the simulated ``levels`` of the grouped keys (in ``groups.unique`` order)
+    and their update times: the latest of the stored one and their rows' ``ts``."""
+    table.level[groups.unique] = np.reshape(levels, (-1, DIMENSIONS))
+    last = ts[groups.order[groups.starts + groups.counts - 1]]
+    table.updated[groups.unique] = np.maximum(table.updated[groups.unique], last)
 
 
 def admit(

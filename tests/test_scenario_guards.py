@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from simulator.cli import app
-from simulator.scenario.loading import MAX_ALIAS_NODES, MAX_ITEMS, MAX_STRING_CHARS
+from simulator.scenario.loading import MAX_ALIAS_NODES, MAX_ITEMS, MAX_STRING_CHARS, ScenarioError, parse_scenario
 from simulator.units import parse_rate
 
 LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
@@ -119,3 +119,23 @@ def test_a_file_of_many_groups_is_refused_before_it_is_read_to_the_end(tmp_path:
     assert code == 2
     assert f"{path}:10002:5: expected a list or mapping of at most {MAX_ITEMS:,} items; got more" in output
     assert seconds < 10  # reading the whole 4.5 MB file took about 15 s
+
+
+@pytest.mark.parametrize(
+    ("later", "reported"),
+    [
+        (
+            "[" * 101 + "1" + "]" * 101,
+            "doc.yaml:2:103: expected YAML nested at most 100 levels deep; got nesting too deep",
+        ),
+        (
+            "[1, 2",
+            "doc.yaml:3:1: expected well-formed YAML; got malformed YAML (expected ',' or ']', but got '<stream end>')",
+        ),
+        ("[1, 2]", "doc.yaml:1:4: expected well-formed YAML; got malformed YAML (found undefined alias 'nowhere')"),
+    ],
+)
+def test_a_problem_anywhere_in_the_text_comes_before_an_undefined_alias(later: str, reported: str) -> None:
+    with pytest.raises(ScenarioError) as refused:
+        parse_scenario(f"a: *nowhere\nb: {later}\n", "doc.yaml")
+    assert str(refused.value) == reported

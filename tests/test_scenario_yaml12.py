@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from simulator.cli import app
@@ -51,3 +53,58 @@ def test_deep_nesting_and_self_references_give_a_located_error(tmp_path: Path, t
     assert "expected YAML nested at most 100 levels deep; got nesting too deep" in result.output or (
         "expected YAML without an alias inside its own anchor; got an alias to itself" in result.output
     )
+
+
+class _PyYamlSimpleKeys(Yaml12Loader):
+    """The loader with PyYAML's own bookkeeping of possible simple keys."""
+
+    next_possible_simple_key = yaml.scanner.Scanner.next_possible_simple_key
+    stale_possible_simple_keys = yaml.scanner.Scanner.stale_possible_simple_keys
+
+
+def _events(text: str, loader: type[yaml.SafeLoader]) -> list:
+    found: list = []
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            found.append((repr(event), event.start_mark.index, event.end_mark.index))
+    except yaml.YAMLError as error:
+        found.append(str(error))
+    return found
+
+
+_PIECES = st.sampled_from(
+    [
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        "a",
+        "bb",
+        ":",
+        ": ",
+        "? ",
+        "- ",
+        "\n",
+        "  ",
+        "&x ",
+        "*x",
+        "'q'",
+        '"q"',
+        "k" * 700,
+        "k" * 300,
+        "#c",
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=40).map("".join))
+@example("k" * 1024 + ": 1\n")
+@example("{" + "k" * 1023 + ": 1, " + "k" * 1025 + ": 2}")
+@example("[[" + "k" * 1010 + ": 1]]")
+def test_simple_keys_are_found_as_pyyaml_finds_them(text: str) -> None:
+    # the loader finds the nearest and the stale possible keys at once instead of
+    # looking at every one per token: keys on another line or over 1024 characters
+    # back (pieces of 700 characters), required keys in block context, flow nesting
+    assert _events(text, Yaml12Loader) == _events(text, _PyYamlSimpleKeys)

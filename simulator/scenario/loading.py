@@ -103,6 +103,32 @@ class Yaml12Loader(yaml.SafeLoader):
         value = str(self.construct_scalar(node))
         return int(value, 16) if value.lstrip("+-").startswith("0x") else int(value)
 
+    # PyYAML looks at every pending simple key (one per open flow collection) on every
+    # token, which is quadratic in flow nesting; they are kept in the order they were
+    # saved, which is the order of their positions and token numbers, so the first is
+    # the nearest and the stale ones come first: the same keys, found at once
+    def next_possible_simple_key(self) -> int | None:
+        """The token number of the nearest possible simple key (None if there is none)."""
+        for key in self.possible_simple_keys.values():
+            return key.token_number
+        return None
+
+    def stale_possible_simple_keys(self) -> None:
+        """Forget the possible simple keys that can no longer be keys (on an earlier line
+        or more than 1024 characters back), as PyYAML does, up to the first one that can
+        (every later one was saved after it, on its line, nearer)."""
+        keys = self.possible_simple_keys
+        while keys:
+            level = next(iter(keys))
+            key = keys[level]
+            if key.line == self.line and self.index - key.index <= 1024:
+                return
+            if key.required:
+                raise yaml.scanner.ScannerError(
+                    "while scanning a simple key", key.mark, "could not find expected ':'", self.get_mark()
+                )
+            del keys[level]
+
 
 Yaml12Loader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 Yaml12Loader.add_implicit_resolver(_INT, re.compile(r"^(?:[-+]?[0-9]+|0x[0-9a-fA-F]+)$"), list("-+0123456789"))
@@ -172,12 +198,17 @@ def parse_document(text: str, file: str, model: type[M], fields: str) -> M:
             [Problem(file, None, None, "", f"a file of at most {MAX_FILE_BYTES // 1024**2} MiB", "a larger file")]
         )
     try:
-        _check_events(text, file)
-        node = yaml.compose(text, Loader=Yaml12Loader)
-        oversized = _oversized(node, file)
-        if oversized is not None:
-            raise ScenarioError([oversized])
-        data = yaml.load(text, Loader=Yaml12Loader)
+        # one parse: the events are checked as the node tree is composed, and the data
+        # is constructed from that tree
+        loader = _SizeCheckedLoader(text, file)
+        try:
+            node = _compose(loader)
+            oversized = _oversized(node, file)
+            if oversized is not None:
+                raise ScenarioError([oversized])
+            data = _construct(loader, node)
+        finally:
+            loader.dispose()
     except RecursionError:
         raise ScenarioError([_too_deep(file)]) from None
     except yaml.YAMLError as exc:
@@ -233,42 +264,69 @@ MAX_NODES = 100_000
 largest shipped scenario holds about 250."""
 
 
-def _check_events(text: str, file: str) -> None:
-    """Refuse, while parsing event by event (before a slow file is read to its end),
-    nesting deeper than :data:`MAX_DEPTH`, a list or mapping of more than
-    :data:`MAX_ITEMS` items, a string over :data:`MAX_STRING_CHARS` and more than
-    :data:`MAX_NODES` nodes; raises :class:`ScenarioError` located where the limit is
-    passed."""
+class _SizeCheckedLoader(Yaml12Loader):
+    """A :class:`Yaml12Loader` that refuses, event by event as the parser makes them
+    (before a slow file is read to its end), nesting deeper than :data:`MAX_DEPTH`,
+    a list or mapping of more than :data:`MAX_ITEMS` items, a string over
+    :data:`MAX_STRING_CHARS` and more than :data:`MAX_NODES` nodes; raises
+    :class:`ScenarioError` located where the limit is passed."""
 
-    def refuse(event: yaml.Event, expected: str, given: str) -> ScenarioError:
+    def __init__(self, text: str, file: str) -> None:
+        super().__init__(text)
+        self._file = file
+        # per open collection: how many nodes it may hold (a mapping's keys and values) and holds
+        self._limits: list[int] = []
+        self._counts: list[int] = []
+        self._nodes = 0
+
+    def _refuse(self, event: yaml.Event, expected: str, given: str) -> ScenarioError:
         mark = event.start_mark
-        return ScenarioError([Problem(file, mark.line + 1, mark.column + 1, "", expected, given)])
+        return ScenarioError([Problem(self._file, mark.line + 1, mark.column + 1, "", expected, given)])
 
-    # per open collection: how many nodes it may hold (a mapping's keys and values) and holds
-    limits: list[int] = []
-    counts: list[int] = []
-    nodes = 0
-    for event in yaml.parse(text, Loader=Yaml12Loader):
+    def get_event(self) -> yaml.Event:
+        """The next event (as the composer takes each one once), checked."""
+        event = super().get_event()
+        limits, counts = self._limits, self._counts
         if isinstance(event, yaml.NodeEvent):
-            nodes += 1
-            if nodes > MAX_NODES:
-                raise refuse(event, f"a file of at most {MAX_NODES:,} YAML nodes", "more")
+            self._nodes += 1
+            if self._nodes > MAX_NODES:
+                raise self._refuse(event, f"a file of at most {MAX_NODES:,} YAML nodes", "more")
             if counts:
                 counts[-1] += 1
                 if counts[-1] > limits[-1]:
-                    raise refuse(event, f"a list or mapping of at most {MAX_ITEMS:,} items", "more")
+                    raise self._refuse(event, f"a list or mapping of at most {MAX_ITEMS:,} items", "more")
             if isinstance(event, yaml.ScalarEvent) and len(event.value) > MAX_STRING_CHARS:
-                raise refuse(
+                raise self._refuse(
                     event, f"a string of at most {MAX_STRING_CHARS:,} characters", f"{len(event.value):,} characters"
                 )
             if isinstance(event, yaml.CollectionStartEvent):
                 limits.append(2 * MAX_ITEMS if isinstance(event, yaml.MappingStartEvent) else MAX_ITEMS)
                 counts.append(0)
                 if len(counts) > MAX_DEPTH:
-                    raise refuse(event, f"YAML nested at most {MAX_DEPTH} levels deep", "nesting too deep")
+                    raise self._refuse(event, f"YAML nested at most {MAX_DEPTH} levels deep", "nesting too deep")
         elif isinstance(event, yaml.CollectionEndEvent):
             limits.pop()
             counts.pop()
+        return event
+
+
+def _compose(loader: _SizeCheckedLoader) -> yaml.Node | None:
+    """The document's node tree (None for an empty one), as ``yaml.compose`` gives it.
+
+    A size limit passed or malformed YAML anywhere in the text is reported before a
+    composition error (an undefined alias, a second document): when the composer
+    stops, the rest of the text is still parsed and checked."""
+    try:
+        return loader.get_single_node()
+    except yaml.composer.ComposerError:
+        while loader.check_event():
+            loader.get_event()
+        raise
+
+
+def _construct(loader: _SizeCheckedLoader, node: yaml.Node | None) -> Any:
+    """The data of the document ``node`` composed by ``loader``, as ``yaml.load`` gives it."""
+    return None if node is None else loader.construct_document(node)
 
 
 def _oversized(root: yaml.Node | None, file: str) -> Problem | None:
