@@ -273,6 +273,8 @@ class DecayedSums:
         for name, width in self.widths.items():
             self._slices[name] = slice(at, at + width)
             at += width
+        self.width = at
+        """Columns of a row of sums, every named column's side by side."""
         self._matrix = "_sums"
         while self._matrix in self.index._arrays:  # another set of sums on the same index
             self._matrix += "_"

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detectors.accounts import AccountIndex, DecayedSums
-from detectors.features import DAY, FEATURES, AccountFeatures
+from detectors.features import _ROW_VALUES, DAY, FEATURES, AccountFeatures
 from detectors.sketch import hll_estimate, hll_update
 from detectors.testing import ORIGIN, make_accounts, make_batch
 from simulator.hashing import splitmix64
@@ -185,3 +185,31 @@ def test_gaps_follow_time_whatever_the_row_order() -> None:
         name: pd.Series(f.index["last_ts"], f.index.ids()).sort_index() for name, f in [("s", shuffled), ("o", ordered)]
     }
     assert last["s"].tolist() == last["o"].tolist() == [9.0, 7.0]
+
+
+def test_a_ticks_sums_are_the_per_column_sums_bit_for_bit() -> None:
+    import dataclasses
+
+    from detectors.view import view
+    from simulator.conformance import reference_stream
+
+    features = AccountFeatures()
+    for batch in reference_stream()[:60:5]:
+        v = view(dataclasses.replace(batch))
+        rng = np.random.default_rng(batch.tick)
+        has_gap = rng.random(v.n) < 0.8
+        gaps = np.where(has_gap, rng.exponential(30.0, size=v.n), 0.0)
+        log_gaps = np.log1p(gaps)
+        got = features._tick_sums(v, has_gap, gaps, log_gaps)
+        names = ("requests", "served", "input", "output", "rate_limited", "forbidden", "cot", "first_turn")
+        per_column = {name: v.account_sum(key) for name, key in zip(names, _ROW_VALUES, strict=True)}
+        for name, values in (("gaps", has_gap), ("gap", gaps), ("gap_sq", gaps * gaps)):
+            per_column[name] = np.bincount(v.account_of_row, weights=values, minlength=v.accounts)
+        for name, values in (("log_gap", log_gaps), ("log_gap_sq", log_gaps * log_gaps)):
+            per_column[name] = np.bincount(v.account_of_row, weights=values, minlength=v.accounts)
+        per_column["hours"] = v.account_histogram("hour")
+        per_column["topics"] = v.account_histogram("topic")
+        for name, values in per_column.items():
+            assert np.array_equal(got[:, features.sums.slot(name)], values), name
+        models = got[:, features.sums.slot("models")]
+        assert np.array_equal(models.sum(axis=1), v.account_sum("requests"))
