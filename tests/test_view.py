@@ -130,3 +130,15 @@ def test_rows_by_account_is_the_stable_sort_of_the_accounts_of_the_rows() -> Non
     for batch in reference_stream()[:60:7]:
         v = view(dataclasses.replace(batch))
         assert np.array_equal(v.rows_by_account, np.argsort(v.account_of_row, kind="stable"))
+
+
+def test_topics_are_positions_in_the_taxonomy_whatever_the_vocabulary_of_the_batch() -> None:
+    from detectors.testing import make_batch
+    from simulator.prompts import TOPICS
+
+    vocabularies = [["coding", "reasoning"], ["reasoning", "coding"], ["coding", "reasoning"], ["not-a-topic", "math"]]
+    for tick, labels in enumerate(vocabularies * 2):
+        topics = [labels[i % len(labels)] for i in range(7)]
+        v = view(make_batch(tick, account_id=["a"] * 7, topic=topics))
+        expected = [TOPICS.index(t) if t in TOPICS else len(TOPICS) for t in topics]
+        assert v.topic.tolist() == expected
