@@ -338,6 +338,11 @@ class DecayedSums:
         block *= factor[:, None]
         return block
 
+    def rows(self, codes: np.ndarray) -> np.ndarray:
+        """The rows of ``codes`` as stored, not decayed (a copy, every column side by
+        side: :meth:`slot` finds a column; the values :meth:`read` gives column by column)."""
+        return np.take(self.index[self._matrix], codes, axis=0)
+
     def store(self, codes: np.ndarray, block: np.ndarray) -> None:
         """Write back rows from :meth:`decayed`."""
         self.index[self._matrix][codes] = block

@@ -296,7 +296,8 @@ class AccountFeatures:
         """The features of ``codes`` that change only with their requests (the columns
         of the others are 0): a float64 array of shape (accounts, len(FEATURES))."""
         ix = self.index
-        col = {name: self.sums.read(name, codes) for name in _SUMS}
+        block = self.sums.rows(codes)  # one gather of every column, read below by slot
+        col = {name: block[:, self.sums.slot(name)] for name in _SUMS}
         requests = np.maximum(col["requests"], 1e-12)
         quiet = np.log1p(self.half_life if self.half_life is not None else DAY)
         gaps = col["gaps"]
@@ -307,7 +308,9 @@ class AccountFeatures:
             gap_mean = col["gap"] / gaps
             gap_var = col["gap_sq"] / gaps - gap_mean**2
             gap_cv = np.where(has & (gap_mean > 0), np.sqrt(np.maximum(gap_var, 0.0)) / gap_mean, 0.0)
-        hours, topics, models = (self.sums.read(name, codes) for name in ("hours", "topics", "models"))
+        hours, topics, models = (
+            np.ascontiguousarray(block[:, self.sums.slot(name)]) for name in ("hours", "topics", "models")
+        )
         estimates = hll_estimate(np.take(ix["sketches"], codes, axis=0).reshape(-1, _HLL_M)).reshape(-1, len(_SKETCHES))
         distinct = {name: estimates[:, i] for i, name in enumerate(_SKETCHES)}
         total = np.maximum(ix["total"][codes], 1)

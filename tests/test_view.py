@@ -142,3 +142,15 @@ def test_topics_are_positions_in_the_taxonomy_whatever_the_vocabulary_of_the_bat
         v = view(make_batch(tick, account_id=["a"] * 7, topic=topics))
         expected = [TOPICS.index(t) if t in TOPICS else len(TOPICS) for t in topics]
         assert v.topic.tolist() == expected
+
+
+def test_row_codes_are_the_codes_of_the_accounts_of_the_rows() -> None:
+    from detectors.accounts import AccountIndex
+
+    by_rows, by_accounts = AccountIndex(), AccountIndex()
+    for batch in reference_stream()[:80]:  # accounts first seen in their requests, then known ones
+        v = view(dataclasses.replace(batch))
+        expected = by_accounts.codes_for(v)[v.account_of_row]
+        assert np.array_equal(by_rows.row_codes(v), expected)
+        assert len(by_rows) == len(by_accounts)
+    assert np.array_equal(by_rows.ids(), by_accounts.ids())
