@@ -213,3 +213,14 @@ def test_a_ticks_sums_are_the_per_column_sums_bit_for_bit() -> None:
             assert np.array_equal(got[:, features.sums.slot(name)], values), name
         models = got[:, features.sums.slot("models")]
         assert np.array_equal(models.sum(axis=1), v.account_sum("requests"))
+
+
+@pytest.mark.parametrize("m", [16, 64, 256])
+def test_a_sketch_register_keeps_one_plus_the_trailing_zeros_above_its_index_bits(m: int) -> None:
+    p = m.bit_length() - 1
+    registers = np.zeros((3, m), dtype=np.uint8)
+    # row 0: register 5, rest 0b1000 (3 zeros); row 1: rest 0 (the maximum rank); row 2: rest with only its top bit
+    hashes = np.array([(8 << p) | 5, 7, (1 << 63) | 2], dtype=np.uint64)
+    hll_update(registers, np.array([0, 1, 2]), hashes)
+    assert registers[0, 5] == 4 and registers[1, 7] == 64 - p + 1 and registers[2, 2] == 64 - p
+    assert np.count_nonzero(registers) == 3
