@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 from scipy import sparse
 
+from detectors.base import scores_series
 from simulator.hashing import splitmix64
 
 if TYPE_CHECKING:
@@ -115,6 +116,17 @@ class AccountIndex:
             return codes
         return self.codes(batch.account_ids)
 
+    def row_codes(self, batch: BatchView) -> np.ndarray:
+        """Codes of the accounts of the batch's rows (one per row), adding unseen
+        accounts: ``codes_for(batch)[batch.account_of_row]``. On a simulated stream
+        whose accounts are all known, those are the rows' serial numbers themselves,
+        read without grouping the rows by account."""
+        if self._bound(batch):
+            serials = np.asarray(batch.serials.requests, dtype=np.int64)
+            if serials.size == 0 or (int(serials.max()) < self._size and bool(self._named[serials].all())):
+                return serials
+        return self.codes_for(batch)[batch.account_of_row]
+
     def follow(self, batch: BatchView) -> bool:
         """Learn the batch's registry rows (binding an empty index to its stream);
         whether the codes are the stream's serials."""
@@ -188,8 +200,6 @@ class AccountIndex:
         them; on a stream's serials, the Series also carries them
         (``attrs["serials"]``), so that an ensemble reusing the scores needs no
         string look-up (:mod:`detectors.sharing`)."""
-        from detectors.base import scores_series  # the protocol module imports nothing from here
-
         codes = np.asarray(codes, dtype=np.int64)
         series = scores_series(self.ids(codes), values)
         if self._stream is not None:
@@ -273,6 +283,8 @@ class DecayedSums:
         for name, width in self.widths.items():
             self._slices[name] = slice(at, at + width)
             at += width
+        self.width = at
+        """Columns of a row of sums, every named column's side by side."""
         self._matrix = "_sums"
         while self._matrix in self.index._arrays:  # another set of sums on the same index
             self._matrix += "_"
@@ -325,6 +337,11 @@ class DecayedSums:
         block = np.take(ix[self._matrix], codes, axis=0)  # a row gather: several times faster than [codes]
         block *= factor[:, None]
         return block
+
+    def rows(self, codes: np.ndarray) -> np.ndarray:
+        """The rows of ``codes`` as stored, not decayed (a copy, every column side by
+        side: :meth:`slot` finds a column; the values :meth:`read` gives column by column)."""
+        return np.take(self.index[self._matrix], codes, axis=0)
 
     def store(self, codes: np.ndarray, block: np.ndarray) -> None:
         """Write back rows from :meth:`decayed`."""

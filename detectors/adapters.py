@@ -74,7 +74,8 @@ class _FeatureModel(Detector):
         return codes[self.features_.index["total"][codes] >= self.min_requests]
 
     def _vectors(self, codes: np.ndarray) -> np.ndarray:
-        return self.features_.matrix(codes)[:, self.columns_]
+        matrix = self.features_.matrix(codes)
+        return matrix if self.columns_ == list(range(len(FEATURES))) else matrix[:, self.columns_]
 
 
 class EstimatorAdapter(_FeatureModel):

@@ -179,6 +179,29 @@ def average_path_length(n: np.ndarray) -> np.ndarray:
     return lengths.reshape(shape)
 
 
+_PATHS = "node_path_lengths_"
+"""Where a fitted forest keeps :func:`_node_path_lengths` (in its instance dictionary)."""
+
+
+def _node_path_lengths(model: IsolationForest) -> tuple[np.ndarray, ...] | None:
+    """Per tree of a fitted forest, per node: ``depth(node) + c(n_node) − 1``, the path
+    length of a point whose leaf is that node (float64), as ``score_samples`` computes
+    it per point (the same operations on the same operands, done once per node
+    instead of once per point); None where the forest's attributes do not match its
+    trees. Kept on the forest for as long as its trees are the same."""
+    trees = model.estimators_
+    cached = model.__dict__.get(_PATHS)
+    if cached is not None and cached[0] is trees:
+        return cached[1]
+    lengths = model._decision_path_lengths
+    averages = model._average_path_length_per_tree
+    if len(lengths) != len(trees) or len(averages) != len(trees):
+        return None
+    paths = tuple(length + average - 1.0 for length, average in zip(lengths, averages, strict=True))
+    model.__dict__[_PATHS] = (trees, paths)
+    return paths
+
+
 def isolation_scores(model: IsolationForest, x: np.ndarray) -> np.ndarray | None:
     """``-model.score_samples(x)`` of a fitted ``IsolationForest``, computed with the very
     same floating-point operations in the same order, without its per-tree overhead
@@ -186,26 +209,25 @@ def isolation_scores(model: IsolationForest, x: np.ndarray) -> np.ndarray | None
     tick's scoring time for a hundred trees and a few hundred accounts); None where
     the model is not one whose internals this knows (then call ``score_samples``).
 
-    Per account, ``h = Σ_trees (depth(leaf) + c(n_leaf) − 1)`` summed tree by tree, and
+    Per account, ``h = Σ_trees (depth(leaf) + c(n_leaf) − 1)`` summed tree by tree (the
+    term per node computed once per fit, :func:`_node_path_lengths`), and
     the score ``2^(−h / (trees · c(max_samples)))``, with ``c(n)`` the average path
     length of an unsuccessful search in a binary search tree of ``n`` nodes
     (Liu, Ting and Zhou 2008).
     """
     try:
         trees = model.estimators_
-        lengths = model._decision_path_lengths
-        averages = model._average_path_length_per_tree
         max_samples = model._max_samples
         every_feature = model._max_features == x.shape[1]
+        paths = _node_path_lengths(model)
     except (ImportError, AttributeError):
         return None
-    if not every_feature or len(lengths) != len(trees) or len(averages) != len(trees):
+    if not every_feature or paths is None:
         return None
     data = np.asarray(x, dtype=np.float32)  # what score_samples' input check makes of it
     depths = np.zeros(data.shape[0], order="f")
-    for tree, length, average in zip(trees, lengths, averages, strict=True):
-        leaves = tree.tree_.apply(data)
-        depths += length[leaves] + average[leaves] - 1.0
+    for tree, path in zip(trees, paths, strict=True):
+        depths += path[tree.tree_.apply(data)]
     denominator = len(trees) * average_path_length(np.array([max_samples]))
     return 2 ** (-np.divide(depths, denominator, out=np.ones_like(depths), where=denominator != 0))
 

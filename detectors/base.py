@@ -218,9 +218,34 @@ def scores_series(account_ids: Any, scores: Any) -> pd.Series:
     ids = np.asarray(account_ids, dtype=object)
     if ids.base is not None or ids is account_ids:  # never share a caller's storage
         ids = ids.copy()
-    if ids.ndim == 1 and hasattr(pd.Index, "_simple_new"):
-        # the public constructor inspects every element (tens of microseconds a tick)
-        index = pd.Index._simple_new(ids, name="account_id")
-    else:
+    values = np.asarray(scores, dtype=np.float64)
+    if ids.ndim != 1 or values.shape != ids.shape or _SINGLE_COLUMN is None:
         index = pd.Index(ids, name="account_id", dtype=object)
-    return pd.Series(np.asarray(scores, dtype=np.float64), index=index, name="score")
+        return pd.Series(values, index=index, name="score")
+    if values.base is not None or values is scores:
+        values = values.copy()
+    # the public constructors inspect every element and re-check every argument (tens of
+    # microseconds a tick, for every detector): the same objects, put together directly
+    index = pd.Index._simple_new(ids, name="account_id")
+    manager = _SINGLE_COLUMN.from_array(values, index)
+    series = pd.Series._from_mgr(manager, manager.axes)
+    series.name = "score"
+    return series
+
+
+def _single_column() -> Any:
+    """pandas' manager of a Series' one column, or None where pandas moved what
+    :func:`scores_series` uses (then it calls the public constructors)."""
+    try:
+        from pandas.core.internals import SingleBlockManager
+    except ImportError:
+        return None
+    needed = (
+        hasattr(pd.Index, "_simple_new"),
+        hasattr(pd.Series, "_from_mgr"),
+        hasattr(SingleBlockManager, "from_array"),
+    )
+    return SingleBlockManager if all(needed) else None
+
+
+_SINGLE_COLUMN = _single_column()

@@ -94,6 +94,7 @@ class CapabilityConcentration(Detector):
         self.shares_ = np.asarray(self.weights, dtype=np.float64) / sum(self.weights)
         width = len(TOPICS) + 1
         self.sums_ = DecayedSums(self.half_life, {"requests": 1, "cot": 1, "topics": width})
+        self.focus_slots_ = self.sums_.slot("topics").start + self.columns_  # where they sit in a row of sums_
         # the whole traffic, decayed alike: requests, chain-of-thought requests, then the topic histogram
         self.population_ = np.zeros(2 + width)
         self.population_at_ = -np.inf
@@ -125,20 +126,34 @@ class CapabilityConcentration(Detector):
         self.population_[0] += v.n
         self.population_[1:] += counts[:, 1:].sum(axis=0)
         self.population_at_ = batch.end
-        slot = self.sums_.slot
-        n = row[:, slot("requests")]
-        in_focus = row[:, slot("topics").start + self.columns_]
+        n = row[:, 0]  # the columns of sums_: requests, cot, then the topics
+        in_focus = row[:, self.focus_slots_]
         pop_n, pop_cot = self.population_[0], self.population_[1] / self.population_[0]
         pop_focus = self.population_[2 + self.columns_]
         pop_focus_total = pop_focus.sum()
         strength = self.prior_requests
         pseudo_n = n + strength
         focus = (in_focus.sum(axis=1) + strength * pop_focus_total / pop_n) / pseudo_n
-        cot_share = (row[:, slot("cot")] + strength * pop_cot) / pseudo_n
+        cot_share = (row[:, 1] + strength * pop_cot) / pseudo_n
         prior_mix = pop_focus / max(pop_focus_total, 1e-12)
         smoothed = in_focus + strength * prior_mix
-        sweep = entropy(smoothed) / np.log(self.columns_.size) if self.columns_.size > 1 else np.ones(codes.size)
+        sweep = _entropy(smoothed) / np.log(self.columns_.size) if self.columns_.size > 1 else np.ones(codes.size)
         w = self.shares_
         with np.errstate(divide="ignore"):
             log_score = w[0] * np.log(focus) + w[1] * np.log(cot_share) + w[2] * np.log(np.clip(sweep, 0.0, 1.0))
         return self.sums_.index.scores(codes, np.exp(log_score))
+
+
+def _entropy(counts: np.ndarray) -> np.ndarray:
+    """:func:`~detectors.features.entropy`, the same floats, with fewer passes when every
+    share is positive (as the smoothed topic mixes are, while the whole traffic has
+    asked for every capability): no share then needs a guard against 0."""
+    total = counts.sum(axis=1, keepdims=True)
+    if counts.size == 0 or not total.min() > 0:
+        return entropy(counts)
+    shares = counts / total
+    if not shares.min() > 0:
+        return entropy(counts)
+    terms = -shares
+    terms *= np.log(shares)
+    return terms.sum(axis=1)

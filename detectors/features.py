@@ -102,6 +102,8 @@ _SUMS = (
     "log_gap",
     "log_gap_sq",
 )
+_ROW_VALUES = ("requests", "served", "input_tokens", "output_tokens", "rate_limited", "forbidden", "cot", "first_turn")
+"""The view's per-row values (:meth:`~detectors.view.BatchView.row_value`) summed into the first of :data:`_SUMS`."""
 _REQUESTS, _OUTPUT_TOTAL, _AGE_DAYS = (FEATURES.index(name) for name in ("requests", "output_total", "age_days"))
 _N_TOPICS = len(TOPICS) + 1  # the taxonomy plus "other"
 _MAX_MODELS = 8
@@ -149,6 +151,7 @@ class AccountFeatures:
         ix.add_array("unsettled", bool, fill=True)
         self.now = 0.0
         self._model_slot: dict[str, int] = {}
+        self._sum_columns = np.arange(len(_SUMS))[:, None]  # where each of _SUMS sits in a row of sums
 
     def __len__(self) -> int:
         return len(self.index)
@@ -173,32 +176,8 @@ class AccountFeatures:
         has_gap = ~np.isnan(gaps)
         gaps = np.where(has_gap, gaps, 0.0)
         log_gaps = np.log1p(gaps)
-        k = v.accounts
-
-        def per_account(values: np.ndarray) -> np.ndarray:
-            return np.bincount(rows, weights=values, minlength=k)
-
-        self.sums.add(
-            self.now,
-            codes,
-            requests=v.account_sum("requests"),
-            served=v.account_sum("served"),
-            input=v.account_sum("input_tokens"),
-            output=v.account_sum("output_tokens"),
-            rate_limited=v.account_sum("rate_limited"),
-            forbidden=v.account_sum("forbidden"),
-            cot=v.account_sum("cot"),
-            first_turn=v.account_sum("first_turn"),
-            gaps=per_account(has_gap),
-            gap=per_account(gaps),
-            gap_sq=per_account(gaps * gaps),
-            log_gap=per_account(log_gaps),
-            log_gap_sq=per_account(log_gaps * log_gaps),
-            hours=v.account_histogram("hour"),
-            topics=v.account_histogram("topic"),
-            models=self._model_histogram(v),
-        )
         ix["total"][codes] += v.account_requests
+        self.sums.add_rows(self.now, codes, self._tick_sums(v, has_gap, gaps, log_gaps))
         unknown = np.isnan(ix["created_ts"][row_codes])
         if unknown.any():  # not in the registry: age counts from the first request
             np.fmin.at(ix["created_ts"], row_codes[unknown], ts[unknown])
@@ -243,9 +222,38 @@ class AccountFeatures:
         gaps[order] = np.maximum(t - previous, 0.0)
         return gaps
 
-    def _model_histogram(self, v: BatchView) -> np.ndarray:
-        """Per account of the batch, its requests per model slot (models numbered in
-        order of first appearance, the last slot shared by the rest)."""
+    def _tick_sums(self, v: BatchView, has_gap: np.ndarray, gaps: np.ndarray, log_gaps: np.ndarray) -> np.ndarray:
+        """Per account of the batch, one row of :attr:`sums` (float64, its columns side by
+        side): the sums of :data:`_SUMS`, then the requests per hour of day, topic and
+        model slot. ``has_gap``, ``gaps``, ``log_gaps``: per row.
+
+        One weighted ``bincount`` over the flat cells ``account · width + column`` fills
+        all of them: each cell receives its rows in row order, so every sum is the float
+        a ``bincount`` per column gives (the view's :meth:`~BatchView.account_sum`), and
+        every count is exact."""
+        slot = self.sums.slot
+        width = self.sums.width
+        weights = np.empty((len(_SUMS) + 3, v.n))
+        for i, key in enumerate(_ROW_VALUES):
+            weights[i] = v.row_value(key)
+        weights[8] = has_gap
+        weights[9] = gaps
+        np.multiply(gaps, gaps, out=weights[10])
+        weights[11] = log_gaps
+        np.multiply(log_gaps, log_gaps, out=weights[12])
+        weights[len(_SUMS) :] = 1.0  # the three histograms count rows
+        cells = np.empty(weights.shape, dtype=np.int64)
+        cells[: len(_SUMS)] = self._sum_columns
+        np.add(v.hour, slot("hours").start, out=cells[len(_SUMS)])
+        np.add(v.topic, slot("topics").start, out=cells[len(_SUMS) + 1])
+        np.add(self._model_slots(v), slot("models").start, out=cells[len(_SUMS) + 2])
+        cells += v.account_of_row * width
+        sums = np.bincount(cells.ravel(), weights=weights.ravel(), minlength=v.accounts * width)
+        return sums.reshape(v.accounts, width)
+
+    def _model_slots(self, v: BatchView) -> np.ndarray:
+        """Per row, its model's slot (models numbered in order of first appearance, the
+        last slot shared by the rest)."""
         codes, vocabulary = v.codes("model")
         present = np.flatnonzero(np.bincount(codes + 1, minlength=len(vocabulary) + 1)) - 1  # sorted, -1: missing
         mapping = np.full(len(vocabulary) + 1, _MAX_MODELS - 1, dtype=np.int64)
@@ -256,8 +264,7 @@ class AccountFeatures:
                 slot = min(len(self._model_slot), _MAX_MODELS - 1)  # beyond the last slot: "other"
                 self._model_slot[name] = slot
             mapping[code] = slot
-        flat = v.account_of_row * _MAX_MODELS + mapping[codes]
-        return np.bincount(flat, minlength=v.accounts * _MAX_MODELS).reshape(v.accounts, _MAX_MODELS)
+        return mapping[codes]
 
     # -- reading -----------------------------------------------------------------------
 
@@ -289,7 +296,8 @@ class AccountFeatures:
         """The features of ``codes`` that change only with their requests (the columns
         of the others are 0): a float64 array of shape (accounts, len(FEATURES))."""
         ix = self.index
-        col = {name: self.sums.read(name, codes) for name in _SUMS}
+        block = self.sums.rows(codes)  # one gather of every column, read below by slot
+        col = {name: block[:, self.sums.slot(name)] for name in _SUMS}
         requests = np.maximum(col["requests"], 1e-12)
         quiet = np.log1p(self.half_life if self.half_life is not None else DAY)
         gaps = col["gaps"]
@@ -300,7 +308,9 @@ class AccountFeatures:
             gap_mean = col["gap"] / gaps
             gap_var = col["gap_sq"] / gaps - gap_mean**2
             gap_cv = np.where(has & (gap_mean > 0), np.sqrt(np.maximum(gap_var, 0.0)) / gap_mean, 0.0)
-        hours, topics, models = (self.sums.read(name, codes) for name in ("hours", "topics", "models"))
+        hours, topics, models = (
+            np.ascontiguousarray(block[:, self.sums.slot(name)]) for name in ("hours", "topics", "models")
+        )
         estimates = hll_estimate(np.take(ix["sketches"], codes, axis=0).reshape(-1, _HLL_M)).reshape(-1, len(_SKETCHES))
         distinct = {name: estimates[:, i] for i, name in enumerate(_SKETCHES)}
         total = np.maximum(ix["total"][codes], 1)

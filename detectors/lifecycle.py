@@ -99,8 +99,12 @@ class AccountLifecycle(Detector):
         ix.add_array("pathway", np.int64, fill=-1)
         ix.add_array("risk", np.float64)
         ix.add_array("created_ts", np.float64, fill=np.nan)
-        for name in ("payment", "email_pattern", "fingerprint"):
+        for name in ("payment", "email_pattern"):
             ix.add_array(name, np.uint64)
+        # the text hash of the client fingerprint of each account's last request, mixed into
+        # the identity compared with banned accounts' only when scores are computed
+        ix.add_array("fingerprint_text", np.uint64)
+        ix.add_array("requested", bool)
         ix.add_array("banned", bool)
         ix.add_array("score", np.float64)
         self.pathways_: dict[str, int] = {}
@@ -120,16 +124,18 @@ class AccountLifecycle(Detector):
             self._register(v)
             changed = True
         if v.n:
-            codes = ix.codes_for(v)[v.account_of_row]
-            ix["fingerprint"][codes] = splitmix64(v.string_hash("client_fingerprint") ^ np.uint64(31))
+            codes = ix.row_codes(v)
+            ix["fingerprint_text"][codes] = v.string_hash("client_fingerprint")  # the last row of each account
+            ix["requested"][codes] = True
             forbidden = v.row_value("forbidden")
             fresh = np.unique(codes[forbidden]) if forbidden.any() else codes[:0]  # most ticks ban no one
             fresh = fresh[~ix["banned"][fresh]]
             if fresh.size:
                 ix["banned"][fresh] = True
                 self.first_ban_ = min(self.first_ban_, float(v.column("ts")[forbidden].min()))
+                identities = self._identities()
                 for name in self.burned_:
-                    self.burned_[name] = np.union1d(self.burned_[name], ix[name][fresh])
+                    self.burned_[name] = np.union1d(self.burned_[name], identities[name][fresh])
                 changed = True
         if not changed:
             return None
@@ -143,11 +149,15 @@ class AccountLifecycle(Detector):
         accounts = v.registry
         codes = ix.register(v)
         created = accounts["created_ts"].to_numpy(dtype=np.float64)
-        names = accounts["signup_pathway"].astype("str")
-        for name in names.unique():
-            self.pathways_.setdefault(str(name), len(self.pathways_))
-        ix["pathway"][codes] = names.map(self.pathways_).to_numpy(dtype=np.int64)
-        ix["risk"][codes] = names.map(self.risk_).fillna(self.default_risk).to_numpy(dtype=np.float64)
+        # each distinct pathway looked up once (pathways numbered in order of first appearance)
+        labels, distinct = pd.factorize(accounts["signup_pathway"], use_na_sentinel=False)
+        names = [str(name) for name in distinct]
+        for name in names:
+            self.pathways_.setdefault(name, len(self.pathways_))
+        pathway = np.array([self.pathways_[name] for name in names], dtype=np.int64)
+        risk = np.array([self.risk_.get(name, self.default_risk) for name in names], dtype=np.float64)
+        ix["pathway"][codes] = pathway[labels]
+        ix["risk"][codes] = risk[labels]
         ix["created_ts"][codes] = created
         ix["created_bin"][codes] = np.floor(created / self.bin_seconds).astype(np.int64)
         ix["registered"][codes] = True
@@ -180,7 +190,16 @@ class AccountLifecycle(Detector):
         if not np.isfinite(self.first_ban_):
             return replacement
         late = ~ix["banned"] & (ix["created_ts"] >= self.first_ban_)
+        identities = self._identities()
         for name, burned in self.burned_.items():
-            values = ix[name]
+            values = identities[name]
             replacement += (late & (values != 0) & np.isin(values, burned[burned != 0])) / 3.0
         return replacement
+
+    def _identities(self) -> dict[str, np.ndarray]:
+        """Per account, the three identities compared with banned accounts' (uint64, 0
+        for none): payment and e-mail pattern from the registry, and the client
+        fingerprint of its last request (0 before its first)."""
+        ix = self.index_
+        fingerprint = np.where(ix["requested"], splitmix64(ix["fingerprint_text"] ^ np.uint64(31)), np.uint64(0))
+        return {"payment": ix["payment"], "email_pattern": ix["email_pattern"], "fingerprint": fingerprint}

@@ -35,11 +35,12 @@ def hll_update(registers: np.ndarray, rows: np.ndarray, hashes: np.ndarray) -> N
     h = np.asarray(hashes, dtype=np.uint64)
     register = (h & np.uint64(m - 1)).astype(np.int64)
     rest = h >> np.uint64(p)
-    # trailing zeros of rest: popcount((rest & -rest) - 1); rest == 0 gets the maximum rank
+    # trailing zeros of rest: popcount((rest & -rest) - 1), at most 63 - p where rest has a
+    # bit set (it has 64 - p bits); rest == 0 counts 64, and the cap gives it the maximum rank
     lowest = rest & (~rest + np.uint64(1))
     with np.errstate(over="ignore"):
         rank = np.bitwise_count(lowest - np.uint64(1)).astype(np.uint8) + np.uint8(1)
-    rank = np.where(rest == 0, np.uint8(64 - p + 1), rank).astype(np.uint8)
+    rank = np.minimum(rank, np.uint8(64 - p + 1))
     np.maximum.at(registers.reshape(-1), np.asarray(rows, dtype=np.int64) * m + register, rank)
 
 

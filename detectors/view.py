@@ -36,7 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from detectors.emails import email_patterns
+from detectors.emails import ascii_email_patterns, email_patterns
 from simulator.hashing import text_hashes
 from simulator.prompts import TOPICS
 from simulator.traffic import AccountSerials, RequestBatch, read_only
@@ -138,6 +138,12 @@ def _topic_positions(vocabulary: tuple[str, ...]) -> np.ndarray:
     return frozen(positions)
 
 
+_LAST_TOPICS: dict[str, tuple[pa.Array, np.ndarray]] = {}
+"""Under ``"topic"``: the topic vocabulary (an Arrow array) of the last batch whose
+:attr:`BatchView.topic` was computed, with its :func:`_topic_positions`; a cache,
+never part of a result."""
+
+
 class BatchView:
     """What the detectors read from one batch, computed once (see the module docstring).
 
@@ -192,14 +198,35 @@ class BatchView:
     def topic(self) -> np.ndarray:
         """Index of each request's topic in :data:`simulator.prompts.TOPICS`
         (``len(TOPICS)``, "other", for a label outside the taxonomy or missing)."""
-        codes, vocabulary = self._codes("topic")
-        return frozen(_topic_positions(vocabulary)[codes])
+        chunk = _chunk(self.table.column("topic"))
+        if not isinstance(chunk, pa.DictionaryArray) or "topic" in self._categories:
+            codes, vocabulary = self._codes("topic")
+            return frozen(_topic_positions(vocabulary)[codes])
+        # a stream's batches share one vocabulary: compared with the last one seen (the
+        # Arrow arrays, without building a Python string per label and tick)
+        dictionary = chunk.dictionary
+        seen = _LAST_TOPICS.get("topic")
+        if seen is not None and seen[0].equals(dictionary):
+            positions = seen[1]
+        else:
+            positions = _topic_positions(tuple(str(value) for value in dictionary.to_pylist()))
+            _LAST_TOPICS["topic"] = (dictionary, positions)
+        indices = chunk.indices if chunk.indices.null_count == 0 else chunk.indices.fill_null(-1)
+        return frozen(positions[indices.to_numpy(zero_copy_only=False)])
 
     @cached_property
     def hour(self) -> np.ndarray:
-        """UTC hour of day (0–23) of each request."""
-        ts = self.column("ts")
-        return frozen(((self.origin.timestamp() + ts) // 3600 % 24).astype(np.int64))
+        """UTC hour of day (0–23) of each request: ``⌊(origin + ts) / 3600⌋ mod 24``.
+
+        The floor of the exact quotient, as ``numpy.floor_divide`` gives it, at a
+        fraction of its cost: the rounded quotient ``x / 3600`` is never below the
+        integer part of the exact one (rounding is monotone and multiples of 3600
+        divide exactly) and at most reaches the next integer, which ``q · 3600 > x``
+        (exact for integers below 2⁵³ / 3600) detects."""
+        seconds = self.origin.timestamp() + self.column("ts")
+        hours = np.floor(seconds / 3600.0)
+        hours -= hours * 3600.0 > seconds
+        return frozen(hours.astype(np.int64) % 24)
 
     # -- strings ---------------------------------------------------------------------------
 
@@ -327,7 +354,10 @@ class BatchView:
     def rows_by_account(self) -> np.ndarray:
         """Row numbers grouped by account (in the order of :attr:`account_ids`), each
         account's rows in order: a stable sort of :attr:`account_of_row`."""
-        return frozen(np.argsort(self.account_of_row, kind="stable"))
+        groups = self.account_of_row
+        if self.accounts <= np.iinfo(np.uint16).max:
+            groups = groups.astype(np.uint16)  # the same stable order, by numpy's radix sort
+        return frozen(np.argsort(groups, kind="stable"))
 
     def account_histogram(self, key: str) -> np.ndarray:
         """Per account, counts (int64, shape (accounts, width)) of a per-row category:
@@ -381,8 +411,14 @@ class BatchView:
         :func:`~detectors.accounts.hash_strings` salts), so that the detectors linking
         accounts by it derive the shapes once per batch."""
 
-        patterns = email_patterns(self.registry["email"])
-        return frozen(pd.util.hash_pandas_object(patterns, index=False, categorize=True).to_numpy(np.uint64))
+        emails = self.registry["email"]
+        shapes = ascii_email_patterns(emails)
+        if shapes is None:
+            patterns = email_patterns(emails)
+            return frozen(pd.util.hash_pandas_object(patterns, index=False, categorize=True).to_numpy(np.uint64))
+        encoded = shapes.dictionary_encode()  # each distinct shape hashed once, as pandas hashes categories
+        distinct = text_hashes(encoded.dictionary.to_numpy(zero_copy_only=False))
+        return frozen(distinct.astype(np.uint64)[encoded.indices.to_numpy(zero_copy_only=False)])
 
     # -- scores shared with ensembles --------------------------------------------------------
 

@@ -88,3 +88,14 @@ def test_internals_that_do_not_fit_fall_back_to_scikit_learns_fit(monkeypatch: p
     assert _builds_directly(grown, x, None)
     grown.fit(x)
     assert [k for k, v in vars(expected).items() if not _same(v, vars(grown)[k])] == []
+
+
+def test_isolation_scores_are_the_negated_score_samples_bit_for_bit_after_every_fit() -> None:
+    rng = np.random.default_rng(9)
+    forest = _Forest(n_estimators=30, max_samples=64, random_state=2)
+    for n in (500, 80):  # the same forest fit twice: the path lengths follow its new trees
+        x = rng.normal(size=(n, 7))
+        x[::4, 2] = 0.0
+        forest.fit(x)
+        probe = np.vstack([x, rng.normal(scale=3.0, size=(50, 7))])
+        assert isolation_scores(forest, probe).tobytes() == (-forest.score_samples(probe)).tobytes()

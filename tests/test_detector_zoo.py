@@ -400,3 +400,24 @@ def test_lockstep_row_medians_are_numpys_medians(shape: tuple[int, int]) -> None
         distinct, position = _numbered(values.ravel() % 16, bound)
         expected_distinct, expected_position = np.unique(values.ravel() % 16, return_inverse=True)
         assert np.array_equal(distinct, expected_distinct) and np.array_equal(position, expected_position)
+
+
+def test_lifecycle_links_a_replacement_to_a_banned_account_by_its_last_client_fingerprint() -> None:
+    def accounts(names: list[str], created: float) -> pd.DataFrame:
+        n = len(names)
+        return make_accounts(account_id=names, created_ts=[created] * n, signup_pathway=["direct"] * n,
+                             payment_fingerprint=[f"pm_{name}" for name in names],
+                             email=[f"{name}@{name}.com" for name in names])  # fmt: skip
+
+    detector = AccountLifecycle()
+    detector.update(make_batch(0, accounts=accounts(["banned"], -5 * DAY), account_id=["banned"],
+                               client_fingerprint=["fp_old"]))  # fmt: skip
+    detector.update(make_batch(1, account_id=["banned"] * 2, client_fingerprint=["fp_old", "fp_last"], ts=[70.0, 80.0]))
+    detector.update(make_batch(2, account_id=["banned"], status=np.array([403], dtype=np.int16), ts=[125.0],
+                               client_fingerprint=["fp_last"]))  # fmt: skip
+    after = detector.update(make_batch(3, accounts=accounts(["late", "stale"], 170.0), account_id=["late", "stale"],
+                                       ts=[181.0, 182.0], client_fingerprint=["fp_last", "fp_old"]))  # fmt: skip
+    assert after is not None
+    scores = after.reindex(["late", "stale"]).fillna(0.0)
+    # both created after the ban; only one on the fingerprint the banned account used last
+    assert scores["late"] > scores["stale"] + 0.3

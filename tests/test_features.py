@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from detectors.accounts import AccountIndex, DecayedSums
-from detectors.features import DAY, FEATURES, AccountFeatures
+from detectors.features import _ROW_VALUES, DAY, FEATURES, AccountFeatures
 from detectors.sketch import hll_estimate, hll_update
 from detectors.testing import ORIGIN, make_accounts, make_batch
 from simulator.hashing import splitmix64
@@ -185,3 +185,42 @@ def test_gaps_follow_time_whatever_the_row_order() -> None:
         name: pd.Series(f.index["last_ts"], f.index.ids()).sort_index() for name, f in [("s", shuffled), ("o", ordered)]
     }
     assert last["s"].tolist() == last["o"].tolist() == [9.0, 7.0]
+
+
+def test_a_ticks_sums_are_the_per_column_sums_bit_for_bit() -> None:
+    import dataclasses
+
+    from detectors.view import view
+    from simulator.conformance import reference_stream
+
+    features = AccountFeatures()
+    for batch in reference_stream()[:60:5]:
+        v = view(dataclasses.replace(batch))
+        rng = np.random.default_rng(batch.tick)
+        has_gap = rng.random(v.n) < 0.8
+        gaps = np.where(has_gap, rng.exponential(30.0, size=v.n), 0.0)
+        log_gaps = np.log1p(gaps)
+        got = features._tick_sums(v, has_gap, gaps, log_gaps)
+        names = ("requests", "served", "input", "output", "rate_limited", "forbidden", "cot", "first_turn")
+        per_column = {name: v.account_sum(key) for name, key in zip(names, _ROW_VALUES, strict=True)}
+        for name, values in (("gaps", has_gap), ("gap", gaps), ("gap_sq", gaps * gaps)):
+            per_column[name] = np.bincount(v.account_of_row, weights=values, minlength=v.accounts)
+        for name, values in (("log_gap", log_gaps), ("log_gap_sq", log_gaps * log_gaps)):
+            per_column[name] = np.bincount(v.account_of_row, weights=values, minlength=v.accounts)
+        per_column["hours"] = v.account_histogram("hour")
+        per_column["topics"] = v.account_histogram("topic")
+        for name, values in per_column.items():
+            assert np.array_equal(got[:, features.sums.slot(name)], values), name
+        models = got[:, features.sums.slot("models")]
+        assert np.array_equal(models.sum(axis=1), v.account_sum("requests"))
+
+
+@pytest.mark.parametrize("m", [16, 64, 256])
+def test_a_sketch_register_keeps_one_plus_the_trailing_zeros_above_its_index_bits(m: int) -> None:
+    p = m.bit_length() - 1
+    registers = np.zeros((3, m), dtype=np.uint8)
+    # row 0: register 5, rest 0b1000 (3 zeros); row 1: rest 0 (the maximum rank); row 2: rest with only its top bit
+    hashes = np.array([(8 << p) | 5, 7, (1 << 63) | 2], dtype=np.uint64)
+    hll_update(registers, np.array([0, 1, 2]), hashes)
+    assert registers[0, 5] == 4 and registers[1, 7] == 64 - p + 1 and registers[2, 2] == 64 - p
+    assert np.count_nonzero(registers) == 3

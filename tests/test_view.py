@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from detectors.accounts import DecayedSums
@@ -107,3 +108,49 @@ def test_requests_per_account_are_the_sum_of_ones_per_row() -> None:
         expected = np.bincount(v.account_of_row, weights=np.ones(v.n), minlength=v.accounts)
         assert v.account_sum("requests").dtype == np.float64
         assert np.array_equal(v.account_sum("requests"), expected)
+
+
+def test_hour_of_day_is_the_floor_division_even_next_to_the_hour() -> None:
+    batch = next(b for b in reference_stream() if len(b))
+    origin = batch.origin.timestamp()
+    hours = origin + 3600.0 * np.arange(1, 200)
+    seconds = np.concatenate([np.nextafter(hours, -np.inf), hours, np.nextafter(hours, np.inf)])
+    seconds = np.concatenate([seconds, origin + np.random.default_rng(5).uniform(0, 30 * 86400, size=10_000)])
+    ts = seconds - origin
+    ts.sort()
+    table = batch.table.slice(0, 1).take(np.zeros(ts.size, dtype=np.int64))
+    table = table.set_column(table.schema.get_field_index("ts"), "ts", pa.array(ts))
+    v = view(dataclasses.replace(batch, table=table, serials=None, text_hashes=None))
+    expected = ((origin + ts) // 3600 % 24).astype(np.int64)
+    assert v.hour.dtype == np.int64
+    assert np.array_equal(v.hour, expected)
+
+
+def test_rows_by_account_is_the_stable_sort_of_the_accounts_of_the_rows() -> None:
+    for batch in reference_stream()[:60:7]:
+        v = view(dataclasses.replace(batch))
+        assert np.array_equal(v.rows_by_account, np.argsort(v.account_of_row, kind="stable"))
+
+
+def test_topics_are_positions_in_the_taxonomy_whatever_the_vocabulary_of_the_batch() -> None:
+    from detectors.testing import make_batch
+    from simulator.prompts import TOPICS
+
+    vocabularies = [["coding", "reasoning"], ["reasoning", "coding"], ["coding", "reasoning"], ["not-a-topic", "math"]]
+    for tick, labels in enumerate(vocabularies * 2):
+        topics = [labels[i % len(labels)] for i in range(7)]
+        v = view(make_batch(tick, account_id=["a"] * 7, topic=topics))
+        expected = [TOPICS.index(t) if t in TOPICS else len(TOPICS) for t in topics]
+        assert v.topic.tolist() == expected
+
+
+def test_row_codes_are_the_codes_of_the_accounts_of_the_rows() -> None:
+    from detectors.accounts import AccountIndex
+
+    by_rows, by_accounts = AccountIndex(), AccountIndex()
+    for batch in reference_stream()[:80]:  # accounts first seen in their requests, then known ones
+        v = view(dataclasses.replace(batch))
+        expected = by_accounts.codes_for(v)[v.account_of_row]
+        assert np.array_equal(by_rows.row_codes(v), expected)
+        assert len(by_rows) == len(by_accounts)
+    assert np.array_equal(by_rows.ids(), by_accounts.ids())
