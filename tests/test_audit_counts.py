@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tracemalloc
 
 import numpy as np
 import pytest
 
-from simulator.audit.counts import PairCounts, pair_keys
+from simulator.audit import counts
+from simulator.audit.counts import PairCounts, pair_keys, pair_statistics
 
 
 def _stream(seed: int) -> list[np.ndarray]:
@@ -59,3 +61,28 @@ def test_pair_counts_hold_12_bytes_a_pair_and_merge_in_little_more() -> None:
         assert held < 1.01 * bytes_per_pair * distinct  # 16 bytes a pair, counted or not, before
         if counted:
             assert peak < 2.6 * held  # 3.1 times when runs merged by sorting their concatenation
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_pair_statistics_in_pieces_are_those_of_all_pairs_at_once(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    pairs = PairCounts()
+    for chunk in _stream(seed):
+        pairs.add(chunk)
+    whole = pair_statistics(pairs, 60)  # a piece holds every pair (accounts 50..59 have none)
+    assert whole.total.sum() == sum(chunk.size for chunk in _stream(seed)) and (whole.top_value[50:] == -1).all()
+    for size in (1, 7, 500):  # pieces of about 1, 7 and 500 pairs: never an account split over two
+        monkeypatch.setattr(counts, "PAIRS_PER_PIECE", size)
+        pieces = pair_statistics(pairs, 60)
+        for field in dataclasses.fields(whole):
+            np.testing.assert_array_equal(getattr(pieces, field.name), getattr(whole, field.name), strict=True)
+
+
+def test_pair_chunks_keep_each_account_in_one_piece() -> None:
+    pairs = PairCounts()
+    pairs.add(pair_keys(np.array([0, 0, 0, 1, 2, 2]), np.array([5, 6, 7, 5, 1, 2])))
+    pieces = [accounts.tolist() for accounts, _, _ in pairs.chunks(2)]
+    assert pieces == [[0, 0, 0], [1, 2, 2]]
+    accounts, values, own = (np.concatenate(parts) for parts in zip(*pairs.chunks(1), strict=True))
+    np.testing.assert_array_equal(accounts, [0, 0, 0, 1, 2, 2])
+    np.testing.assert_array_equal(values, [5, 6, 7, 5, 1, 2])
+    assert own.dtype == np.int64 and (own == 1).all()

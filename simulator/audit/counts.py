@@ -23,6 +23,7 @@ codes of a :class:`Vocabulary`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -165,13 +166,34 @@ class PairCounts:
 
     def merged(self) -> tuple[np.ndarray, np.ndarray]:
         """Every distinct key (sorted) and its count (int64)."""
+        keys, counts = self._one_run()
+        return keys, np.ones(keys.size, dtype=np.int64) if counts is None else counts.astype(np.int64)
+
+    def _one_run(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Every distinct key (sorted) and its 32-bit count (None with ``counted=False``),
+        the runs merged into one and kept (no copy)."""
         if not self._runs:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+            return np.empty(0, dtype=np.int64), None
         while len(self._runs) > 1:
             last = self._runs.pop()
             self._runs.append(_merge_runs(self._runs.pop(), last))
-        keys, counts = self._runs[0]
-        return keys, np.ones(keys.size, dtype=np.int64) if counts is None else counts.astype(np.int64)
+        return self._runs[0]
+
+    def chunks(self, size: int, value_bits: int = VALUE_BITS) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """:meth:`pairs` in pieces of about ``size`` pairs (more where one account has more),
+        never splitting an account's pairs, in order: what is built per piece stays that
+        small however many pairs a long run has counted."""
+        keys, counts = self._one_run()
+        mask = np.int64((1 << value_bits) - 1)
+        start = 0
+        while start < keys.size:
+            stop = min(start + size, keys.size)
+            if stop < keys.size:  # on to the first pair of the next account
+                stop = int(np.searchsorted(keys, ((keys[stop - 1] >> value_bits) + 1) << value_bits))
+            piece = keys[start:stop]
+            own = np.ones(piece.size, dtype=np.int64) if counts is None else counts[start:stop].astype(np.int64)
+            yield piece >> value_bits, piece & mask, own
+            start = stop
 
     def pairs(self, value_bits: int = VALUE_BITS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(accounts, values, counts)`` of every distinct pair, sorted by account then value."""
@@ -201,30 +223,44 @@ class PairStatistics:
     """Rows whose value at least one other account also has."""
 
 
+PAIRS_PER_PIECE = 1 << 21
+"""Pairs :func:`pair_statistics` works on at a time: its temporaries take about 100
+bytes a pair, so a long run's millions of pairs never need them all at once."""
+
+
 def pair_statistics(pairs: PairCounts, n_accounts: int) -> PairStatistics:
-    """:class:`PairStatistics` of every account code below ``n_accounts``."""
-    accounts, values, counts = pairs.pairs()
+    """:class:`PairStatistics` of every account code below ``n_accounts``, computed over
+    :meth:`PairCounts.chunks` (each account's pairs in one piece, so every sum adds the
+    same numbers in the same order as over all pairs at once)."""
     n = n_accounts
-    counts_f = counts.astype(np.float64)
-    total = np.bincount(accounts, weights=counts_f, minlength=n)
-    distinct = np.bincount(accounts, minlength=n).astype(np.float64)
+    holders = np.zeros(0, dtype=np.int64)  # per value code: the accounts that have it
+    for _, values, _ in pairs.chunks(PAIRS_PER_PIECE):
+        seen = np.bincount(values)
+        holders = grow(holders, seen.size)
+        holders[: seen.size] += seen
+    total = np.zeros(n)
+    distinct = np.zeros(n)
     top_count = np.zeros(n)
     top_value = np.full(n, -1, dtype=np.int64)
     entropy = np.zeros(n)
     main_accounts = np.zeros(n)
     shared_rows = np.zeros(n)
-    if accounts.size:
+    for accounts, values, counts in pairs.chunks(PAIRS_PER_PIECE):
+        low, high = int(accounts[0]), int(accounts[-1]) + 1
+        local = accounts - low
+        counts_f = counts.astype(np.float64)
+        total[low:high] = np.bincount(local, weights=counts_f, minlength=high - low)
+        distinct[low:high] = np.bincount(local, minlength=high - low)
         # best pair per account: the highest count, then the smallest value code
         order = np.lexsort((values, -counts, accounts))
         first = order[np.r_[True, accounts[order][1:] != accounts[order][:-1]]]
         top_count[accounts[first]] = counts_f[first]
         top_value[accounts[first]] = values[first]
         p = counts_f / total[accounts]
-        entropy = -np.bincount(accounts, weights=p * np.log2(p), minlength=n)
-        holders = np.bincount(values)
+        entropy[low:high] = -np.bincount(local, weights=p * np.log2(p), minlength=high - low)
         main_accounts[accounts[first]] = holders[values[first]] - 1
         shared = holders[values] >= 2
-        shared_rows = np.bincount(accounts[shared], weights=counts_f[shared], minlength=n)
+        shared_rows[low:high] = np.bincount(local[shared], weights=counts_f[shared], minlength=high - low)
     return PairStatistics(total, distinct, top_count, top_value, np.abs(entropy), main_accounts, shared_rows)
 
 
