@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from simulator.bench.ledger import TRAJECTORY_SCHEMA, ScoreSink
@@ -127,19 +128,18 @@ class _Pending:
         if self.ticks:
             codes = np.concatenate(self.codes)
             ticks = np.repeat(np.asarray(self.ticks, dtype=np.int32), [part.size for part in self.codes])
-            ids = np.asarray(self.names(codes), dtype=object)
-            # tick, then account id: a stable sort by id, then a stable sort by tick
-            order = np.argsort(ids, kind="stable")
-            order = order[np.argsort(ticks[order], kind="stable")]
+            table = pa.Table.from_arrays(
+                [
+                    pa.array(ticks),
+                    pa.array(np.asarray(self.names(codes), dtype=object), type=pa.string()),
+                    pa.array(np.concatenate(self.scores), type=pa.float64()),
+                ],
+                schema=TRAJECTORY_SCHEMA,
+            )
+            # tick, then account id (Arrow compares UTF-8 bytes: the order of code points,
+            # as Python compares strings); no (tick, account) pair repeats, so no ties
             self.writer.write_table(
-                pa.Table.from_arrays(
-                    [
-                        pa.array(ticks[order]),
-                        pa.array(ids[order], type=pa.string()),
-                        pa.array(np.concatenate(self.scores)[order], type=pa.float64()),
-                    ],
-                    schema=TRAJECTORY_SCHEMA,
-                )
+                table.take(pc.sort_indices(table, [("tick", "ascending"), ("account_id", "ascending")]))
             )
         self.ticks, self.codes, self.scores, self.rows = [], [], [], 0
 
