@@ -7,6 +7,8 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulator.audit import counts
 from simulator.audit.counts import PairCounts, pair_keys, pair_statistics
@@ -34,6 +36,27 @@ def test_pair_counts_of_chunks_are_those_of_the_whole_stream(seed: int) -> None:
     distinct_keys, ones = distinct.merged()
     np.testing.assert_array_equal(distinct_keys, keys)
     assert (ones == 1).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-(2**62), 2**62), max_size=300), st.integers(1, 9))
+def test_counting_and_summing_by_key_agree_with_a_dictionary(values: list[int], spread: int) -> None:
+    """Sorted distinct keys with their counts (and sums of integer counts), whatever the
+    order or repetition of the keys."""
+    keys = np.asarray(values, dtype=np.int64) // spread
+    weights = np.arange(keys.size, dtype=np.int64) % 5
+    expected_counts: dict[int, int] = {}
+    expected_sums: dict[int, int] = {}
+    for key, weight in zip(keys.tolist(), weights.tolist(), strict=True):
+        expected_counts[key] = expected_counts.get(key, 0) + 1
+        expected_sums[key] = expected_sums.get(key, 0) + weight
+    distinct, counted = counts._count_keys(keys)
+    assert distinct.dtype == np.int64 and counted.dtype == np.uint32
+    assert distinct.tolist() == sorted(expected_counts)
+    assert counted.tolist() == [expected_counts[k] for k in sorted(expected_counts)]
+    summed_keys, sums = counts._sum_by_key(keys, weights)
+    assert summed_keys.tolist() == sorted(expected_sums)
+    assert sums.tolist() == [expected_sums[k] for k in sorted(expected_sums)]
 
 
 def test_pair_counts_refuse_more_rows_than_their_counts_hold(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -54,13 +54,22 @@ def grow(array: np.ndarray, n: int, fill: float | int = 0) -> np.ndarray:
 
 
 def _sum_by_key(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct keys (sorted) and the sum of ``counts`` for each."""
+    """Distinct keys (sorted) and the sum of the integer ``counts`` for each (integer sums
+    do not depend on the order of their terms, so the sort need not be stable)."""
     if keys.size == 0:
         return keys, counts
-    order = np.argsort(keys, kind="stable")
+    order = np.argsort(keys)
     keys, counts = keys[order], counts[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     return keys[starts], np.add.reduceat(counts, starts, dtype=counts.dtype)
+
+
+def _count_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys (sorted) and how often each occurs (uint32): :func:`_sum_by_key`
+    with every count 1, by sorting the keys alone."""
+    keys = np.sort(keys)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else np.empty(0, dtype=np.intp)
+    return keys[starts], np.diff(np.r_[starts, keys.size]).astype(np.uint32)
 
 
 class Vocabulary:
@@ -157,7 +166,7 @@ class PairCounts:
         if self._rows > self._LIMIT:
             raise ValueError(f"more than {self._LIMIT} rows counted: the 32-bit counts could overflow")
         if self.counted:
-            self._runs.append(_sum_by_key(keys.astype(np.int64), np.ones(keys.size, dtype=np.uint32)))
+            self._runs.append(_count_keys(keys.astype(np.int64)))
         else:
             self._runs.append((np.unique(keys.astype(np.int64)), None))
         while len(self._runs) >= 2 and self._runs[-2][0].size <= 2 * self._runs[-1][0].size:
