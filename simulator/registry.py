@@ -14,6 +14,7 @@ visible mistake rather than a forgotten column filter.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,25 +143,29 @@ class Registry:
         return self.keys.append(key_id=key_ids, account=accounts, pathway=pathways)
 
     def codes_of(self, account_ids: object) -> np.ndarray:
-        """Account codes of the given account ids; unknown ids are an error naming them.
+        """Account codes of the given account ids; unknown ids are an error naming them."""
+        ids = [account_ids] if isinstance(account_ids, str) else account_ids
+        codes = self.lookup(ids)
+        if (codes < 0).any():
+            unknown = [a for a, code in zip(ids, codes.tolist(), strict=True) if code < 0]
+            raise KeyError(f"Unknown account ids {unknown[:5]}{' …' if len(unknown) > 5 else ''}")
+        return codes
+
+    def lookup(self, account_ids: Sequence[str] | np.ndarray | pd.Index) -> np.ndarray:
+        """Account codes of the given account ids, −1 for an unknown id.
 
         The ids are looked up in a pandas index of the registered ids (a hash table in C,
         about a tenth of a dictionary lookup per id from Python); ids registered since that
         index was built are looked up in the dictionary."""
-        ids = [account_ids] if isinstance(account_ids, str) else account_ids
         index = self._id_index()
         if index is None:
-            codes = np.full(len(ids), -1, dtype=np.int64)
+            codes = np.full(len(account_ids), -1, dtype=np.int64)
         else:
-            codes = index.get_indexer(ids).astype(np.int64, copy=False)
+            codes = index.get_indexer(account_ids).astype(np.int64, copy=False)
         newer = np.flatnonzero(codes < 0)
         if newer.size:
-            listed = ids if isinstance(ids, list) else list(ids)
-            found = [self._by_id.get(listed[i]) for i in newer.tolist()]
-            if None in found:
-                unknown = [listed[i] for i, code in zip(newer.tolist(), found, strict=True) if code is None]
-                raise KeyError(f"Unknown account ids {unknown[:5]}{' …' if len(unknown) > 5 else ''}")
-            codes[newer] = found
+            listed = account_ids if isinstance(account_ids, list) else list(account_ids)
+            codes[newer] = [self._by_id.get(listed[i], -1) for i in newer.tolist()]
         return codes
 
     def _id_index(self) -> pd.Index | None:

@@ -190,6 +190,15 @@ MISBEHAVIOURS = {
     ),
     "stranger": (Returns(lambda b: pd.Series([0.5], index=["acct_nobody"])), "accounts not in the registry"),
     "twice": (Returns(lambda b: pd.Series([0.1, 0.2], index=[_first(b)] * 2)), "scores repeat account ids"),
+    # the checks keep their order whether or not the ids are known
+    "stranger twice": (
+        Returns(lambda b: pd.Series([0.1, 0.2], index=["acct_nobody"] * 2)),
+        "scores repeat account ids",
+    ),
+    "stranger nan": (
+        Returns(lambda b: pd.Series([0.5, math.nan], index=[_first(b), "acct_nobody"])),
+        "non-finite score nan for account 'acct_nobody'",
+    ),
 }
 
 

@@ -149,7 +149,9 @@ def checked_update(
         raise DetectorFailedError(
             tick, f"scores are indexed by {index.dtype} values ({_examples(index)}), expected account_id strings"
         )
-    if index.has_duplicates:
+    codes = registry.lookup(index)
+    known = bool((codes >= 0).all())
+    if _repeats(codes) if known else index.has_duplicates:  # a known id has one code: codes repeat as ids do
         raise DetectorFailedError(tick, f"scores repeat account ids ({_examples(index[index.duplicated()])})")
     if getattr(result.dtype, "kind", "O") not in "iuf":
         raise DetectorFailedError(
@@ -167,8 +169,15 @@ def checked_update(
         raise DetectorFailedError(
             tick, f"score {scores[outside][0]:g} outside [0, 1] for account {index[outside][0]!r}"
         )
-    try:
-        codes = registry.codes_of(index)
-    except KeyError as exc:
-        raise DetectorFailedError(tick, f"scores for accounts not in the registry: {exc.args[0]}") from None
+    if not known:
+        try:
+            registry.codes_of(index)
+        except KeyError as exc:
+            raise DetectorFailedError(tick, f"scores for accounts not in the registry: {exc.args[0]}") from None
     return codes, scores
+
+
+def _repeats(codes: np.ndarray) -> bool:
+    """Whether any value of ``codes`` occurs twice."""
+    ordered = np.sort(codes)
+    return bool((ordered[1:] == ordered[:-1]).any())
