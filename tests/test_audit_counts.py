@@ -59,6 +59,21 @@ def test_counting_and_summing_by_key_agree_with_a_dictionary(values: list[int], 
     assert sums.tolist() == [expected_sums[k] for k in sorted(expected_sums)]
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.integers(0, 31), st.integers(0, 32), st.integers(0, 400), st.integers(0, 2**32))
+def test_sorted_keys_are_numpy_s_whether_packed_or_not(high_bits: int, low_bits: int, n: int, seed: int) -> None:
+    """Keys whose halves fit in 31 bits together are sorted packed as int32, the others as
+    they are: both give ``np.sort`` (and ``np.unique``) exactly, at every width."""
+    rng = np.random.default_rng(seed)
+    high = rng.integers(0, 2**high_bits, size=n, dtype=np.int64)
+    low = rng.integers(0, 2**low_bits, size=n, dtype=np.int64)
+    keys = (high << 32) | low
+    ordered = counts._sorted_keys(keys)
+    assert ordered.dtype == np.int64
+    np.testing.assert_array_equal(ordered, np.sort(keys))
+    np.testing.assert_array_equal(counts._distinct_keys(keys), np.unique(keys))
+
+
 def test_pair_counts_refuse_more_rows_than_their_counts_hold(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(PairCounts, "_LIMIT", 10)
     pairs = PairCounts()

@@ -64,12 +64,33 @@ def _sum_by_key(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.nd
     return keys[starts], np.add.reduceat(counts, starts, dtype=counts.dtype)
 
 
+def _sorted_keys(keys: np.ndarray) -> np.ndarray:
+    """``np.sort(keys)`` of int64 keys. Where every key's high and low 32-bit halves fit
+    together in 31 bits (``high << b | low``, ``b`` the bits of the largest low half: an
+    order-preserving packing), the packed int32 keys are sorted, about twice as fast as
+    int64, and unpacked."""
+    if keys.size == 0:
+        return np.sort(keys)
+    high, low = keys >> VALUE_BITS, keys & _VALUE_MASK
+    shift = int(low.max()).bit_length()
+    if int(high.min()) < 0 or int(high.max()).bit_length() + shift > 31:
+        return np.sort(keys)
+    packed = np.sort(((high << shift) | low).astype(np.int32))
+    return ((packed >> shift).astype(np.int64) << VALUE_BITS) | (packed & ((1 << shift) - 1)).astype(np.int64)
+
+
 def _count_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct keys (sorted) and how often each occurs (uint32): :func:`_sum_by_key`
     with every count 1, by sorting the keys alone."""
-    keys = np.sort(keys)
+    keys = _sorted_keys(keys)
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if keys.size else np.empty(0, dtype=np.intp)
     return keys[starts], np.diff(np.r_[starts, keys.size]).astype(np.uint32)
+
+
+def _distinct_keys(keys: np.ndarray) -> np.ndarray:
+    """Distinct keys, sorted (``np.unique``)."""
+    keys = _sorted_keys(keys)
+    return keys[np.r_[True, keys[1:] != keys[:-1]]] if keys.size else keys
 
 
 class Vocabulary:
@@ -168,7 +189,7 @@ class PairCounts:
         if self.counted:
             self._runs.append(_count_keys(keys.astype(np.int64)))
         else:
-            self._runs.append((np.unique(keys.astype(np.int64)), None))
+            self._runs.append((_distinct_keys(keys.astype(np.int64)), None))
         while len(self._runs) >= 2 and self._runs[-2][0].size <= 2 * self._runs[-1][0].size:
             last = self._runs.pop()
             self._runs.append(_merge_runs(self._runs.pop(), last))
