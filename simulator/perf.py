@@ -20,6 +20,12 @@ before:
   the shared per-batch aggregates); then the **zoo**: every detector updated on
   the same batches in one passive run, as the benchmark harness does
   (events / total seconds of all updates);
+* **benchmark cell** — CPU seconds of one passive benchmark cell of the same
+  world (:func:`~simulator.bench.runner.run_cell`: the world stepped without
+  Parquet output, every detector updated through the harness's guard, their score
+  logs and spilled score changes, and the reference rows with their supervised
+  ceiling), as ``extractbench run`` runs each cell, and that time divided by the
+  simulation's: what a benchmark of a world costs beside simulating it;
 * **peak memory** — peak resident memory (MB) of a fresh process that simulates
   the scenario and streams it through the zoo, at two durations with the same
   accounts (so the second has several times the requests of the first).
@@ -47,10 +53,12 @@ HOUR = 3600.0
 
 __all__ = [
     "DEFAULT_SCENARIO",
+    "CellTime",
     "DetectorRate",
     "MemoryPoint",
     "PerfConfig",
     "PerfReport",
+    "benchmark_cell",
     "bundled_scenario",
     "detector_rates",
     "measure",
@@ -129,6 +137,17 @@ class DetectorRate:
 
 
 @dataclass(frozen=True)
+class CellTime:
+    """One passive benchmark cell of the measured world (every detector, the reference rows)."""
+
+    seconds: float
+    """CPU seconds of the whole cell (the world's build included, as in the simulation's time)."""
+    detector_seconds: float
+    """Seconds inside the detectors' updates, as the cell's cost meters time them (wall
+    clock, on the ticks not sampled for memory)."""
+
+
+@dataclass(frozen=True)
 class MemoryPoint:
     """Peak resident memory of one passive run through the zoo in a fresh process."""
 
@@ -163,6 +182,8 @@ class PerfReport:
     """Milliseconds per tick to convert the batches' Arrow tables to pandas (``RequestBatch.requests``)."""
     detectors: tuple[DetectorRate, ...]
     zoo: DetectorRate
+    cell: CellTime | None = None
+    """The benchmark cell of the same world (None: not measured)."""
     memory: tuple[MemoryPoint, ...] = field(default_factory=tuple)
 
     @property
@@ -207,6 +228,13 @@ class PerfReport:
             "pandas_frame_ms_per_tick": round(self.pandas_frame_ms, 4),
             "detectors": [rate(d) for d in self.detectors],
             "zoo": {**rate(self.zoo), "vs_simulation": self.zoo.events_per_s / self.simulation_requests_per_s},
+            "cell": None
+            if self.cell is None
+            else {
+                "seconds": round(self.cell.seconds, 3),
+                "detector_seconds": round(self.cell.detector_seconds, 3),
+                "vs_simulation": self.cell.seconds / self.simulation_seconds if self.simulation_seconds > 0 else None,
+            },
             "memory": [
                 {
                     "duration_s": m.duration,
@@ -321,6 +349,30 @@ def detector_rates(batches: Sequence, specs: Sequence[str]) -> tuple[list[Detect
     return rates, DetectorRate("zoo", events, seconds)
 
 
+def benchmark_cell(scenario: Scenario, specs: Sequence[str]) -> CellTime:
+    """Run one passive benchmark cell of ``scenario`` with ``specs`` and the reference rows
+    (seed: the scenario's) and time it."""
+    from detectors.registry import build
+    from simulator.bench.cells import Cell, DetectorSpec, ScenarioSpec
+    from simulator.bench.policy import AlarmPolicy
+    from simulator.bench.runner import run_cell
+
+    detectors = tuple(DetectorSpec(spec, build(spec)) for spec in specs)
+    cell = Cell(
+        "passive",
+        ScenarioSpec(scenario.name, scenario, "<perf>"),
+        scenario.seed,
+        detectors,
+        AlarmPolicy(),
+        references=True,
+    )
+    started = _clock()
+    result = run_cell(cell)
+    seconds = _clock() - started
+    inside = sum(d.cost.update_seconds for d in result.detectors if d.cost is not None)
+    return CellTime(seconds, inside)
+
+
 def _pandas_frame_ms(batches: Sequence) -> float:
     copies = _fresh_copies(batches)
     started = _clock()
@@ -404,6 +456,8 @@ def measure(config: PerfConfig, *, memory: bool = True, progress: Progress | Non
     step(f"detectors: {', '.join(specs)}, alone and together")
     rates, zoo = detector_rates(batches, specs)
     del batches
+    step("one passive benchmark cell of the same world (every detector, the reference rows)")
+    cell = benchmark_cell(scenario, specs)
     points: list[MemoryPoint] = []
     if memory:
         step("peak memory at two sizes (fresh processes)")
@@ -429,5 +483,6 @@ def measure(config: PerfConfig, *, memory: bool = True, progress: Progress | Non
         pandas_frame_ms=pandas_ms,
         detectors=tuple(rates),
         zoo=zoo,
+        cell=cell,
         memory=tuple(points),
     )

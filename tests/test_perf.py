@@ -40,13 +40,25 @@ def test_the_report_has_every_figure(report: PerfReport) -> None:
     assert all(d["events"] == data["simulation"]["requests"] for d in data["detectors"])
     assert {"events_per_s", "vs_null", "seconds"} <= set(data["detectors"][1])
     assert data["zoo"]["name"] == "zoo" and "vs_simulation" in data["zoo"]
+    cell = data["cell"]
+    assert cell["seconds"] > cell["detector_seconds"] > 0
+    assert cell["vs_simulation"] == pytest.approx(cell["seconds"] / data["simulation"]["seconds"], rel=0.01)
     assert data["memory"] == []
     json.dumps(data)
 
 
 def test_the_table_names_every_figure(report: PerfReport) -> None:
     text = "\n".join(_text(report))
-    for words in ("bare SimPy", "numpy sort", "per-tick overhead", "requests/s", "rate", "ensemble", "zoo"):
+    for words in (
+        "bare SimPy",
+        "numpy sort",
+        "per-tick overhead",
+        "requests/s",
+        "rate",
+        "ensemble",
+        "zoo",
+        "benchmark cell",
+    ):
         assert words in text
 
 

@@ -42,6 +42,12 @@ def _text(report: PerfReport) -> list[str]:
         ratio = f"  ({d.events_per_s / null.events_per_s:.2e}× null)" if null is not None and d is not null else ""
         lines.append(f"  {d.name:<{width}} {_rate(d.events_per_s)} events/s  {d.seconds:9.3f} s{ratio}")
     lines.append(f"  zoo / simulation rate: {report.zoo.events_per_s / report.simulation_requests_per_s:.2f}")
+    if report.cell is not None:
+        lines.append(
+            f"benchmark cell of the same world (every detector, the reference rows): {report.cell.seconds:.2f} s, "
+            f"{report.cell.seconds / report.simulation_seconds:.2f}× the simulation's time "
+            f"({report.cell.detector_seconds:.2f} s inside the detectors)"
+        )
     if report.memory:
         lines.append("peak memory of a passive run through the zoo (fresh process each):")
         for m in report.memory:
