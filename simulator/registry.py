@@ -45,6 +45,10 @@ ACCOUNT_COLUMNS: tuple[str, ...] = (
 LABEL_COLUMNS: tuple[str, ...] = ("account_id", "is_attacker", "campaign", "role")
 """Ground-truth columns (``labels.parquet``)."""
 
+INDEXED_LOOKUP_IDS = 128
+"""From this many ids on, :meth:`Registry.lookup` uses its pandas index of the ids
+(about 20 µs a call and 0.03 µs an id, against 0.2 µs an id in the dictionary)."""
+
 
 @dataclass(frozen=True)
 class NewAccounts:
@@ -156,7 +160,12 @@ class Registry:
 
         The ids are looked up in a pandas index of the registered ids (a hash table in C,
         about a tenth of a dictionary lookup per id from Python); ids registered since that
-        index was built are looked up in the dictionary."""
+        index was built are looked up in the dictionary, as are fewer than
+        :data:`INDEXED_LOOKUP_IDS` ids (for them, the index's fixed cost per call exceeds
+        the dictionary's per id)."""
+        by_id = self._by_id
+        if len(account_ids) < INDEXED_LOOKUP_IDS:
+            return np.fromiter((by_id.get(a, -1) for a in account_ids), dtype=np.int64, count=len(account_ids))
         index = self._id_index()
         if index is None:
             codes = np.full(len(account_ids), -1, dtype=np.int64)
@@ -164,8 +173,7 @@ class Registry:
             codes = index.get_indexer(account_ids).astype(np.int64, copy=False)
         newer = np.flatnonzero(codes < 0)
         if newer.size:
-            listed = account_ids if isinstance(account_ids, list) else list(account_ids)
-            codes[newer] = [self._by_id.get(listed[i], -1) for i in newer.tolist()]
+            codes[newer] = [by_id.get(a, -1) for a in np.asarray(account_ids, dtype=object)[newer].tolist()]
         return codes
 
     def _id_index(self) -> pd.Index | None:

@@ -39,13 +39,14 @@ def _register(registry: Registry, ids: list[str]) -> np.ndarray:
 @settings(max_examples=40, deadline=None)
 @given(
     blocks=st.lists(st.integers(0, 700), min_size=1, max_size=6),
-    picks=st.lists(st.integers(0, 10**6), max_size=60),
+    picks=st.lists(st.integers(0, 10**6), max_size=400),  # below and above INDEXED_LOOKUP_IDS
     form=st.sampled_from(["list", "object array", "index", "str index", "tuple"]),
 )
 def test_codes_of_matches_the_order_of_registration(blocks: list[int], picks: list[int], form: str) -> None:
     """Accounts join in blocks (some past the size at which the lookup index is rebuilt,
-    some not), with lookups between blocks: every id gives the code it was registered
-    under, whatever container holds the ids."""
+    some not), with lookups of few ids (the dictionary) and of many (the index) between
+    blocks: every id gives the code it was registered under, whatever container holds
+    the ids."""
     registry = Registry(("t1",))
     expected: dict[str, int] = {}
     for block in blocks:
