@@ -244,7 +244,7 @@ def _estimate_register_by_register(registers: np.ndarray) -> np.ndarray:
     empty=st.floats(0.0, 1.0),
     seed=st.integers(0, 2**32 - 1),
 )
-def test_the_estimate_is_the_register_by_register_formula_bit_for_bit(m: int, top: int, empty: float, seed: int) -> None:
+def test_the_estimate_is_the_register_by_register_formula_bitwise(m: int, top: int, empty: float, seed: int) -> None:
     rng = np.random.default_rng(seed)
     registers = rng.integers(0, top + 1, size=(40, m)).astype(np.uint8)
     registers[rng.random(registers.shape) < empty] = 0
