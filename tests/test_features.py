@@ -249,3 +249,22 @@ def test_the_estimate_is_the_register_by_register_formula_bitwise(m: int, top: i
     registers = rng.integers(0, top + 1, size=(40, m)).astype(np.uint8)
     registers[rng.random(registers.shape) < empty] = 0
     assert hll_estimate(registers).tobytes() == _estimate_register_by_register(registers).tobytes()
+
+
+@pytest.mark.parametrize("backlog", [1, 7, 1 << 18])
+def test_sketch_items_folded_late_give_the_features_of_items_folded_every_tick(
+    backlog: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import detectors.features
+
+    batches = random_ticks(np.random.default_rng(11), 40)
+    every_tick = AccountFeatures()
+    for batch in batches:
+        every_tick.update(batch)
+        every_tick.matrix()  # reading folds the waiting items in
+    monkeypatch.setattr(detectors.features, "_BACKLOG_ROWS", backlog)
+    late = AccountFeatures()
+    for batch in batches:
+        late.update(batch)
+    assert late.matrix().tobytes() == every_tick.matrix().tobytes()
+    assert np.array_equal(late.index["sketches"], every_tick.index["sketches"])
