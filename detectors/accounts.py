@@ -201,7 +201,7 @@ class AccountIndex:
         (``attrs["serials"]``), so that an ensemble reusing the scores needs no
         string look-up (:mod:`detectors.sharing`)."""
         codes = np.asarray(codes, dtype=np.int64)
-        series = scores_series(self.ids(codes), values)
+        series = scores_series(self.ids(codes), values, own_ids=True)  # a fresh gather
         if self._stream is not None:
             series.attrs["serials"] = (self._stream, codes.copy())
         return series

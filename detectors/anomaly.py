@@ -100,7 +100,15 @@ def _grow(forest: _Forest, x: np.ndarray) -> _Forest:
     seed per tree ``randint(2³¹ − 1)``; per tree, from a generator seeded with its
     seed, the tree's own seed ``randint(2³¹ − 1)``, then (from its seed again) the
     bagging draws of the features and of ``max_samples`` rows without replacement,
-    which become sample weights (the count of each row).
+    which become sample weights (the count of each row). Where scikit-learn draws
+    the rows as the head of ``permutation(n)`` (``max_samples / n`` strictly between
+    0.01 and 0.99; every feature is then drawn with no random number), that draw is
+    made directly.
+
+    Each tree is built on its drawn rows alone, in increasing row order, unweighted:
+    the samples the builder keeps from the weighted rows (those of weight 1, in row
+    order), with the same targets, hence the same splits, node sizes, impurities and
+    values, without a pass over the rows it would skip.
     """
     (bagging_indices, max_int, criteria, splitters, builder, tree_class) = _GROWING
     from sklearn.utils.validation import validate_data
@@ -122,19 +130,27 @@ def _grow(forest: _Forest, x: np.ndarray) -> _Forest:
     seeds = generator.randint(max_int, size=forest.n_estimators)
     forest._seeds = seeds
     params = forest.estimator_.get_params(deep=False)
+    fitted = {"n_features_in_": n_features, "n_outputs_": 1, "max_features_": 1}
     outputs = np.array([1], dtype=np.intp)
+    permuted = 0.01 < max_samples / n_samples < 0.99  # scikit-learn's sample_without_replacement
     trees, features_drawn = [], []
     for seed in seeds:
         generator.seed(seed)
-        tree = _Tree(**{**params, "random_state": generator.randint(np.iinfo(np.int32).max)})
+        tree_seed = generator.randint(np.iinfo(np.int32).max)
         generator.seed(seed)
-        features, rows = bagging_indices(generator, False, False, n_features, n_samples, n_features, max_samples, None)
-        weights = np.bincount(rows, minlength=n_samples).astype(np.float64)
-        generator.seed(tree.random_state)
-        splitter = splitters["random"](criteria["squared_error"](1, n_samples), 1, 1, 0.0, generator, None)
-        tree.tree_ = tree_class(n_features, outputs, 1)
-        builder(splitter, 2, 1, 0.0, max_depth, 0.0).build(tree.tree_, x, targets, weights, None)
-        tree.n_features_in_, tree.n_outputs_, tree.max_features_ = n_features, 1, 1
+        if permuted:
+            features, rows = np.arange(n_features, dtype=np.intp), generator.permutation(n_samples)[:max_samples]
+        else:
+            features, rows = bagging_indices(
+                generator, False, False, n_features, n_samples, n_features, max_samples, None
+            )
+        rows = np.sort(rows)
+        generator.seed(tree_seed)
+        splitter = splitters["random"](criteria["squared_error"](1, rows.size), 1, 1, 0.0, generator, None)
+        structure = tree_class(n_features, outputs, 1)
+        builder(splitter, 2, 1, 0.0, max_depth, 0.0).build(structure, x[rows], targets[rows], None, None)
+        tree = _Tree(**{**params, "random_state": tree_seed})
+        tree.__dict__.update(fitted, tree_=structure)
         trees.append(tree)
         features_drawn.append(features)
     forest.estimators_ = trees

@@ -49,7 +49,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pandas as pd
 
-from simulator.traffic import RequestBatch
+from simulator.traffic import RequestBatch, read_only
 
 __all__ = ["Detector", "Interval", "Options", "ParameterError", "scores_series"]
 
@@ -211,13 +211,17 @@ def _clone_value(value: Any) -> Any:
     return value
 
 
-def scores_series(account_ids: Any, scores: Any) -> pd.Series:
+def scores_series(account_ids: Any, scores: Any, *, own_ids: bool = False) -> pd.Series:
     """A score Series as :meth:`Detector.update` returns it (float64, indexed by
     account_id). The index keeps the given ``str`` objects (object dtype): no copy
-    into another string type per account and tick."""
+    into another string type per account and tick; its array is read-only (so that a
+    record of the scores, :mod:`detectors.sharing`, may keep it without a copy).
+
+    ``own_ids``: ``account_ids`` is an object array the caller hands over (a fresh
+    one that nothing else refers to), used as it is instead of a copy."""
     ids = np.asarray(account_ids, dtype=object)
-    if ids.base is not None or ids is account_ids:  # never share a caller's storage
-        ids = ids.copy()
+    if not (own_ids and ids is account_ids) and (ids.base is not None or ids is account_ids):
+        ids = ids.copy()  # never share a caller's storage
     values = np.asarray(scores, dtype=np.float64)
     if ids.ndim != 1 or values.shape != ids.shape or _SINGLE_COLUMN is None:
         index = pd.Index(ids, name="account_id", dtype=object)
@@ -226,7 +230,7 @@ def scores_series(account_ids: Any, scores: Any) -> pd.Series:
         values = values.copy()
     # the public constructors inspect every element and re-check every argument (tens of
     # microseconds a tick, for every detector): the same objects, put together directly
-    index = pd.Index._simple_new(ids, name="account_id")
+    index = pd.Index._simple_new(read_only(ids), name="account_id")
     manager = _SINGLE_COLUMN.from_array(values, index)
     series = pd.Series._from_mgr(manager, manager.axes)
     series.name = "score"

@@ -123,8 +123,11 @@ class CapabilityConcentration(Detector):
         counts = self._counts(v)
         row = self.sums_.add_rows(batch.end, codes, counts)
         self.population_ *= np.exp2(-(batch.end - self.population_at_) / self.half_life)
+        # the batch's totals of the columns of counts, counted over its rows: exact integers,
+        # the very floats summing counts over its accounts gives, without a pass per account
         self.population_[0] += v.n
-        self.population_[1:] += counts[:, 1:].sum(axis=0)
+        self.population_[1] += np.count_nonzero(v.row_value("cot"))
+        self.population_[2:] += np.bincount(v.topic, minlength=self.population_.size - 2)
         self.population_at_ = batch.end
         n = row[:, 0]  # the columns of sums_: requests, cot, then the topics
         in_focus = row[:, self.focus_slots_]

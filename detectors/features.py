@@ -109,6 +109,9 @@ _N_TOPICS = len(TOPICS) + 1  # the taxonomy plus "other"
 _MAX_MODELS = 8
 _HLL_M = 64
 _SKETCHES = ("fingerprints", "ips", "subnets", "asns")
+_BACKLOG_ROWS = 1 << 18
+"""Request rows whose sketch items wait (a few bytes a row) before
+:meth:`AccountFeatures._fold_sketches` adds them, whether or not a feature was read."""
 
 
 def entropy(counts: np.ndarray) -> np.ndarray:
@@ -151,6 +154,8 @@ class AccountFeatures:
         ix.add_array("unsettled", bool, fill=True)
         self.now = 0.0
         self._model_slot: dict[str, int] = {}
+        self._backlog: list[tuple[np.ndarray, ...]] = []  # per batch: each row's account, then its sketch items
+        self._backlog_rows = 0
         self._sum_columns = np.arange(len(_SUMS))[:, None]  # where each of _SUMS sits in a row of sums
 
     def __len__(self) -> int:
@@ -181,16 +186,20 @@ class AccountFeatures:
         unknown = np.isnan(ix["created_ts"][row_codes])
         if unknown.any():  # not in the registry: age counts from the first request
             np.fmin.at(ix["created_ts"], row_codes[unknown], ts[unknown])
-        items = np.concatenate(  # per sketch of _SKETCHES, per row
-            [
-                v.string_hash("client_fingerprint") ^ np.uint64(1),
-                v.string_hash("ip") ^ np.uint64(2),
-                v.string_hash("subnet") ^ np.uint64(3),
-                v.column("asn").astype(np.uint64),
-            ]
+        # the sketch items (per sketch of _SKETCHES) wait until a feature is read: the view's
+        # read-only arrays, kept as they are
+        self._backlog.append(
+            (
+                row_codes,
+                v.string_hash("client_fingerprint"),
+                v.string_hash("ip"),
+                v.string_hash("subnet"),
+                v.column("asn"),
+            )
         )
-        sketch_rows = (row_codes * len(_SKETCHES) + np.arange(len(_SKETCHES))[:, None]).ravel()
-        hll_update(ix["sketches"].reshape(-1, _HLL_M), sketch_rows, splitmix64(items))  # all four at once
+        self._backlog_rows += row_codes.size
+        if self._backlog_rows >= _BACKLOG_ROWS:
+            self._fold_sketches()
         ix["unsettled"][codes] = True
         return np.sort(codes)
 
@@ -266,6 +275,20 @@ class AccountFeatures:
             mapping[code] = slot
         return mapping[codes]
 
+    def _fold_sketches(self) -> None:
+        """Add the waiting sketch items to the sketches, every batch's and all four sketches
+        at once. A register keeps the largest rank it is given, whatever the order, so the
+        registers are those that adding batch by batch gives."""
+        if not self._backlog:
+            return
+        rows, fingerprints, ips, subnets, asns = (np.concatenate(part) for part in zip(*self._backlog, strict=True))
+        self._backlog, self._backlog_rows = [], 0
+        items = np.concatenate(
+            [fingerprints ^ np.uint64(1), ips ^ np.uint64(2), subnets ^ np.uint64(3), asns.astype(np.uint64)]
+        )
+        sketch_rows = (rows * len(_SKETCHES) + np.arange(len(_SKETCHES))[:, None]).ravel()
+        hll_update(self.index["sketches"].reshape(-1, _HLL_M), sketch_rows, splitmix64(items))
+
     # -- reading -----------------------------------------------------------------------
 
     def matrix(self, codes: np.ndarray | None = None) -> np.ndarray:
@@ -311,6 +334,7 @@ class AccountFeatures:
         hours, topics, models = (
             np.ascontiguousarray(block[:, self.sums.slot(name)]) for name in ("hours", "topics", "models")
         )
+        self._fold_sketches()
         estimates = hll_estimate(np.take(ix["sketches"], codes, axis=0).reshape(-1, _HLL_M)).reshape(-1, len(_SKETCHES))
         distinct = {name: estimates[:, i] for i, name in enumerate(_SKETCHES)}
         total = np.maximum(ix["total"][codes], 1)

@@ -66,6 +66,13 @@ def scores_serials(scores: pd.Series, serials: AccountSerials | None) -> np.ndar
     return attached[1]
 
 
+def _immutable(array: np.ndarray) -> bool:
+    """Whether ``array`` is read-only and cannot be made writeable again (as :func:`frozen`
+    makes it: a read-only view of a read-only array)."""
+    base = array.base
+    return not array.flags.writeable and isinstance(base, np.ndarray) and not base.flags.writeable
+
+
 def view(batch: RequestBatch) -> BatchView:
     """The shared view of ``batch``, built on first use."""
     cached = batch.__dict__.get(_CACHE)
@@ -431,7 +438,9 @@ class BatchView:
             return
         copied = None
         if scores is not None and not scores.empty:
-            ids = frozen(np.asarray(scores.index, dtype=object).copy())
+            ids = np.asarray(scores.index, dtype=object)
+            if not _immutable(ids):
+                ids = frozen(ids.copy())
             serials = scores.attrs.get("serials")
             if serials is not None and (
                 serials[0] is not getattr(self.serials, "stream", None) or len(serials[1]) != len(ids)

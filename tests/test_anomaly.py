@@ -48,7 +48,12 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-@pytest.mark.parametrize(("n", "width", "max_samples"), [(3000, 22, 256), (300, 22, 256), (40, 3, 40), (11, 5, 2)])
+# rows drawn as a permutation's head (3000, 300, 11), by reservoir sampling (40: every row;
+# 258: 256 of them, ratio above 0.99) and by tracking selection (26,000: ratio below 0.01)
+@pytest.mark.parametrize(
+    ("n", "width", "max_samples"),
+    [(3000, 22, 256), (300, 22, 256), (40, 3, 40), (11, 5, 2), (258, 5, 256), (26_000, 3, 256)],
+)
 def test_the_forest_is_scikit_learns_attribute_for_attribute(n: int, width: int, max_samples: int) -> None:
     rng = np.random.default_rng(n)
     x = rng.normal(size=(n, width))

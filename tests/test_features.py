@@ -224,3 +224,47 @@ def test_a_sketch_register_keeps_one_plus_the_trailing_zeros_above_its_index_bit
     hll_update(registers, np.array([0, 1, 2]), hashes)
     assert registers[0, 5] == 4 and registers[1, 7] == 64 - p + 1 and registers[2, 2] == 64 - p
     assert np.count_nonzero(registers) == 3
+
+
+def _estimate_register_by_register(registers: np.ndarray) -> np.ndarray:
+    """The estimate as written down: ``Σ 2^-r`` and the zeros counted register by register."""
+    m = registers.shape[1]
+    alpha = {16: 0.673, 32: 0.697, 64: 0.709}.get(m, 0.7213 / (1 + 1.079 / m))
+    raw = alpha * m * m / np.exp2(-registers.astype(np.float64)).sum(axis=1)
+    zeros = (registers == 0).sum(axis=1)
+    with np.errstate(divide="ignore"):
+        linear = m * np.log(m / np.maximum(zeros, 1))
+    return np.where((raw <= 2.5 * m) & (zeros > 0), linear, raw)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    m=st.sampled_from([16, 64, 256]),
+    top=st.integers(1, 64),
+    empty=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_the_estimate_is_the_register_by_register_formula_bitwise(m: int, top: int, empty: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    registers = rng.integers(0, top + 1, size=(40, m)).astype(np.uint8)
+    registers[rng.random(registers.shape) < empty] = 0
+    assert hll_estimate(registers).tobytes() == _estimate_register_by_register(registers).tobytes()
+
+
+@pytest.mark.parametrize("backlog", [1, 7, 1 << 18])
+def test_sketch_items_folded_late_give_the_features_of_items_folded_every_tick(
+    backlog: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import detectors.features
+
+    batches = random_ticks(np.random.default_rng(11), 40)
+    every_tick = AccountFeatures()
+    for batch in batches:
+        every_tick.update(batch)
+        every_tick.matrix()  # reading folds the waiting items in
+    monkeypatch.setattr(detectors.features, "_BACKLOG_ROWS", backlog)
+    late = AccountFeatures()
+    for batch in batches:
+        late.update(batch)
+    assert late.matrix().tobytes() == every_tick.matrix().tobytes()
+    assert np.array_equal(late.index["sketches"], every_tick.index["sketches"])

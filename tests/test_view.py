@@ -53,6 +53,47 @@ def test_scores_series_is_the_series_the_public_constructor_builds() -> None:
     assert scores_series(np.empty(0, dtype=object), np.empty(0)).empty
 
 
+def test_a_handed_over_id_array_becomes_the_read_only_index_a_record_keeps_without_a_copy() -> None:
+    ids = np.array(["b", "a"], dtype=object)
+    series = scores_series(ids, np.array([0.5, 0.25]), own_ids=True)
+    kept = np.asarray(series.index, dtype=object)
+    assert np.shares_memory(kept, ids) and not kept.flags.writeable
+    with pytest.raises(ValueError, match="WRITEABLE"):
+        kept.flags.writeable = True
+    v = view(dataclasses.replace(reference_stream()[0]))
+    v.record_scores("key", 0, series, None, 1)
+    recorded = v.recorded_scores("key", 0)[0]
+    assert recorded[0] is kept or np.shares_memory(recorded[0], ids)
+    assert recorded[0].tolist() == ["b", "a"] and recorded[1].tolist() == [0.5, 0.25]
+
+
+def test_a_record_copies_an_index_that_can_still_change() -> None:
+    ids = np.array(["b", "a"], dtype=object)
+    series = pd.Series([0.5, 0.25], index=pd.Index(ids, name="account_id", dtype=object), name="score")
+    v = view(dataclasses.replace(reference_stream()[0]))
+    v.record_scores("key", 0, series, None, 1)
+    np.asarray(series.index, dtype=object)[0] = "z"
+    assert v.recorded_scores("key", 0)[0][0].tolist() == ["b", "a"]
+
+
+def test_capability_totals_of_the_whole_traffic_are_the_sums_over_its_accounts() -> None:
+    detector, expected = CapabilityConcentration(), None
+    at = -np.inf
+    for batch in reference_stream()[:80]:
+        v = view(dataclasses.replace(batch))
+        if v.n == 0:
+            continue
+        detector.update(batch)
+        counts = detector._counts(v)
+        if expected is None:
+            expected = np.zeros(counts.shape[1])
+        expected *= np.exp2(-(batch.end - at) / detector.half_life)
+        expected[0] += v.n
+        expected[1:] += counts[:, 1:].sum(axis=0)
+        at = batch.end
+        assert detector.population_.tobytes() == expected.tobytes()
+
+
 def test_adding_rows_side_by_side_is_adding_each_column() -> None:
     rng = np.random.default_rng(7)
     columns = {"requests": 1, "cot": 1, "topics": 4}
