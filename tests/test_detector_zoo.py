@@ -232,7 +232,7 @@ def test_prada_within_tick_distances_match_a_loop_over_lags() -> None:
 
     rng = np.random.default_rng(0)
     for _ in range(50):
-        n, memory = int(rng.integers(2, 300)), int(rng.integers(1, 80))
+        n, memory = int(rng.integers(1, 300)), int(rng.integers(1, 80))
         accounts = np.sort(rng.integers(0, int(rng.integers(1, 20)), n))
         fp = rng.integers(0, 2**63, n, dtype=np.uint64)
         rank, _ = runs(accounts)
