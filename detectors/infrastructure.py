@@ -296,8 +296,10 @@ class SharedInfrastructure(Detector):
                 fingerprint = splitmix64(v.string_hash("client_fingerprint") ^ np.uint64(24))
                 assets.append(splitmix64(fingerprint ^ v.column("asn").astype(np.uint64)))
             if assets:
-                links = np.column_stack([np.tile(codes.astype(np.uint64), len(assets)), np.concatenate(assets)])
-                _add(self.edges_[0], links)
+                links = np.empty((len(assets), v.n, 2), dtype=np.uint64)  # (code, asset) rows, link kind after kind
+                links[:, :, 0] = codes
+                links[:, :, 1] = assets
+                _add(self.edges_[0], links.reshape(-1, 2))
         if (batch.tick + 1) % self.every:
             return None
         return self._evaluate()
