@@ -28,8 +28,8 @@ version of FRAUDAR's one-node-at-a-time greedy peeling (batching after Bahmani,
 Kumar and Vassilvitskii, VLDB 2012), with no per-node loop. Weights are counted
 in whole units of 2^-32, so that degrees are exact whatever the order they are
 summed in, ties are ties, and a pass only takes the removed nodes' edges away
-from their neighbours' degrees (each edge once per peeling) instead of summing
-every remaining edge again. The block's accounts are then removed and the next
+from their other ends' degrees (each edge at most twice per peeling) instead of
+summing every remaining edge again. The block's accounts are then removed and the next
 block sought, up to ``blocks`` blocks of at least ``min_accounts`` accounts. An
 account in a block of density ``g`` scores ``g / (g + half_density)``; others
 are not scored.
@@ -71,8 +71,8 @@ def dense_blocks(
     in: a peeling keeps them up to date by taking away the edges of the nodes it removes,
     instead of summing every remaining edge on every pass. The graph is indexed from both
     sides once (a sort of the edges by column, ``O(E log E)``); then a block costs
-    ``O(E)`` in all (each edge is taken away once) plus ``O(n)`` per pass on the ``n``
-    nodes left.
+    ``O(E)`` in all (each edge is taken away at most twice) plus ``O(n)`` per pass on
+    the ``n`` nodes left.
 
     >>> r = np.array([0, 0, 1, 1, 2, 2, 3]); c = np.array([0, 1, 0, 1, 0, 1, 2])
     >>> [(ids.tolist(), round(g, 2)) for ids, g in dense_blocks(r, c, np.ones(7), 2, 2, 0.1)]
@@ -85,7 +85,7 @@ def dense_blocks(
     left = _Remainder.whole(graph)  # the graph without the blocks found so far
     found: list[tuple[np.ndarray, float]] = []
     for _ in range(blocks):
-        block, density = _peel(graph, left.for_peeling(), left.nodes(remaining), epsilon)
+        block, density = _peel(graph, left.degree.copy(), left.nodes(remaining), epsilon)
         if block.size < min_rows or density <= 0:
             break
         found.append((block, density))
@@ -104,12 +104,13 @@ _PEEL_STEP = 0.05
 @dataclass(frozen=True)
 class _Graph:
     """A bipartite graph's adjacency seen from both sides. Nodes are numbered rows first
-    (``0 .. n_rows - 1``), then columns (``n_rows + column``); node ``v``'s edges are at
-    ``start[v]:start[v + 1]`` of ``other`` (their other ends) and ``units`` (their
-    weights, in units of ``1 / WEIGHT_UNITS``)."""
+    (``0 .. n_rows - 1``), then columns (``n_rows + column``); node ``v``'s ``edges[v]``
+    edges are at ``start[v]:start[v + 1]`` of ``other`` (their other ends) and ``units``
+    (their weights, in units of ``1 / WEIGHT_UNITS``)."""
 
     n_rows: int
     start: np.ndarray
+    edges: np.ndarray
     other: np.ndarray
     units: np.ndarray
 
@@ -129,7 +130,7 @@ class _Graph:
         start = np.zeros(counts.size + 1, dtype=np.int64)
         np.cumsum(counts, out=start[1:])
         other = np.concatenate([cols + n_rows, rows[by_col]])
-        return cls(n_rows, start, other, np.concatenate([units, units[by_col]]))
+        return cls(n_rows, start, counts, other, np.concatenate([units, units[by_col]]))
 
     @property
     def n_nodes(self) -> int:
@@ -137,72 +138,68 @@ class _Graph:
 
     def positions_of(self, nodes: np.ndarray) -> np.ndarray:
         """Where the edges of ``nodes`` are in ``other`` and ``units``, node after node."""
-        first, counts = self.start[nodes], self.start[nodes + 1] - self.start[nodes]
-        return np.arange(int(counts.sum())) + np.repeat(first - (np.cumsum(counts) - counts), counts)
+        counts = self.edges[nodes]
+        ends = np.cumsum(counts)
+        total = int(ends[-1]) if ends.size else 0
+        return np.arange(total) + np.repeat(self.start[nodes] - ends + counts, counts)
 
 
 @dataclass
 class _Remainder:
-    """What is left of a graph as nodes are taken away: which nodes are left, and each
-    node's degree (weight units) over the edges left (those with both ends left); for
-    the graph between peelings also each node's number of edges left (``None`` during a
-    peeling, which does not need it)."""
+    """What is left of a graph as rows are taken away (the blocks found): each node's
+    degree (weight units) and number of edges over the edges left."""
 
     n_rows: int
-    alive: np.ndarray
     degree: np.ndarray
-    edge_count: np.ndarray | None
+    edge_count: np.ndarray
 
     @classmethod
     def whole(cls, graph: _Graph) -> _Remainder:
-        edge_count = np.diff(graph.start)
         degree = np.zeros(graph.n_nodes, dtype=np.int64)
-        np.add.at(degree, np.repeat(np.arange(graph.n_nodes), edge_count), graph.units)
-        return cls(graph.n_rows, np.ones(graph.n_nodes, dtype=bool), degree, edge_count)
-
-    def for_peeling(self) -> _Remainder:
-        """A copy to peel, without edge counts."""
-        return _Remainder(self.n_rows, self.alive.copy(), self.degree.copy(), None)
+        np.add.at(degree, np.repeat(np.arange(graph.n_nodes), graph.edges), graph.units)
+        return cls(graph.n_rows, degree, graph.edges.copy())
 
     def nodes(self, row_ids: np.ndarray) -> np.ndarray:
         """The rows ``row_ids`` (ascending), then every column with edges left."""
-        assert self.edge_count is not None, "a peeling's copy does not count edges"
         return np.concatenate([row_ids, self.n_rows + np.flatnonzero(self.edge_count[self.n_rows :])])
 
-    def take_away(self, graph: _Graph, nodes: np.ndarray) -> None:
-        """Take ``nodes`` away, and their edges left from their other ends' degrees (and
-        edge counts)."""
-        self.alive[nodes] = False
-        positions = graph.positions_of(nodes)
+    def take_away(self, graph: _Graph, rows: np.ndarray) -> None:
+        """Take the rows ``rows`` away: their edges from their columns' degrees and edge
+        counts (a row's edges all end at columns, which stay; the rows' own entries are
+        never read again)."""
+        positions = graph.positions_of(rows)
         other = graph.other[positions]
-        left = self.alive[other]
-        other = other[left]
-        np.subtract.at(self.degree, other, graph.units[positions[left]])
-        if self.edge_count is not None:
-            np.subtract.at(self.edge_count, other, 1)
+        np.subtract.at(self.degree, other, graph.units[positions])
+        np.subtract.at(self.edge_count, other, 1)
 
 
-def _peel(graph: _Graph, left: _Remainder, nodes: np.ndarray, epsilon: float) -> tuple[np.ndarray, float]:
-    """The densest subgraph met while peeling the lowest-degree nodes of ``left`` in
-    batches, starting from ``nodes`` (ascending: rows, then columns): each pass removes
-    every node within ``1 + epsilon`` of the smallest weighted degree, and at least the
-    lowest ``_PEEL_STEP`` of the nodes. A subgraph's density is its total edge weight
-    (the sum of its rows' degrees) over its number of nodes, ``units / WEIGHT_UNITS /
-    (rows + columns)``."""
+def _peel(graph: _Graph, degree: np.ndarray, nodes: np.ndarray, epsilon: float) -> tuple[np.ndarray, float]:
+    """The densest subgraph met while peeling the lowest-degree nodes of ``nodes``
+    (ascending: rows, then columns; ``degree``: every node's degree over the edges
+    between them, updated in place) in batches: each pass removes every node within
+    ``1 + epsilon`` of the smallest weighted degree, and at least the lowest
+    ``_PEEL_STEP`` of the nodes (the nodes up to the larger of the two bounds: when
+    enough nodes are within ``1 + epsilon``, the ``k``-th smallest degree is below it).
+    A subgraph's density is its total edge weight (the sum of its rows' degrees) over
+    its number of nodes, ``units / WEIGHT_UNITS / (rows + columns)``.
+
+    A pass takes every edge of the nodes it removes away from the other end's degree,
+    without asking whether that end is still there: the degrees of removed nodes are
+    never read again, and a node still there loses each of its edges once, when the
+    edge's other end goes."""
     n_rows = graph.n_rows
     alive_rows = int(np.searchsorted(nodes, n_rows))
     best_density, best_rows = -1.0, np.empty(0, dtype=np.int64)
     while alive_rows and alive_rows < nodes.size:
-        node_degree = left.degree[nodes]
+        node_degree = degree[nodes]
         density = int(node_degree[:alive_rows].sum()) / WEIGHT_UNITS / nodes.size
         if density > best_density:
             best_density, best_rows = density, nodes[:alive_rows]
         floor = math.floor(int(node_degree.min()) * (1.0 + epsilon))  # degrees are whole units
         k = max(1, int(_PEEL_STEP * nodes.size))
-        low = node_degree <= floor
-        if np.count_nonzero(low) < k:
-            low = node_degree <= max(int(_kth_smallest(node_degree, k)), floor)
-        left.take_away(graph, nodes[low])
+        low = node_degree <= max(int(_kth_smallest(node_degree, k)), floor)
+        positions = graph.positions_of(nodes[low])
+        np.subtract.at(degree, graph.other[positions], graph.units[positions])
         nodes = nodes[~low]
         alive_rows = int(np.searchsorted(nodes, n_rows))
     return best_rows, best_density
@@ -299,8 +296,10 @@ class SharedInfrastructure(Detector):
                 fingerprint = splitmix64(v.string_hash("client_fingerprint") ^ np.uint64(24))
                 assets.append(splitmix64(fingerprint ^ v.column("asn").astype(np.uint64)))
             if assets:
-                links = np.column_stack([np.tile(codes.astype(np.uint64), len(assets)), np.concatenate(assets)])
-                _add(self.edges_[0], links)
+                links = np.empty((len(assets), v.n, 2), dtype=np.uint64)  # (code, asset) rows, link kind after kind
+                links[:, :, 0] = codes
+                links[:, :, 1] = assets
+                _add(self.edges_[0], links.reshape(-1, 2))
         if (batch.tick + 1) % self.every:
             return None
         return self._evaluate()

@@ -113,17 +113,29 @@ def _closest_earlier(fp: np.ndarray, rank: np.ndarray, memory: int) -> np.ndarra
     """For requests grouped by account, each account's in time order (``rank``: position
     within the account's run), the smallest Hamming distance (bits, uint8) between
     each row's fingerprint ``fp`` and those of the up to ``memory`` requests of its
-    account just before it; 64 for a row without any (rank 0)."""
-    lags = min(memory, int(rank.max()))
-    if lags == 0:
-        return np.full(fp.size, 64, dtype=np.uint8)
-    padded = np.concatenate([np.zeros(lags, dtype=np.uint64), fp])
-    # (lags, rows), row j the fingerprints lags − j requests earlier: a minimum over
-    # axis 0 is element-wise, many times faster than over a short last axis
-    earlier = np.ndarray((lags, fp.size), dtype=np.uint64, buffer=padded, strides=(8, 8))
-    counts = np.bitwise_count(earlier ^ fp[None, :])
-    beyond = np.arange(lags, 0, -1)[:, None] > rank[None, :]  # earlier than the account's first row
-    return np.where(beyond, np.uint8(64), counts).min(axis=0)
+    account just before it; 64 for a row without any (rank 0).
+
+    Only the pairs that count are compared: row ``i`` with rows ``i − 1 … i − min(rank,
+    memory)``, laid end to end row after row (a third of the ``memory × rows`` grid of
+    every lag for every row, on the traffic of the bundled scenarios), each row's
+    minimum one ``numpy.minimum.reduceat`` over its run.
+
+    >>> fp = np.array([0, 1, 3, 7, 0], dtype=np.uint64)  # two accounts: 3 rows, then 2
+    >>> _closest_earlier(fp, np.array([0, 1, 2, 0, 1]), memory=1).tolist()
+    [64, 1, 1, 64, 3]
+    """
+    lags = np.minimum(rank, memory)  # the earlier rows compared, per row
+    closest = np.full(fp.size, 64, dtype=np.uint8)
+    rows = np.flatnonzero(lags)
+    if rows.size == 0:
+        return closest
+    lags = lags[rows]
+    starts = np.cumsum(lags) - lags  # where each row's run of pairs starts
+    pairs = int(starts[-1] + lags[-1])
+    earlier = np.repeat(rows + starts - 1, lags) - np.arange(pairs)  # i − 1, i − 2, … within each run
+    distance = np.bitwise_count(np.repeat(fp[rows], lags) ^ fp[earlier])
+    closest[rows] = np.minimum.reduceat(distance, starts)
+    return closest
 
 
 def _closest_stored(ring: np.ndarray, stored: np.ndarray, sizes: np.ndarray, fp: np.ndarray) -> np.ndarray:
@@ -217,7 +229,7 @@ class QueryDistribution(Detector):
         ready = touched[ix["measured"][touched] >= self.distances]
         if ready.size == 0:
             return None
-        window = ix["distances"][ready]
+        window = np.take(ix["distances"], ready, axis=0)  # a row gather: several times faster than [ready]
         flat = np.maximum.reduce(window, axis=1) == np.minimum.reduce(window, axis=1)  # finite distances
         p = np.ones(ready.size)
         if not flat.all():

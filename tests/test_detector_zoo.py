@@ -232,7 +232,7 @@ def test_prada_within_tick_distances_match_a_loop_over_lags() -> None:
 
     rng = np.random.default_rng(0)
     for _ in range(50):
-        n, memory = int(rng.integers(2, 300)), int(rng.integers(1, 80))
+        n, memory = int(rng.integers(1, 300)), int(rng.integers(1, 80))
         accounts = np.sort(rng.integers(0, int(rng.integers(1, 20)), n))
         fp = rng.integers(0, 2**63, n, dtype=np.uint64)
         rank, _ = runs(accounts)
@@ -335,6 +335,22 @@ def test_window_shift_vectors_and_streams_from_the_view_match_the_frame() -> Non
     group_of, names = _streams(v, "pathway")
     expected_names, expected_groups = np.unique(batch.requests["pathway"].astype(str), return_inverse=True)
     assert names == expected_names.tolist() and group_of.tolist() == expected_groups.tolist()
+
+
+@pytest.mark.parametrize("accounts", [1, 3, 40])
+def test_window_shift_account_rows_are_the_views_request_counts_and_vector_sums_bit_for_bit(accounts: int) -> None:
+    from detectors.shift import _account_rows
+    from detectors.view import view
+
+    rng = np.random.default_rng(accounts)
+    for n in (1, 7, 300):
+        v = view(make_batch(0, account_id=[f"a{i}" for i in rng.integers(0, accounts, n)]))
+        phi = (rng.normal(size=(n, 6)) * 10.0 ** rng.integers(-8, 8, size=(n, 1))).astype(np.float32)
+        phi[rng.random(n) < 0.3, 2] = -0.0  # an account of only −0.0 sums to +0.0, as from a zeroed sum
+        phi[:, 3] = -0.0
+        rows = _account_rows(v, phi)
+        assert rows[:, 0].tobytes() == v.account_sum("requests").tobytes()
+        assert rows[:, 1:].tobytes() == v.account_vector_sum(phi).tobytes()
 
 
 def test_prada_scores_do_not_depend_on_the_order_of_a_ticks_rows() -> None:
