@@ -41,7 +41,7 @@ def test_the_report_has_every_figure(report: PerfReport) -> None:
     assert {"events_per_s", "vs_null", "seconds"} <= set(data["detectors"][1])
     assert data["zoo"]["name"] == "zoo" and "vs_simulation" in data["zoo"]
     cell = data["cell"]
-    assert cell["seconds"] > cell["detector_seconds"] > 0
+    assert cell["seconds"] > 0 and cell["detector_seconds"] > 0  # CPU and wall clock: not comparable under load
     assert cell["vs_simulation"] == pytest.approx(cell["seconds"] / data["simulation"]["seconds"], rel=0.01)
     assert data["memory"] == []
     json.dumps(data)
