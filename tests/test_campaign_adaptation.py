@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from traffic_helpers import campaign_actor, campaign_scenario, run
 
@@ -19,14 +20,15 @@ HOUR = 3600.0
 def drive(scenario, at_tick: int, action) -> tuple[World, pd.DataFrame]:
     """Run ``scenario``; at the end of tick ``at_tick`` call ``action(world)``."""
     world = World(scenario)
-    frames = []
+    tables, codes = [], []
     for traffic in world.ticks():
-        frame = traffic.batch.table.select(["ts", "account_id", "client_fingerprint", "status"]).to_pandas()
-        frame["code"] = traffic.account_codes
-        frames.append(frame)
+        tables.append(traffic.batch.table.select(["ts", "account_id", "client_fingerprint", "status"]))
+        codes.append(traffic.account_codes)
         if traffic.batch.tick == at_tick:
             action(world)
-    return world, pd.concat(frames, ignore_index=True)
+    requests = pa.concat_tables(tables).to_pandas()  # one conversion, not one per tick: the same frame
+    requests["code"] = np.concatenate(codes)
+    return world, requests
 
 
 def ban_five(world: World) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from conftest import SCENARIOS
 
 from simulator.prompts import hamming
@@ -40,18 +41,20 @@ def run(scenario: Scenario | World, columns: tuple[str, ...] = DEFAULT_COLUMNS) 
     """Every request's ``columns`` plus hidden ``attacker``, ``campaign``, ``role``
     and ``template_id``; and the world after the run."""
     world = scenario if isinstance(scenario, World) else World(scenario)
-    frames = []
+    tables, codes, templates = [], [], []
     for traffic in world.ticks():
-        frame = traffic.batch.table.select(list(columns)).to_pandas()
-        frame["code"] = traffic.account_codes
-        frame["template_id"] = traffic.template_id
-        frames.append(frame)
-    requests = pd.concat(frames, ignore_index=True)
+        tables.append(traffic.batch.table.select(list(columns)))
+        codes.append(traffic.account_codes)
+        templates.append(traffic.template_id)
+    # one conversion for every tick: a conversion per tick (thousands of small tables)
+    # cost about a third of the CPU time of the tests reading traffic, for the same frame
+    requests = pa.concat_tables(tables).to_pandas()
+    requests["template_id"] = np.concatenate(templates)
     truth = world.registry.truth
-    codes = requests.pop("code").to_numpy()
-    requests["attacker"] = truth.column("is_attacker")[codes]
-    requests["campaign"] = truth.column("campaign")[codes]
-    requests["role"] = truth.column("role")[codes]
+    code = np.concatenate(codes)
+    requests["attacker"] = truth.column("is_attacker")[code]
+    requests["campaign"] = truth.column("campaign")[code]
+    requests["role"] = truth.column("role")[code]
     return requests, world
 
 
