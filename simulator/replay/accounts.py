@@ -2,7 +2,8 @@
 
 The harness's ledger and score logs keep per-account state by integer code, and the
 guard turns detectors' account ids into codes (:func:`simulator.bench.guard.checked_update`
-calls :meth:`AccountBook.codes_of`, as it calls the simulator's registry). Codes are
+calls :meth:`AccountBook.lookup` and :meth:`AccountBook.codes_of`, as it calls the
+simulator's registry's). Codes are
 given in order of first appearance. Each tick publishes the registry rows of the
 accounts it introduces (:data:`simulator.traffic.ACCOUNT_SCHEMA`, sorted by id): the
 rows of an accounts file (our ``accounts.parquet`` layout) in the tick of their
@@ -71,6 +72,11 @@ class AccountBook:
             unknown = [a for a, code in zip(ids, codes, strict=True) if code is None]  # type: ignore[call-overload]
             raise KeyError(f"Unknown account ids {unknown[:5]}{' …' if len(unknown) > 5 else ''}")
         return np.array(codes, dtype=np.int64)
+
+    def lookup(self, account_ids: object) -> np.ndarray:
+        """Codes of the given ids, −1 for an unknown id (as the registry's)."""
+        get = self._codes.get
+        return np.fromiter((get(a, -1) for a in account_ids), dtype=np.int64, count=len(account_ids))  # type: ignore[arg-type]
 
     def tick(self, index: int, account_ids: np.ndarray, org_ids: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
         """(code of each row's account, registry rows published at tick ``index``) for a
