@@ -9,7 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from detectors.infrastructure import _PEEL_STEP, WEIGHT_UNITS, _kth_smallest, _sorted_distinct, dense_blocks
+from detectors.infrastructure import (
+    _PEEL_STEP,
+    WEIGHT_UNITS,
+    _Graph,
+    _kth_smallest,
+    _Remainder,
+    _sorted_distinct,
+    dense_blocks,
+)
 
 
 def _peel_matrix(matrix: sparse.csr_matrix, row_ids: np.ndarray, epsilon: float) -> tuple[np.ndarray, float]:
@@ -84,6 +92,30 @@ def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows
     ordered = np.lexsort((cols, rows))  # edges already in row-major order are not sorted again
     again = dense_blocks(rows[ordered], cols[ordered], weights[ordered], 8, 3, 0.1)
     assert [(a.tolist(), da) for a, da in again] == [(b.tolist(), db) for b, db in expected]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_rows=st.integers(1, 200),
+    n_cols=st.integers(1, 200),
+    dense=st.floats(0.002, 0.3),
+    weighing=st.sampled_from(["edge", "column", "same"]),
+)
+def test_the_graph_lists_every_edge_once_from_each_end_with_its_weight(seed, n_rows, n_cols, dense, weighing) -> None:
+    rows, cols, weights = _random_graph(seed, n_rows, n_cols, dense, weighing)
+    graph = _Graph.of(rows, cols, weights)
+    units = np.rint(weights * WEIGHT_UNITS).astype(np.int64).tolist()
+    n = graph.n_rows
+    expected = sorted([(r, c + n, u) for r, c, u in zip(rows.tolist(), cols.tolist(), units, strict=True)])
+    expected += sorted((c + n, r, u) for r, c, u in zip(rows.tolist(), cols.tolist(), units, strict=True))
+    node = np.repeat(np.arange(graph.n_nodes), graph.edges)
+    listed = list(zip(node.tolist(), graph.other.tolist(), graph.units.tolist(), strict=True))
+    assert sorted(listed) == sorted(expected)
+    degree = [0] * graph.n_nodes
+    for v, _, u in expected:
+        degree[v] += u
+    assert _Remainder.whole(graph).degree.tolist() == degree
 
 
 @settings(max_examples=60, deadline=None)
