@@ -58,7 +58,7 @@ def dense_blocks_matrix(rows, cols, weights, blocks, min_rows, epsilon):
 
 def _random_graph(seed: int, n_rows: int, n_cols: int, dense: float, weighing: str):
     """Distinct edges in any order, weighed per edge at random, per column by its number
-    of rows (as the detector weighs them), or all alike (ties everywhere)."""
+    of rows (as the detector weighs them), all alike (ties everywhere), or heavily."""
     rng = np.random.default_rng(seed)
     n = max(1, int(dense * n_rows * n_cols))
     flat = np.unique(rng.integers(0, n_rows * n_cols, n))
@@ -67,6 +67,8 @@ def _random_graph(seed: int, n_rows: int, n_cols: int, dense: float, weighing: s
     rows, cols = rows[order], cols[order]
     if weighing == "edge":
         weights = 1.0 / np.log(rng.integers(2, 50, rows.size) + 5.0)
+    elif weighing == "heavy":  # too heavy to pack with the other end in 64 bits
+        weights = 4.0 + rng.random(rows.size)
     elif weighing == "column":
         weights = 1.0 / np.log(np.bincount(cols)[cols] + 5.0)
     else:
@@ -80,7 +82,7 @@ def _random_graph(seed: int, n_rows: int, n_cols: int, dense: float, weighing: s
     n_rows=st.integers(1, 400),
     n_cols=st.integers(1, 300),
     dense=st.floats(0.002, 0.2),
-    weighing=st.sampled_from(["edge", "column", "same"]),
+    weighing=st.sampled_from(["edge", "column", "same", "heavy"]),
 )
 def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows, n_cols, dense, weighing) -> None:
     rows, cols, weights = _random_graph(seed, n_rows, n_cols, dense, weighing)
@@ -100,18 +102,23 @@ def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows
     n_rows=st.integers(1, 200),
     n_cols=st.integers(1, 200),
     dense=st.floats(0.002, 0.3),
-    weighing=st.sampled_from(["edge", "column", "same"]),
+    weighing=st.sampled_from(["edge", "column", "same", "heavy"]),
 )
 def test_the_graph_lists_every_edge_once_from_each_end_with_its_weight(seed, n_rows, n_cols, dense, weighing) -> None:
     rows, cols, weights = _random_graph(seed, n_rows, n_cols, dense, weighing)
     graph = _Graph.of(rows, cols, weights)
-    units = np.rint(weights * WEIGHT_UNITS).astype(np.int64).tolist()
+    weight_units = np.rint(weights * WEIGHT_UNITS).astype(np.int64).tolist()
     n = graph.n_rows
-    expected = sorted([(r, c + n, u) for r, c, u in zip(rows.tolist(), cols.tolist(), units, strict=True)])
-    expected += sorted((c + n, r, u) for r, c, u in zip(rows.tolist(), cols.tolist(), units, strict=True))
+    expected = sorted([(r, c + n, u) for r, c, u in zip(rows.tolist(), cols.tolist(), weight_units, strict=True)])
+    expected += sorted((c + n, r, u) for r, c, u in zip(rows.tolist(), cols.tolist(), weight_units, strict=True))
     node = np.repeat(np.arange(graph.n_nodes), graph.edges)
-    listed = list(zip(node.tolist(), graph.other.tolist(), graph.units.tolist(), strict=True))
+    other, units = graph.edges_of()
+    listed = list(zip(node.tolist(), other.tolist(), units.tolist(), strict=True))
     assert sorted(listed) == sorted(expected)
+    assert (graph.packed is None) == (weighing == "heavy")  # packed when weights are below 2
+    some = np.flatnonzero(np.random.default_rng(seed).random(graph.n_nodes) < 0.5)
+    positions = graph.positions_of(some)
+    assert [a.tolist() for a in graph.edges_of(some)] == [other[positions].tolist(), units[positions].tolist()]
     degree = [0] * graph.n_nodes
     for v, _, u in expected:
         degree[v] += u
