@@ -43,6 +43,7 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from detectors.accounts import AccountIndex
 from detectors.base import Constraint, Detector, Interval
@@ -70,7 +71,7 @@ def dense_blocks(
     so that degrees are exact integers whatever the order edges are added or taken away
     in: a peeling keeps them up to date by taking away the edges of the nodes it removes,
     instead of summing every remaining edge on every pass. The graph is indexed from both
-    sides once (a sort of the edges by column, ``O(E log E)``); then a block costs
+    sides once (a counting sort of the edges by column, ``O(E + n)``); then a block costs
     ``O(E)`` in all (each edge is taken away at most twice) plus ``O(n)`` per pass on
     the ``n`` nodes left.
 
@@ -100,19 +101,25 @@ WEIGHT_UNITS = 1 << 32
 _PEEL_STEP = 0.05
 """Each peeling pass removes at least this share of the remaining nodes."""
 
+_UNIT_BITS = 33
+"""Bits of an edge's weight (units) in its packed form (``_Graph.packed``)."""
+
 
 @dataclass(frozen=True)
 class _Graph:
     """A bipartite graph's adjacency seen from both sides. Nodes are numbered rows first
     (``0 .. n_rows - 1``), then columns (``n_rows + column``); node ``v``'s ``edges[v]``
-    edges are at ``start[v]:start[v + 1]`` of ``other`` (their other ends) and ``units``
-    (their weights, in units of ``1 / WEIGHT_UNITS``)."""
+    edges are at ``start[v]:start[v + 1]`` of the edge arrays, which give each edge's
+    other end and weight (in units of ``1 / WEIGHT_UNITS``): in one integer,
+    ``packed = other << _UNIT_BITS | units``, when every weight is below ``2**_UNIT_BITS``
+    units and every node number below ``2**(63 - _UNIT_BITS)`` (so that a peeling pass
+    gathers both at once), else as two arrays, ``split = (other, units)``."""
 
     n_rows: int
     start: np.ndarray
     edges: np.ndarray
-    other: np.ndarray
-    units: np.ndarray
+    packed: np.ndarray | None
+    split: tuple[np.ndarray, np.ndarray] | None
 
     @classmethod
     def of(cls, rows: np.ndarray, cols: np.ndarray, weights: np.ndarray) -> _Graph:
@@ -125,23 +132,38 @@ class _Graph:
         if rows.size > 1 and not (rows[1:] >= rows[:-1]).all():  # the detector gives them grouped by row
             by_row = np.argsort(rows, kind="stable")
             rows, cols, units = rows[by_row], cols[by_row], units[by_row]
-        by_col = np.argsort(cols.astype(np.int32))  # any order in a column: sums of whole units do not depend on it
         counts = np.concatenate([np.bincount(rows, minlength=n_rows), np.bincount(cols, minlength=n_cols)])
         start = np.zeros(counts.size + 1, dtype=np.int64)
         np.cumsum(counts, out=start[1:])
-        other = np.concatenate([cols + n_rows, rows[by_col]])
-        return cls(n_rows, start, counts, other, np.concatenate([units, units[by_col]]))
+        # the column side by a counting sort (CSR to CSC), O(E + n); the order within a column
+        # does not matter: sums of whole units do not depend on it
+        by_col = sparse.csr_matrix((units, cols, start[: n_rows + 1]), shape=(n_rows, n_cols)).tocsc()
+        other = np.concatenate([cols + n_rows, by_col.indices.astype(np.int64)])
+        units = np.concatenate([units, by_col.data])
+        if int(units.max()) >> _UNIT_BITS == 0 and counts.size >> (63 - _UNIT_BITS) == 0:
+            return cls(n_rows, start, counts, other << _UNIT_BITS | units, None)
+        return cls(n_rows, start, counts, None, (other, units))
 
     @property
     def n_nodes(self) -> int:
         return self.start.size - 1
 
     def positions_of(self, nodes: np.ndarray) -> np.ndarray:
-        """Where the edges of ``nodes`` are in ``other`` and ``units``, node after node."""
+        """Where the edges of ``nodes`` are (in ``packed``, or the arrays of ``split``), node after node."""
         counts = self.edges[nodes]
         ends = np.cumsum(counts)
         total = int(ends[-1]) if ends.size else 0
         return np.arange(total) + np.repeat(self.start[nodes] - ends + counts, counts)
+
+    def edges_of(self, nodes: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The other ends and weights (units) of the edges of ``nodes`` (default: every
+        node), node after node."""
+        positions = slice(None) if nodes is None else self.positions_of(nodes)
+        if self.split is not None:
+            other, units = self.split
+            return other[positions], units[positions]
+        packed = self.packed[positions]
+        return packed >> _UNIT_BITS, packed & ((1 << _UNIT_BITS) - 1)
 
 
 @dataclass
@@ -155,9 +177,12 @@ class _Remainder:
 
     @classmethod
     def whole(cls, graph: _Graph) -> _Remainder:
-        degree = np.zeros(graph.n_nodes, dtype=np.int64)
-        np.add.at(degree, np.repeat(np.arange(graph.n_nodes), graph.edges), graph.units)
-        return cls(graph.n_rows, degree, graph.edges.copy())
+        units = graph.edges_of()[1]
+        running = np.zeros(units.size + 1, dtype=np.int64)
+        # a node's degree is a difference of running sums: exact in int64 (wrapping, were
+        # the running sum to pass 2**63, would cancel out: every degree is below 2**62)
+        np.cumsum(units, out=running[1:])
+        return cls(graph.n_rows, running[graph.start[1:]] - running[graph.start[:-1]], graph.edges.copy())
 
     def nodes(self, row_ids: np.ndarray) -> np.ndarray:
         """The rows ``row_ids`` (ascending), then every column with edges left."""
@@ -167,9 +192,8 @@ class _Remainder:
         """Take the rows ``rows`` away: their edges from their columns' degrees and edge
         counts (a row's edges all end at columns, which stay; the rows' own entries are
         never read again)."""
-        positions = graph.positions_of(rows)
-        other = graph.other[positions]
-        np.subtract.at(self.degree, other, graph.units[positions])
+        other, units = graph.edges_of(rows)
+        np.subtract.at(self.degree, other, units)
         np.subtract.at(self.edge_count, other, 1)
 
 
@@ -198,8 +222,7 @@ def _peel(graph: _Graph, degree: np.ndarray, nodes: np.ndarray, epsilon: float) 
         floor = math.floor(int(node_degree.min()) * (1.0 + epsilon))  # degrees are whole units
         k = max(1, int(_PEEL_STEP * nodes.size))
         low = node_degree <= max(int(_kth_smallest(node_degree, k)), floor)
-        positions = graph.positions_of(nodes[low])
-        np.subtract.at(degree, graph.other[positions], graph.units[positions])
+        np.subtract.at(degree, *graph.edges_of(nodes[low]))
         nodes = nodes[~low]
         alive_rows = int(np.searchsorted(nodes, n_rows))
     return best_rows, best_density

@@ -9,7 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from detectors.infrastructure import _PEEL_STEP, WEIGHT_UNITS, _kth_smallest, _sorted_distinct, dense_blocks
+from detectors.infrastructure import (
+    _PEEL_STEP,
+    WEIGHT_UNITS,
+    _Graph,
+    _kth_smallest,
+    _Remainder,
+    _sorted_distinct,
+    dense_blocks,
+)
 
 
 def _peel_matrix(matrix: sparse.csr_matrix, row_ids: np.ndarray, epsilon: float) -> tuple[np.ndarray, float]:
@@ -50,7 +58,7 @@ def dense_blocks_matrix(rows, cols, weights, blocks, min_rows, epsilon):
 
 def _random_graph(seed: int, n_rows: int, n_cols: int, dense: float, weighing: str):
     """Distinct edges in any order, weighed per edge at random, per column by its number
-    of rows (as the detector weighs them), or all alike (ties everywhere)."""
+    of rows (as the detector weighs them), all alike (ties everywhere), or heavily."""
     rng = np.random.default_rng(seed)
     n = max(1, int(dense * n_rows * n_cols))
     flat = np.unique(rng.integers(0, n_rows * n_cols, n))
@@ -59,6 +67,8 @@ def _random_graph(seed: int, n_rows: int, n_cols: int, dense: float, weighing: s
     rows, cols = rows[order], cols[order]
     if weighing == "edge":
         weights = 1.0 / np.log(rng.integers(2, 50, rows.size) + 5.0)
+    elif weighing == "heavy":  # too heavy to pack with the other end in 64 bits
+        weights = 4.0 + rng.random(rows.size)
     elif weighing == "column":
         weights = 1.0 / np.log(np.bincount(cols)[cols] + 5.0)
     else:
@@ -72,7 +82,7 @@ def _random_graph(seed: int, n_rows: int, n_cols: int, dense: float, weighing: s
     n_rows=st.integers(1, 400),
     n_cols=st.integers(1, 300),
     dense=st.floats(0.002, 0.2),
-    weighing=st.sampled_from(["edge", "column", "same"]),
+    weighing=st.sampled_from(["edge", "column", "same", "heavy"]),
 )
 def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows, n_cols, dense, weighing) -> None:
     rows, cols, weights = _random_graph(seed, n_rows, n_cols, dense, weighing)
@@ -84,6 +94,35 @@ def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows
     ordered = np.lexsort((cols, rows))  # edges already in row-major order are not sorted again
     again = dense_blocks(rows[ordered], cols[ordered], weights[ordered], 8, 3, 0.1)
     assert [(a.tolist(), da) for a, da in again] == [(b.tolist(), db) for b, db in expected]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_rows=st.integers(1, 200),
+    n_cols=st.integers(1, 200),
+    dense=st.floats(0.002, 0.3),
+    weighing=st.sampled_from(["edge", "column", "same", "heavy"]),
+)
+def test_the_graph_lists_every_edge_once_from_each_end_with_its_weight(seed, n_rows, n_cols, dense, weighing) -> None:
+    rows, cols, weights = _random_graph(seed, n_rows, n_cols, dense, weighing)
+    graph = _Graph.of(rows, cols, weights)
+    weight_units = np.rint(weights * WEIGHT_UNITS).astype(np.int64).tolist()
+    n = graph.n_rows
+    expected = sorted([(r, c + n, u) for r, c, u in zip(rows.tolist(), cols.tolist(), weight_units, strict=True)])
+    expected += sorted((c + n, r, u) for r, c, u in zip(rows.tolist(), cols.tolist(), weight_units, strict=True))
+    node = np.repeat(np.arange(graph.n_nodes), graph.edges)
+    other, units = graph.edges_of()
+    listed = list(zip(node.tolist(), other.tolist(), units.tolist(), strict=True))
+    assert sorted(listed) == sorted(expected)
+    assert (graph.packed is None) == (weighing == "heavy")  # packed when weights are below 2
+    some = np.flatnonzero(np.random.default_rng(seed).random(graph.n_nodes) < 0.5)
+    positions = graph.positions_of(some)
+    assert [a.tolist() for a in graph.edges_of(some)] == [other[positions].tolist(), units[positions].tolist()]
+    degree = [0] * graph.n_nodes
+    for v, _, u in expected:
+        degree[v] += u
+    assert _Remainder.whole(graph).degree.tolist() == degree
 
 
 @settings(max_examples=60, deadline=None)
