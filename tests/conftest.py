@@ -42,6 +42,28 @@ def tiny_scenario(**overrides: Any) -> Scenario:
     return Scenario.model_validate(data)
 
 
+def placeholder_accounts(org: np.ndarray) -> NewAccounts:
+    """Verified customer accounts that share one identity (a person at example.com),
+    one per entry of ``org`` (organisation codes)."""
+    n = org.size
+    return NewAccounts(
+        org=org,
+        created_ts=np.full(n, -86400.0),
+        signup_pathway=np.zeros(n, dtype=np.int8),
+        tier_floor=np.zeros(n, dtype=np.int8),
+        name=np.full(n, "A Person", dtype=object),
+        email=np.full(n, "a@example.com", dtype=object),
+        email_domain=np.full(n, "example.com", dtype=object),
+        payment_fingerprint=np.full(n, "pm_0", dtype=object),
+        declared_country=np.zeros(n, dtype=np.int16),
+        verified=np.ones(n, dtype=bool),
+        initial_spend=np.zeros(n),
+        is_attacker=False,
+        campaign=None,
+        role="test",
+    )
+
+
 class BareGateway:
     """A gateway with hand-registered accounts, for unit tests of limits and bans."""
 
@@ -59,22 +81,7 @@ class BareGateway:
         )
         self.accounts = self.registry.add_accounts(
             np.array([f"acct_{i:020d}" for i in range(accounts)], dtype=object),
-            NewAccounts(
-                org=orgs[np.asarray(org_of)],
-                created_ts=np.full(accounts, -86400.0),
-                signup_pathway=np.zeros(accounts, dtype=np.int8),
-                tier_floor=np.zeros(accounts, dtype=np.int8),
-                name=np.full(accounts, "A Person", dtype=object),
-                email=np.full(accounts, "a@example.com", dtype=object),
-                email_domain=np.full(accounts, "example.com", dtype=object),
-                payment_fingerprint=np.full(accounts, "pm_0", dtype=object),
-                declared_country=np.zeros(accounts, dtype=np.int16),
-                verified=np.ones(accounts, dtype=bool),
-                initial_spend=np.zeros(accounts),
-                is_attacker=False,
-                campaign=None,
-                role="test",
-            ),
+            placeholder_accounts(orgs[np.asarray(org_of)]),
             actor=0,
         )
         self.keys = self.registry.add_keys(

@@ -5,35 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import placeholder_accounts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator.registry import NewAccounts, Registry
+from simulator.registry import Registry
 
 
 def _register(registry: Registry, ids: list[str]) -> np.ndarray:
-    n = len(ids)
     org = registry.add_orgs(np.array(["org_x"], dtype=object), np.array(["Personal"], dtype=object), np.zeros(1))
-    return registry.add_accounts(
-        np.array(ids, dtype=object),
-        NewAccounts(
-            org=np.full(n, org[0]),
-            created_ts=np.zeros(n),
-            signup_pathway=np.zeros(n, dtype=np.int8),
-            tier_floor=np.zeros(n, dtype=np.int8),
-            name=np.full(n, "A Person", dtype=object),
-            email=np.full(n, "a@example.com", dtype=object),
-            email_domain=np.full(n, "example.com", dtype=object),
-            payment_fingerprint=np.full(n, "pm_0", dtype=object),
-            declared_country=np.zeros(n, dtype=np.int16),
-            verified=np.ones(n, dtype=bool),
-            initial_spend=np.zeros(n),
-            is_attacker=False,
-            campaign=None,
-            role="test",
-        ),
-        actor=0,
-    )
+    return registry.add_accounts(np.array(ids, dtype=object), placeholder_accounts(np.full(len(ids), org[0])), actor=0)
 
 
 @settings(max_examples=40, deadline=None)
