@@ -24,7 +24,7 @@ from simulator.columns import ColumnStore
 from simulator.geography import COUNTRIES
 from simulator.vocabulary import SIGNUP_PATHWAYS
 
-__all__ = ["ACCOUNT_COLUMNS", "LABEL_COLUMNS", "NewAccounts", "Registry"]
+__all__ = ["ACCOUNT_COLUMNS", "LABEL_COLUMNS", "NewAccounts", "Registry", "known_codes"]
 
 ACCOUNT_COLUMNS: tuple[str, ...] = (
     "account_id",
@@ -48,6 +48,15 @@ LABEL_COLUMNS: tuple[str, ...] = ("account_id", "is_attacker", "campaign", "role
 INDEXED_LOOKUP_IDS = 128
 """From this many ids on, :meth:`Registry.lookup` uses its pandas index of the ids
 (about 20 µs a call and 0.03 µs an id, against 0.2 µs an id in the dictionary)."""
+
+
+def known_codes(account_ids: Sequence[str] | np.ndarray | pd.Index, codes: np.ndarray) -> np.ndarray:
+    """``codes``, a look-up of ``account_ids`` (−1 for an unknown id), if every id is
+    known; otherwise a ``KeyError`` naming the unknown ids."""
+    if (codes < 0).any():
+        unknown = [a for a, code in zip(account_ids, codes.tolist(), strict=True) if code < 0]
+        raise KeyError(f"Unknown account ids {unknown[:5]}{' …' if len(unknown) > 5 else ''}")
+    return codes
 
 
 @dataclass(frozen=True)
@@ -149,11 +158,7 @@ class Registry:
     def codes_of(self, account_ids: object) -> np.ndarray:
         """Account codes of the given account ids; unknown ids are an error naming them."""
         ids = [account_ids] if isinstance(account_ids, str) else account_ids
-        codes = self.lookup(ids)
-        if (codes < 0).any():
-            unknown = [a for a, code in zip(ids, codes.tolist(), strict=True) if code < 0]
-            raise KeyError(f"Unknown account ids {unknown[:5]}{' …' if len(unknown) > 5 else ''}")
-        return codes
+        return known_codes(ids, self.lookup(ids))
 
     def lookup(self, account_ids: Sequence[str] | np.ndarray | pd.Index) -> np.ndarray:
         """Account codes of the given account ids, −1 for an unknown id.

@@ -76,14 +76,19 @@ def _random_graph(seed: int, n_rows: int, n_cols: int, dense: float, weighing: s
     return rows, cols, weights
 
 
+def _graph_parameters(max_rows: int, max_cols: int, max_dense: float) -> dict[str, st.SearchStrategy]:
+    """Strategies for the arguments of :func:`_random_graph`."""
+    return {
+        "seed": st.integers(0, 2**32 - 1),
+        "n_rows": st.integers(1, max_rows),
+        "n_cols": st.integers(1, max_cols),
+        "dense": st.floats(0.002, max_dense),
+        "weighing": st.sampled_from(["edge", "column", "same", "heavy"]),
+    }
+
+
 @settings(max_examples=60, deadline=None)
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    n_rows=st.integers(1, 400),
-    n_cols=st.integers(1, 300),
-    dense=st.floats(0.002, 0.2),
-    weighing=st.sampled_from(["edge", "column", "same", "heavy"]),
-)
+@given(**_graph_parameters(400, 300, 0.2))
 def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows, n_cols, dense, weighing) -> None:
     rows, cols, weights = _random_graph(seed, n_rows, n_cols, dense, weighing)
     got = dense_blocks(rows, cols, weights, 8, 3, 0.1)
@@ -97,13 +102,7 @@ def test_peeling_an_edge_list_matches_the_sparse_matrix_bit_for_bit(seed, n_rows
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    seed=st.integers(0, 2**32 - 1),
-    n_rows=st.integers(1, 200),
-    n_cols=st.integers(1, 200),
-    dense=st.floats(0.002, 0.3),
-    weighing=st.sampled_from(["edge", "column", "same", "heavy"]),
-)
+@given(**_graph_parameters(200, 200, 0.3))
 def test_the_graph_lists_every_edge_once_from_each_end_with_its_weight(seed, n_rows, n_cols, dense, weighing) -> None:
     rows, cols, weights = _random_graph(seed, n_rows, n_cols, dense, weighing)
     graph = _Graph.of(rows, cols, weights)

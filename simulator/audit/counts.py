@@ -87,12 +87,6 @@ def _count_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return keys[starts], np.diff(np.r_[starts, keys.size]).astype(np.uint32)
 
 
-def _distinct_keys(keys: np.ndarray) -> np.ndarray:
-    """Distinct keys, sorted (``np.unique``)."""
-    keys = _sorted_keys(keys)
-    return keys[np.r_[True, keys[1:] != keys[:-1]]] if keys.size else keys
-
-
 class Vocabulary:
     """Dense integer codes for the values of one column, in order of first appearance
     (so a code says which of two values came first, however the stream was chunked)."""
@@ -189,7 +183,7 @@ class PairCounts:
         if self.counted:
             self._runs.append(_count_keys(keys.astype(np.int64)))
         else:
-            self._runs.append((_distinct_keys(keys.astype(np.int64)), None))
+            self._runs.append((_count_keys(keys.astype(np.int64))[0], None))
         while len(self._runs) >= 2 and self._runs[-2][0].size <= 2 * self._runs[-1][0].size:
             last = self._runs.pop()
             self._runs.append(_merge_runs(self._runs.pop(), last))

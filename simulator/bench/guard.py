@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from detectors.base import Detector
-from simulator.registry import Registry
+from simulator.registry import Registry, known_codes
 from simulator.traffic import RequestBatch
 
 __all__ = [
@@ -169,12 +169,10 @@ def checked_update(
         raise DetectorFailedError(
             tick, f"score {scores[outside][0]:g} outside [0, 1] for account {index[outside][0]!r}"
         )
-    if not known:
-        try:
-            registry.codes_of(index)
-        except KeyError as exc:
-            raise DetectorFailedError(tick, f"scores for accounts not in the registry: {exc.args[0]}") from None
-    return codes, scores
+    try:
+        return known_codes(index, codes), scores
+    except KeyError as exc:
+        raise DetectorFailedError(tick, f"scores for accounts not in the registry: {exc.args[0]}") from None
 
 
 def _repeats(codes: np.ndarray) -> bool:

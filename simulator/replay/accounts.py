@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from simulator.registry import known_codes
 from simulator.replay.formats import LogFormatError
 from simulator.traffic import ACCOUNT_SCHEMA
 
@@ -67,11 +68,7 @@ class AccountBook:
     def codes_of(self, account_ids: object) -> np.ndarray:
         """Codes of known ids; an unknown id is a ``KeyError`` naming it (as the registry's)."""
         ids = [account_ids] if isinstance(account_ids, str) else account_ids
-        codes = list(map(self._codes.get, ids))  # type: ignore[call-overload]
-        if None in codes:
-            unknown = [a for a, code in zip(ids, codes, strict=True) if code is None]  # type: ignore[call-overload]
-            raise KeyError(f"Unknown account ids {unknown[:5]}{' …' if len(unknown) > 5 else ''}")
-        return np.array(codes, dtype=np.int64)
+        return known_codes(ids, self.lookup(ids))
 
     def lookup(self, account_ids: object) -> np.ndarray:
         """Codes of the given ids, −1 for an unknown id (as the registry's)."""
