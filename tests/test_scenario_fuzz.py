@@ -12,11 +12,11 @@ bombs, and any of them behind a byte-order mark or invalid UTF-8.
 from __future__ import annotations
 
 import math
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -133,7 +133,10 @@ def _encoded(draw: st.DrawFn) -> bytes:
     return {"utf-8": data, "bom": b"\xef\xbb\xbf" + data, "invalid utf-8": data[:7] + b"\xff\xfe" + data[7:]}[wrapping]
 
 
-_FOLDER = Path(tempfile.mkdtemp(prefix="extractbench-fuzz-"))
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder for every fuzzed document (pytest removes it with its other temporary folders)."""
+    return tmp_path_factory.mktemp("fuzz")
 
 
 @settings(
@@ -144,8 +147,8 @@ _FOLDER = Path(tempfile.mkdtemp(prefix="extractbench-fuzz-"))
     database=None,
 )
 @given(_encoded())
-def test_every_document_is_valid_or_refused_with_a_located_error(data: bytes) -> None:
-    path = _FOLDER / "fuzzed.yaml"
+def test_every_document_is_valid_or_refused_with_a_located_error(folder: Path, data: bytes) -> None:
+    path = folder / "fuzzed.yaml"
     path.write_bytes(data)
     try:
         scenario = load_scenario(path)
