@@ -116,7 +116,9 @@ def plot_leakage(data: ReportData, scenario: str, mode: str) -> Plot | Skipped:
                     markeredgewidth=0.5,
                     label="first such alarm in a seed",
                 )
-            ax.set_title(label, color=style.colour if not style.baseline else "#555555")
+            # a fixed title height: matplotlib would otherwise look for top tick labels or an offset
+            # text to clear (none here: ticks at the bottom, EngFormatter) in every panel at every draw
+            ax.set_title(label, color=style.colour if not style.baseline else "#555555", y=1.0)
             ax.yaxis.set_major_formatter(token_formatter())
         for column in range(columns):
             # the lowest panel drawn in each column carries the time axis

@@ -171,8 +171,16 @@ def new_figure(width: float, height: float) -> Figure:
 
 
 def save_figure(figure: Figure, folder: Path, stem: str) -> tuple[Path, Path]:
-    """Write ``folder/stem.png`` and ``folder/stem.svg`` (atomically); returns both paths."""
+    """Write ``folder/stem.png`` and ``folder/stem.svg`` (atomically); returns both paths.
+
+    The constrained layout is computed once, at the PNG's resolution, and then fixed, so
+    both files share one layout (a ``savefig`` with a layout engine would lay the figure out
+    and draw it once more before drawing it for real, for each file)."""
     png, svg = folder / f"{stem}.png", folder / f"{stem}.svg"
+    engine = figure.get_layout_engine()
+    if engine is not None:
+        engine.execute(figure)
+        figure.set_layout_engine("none")
     with atomic_path(png) as tmp:
         figure.savefig(tmp, format="png", metadata={"Software": None})
     with atomic_path(svg) as tmp:
