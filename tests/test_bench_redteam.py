@@ -11,7 +11,6 @@ from conftest import SCENARIOS
 from detectors.base import Detector
 from simulator.bench.plan import BenchInputError
 from simulator.bench.redteam import red_team, write_red_team
-from simulator.report.redteam import write_red_team_section
 from simulator.scenario import load_scenario, parse_scenario
 from simulator.scenario.paths import with_values
 from simulator.scenario.search import SearchParam
@@ -51,6 +50,10 @@ def test_the_search_finds_a_rate_under_a_fixed_threshold_and_writes_a_valid_camp
     files = write_red_team(result, tmp_path, "cap", "leakage", {"command": "pytest"})
     reread = load_scenario(files[0])
     assert reread.campaigns[0].load.requests_per_account == best.campaigns[0].load.requests_per_account
+    # imported here, not at the top: every trial's cell process imports this module to unpickle
+    # TickCap, and the report's plotting libraries would cost each of them about a second
+    from simulator.report.redteam import write_red_team_section
+
     section = write_red_team_section(
         result.history, {"campaigns[0].load.requests_per_account": "x"}, {}, result.baseline, "leakage", "cap", tmp_path
     )

@@ -7,11 +7,9 @@ import html
 import re
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
+from failing_detectors import BreaksAtTen
 
-from detectors.base import Detector, scores_series
 from simulator import bench
 from simulator.report import Plot, Skipped, build, write_report
 from simulator.report.html import png_size
@@ -72,19 +70,6 @@ def test_summary_md_has_the_leaderboard_in_markdown_and_the_failures(report) -> 
     assert "| detector | AUPRC |" in text and "|:--|--:|" in text
     assert "| _null_ |" in text and "| **periodic-20** |" in text
     assert "## Failures" in text and "None: every detector ran" in text
-
-
-class BreaksAtTen(Detector):
-    """Scores every account 0.1 and raises at tick 10."""
-
-    def __init__(self) -> None:
-        pass
-
-    def update(self, batch):
-        if batch.tick == 10:
-            raise RuntimeError("boom")
-        ids = pd.unique(batch.requests["account_id"])
-        return scores_series(ids, np.full(len(ids), 0.1)) if len(ids) else None
 
 
 def test_plots_that_cannot_be_drawn_say_why_and_failures_are_listed(tmp_path: Path, quickstart_path: Path) -> None:

@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from failing_detectors import Fails
 
-from detectors.base import Detector
 from simulator import bench
 from simulator.bench import RunResults
 from simulator.metrics.catalogue import CATALOGUE
@@ -26,18 +26,6 @@ from simulator.results.leaderboard import format_cell, table_columns
 
 DOCUMENTED = {"keep_default_na": False, "na_values": ["", "nan"]}
 """The call docs/reports.md gives for reading the CSVs with pandas."""
-
-
-class Fails(Detector):
-    """Raises on the third tick: a row in failures.csv."""
-
-    def __init__(self) -> None:
-        pass
-
-    def update(self, batch):
-        if batch.tick == 3:
-            raise RuntimeError("boom")
-        return None
 
 
 @pytest.fixture(scope="module")

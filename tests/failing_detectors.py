@@ -1,0 +1,40 @@
+"""Toy detectors that raise mid-run, for the report tests.
+
+They live apart from the report tests because a cell runs in a process of its own,
+which imports a detector's module to unpickle it: importing a report test module
+(and with it matplotlib) would cost each such cell about a second.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from detectors.base import Detector, scores_series
+
+__all__ = ["BreaksAtTen", "Fails"]
+
+
+class Fails(Detector):
+    """Raises on the third tick: a row in failures.csv."""
+
+    def __init__(self) -> None:
+        pass
+
+    def update(self, batch):
+        if batch.tick == 3:
+            raise RuntimeError("boom")
+        return None
+
+
+class BreaksAtTen(Detector):
+    """Scores every account 0.1 and raises at tick 10."""
+
+    def __init__(self) -> None:
+        pass
+
+    def update(self, batch):
+        if batch.tick == 10:
+            raise RuntimeError("boom")
+        ids = pd.unique(batch.requests["account_id"])
+        return scores_series(ids, np.full(len(ids), 0.1)) if len(ids) else None
