@@ -249,7 +249,9 @@ class ResultsStore:
         (detector, tick, account_id) order, a row group (or one detector's rows of it) at a time,
         whatever the cell's size. :meth:`save` writes each detector's changes together, in the
         spill's (tick, account_id) order, so only the detectors need ordering: a first pass over
-        the ``detector`` column finds the row groups of each. Raises ``ValueError`` if a
+        the ``detector`` column finds the row groups of each. A row group holding several
+        detectors is read once for all of them while they come one after another (it is kept
+        until another is read: memory holds one more row group). Raises ``ValueError`` if a
         detector's rows are out of that order (they are then not what :meth:`save` wrote)."""
         path = self.cell_dir(cell) / "scores.parquet"
         if not path.is_file():
@@ -262,9 +264,20 @@ class ResultsStore:
                 mixed.add(group)
             for label in labels:
                 holders.setdefault(label, []).append(group)
+        source = pq.ParquetFile(path)
+        shared: tuple[int, pa.Table] | None = None
+
+        def rows_of(label: str, group: int) -> pa.Table:
+            nonlocal shared
+            if group not in mixed:
+                return source.read_row_group(group)
+            if shared is None or shared[0] != group:
+                shared = (group, source.read_row_group(group))
+            table = shared[1]
+            return table.filter(pc.equal(table.column("detector"), label))
+
         for label in sorted(holders):
-            parts = zip(holders[label], row_groups(path, holders[label]), strict=True)
-            mine = (p.filter(pc.equal(p.column("detector"), label)) if g in mixed else p for g, p in parts)
+            mine = (rows_of(label, group) for group in holders[label])
             yield from _in_tick_order(mine, f"{path} ({label})")
 
     def outcomes(self, cell: Cell) -> Iterator[pa.Table]:
