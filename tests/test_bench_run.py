@@ -255,6 +255,36 @@ def test_the_scores_are_assembled_piece_by_piece_in_sorted_order(
         small_run(quickstart_path, run.out, mode="passive")
 
 
+def test_a_row_group_holding_every_detector_is_read_once_for_all_of_them(
+    passive: RunResults, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[int] = []
+    read_row_group = pq.ParquetFile.read_row_group
+
+    def counted(self: pq.ParquetFile, i: int, columns: list[str] | None = None, **kwargs: object) -> pa.Table:
+        if columns is None:
+            reads.append(i)
+        return read_row_group(self, i, columns=columns, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", counted)
+    plan = plan_run(
+        [SCENARIOS / "quickstart.yaml"],
+        detectors=["null", "random", "periodic"],
+        seeds=2,
+        mode="passive",
+        scale=0.25,
+        duration=4800.0,
+    )
+    results = store.ResultsStore(passive.out)
+    assert len(plan.cells) == 2 and all(results.has(cell) for cell in plan.cells)
+    for cell in plan.cells:
+        assert pq.ParquetFile(results.cell_dir(cell) / "scores.parquet").num_row_groups == 1
+        reads.clear()
+        labels = [piece.column("detector")[0].as_py() for piece in results.scores(cell)]
+        # the null detector never changes a score: two detectors, one read
+        assert labels == ["periodic", "random"] and reads == [0]
+
+
 def test_a_folder_holding_another_run_is_refused(first: RunResults, quickstart_path: Path) -> None:
     with pytest.raises(ResumeError, match="holds the results of a different run"):
         small_run(quickstart_path, first.out, seeds=3)

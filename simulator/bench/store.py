@@ -199,22 +199,11 @@ class ResultsStore:
     def load(self, cell: Cell) -> StoredCell:
         folder = self.cell_dir(cell)
         info = json.loads((folder / "cell.json").read_text(encoding="utf-8"))
-        outcomes = pq.read_table(folder / "outcomes.parquet").to_pandas()
-        by_detector = {
-            str(label): frame.drop(columns="detector").reset_index(drop=True)
-            for label, frame in outcomes.groupby("detector", sort=False)
-        }
+        by_detector = _by_detector(pq.read_table(folder / "outcomes.parquet"))
         labels = [d["label"] for d in info["detectors"]]
         empty = pd.DataFrame({name: pd.Series(dtype=object) for name in OUTCOME_SCHEMA.names})
         windows = self._table(cell, "windows.parquet", WINDOWS_FILE_SCHEMA)
-        by_window = (
-            {}
-            if windows is None
-            else {
-                str(label): frame.drop(columns="detector").reset_index(drop=True)
-                for label, frame in windows.to_pandas().groupby("detector", sort=False)
-            }
-        )
+        by_window = {} if windows is None else _by_detector(windows)
         groups = self._table(cell, "groups.parquet", GROUPS_SCHEMA)
         splits = self._table(cell, "requests.parquet", REQUESTS_FILE_SCHEMA)
         return StoredCell(
@@ -232,12 +221,7 @@ class ResultsStore:
             peak_rss_mb=info["peak_rss_mb"],
             windows=by_window,
             groups=None if groups is None else groups.to_pandas(),
-            requests={}
-            if splits is None
-            else {
-                str(label): frame.drop(columns="detector").reset_index(drop=True)
-                for label, frame in splits.to_pandas().groupby("detector", sort=False)
-            },
+            requests={} if splits is None else _by_detector(splits),
         )
 
     def _table(self, cell: Cell, name: str, schema: pa.Schema) -> pa.Table | None:
@@ -249,7 +233,9 @@ class ResultsStore:
         (detector, tick, account_id) order, a row group (or one detector's rows of it) at a time,
         whatever the cell's size. :meth:`save` writes each detector's changes together, in the
         spill's (tick, account_id) order, so only the detectors need ordering: a first pass over
-        the ``detector`` column finds the row groups of each. Raises ``ValueError`` if a
+        the ``detector`` column finds the row groups of each. A row group holding several
+        detectors is read once for all of them while they come one after another (it is kept
+        until another is read: memory holds one more row group). Raises ``ValueError`` if a
         detector's rows are out of that order (they are then not what :meth:`save` wrote)."""
         path = self.cell_dir(cell) / "scores.parquet"
         if not path.is_file():
@@ -262,9 +248,20 @@ class ResultsStore:
                 mixed.add(group)
             for label in labels:
                 holders.setdefault(label, []).append(group)
+        source = pq.ParquetFile(path)
+        shared: tuple[int, pa.Table] | None = None
+
+        def rows_of(label: str, group: int) -> pa.Table:
+            nonlocal shared
+            if group not in mixed:
+                return source.read_row_group(group)
+            if shared is None or shared[0] != group:
+                shared = (group, source.read_row_group(group))
+            table = shared[1]
+            return table.filter(pc.equal(table.column("detector"), label))
+
         for label in sorted(holders):
-            parts = zip(holders[label], row_groups(path, holders[label]), strict=True)
-            mine = (p.filter(pc.equal(p.column("detector"), label)) if g in mixed else p for g, p in parts)
+            mine = (rows_of(label, group) for group in holders[label])
             yield from _in_tick_order(mine, f"{path} ({label})")
 
     def outcomes(self, cell: Cell) -> Iterator[pa.Table]:
@@ -284,6 +281,16 @@ class ResultsStore:
     def _row_groups(self, cell: Cell, name: str) -> Iterator[pa.Table]:
         path = self.cell_dir(cell) / name
         return row_groups(path) if path.is_file() else iter(())
+
+
+def _by_detector(table: pa.Table) -> dict[str, pd.DataFrame]:
+    """The rows of ``table`` by its ``detector`` column (labels in order of first appearance,
+    rows in file order), each as a frame of the other columns with a fresh index. The column
+    is left out before the conversion to pandas rather than dropped from every part after it:
+    a pandas ``drop`` costs more than the rest of a cell's loading."""
+    labels = table.column("detector").to_numpy(zero_copy_only=False)
+    frame = table.drop_columns("detector").to_pandas()
+    return {str(label): part.reset_index(drop=True) for label, part in frame.groupby(labels, sort=False)}
 
 
 def _in_tick_order(parts: Iterable[pa.Table], where: str) -> Iterator[pa.Table]:

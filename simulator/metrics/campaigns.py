@@ -90,7 +90,7 @@ def detection_rate(campaigns: pd.DataFrame) -> float:
     >>> detection_rate(pd.DataFrame({"detected": [True, False, False, True]}))
     0.5
     """
-    return float(campaigns["detected"].mean()) if len(campaigns) else math.nan
+    return float(campaigns["detected"].to_numpy(dtype=bool).mean()) if len(campaigns) else math.nan
 
 
 def ttd_quantile(campaigns: pd.DataFrame, q: float) -> float:
@@ -102,7 +102,7 @@ def ttd_quantile(campaigns: pd.DataFrame, q: float) -> float:
     >>> ttd_quantile(table, 0.5), ttd_quantile(table, 0.9)
     (120.0, 168.0)
     """
-    detected = campaigns.loc[campaigns["detected"], "ttd"].to_numpy(dtype=np.float64)
+    detected = campaigns["ttd"].to_numpy(dtype=np.float64)[campaigns["detected"].to_numpy(dtype=bool)]
     return float(np.quantile(detected, q)) if detected.size else math.nan
 
 

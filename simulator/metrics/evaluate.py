@@ -50,10 +50,10 @@ def evaluate(
     ownership; every other metric reads ``outcomes``.
     """
     owned = outcomes if owned is None else owned
-    active = outcomes[outcomes["requests"] > 0]
-    truth = active["campaign"].notna().to_numpy()
-    alarmed = np.isfinite(active["alarm_ts"].to_numpy(dtype=np.float64))
-    scores = active["max_score"].to_numpy(dtype=np.float64)
+    active = outcomes["requests"].to_numpy() > 0
+    truth = outcomes["campaign"].notna().to_numpy()[active]
+    alarmed = np.isfinite(outcomes["alarm_ts"].to_numpy(dtype=np.float64)[active])
+    scores = outcomes["max_score"].to_numpy(dtype=np.float64)[active]
     confusion = Confusion.of(truth, alarmed)
     table = campaign_detection(outcomes, frame.duration)
     leaked = leakage_tokens(owned, campaigns, frame.mode)
@@ -90,8 +90,8 @@ def evaluate(
 def evaluate_ranking(outcomes: pd.DataFrame) -> dict[str, float]:
     """The :data:`~simulator.metrics.catalogue.RANKING_METRICS` of per-account scores
     alone (the ``max_score`` of active accounts), as :func:`evaluate` computes them."""
-    active = outcomes[outcomes["requests"] > 0]
-    truth = active["campaign"].notna().to_numpy()
-    scores = active["max_score"].to_numpy(dtype=np.float64)
+    active = outcomes["requests"].to_numpy() > 0
+    truth = outcomes["campaign"].notna().to_numpy()[active]
+    scores = outcomes["max_score"].to_numpy(dtype=np.float64)[active]
     values = {"auprc": auprc(truth, scores), "recall_at_fpr_0.001": recall_at_fpr(truth, scores, 0.001)}
     return {name: float(values[name]) for name in RANKING_METRICS}
