@@ -45,7 +45,7 @@ SCENARIO_MODES_PER_WORKER = 4
 """The fewest (scenario, mode) pairs worth a drawing process of their own: starting one
 (imports, reading the folder) costs seconds, as much as drawing a few pairs' plots, so
 a small report is drawn in this process (a one-scenario report took 8.6 s here and
-18-21 s with two workers; the quick suite's 12 pairs took 47 s here and 29 s with two)."""
+18-21 s with two workers; the quick suite's 12 pairs took 39 s here and 24-26 s with two)."""
 
 
 @dataclass(frozen=True)
