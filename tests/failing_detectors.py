@@ -1,4 +1,4 @@
-"""Toy detectors that raise mid-run, for the report tests.
+"""Toy detectors that raise mid-run, for the report and harness tests.
 
 They live apart from the report tests because a cell runs in a process of its own,
 which imports a detector's module to unpickle it: importing a report test module

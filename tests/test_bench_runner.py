@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from failing_detectors import Fails
 
 from detectors import build
 from detectors.base import Detector, scores_series
@@ -152,16 +153,6 @@ def test_alarming_on_everyone_at_once_gives_recall_one_and_precision_the_attacke
     assert values["fpr"] == 1.0 and values["detection_rate"] == 1.0
 
 
-class Raises(Detector):
-    def __init__(self) -> None:
-        pass
-
-    def update(self, batch):
-        if batch.tick == 3:
-            raise RuntimeError("boom")
-        return None
-
-
 class Returns(Detector):
     """Returns ``what(batch)`` on the first tick with requests."""
 
@@ -180,7 +171,7 @@ def _first(batch) -> str:
 
 
 MISBEHAVIOURS = {
-    "raises": (Raises(), "tick 3: update raised RuntimeError: boom"),
+    "raises": (Fails(), "tick 3: update raised RuntimeError: boom"),
     "dict": (Returns(lambda b: {"a": 1.0}), "update returned a dict, expected a pandas Series or None"),
     "nan": (Returns(lambda b: pd.Series([math.nan], index=[_first(b)])), "non-finite score nan for account"),
     "big": (Returns(lambda b: pd.Series([1.5], index=[_first(b)])), "score 1.5 outside [0, 1] for account"),
