@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, MutableSequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,6 @@ __all__ = [
     "DetectorFailedError",
     "Failure",
     "Watch",
-    "budget_alarm",
     "checked_call",
     "checked_update",
     "over_budget_reason",
@@ -69,55 +68,24 @@ def over_budget_reason(seconds: float) -> str:
     return f"took longer than the per-tick time budget of {seconds:g} s"
 
 
-def _expire(signum: int, frame: object) -> None:
-    raise _OverBudget
-
-
 @contextlib.contextmanager
-def budget_alarm(seconds: float | None) -> Iterator[None]:
-    """Keep the guard's ``SIGALRM`` handler installed for the block when calls in it have a
-    budget of ``seconds`` (main thread only; the previous handler is restored after it), so
-    that each budgeted call within it only sets and clears the timer instead of also
-    swapping the handler twice. A call that finds another handler in place (a detector
-    replaced it) installs the guard's again for its own duration, as outside the block."""
+def _time_budget(seconds: float | None) -> Iterator[None]:
+    """Interrupt the block with :class:`_OverBudget` after ``seconds`` of wall time
+    (main thread only; elsewhere, and for ``None`` or 0, the block runs unbounded)."""
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGALRM, _expire)
+
+    def expire(signum: int, frame: object) -> None:
+        raise _OverBudget
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-
-
-class _TimeBudget:
-    """Interrupt the block with :class:`_OverBudget` after ``seconds`` of wall time
-    (main thread only; elsewhere, and for ``None`` or 0, the block runs unbounded).
-    A class rather than a generator: it is entered on every detector call."""
-
-    __slots__ = ("previous", "seconds", "swapped", "timed")
-
-    def __init__(self, seconds: float | None) -> None:
-        self.seconds = seconds
-        self.timed = False
-        self.swapped = False
-        self.previous: Any = None
-
-    def __enter__(self) -> None:
-        if not self.seconds or threading.current_thread() is not threading.main_thread():
-            return
-        # the handler of an enclosing budget_alarm() stays; any other is swapped for the call
-        if signal.getsignal(signal.SIGALRM) is not _expire:
-            self.previous = signal.signal(signal.SIGALRM, _expire)
-            self.swapped = True
-        self.timed = True
-        signal.setitimer(signal.ITIMER_REAL, self.seconds)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.timed:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        if self.swapped:
-            signal.signal(signal.SIGALRM, self.previous)
 
 
 class Watch:
@@ -144,7 +112,7 @@ def checked_call(tick: int, what: str, call: Callable[[], T], budget: float | No
     """``call()`` within the time budget; anything it raises (``BaseException`` included)
     becomes :class:`DetectorFailedError` at ``tick`` naming ``what`` was called."""
     try:
-        with _TimeBudget(budget):
+        with _time_budget(budget):
             return call()
     except _OverBudget:
         raise DetectorFailedError(tick, f"{what} {over_budget_reason(budget or 0)}") from None

@@ -38,7 +38,7 @@ from detectors.view import view
 from simulator.bench.cells import GROUPS_SCHEMA, Cell, CellResult, DetectorResult, DetectorSpec, RunFacts
 from simulator.bench.cost import CostMeter, peak_rss_mb, reset_peak_rss
 from simulator.bench.defences.loop import DefenceLoop, DefenceMeter
-from simulator.bench.guard import DetectorFailedError, Failure, Watch, budget_alarm, checked_call, checked_update
+from simulator.bench.guard import DetectorFailedError, Failure, Watch, checked_call, checked_update
 from simulator.bench.leakage import LeakageSeries
 from simulator.bench.ledger import ScoreLog, TrafficLedger
 from simulator.bench.references import ReferenceRows
@@ -276,8 +276,7 @@ def run_cell(
     registry = world.registry
     spill = ScoreSpill(lambda codes: registry.visible.column("account_id")[codes]) if cell.record_scores else None
     try:
-        with budget_alarm(budget):
-            return _run(cell, world, budget, replay or {}, watch or Watch(), spill, started)
+        return _run(cell, world, budget, replay or {}, watch or Watch(), spill, started)
     finally:
         if spill is not None:  # the files of failed detectors, or of a cell that raised
             spill.close()
