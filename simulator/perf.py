@@ -25,7 +25,9 @@ before:
   Parquet output, every detector updated through the harness's guard, their score
   logs and spilled score changes, and the reference rows with their supervised
   ceiling), as ``extractbench run`` runs each cell, and that time divided by the
-  simulation's: what a benchmark of a world costs beside simulating it;
+  simulation's: what a benchmark of a world costs beside simulating it; then the
+  same cell without the reference rows (what the detectors and the harness alone
+  cost: the ceiling's five cross-validated fits are a fixed cost per world);
 * **peak memory** — peak resident memory (MB) of a fresh process that simulates
   the scenario and streams it through the zoo, at two durations with the same
   accounts (so the second has several times the requests of the first).
@@ -145,6 +147,10 @@ class CellTime:
     detector_seconds: float
     """Seconds inside the detectors' updates, as the cell's cost meters time them (wall
     clock, on the ticks not sampled for memory)."""
+    without_references: float
+    """CPU seconds of the same cell without the reference rows (the detectors and the
+    harness around them): ``seconds`` minus this is what the artefacts row and the
+    supervised ceiling's cross-validated fits cost."""
 
 
 @dataclass(frozen=True)
@@ -234,6 +240,10 @@ class PerfReport:
                 "seconds": round(self.cell.seconds, 3),
                 "detector_seconds": round(self.cell.detector_seconds, 3),
                 "vs_simulation": self.cell.seconds / self.simulation_seconds if self.simulation_seconds > 0 else None,
+                "seconds_without_references": round(self.cell.without_references, 3),
+                "vs_simulation_without_references": self.cell.without_references / self.simulation_seconds
+                if self.simulation_seconds > 0
+                else None,
             },
             "memory": [
                 {
@@ -351,26 +361,29 @@ def detector_rates(batches: Sequence, specs: Sequence[str]) -> tuple[list[Detect
 
 def benchmark_cell(scenario: Scenario, specs: Sequence[str]) -> CellTime:
     """Run one passive benchmark cell of ``scenario`` with ``specs`` and the reference rows
-    (seed: the scenario's) and time it."""
+    (seed: the scenario's) and time it; then the same cell without the reference rows."""
     from detectors.registry import build
     from simulator.bench.cells import Cell, DetectorSpec, ScenarioSpec
     from simulator.bench.policy import AlarmPolicy
     from simulator.bench.runner import run_cell
 
-    detectors = tuple(DetectorSpec(spec, build(spec)) for spec in specs)
-    cell = Cell(
-        "passive",
-        ScenarioSpec(scenario.name, scenario, "<perf>"),
-        scenario.seed,
-        detectors,
-        AlarmPolicy(),
-        references=True,
-    )
-    started = _clock()
-    result = run_cell(cell)
-    seconds = _clock() - started
-    inside = sum(d.cost.update_seconds for d in result.detectors if d.cost is not None)
-    return CellTime(seconds, inside)
+    def timed(references: bool) -> tuple[float, float]:
+        cell = Cell(
+            "passive",
+            ScenarioSpec(scenario.name, scenario, "<perf>"),
+            scenario.seed,
+            tuple(DetectorSpec(spec, build(spec)) for spec in specs),
+            AlarmPolicy(),
+            references=references,
+        )
+        started = _clock()
+        result = run_cell(cell)
+        seconds = _clock() - started
+        return seconds, sum(d.cost.update_seconds for d in result.detectors if d.cost is not None)
+
+    seconds, inside = timed(references=True)
+    without, _ = timed(references=False)
+    return CellTime(seconds, inside, without)
 
 
 def _pandas_frame_ms(batches: Sequence) -> float:
@@ -456,7 +469,7 @@ def measure(config: PerfConfig, *, memory: bool = True, progress: Progress | Non
     step(f"detectors: {', '.join(specs)}, alone and together")
     rates, zoo = detector_rates(batches, specs)
     del batches
-    step("one passive benchmark cell of the same world (every detector, the reference rows)")
+    step("one passive benchmark cell of the same world (every detector, with and without the reference rows)")
     cell = benchmark_cell(scenario, specs)
     points: list[MemoryPoint] = []
     if memory:

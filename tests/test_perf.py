@@ -44,6 +44,10 @@ def test_the_report_has_every_figure(report: PerfReport) -> None:
     assert cell["seconds"] > 0 and cell["detector_seconds"] > 0  # CPU and wall clock: not comparable under load
     # from the unrounded times: the JSON's seconds are rounded to milliseconds, a few percent of this tiny run
     assert cell["vs_simulation"] == pytest.approx(report.cell.seconds / report.simulation_seconds)
+    assert cell["seconds_without_references"] > 0
+    assert cell["vs_simulation_without_references"] == pytest.approx(
+        report.cell.without_references / report.simulation_seconds
+    )
     assert data["memory"] == []
     json.dumps(data)
 
@@ -59,6 +63,7 @@ def test_the_table_names_every_figure(report: PerfReport) -> None:
         "ensemble",
         "zoo",
         "benchmark cell",
+        "without the reference rows",
     ):
         assert words in text
 

@@ -48,6 +48,10 @@ def _text(report: PerfReport) -> list[str]:
             f"{report.cell.seconds / report.simulation_seconds:.2f}× the simulation's time "
             f"({report.cell.detector_seconds:.2f} s inside the detectors)"
         )
+        lines.append(
+            f"  without the reference rows: {report.cell.without_references:.2f} s, "
+            f"{report.cell.without_references / report.simulation_seconds:.2f}× the simulation's time"
+        )
     if report.memory:
         lines.append("peak memory of a passive run through the zoo (fresh process each):")
         for m in report.memory:
