@@ -25,9 +25,9 @@ child process and watching it:
   a ``KeyboardInterrupt`` inside the child can only come from a detector.
 
 Children are forked from a ``forkserver`` that has imported the harness and the
-built-in detectors once, so a cell pays a fork, not an interpreter start. Where a process may not have children
-(a daemonic Dask worker of a remote cluster), the cell runs in the process with the
-in-process guard only.
+built-in detectors once, so a cell pays a fork, not an interpreter start. Where a
+process may not have children (a daemonic Dask worker of a remote cluster), the cell
+runs in the process with the in-process guard only.
 """
 
 from __future__ import annotations
