@@ -211,6 +211,9 @@ class PerfReport:
                 out["vs_null"] = d.events_per_s / null.events_per_s
             return out
 
+        def vs_simulation(seconds: float) -> float | None:
+            return seconds / self.simulation_seconds if self.simulation_seconds > 0 else None
+
         return {
             "machine": self.machine,
             "references": {
@@ -239,11 +242,9 @@ class PerfReport:
             else {
                 "seconds": round(self.cell.seconds, 3),
                 "detector_seconds": round(self.cell.detector_seconds, 3),
-                "vs_simulation": self.cell.seconds / self.simulation_seconds if self.simulation_seconds > 0 else None,
+                "vs_simulation": vs_simulation(self.cell.seconds),
                 "seconds_without_references": round(self.cell.without_references, 3),
-                "vs_simulation_without_references": self.cell.without_references / self.simulation_seconds
-                if self.simulation_seconds > 0
-                else None,
+                "vs_simulation_without_references": vs_simulation(self.cell.without_references),
             },
             "memory": [
                 {
