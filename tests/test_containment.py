@@ -6,6 +6,7 @@ import contextlib
 import os
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from simulator import bench
 from simulator.bench import AlarmPolicy, Cell, DetectorSpec, ScenarioSpec, containment, run_cell
 from simulator.bench.budgets import Budgets
 from simulator.bench.containment import run_contained
+from simulator.bench.spill import SPILL_PREFIX
 from simulator.cli import app
 from simulator.scenario import Scenario
 from simulator.scenario.loading import load_scenario
@@ -170,6 +172,40 @@ def test_a_detector_that_mutates_its_batch_cannot_change_another_detectors_score
     for index in (0, 1):
         assert together.detectors[index + 1].outcomes.equals(alone.detectors[index].outcomes)
         assert together.detectors[index + 1].scores.table().equals(alone.detectors[index].scores.table())
+
+
+class SleepsAfterNaming(Detector):
+    """At tick 1, writes its process id to the file ``path``, then sleeps."""
+
+    def __init__(self, path: str = "") -> None:
+        self.path = path
+
+    def update(self, batch):
+        if batch.tick == 1:
+            Path(self.path).write_text(str(os.getpid()))
+            time.sleep(600)
+        return None
+
+
+def test_an_interrupted_run_leaves_no_score_files_of_its_worker(small: Scenario, tmp_path: Path) -> None:
+    pid_file = tmp_path / "worker.pid"
+    seen: list[Path] = []
+
+    def interrupt(signum: int, frame: object) -> None:
+        if pid_file.exists() and pid_file.read_text():
+            seen.extend(Path(tempfile.gettempdir()).glob(f"{SPILL_PREFIX}{pid_file.read_text()}-*"))
+            raise KeyboardInterrupt  # as Ctrl-C in a terminal (the worker ignores SIGINT)
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.2, 0.2)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_contained(cell(small, SleepsAfterNaming(str(pid_file)), "rate"))
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert seen, "the worker had a spill folder when it was interrupted"
+    assert not [folder for folder in seen if folder.exists()]
 
 
 @pytest.mark.parametrize(

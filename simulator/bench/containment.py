@@ -191,6 +191,7 @@ def _attempt(
     sender.close()
     limit = budgets.tick + GRACE_SECONDS if budgets.tick else None
     how: str | None = None
+    finished = False
     try:
         while True:
             if receiver.poll(0.2):
@@ -203,6 +204,7 @@ def _attempt(
                 child.join()
                 if kind == "error":
                     raise value
+                finished = True
                 return value
             if limit is not None and slots[1] >= 0 and time.monotonic() - slots[2] > limit:
                 how = f"hung: {over_budget_reason(budgets.tick)} and could not be interrupted"
@@ -214,7 +216,8 @@ def _attempt(
             child.kill()
             child.join()
         receiver.close()
-    remove_spills_of(child.pid)  # the score changes a crashed or killed child left on disk
+        if not finished:  # also when this process is interrupted: a killed child cannot clean up
+            remove_spills_of(child.pid)  # the score changes the child left on disk
     index, tick = int(slots[1]), int(slots[0])
     if index < 0:
         raise CellCrashedError(f"cell {cell.name}: its worker process {how} while no detector was running")
