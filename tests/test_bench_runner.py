@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
+import tempfile
 
 import numpy as np
 import pandas as pd
@@ -123,6 +127,26 @@ def test_spilled_score_changes_match_the_kept_trajectory_across_row_groups(monke
     store.finish()
     assert store.table("x").equals(kept.trajectory(ids))
     assert [part.num_rows for part in store.batches("x")] == [3, 7, 1]
+    store.close()
+
+
+def test_spill_folders_of_ended_processes_are_swept_and_live_ones_kept(tmp_path, monkeypatch) -> None:
+    from simulator.bench import spill
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    dead = tmp_path / f"{spill.SPILL_PREFIX}{ended.pid}-abc"
+    alive = tmp_path / f"{spill.SPILL_PREFIX}{os.getpid()}-def"
+    unrelated = tmp_path / f"{spill.SPILL_PREFIX}notapid-ghi"
+    for folder in (dead, alive, unrelated):
+        folder.mkdir()
+        (folder / "0.parquet").write_bytes(b"PAR1")
+    assert spill.remove_stale_spills() == [dead]
+    assert not dead.exists() and (alive / "0.parquet").exists() and unrelated.exists()
+    store = spill.ScoreSpill(lambda codes: codes)  # this process's own spill, in use
+    store.sink("x")
+    assert spill.remove_stale_spills() == []
     store.close()
 
 

@@ -33,6 +33,7 @@ from simulator.bench.executors import make_executor
 from simulator.bench.operating import OperatingPoints
 from simulator.bench.plan import BenchInputError, DetectorChoice, ModeChoice, RunPlan, plan_run
 from simulator.bench.policy import AlarmPolicy
+from simulator.bench.spill import remove_stale_spills
 from simulator.bench.store import ResultsStore
 from simulator.bench.sweep import sweep_table
 from simulator.results.folder import RunResults
@@ -219,6 +220,7 @@ def execute(
     :func:`output_folder`), each in its worker process within ``budgets`` (fields
     overriding the plan's), then write the run's tables."""
     folder, run_id = output_folder(plan, out, run_id)
+    remove_stale_spills()  # what the workers of a killed run left in the temporary folder
     store = ResultsStore(folder)
     # biggest first, so that a pool does not end waiting on one long cell
     pending = sorted((c for c in plan.cells if not store.has(c)), key=lambda c: -c.scenario.weight)

@@ -86,6 +86,8 @@ def _die_with_reader(conn: Connection) -> None:
         while True:
             for _, events in poller.poll():
                 if events & (select.POLLERR | select.POLLHUP | select.POLLNVAL):
+                    with contextlib.suppress(Exception):  # nobody will read the score changes
+                        remove_spills_of(os.getpid())
                     os._exit(1)
 
     threading.Thread(target=wait, name="watch-run", daemon=True).start()

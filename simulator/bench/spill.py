@@ -43,6 +43,7 @@ __all__ = [
     "ScoreSpill",
     "SpilledScores",
     "remove_spills_of",
+    "remove_stale_spills",
 ]
 
 SPILL_PREFIX = "extractbench-scores-"
@@ -212,3 +213,30 @@ def remove_spills_of(pid: int) -> None:
     """Delete the spill folders of process ``pid`` (one that died before it could)."""
     for folder in Path(tempfile.gettempdir()).glob(f"{SPILL_PREFIX}{pid}-*"):
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_stale_spills() -> list[Path]:
+    """Delete the spill folders of processes that no longer exist, and return them: a
+    run killed outright (SIGKILL) takes its cells' workers down before they can delete
+    theirs. A folder whose process is alive, or may be (another user's), is left alone.
+    Only where processes can be probed without a signal (POSIX)."""
+    if os.name != "posix":
+        return []
+    removed = []
+    for folder in sorted(Path(tempfile.gettempdir()).glob(f"{SPILL_PREFIX}*-*")):
+        owner = folder.name[len(SPILL_PREFIX) :].split("-", 1)[0]
+        if owner.isdigit() and folder.is_dir() and not _exists(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _exists(pid: int) -> bool:
+    """Whether process ``pid`` exists (signal 0 sends nothing; it only checks)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

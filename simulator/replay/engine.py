@@ -30,7 +30,7 @@ from detectors.registry import BASELINES
 from simulator.bench.cells import DetectorSpec
 from simulator.bench.guard import DetectorFailedError, Failure, checked_update
 from simulator.bench.ledger import ScoreLog, TrafficLedger
-from simulator.bench.spill import ScoreSpill
+from simulator.bench.spill import ScoreSpill, remove_stale_spills
 from simulator.metrics.evaluate import evaluate
 from simulator.metrics.outcomes import CAMPAIGN_SCHEMA, OUTCOME_SCHEMA, RunFrame
 from simulator.replay.accounts import AccountBook
@@ -139,6 +139,7 @@ def replay_logs(spec: ReplayInput, progress: ProgressCallback | None = None) -> 
     if spec.labels_file is not None and labels is not None:
         labels.read_file(spec.labels_file, bad)
     ledger = TrafficLedger()
+    remove_stale_spills()  # what a killed replay or run left in the temporary folder
     spill = ScoreSpill(lambda codes: np.array([book.ids[c] for c in codes.tolist()], dtype=object))
     runs: list[DetectorRun] = []
     started_detectors: list[bool] = []
