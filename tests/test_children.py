@@ -58,7 +58,11 @@ def _alive(pids: set[int]) -> set[int]:
     return {pid for pid in pids if pid in parents}
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # the test runner's workers may ignore it
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_no_worker_outlives_a_killed_run(tmp_path: Path, quickstart_path: Path, how: signal.Signals) -> None:
     (tmp_path / "slow_detector.py").write_text(SLOW)
     argv = [
@@ -72,7 +76,7 @@ def test_no_worker_outlives_a_killed_run(tmp_path: Path, quickstart_path: Path, 
     ]
     argv += ["--seeds", "2", "--jobs", "2", "--duration", "2h", "--out", str(tmp_path / "out"), "--no-report"]
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    run = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    run = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_default_sigint)
     try:
         deadline = time.monotonic() + 60
         workers: set[int] = set()
@@ -81,7 +85,13 @@ def test_no_worker_outlives_a_killed_run(tmp_path: Path, quickstart_path: Path, 
             workers = _descendants(run.pid)
         assert len(workers) >= 4, "the run did not start its workers"
         run.send_signal(how)
-        run.wait(timeout=30)
+        sent = time.monotonic()
+        run.wait(timeout=60)
+        if how != signal.SIGKILL:  # running cells end at once (each would take a minute), completed ones are kept
+            assert time.monotonic() - sent < 20
+            what, status = ("terminated", 143) if how == signal.SIGTERM else ("interrupted", 130)
+            assert run.returncode == status
+            assert f"{what}: completed cells are kept; rerun with --out".encode() in run.stderr.read()
         deadline = time.monotonic() + 10
         while _alive(workers) and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -89,6 +99,23 @@ def test_no_worker_outlives_a_killed_run(tmp_path: Path, quickstart_path: Path, 
         remove_stale_spills()  # as the next run does first: a killed worker cannot always delete its own
         left = [folder for pid in workers for folder in Path(tempfile.gettempdir()).glob(f"{SPILL_PREFIX}{pid}-*")]
         assert not left
+    finally:
+        if run.poll() is None:
+            run.kill()
+
+
+def test_a_terminated_simulation_leaves_no_half_written_file(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    argv = [sys.executable, "-c", "from simulator.cli import main; main()", "simulate", "hydra-cluster"]
+    run = subprocess.Popen([*argv, "--duration", "1d", "--out", str(out)], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not list(out.glob(".*.tmp")):
+            time.sleep(0.05)
+        assert list(out.glob(".*.tmp")), "the simulation did not start writing"
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=30) == 143
+        assert list(out.iterdir()) == []
     finally:
         if run.poll() is None:
             run.kill()

@@ -54,7 +54,7 @@ from simulator.bench.runner import run_cell
 from simulator.bench.spill import remove_spills_of
 from simulator.workers import die_with_parent
 
-__all__ = ["GRACE_SECONDS", "CellCrashedError", "die_with_parent", "run_contained"]
+__all__ = ["GRACE_SECONDS", "CellCrashedError", "CellStoppedError", "die_with_parent", "run_contained"]
 
 GRACE_SECONDS = 5.0
 """How long past the time budget the watching process waits before it kills a cell
@@ -72,6 +72,10 @@ suite would otherwise import again, about 0.1 s of CPU a cell."""
 
 class CellCrashedError(RuntimeError):
     """A cell's worker process ended while no detector was running (the simulation itself)."""
+
+
+class CellStoppedError(RuntimeError):
+    """The run stopped waiting for a cell (it was interrupted): the cell's worker was ended."""
 
 
 def _die_with_reader(conn: Connection) -> None:
@@ -178,7 +182,7 @@ def _main_not_reimported() -> Any:
 
 
 def _attempt(
-    cell: Cell, budgets: Budgets, replay: Mapping[str, Failure], context: Any
+    cell: Cell, budgets: Budgets, replay: Mapping[str, Failure], context: Any, stop: threading.Event | None
 ) -> CellResult | tuple[str, Failure]:
     """One run of ``cell`` in a child process: its result, or the (label, failure) of
     the detector that took the child down."""
@@ -208,6 +212,8 @@ def _attempt(
                     raise value
                 finished = True
                 return value
+            if stop is not None and stop.is_set():  # the finally ends the worker and deletes its files
+                raise CellStoppedError(f"cell {cell.name}: stopped with the run")
             if limit is not None and slots[1] >= 0 and time.monotonic() - slots[2] > limit:
                 how = f"hung: {over_budget_reason(budgets.tick)} and could not be interrupted"
                 child.kill()
@@ -234,16 +240,18 @@ def _attempt(
     return label, Failure(tick, reason)
 
 
-def run_contained(cell: Cell, budgets: Budgets = DEFAULT_BUDGETS) -> CellResult:
+def run_contained(cell: Cell, budgets: Budgets = DEFAULT_BUDGETS, stop: threading.Event | None = None) -> CellResult:
     """Run ``cell`` in a worker process within ``budgets`` (see the module's docstring);
     the result is that of :func:`~simulator.bench.runner.run_cell`, with the detectors
-    that took the worker down recorded as failed."""
+    that took the worker down recorded as failed. Once ``stop`` is set (an interrupted
+    run, from another thread than the one waiting here), the worker is ended within
+    a fifth of a second and :class:`CellStoppedError` raised."""
     context = _context()
     if context is None:
         return run_cell(cell, budget=budgets.tick or None)
     replay: dict[str, Failure] = {}
     for _ in range(len(cell.detectors) + 1):
-        outcome = _attempt(cell, budgets, replay, context)
+        outcome = _attempt(cell, budgets, replay, context, stop)
         if isinstance(outcome, CellResult):
             return outcome
         label, failure = outcome

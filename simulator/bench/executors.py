@@ -18,6 +18,7 @@ complete; results depend on the cell only, so every executor writes identical
 from __future__ import annotations
 
 import logging
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -78,14 +79,17 @@ class ProcessExecutor(Executor):
         if not cells:
             return
         pool = ThreadPoolExecutor(max_workers=min(self.jobs, len(cells)), thread_name_prefix="cell")
+        stop = threading.Event()
         try:
             futures: dict[Future[CellResult], Cell] = {
-                pool.submit(run_contained, cell, self.budgets): cell for cell in cells
+                pool.submit(run_contained, cell, self.budgets, stop): cell for cell in cells
             }
             for future in as_completed(futures):
                 yield futures[future], future.result()
         finally:
-            # cells not started are dropped; running ones end with their worker processes
+            # cells not started are dropped; running ones (after an interrupt, or a cell that
+            # raised) end their worker processes at once instead of running to the end
+            stop.set()
             pool.shutdown(wait=True, cancel_futures=True)
 
 

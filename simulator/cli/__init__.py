@@ -29,6 +29,7 @@ from simulator.cli import scenarios as _scenarios
 from simulator.cli import schema as _schema
 from simulator.cli import simulate as _simulate
 from simulator.cli import validate as _validate
+from simulator.cli.termination import INTERRUPTED, TERMINATED, raise_on_sigterm, stop, was_terminated
 
 __all__ = ["app", "main"]
 
@@ -79,11 +80,17 @@ app.command("red-team")(_redteam.red_team)
 
 def main() -> None:
     """Entry point of the console script."""
+    raise_on_sigterm()
     try:
         app()
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
+    except SystemExit as done:  # Typer ends every command so; an interrupt as status 130
+        if done.code == INTERRUPTED and was_terminated():
+            sys.exit(TERMINATED)
+        raise
+    except KeyboardInterrupt as interrupt:
+        what, status = stop(interrupt)
+        typer.echo(what, err=True)
+        sys.exit(status)
     except Exception as exc:  # an internal error: say so briefly unless debugging
         if os.environ.get("EXTRACTBENCH_DEBUG"):
             raise

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from simulator.cli.options import FORCE_HELP, parse_duration_option, parse_scale_option, parse_span_option
+from simulator.cli.termination import stop
 
 __all__ = ["FAILED_CELLS_EXIT", "WARN_CELLS", "WARN_SECONDS", "run"]
 
@@ -262,10 +263,11 @@ def run(
         for line in getattr(error, "problems", [str(error)]):
             typer.echo(line, err=True)
         raise typer.Exit(code=2) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        what, status = stop(interrupt)
         resume = f"; rerun with --out {folder} to resume" if folder is not None else ""
-        typer.echo(f"interrupted: completed cells are kept{resume}", err=True)
-        raise typer.Exit(code=130) from None
+        typer.echo(f"{what}: completed cells are kept{resume}", err=True)
+        raise typer.Exit(code=status) from None
     config = results.config
     if not quiet:
         typer.echo(
