@@ -21,9 +21,12 @@ The Parquet files depend only on the scenario, the seed and the package version
 
 from __future__ import annotations
 
+import os
 import platform
 import resource
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -114,9 +117,28 @@ def simulate_to_folder(
     fmt: str = "parquet",
 ) -> SimulationSummary:
     """Simulate ``scenario`` (already resolved for scale and duration) and write
-    its traffic (the request log in ``fmt``: parquet, jsonl or csv) and ground truth under ``out``."""
+    its traffic (the request log in ``fmt``: parquet, jsonl or csv) and ground truth under ``out``.
+
+    The files are written into a hidden folder inside ``out`` and moved into place
+    together once every one of them is complete: a simulation that fails or is
+    interrupted part-way (a full disk, Ctrl-C) leaves ``out`` as it found it, never a
+    request log beside the ground truth of another run."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".simulating-", dir=out))
+    try:
+        summary = _simulate_into(scenario, staging, seed, progress, fmt)
+        for written in sorted(staging.iterdir()):
+            os.replace(written, out / written.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return summary
+
+
+def _simulate_into(
+    scenario: Scenario, out: Path, seed: int | None, progress: ProgressCallback | None, fmt: str
+) -> SimulationSummary:
+    """:func:`simulate_to_folder`'s files, written in ``out``."""
     started = time.perf_counter()
     world = World(scenario, seed=seed)
     statuses: dict[int, int] = {}

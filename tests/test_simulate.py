@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -86,6 +88,44 @@ def test_an_interrupted_run_leaves_no_file_under_a_final_name(
     with pytest.raises(KeyboardInterrupt):
         simulate_to_folder(load_scenario(quickstart_path).resolved(duration=7200), tmp_path, progress=boom)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_simulation_that_fails_at_its_last_files_leaves_the_folder_as_it_was(
+    first_run: Path, tmp_path: Path, quickstart_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simulator import simulation_folder
+    from simulator.scenario.loading import load_scenario
+
+    out = tmp_path / "out"
+    shutil.copytree(first_run, out)
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    written = simulation_folder.write_table
+
+    def disk_full_at_labels(path: Path, table) -> None:
+        if path.name == "labels.parquet":  # after the request logs and the accounts: a full disk
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written(path, table)
+
+    monkeypatch.setattr(simulation_folder, "write_table", disk_full_at_labels)
+    with pytest.raises(OSError, match="No space left"):
+        simulation_folder.simulate_to_folder(load_scenario(quickstart_path).resolved(duration=3600), out, seed=12)
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before  # no staging folder either
+
+
+def test_a_full_disk_is_reported_as_the_systems_refusal_not_an_internal_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import simulator.cli as cli
+
+    def full() -> None:
+        raise OSError(errno.ENOSPC, "Error writing bytes to file. Detail: [errno 28] No space left on device")
+
+    monkeypatch.setattr(cli, "app", full)
+    with pytest.raises(SystemExit) as done:
+        cli.main()
+    assert done.value.code == 74
+    message = capsys.readouterr().err
+    assert "No space left on device" in message and "internal error" not in message
 
 
 def test_outputs_get_the_permissions_of_a_plainly_created_file(first_run: Path, tmp_path: Path) -> None:

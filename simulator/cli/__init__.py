@@ -8,6 +8,7 @@ inside the command, so that ``extractbench --help`` starts at once.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from typing import Annotated
@@ -78,6 +79,19 @@ app.command("frontier")(_frontier.frontier)
 app.command("red-team")(_redteam.red_team)
 
 
+FILE_REFUSED = 74
+"""Exit status when the system refused a file operation (disk full, permission denied,
+a path through a file): ``EX_IOERR`` of BSD's sysexits."""
+
+_REFUSALS = frozenset(
+    getattr(errno, name)
+    for name in ("ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EFBIG", "EIO", "EMFILE")
+    if hasattr(errno, name)
+)
+"""Errors of the system, not of extractbench, even where the error names no file (Arrow's
+writers name none)."""
+
+
 def main() -> None:
     """Entry point of the console script."""
     raise_on_sigterm()
@@ -94,6 +108,10 @@ def main() -> None:
     except Exception as exc:  # an internal error: say so briefly unless debugging
         if os.environ.get("EXTRACTBENCH_DEBUG"):
             raise
+        if isinstance(exc, OSError) and (exc.filename is not None or exc.errno in _REFUSALS):  # no bug
+            files = " → ".join(str(name) for name in (exc.filename, exc.filename2) if name is not None)
+            typer.echo(f"extractbench: {files}: {exc.strerror}" if files else f"extractbench: {exc}", err=True)
+            sys.exit(FILE_REFUSED)
         typer.echo(
             f"extractbench: internal error: {type(exc).__name__}: {exc}\n"
             "(set EXTRACTBENCH_DEBUG=1 to see the traceback, and please report it)",
