@@ -14,6 +14,7 @@ import contextlib
 import io
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -32,6 +33,7 @@ __all__ = [
     "AtomicParquetWriter",
     "atomic_path",
     "row_groups",
+    "staged_folder",
     "write_json",
     "write_table",
 ]
@@ -74,6 +76,22 @@ def atomic_path(path: Path) -> Iterator[Path]:
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def staged_folder(out: Path) -> Iterator[Path]:
+    """Yield a hidden folder inside ``out`` to write a set of files into; on success move
+    every file into ``out`` (renames within one file system: they need no space, so a full
+    disk cannot stop them half-way), on error delete them. ``out`` then holds all the new
+    files or none, never one run's files beside another's. Files only: move no folder."""
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out))
+    try:
+        yield staging
+        for written in sorted(staging.iterdir()):
+            os.replace(written, out / written.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_json(path: Path, payload: Any) -> None:

@@ -21,12 +21,9 @@ The Parquet files depend only on the scenario, the seed and the package version
 
 from __future__ import annotations
 
-import os
 import platform
 import resource
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -36,7 +33,14 @@ import numpy as np
 import pyarrow as pa
 
 from simulator import __version__
-from simulator.export import AtomicLogWriter, AtomicParquetWriter, atomic_path, write_json, write_table
+from simulator.export import (
+    AtomicLogWriter,
+    AtomicParquetWriter,
+    atomic_path,
+    staged_folder,
+    write_json,
+    write_table,
+)
 from simulator.registry import Registry
 from simulator.scenario import Scenario
 from simulator.traffic import ACCOUNT_SCHEMA, REQUEST_SCHEMA, extraction_requests
@@ -123,16 +127,8 @@ def simulate_to_folder(
     together once every one of them is complete: a simulation that fails or is
     interrupted part-way (a full disk, Ctrl-C) leaves ``out`` as it found it, never a
     request log beside the ground truth of another run."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".simulating-", dir=out))
-    try:
-        summary = _simulate_into(scenario, staging, seed, progress, fmt)
-        for written in sorted(staging.iterdir()):
-            os.replace(written, out / written.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return summary
+    with staged_folder(Path(out)) as staging:
+        return _simulate_into(scenario, staging, seed, progress, fmt)
 
 
 def _simulate_into(

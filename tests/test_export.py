@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from simulator.export import AtomicParquetWriter
+from simulator.export import AtomicParquetWriter, staged_folder
 
 SCHEMA = pa.schema([pa.field("x", pa.int64()), pa.field("name", pa.string())])
 
@@ -61,3 +61,15 @@ def test_an_error_in_the_last_row_group_is_raised_by_close(tmp_path: Path) -> No
     with pytest.raises((ValueError, pa.ArrowInvalid)):
         writer.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_staged_folder_gets_every_file_or_none(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with staged_folder(out) as staging:
+        (staging / "a.csv").write_text("new a")
+        (staging / "b.csv").write_text("new b")
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "b.csv"]
+    with pytest.raises(OSError, match="disk full"), staged_folder(out) as staging:
+        (staging / "a.csv").write_text("newer a")
+        raise OSError("disk full")  # before b.csv: a.csv must not replace the complete one
+    assert {p.name: p.read_text() for p in out.iterdir()} == {"a.csv": "new a", "b.csv": "new b"}

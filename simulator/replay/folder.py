@@ -35,7 +35,7 @@ import pyarrow as pa
 
 from simulator.bench.assemble import write_csv
 from simulator.bench.ledger import TRAJECTORY_SCHEMA
-from simulator.export import AtomicParquetWriter, write_json, write_table
+from simulator.export import AtomicParquetWriter, staged_folder, write_json, write_table
 from simulator.metrics.outcomes import OUTCOME_SCHEMA
 from simulator.replay.engine import ReplayInput, ReplayRun, score_distribution, top_accounts
 
@@ -101,9 +101,13 @@ def _alarms(run: ReplayRun) -> pd.DataFrame:
 
 
 def write_folder(spec: ReplayInput, run: ReplayRun, out: Path) -> None:
-    """Write the replay's results folder (see the module docstring)."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    """Write the replay's results folder (see the module docstring): every file or,
+    if writing fails part-way, none (:func:`~simulator.export.staged_folder`)."""
+    with staged_folder(Path(out)) as staging:
+        _write_files(spec, run, staging)
+
+
+def _write_files(spec: ReplayInput, run: ReplayRun, out: Path) -> None:
     write_json(
         out / "run.json",
         {
