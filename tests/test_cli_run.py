@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -104,6 +108,43 @@ def test_a_folder_with_another_run_is_refused(tmp_path: Path, quickstart_path: P
     (tmp_path / "notes.txt").write_text("mine")
     result = invoke(str(quickstart_path), "--detectors", "null", *SMALL, "--out", str(tmp_path))
     assert result.exit_code == 2 and "is not an extractbench results folder" in result.output
+
+
+SLOW_DETECTOR = """
+import time
+from detectors.base import Detector
+
+class Slow(Detector):
+    def __init__(self) -> None:
+        pass
+
+    def update(self, batch):
+        time.sleep(0.5)
+        return None
+"""
+
+
+def test_a_second_run_into_a_folder_in_use_is_refused_at_once(tmp_path: Path, quickstart_path: Path) -> None:
+    from simulator.bench.store import ResultsStore
+
+    (tmp_path / "slow_detector.py").write_text(SLOW_DETECTOR)
+    out = tmp_path / "out"
+    argv = [sys.executable, "-c", "from simulator.cli import main; main()", "run", str(quickstart_path)]
+    argv += ["--detectors", "slow_detector:Slow", "--seeds", "1", "--duration", "2h", "--out", str(out), "--no-report"]
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    first = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (out / "run.json").exists():
+            time.sleep(0.1)
+        assert (out / "run.json").exists(), "the first run did not start"
+        result = invoke(str(quickstart_path), "--detectors", "null", *SMALL, "--out", str(out))
+        assert result.exit_code == 2 and "is being written by another run" in result.output
+    finally:
+        first.kill()
+        first.wait()
+    with ResultsStore(out).held():  # the kernel let go of the killed run's hold
+        pass
 
 
 def test_the_quick_suite_lists_every_bundled_scenario() -> None:

@@ -218,13 +218,29 @@ def execute(
 ) -> RunResults:
     """Run the cells of ``plan`` not yet complete in the output folder (see
     :func:`output_folder`), each in its worker process within ``budgets`` (fields
-    overriding the plan's), then write the run's tables."""
+    overriding the plan's), then write the run's tables. One run at a time writes a
+    folder (:meth:`~simulator.bench.store.ResultsStore.held`)."""
     folder, run_id = output_folder(plan, out, run_id)
+    limits = _budgets(plan, budgets)
     remove_stale_spills()  # what the workers of a killed run left in the temporary folder
     store = ResultsStore(folder)
+    with store.held():
+        return _execute(plan, store, run_id, limits, jobs, scheduler, progress)
+
+
+def _execute(
+    plan: RunPlan,
+    store: ResultsStore,
+    run_id: str,
+    limits: Budgets,
+    jobs: int | None,
+    scheduler: str | None,
+    progress: ProgressCallback | None,
+) -> RunResults:
+    """:func:`execute` in a folder this run holds."""
+    folder = store.out
     # biggest first, so that a pool does not end waiting on one long cell
     pending = sorted((c for c in plan.cells if not store.has(c)), key=lambda c: -c.scenario.weight)
-    limits = _budgets(plan, budgets)
     executor = make_executor(jobs, scheduler, len(pending), limits)
     started = time.perf_counter()
     status = {

@@ -19,7 +19,9 @@ plan is refused rather than mixed.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -92,6 +94,32 @@ class ResultsStore:
 
     def cell_dir(self, cell: Cell) -> Path:
         return self.out / "cells" / cell.name
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the folder (creating it) for one run: a second run into it while this one
+        holds it raises :class:`ResumeError` at once, instead of computing the same cells
+        again beside it. The hold is the kernel's lock on the folder itself (``flock``),
+        released when the run ends, however it ends (a crash or ``SIGKILL`` included);
+        where there is no ``flock`` (Windows), nothing is held."""
+        try:
+            import fcntl
+        except ImportError:
+            yield
+            return
+        self.out.mkdir(parents=True, exist_ok=True)
+        handle = os.open(self.out, os.O_RDONLY)  # not inherited by the run's worker processes
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ResumeError(
+                    f"{self.out} is being written by another run; wait for it to end (run again then to resume "
+                    "anything it left undone), or choose another --out"
+                ) from None
+            yield
+        finally:
+            os.close(handle)
 
     # -- the run ---------------------------------------------------------------------
 
