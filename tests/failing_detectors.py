@@ -1,4 +1,4 @@
-"""Toy detectors that raise mid-run, for the report and harness tests.
+"""Toy detectors that raise mid-run or take their time, for the report and harness tests.
 
 They live apart from the report tests because a cell runs in a process of its own,
 which imports a detector's module to unpickle it: importing a report test module
@@ -7,12 +7,14 @@ which imports a detector's module to unpickle it: importing a report test module
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 
 from detectors.base import Detector, scores_series
 
-__all__ = ["BreaksAtTen", "Fails"]
+__all__ = ["BreaksAtTen", "Fails", "Slow"]
 
 
 class Fails(Detector):
@@ -38,3 +40,14 @@ class BreaksAtTen(Detector):
             raise RuntimeError("boom")
         ids = pd.unique(batch.requests["account_id"])
         return scores_series(ids, np.full(len(ids), 0.1)) if len(ids) else None
+
+
+class Slow(Detector):
+    """Takes half a second a tick: a cell of two hours in one-minute ticks lasts a minute."""
+
+    def __init__(self) -> None:
+        pass
+
+    def update(self, batch):
+        time.sleep(0.5)
+        return None

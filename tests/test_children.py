@@ -14,20 +14,10 @@ import pytest
 
 from simulator.bench.spill import SPILL_PREFIX, remove_stale_spills
 
+TESTS = Path(__file__).parent
+"""Where the detectors' module of these runs is (``failing_detectors``)."""
+
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-
-SLOW = """
-import time
-from detectors.base import Detector
-
-class Slow(Detector):
-    def __init__(self) -> None:
-        pass
-
-    def update(self, batch):
-        time.sleep(0.5)
-        return None
-"""
 
 
 def _children(pid: int) -> dict[int, int]:
@@ -64,7 +54,6 @@ def _default_sigint() -> None:
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_no_worker_outlives_a_killed_run(tmp_path: Path, quickstart_path: Path, how: signal.Signals) -> None:
-    (tmp_path / "slow_detector.py").write_text(SLOW)
     argv = [
         sys.executable,
         "-c",
@@ -72,10 +61,10 @@ def test_no_worker_outlives_a_killed_run(tmp_path: Path, quickstart_path: Path, 
         "run",
         str(quickstart_path),
         "--detectors",
-        "slow_detector:Slow",
+        "failing_detectors:Slow",
     ]
     argv += ["--seeds", "2", "--jobs", "2", "--duration", "2h", "--out", str(tmp_path / "out"), "--no-report"]
-    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     run = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_default_sigint)
     try:
         deadline = time.monotonic() + 60

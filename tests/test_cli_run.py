@@ -110,28 +110,15 @@ def test_a_folder_with_another_run_is_refused(tmp_path: Path, quickstart_path: P
     assert result.exit_code == 2 and "is not an extractbench results folder" in result.output
 
 
-SLOW_DETECTOR = """
-import time
-from detectors.base import Detector
-
-class Slow(Detector):
-    def __init__(self) -> None:
-        pass
-
-    def update(self, batch):
-        time.sleep(0.5)
-        return None
-"""
-
-
 def test_a_second_run_into_a_folder_in_use_is_refused_at_once(tmp_path: Path, quickstart_path: Path) -> None:
     from simulator.bench.store import ResultsStore
 
-    (tmp_path / "slow_detector.py").write_text(SLOW_DETECTOR)
     out = tmp_path / "out"
     argv = [sys.executable, "-c", "from simulator.cli import main; main()", "run", str(quickstart_path)]
-    argv += ["--detectors", "slow_detector:Slow", "--seeds", "1", "--duration", "2h", "--out", str(out), "--no-report"]
-    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    argv += ["--detectors", "failing_detectors:Slow", "--seeds", "1", "--duration", "2h"]
+    argv += ["--out", str(out), "--no-report"]
+    tests = Path(__file__).parent  # failing_detectors
+    env = {**os.environ, "PYTHONPATH": f"{tests}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     first = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
