@@ -7,14 +7,16 @@ which imports a detector's module to unpickle it: importing a report test module
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from detectors.base import Detector, scores_series
 
-__all__ = ["BreaksAtTen", "Fails", "Slow"]
+__all__ = ["BreaksAtTen", "Fails", "Slow", "environment"]
 
 
 class Fails(Detector):
@@ -51,3 +53,10 @@ class Slow(Detector):
     def update(self, batch):
         time.sleep(0.5)
         return None
+
+
+def environment() -> dict[str, str]:
+    """This process's environment with this folder on ``PYTHONPATH``: a run started as a
+    subprocess can then name these detectors by module path (``failing_detectors:Slow``)."""
+    paths = [str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")]
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in paths if path)}

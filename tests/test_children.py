@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,11 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from failing_detectors import environment
 
 from simulator.bench.spill import SPILL_PREFIX, remove_stale_spills
-
-TESTS = Path(__file__).parent
-"""Where the detectors' module of these runs is (``failing_detectors``)."""
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -64,8 +61,9 @@ def test_no_worker_outlives_a_killed_run(tmp_path: Path, quickstart_path: Path, 
         "failing_detectors:Slow",
     ]
     argv += ["--seeds", "2", "--jobs", "2", "--duration", "2h", "--out", str(tmp_path / "out"), "--no-report"]
-    env = {**os.environ, "PYTHONPATH": f"{TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    run = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_default_sigint)
+    run = subprocess.Popen(
+        argv, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_default_sigint
+    )
     try:
         deadline = time.monotonic() + 60
         workers: set[int] = set()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SCENARIOS
+from failing_detectors import environment
 from typer.testing import CliRunner
 
 from detectors.registry import names
@@ -117,9 +117,7 @@ def test_a_second_run_into_a_folder_in_use_is_refused_at_once(tmp_path: Path, qu
     argv = [sys.executable, "-c", "from simulator.cli import main; main()", "run", str(quickstart_path)]
     argv += ["--detectors", "failing_detectors:Slow", "--seeds", "1", "--duration", "2h"]
     argv += ["--out", str(out), "--no-report"]
-    tests = Path(__file__).parent  # failing_detectors
-    env = {**os.environ, "PYTHONPATH": f"{tests}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    first = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(argv, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not (out / "run.json").exists():

@@ -101,8 +101,8 @@ def main() -> None:
         if done.code == INTERRUPTED and was_terminated():
             sys.exit(TERMINATED)
         raise
-    except KeyboardInterrupt as interrupt:
-        what, status = stop(interrupt)
+    except KeyboardInterrupt:
+        what, status = stop()
         typer.echo(what, err=True)
         sys.exit(status)
     except Exception as exc:  # an internal error: say so briefly unless debugging

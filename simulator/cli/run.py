@@ -263,8 +263,8 @@ def run(
         for line in getattr(error, "problems", [str(error)]):
             typer.echo(line, err=True)
         raise typer.Exit(code=2) from None
-    except KeyboardInterrupt as interrupt:
-        what, status = stop(interrupt)
+    except KeyboardInterrupt:
+        what, status = stop()
         resume = f"; rerun with --out {folder} to resume" if folder is not None else ""
         typer.echo(f"{what}: completed cells are kept{resume}", err=True)
         raise typer.Exit(code=status) from None

@@ -48,9 +48,7 @@ def was_terminated() -> bool:
     return _received.is_set()
 
 
-def stop(interrupt: BaseException) -> tuple[str, int]:
-    """What stopped the command and its exit status: ("terminated", 143) after SIGTERM,
-    ("interrupted", 130) after Ctrl-C."""
-    if isinstance(interrupt, Terminated) or was_terminated():
-        return "terminated", TERMINATED
-    return "interrupted", INTERRUPTED
+def stop() -> tuple[str, int]:
+    """What stopped the command, called on a :class:`KeyboardInterrupt`, and its exit
+    status: ("terminated", 143) after SIGTERM, ("interrupted", 130) after Ctrl-C."""
+    return ("terminated", TERMINATED) if was_terminated() else ("interrupted", INTERRUPTED)
